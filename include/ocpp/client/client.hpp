@@ -1,0 +1,92 @@
+#pragma once
+// The charging-station side: connects to a CSMS, negotiates the subprotocol, reconnects.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ocpp/session/session.hpp"
+
+namespace ocpp {
+
+struct ClientOptions : SessionOptions {
+  std::string endpoint;  // ws://host:port/path (the identity is appended)
+  std::string identity;
+  // Offered in preference order. After the first connection only the negotiated one is offered,
+  // so a reconnect never changes the protocol.
+  std::vector<std::string> protocols;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> query;
+  bool reconnect = true;  // after an unexpected close of an established connection
+  std::size_t max_reconnects = std::numeric_limits<std::size_t>::max();  // per incident
+  milliseconds backoff_min{1000};
+  milliseconds backoff_max{30000};
+  milliseconds connect_timeout{30000};
+};
+
+struct ReconnectEvent {
+  unsigned attempt;
+  milliseconds delay;
+};
+
+namespace detail {
+class ConnectOperation;
+}
+
+class Client : public RpcSession {
+ public:
+  using ConnectSignature = void(std::exception_ptr);
+
+  // Throws std::invalid_argument for an empty identity or an endpoint that is not ws:// / wss://.
+  static std::shared_ptr<Client> create(boost::asio::any_io_executor executor, ClientOptions options);
+
+  // Completes when the connection is open (at once if it already is), or with ConnectError.
+  template <class Token>
+  auto connect(Token&& token) {
+    return boost::asio::async_initiate<Token, ConnectSignature>(
+        [self = std::static_pointer_cast<Client>(shared_from_this())](auto handler) {
+          self->start_connect(ConnectHandler(std::move(handler)));
+        },
+        token);
+  }
+
+  const std::string& url() const noexcept { return url_; }
+
+  // The connection dropped; a reconnect may follow (then `close` fires only when it is final).
+  void on_disconnect(std::function<void(const CloseResult&)> f) { disconnect_ = std::move(f); }
+  void on_reconnect(std::function<void(const ReconnectEvent&)> f) { reconnect_ = std::move(f); }
+
+  ~Client() override;
+
+ private:
+  using ConnectHandler = boost::asio::any_completion_handler<ConnectSignature>;
+  Client(boost::asio::any_io_executor executor, ClientOptions options);
+
+  void start_connect(ConnectHandler handler);
+  void attempt();
+  void schedule_reconnect();
+  void on_unexpected_close(const CloseResult& result) override;
+  void on_close_while_not_open() override;
+  void complete_connect_waiters(std::exception_ptr error);
+
+  ClientOptions client_options_;
+  std::string host_, port_, target_, url_;
+  std::vector<std::string> offered_;
+  std::vector<ConnectHandler> connect_waiters_;
+  std::shared_ptr<detail::ConnectOperation> connecting_;
+  struct ReconnectTimer;
+  std::unique_ptr<ReconnectTimer> reconnect_timer_;
+  unsigned attempts_ = 0;
+  bool has_connected_ = false;
+  std::function<void(const CloseResult&)> disconnect_;
+  std::function<void(const ReconnectEvent&)> reconnect_;
+};
+
+}  // namespace ocpp

@@ -1,0 +1,34 @@
+#pragma once
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ocpp {
+
+struct WsUrl {
+  bool secure = false;  // wss://
+  std::string host;     // without brackets for IPv6
+  std::string port;     // defaulted from the scheme
+  std::string path;     // starts with '/'
+  std::string query;    // without '?'
+};
+
+// ws:// or wss:// URLs; nullopt for anything else.
+std::optional<WsUrl> parse_ws_url(std::string_view url);
+
+// Percent-encodes everything outside RFC 3986's unreserved set.
+std::string percent_encode(std::string_view s);
+
+// The request target: the endpoint's path, a '/', the encoded identity, then the endpoint's query
+// followed by the extra query parameters.
+std::string build_target(const WsUrl& endpoint, std::string_view identity,
+                         const std::vector<std::pair<std::string, std::string>>& query = {});
+
+// Reconnect delay for attempt n (1-based): min(max, min·2^(n-1)·(0.5 + 0.5·r)), r in [0,1).
+std::chrono::milliseconds backoff_delay(unsigned attempt, std::chrono::milliseconds min,
+                                        std::chrono::milliseconds max, double r);
+
+}  // namespace ocpp

@@ -1,0 +1,75 @@
+#pragma once
+// OCPP-J frames: parsing with the spec's answer for every malformed input, and serialisation.
+// IO-free: this layer is shared with the browser build.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "ocpp/rpc/error.hpp"
+#include "ocpp/rpc/protocol.hpp"
+
+namespace ocpp {
+
+enum class MessageType : int { Call = 2, CallResult = 3, CallError = 4, CallResultError = 5, Send = 6 };
+
+inline constexpr std::size_t kMaxMessageIdLength = 36;
+
+// A well-formed frame. Which members are set depends on `type`:
+// Call/Send: id, action, payload; CallResult: id, payload;
+// CallError/CallResultError: id, error_code, error_code_text, description, details.
+struct Frame {
+  MessageType type{};
+  std::string id;
+  std::string action;
+  boost::json::value payload;
+  ErrorCode error_code = ErrorCode::GenericError;
+  std::string error_code_text;
+  std::string description;
+  boost::json::object details;
+};
+
+// A frame that is not acceptable. `reply` says whether the spec wants a CALLERROR for it (never for
+// responses or SEND); `id` is the CALL's id, or "-1" when it cannot be read.
+struct FrameError {
+  ErrorCode code = ErrorCode::RpcFrameworkError;
+  std::string id = "-1";
+  std::string message;
+  bool reply = true;
+  // Set when the frame was recognisably a response to `id` (for failing a pending call early).
+  bool is_response = false;
+  MessageType type{};
+};
+
+struct ParseOptions {
+  // CALLRESULT with a null payload is taken as {} (chargers send it for empty results).
+  bool null_result_as_empty = true;
+  // Maximum JSON nesting depth (stack safety; OCPP payloads nest well under this).
+  std::size_t max_depth = 32;
+};
+
+struct ParseResult {
+  bool ok() const noexcept { return error.message.empty(); }
+  Frame frame;
+  FrameError error;
+};
+
+ParseResult parse_frame(std::string_view text, ProtocolVersion version, const ParseOptions& options = {});
+
+std::string serialize_call(std::string_view id, std::string_view action, const boost::json::value& payload);
+std::string serialize_send(std::string_view id, std::string_view action, const boost::json::value& payload);
+std::string serialize_call_result(std::string_view id, const boost::json::value& payload);
+// `code` is the wire spelling (see wire_name()).
+std::string serialize_call_error(std::string_view id, std::string_view code, std::string_view description,
+                                 const boost::json::object& details);
+std::string serialize_call_result_error(std::string_view id, std::string_view code, std::string_view description,
+                                        const boost::json::object& details);
+
+// Appends `s` as a JSON string literal (quotes included).
+void append_json_string(std::string& out, std::string_view s);
+// Appends the JSON text of `v`.
+void append_json(std::string& out, const boost::json::value& v);
+
+}  // namespace ocpp

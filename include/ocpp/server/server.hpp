@@ -1,0 +1,120 @@
+#pragma once
+// The CSMS side: accepts charging stations, negotiates subprotocols, hands out one ServerClient
+// per connection with the same call/handle API as the client.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ocpp/session/session.hpp"
+
+namespace ocpp {
+
+enum class ProtocolMismatch {
+  // OCPP-J: complete the upgrade without Sec-WebSocket-Protocol, then close (1002).
+  close_after_upgrade,
+  // Refuse the upgrade with HTTP 400 (what ocpp-ws-io does).
+  http_400,
+};
+
+enum class DuplicateIdentity {
+  evict_old,   // the older connection is closed with 4000
+  reject_new,  // the new upgrade gets HTTP 409
+};
+
+struct ServerOptions : SessionOptions {
+  // Accepted subprotocols in the server's preference order; empty accepts any offer.
+  std::vector<std::string> protocols{"ocpp2.1", "ocpp2.0.1", "ocpp1.6"};
+  ProtocolMismatch protocol_mismatch = ProtocolMismatch::close_after_upgrade;
+  DuplicateIdentity duplicate_identity = DuplicateIdentity::evict_old;
+  // Reading the HTTP upgrade request and answering it must finish within this.
+  milliseconds handshake_timeout{30000};
+  std::string server_header = "ocpp-ws-io-cpp";
+};
+
+struct HandshakeInfo {
+  std::string identity;
+  std::string path;   // the request path, undecoded, without the query
+  std::string query;  // without '?'
+  std::string remote_address;
+  std::vector<std::string> offered_protocols;
+};
+
+class ServerClient : public RpcSession {
+ public:
+  const HandshakeInfo& handshake() const noexcept { return handshake_; }
+
+ private:
+  friend class Server;
+  friend struct ServerAccess;
+  ServerClient(executor_type ex, SessionOptions options, HandshakeInfo info,
+               std::shared_ptr<const HandlerTable> shared_handlers);
+  void on_finished(const CloseResult& result) override;
+  HandshakeInfo handshake_;
+  std::function<void(const CloseResult&)> on_finished_;
+};
+
+class Server {
+ public:
+  // Runs everything on one executor.
+  Server(boost::asio::any_io_executor executor, ServerOptions options = {});
+  // Accepts on the first executor and spreads connections round-robin over all (one io_context
+  // per thread; see IoPool).
+  Server(std::vector<boost::asio::any_io_executor> executors, ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts accepting; returns the bound port (pass 0 for any free port). May be called
+  // for several ports. Throws boost::system::system_error when binding fails.
+  std::uint16_t listen(std::uint16_t port = 0, const std::string& host = "0.0.0.0");
+
+  // Each accepted connection, on its own executor, before any of its messages is read: register
+  // per-connection handlers and events here.
+  void on_client(std::function<void(const std::shared_ptr<ServerClient>&)> f);
+
+  // Handlers shared by every connection (a connection's own handlers take precedence). Register
+  // them before listen().
+  template <class F>
+  void handle(std::string_view action, F&& f) {
+    handlers().add({}, action, RpcSession::make_handler(std::forward<F>(f)));
+  }
+  template <class F>
+  void handle(std::string_view protocol, std::string_view action, F&& f) {
+    handlers().add(protocol, action, RpcSession::make_handler(std::forward<F>(f)));
+  }
+  template <class F>
+  void handle_any(F&& f) {
+    handlers().add_wildcard(RpcSession::make_handler(std::forward<F>(f)));
+  }
+
+  // Thread-safe lookups of connected stations.
+  std::shared_ptr<ServerClient> get_client(std::string_view identity) const;
+  std::vector<std::shared_ptr<ServerClient>> clients() const;
+  std::size_t client_count() const;
+
+  // Stops accepting (new upgrades get 503), closes every connection with `options` and completes
+  // when all are closed. listen() works again afterwards.
+  template <class Token>
+  auto close(CloseOptions options, Token&& token) {
+    return boost::asio::async_initiate<Token, void()>(
+        [this](auto handler, CloseOptions options) {
+          start_close(std::move(options), boost::asio::any_completion_handler<void()>(std::move(handler)));
+        },
+        token, std::move(options));
+  }
+
+  struct Impl;
+
+ private:
+  HandlerTable& handlers();
+  void start_close(CloseOptions options, boost::asio::any_completion_handler<void()> handler);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ocpp

@@ -1,0 +1,67 @@
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ocpp/log/logger.hpp"
+#include "ocpp/rpc/frame.hpp"
+#include "ocpp/rpc/message_id.hpp"
+
+namespace ocpp {
+
+using std::chrono::milliseconds;
+
+// What every RPC peer (client or server-side connection) accepts; defaults follow ocpp-ws-io.
+struct SessionOptions {
+  milliseconds call_timeout{30000};
+  // Outbound CALLs in flight at once. OCPP allows one; more is a deliberate deviation.
+  std::size_t call_concurrency = 1;
+  // CALLs waiting for a free slot or for the connection; past this the oldest is rejected.
+  std::size_t max_queued_calls = 1000;
+  // Consecutive bad frames tolerated; one more closes the connection with 1002.
+  std::size_t max_bad_messages = std::numeric_limits<std::size_t>::max();
+  // Largest inbound message; a bigger one closes the connection with 1009.
+  std::size_t max_frame_bytes = 64 * 1024;
+  // WebSocket pings, jittered ±25 %; zero disables them.
+  milliseconds ping_interval{30000};
+  // No pong within this after a ping: the connection is dropped. Default ping_interval + 5 s.
+  std::optional<milliseconds> pong_timeout;
+  // Put the exception's message into CALLERROR details for non-RPC handler errors.
+  bool respond_with_detailed_errors = false;
+  // Empty frames are skipped (some chargers send them as keep-alives).
+  bool ignore_empty_frames = true;
+  // A CALLRESULT/CALLERROR for an id that is not pending counts toward max_bad_messages. Late
+  // answers to calls that timed out are never counted.
+  bool count_unknown_responses = true;
+  ParseOptions parse;
+  MessageIdGenerator id_generator;  // default: random_message_id()
+  std::shared_ptr<Logger> logger;   // default: default_logger()
+};
+
+struct CallOptions {
+  std::optional<milliseconds> timeout;  // default: SessionOptions::call_timeout
+  std::string message_id;               // default: generated (an idempotency key keeps it fixed)
+};
+
+struct CloseOptions {
+  std::uint16_t code = 1000;
+  std::string reason;
+  // Let in-flight and queued outbound CALLs and running inbound handlers finish first (outbound
+  // ones are bounded by their timeouts). Otherwise they are rejected / cancelled at once.
+  bool await_pending = true;
+  // Drop the TCP connection without a closing handshake (the peer sees 1006).
+  bool force = false;
+};
+
+struct CloseResult {
+  std::uint16_t code = 1000;
+  std::string reason;
+};
+
+enum class ConnectionState { connecting, open, closing, closed };
+
+}  // namespace ocpp

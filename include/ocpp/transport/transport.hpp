@@ -1,0 +1,52 @@
+#pragma once
+// The seam between the RPC session and the wire: one connected WebSocket (or a loopback pair).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace ocpp {
+
+// WebSocket close codes the library uses.
+namespace close_code {
+inline constexpr std::uint16_t normal = 1000;
+inline constexpr std::uint16_t going_away = 1001;
+inline constexpr std::uint16_t protocol_error = 1002;
+inline constexpr std::uint16_t abnormal = 1006;  // never sent: the connection dropped
+inline constexpr std::uint16_t policy_violation = 1008;
+inline constexpr std::uint16_t too_big = 1009;
+inline constexpr std::uint16_t internal_error = 1011;
+inline constexpr std::uint16_t try_again_later = 1013;
+inline constexpr std::uint16_t evicted = 4000;  // a newer connection with the same identity
+}  // namespace close_code
+
+// Codes a peer may send in a close frame (RFC 6455 §7.4); anything else is sent as 1000.
+bool is_sendable_close_code(std::uint16_t code) noexcept;
+
+// Receives what the transport reads. All calls arrive on the transport's executor.
+class TransportSink {
+ public:
+  virtual void on_frame(std::string_view text) = 0;
+  virtual void on_pong() = 0;
+  // Exactly once; `code` is the peer's close code, or 1006 when the connection just dropped.
+  virtual void on_closed(std::uint16_t code, std::string_view reason) = 0;
+
+ protected:
+  ~TransportSink() = default;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Starts reading; the transport keeps `sink` alive until it has called on_closed().
+  virtual void start(std::shared_ptr<TransportSink> sink) = 0;
+  // Queues a text frame; frames go out in order.
+  virtual void send(std::string frame) = 0;
+  virtual void ping() = 0;
+  // Closing handshake: on_closed() follows when it is done.
+  virtual void close(std::uint16_t code, std::string_view reason) = 0;
+  // Drops the connection at once, without a closing handshake (the peer sees 1006).
+  virtual void terminate() = 0;
+};
+
+}  // namespace ocpp

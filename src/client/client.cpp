@@ -1,0 +1,154 @@
+#include "ocpp/client/client.hpp"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <random>
+#include <stdexcept>
+
+#include "ocpp/client/url.hpp"
+#include "../session/complete.hpp"
+#include "../transport/ws_connect.hpp"
+
+namespace ocpp {
+namespace asio = boost::asio;
+
+struct Client::ReconnectTimer {
+  explicit ReconnectTimer(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::minstd_rand rng{std::random_device{}()};
+};
+
+std::shared_ptr<Client> Client::create(asio::any_io_executor executor, ClientOptions options) {
+  return std::shared_ptr<Client>(new Client(std::move(executor), std::move(options)));
+}
+
+Client::Client(asio::any_io_executor executor, ClientOptions options)
+    : RpcSession(executor, options, options.identity), client_options_(std::move(options)) {
+  if (client_options_.identity.empty()) throw std::invalid_argument("ClientOptions::identity is required");
+  auto url = parse_ws_url(client_options_.endpoint);
+  if (!url) throw std::invalid_argument("ClientOptions::endpoint must be a ws:// or wss:// URL");
+  if (url->secure) throw std::invalid_argument("wss:// needs security profile 2 or 3 (not yet available)");
+  host_ = url->host;
+  port_ = url->port;
+  target_ = build_target(*url, client_options_.identity, client_options_.query);
+  url_ = client_options_.endpoint.substr(0, client_options_.endpoint.find("://") + 3) +
+         (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + port_ + target_;
+  offered_ = client_options_.protocols;
+  reconnect_timer_ = std::make_unique<ReconnectTimer>(executor);
+}
+
+Client::~Client() = default;
+
+void Client::start_connect(ConnectHandler handler) {
+  asio::dispatch(get_executor(), [self = std::static_pointer_cast<Client>(shared_from_this()),
+                                  handler = std::move(handler)]() mutable {
+    switch (self->state()) {
+      case ConnectionState::open:
+        detail::complete_later(self->get_executor(), std::move(handler), std::exception_ptr());
+        return;
+      case ConnectionState::closing:
+        detail::complete_later(self->get_executor(), std::move(handler),
+                               std::make_exception_ptr(ConnectError("Cannot connect: the client is closing")));
+        return;
+      case ConnectionState::connecting:
+        self->connect_waiters_.push_back(std::move(handler));
+        return;
+      case ConnectionState::closed:
+        break;
+    }
+    self->connect_waiters_.push_back(std::move(handler));
+    self->set_state(ConnectionState::connecting);
+    self->attempts_ = 0;
+    self->attempt();
+  });
+}
+
+void Client::attempt() {
+  detail::ConnectRequest req{host_, port_, target_, offered_, client_options_.headers,
+                             client_options_.connect_timeout, client_options_.max_frame_bytes};
+  connecting_ = detail::ws_connect(
+      get_executor(), std::move(req),
+      [weak = std::weak_ptr<Client>(std::static_pointer_cast<Client>(shared_from_this()))](detail::ConnectOutcome out) {
+        auto self = weak.lock();
+        if (!self) return;
+        self->connecting_.reset();
+        if (self->state() != ConnectionState::connecting) return;  // aborted by close()
+        if (out.error) {
+          bool retryable = true;
+          std::string why;
+          try {
+            std::rethrow_exception(out.error);
+          } catch (const ConnectError& e) {
+            retryable = e.retryable();
+            why = e.what();
+          }
+          if (!self->has_connected_ || !self->client_options_.reconnect) {
+            // The first connect is not retried: its caller decides.
+            self->complete_connect_waiters(out.error);
+            self->finish_close({close_code::going_away, why});
+            return;
+          }
+          self->log(LogLevel::warn, "reconnect failed: " + why);
+          if (!retryable) {
+            self->finish_close({close_code::going_away, why});
+            return;
+          }
+          self->schedule_reconnect();
+          return;
+        }
+        self->has_connected_ = true;
+        self->attempts_ = 0;
+        self->offered_ = {out.protocol};  // keep the protocol on reconnect
+        if (self->offered_.front().empty()) self->offered_.clear();
+        self->attach(std::move(out.transport), std::move(out.protocol));
+        self->complete_connect_waiters(nullptr);
+      });
+}
+
+void Client::complete_connect_waiters(std::exception_ptr error) {
+  auto waiters = std::move(connect_waiters_);
+  connect_waiters_.clear();
+  for (auto& w : waiters) detail::complete_later(get_executor(), std::move(w), error);
+}
+
+void Client::schedule_reconnect() {
+  if (attempts_ >= client_options_.max_reconnects) {
+    finish_close({close_code::going_away, "Max reconnection attempts exhausted"});
+    return;
+  }
+  ++attempts_;
+  std::uniform_real_distribution<double> dist(0.0, 1.0);
+  const auto delay = backoff_delay(attempts_, client_options_.backoff_min, client_options_.backoff_max,
+                                   dist(reconnect_timer_->rng));
+  if (reconnect_) reconnect_(ReconnectEvent{attempts_, delay});
+  reconnect_timer_->timer.expires_after(delay);
+  reconnect_timer_->timer.async_wait(
+      [weak = std::weak_ptr<Client>(std::static_pointer_cast<Client>(shared_from_this()))](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->state() != ConnectionState::connecting) return;
+        self->attempt();
+      });
+}
+
+void Client::on_unexpected_close(const CloseResult& result) {
+  if (disconnect_) disconnect_(result);
+  if (!client_options_.reconnect) {
+    finish_close(result);
+    return;
+  }
+  set_state(ConnectionState::connecting);
+  attempts_ = 0;
+  schedule_reconnect();
+}
+
+void Client::on_close_while_not_open() {
+  reconnect_timer_->timer.cancel();
+  if (auto op = std::move(connecting_)) op->cancel();
+  complete_connect_waiters(std::make_exception_ptr(ConnectError("Connection aborted", 0, false)));
+  finish_close({close_code::going_away, "Connection aborted"});
+}
+
+}  // namespace ocpp

@@ -1,0 +1,88 @@
+#include "ocpp/client/url.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ocpp {
+
+std::optional<WsUrl> parse_ws_url(std::string_view url) {
+  WsUrl u;
+  if (url.starts_with("ws://")) {
+    url.remove_prefix(5);
+  } else if (url.starts_with("wss://")) {
+    u.secure = true;
+    url.remove_prefix(6);
+  } else {
+    return std::nullopt;
+  }
+  const auto authority_end = url.find_first_of("/?#");
+  std::string_view authority = url.substr(0, authority_end);
+  std::string_view rest = authority_end == std::string_view::npos ? std::string_view{} : url.substr(authority_end);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (authority.empty()) return std::nullopt;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    u.host = std::string(authority.substr(1, close - 1));
+    authority.remove_prefix(close + 1);
+    if (!authority.empty()) {
+      if (authority.front() != ':') return std::nullopt;
+      u.port = std::string(authority.substr(1));
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    u.host = std::string(authority.substr(0, colon));
+    u.port = std::string(authority.substr(colon + 1));
+  } else {
+    u.host = std::string(authority);
+  }
+  if (u.host.empty()) return std::nullopt;
+  if (u.port.empty()) u.port = u.secure ? "443" : "80";
+  if (!std::all_of(u.port.begin(), u.port.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  if (const auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  const auto q = rest.find('?');
+  u.path = std::string(rest.substr(0, q));
+  if (q != std::string_view::npos) u.query = std::string(rest.substr(q + 1));
+  if (u.path.empty()) u.path = "/";
+  return u;
+}
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+std::string build_target(const WsUrl& endpoint, std::string_view identity,
+                         const std::vector<std::pair<std::string, std::string>>& query) {
+  std::string target = endpoint.path;
+  if (target.empty() || target.back() != '/') target.push_back('/');
+  target += percent_encode(identity);
+  std::string q = endpoint.query;
+  for (const auto& [k, v] : query) {
+    if (!q.empty()) q.push_back('&');
+    q += percent_encode(k) + "=" + percent_encode(v);
+  }
+  if (!q.empty()) target += "?" + q;
+  return target;
+}
+
+std::chrono::milliseconds backoff_delay(unsigned attempt, std::chrono::milliseconds min,
+                                        std::chrono::milliseconds max, double r) {
+  const double factor = std::ldexp(1.0, static_cast<int>(std::min(attempt, 40u)) - 1);
+  const double delay = static_cast<double>(min.count()) * factor * (0.5 + 0.5 * std::clamp(r, 0.0, 1.0));
+  return std::chrono::milliseconds(static_cast<long long>(std::min(delay, static_cast<double>(max.count()))));
+}
+
+}  // namespace ocpp

@@ -1,0 +1,43 @@
+#pragma once
+// Internal: opening a client WebSocket (TCP connect + upgrade) with a deadline.
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ocpp/transport/transport.hpp"
+
+namespace ocpp::detail {
+
+struct ConnectRequest {
+  std::string host;
+  std::string port;
+  std::string target;
+  std::vector<std::string> protocols;  // offered, in preference order
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds timeout{30000};
+  std::size_t max_frame_bytes = 64 * 1024;
+};
+
+struct ConnectOutcome {
+  std::shared_ptr<Transport> transport;
+  std::string protocol;
+  std::exception_ptr error;  // ConnectError
+};
+
+class ConnectOperation {
+ public:
+  virtual ~ConnectOperation() = default;
+  virtual void cancel() = 0;
+};
+
+// `done` runs once on `ex`, also after cancel() (with an error).
+std::shared_ptr<ConnectOperation> ws_connect(boost::asio::any_io_executor ex, ConnectRequest request,
+                                             std::function<void(ConnectOutcome)> done);
+
+}  // namespace ocpp::detail

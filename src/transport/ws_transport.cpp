@@ -1,0 +1,151 @@
+#include "ws_transport.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <vector>
+
+namespace ocpp::detail {
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+namespace {
+
+class WsTransport final : public Transport, public std::enable_shared_from_this<WsTransport> {
+ public:
+  WsTransport(WsStream ws, std::size_t max_frame) : ws_(std::move(ws)) {
+    ws_.read_message_max(max_frame);
+    ws_.auto_fragment(false);
+    beast::get_lowest_layer(ws_).expires_never();
+  }
+
+  void start(std::shared_ptr<TransportSink> sink) override {
+    sink_ = std::move(sink);
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong && sink_) sink_->on_pong();
+    });
+    boost::asio::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+  void send(std::string frame) override {
+    if (closing_ || finished_) return;
+    queue_.push_back(std::move(frame));
+    if (!writing_) do_write();
+  }
+
+  void ping() override {
+    if (closing_ || finished_ || pinging_) return;
+    pinging_ = true;
+    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->pinging_ = false; });
+  }
+
+  void close(std::uint16_t code, std::string_view reason) override {
+    if (closing_ || finished_) return;
+    closing_ = true;
+    close_code_ = is_sendable_close_code(code) ? code : close_code::normal;
+    close_reason_ = std::string(reason.substr(0, 120));  // a close frame's payload is at most 125 bytes
+    if (!writing_) do_close();  // otherwise after the queued frames are written
+  }
+
+  void terminate() override {
+    if (finished_) return;
+    terminated_ = true;
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(ws_).socket().close(ec);
+  }
+
+ private:
+  void do_read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return finish(ec);
+    if (sink_) {
+      const auto data = buffer_.cdata();
+      sink_->on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    }
+    buffer_.consume(buffer_.size());
+    // A large message should not pin its buffer for the life of an idle connection.
+    if (buffer_.capacity() > 8192) buffer_.shrink_to_fit();
+    if (!finished_) do_read();
+  }
+
+  void do_write() {
+    if (head_ == queue_.size()) {
+      queue_.clear();
+      head_ = 0;
+      writing_ = false;
+      if (closing_ && !close_sent_) do_close();
+      return;
+    }
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(boost::asio::buffer(queue_[head_]), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->writing_ = false;
+        return;  // the read side reports the failure
+      }
+      self->queue_[self->head_++].clear();
+      self->do_write();
+    });
+  }
+
+  void do_close() {
+    close_sent_ = true;
+    websocket::close_reason why;
+    why.code = close_code_;
+    why.reason = close_reason_;
+    ws_.async_close(why, [self = shared_from_this()](beast::error_code) {});
+  }
+
+  void finish(beast::error_code ec) {
+    if (finished_) return;
+    finished_ = true;
+    std::uint16_t code = close_code::abnormal;
+    std::string reason;
+    if (close_sent_ && !terminated_) {
+      code = close_code_;  // we asked: report our code (the peer echoes it)
+      reason = close_reason_;
+    } else if (ec == websocket::error::closed) {
+      code = ws_.reason().code;
+      reason = std::string(ws_.reason().reason.data(), ws_.reason().reason.size());
+      if (code == 0) code = 1005;  // close frame without a status
+    } else if (ec == websocket::error::message_too_big) {
+      code = close_code::too_big;
+      reason = "Message too big";
+    }
+    if (!close_sent_ && !terminated_ && ec != websocket::error::closed) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(ws_).socket().close(ignored);
+    }
+    queue_.clear();
+    auto sink = std::move(sink_);
+    ws_.control_callback();
+    if (sink) sink->on_closed(code, reason);
+  }
+
+  WsStream ws_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<TransportSink> sink_;
+  std::vector<std::string> queue_;
+  std::size_t head_ = 0;
+  std::string close_reason_;
+  std::uint16_t close_code_ = close_code::normal;
+  bool writing_ = false;
+  bool pinging_ = false;
+  bool closing_ = false;
+  bool close_sent_ = false;
+  bool terminated_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<Transport> make_ws_transport(WsStream ws, std::size_t max_frame_bytes) {
+  return std::make_shared<WsTransport>(std::move(ws), max_frame_bytes);
+}
+
+}  // namespace ocpp::detail
