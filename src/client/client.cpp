@@ -1,6 +1,5 @@
 #include "ocpp/client/client.hpp"
 
-#include <boost/asio/append.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -44,7 +43,8 @@ Client::~Client() = default;
 
 void Client::start_connect(ConnectHandler handler) {
   asio::dispatch(get_executor(), [self = std::static_pointer_cast<Client>(shared_from_this()),
-                                  handler = std::move(handler)]() mutable {
+                                  wrapped = detail::MoveOnly(std::move(handler))]() mutable {
+    auto& handler = wrapped.h;
     switch (self->state()) {
       case ConnectionState::open:
         detail::complete_later(self->get_executor(), std::move(handler), std::exception_ptr());

@@ -65,7 +65,7 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
 
   auto* arr = root.if_array();
   if (!arr) return failed(fail(ErrorCode::RpcFrameworkError, "-1", "Message is not a JSON array"));
-  if (arr->size() < 3) return failed(fail(ErrorCode::RpcFrameworkError, "-1", "Message array is too short"));
+  if (arr->size() < 2) return failed(fail(ErrorCode::RpcFrameworkError, "-1", "Message array is too short"));
 
   // The id is read first so every later answer can carry it.
   const json::string* id_str = (*arr)[1].if_string();
@@ -104,11 +104,15 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
     if (is_response) return response_error("Message id is longer than 36 characters");
     return failed(fail(ErrorCode::RpcFrameworkError, id, "Message id is longer than 36 characters", type == 2));
   }
+  if (arr->size() < 3) {
+    if (is_response) return response_error("Message array is too short");
+    return failed(fail(ErrorCode::RpcFrameworkError, id, "Message array is too short", type == 2));
+  }
 
   ParseResult r;
   Frame& f = r.frame;
   f.type = static_cast<MessageType>(type);
-  f.id = std::move(id);
+  f.id = id;
 
   switch (f.type) {
     case MessageType::Call:

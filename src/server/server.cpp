@@ -1,6 +1,5 @@
 #include "ocpp/server/server.hpp"
 
-#include <boost/asio/append.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -58,6 +57,7 @@ struct ServerAccess {
   static void attach(ServerClient& c, std::shared_ptr<Transport> t, std::string protocol) {
     c.attach(std::move(t), std::move(protocol));
   }
+  static void set_protocol(ServerClient& c, const std::string& protocol) { c.set_protocol(protocol); }
   static void set_finished(ServerClient& c, std::function<void(const CloseResult&)> f) {
     c.on_finished_ = std::move(f);
   }
@@ -212,6 +212,7 @@ void Server::Impl::on_upgraded(std::shared_ptr<ServerClient> client, std::shared
   ServerAccess::set_finished(*client, [weak = weak_from_this(), raw = client.get()](const CloseResult&) {
     if (auto self = weak.lock()) self->unregister(raw);
   });
+  ServerAccess::set_protocol(*client, protocol);
   if (evicted) evicted->close(CloseOptions{close_code::evicted, "Evicted by new connection", false, false});
   if (on_client) on_client(client);
   ServerAccess::attach(*client, std::move(transport), std::move(protocol));
@@ -302,14 +303,13 @@ void Server::start_close(CloseOptions options, asio::any_completion_handler<void
     return;
   }
   struct Remaining {
+    Remaining(std::size_t n, asio::any_completion_handler<void()> h, asio::any_io_executor e)
+        : count(n), handler(std::move(h)), ex(std::move(e)) {}
     std::atomic<std::size_t> count;
     asio::any_completion_handler<void()> handler;
     asio::any_io_executor ex;
   };
-  auto remaining = std::make_shared<Remaining>();
-  remaining->count = open.size();
-  remaining->handler = std::move(handler);
-  remaining->ex = ex;
+  auto remaining = std::make_shared<Remaining>(open.size(), std::move(handler), ex);
   for (auto& c : open)
     c->close(options, [remaining](CloseResult) {
       if (--remaining->count == 0) detail::complete_later(remaining->ex, std::move(remaining->handler));

@@ -1,8 +1,8 @@
 #pragma once
-// Internal: completing type-erased handlers on their associated executor.
+// Internal: completing type-erased handlers. Completions run on the session's executor. (Asio
+// 1.26's append/post cannot carry an any_completion_handler: append invokes it as an lvalue, which
+// its converting constructor turns into endless re-wrapping.)
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/append.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 #include <tuple>
@@ -10,17 +10,31 @@
 
 namespace ocpp::detail {
 
-// From a completion path that is not the initiating function: may run the handler inline.
+// Asio 1.26's any_completion_handler has an unconstrained converting constructor, so a lambda that
+// captures one looks copyable; when Asio copies it, the handler re-wraps itself without end.
+// Capturing through this wrapper keeps such lambdas move-only.
+template <class H>
+struct MoveOnly {
+  explicit MoveOnly(H handler) : h(std::move(handler)) {}
+  MoveOnly(MoveOnly&&) noexcept = default;
+  MoveOnly& operator=(MoveOnly&&) noexcept = default;
+  MoveOnly(const MoveOnly&) = delete;
+  MoveOnly& operator=(const MoveOnly&) = delete;
+  H h;
+};
+
+// From a completion path that is not the initiating function, already on the executor.
 template <class Handler, class... Args>
 void complete_now(Handler handler, Args&&... args) {
-  boost::asio::dispatch(boost::asio::append(std::move(handler), std::forward<Args>(args)...));
+  std::move(handler)(std::forward<Args>(args)...);
 }
 
 // From inside an initiating function: never runs the handler before it returns.
 template <class Handler, class... Args>
 void complete_later(const boost::asio::any_io_executor& ex, Handler handler, Args&&... args) {
-  boost::asio::post(ex, [h = std::move(handler), t = std::make_tuple(std::forward<Args>(args)...)]() mutable {
-    std::apply([&](auto&&... a) { complete_now(std::move(h), std::move(a)...); }, std::move(t));
+  boost::asio::post(ex, [h = MoveOnly<Handler>(std::move(handler)),
+                         t = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+    std::apply([&](auto&&... a) { std::move(h.h)(std::move(a)...); }, std::move(t));
   });
 }
 

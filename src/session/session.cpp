@@ -2,7 +2,6 @@
 
 #include "complete.hpp"
 
-#include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -19,6 +18,8 @@ namespace json = boost::json;
 namespace detail {
 
 struct OutCall {
+  // Constructed in place: Asio 1.26's move assignment of any_completion_handler re-wraps it.
+  explicit OutCall(asio::any_completion_handler<RpcSession::CallSignature> h) : handler(std::move(h)) {}
   std::string id;
   std::string action;
   json::value payload;  // released once serialised
@@ -187,8 +188,7 @@ const Handler* RpcSession::find_handler(std::string_view action) const {
 
 void RpcSession::attach(std::shared_ptr<Transport> transport, std::string protocol) {
   transport_ = std::move(transport);
-  protocol_ = std::move(protocol);
-  version_ = protocol_version(protocol_);
+  set_protocol(std::move(protocol));
   state_ = ConnectionState::open;
   bad_messages_ = 0;
   transport_->start(std::shared_ptr<TransportSink>(shared_from_this(), static_cast<TransportSink*>(this)));
@@ -203,7 +203,8 @@ void RpcSession::close(CloseOptions options) {
 
 void RpcSession::start_close(CloseOptions options, CloseHandler handler) {
   asio::dispatch(executor_, [self = shared_from_this(), options = std::move(options),
-                             handler = std::move(handler)]() mutable {
+                             wrapped = detail::MoveOnly(std::move(handler))]() mutable {
+    auto& handler = wrapped.h;
     if (self->state_ == ConnectionState::closed && !self->closing_requested_) {
       auto result = self->last_close_.value_or(CloseResult{});
       complete_later(self->executor_, std::move(handler), std::move(result));
@@ -281,13 +282,14 @@ void RpcSession::on_closed(std::uint16_t code, std::string_view reason) {
 
 void RpcSession::start_call(std::string action, json::value payload, CallOptions options, CallHandler handler) {
   asio::dispatch(executor_, [self = shared_from_this(), action = std::move(action), payload = std::move(payload),
-                             options = std::move(options), handler = std::move(handler)]() mutable {
+                             options = std::move(options), wrapped = detail::MoveOnly(std::move(handler))]() mutable {
+    auto& handler = wrapped.h;
     auto fail_now = [&](std::exception_ptr e) { complete_later(self->executor_, std::move(handler), e, json::value()); };
     if (self->state_ == ConnectionState::closed || self->state_ == ConnectionState::closing)
       return fail_now(std::make_exception_ptr(ConnectionError(
           self->state_ == ConnectionState::closed ? "Cannot call: connection is closed"
                                                   : "Cannot call: connection is closing")));
-    auto call = std::make_unique<OutCall>();
+    auto call = std::make_unique<OutCall>(std::move(handler));
     call->id = options.message_id.empty()
                    ? (self->options_.id_generator ? self->options_.id_generator() : random_message_id())
                    : std::move(options.message_id);
@@ -299,7 +301,6 @@ void RpcSession::start_call(std::string action, json::value payload, CallOptions
     call->payload = std::move(payload);
     call->timeout = options.timeout.value_or(self->options_.call_timeout);
     call->serial = ++self->next_serial_;
-    call->handler = std::move(handler);
 
     auto slot = call->handler.get_cancellation_slot();
     if (slot.is_connected()) {
@@ -327,8 +328,9 @@ void RpcSession::start_safe_call(std::string action, json::value payload, CallOp
                                  SafeCallHandler handler) {
   std::string act = action;
   start_call(std::move(action), std::move(payload), std::move(options),
-             CallHandler([self = shared_from_this(), act = std::move(act), handler = std::move(handler)](
-                             std::exception_ptr e, json::value v) mutable {
+             CallHandler([self = shared_from_this(), act = std::move(act),
+                          wrapped = detail::MoveOnly(std::move(handler))](std::exception_ptr e, json::value v) mutable {
+               auto& handler = wrapped.h;
                if (!e) return std::move(handler)(std::optional<json::value>(std::move(v)));
                try {
                  std::rethrow_exception(e);
@@ -343,7 +345,8 @@ void RpcSession::start_safe_call(std::string action, json::value payload, CallOp
 
 void RpcSession::start_send(std::string action, json::value payload, SendHandler handler) {
   asio::dispatch(executor_, [self = shared_from_this(), action = std::move(action), payload = std::move(payload),
-                             handler = std::move(handler)]() mutable {
+                             wrapped = detail::MoveOnly(std::move(handler))]() mutable {
+    auto& handler = wrapped.h;
     std::exception_ptr error;
     if (self->state_ != ConnectionState::open)
       error = std::make_exception_ptr(ConnectionError("Cannot send: connection is not open"));
@@ -457,7 +460,7 @@ void RpcSession::send_frame(std::string frame, MessageType type, std::string_vie
   if (events_.message) {
     std::string copy = frame;
     transport_->send(std::move(frame));
-    events_.message(MessageEvent{Direction::out, type, id, action, copy, std::nullopt});
+    events_.message(MessageEvent{MessageDirection::out, type, id, action, copy, std::nullopt});
   } else {
     transport_->send(std::move(frame));
   }
@@ -473,7 +476,7 @@ void RpcSession::on_frame(std::string_view text) {
   switch (f.type) {
     case MessageType::Call:
     case MessageType::Send:
-      if (events_.message) events_.message(MessageEvent{Direction::in, f.type, f.id, f.action, text, std::nullopt});
+      if (events_.message) events_.message(MessageEvent{MessageDirection::in, f.type, f.id, f.action, text, std::nullopt});
       handle_call(f);
       break;
     case MessageType::CallResult:
@@ -488,12 +491,12 @@ void RpcSession::on_frame(std::string_view text) {
                                                               it->second->sent_at)
                         .count();
         }
-        events_.message(MessageEvent{Direction::in, f.type, f.id, action, text, latency});
+        events_.message(MessageEvent{MessageDirection::in, f.type, f.id, action, text, latency});
       }
       handle_response(f);
       break;
     case MessageType::CallResultError:
-      if (events_.message) events_.message(MessageEvent{Direction::in, f.type, f.id, {}, text, std::nullopt});
+      if (events_.message) events_.message(MessageEvent{MessageDirection::in, f.type, f.id, {}, text, std::nullopt});
       bad_messages_ = 0;
       log(LogLevel::warn, "CALLRESULTERROR for " + f.id + ": " + f.error_code_text + " " + f.description);
       if (events_.call_result_error)

@@ -31,11 +31,11 @@
 
 namespace ocpp {
 
-enum class Direction { in, out };
+enum class MessageDirection { in, out };
 
 // Every frame in or out (the `message` event of ocpp-ws-io).
 struct MessageEvent {
-  Direction direction;
+  MessageDirection direction;
   MessageType type;
   std::string_view message_id;
   std::string_view action;  // for results and errors: the action of the CALL they answer (if known)
@@ -221,6 +221,10 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void finish_close(const CloseResult& result);
 
   void set_state(ConnectionState s) noexcept { state_ = s; }
+  void set_protocol(std::string protocol) {
+    protocol_ = std::move(protocol);
+    version_ = protocol_version(protocol_);
+  }
   void set_identity(std::string identity) { identity_ = std::move(identity); }
   Logger& logger() const noexcept { return *logger_; }
   void log(LogLevel level, std::string_view message) const;

@@ -1,0 +1,40 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ocpp::app {
+
+struct ServeArgs {
+  std::uint16_t port = 9000;
+  std::string host = "0.0.0.0";
+  std::vector<std::string> protocols{"ocpp2.1", "ocpp2.0.1", "ocpp1.6"};
+  std::size_t threads = 1;
+  bool quiet = false;  // no exchange printing (for benchmarks)
+};
+int serve(const ServeArgs& args);
+
+struct SimulateArgs {
+  std::string url = "ws://127.0.0.1:9000";
+  std::string identity = "CP001";
+  std::string protocol = "ocpp1.6";
+  std::size_t count = 1;
+  bool quiet = false;
+};
+int simulate(const SimulateArgs& args);
+
+struct BenchArgs {
+  std::string url = "ws://127.0.0.1:9000";
+  std::size_t clients = 100;
+  std::size_t calls = 100000;  // in total
+  std::size_t concurrency = 1;  // in flight per connection
+  std::string protocol = "ocpp1.6";
+  std::string action = "Heartbeat";
+  std::string payload = "{}";
+  std::size_t threads = 1;
+  bool json = false;
+};
+int bench(const BenchArgs& args);
+
+}  // namespace ocpp::app

@@ -1,0 +1,152 @@
+#include "demo_payloads.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+
+namespace ocpp::app {
+namespace json = boost::json;
+
+std::string iso_now() {
+  const auto now = std::chrono::system_clock::now();
+  const auto t = std::chrono::system_clock::to_time_t(now);
+  const int ms = int(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return buf;
+}
+
+void print_exchange(std::string_view identity, bool inbound, std::string_view raw) {
+  static std::mutex m;
+  std::lock_guard lock(m);
+  std::cout << (inbound ? "<- " : "-> ") << identity << "  " << raw << "\n" << std::flush;
+}
+
+namespace {
+bool v16(ProtocolVersion v) { return v == ProtocolVersion::v16; }
+json::object accepted() { return {{"status", "Accepted"}}; }
+json::value id_token(std::string_view tag) { return {{"idToken", tag}, {"type", "ISO14443"}}; }
+json::value energy(int wh, bool as_string) {
+  json::object sv{{"measurand", "Energy.Active.Import.Register"}};
+  if (as_string) {
+    sv["value"] = std::to_string(wh);
+    sv["unit"] = "Wh";
+  } else {
+    sv["value"] = double(wh);
+  }
+  return json::array{json::object{{"timestamp", iso_now()}, {"sampledValue", json::array{sv}}}};
+}
+}  // namespace
+
+json::value csms_response(ProtocolVersion v, std::string_view action, const json::value& params, int tx) {
+  if (action == "BootNotification") return {{"status", "Accepted"}, {"currentTime", iso_now()}, {"interval", 300}};
+  if (action == "Heartbeat") return {{"currentTime", iso_now()}};
+  if (action == "StatusNotification" || action == "MeterValues" || action == "NotifyReport" ||
+      action == "NotifyEvent" || action == "SecurityEventNotification" || action == "FirmwareStatusNotification" ||
+      action == "DiagnosticsStatusNotification" || action == "LogStatusNotification")
+    return json::object();
+  if (action == "DataTransfer") return accepted();
+  if (action == "Authorize")
+    return v16(v) ? json::value{{"idTagInfo", accepted()}} : json::value{{"idTokenInfo", accepted()}};
+  if (v16(v) && action == "StartTransaction") return {{"transactionId", tx}, {"idTagInfo", accepted()}};
+  if (v16(v) && action == "StopTransaction") return {{"idTagInfo", accepted()}};
+  if (!v16(v) && action == "TransactionEvent") {
+    if (params.is_object() && params.as_object().contains("idToken")) return {{"idTokenInfo", accepted()}};
+    return json::object();
+  }
+  return nullptr;
+}
+
+std::string csms_followup_action(ProtocolVersion v) { return v16(v) ? "GetConfiguration" : "GetVariables"; }
+
+json::value csms_followup_payload(ProtocolVersion v) {
+  if (v16(v)) return {{"key", json::array{"HeartbeatInterval"}}};
+  return {{"getVariableData",
+           json::array{json::object{{"component", {{"name", "OCPPCommCtrlr"}}},
+                                    {"variable", {{"name", "HeartbeatInterval"}}}}}}};
+}
+
+json::value cp_boot(ProtocolVersion v) {
+  if (v16(v)) return {{"chargePointVendor", "OcppWsIoCpp"}, {"chargePointModel", "Simulator"}};
+  return {{"reason", "PowerUp"}, {"chargingStation", {{"model", "Simulator"}, {"vendorName", "OcppWsIoCpp"}}}};
+}
+
+json::value cp_status(ProtocolVersion v, std::string_view status) {
+  if (v16(v)) return {{"connectorId", 1}, {"errorCode", "NoError"}, {"status", status}};
+  return {{"timestamp", iso_now()}, {"connectorStatus", status}, {"evseId", 1}, {"connectorId", 1}};
+}
+
+json::value cp_authorize(ProtocolVersion v, std::string_view tag) {
+  if (v16(v)) return {{"idTag", tag}};
+  return {{"idToken", id_token(tag)}};
+}
+
+json::value cp_start(ProtocolVersion v, std::string_view tag, const std::string& tx) {
+  if (v16(v)) return {{"connectorId", 1}, {"idTag", tag}, {"meterStart", 0}, {"timestamp", iso_now()}};
+  return {{"eventType", "Started"},
+          {"timestamp", iso_now()},
+          {"triggerReason", "Authorized"},
+          {"seqNo", 0},
+          {"transactionInfo", {{"transactionId", tx}, {"chargingState", "Charging"}}},
+          {"idToken", id_token(tag)},
+          {"evse", {{"id", 1}, {"connectorId", 1}}}};
+}
+
+json::value cp_meter(ProtocolVersion v, const std::string& tx, int wh, int seq) {
+  if (v16(v)) return {{"connectorId", 1}, {"transactionId", std::stoi(tx)}, {"meterValue", energy(wh, true)}};
+  return {{"eventType", "Updated"},
+          {"timestamp", iso_now()},
+          {"triggerReason", "MeterValuePeriodic"},
+          {"seqNo", seq},
+          {"transactionInfo", {{"transactionId", tx}}},
+          {"meterValue", energy(wh, false)}};
+}
+
+json::value cp_stop(ProtocolVersion v, const std::string& tx, int wh, int seq) {
+  if (v16(v))
+    return {{"transactionId", std::stoi(tx)}, {"meterStop", wh}, {"timestamp", iso_now()}, {"reason", "Local"}};
+  return {{"eventType", "Ended"},
+          {"timestamp", iso_now()},
+          {"triggerReason", "StopAuthorized"},
+          {"seqNo", seq},
+          {"transactionInfo", {{"transactionId", tx}, {"stoppedReason", "Local"}}},
+          {"meterValue", energy(wh, false)}};
+}
+
+json::value cp_response(ProtocolVersion v, std::string_view action, const json::value& params) {
+  if (action == "Reset" || action == "ChangeConfiguration" || action == "RemoteStartTransaction" ||
+      action == "RemoteStopTransaction" || action == "RequestStartTransaction" ||
+      action == "RequestStopTransaction" || action == "TriggerMessage" || action == "ChangeAvailability" ||
+      action == "ClearCache" || action == "DataTransfer")
+    return accepted();
+  if (action == "UnlockConnector") return {{"status", "Unlocked"}};
+  if (v16(v) && action == "GetConfiguration") {
+    json::array keys;
+    keys.push_back(json::object{{"key", "HeartbeatInterval"}, {"readonly", false}, {"value", "300"}});
+    return {{"configurationKey", keys}};
+  }
+  if (!v16(v) && (action == "GetVariables" || action == "SetVariables")) {
+    const bool get = action == "GetVariables";
+    json::array results;
+    const auto* data = params.as_object().if_contains(get ? "getVariableData" : "setVariableData");
+    if (data && data->is_array())
+      for (const auto& item : data->as_array()) {
+        json::object r{{"attributeStatus", "Accepted"},
+                       {"component", item.at("component")},
+                       {"variable", item.at("variable")}};
+        if (get) r["attributeValue"] = "300";
+        results.push_back(std::move(r));
+      }
+    return {{get ? "getVariableResult" : "setVariableResult", results}};
+  }
+  return nullptr;
+}
+
+}  // namespace ocpp::app

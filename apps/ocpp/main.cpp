@@ -1,0 +1,71 @@
+// The `ocpp` command line tool: a demo CSMS, a charge point simulator and a load generator.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "commands.hpp"
+
+namespace {
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ocpp: OCPP-J tools (demo CSMS, charge point simulator, load generator)"};
+  app.require_subcommand(1);
+
+  ocpp::app::ServeArgs serve;
+  std::string serve_protocols = "ocpp2.1,ocpp2.0.1,ocpp1.6";
+  auto* s = app.add_subcommand("serve", "Run a demo CSMS that answers the common charge point messages");
+  s->add_option("--port", serve.port, "Port to listen on (0 = any)")->capture_default_str();
+  s->add_option("--host", serve.host, "Address to bind")->capture_default_str();
+  s->add_option("--protocols", serve_protocols, "Accepted subprotocols, in preference order")->capture_default_str();
+  s->add_option("--threads", serve.threads, "I/O threads (one io_context each)")->capture_default_str();
+  s->add_flag("--quiet", serve.quiet, "Do not print the exchanges");
+
+  ocpp::app::SimulateArgs sim;
+  auto* m = app.add_subcommand("simulate", "Run simulated charge points against a CSMS");
+  m->add_option("--url", sim.url, "CSMS endpoint (ws://host:port[/path])")->capture_default_str();
+  m->add_option("--identity", sim.identity, "Identity (with --count > 1: a prefix, numbered)")->capture_default_str();
+  m->add_option("--protocol", sim.protocol, "ocpp1.6, ocpp2.0.1 or ocpp2.1")->capture_default_str();
+  m->add_option("--count", sim.count, "Number of charge points")->capture_default_str();
+  m->add_flag("--quiet", sim.quiet, "Print only the summary");
+
+  ocpp::app::BenchArgs b;
+  auto* l = app.add_subcommand("bench", "Load-generate CALLs against any OCPP-J server");
+  l->add_option("--url", b.url, "Server endpoint")->capture_default_str();
+  l->add_option("--clients", b.clients, "Connections")->capture_default_str();
+  l->add_option("--calls", b.calls, "Calls in total")->capture_default_str();
+  l->add_option("--concurrency", b.concurrency, "Calls in flight per connection")->capture_default_str();
+  l->add_option("--protocol", b.protocol, "Subprotocol to offer")->capture_default_str();
+  l->add_option("--action", b.action, "Action to call")->capture_default_str();
+  l->add_option("--payload", b.payload, "JSON payload of each call")->capture_default_str();
+  l->add_option("--threads", b.threads, "Client I/O threads")->capture_default_str();
+  l->add_flag("--json", b.json, "Print one JSON line");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*s) {
+      serve.protocols = split(serve_protocols);
+      return ocpp::app::serve(serve);
+    }
+    if (*m) return ocpp::app::simulate(sim);
+    if (*l) return ocpp::app::bench(b);
+  } catch (const std::exception& e) {
+    std::cerr << "ocpp: " << e.what() << "\n";
+    return 1;
+  }
+  return 1;
+}

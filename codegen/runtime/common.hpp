@@ -1,0 +1,90 @@
+#pragma once
+// Shared declarations for the generated OCPP message types (ocpp::v16, ocpp::v201, ocpp::v21).
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <boost/json/conversion.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
+
+#include <ocpp/schema/validation.hpp>
+
+namespace ocpp {
+
+// Who initiates an action. Not part of the OCA schemas: see codegen/directions.json.
+enum class Direction {
+  ToCsms,             // Charging Station (Charge Point) -> CSMS (Central System)
+  ToChargingStation,  // CSMS -> Charging Station
+  Both,               // either side (DataTransfer)
+};
+
+// How an action travels on the wire.
+enum class MessagePattern {
+  Call,  // CALL [2,...] answered by CALLRESULT [3,...] / CALLERROR [4,...]
+  Send,  // OCPP 2.1 SEND [6,...]: no response (NotifyPeriodicEventStream)
+};
+
+std::string_view to_string(Direction d) noexcept;
+std::string_view to_string(MessagePattern p) noexcept;
+
+// One row of a version's action table (ocpp::v16::actions(), ...).
+struct ActionInfo {
+  std::string_view name;  // "BootNotification"
+  Direction direction;
+  MessagePattern pattern;
+  schema::ValidateFn validate_request;   // payload of the CALL (or SEND)
+  schema::ValidateFn validate_response;  // payload of the CALLRESULT; nullptr for Send
+};
+
+// Thrown by boost::json::value_to<T>() for the generated types when the JSON does not have the
+// shape of T (wrong JSON type, missing required member, unknown enum string, integer out of range).
+// Conversion does not check schema constraints (lengths, bounds, formats) nor reject unknown
+// members: run the validator first for that.
+class ConversionError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Compile-time binding request type -> action. Specialised in the generated headers for every
+// `<Action>Request` type:
+//   using request_type; using response_type (void for SEND messages);
+//   static constexpr std::string_view name;      // "BootNotification"
+//   static constexpr std::string_view protocol;  // "ocpp1.6" | "ocpp2.0.1" | "ocpp2.1"
+//   static constexpr Direction direction; static constexpr MessagePattern pattern;
+//   static constexpr schema::ValidateFn validate_request, validate_response (nullptr for SEND).
+template <class Request>
+struct action_traits;
+
+// Reverse binding for every `<Action>Response` type: request_type, name, protocol,
+// validate_response.
+template <class Response>
+struct response_traits;
+
+template <class T>
+concept OcppRequest = requires {
+  typename action_traits<T>::response_type;
+  { action_traits<T>::name } -> std::convertible_to<std::string_view>;
+};
+
+template <class T>
+concept OcppCallRequest = OcppRequest<T> && !std::is_void_v<typename action_traits<T>::response_type>;
+
+template <class T>
+concept OcppSendMessage = OcppRequest<T> && std::is_void_v<typename action_traits<T>::response_type>;
+
+template <class T>
+concept OcppResponse = requires {
+  typename response_traits<T>::request_type;
+  { response_traits<T>::name } -> std::convertible_to<std::string_view>;
+};
+
+}  // namespace ocpp

@@ -1,0 +1,4 @@
+import stub from './index.cjs';
+
+export const { createLogger, consoleTransport, prettyTransport, LogLevel } = stub;
+export default stub;

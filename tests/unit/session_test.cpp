@@ -1,0 +1,465 @@
+// Session behaviour over the loopback transport: deterministic, single-threaded.
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
+
+#include "ocpp/session/session.hpp"
+#include "ocpp/transport/loopback.hpp"
+
+using namespace ocpp;
+namespace asio = boost::asio;
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+class TestPeer : public RpcSession {
+ public:
+  static std::shared_ptr<TestPeer> make(asio::any_io_executor ex, SessionOptions o = {}) {
+    o.ping_interval = milliseconds(0);
+    o.logger = null_logger();
+    return std::shared_ptr<TestPeer>(new TestPeer(std::move(ex), std::move(o)));
+  }
+  void open(std::shared_ptr<Transport> t, std::string protocol) { attach(std::move(t), std::move(protocol)); }
+
+ private:
+  TestPeer(asio::any_io_executor ex, SessionOptions o) : RpcSession(std::move(ex), std::move(o), "CP1") {}
+};
+
+// The far end driven by hand: records what the session sends.
+struct RawEnd final : TransportSink {
+  std::vector<std::string> frames;
+  std::optional<std::uint16_t> closed_code;
+  void on_frame(std::string_view text) override { frames.emplace_back(text); }
+  void on_pong() override {}
+  void on_closed(std::uint16_t code, std::string_view) override { closed_code = code; }
+  json::array frame(std::size_t i) const { return json::parse(frames.at(i)).as_array(); }
+};
+
+struct CallOutcome {
+  bool done = false;
+  std::exception_ptr error;
+  json::value result;
+  auto handler() {
+    return [this](std::exception_ptr e, json::value v) {
+      done = true;
+      error = e;
+      result = std::move(v);
+    };
+  }
+  template <class E>
+  bool failed_with() const {
+    if (!error) return false;
+    try {
+      std::rethrow_exception(error);
+    } catch (const E&) {
+      return true;
+    } catch (...) {
+    }
+    return false;
+  }
+  RpcError rpc_error() const {
+    try {
+      std::rethrow_exception(error);
+    } catch (const RpcError& e) {
+      return e;
+    }
+  }
+};
+
+class SessionTest : public ::testing::Test {
+ protected:
+  template <class Pred>
+  bool run_until(Pred pred, milliseconds limit = milliseconds(2000)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!pred() && std::chrono::steady_clock::now() < deadline) {
+      io.restart();
+      io.run_for(milliseconds(5));
+    }
+    return pred();
+  }
+
+  // Two sessions talking to each other.
+  std::pair<std::shared_ptr<TestPeer>, std::shared_ptr<TestPeer>> pair(std::string protocol = "ocpp2.0.1",
+                                                                       SessionOptions a_opts = {},
+                                                                       SessionOptions b_opts = {}) {
+    auto lp = make_loopback_pair(io.get_executor());
+    auto a = TestPeer::make(io.get_executor(), a_opts);
+    auto b = TestPeer::make(io.get_executor(), b_opts);
+    a->open(lp.a, protocol);
+    b->open(lp.b, protocol);
+    return {a, b};
+  }
+
+  // A session and a raw end.
+  std::shared_ptr<TestPeer> with_raw(std::string protocol = "ocpp2.0.1", SessionOptions opts = {}) {
+    auto lp = make_loopback_pair(io.get_executor());
+    auto a = TestPeer::make(io.get_executor(), opts);
+    raw = std::make_shared<RawEnd>();
+    raw_transport = lp.b;
+    lp.b->start(raw);
+    a->open(lp.a, protocol);
+    return a;
+  }
+  void send_raw(std::string text) { raw_transport->send(std::move(text)); }
+
+  asio::io_context io;
+  std::shared_ptr<RawEnd> raw;
+  std::shared_ptr<Transport> raw_transport;
+};
+
+HandlerResult heartbeat(CallContext&) { return json::object{{"currentTime", "2026-01-01T00:00:00Z"}}; }
+
+}  // namespace
+
+TEST_F(SessionTest, CallCompletesWithTheResult) {
+  auto [a, b] = pair();
+  b->handle("Heartbeat", heartbeat);
+  CallOutcome out;
+  a->call("Heartbeat", json::object(), out.handler());
+  ASSERT_TRUE(run_until([&] { return out.done; }));
+  ASSERT_FALSE(out.error);
+  EXPECT_EQ(out.result.at("currentTime"), "2026-01-01T00:00:00Z");
+}
+
+TEST_F(SessionTest, ProtocolSpecificHandlerWinsOverGenericAndWildcard) {
+  auto [a, b] = pair("ocpp1.6");
+  b->handle_any([](CallContext&) -> HandlerResult { return json::object{{"from", "wildcard"}}; });
+  b->handle("Heartbeat", [](CallContext&) -> HandlerResult { return json::object{{"from", "generic"}}; });
+  b->handle("ocpp1.6", "Heartbeat", [](CallContext&) -> HandlerResult { return json::object{{"from", "1.6"}}; });
+  EXPECT_THROW(b->handle("Heartbeat", heartbeat), std::logic_error);
+  CallOutcome h, other;
+  a->call("Heartbeat", json::object(), h.handler());
+  a->call("Reset", json::object(), other.handler());
+  ASSERT_TRUE(run_until([&] { return h.done && other.done; }));
+  EXPECT_EQ(h.result.at("from"), "1.6");
+  EXPECT_EQ(other.result.at("from"), "wildcard");
+}
+
+TEST_F(SessionTest, UnknownActionGetsNotImplemented) {
+  auto [a, b] = pair();
+  CallOutcome out;
+  a->call("NoSuchAction", json::object(), out.handler());
+  ASSERT_TRUE(run_until([&] { return out.done; }));
+  EXPECT_EQ(out.rpc_error().code(), ErrorCode::NotImplemented);
+}
+
+TEST_F(SessionTest, HandlerRpcErrorCrossesWithDescriptionAndDetails) {
+  auto [a, b] = pair();
+  b->handle("Authorize", [](CallContext&) -> HandlerResult {
+    throw RpcError(ErrorCode::SecurityError, "not allowed", json::object{{"reason", "blocked"}});
+  });
+  CallOutcome out;
+  a->call("Authorize", json::object(), out.handler());
+  ASSERT_TRUE(run_until([&] { return out.done; }));
+  auto e = out.rpc_error();
+  EXPECT_EQ(e.code(), ErrorCode::SecurityError);
+  EXPECT_EQ(e.description(), "not allowed");
+  EXPECT_EQ(e.details().at("reason"), "blocked");
+}
+
+TEST_F(SessionTest, Ocpp16SpellsErrorCodesItsOwnWay) {
+  auto a = with_raw("ocpp1.6");
+  a->handle("DataTransfer", [](CallContext&) -> HandlerResult { throw RpcError(ErrorCode::FormatViolation, "x"); });
+  a->handle("Authorize",
+            [](CallContext&) -> HandlerResult { throw RpcError(ErrorCode::OccurrenceConstraintViolation, "y"); });
+  send_raw(R"([2,"m1","DataTransfer",{}])");
+  send_raw(R"([2,"m2","Authorize",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 2; }));
+  EXPECT_EQ(raw->frame(0)[2], "FormationViolation");
+  EXPECT_EQ(raw->frame(1)[2], "OccurenceConstraintViolation");
+}
+
+TEST_F(SessionTest, OtherExceptionsBecomeInternalErrorWithDetailsOnlyWhenAsked) {
+  SessionOptions detailed;
+  detailed.respond_with_detailed_errors = true;
+  for (bool with_details : {false, true}) {
+    auto [a, b] = pair("ocpp2.0.1", {}, with_details ? detailed : SessionOptions{});
+    b->handle("Reset", [](CallContext&) -> HandlerResult { throw std::runtime_error("database down"); });
+    CallOutcome out;
+    a->call("Reset", json::object(), out.handler());
+    ASSERT_TRUE(run_until([&] { return out.done; }));
+    auto e = out.rpc_error();
+    EXPECT_EQ(e.code(), ErrorCode::InternalError);
+    EXPECT_EQ(e.details().contains("message"), with_details);
+    EXPECT_EQ(e.description().find("database down") != std::string::npos, with_details);
+  }
+}
+
+TEST_F(SessionTest, NoReplyLetsTheCallerTimeOutAndTheLateAnswerIsIgnored) {
+  SessionOptions fast;
+  fast.call_timeout = milliseconds(30);
+  fast.max_bad_messages = 0;  // a late answer must not count as a bad message
+  auto a = with_raw("ocpp2.0.1", fast);
+  std::vector<std::string> bad;
+  a->on_bad_message([&](const BadMessageEvent& e) { bad.emplace_back(e.error); });
+  CallOutcome out;
+  a->call("Heartbeat", json::object(), out.handler());
+  ASSERT_TRUE(run_until([&] { return out.done; }));
+  EXPECT_TRUE(out.failed_with<TimeoutError>());
+  const std::string id(raw->frame(0)[1].as_string());
+  send_raw("[3,\"" + id + "\",{}]");
+  ASSERT_TRUE(run_until([&] { return !bad.empty(); }));
+  EXPECT_NE(bad[0].find("late"), std::string::npos);
+  EXPECT_EQ(a->state(), ConnectionState::open);
+}
+
+TEST_F(SessionTest, OneCallInFlightByDefaultTheRestQueueInOrder) {
+  auto a = with_raw();
+  CallOutcome c1, c2, c3;
+  a->call("A1", json::object(), c1.handler());
+  a->call("A2", json::object(), c2.handler());
+  a->call("A3", json::object(), c3.handler());
+  run_until([&] { return false; }, milliseconds(30));
+  ASSERT_EQ(raw->frames.size(), 1u) << "the second CALL waits for the first answer";
+  EXPECT_EQ(raw->frame(0)[2], "A1");
+  send_raw("[3," + json::serialize(raw->frame(0)[1]) + ",{}]");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 2; }));
+  EXPECT_EQ(raw->frame(1)[2], "A2");
+  a->set_call_concurrency(3);
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 3; }));
+  EXPECT_EQ(raw->frame(2)[2], "A3");
+  EXPECT_TRUE(c1.done);
+  EXPECT_FALSE(c2.done);
+}
+
+TEST_F(SessionTest, CancellationRejectsAndFreesTheSlot) {
+  auto a = with_raw();
+  asio::cancellation_signal cancel;
+  CallOutcome first, second;
+  a->call("Slow", json::object(), asio::bind_cancellation_slot(cancel.slot(), first.handler()));
+  a->call("Next", json::object(), second.handler());
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1; }));
+  cancel.emit(asio::cancellation_type::terminal);
+  ASSERT_TRUE(run_until([&] { return first.done && raw->frames.size() == 2; }));
+  try {
+    std::rethrow_exception(first.error);
+  } catch (const boost::system::system_error& e) {
+    EXPECT_EQ(e.code(), asio::error::operation_aborted);
+  }
+  EXPECT_EQ(raw->frame(1)[2], "Next");
+}
+
+TEST_F(SessionTest, MalformedFramesAreAnsweredAndTheBudgetClosesWith1002) {
+  SessionOptions o;
+  o.max_bad_messages = 2;
+  auto a = with_raw("ocpp2.0.1", o);
+  std::optional<CloseResult> closed;
+  a->on_close([&](const CloseResult& r) { closed = r; });
+  send_raw(R"([2,"bad-1","Heartbeat")");
+  send_raw(R"([2,17,"Heartbeat",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 2; }));
+  EXPECT_EQ(raw->frame(0)[1], "-1");
+  EXPECT_EQ(raw->frame(0)[2], "RpcFrameworkError");
+  EXPECT_EQ(a->state(), ConnectionState::open);
+  // A good message resets the count: the budget is for consecutive bad frames.
+  a->handle("Heartbeat", heartbeat);
+  send_raw(R"([2,"ok","Heartbeat",{}])");
+  send_raw(R"([9,"x","A",{}])");
+  send_raw(R"([9,"y","A",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 5; }));
+  EXPECT_EQ(raw->frame(3)[2], "MessageTypeNotSupported");
+  EXPECT_EQ(a->state(), ConnectionState::open);
+  send_raw(R"([9,"z","A",{}])");
+  ASSERT_TRUE(run_until([&] { return closed.has_value(); }));
+  EXPECT_EQ(closed->code, close_code::protocol_error);
+}
+
+TEST_F(SessionTest, ResponsesToUnknownIdsAreNotAnsweredButCounted) {
+  SessionOptions o;
+  o.max_bad_messages = 1;
+  auto a = with_raw("ocpp2.0.1", o);
+  send_raw(R"([3,"never-sent",{}])");
+  send_raw(R"([4,"never-sent","GenericError","",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->closed_code.has_value(); }));
+  EXPECT_TRUE(raw->frames.empty());
+  EXPECT_EQ(*raw->closed_code, close_code::protocol_error);
+}
+
+TEST_F(SessionTest, DuplicateIdOfACallInProgressIsRefused) {
+  auto a = with_raw();
+  std::optional<Responder> held;
+  a->handle("Slow", [&](CallContext&, Responder r) { held.emplace(std::move(r)); });
+  send_raw(R"([2,"same","Slow",{}])");
+  send_raw(R"([2,"same","Slow",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1; }));
+  EXPECT_EQ(raw->frame(0)[2], "RpcFrameworkError");
+  held->result(json::object{{"ok", true}});
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 2; }));
+  EXPECT_EQ(raw->frame(1)[0], 3);
+  EXPECT_EQ(raw->frame(1)[1], "same");
+}
+
+TEST_F(SessionTest, ResponderDroppedWithoutAnswerSendsInternalError) {
+  auto a = with_raw();
+  a->handle("Forgetful", [](CallContext&, Responder) {});
+  send_raw(R"([2,"f1","Forgetful",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1; }));
+  EXPECT_EQ(raw->frame(0)[2], "InternalError");
+}
+
+TEST_F(SessionTest, CoroutineHandlers) {
+  auto [a, b] = pair();
+  b->handle("Reset", [](CallContext ctx) -> asio::awaitable<json::value> {
+    asio::steady_timer t(co_await asio::this_coro::executor, milliseconds(1));
+    co_await t.async_wait(asio::use_awaitable);
+    co_return json::object{{"status", "Accepted"}, {"echo", ctx.params.at("type")}};
+  });
+  CallOutcome out;
+  a->call("Reset", json::object{{"type", "Hard"}}, out.handler());
+  ASSERT_TRUE(run_until([&] { return out.done; }));
+  ASSERT_FALSE(out.error);
+  EXPECT_EQ(out.result.at("echo"), "Hard");
+}
+
+TEST_F(SessionTest, SendFramesOnOcpp21AreHandledAndNeverAnswered) {
+  auto a = with_raw("ocpp2.1");
+  int seen = 0;
+  a->handle("NotifyPeriodicEventStream", [&](CallContext& ctx) -> HandlerResult {
+    EXPECT_TRUE(ctx.is_send);
+    ++seen;
+    throw std::runtime_error("even a failing SEND handler gets no answer");
+  });
+  send_raw(R"([6,"s1","NotifyPeriodicEventStream",{"id":1}])");
+  send_raw(R"([6,"s2","Unknown",{}])");
+  ASSERT_TRUE(run_until([&] { return seen == 1; }));
+  run_until([] { return false; }, milliseconds(20));
+  EXPECT_TRUE(raw->frames.empty());
+
+  bool sent = false;
+  a->send("NotifyPeriodicEventStream", json::object{{"id", 2}}, [&](std::exception_ptr e) { sent = !e; });
+  ASSERT_TRUE(run_until([&] { return sent && raw->frames.size() == 1; }));
+  EXPECT_EQ(raw->frame(0)[0], 6);
+}
+
+TEST_F(SessionTest, SendIsRefusedBeforeOcpp21) {
+  auto a = with_raw("ocpp2.0.1");
+  std::exception_ptr error;
+  bool done = false;
+  a->send("NotifyPeriodicEventStream", json::object(), [&](std::exception_ptr e) {
+    error = e;
+    done = true;
+  });
+  ASSERT_TRUE(run_until([&] { return done; }));
+  EXPECT_TRUE(error);
+  EXPECT_TRUE(raw->frames.empty());
+}
+
+TEST_F(SessionTest, CallResultErrorOnOcpp21WhenAnAnswerIsMalformed) {
+  auto a = with_raw("ocpp2.1");
+  CallOutcome out;
+  a->call("Heartbeat", json::object(), out.handler());
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1; }));
+  send_raw("[3," + json::serialize(raw->frame(0)[1]) + ",[1,2]]");
+  ASSERT_TRUE(run_until([&] { return out.done && raw->frames.size() == 2; }));
+  EXPECT_EQ(out.rpc_error().code(), ErrorCode::FormatViolation);
+  EXPECT_EQ(raw->frame(1)[0], 5);
+  EXPECT_EQ(raw->frame(1)[1], raw->frame(0)[1]);
+}
+
+TEST_F(SessionTest, CloseIsIdempotentAndTheFirstCodeWins) {
+  auto [a, b] = pair();
+  std::vector<CloseResult> results;
+  a->close(CloseOptions{4001, "first", true, false}, [&](CloseResult r) { results.push_back(r); });
+  a->close(CloseOptions{4002, "second", true, false}, [&](CloseResult r) { results.push_back(r); });
+  ASSERT_TRUE(run_until([&] { return results.size() == 2; }));
+  EXPECT_EQ(results[0].code, 4001);
+  EXPECT_EQ(results[1].code, 4001);
+  CallOutcome out;
+  a->call("Heartbeat", json::object(), out.handler());
+  ASSERT_TRUE(run_until([&] { return out.done; }));
+  EXPECT_TRUE(out.failed_with<ConnectionError>());
+  std::vector<CloseResult> again;
+  a->close(CloseOptions{}, [&](CloseResult r) { again.push_back(r); });
+  ASSERT_TRUE(run_until([&] { return again.size() == 1; }));
+  EXPECT_EQ(again[0].code, 4001);
+}
+
+TEST_F(SessionTest, InvalidCloseCodesAreSentAs1000) {
+  auto [a, b] = pair();
+  std::optional<CloseResult> seen_by_b;
+  b->on_close([&](const CloseResult& r) { seen_by_b = r; });
+  a->close(CloseOptions{1005, "", false, false});
+  ASSERT_TRUE(run_until([&] { return seen_by_b.has_value(); }));
+  EXPECT_EQ(seen_by_b->code, 1000);
+}
+
+TEST_F(SessionTest, AwaitPendingLetsCallsFinishWithoutItTheyFail) {
+  for (bool await_pending : {true, false}) {
+    auto a = with_raw();
+    CallOutcome out;
+    a->call("Heartbeat", json::object(), out.handler());
+    ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1; }));
+    bool closed = false;
+    a->close(CloseOptions{1000, "", await_pending, false}, [&](CloseResult) { closed = true; });
+    run_until([] { return false; }, milliseconds(10));
+    EXPECT_EQ(closed, !await_pending);
+    if (await_pending) {
+      EXPECT_FALSE(out.done);
+      send_raw("[3," + json::serialize(raw->frame(0)[1]) + ",{\"currentTime\":\"x\"}]");
+      ASSERT_TRUE(run_until([&] { return closed; }));
+      EXPECT_FALSE(out.error);
+    } else {
+      ASSERT_TRUE(run_until([&] { return out.done; }));
+      EXPECT_TRUE(out.failed_with<ConnectionError>());
+    }
+  }
+}
+
+TEST_F(SessionTest, ForceDropsTheConnectionAndFailsPendingCalls) {
+  auto a = with_raw();
+  CallOutcome out;
+  a->call("Heartbeat", json::object(), out.handler());
+  std::optional<CloseResult> result;
+  a->close(CloseOptions{1000, "", true, true}, [&](CloseResult r) { result = r; });
+  ASSERT_TRUE(run_until([&] { return result && out.done; }));
+  EXPECT_EQ(result->code, close_code::abnormal);
+  EXPECT_TRUE(out.failed_with<ConnectionError>());
+}
+
+TEST_F(SessionTest, MessageEventsForEveryFrameWithLatency) {
+  auto [a, b] = pair();
+  b->handle("Heartbeat", heartbeat);
+  std::vector<std::pair<MessageDirection, MessageType>> seen;
+  std::optional<double> latency;
+  a->on_message([&](const MessageEvent& e) {
+    seen.emplace_back(e.direction, e.type);
+    if (e.latency_ms) latency = e.latency_ms;
+    if (e.type == MessageType::CallResult) {
+      EXPECT_EQ(e.action, "Heartbeat");
+    }
+  });
+  CallOutcome out;
+  a->call("Heartbeat", json::object(), out.handler());
+  ASSERT_TRUE(run_until([&] { return out.done; }));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], std::make_pair(MessageDirection::out, MessageType::Call));
+  EXPECT_EQ(seen[1], std::make_pair(MessageDirection::in, MessageType::CallResult));
+  EXPECT_TRUE(latency.has_value());
+}
+
+TEST_F(SessionTest, SafeCallGivesEmptyInsteadOfThrowing) {
+  auto [a, b] = pair();
+  std::optional<std::optional<json::value>> got;
+  a->safe_call("Nope", json::object(), [&](std::optional<json::value> v) { got = std::move(v); });
+  ASSERT_TRUE(run_until([&] { return got.has_value(); }));
+  EXPECT_FALSE(got->has_value());
+}
+
+TEST_F(SessionTest, ConnectionLossFailsPendingCallsAndCancelsHandlers) {
+  auto a = with_raw();
+  bool cancelled = false;
+  a->handle("Slow", [&](CallContext&, Responder r) {
+    r.cancellation_slot().assign([&](asio::cancellation_type) { cancelled = true; });
+    static std::optional<Responder> keep;
+    keep.emplace(std::move(r));
+  });
+  send_raw(R"([2,"s","Slow",{}])");
+  CallOutcome out;
+  a->call("Heartbeat", json::object(), out.handler());
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1; }));
+  raw_transport->terminate();
+  ASSERT_TRUE(run_until([&] { return out.done && cancelled; }));
+  EXPECT_TRUE(out.failed_with<ConnectionError>());
+}

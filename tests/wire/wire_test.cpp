@@ -1,0 +1,347 @@
+// Client and server over real sockets on loopback.
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
+
+#include <future>
+#include <thread>
+
+#include "ocpp/ocpp.hpp"
+
+using namespace ocpp;
+namespace asio = boost::asio;
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+HandlerResult heartbeat(CallContext&) { return json::object{{"currentTime", "2026-01-01T00:00:00Z"}}; }
+
+template <class F>
+auto get(F&& future, milliseconds limit = milliseconds(5000)) {
+  if (future.wait_for(limit) != std::future_status::ready) throw std::runtime_error("timed out waiting");
+  return future.get();
+}
+
+class WireTest : public ::testing::Test {
+ protected:
+  WireTest() : pool(1) { pool.start(); }
+  ~WireTest() override {
+    pool.stop();
+    pool.join();
+  }
+
+  std::unique_ptr<Server> make_server(ServerOptions o = {}) {
+    o.logger = null_logger();
+    auto s = std::make_unique<Server>(pool.executor(), o);
+    return s;
+  }
+  std::shared_ptr<Client> make_client(std::uint16_t port, std::string identity = "CP001",
+                                      std::vector<std::string> protocols = {"ocpp1.6"}, ClientOptions o = {}) {
+    o.endpoint = "ws://127.0.0.1:" + std::to_string(port) + "/ocpp";
+    o.identity = std::move(identity);
+    o.protocols = std::move(protocols);
+    o.logger = null_logger();
+    if (o.backoff_min == milliseconds(1000)) o.reconnect = false;
+    return Client::create(pool.executor(), o);
+  }
+  // One raw HTTP request; returns the status line.
+  std::string raw_http(std::uint16_t port, const std::string& request) {
+    asio::io_context io;
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    asio::write(s, asio::buffer(request));
+    std::string response;
+    boost::system::error_code ec;
+    asio::read(s, asio::dynamic_buffer(response), ec);
+    return response.substr(0, response.find("\r\n"));
+  }
+
+  IoPool pool;
+};
+
+std::string upgrade_request(const std::string& target, const std::string& extra = "") {
+  return "GET " + target +
+         " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+         extra + "\r\n";
+}
+
+}  // namespace
+
+TEST_F(WireTest, CallsInBothDirections) {
+  auto server = make_server();
+  server->handle("Heartbeat", heartbeat);
+  std::promise<std::shared_ptr<ServerClient>> accepted;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { accepted.set_value(c); });
+  const auto port = server->listen(0, "127.0.0.1");
+
+  auto client = make_client(port, "RDAM|123", {"ocpp1.6", "ocpp2.0.1"});
+  client->handle("GetConfiguration", [](CallContext& ctx) -> HandlerResult {
+    return json::object{{"configurationKey", json::array()}, {"asked", ctx.params.at("key")}};
+  });
+  get(client->connect(asio::use_future));
+  EXPECT_EQ(client->protocol(), "ocpp2.0.1") << "the server's preference among the offered protocols";
+
+  auto sc = get(accepted.get_future());
+  EXPECT_EQ(sc->identity(), "RDAM|123");
+  EXPECT_EQ(sc->protocol(), "ocpp2.0.1");
+  EXPECT_EQ(sc->handshake().path, "/ocpp/RDAM%7C123");
+  EXPECT_EQ(server->get_client("RDAM|123"), sc);
+
+  auto result = get(client->call("Heartbeat", json::object(), asio::use_future));
+  EXPECT_EQ(result.at("currentTime"), "2026-01-01T00:00:00Z");
+  auto back = get(sc->call("GetConfiguration", json::object{{"key", json::array{"X"}}}, asio::use_future));
+  EXPECT_EQ(back.at("asked"), json::array{"X"});
+  try {
+    get(client->call("Unknown", json::object(), asio::use_future));
+    FAIL() << "expected NotImplemented";
+  } catch (const RpcError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::NotImplemented);
+  }
+}
+
+TEST_F(WireTest, NoCommonSubprotocolClosesAfterTheUpgradeAsTheSpecSays) {
+  ServerOptions o;
+  o.protocols = {"ocpp2.0.1"};
+  auto server = make_server(o);
+  int clients = 0;
+  server->on_client([&](const std::shared_ptr<ServerClient>&) { ++clients; });
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port, "CP1", {"ocpp1.6"});
+  try {
+    get(client->connect(asio::use_future));
+    FAIL() << "expected ConnectError";
+  } catch (const ConnectError& e) {
+    EXPECT_FALSE(e.retryable());
+    EXPECT_NE(std::string(e.what()).find("no subprotocol"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(clients, 0);
+}
+
+TEST_F(WireTest, NoCommonSubprotocolCanBeRefusedWith400) {
+  ServerOptions o;
+  o.protocols = {"ocpp2.0.1"};
+  o.protocol_mismatch = ProtocolMismatch::http_400;
+  auto server = make_server(o);
+  const auto port = server->listen(0, "127.0.0.1");
+  try {
+    get(make_client(port, "CP1", {"ocpp1.6"})->connect(asio::use_future));
+    FAIL();
+  } catch (const ConnectError& e) {
+    EXPECT_EQ(e.http_status(), 400u);
+  }
+}
+
+TEST_F(WireTest, HandshakeGatesAnswerWithHttpStatuses) {
+  auto server = make_server();
+  const auto port = server->listen(0, "127.0.0.1");
+  EXPECT_EQ(raw_http(port, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"), "HTTP/1.1 404 Not Found");
+  EXPECT_EQ(raw_http(port, "GET /CP1 HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"),
+            "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(raw_http(port, upgrade_request("/", "Sec-WebSocket-Protocol: ocpp1.6\r\n")), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(raw_http(port, upgrade_request("/CP1", "Sec-WebSocket-Protocol: ocpp1.6,,ocpp2.0.1\r\n")),
+            "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(raw_http(port, upgrade_request("/CP1", "Sec-WebSocket-Protocol: ocpp1.6\r\n")),
+            "HTTP/1.1 101 Switching Protocols");
+}
+
+TEST_F(WireTest, SlowHandshakeIsDropped) {
+  ServerOptions o;
+  o.handshake_timeout = milliseconds(100);
+  auto server = make_server(o);
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(s, asio::buffer(std::string("GET /CP1 HTTP/1.1\r\n")));  // and then nothing
+  const auto t0 = std::chrono::steady_clock::now();
+  char c;
+  boost::system::error_code ec;
+  s.read_some(asio::buffer(&c, 1), ec);
+  EXPECT_TRUE(ec) << "the server closes the socket";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+TEST_F(WireTest, OversizedMessageClosesWith1009) {
+  ServerOptions o;
+  o.max_frame_bytes = 1024;
+  auto server = make_server(o);
+  server->handle("DataTransfer", [](CallContext&) -> HandlerResult { return json::object{{"status", "Accepted"}}; });
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port);
+  std::promise<CloseResult> closed;
+  client->on_close([&](const CloseResult& r) { closed.set_value(r); });
+  get(client->connect(asio::use_future));
+  // At the limit is fine, one byte over is not.
+  std::string fits(1024 - std::string(R"([2,"","DataTransfer",{"data":""}])").size() - 36, 'x');
+  CallOptions id;
+  id.message_id = std::string(36, 'a');
+  get(client->call("DataTransfer", json::object{{"data", fits}}, id, asio::use_future));
+  auto big = client->call("DataTransfer", json::object{{"data", fits + "x"}}, asio::use_future);
+  EXPECT_THROW(get(std::move(big)), ConnectionError);
+  EXPECT_EQ(get(closed.get_future()).code, close_code::too_big);
+}
+
+TEST_F(WireTest, ReconnectKeepsTheProtocolAndQueuesCalls) {
+  auto server = make_server();
+  server->handle("Heartbeat", heartbeat);
+  std::atomic<int> connections{0};
+  std::vector<std::string> protocols;
+  std::mutex m;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    std::lock_guard lock(m);
+    protocols.push_back(c->protocol());
+    ++connections;
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  ClientOptions o;
+  o.reconnect = true;
+  o.backoff_min = milliseconds(20);
+  o.backoff_max = milliseconds(50);
+  auto client = make_client(port, "CP9", {"ocpp2.1", "ocpp1.6"}, o);
+  std::promise<void> reopened;
+  std::atomic<int> opens{0};
+  std::atomic<int> disconnects{0}, reconnects{0}, finals{0};
+  client->on_open([&] {
+    if (++opens == 2) reopened.set_value();
+  });
+  client->on_disconnect([&](const CloseResult&) { ++disconnects; });
+  client->on_reconnect([&](const ReconnectEvent& e) {
+    ++reconnects;
+    EXPECT_LE(e.delay, milliseconds(50));
+  });
+  client->on_close([&](const CloseResult&) { ++finals; });
+  get(client->connect(asio::use_future));
+  EXPECT_EQ(client->protocol(), "ocpp2.1");
+
+  server->get_client("CP9")->close(CloseOptions{1012, "restart", false, false});
+  get(reopened.get_future());
+  EXPECT_EQ(client->protocol(), "ocpp2.1");
+  EXPECT_EQ(disconnects, 1);
+  EXPECT_GE(reconnects, 1);
+  EXPECT_EQ(finals, 0) << "close fires only when final";
+  get(client->call("Heartbeat", json::object(), asio::use_future));
+  {
+    std::lock_guard lock(m);
+    EXPECT_EQ(protocols, (std::vector<std::string>{"ocpp2.1", "ocpp2.1"}));
+  }
+  get(client->close(CloseOptions{}, asio::use_future));
+  EXPECT_EQ(finals, 1);
+  EXPECT_THROW(get(client->call("Heartbeat", json::object(), asio::use_future)), ConnectionError)
+      << "calls made while closed fail at once";
+}
+
+TEST_F(WireTest, MaxReconnectsEndsWithAFinalClose) {
+  auto server = make_server();
+  const auto port = server->listen(0, "127.0.0.1");
+  ClientOptions o;
+  o.reconnect = true;
+  o.max_reconnects = 2;
+  o.backoff_min = milliseconds(5);
+  o.backoff_max = milliseconds(10);
+  auto client = make_client(port, "CP7", {"ocpp1.6"}, o);
+  std::promise<CloseResult> final_close;
+  std::atomic<int> reconnects{0};
+  client->on_reconnect([&](const ReconnectEvent&) { ++reconnects; });
+  client->on_close([&](const CloseResult& r) { final_close.set_value(r); });
+  get(client->connect(asio::use_future));
+  std::promise<void> closed;
+  server->close(CloseOptions{1001, "bye", false, false}, [&] { closed.set_value(); });
+  get(closed.get_future());
+  auto r = get(final_close.get_future());
+  EXPECT_EQ(reconnects, 2);
+  EXPECT_EQ(r.code, close_code::going_away);
+  EXPECT_NE(r.reason.find("exhausted"), std::string::npos);
+}
+
+TEST_F(WireTest, DuplicateIdentityEvictsTheOlderConnection) {
+  auto server = make_server();
+  const auto port = server->listen(0, "127.0.0.1");
+  auto first = make_client(port, "DUP");
+  std::promise<CloseResult> first_closed;
+  first->on_close([&](const CloseResult& r) { first_closed.set_value(r); });
+  get(first->connect(asio::use_future));
+  auto second = make_client(port, "DUP");
+  get(second->connect(asio::use_future));
+  EXPECT_EQ(get(first_closed.get_future()).code, close_code::evicted);
+  // The evicted socket's close must not unregister its successor.
+  for (int i = 0; i < 50 && server->client_count() != 1; ++i) std::this_thread::yield();
+  auto now = server->get_client("DUP");
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->state(), ConnectionState::open);
+}
+
+TEST_F(WireTest, ServerCloseClosesClientsAndRefusesNewOnes) {
+  auto server = make_server();
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port);
+  std::promise<CloseResult> closed;
+  client->on_close([&](const CloseResult& r) { closed.set_value(r); });
+  get(client->connect(asio::use_future));
+  std::promise<void> done;
+  server->close(CloseOptions{1001, "maintenance", true, false}, [&] { done.set_value(); });
+  get(done.get_future());
+  auto r = get(closed.get_future());
+  EXPECT_EQ(r.code, 1001);
+  EXPECT_EQ(r.reason, "maintenance");
+  EXPECT_EQ(server->client_count(), 0u);
+  EXPECT_THROW(get(make_client(port, "LATE")->connect(asio::use_future)), ConnectError);
+  const auto again = server->listen(0, "127.0.0.1");
+  get(make_client(again, "AGAIN")->connect(asio::use_future));
+}
+
+TEST_F(WireTest, PingsKeepAnIdleConnectionOpen) {
+  ServerOptions so;
+  so.ping_interval = milliseconds(20);
+  auto server = make_server(so);
+  const auto port = server->listen(0, "127.0.0.1");
+  ClientOptions o;
+  o.ping_interval = milliseconds(20);
+  o.pong_timeout = milliseconds(200);
+  auto client = make_client(port, "PING", {"ocpp1.6"}, o);
+  std::atomic<bool> dropped{false};
+  client->on_close([&](const CloseResult&) { dropped = true; });
+  get(client->connect(asio::use_future));
+  std::promise<void> waited;
+  asio::steady_timer t(pool.executor(), milliseconds(300));
+  t.async_wait([&](boost::system::error_code) { waited.set_value(); });
+  get(waited.get_future());
+  EXPECT_FALSE(dropped);
+  EXPECT_EQ(client->state(), ConnectionState::open);
+}
+
+TEST(WireThreads, ServerOnSeveralThreads) {
+  IoPool server_pool(2), client_pool(1);
+  ServerOptions so;
+  so.logger = null_logger();
+  Server server(server_pool.executors(), so);
+  server.handle("Heartbeat", heartbeat);
+  const auto port = server.listen(0, "127.0.0.1");
+  server_pool.start();
+  client_pool.start();
+  std::vector<std::shared_ptr<Client>> clients;
+  for (int i = 0; i < 20; ++i) {
+    ClientOptions o;
+    o.endpoint = "ws://127.0.0.1:" + std::to_string(port);
+    o.identity = "T" + std::to_string(i);
+    o.protocols = {"ocpp1.6"};
+    o.reconnect = false;
+    o.logger = null_logger();
+    clients.push_back(Client::create(client_pool.executor(), o));
+  }
+  std::vector<std::future<void>> connects;
+  for (auto& c : clients) connects.push_back(c->connect(asio::use_future));
+  for (auto& f : connects) get(std::move(f));
+  std::vector<std::future<json::value>> calls;
+  for (int round = 0; round < 10; ++round)
+    for (auto& c : clients) calls.push_back(c->call("Heartbeat", json::object(), asio::use_future));
+  for (auto& f : calls) EXPECT_EQ(get(std::move(f)).at("currentTime"), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(server.client_count(), 20u);
+  std::promise<void> done;
+  server.close(CloseOptions{}, [&] { done.set_value(); });
+  get(done.get_future());
+  client_pool.stop();
+  server_pool.stop();
+}
