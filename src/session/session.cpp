@@ -168,7 +168,10 @@ RpcSession::RpcSession(executor_type executor, SessionOptions options, std::stri
   if (options_.call_concurrency == 0) options_.call_concurrency = 1;
 }
 
-RpcSession::~RpcSession() = default;
+// Nothing else owns the connection: it goes with its session.
+RpcSession::~RpcSession() {
+  if (transport_) transport_->terminate();
+}
 
 void RpcSession::log(LogLevel level, std::string_view message) const {
   logger_->log(level, "rpc", identity_, message);
@@ -217,6 +220,7 @@ void RpcSession::start_close(CloseOptions options, CloseHandler handler) {
       return;
     }
     self->closing_requested_ = true;
+    self->keep_alive_ = self;  // whoever asked may let go before the closing handshake is done
     if (!is_sendable_close_code(options.code)) options.code = close_code::normal;
     self->close_options_ = options;
     if (self->state_ != ConnectionState::open) {
@@ -254,6 +258,7 @@ void RpcSession::finish_close(const CloseResult& result) {
   last_close_ = result;
   closing_requested_ = false;
   drain_before_close_ = false;
+  auto keep = std::move(keep_alive_);
   auto waiters = std::move(close_waiters_);
   close_waiters_.clear();
   for (auto& w : waiters) complete_later(executor_, std::move(w), result);
@@ -264,13 +269,13 @@ void RpcSession::finish_close(const CloseResult& result) {
 void RpcSession::on_unexpected_close(const CloseResult& result) { finish_close(result); }
 
 void RpcSession::on_closed(std::uint16_t code, std::string_view reason) {
-  auto keep = shared_from_this();  // the transport drops its reference to us after this call
+  auto keep = shared_from_this();  // a close event may release the last outside reference
   transport_.reset();
   stop_pings();
   CloseResult result{code, std::string(reason)};
   std::string why = "Connection closed (" + std::to_string(code) + (reason.empty() ? "" : ": ") +
                     std::string(reason) + ")";
-  fail_pending(why);
+  fail_pending(why, code);
   cancel_inbound();
   if (closing_requested_)
     finish_close(result);
@@ -432,10 +437,9 @@ void RpcSession::on_call_timeout(const std::string& id, std::uint64_t serial) {
   pump_queue();
 }
 
-void RpcSession::fail_pending(const std::string& why) {
+void RpcSession::fail_pending(const std::string& why, std::uint16_t code) {
   auto pending = std::move(pending_);
   pending_.clear();
-  const std::uint16_t code = last_close_ ? last_close_->code : 0;
   for (auto& [id, call] : pending)
     complete_call(*call, std::make_exception_ptr(ConnectionError(why, code)), {});
 }

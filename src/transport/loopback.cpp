@@ -19,14 +19,14 @@ class LoopbackEnd : public Transport, public std::enable_shared_from_this<Loopba
 
   std::weak_ptr<LoopbackEnd> peer;
 
-  void start(std::shared_ptr<TransportSink> sink) override { sink_ = std::move(sink); }
+  void start(std::weak_ptr<TransportSink> sink) override { sink_ = std::move(sink); }
 
   void send(std::string frame) override {
     if (closed_) return;
     if (*observe_) (*observe_)(is_a_, frame);
     if (auto p = peer.lock()) {
       boost::asio::post(ex_, [p, f = std::move(frame)] {
-        if (p->sink_ && !p->closed_) p->sink_->on_frame(f);
+        if (auto s = p->sink_.lock(); s && !p->closed_) s->on_frame(f);
       });
     }
   }
@@ -34,7 +34,7 @@ class LoopbackEnd : public Transport, public std::enable_shared_from_this<Loopba
   void ping() override {
     if (closed_) return;
     if (auto p = peer.lock()) boost::asio::post(ex_, [self = shared_from_this()] {
-        if (self->sink_ && !self->closed_) self->sink_->on_pong();
+        if (auto s = self->sink_.lock(); s && !self->closed_) s->on_pong();
       });
   }
 
@@ -59,14 +59,16 @@ class LoopbackEnd : public Transport, public std::enable_shared_from_this<Loopba
     if (closed_) return;
     closed_ = true;
     boost::asio::post(ex_, [self = shared_from_this(), code, reason = std::move(reason)] {
-      if (auto s = std::move(self->sink_)) s->on_closed(code, reason);
+      auto s = self->sink_.lock();
+      self->sink_.reset();
+      if (s) s->on_closed(code, reason);
     });
   }
 
   boost::asio::any_io_executor ex_;
   bool is_a_;
   std::shared_ptr<std::function<void(bool, std::string_view)>> observe_;
-  std::shared_ptr<TransportSink> sink_;
+  std::weak_ptr<TransportSink> sink_;
   bool closed_ = false;
 };
 

@@ -20,10 +20,11 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     beast::get_lowest_layer(ws_).expires_never();
   }
 
-  void start(std::shared_ptr<TransportSink> sink) override {
+  void start(std::weak_ptr<TransportSink> sink) override {
     sink_ = std::move(sink);
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-      if (kind == websocket::frame_type::pong && sink_) sink_->on_pong();
+      if (kind != websocket::frame_type::pong) return;
+      if (auto s = sink_.lock()) s->on_pong();
     });
     boost::asio::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->do_read(); });
   }
@@ -63,9 +64,9 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
 
   void on_read(beast::error_code ec) {
     if (ec) return finish(ec);
-    if (sink_) {
+    if (auto s = sink_.lock()) {
       const auto data = buffer_.cdata();
-      sink_->on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      s->on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()));
     }
     buffer_.consume(buffer_.size());
     // A large message should not pin its buffer for the life of an idle connection.
@@ -122,14 +123,15 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
       beast::get_lowest_layer(ws_).socket().close(ignored);
     }
     queue_.clear();
-    auto sink = std::move(sink_);
+    auto sink = sink_.lock();
+    sink_.reset();
     ws_.control_callback();
     if (sink) sink->on_closed(code, reason);
   }
 
   WsStream ws_;
   beast::flat_buffer buffer_;
-  std::shared_ptr<TransportSink> sink_;
+  std::weak_ptr<TransportSink> sink_;
   std::vector<std::string> queue_;
   std::size_t head_ = 0;
   std::string close_reason_;

@@ -275,7 +275,7 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void complete_call(detail::OutCall& call, std::exception_ptr error, boost::json::value result);
   void cancel_call(const std::string& id, std::uint64_t serial);
   void on_call_timeout(const std::string& id, std::uint64_t serial);
-  void fail_pending(const std::string& why);
+  void fail_pending(const std::string& why, std::uint16_t close_code = 0);
   void fail_queued(const std::string& why);
   void cancel_inbound();
   void maybe_finish_drain();
@@ -321,6 +321,7 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   struct PingState;
   std::unique_ptr<PingState> ping_;
 
+  std::shared_ptr<RpcSession> keep_alive_;  // only while a close is in progress
   bool closing_requested_ = false;
   bool drain_before_close_ = false;
   CloseOptions close_options_;

@@ -38,8 +38,9 @@ class TransportSink {
 class Transport {
  public:
   virtual ~Transport() = default;
-  // Starts reading; the transport keeps `sink` alive until it has called on_closed().
-  virtual void start(std::shared_ptr<TransportSink> sink) = 0;
+  // Starts reading. The sink is held weakly: its owner (the user's client, the server's registry)
+  // keeps it alive, and a sink that is gone just stops receiving.
+  virtual void start(std::weak_ptr<TransportSink> sink) = 0;
   // Queues a text frame; frames go out in order.
   virtual void send(std::string frame) = 0;
   virtual void ping() = 0;
