@@ -234,13 +234,24 @@ Server::Server(std::vector<asio::any_io_executor> executors, ServerOptions optio
   impl_->options = std::move(options);
 }
 
+namespace {
+// Acceptors are closed on their own executor: their accept loop may be running there right now.
+void close_acceptors(std::vector<std::shared_ptr<tcp::acceptor>> acceptors) {
+  for (auto& a : acceptors)
+    asio::dispatch(a->get_executor(), [a] {
+      beast::error_code ignored;
+      a->close(ignored);
+    });
+}
+}  // namespace
+
 Server::~Server() {
-  std::lock_guard lock(impl_->mutex);
-  for (auto& a : impl_->acceptors) {
-    beast::error_code ignored;
-    a->close(ignored);
+  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+  {
+    std::lock_guard lock(impl_->mutex);
+    acceptors.swap(impl_->acceptors);
   }
-  impl_->acceptors.clear();
+  close_acceptors(std::move(acceptors));
 }
 
 std::uint16_t Server::listen(std::uint16_t port, const std::string& host) {
@@ -287,16 +298,14 @@ std::size_t Server::client_count() const {
 
 void Server::start_close(CloseOptions options, asio::any_completion_handler<void()> handler) {
   std::vector<std::shared_ptr<ServerClient>> open;
+  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
   {
     std::lock_guard lock(impl_->mutex);
     impl_->accepting = false;
-    for (auto& a : impl_->acceptors) {
-      beast::error_code ignored;
-      a->close(ignored);
-    }
-    impl_->acceptors.clear();
+    acceptors.swap(impl_->acceptors);
     for (const auto& [id, c] : impl_->registry) open.push_back(c);
   }
+  close_acceptors(std::move(acceptors));
   auto ex = impl_->executors.front();
   if (open.empty()) {
     detail::complete_later(ex, std::move(handler));

@@ -151,6 +151,13 @@ void RpcSession::deliver(Responder& r, HandlerResult result) {
 
 // ---------------------------------------------------------------- lifecycle
 
+// A wait that never expires and holds the session: a closing session outlives whoever asked for the
+// close, yet an io_context destroyed mid-close still frees it (it destroys pending waits).
+struct RpcSession::CloseGuard {
+  explicit CloseGuard(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+};
+
 struct RpcSession::PingState {
   explicit PingState(const asio::any_io_executor& ex) : timer(ex) {}
   asio::steady_timer timer;
@@ -220,7 +227,9 @@ void RpcSession::start_close(CloseOptions options, CloseHandler handler) {
       return;
     }
     self->closing_requested_ = true;
-    self->keep_alive_ = self;  // whoever asked may let go before the closing handshake is done
+    self->close_guard_ = std::make_unique<CloseGuard>(self->executor_);
+    self->close_guard_->timer.expires_at(asio::steady_timer::time_point::max());
+    self->close_guard_->timer.async_wait([keep = self](boost::system::error_code) {});
     if (!is_sendable_close_code(options.code)) options.code = close_code::normal;
     self->close_options_ = options;
     if (self->state_ != ConnectionState::open) {
@@ -258,7 +267,7 @@ void RpcSession::finish_close(const CloseResult& result) {
   last_close_ = result;
   closing_requested_ = false;
   drain_before_close_ = false;
-  auto keep = std::move(keep_alive_);
+  if (close_guard_) close_guard_->timer.cancel();
   auto waiters = std::move(close_waiters_);
   close_waiters_.clear();
   for (auto& w : waiters) complete_later(executor_, std::move(w), result);

@@ -7,6 +7,9 @@
 #include <future>
 #include <thread>
 
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
+
 #include "ocpp/ocpp.hpp"
 
 using namespace ocpp;
@@ -46,6 +49,16 @@ class WireTest : public ::testing::Test {
     if (o.backoff_min == milliseconds(1000)) o.reconnect = false;
     return Client::create(pool.executor(), o);
   }
+  // Runs `f` on the pool's thread and waits for it (objects used there must outlive it).
+  template <class F>
+  void on_pool(F f) {
+    std::promise<void> done;
+    asio::post(pool.executor(), [&] {
+      f();
+      done.set_value();
+    });
+    get(done.get_future());
+  }
   // One raw HTTP request; returns the status line.
   std::string raw_http(std::uint16_t port, const std::string& request) {
     asio::io_context io;
@@ -54,7 +67,7 @@ class WireTest : public ::testing::Test {
     asio::write(s, asio::buffer(request));
     std::string response;
     boost::system::error_code ec;
-    asio::read(s, asio::dynamic_buffer(response), ec);
+    asio::read_until(s, asio::dynamic_buffer(response), "\r\n\r\n", ec);  // the headers are enough
     return response.substr(0, response.find("\r\n"));
   }
 
@@ -310,6 +323,71 @@ TEST_F(WireTest, PingsKeepAnIdleConnectionOpen) {
   get(waited.get_future());
   EXPECT_FALSE(dropped);
   EXPECT_EQ(client->state(), ConnectionState::open);
+}
+
+TEST_F(WireTest, CallsMadeWhileConnectingAreQueued) {
+  auto server = make_server();
+  server->handle("Heartbeat", heartbeat);
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port);
+  EXPECT_THROW(get(client->call("Heartbeat", json::object(), asio::use_future)), ConnectionError)
+      << "not connected yet: fails at once";
+  auto connected = client->connect(asio::use_future);
+  auto queued = client->call("Heartbeat", json::object(), asio::use_future);  // while connecting
+  get(std::move(connected));
+  EXPECT_EQ(get(std::move(queued)).at("currentTime"), "2026-01-01T00:00:00Z");
+}
+
+TEST_F(WireTest, ConnectTimesOutWhenTheServerNeverAnswers) {
+  asio::ip::tcp::acceptor mute(pool.executor(), {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::socket held(pool.executor());
+  mute.async_accept(held, [](boost::system::error_code) {});  // accepts, never answers the upgrade
+  ClientOptions o;
+  o.connect_timeout = milliseconds(100);
+  auto client = make_client(mute.local_endpoint().port(), "CP1", {"ocpp1.6"}, o);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    get(client->connect(asio::use_future));
+    FAIL() << "expected a timeout";
+  } catch (const ConnectError& e) {
+    EXPECT_NE(std::string(e.what()).find("timed out"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  on_pool([&] {
+    boost::system::error_code ec;
+    mute.close(ec);
+    held.close(ec);
+  });
+}
+
+TEST_F(WireTest, NoPongDropsTheConnection) {
+  // A WebSocket peer that never reads, so it never answers pings.
+  namespace beast = boost::beast;
+  asio::ip::tcp::acceptor acceptor(pool.executor(), {asio::ip::make_address("127.0.0.1"), 0});
+  auto ws = std::make_shared<std::optional<beast::websocket::stream<beast::tcp_stream>>>();
+  acceptor.async_accept([ws](boost::system::error_code ec, asio::ip::tcp::socket s) {
+    if (ec) return;
+    ws->emplace(std::move(s));
+    (*ws)->set_option(beast::websocket::stream_base::decorator(
+        [](beast::websocket::response_type& r) { r.set(beast::http::field::sec_websocket_protocol, "ocpp1.6"); }));
+    (*ws)->async_accept([ws](boost::system::error_code) {});
+  });
+  ClientOptions o;
+  o.ping_interval = milliseconds(20);
+  o.pong_timeout = milliseconds(60);
+  auto client = make_client(acceptor.local_endpoint().port(), "CP1", {"ocpp1.6"}, o);
+  std::promise<void> pong_timeout;
+  std::promise<CloseResult> closed;
+  client->on_pong_timeout([&] { pong_timeout.set_value(); });
+  client->on_close([&](const CloseResult& r) { closed.set_value(r); });
+  get(client->connect(asio::use_future));
+  get(pong_timeout.get_future());
+  EXPECT_EQ(get(closed.get_future()).code, close_code::abnormal);
+  on_pool([&acceptor, ws] {
+    boost::system::error_code ec;
+    acceptor.close(ec);
+    ws->reset();
+  });
 }
 
 TEST(WireThreads, ServerOnSeveralThreads) {

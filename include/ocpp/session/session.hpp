@@ -321,7 +321,8 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   struct PingState;
   std::unique_ptr<PingState> ping_;
 
-  std::shared_ptr<RpcSession> keep_alive_;  // only while a close is in progress
+  struct CloseGuard;
+  std::unique_ptr<CloseGuard> close_guard_;  // keeps the session alive while a close is in progress
   bool closing_requested_ = false;
   bool drain_before_close_ = false;
   CloseOptions close_options_;
