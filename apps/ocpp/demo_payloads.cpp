@@ -2,26 +2,13 @@
 
 #include <boost/json.hpp>
 
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <iostream>
 #include <mutex>
 
+#include "ocpp/log/logger.hpp"
+
 namespace ocpp::app {
 namespace json = boost::json;
-
-std::string iso_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto t = std::chrono::system_clock::to_time_t(now);
-  const int ms = int(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
-}
 
 void print_exchange(std::string_view identity, bool inbound, std::string_view raw) {
   static std::mutex m;
@@ -41,13 +28,13 @@ json::value energy(int wh, bool as_string) {
   } else {
     sv["value"] = double(wh);
   }
-  return json::array{json::object{{"timestamp", iso_now()}, {"sampledValue", json::array{sv}}}};
+  return json::array{json::object{{"timestamp", iso_timestamp()}, {"sampledValue", json::array{sv}}}};
 }
 }  // namespace
 
 json::value csms_response(ProtocolVersion v, std::string_view action, const json::value& params, int tx) {
-  if (action == "BootNotification") return {{"status", "Accepted"}, {"currentTime", iso_now()}, {"interval", 300}};
-  if (action == "Heartbeat") return {{"currentTime", iso_now()}};
+  if (action == "BootNotification") return {{"status", "Accepted"}, {"currentTime", iso_timestamp()}, {"interval", 300}};
+  if (action == "Heartbeat") return {{"currentTime", iso_timestamp()}};
   if (action == "StatusNotification" || action == "MeterValues" || action == "NotifyReport" ||
       action == "NotifyEvent" || action == "SecurityEventNotification" || action == "FirmwareStatusNotification" ||
       action == "DiagnosticsStatusNotification" || action == "LogStatusNotification")
@@ -80,7 +67,7 @@ json::value cp_boot(ProtocolVersion v) {
 
 json::value cp_status(ProtocolVersion v, std::string_view status) {
   if (v16(v)) return {{"connectorId", 1}, {"errorCode", "NoError"}, {"status", status}};
-  return {{"timestamp", iso_now()}, {"connectorStatus", status}, {"evseId", 1}, {"connectorId", 1}};
+  return {{"timestamp", iso_timestamp()}, {"connectorStatus", status}, {"evseId", 1}, {"connectorId", 1}};
 }
 
 json::value cp_authorize(ProtocolVersion v, std::string_view tag) {
@@ -89,9 +76,9 @@ json::value cp_authorize(ProtocolVersion v, std::string_view tag) {
 }
 
 json::value cp_start(ProtocolVersion v, std::string_view tag, const std::string& tx) {
-  if (v16(v)) return {{"connectorId", 1}, {"idTag", tag}, {"meterStart", 0}, {"timestamp", iso_now()}};
+  if (v16(v)) return {{"connectorId", 1}, {"idTag", tag}, {"meterStart", 0}, {"timestamp", iso_timestamp()}};
   return {{"eventType", "Started"},
-          {"timestamp", iso_now()},
+          {"timestamp", iso_timestamp()},
           {"triggerReason", "Authorized"},
           {"seqNo", 0},
           {"transactionInfo", {{"transactionId", tx}, {"chargingState", "Charging"}}},
@@ -102,7 +89,7 @@ json::value cp_start(ProtocolVersion v, std::string_view tag, const std::string&
 json::value cp_meter(ProtocolVersion v, const std::string& tx, int wh, int seq) {
   if (v16(v)) return {{"connectorId", 1}, {"transactionId", std::stoi(tx)}, {"meterValue", energy(wh, true)}};
   return {{"eventType", "Updated"},
-          {"timestamp", iso_now()},
+          {"timestamp", iso_timestamp()},
           {"triggerReason", "MeterValuePeriodic"},
           {"seqNo", seq},
           {"transactionInfo", {{"transactionId", tx}}},
@@ -111,9 +98,9 @@ json::value cp_meter(ProtocolVersion v, const std::string& tx, int wh, int seq) 
 
 json::value cp_stop(ProtocolVersion v, const std::string& tx, int wh, int seq) {
   if (v16(v))
-    return {{"transactionId", std::stoi(tx)}, {"meterStop", wh}, {"timestamp", iso_now()}, {"reason", "Local"}};
+    return {{"transactionId", std::stoi(tx)}, {"meterStop", wh}, {"timestamp", iso_timestamp()}, {"reason", "Local"}};
   return {{"eventType", "Ended"},
-          {"timestamp", iso_now()},
+          {"timestamp", iso_timestamp()},
           {"triggerReason", "StopAuthorized"},
           {"seqNo", seq},
           {"transactionInfo", {{"transactionId", tx}, {"stoppedReason", "Local"}}},

@@ -10,7 +10,6 @@
 
 namespace ocpp::app {
 
-std::string iso_now();
 void print_exchange(std::string_view identity, bool inbound, std::string_view raw);
 
 // CSMS side: the answer to a charge point's CALL, or nullptr when the demo has none.

@@ -22,7 +22,9 @@ std::string_view level_name(LogLevel l) {
   return "off";
 }
 
-std::string iso_now() {
+}  // namespace
+
+std::string iso_timestamp() {
   const auto now = std::chrono::system_clock::now();
   const auto t = std::chrono::system_clock::to_time_t(now);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
@@ -34,6 +36,8 @@ std::string iso_now() {
   return buf;
 }
 
+namespace {
+
 class JsonLogger final : public Logger {
  public:
   using Logger::Logger;
@@ -41,7 +45,7 @@ class JsonLogger final : public Logger {
              std::string_view message) override {
     std::string line = "{\"level\":\"";
     line += level_name(level);
-    line += "\",\"time\":\"" + iso_now() + "\",\"component\":";
+    line += "\",\"time\":\"" + iso_timestamp() + "\",\"component\":";
     append_json_string(line, component);
     if (!identity.empty()) {
       line += ",\"identity\":";

@@ -66,11 +66,17 @@ using detail::OutCall;
 
 // ---------------------------------------------------------------- handlers
 
-void HandlerTable::add(std::string_view protocol, std::string_view action, Handler handler) {
+namespace {
+std::string handler_key(std::string_view protocol, std::string_view action) {
   std::string key(protocol);
   key.push_back('\x1f');
   key.append(action);
-  if (!map_.emplace(std::move(key), std::move(handler)).second)
+  return key;
+}
+}  // namespace
+
+void HandlerTable::add(std::string_view protocol, std::string_view action, Handler handler) {
+  if (!map_.emplace(handler_key(protocol, action), std::move(handler)).second)
     throw std::logic_error("a handler for " + std::string(protocol.empty() ? "any protocol" : protocol) + " " +
                            std::string(action) + " is already registered");
 }
@@ -81,10 +87,7 @@ void HandlerTable::add_wildcard(Handler handler) {
 }
 
 bool HandlerTable::remove(std::string_view protocol, std::string_view action) {
-  std::string key(protocol);
-  key.push_back('\x1f');
-  key.append(action);
-  return map_.erase(key) > 0;
+  return map_.erase(handler_key(protocol, action)) > 0;
 }
 
 void HandlerTable::clear() {
@@ -96,10 +99,7 @@ const Handler* HandlerTable::find(std::string_view protocol, std::string_view ac
   char buf[160];
   auto lookup = [&](std::string_view proto) -> const Handler* {
     if (proto.size() + action.size() + 1 > sizeof buf) {
-      std::string key(proto);
-      key.push_back('\x1f');
-      key.append(action);
-      auto it = map_.find(key);
+      auto it = map_.find(handler_key(proto, action));
       return it == map_.end() ? nullptr : &it->second;
     }
     std::copy(proto.begin(), proto.end(), buf);

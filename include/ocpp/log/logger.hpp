@@ -1,6 +1,7 @@
 #pragma once
 // A small logger interface: the library logs through it, users plug in their own sink.
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace ocpp {
@@ -25,6 +26,9 @@ class Logger {
  private:
   LogLevel level_;
 };
+
+// Now as RFC 3339 UTC with milliseconds ("2026-01-01T00:00:00.000Z"), as OCPP date-times are written.
+std::string iso_timestamp();
 
 // JSON lines on stderr: {"level":"warn","time":"...","component":"client","identity":"CP1","msg":"..."}
 std::shared_ptr<Logger> make_json_logger(LogLevel level = LogLevel::warn);
