@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ pkg-config python3
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev
-  libssl-dev libcli11-dev libgtest-dev libbenchmark-dev)
+  libssl-dev libcli11-dev libgtest-dev libbenchmark-dev rapidjson-dev)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
@@ -19,6 +19,19 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# valijson, the reference validator of the differential test and the validation benchmark, is
+# header-only, but Debian's package depends on Qt, Poco and four other JSON libraries. Its headers
+# alone are unpacked into .deps/ instead.
+if [[ ! -f .deps/valijson/usr/include/valijson/validator.hpp ]]; then
+  echo "setup: unpacking libvalijson-dev headers into .deps/valijson"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -q libvalijson-dev >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get download -q libvalijson-dev >/dev/null; })
+  mkdir -p .deps/valijson
+  dpkg -x "$tmp"/libvalijson-dev_*.deb .deps/valijson
+  rm -rf "$tmp"
 fi
 
 if [[ "${1:-}" != "--no-peers" ]]; then

@@ -25,7 +25,7 @@ std::shared_ptr<Client> Client::create(asio::any_io_executor executor, ClientOpt
 }
 
 Client::Client(asio::any_io_executor executor, ClientOptions options)
-    : RpcSession(executor, options, options.identity), client_options_(std::move(options)) {
+    : SessionSide(executor, options, options.identity), client_options_(std::move(options)) {
   if (client_options_.identity.empty()) throw std::invalid_argument("ClientOptions::identity is required");
   auto url = parse_ws_url(client_options_.endpoint);
   if (!url) throw std::invalid_argument("ClientOptions::endpoint must be a ws:// or wss:// URL");

@@ -65,7 +65,7 @@ struct ServerAccess {
 
 ServerClient::ServerClient(executor_type ex, SessionOptions options, HandshakeInfo info,
                            std::shared_ptr<const HandlerTable> shared_handlers)
-    : RpcSession(std::move(ex), std::move(options), info.identity, std::move(shared_handlers)),
+    : SessionSide(std::move(ex), std::move(options), info.identity, std::move(shared_handlers)),
       handshake_(std::move(info)) {}
 
 void ServerClient::on_finished(const CloseResult& result) {

@@ -22,6 +22,7 @@ struct OutCall {
   explicit OutCall(asio::any_completion_handler<RpcSession::CallSignature> h) : handler(std::move(h)) {}
   std::string id;
   std::string action;
+  std::string_view protocol;  // a typed call's: the connection must speak it
   json::value payload;  // released once serialised
   milliseconds timeout;
   std::uint64_t serial = 0;
@@ -173,6 +174,7 @@ RpcSession::RpcSession(executor_type executor, SessionOptions options, std::stri
       identity_(std::move(identity)),
       shared_handlers_(std::move(shared_handlers)) {
   if (options_.call_concurrency == 0) options_.call_concurrency = 1;
+  check_strict_mode_options(options_.strict_mode);
 }
 
 // Nothing else owns the connection: it goes with its session.
@@ -294,11 +296,15 @@ void RpcSession::on_closed(std::uint16_t code, std::string_view reason) {
 
 // ---------------------------------------------------------------- outbound
 
-void RpcSession::start_call(std::string action, json::value payload, CallOptions options, CallHandler handler) {
+void RpcSession::start_call(std::string action, json::value payload, CallOptions options, CallHandler handler,
+                            std::optional<CallTarget> target) {
   asio::dispatch(executor_, [self = shared_from_this(), action = std::move(action), payload = std::move(payload),
-                             options = std::move(options), wrapped = detail::MoveOnly(std::move(handler))]() mutable {
+                             options = std::move(options), wrapped = detail::MoveOnly(std::move(handler)),
+                             target]() mutable {
     auto& handler = wrapped.h;
     auto fail_now = [&](std::exception_ptr e) { complete_later(self->executor_, std::move(handler), e, json::value()); };
+    if (target)
+      if (auto e = self->check_target(action, *target)) return fail_now(e);
     if (self->state_ == ConnectionState::closed || self->state_ == ConnectionState::closing)
       return fail_now(std::make_exception_ptr(ConnectionError(
           self->state_ == ConnectionState::closed ? "Cannot call: connection is closed"
@@ -312,6 +318,7 @@ void RpcSession::start_call(std::string action, json::value payload, CallOptions
     if (self->pending_.count(call->id))
       return fail_now(std::make_exception_ptr(Error("A call with message id " + call->id + " is already pending")));
     call->action = std::move(action);
+    if (target) call->protocol = target->protocol;
     call->payload = std::move(payload);
     call->timeout = options.timeout.value_or(self->options_.call_timeout);
     call->serial = ++self->next_serial_;
@@ -346,30 +353,34 @@ void RpcSession::start_safe_call(std::string action, json::value payload, CallOp
                           wrapped = detail::MoveOnly(std::move(handler))](std::exception_ptr e, json::value v) mutable {
                auto& handler = wrapped.h;
                if (!e) return std::move(handler)(std::optional<json::value>(std::move(v)));
-               try {
-                 std::rethrow_exception(e);
-               } catch (const std::exception& ex) {
-                 self->log(LogLevel::warn, "safe_call " + act + " failed: " + ex.what());
-               } catch (...) {
-                 self->log(LogLevel::warn, "safe_call " + act + " failed");
-               }
+               detail::log_safe_call_failure(*self, act, e);
                std::move(handler)(std::optional<json::value>());
              }));
 }
 
-void RpcSession::start_send(std::string action, json::value payload, SendHandler handler) {
+void RpcSession::start_send(std::string action, json::value payload, SendHandler handler,
+                            std::optional<CallTarget> target) {
   asio::dispatch(executor_, [self = shared_from_this(), action = std::move(action), payload = std::move(payload),
-                             wrapped = detail::MoveOnly(std::move(handler))]() mutable {
+                             wrapped = detail::MoveOnly(std::move(handler)), target]() mutable {
     auto& handler = wrapped.h;
-    std::exception_ptr error;
-    if (self->state_ != ConnectionState::open)
-      error = std::make_exception_ptr(ConnectionError("Cannot send: connection is not open"));
-    else if (!features_of(self->version_).send_frames)
-      error = std::make_exception_ptr(std::logic_error("SEND frames need ocpp2.1; negotiated " + self->protocol_));
-    if (!error) {
-      std::string id = self->options_.id_generator ? self->options_.id_generator() : random_message_id();
-      self->send_frame(serialize_send(id, action, payload), MessageType::Send, id, action);
-    }
+    std::string id;
+    auto error = [&]() -> std::exception_ptr {
+      if (target)
+        if (auto e = self->check_target(action, *target)) return e;
+      if (self->state_ != ConnectionState::open)
+        return std::make_exception_ptr(ConnectionError("Cannot send: connection is not open"));
+      if (!features_of(self->version_).send_frames)
+        return std::make_exception_ptr(std::logic_error("SEND frames need ocpp2.1; negotiated " + self->protocol_));
+      id = self->options_.id_generator ? self->options_.id_generator() : random_message_id();
+      if (auto failure = self->strict_failure(action, false, payload)) {
+        ValidationFailure e(action, false, *failure);
+        self->report_validation_failure(ValidationPhase::outbound_call, MessageType::Send, action, id, payload,
+                                        *failure, e.code());
+        return std::make_exception_ptr(std::move(e));
+      }
+      return nullptr;
+    }();
+    if (!error) self->send_frame(serialize_send(id, action, payload), MessageType::Send, id, action);
     complete_later(self->executor_, std::move(handler), error);
   });
 }
@@ -393,6 +404,18 @@ void RpcSession::pump_queue() {
 }
 
 void RpcSession::write_call(std::unique_ptr<OutCall> call) {
+  // Checked here rather than when the call was made: a call made while connecting learns the
+  // protocol only now.
+  if (!call->protocol.empty() && call->protocol != protocol_)
+    return fail_unsent(std::move(call), std::make_exception_ptr(UsageError(
+                                            call->action + " of " + std::string(call->protocol) +
+                                            " cannot be sent on an " + protocol_ + " connection")));
+  if (auto failure = strict_failure(call->action, false, call->payload)) {
+    ValidationFailure e(call->action, false, *failure);
+    report_validation_failure(ValidationPhase::outbound_call, MessageType::Call, call->action, call->id,
+                              call->payload, *failure, e.code());
+    return fail_unsent(std::move(call), std::make_exception_ptr(std::move(e)));
+  }
   std::string frame = serialize_call(call->id, call->action, call->payload);
   call->payload = nullptr;
   call->sent_at = std::chrono::steady_clock::now();
@@ -405,6 +428,14 @@ void RpcSession::write_call(std::unique_ptr<OutCall> call) {
   OutCall& ref = *call;
   pending_.emplace(call->id, std::move(call));
   send_frame(std::move(frame), MessageType::Call, ref.id, ref.action);
+}
+
+// Never completes inline: write_call runs inside call()'s initiation when the connection is open.
+void RpcSession::fail_unsent(std::unique_ptr<OutCall> call, std::exception_ptr error) {
+  auto slot = call->handler.get_cancellation_slot();
+  if (slot.is_connected()) slot.clear();
+  complete_later(executor_, std::move(call->handler), error, json::value());
+  maybe_finish_drain();
 }
 
 void RpcSession::complete_call(OutCall& call, std::exception_ptr error, json::value result) {
@@ -572,6 +603,17 @@ void RpcSession::handle_call(Frame& f) {
     return;
   }
 
+  if (auto failure = strict_failure(f.action, false, f.payload)) {
+    // A schema-less action refused by reject_unknown_actions is unknown to us, not malformed.
+    auto error = failure->keyword == "action"
+                     ? std::make_exception_ptr(RpcError(ErrorCode::NotImplemented, failure->message))
+                     : std::make_exception_ptr(ValidationFailure(f.action, false, *failure));
+    ErrorCode code = failure->keyword == "action" ? ErrorCode::NotImplemented : error_code_for_keyword(failure->keyword);
+    report_validation_failure(ValidationPhase::inbound_call, f.type, f.action, f.id, f.payload, *failure, code);
+    if (!is_send) answer_error(f.id, f.action, error);
+    return;
+  }
+
   CallContext ctx{std::move(f.action), std::move(f.id), std::move(f.payload), protocol_, identity_, is_send,
                   shared_from_this()};
   if (handler->sync) {
@@ -604,6 +646,14 @@ void RpcSession::handle_call(Frame& f) {
 
 void RpcSession::answer(const std::string& id, const std::string& action, HandlerResult result) {
   if (result.is_no_reply() || id.starts_with("send:")) return;
+  if (auto failure = strict_failure(action, true, result.value())) {
+    // The peer never sees an invalid payload from us; the details stay in our log and event.
+    report_validation_failure(ValidationPhase::handler_result, MessageType::CallResult, action, id, result.value(),
+                              *failure, ErrorCode::InternalError);
+    answer_error(id, action,
+                 std::make_exception_ptr(RpcError(ErrorCode::InternalError, "The response failed schema validation")));
+    return;
+  }
   send_frame(serialize_call_result(id, result.value()), MessageType::CallResult, id, action);
 }
 
@@ -649,7 +699,17 @@ void RpcSession::handle_response(Frame& f) {
   auto call = std::move(it->second);
   pending_.erase(it);
   if (f.type == MessageType::CallResult) {
-    complete_call(*call, nullptr, std::move(f.payload));
+    if (auto failure = strict_failure(call->action, true, f.payload)) {
+      ValidationFailure e(call->action, true, *failure);
+      report_validation_failure(ValidationPhase::inbound_result, MessageType::CallResult, call->action, f.id,
+                                f.payload, *failure, e.code());
+      if (features_of(version_).call_result_errors)
+        send_frame(serialize_call_result_error(f.id, wire_name(e.code(), version_), e.description(), e.details()),
+                   MessageType::CallResultError, f.id, call->action);
+      complete_call(*call, std::make_exception_ptr(std::move(e)), {});
+    } else {
+      complete_call(*call, nullptr, std::move(f.payload));
+    }
   } else {
     complete_call(*call,
                   std::make_exception_ptr(RpcError(std::move(f.error_code_text), std::move(f.description),

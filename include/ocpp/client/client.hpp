@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "ocpp/session/session.hpp"
+#include "ocpp/session/side.hpp"
 
 namespace ocpp {
 
@@ -40,7 +40,7 @@ namespace detail {
 class ConnectOperation;
 }
 
-class Client : public RpcSession {
+class Client : public SessionSide<Role::charging_station> {
  public:
   using ConnectSignature = void(std::exception_ptr);
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ocpp/session/session.hpp"
+#include "ocpp/session/side.hpp"
 
 namespace ocpp {
 
@@ -45,7 +45,7 @@ struct HandshakeInfo {
   std::vector<std::string> offered_protocols;
 };
 
-class ServerClient : public RpcSession {
+class ServerClient : public SessionSide<Role::csms> {
  public:
   const HandshakeInfo& handshake() const noexcept { return handshake_; }
 
@@ -91,6 +91,13 @@ class Server {
   template <class F>
   void handle_any(F&& f) {
     handlers().add_wildcard(RpcSession::make_handler(std::forward<F>(f)));
+  }
+  // Typed, as RpcSession::handle(f): keyed by the request type's action and protocol.
+  template <TypedHandler F>
+  void handle(F&& f) {
+    using Traits = action_traits<typename detail::handler_signature<F>::request>;
+    static_assert(may_send(Role::charging_station, Traits::direction), "charging stations do not send this action");
+    handlers().add(Traits::protocol, Traits::name, RpcSession::make_typed_handler(std::forward<F>(f)));
   }
 
   // Thread-safe lookups of connected stations.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ocpp/log/logger.hpp"
 #include "ocpp/rpc/frame.hpp"
@@ -14,6 +15,24 @@
 namespace ocpp {
 
 using std::chrono::milliseconds;
+
+// Schema validation of payloads against the official OCA schemas (ocpp-ws-io's strictMode).
+// Inbound CALLs are checked before the handler runs, outbound CALLs before they are sent, handler
+// results before they are sent, and CALLRESULTs before the call completes. The error codes a
+// failure maps to are in <ocpp/session/validation.hpp>.
+struct StrictModeOptions {
+  bool enabled = false;
+  // Protocols to validate ("ocpp1.6", "ocpp2.0.1", "ocpp2.1"); empty: all of them. A protocol
+  // without bundled schemas is refused when the client or server is created.
+  std::vector<std::string> protocols;
+  // strictModeMethods: only these actions are validated; empty: every action.
+  std::vector<std::string> methods;
+  // Accept date-times without a UTC offset (chargers on local time); RFC 3339 requires one.
+  bool lenient_date_time = false;
+  // An action with no schema in the protocol (a vendor action) is refused - inbound with
+  // NotImplemented, outbound locally - instead of passing unvalidated.
+  bool reject_unknown_actions = false;
+};
 
 // What every RPC peer (client or server-side connection) accepts; defaults follow ocpp-ws-io.
 struct SessionOptions {
@@ -37,6 +56,7 @@ struct SessionOptions {
   // A CALLRESULT/CALLERROR for an id that is not pending counts toward max_bad_messages. Late
   // answers to calls that timed out are never counted.
   bool count_unknown_responses = true;
+  StrictModeOptions strict_mode;
   ParseOptions parse;
   MessageIdGenerator id_generator;  // default: random_message_id()
   std::shared_ptr<Logger> logger;   // default: default_logger()

@@ -27,6 +27,8 @@
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/session/handler.hpp"
 #include "ocpp/session/options.hpp"
+#include "ocpp/session/typed.hpp"
+#include "ocpp/session/validation.hpp"
 #include "ocpp/transport/transport.hpp"
 
 namespace ocpp {
@@ -97,6 +99,29 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     return call(std::move(action), std::move(payload), CallOptions{}, std::forward<Token>(token));
   }
 
+  // Typed CALL: `request` is a generated type (v16::BootNotificationRequest, ...) that names the
+  // action and its protocol; completes with the generated response type. Fails before anything is
+  // sent, with UsageError, when this side may not send the action (a CSMS sending BootNotification)
+  // or the connection speaks another protocol. Client and ServerClient check the direction at
+  // compile time.
+  template <OcppCallRequest Request, class Token>
+  auto call(const Request& request, CallOptions options, Token&& token) {
+    using Traits = action_traits<Request>;
+    using Response = typename Traits::response_type;
+    return boost::asio::async_initiate<Token, void(std::exception_ptr, Response)>(
+        [self = shared_from_this()](auto handler, boost::json::value payload, CallOptions options) {
+          using Completion = detail::TypedCompletion<Response, decltype(handler), false>;
+          self->start_call(std::string(Traits::name), std::move(payload), std::move(options),
+                           CallHandler(Completion{std::move(handler), Traits::name, Traits::validate_response, {}}),
+                           CallTarget{Traits::protocol, Traits::direction});
+        },
+        token, boost::json::value_from(request), std::move(options));
+  }
+  template <OcppCallRequest Request, class Token>
+  auto call(const Request& request, Token&& token) {
+    return call(request, CallOptions{}, std::forward<Token>(token));
+  }
+
   // Like call(), but completes with an empty optional instead of an error, and logs why.
   template <class Token>
   auto safe_call(std::string action, boost::json::value payload, CallOptions options, Token&& token) {
@@ -113,6 +138,24 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     return safe_call(std::move(action), std::move(payload), CallOptions{}, std::forward<Token>(token));
   }
 
+  template <OcppCallRequest Request, class Token>
+  auto safe_call(const Request& request, CallOptions options, Token&& token) {
+    using Traits = action_traits<Request>;
+    using Response = typename Traits::response_type;
+    return boost::asio::async_initiate<Token, void(std::optional<Response>)>(
+        [self = shared_from_this()](auto handler, boost::json::value payload, CallOptions options) {
+          using Completion = detail::TypedCompletion<Response, decltype(handler), true>;
+          self->start_call(std::string(Traits::name), std::move(payload), std::move(options),
+                           CallHandler(Completion{std::move(handler), Traits::name, Traits::validate_response, self}),
+                           CallTarget{Traits::protocol, Traits::direction});
+        },
+        token, boost::json::value_from(request), std::move(options));
+  }
+  template <OcppCallRequest Request, class Token>
+  auto safe_call(const Request& request, Token&& token) {
+    return safe_call(request, CallOptions{}, std::forward<Token>(token));
+  }
+
   // ocpp2.1 SEND: one frame, never answered. Completes once written to the transport's queue;
   // fails with ConnectionError when not open, or std::logic_error when the protocol has no SEND.
   template <class Token>
@@ -122,6 +165,16 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
           self->start_send(std::move(action), std::move(payload), SendHandler(std::move(handler)));
         },
         token, std::move(action), std::move(payload));
+  }
+  template <OcppSendMessage Message, class Token>
+  auto send(const Message& message, Token&& token) {
+    using Traits = action_traits<Message>;
+    return boost::asio::async_initiate<Token, SendSignature>(
+        [self = shared_from_this()](auto handler, boost::json::value payload) {
+          self->start_send(std::string(Traits::name), std::move(payload), SendHandler(std::move(handler)),
+                           CallTarget{Traits::protocol, Traits::direction});
+        },
+        token, boost::json::value_from(message));
   }
 
   // Idempotent: every caller completes with the result of the first close.
@@ -154,6 +207,15 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void handle_any(F&& f) {
     own_handlers().add_wildcard(make_handler(std::forward<F>(f)));
   }
+  // A typed handler: the request type's action and protocol are the key, e.g.
+  //   handle([](const v201::ResetRequest& req, auto& ctx) -> v201::ResetResponse { ... });
+  // The payload is converted before the handler runs; a payload that does not convert is answered
+  // with the CALLERROR its schema failure maps to (see <ocpp/session/validation.hpp>).
+  template <TypedHandler F>
+  void handle(F&& f) {
+    using Traits = action_traits<typename detail::handler_signature<F>::request>;
+    own_handlers().add(Traits::protocol, Traits::name, make_typed_handler(std::forward<F>(f)));
+  }
   bool remove_handler(std::string_view action) { return handlers_ && handlers_->remove({}, action); }
   bool remove_handler(std::string_view protocol, std::string_view action) {
     return handlers_ && handlers_->remove(protocol, action);
@@ -172,6 +234,10 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     events_.call_result_error = std::move(f);
   }
   void on_pong_timeout(std::function<void()> f) { events_.pong_timeout = std::move(f); }
+  // Strict mode: every payload that failed its schema (ocpp-ws-io's strictValidationFailure).
+  void on_validation_failure(std::function<void(const ValidationFailureEvent&)> f) {
+    events_.validation_failure = std::move(f);
+  }
 
   // Changes the number of outbound CALLs in flight at once (queued ones start if it grew).
   void set_call_concurrency(std::size_t n);
@@ -204,6 +270,52 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     return h;
   }
 
+  template <TypedHandler F>
+  static Handler make_typed_handler(F&& f) {
+    using Signature = detail::handler_signature<F>;
+    using Request = typename Signature::request;
+    using Result = typename Signature::result;
+    using Traits = action_traits<Request>;
+    using Fn = std::decay_t<F>;
+    Handler h;
+    if constexpr (detail::awaitable_value<Result>::is_awaitable) {
+      static_assert(std::is_same_v<typename detail::awaitable_value<Result>::type, typename Traits::response_type>,
+                    "a typed coroutine handler returns asio::awaitable<the request's response type>");
+      h.async = [fn = Fn(std::forward<F>(f))](CallContext& ctx, Responder r) {
+        std::optional<Request> request;
+        try {
+          request.emplace(detail::convert_payload<Request>(Traits::name, Traits::validate_request, ctx.params));
+        } catch (...) {
+          return r.fail(std::current_exception());
+        }
+        auto slot = r.cancellation_slot();
+        auto ex = ctx.session->get_executor();
+        boost::asio::co_spawn(
+            ex, run_typed<Request>(fn, std::move(*request), std::move(ctx)),
+            boost::asio::bind_cancellation_slot(slot, [r = std::move(r)](std::exception_ptr e, boost::json::value v) mutable {
+              if (e)
+                r.fail(e);
+              else
+                r.result(std::move(v));
+            }));
+      };
+    } else {
+      static_assert(std::is_same_v<Result, typename Traits::response_type> ||
+                        (std::is_void_v<Result> && OcppSendMessage<Request>),
+                    "a typed handler returns the request's response type (void for a SEND message)");
+      h.sync = [fn = Fn(std::forward<F>(f))](CallContext& ctx) mutable -> HandlerResult {
+        auto request = detail::convert_payload<Request>(Traits::name, Traits::validate_request, ctx.params);
+        if constexpr (std::is_void_v<Result>) {
+          fn(request, ctx);
+          return no_reply;
+        } else {
+          return HandlerResult(boost::json::value_from(fn(request, ctx)));
+        }
+      };
+    }
+    return h;
+  }
+
  protected:
   RpcSession(executor_type executor, SessionOptions options, std::string identity,
              std::shared_ptr<const HandlerTable> shared_handlers = nullptr);
@@ -221,10 +333,8 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void finish_close(const CloseResult& result);
 
   void set_state(ConnectionState s) noexcept { state_ = s; }
-  void set_protocol(std::string protocol) {
-    protocol_ = std::move(protocol);
-    version_ = protocol_version(protocol_);
-  }
+  void set_protocol(std::string protocol);
+  void set_role(Role role) noexcept { role_ = role; }
   void set_identity(std::string identity) { identity_ = std::move(identity); }
   Logger& logger() const noexcept { return *logger_; }
   void log(LogLevel level, std::string_view message) const;
@@ -237,12 +347,14 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     std::function<void(const BadMessageEvent&)> bad_message;
     std::function<void(const CallResultErrorEvent&)> call_result_error;
     std::function<void()> pong_timeout;
+    std::function<void(const ValidationFailureEvent&)> validation_failure;
   };
   Events events_;
 
  private:
   friend struct detail::InboundCall;
   friend class Responder;
+  friend void detail::log_safe_call_failure(RpcSession&, std::string_view, std::exception_ptr);
   using CallHandler = boost::asio::any_completion_handler<CallSignature>;
   using SafeCallHandler = boost::asio::any_completion_handler<SafeCallSignature>;
   using SendHandler = boost::asio::any_completion_handler<SendSignature>;
@@ -260,18 +372,33 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
       return false;
   }
   static void deliver(Responder& r, HandlerResult result);
+  template <class Request, class Fn>
+  static boost::asio::awaitable<boost::json::value> run_typed(Fn fn, Request request, CallContext ctx) {
+    auto response = co_await fn(std::move(request), ctx);
+    co_return boost::json::value_from(response);
+  }
+
+  // What a typed call or send is bound to, checked before anything is sent.
+  struct CallTarget {
+    std::string_view protocol;
+    Direction direction;
+  };
+  std::exception_ptr check_target(std::string_view action, const CallTarget& target) const;
 
   HandlerTable& own_handlers();
   const Handler* find_handler(std::string_view action) const;
 
-  void start_call(std::string action, boost::json::value payload, CallOptions options, CallHandler handler);
+  void start_call(std::string action, boost::json::value payload, CallOptions options, CallHandler handler,
+                  std::optional<CallTarget> target = std::nullopt);
   void start_safe_call(std::string action, boost::json::value payload, CallOptions options,
                        SafeCallHandler handler);
-  void start_send(std::string action, boost::json::value payload, SendHandler handler);
+  void start_send(std::string action, boost::json::value payload, SendHandler handler,
+                  std::optional<CallTarget> target = std::nullopt);
   void start_close(CloseOptions options, CloseHandler handler);
 
   void pump_queue();
   void write_call(std::unique_ptr<detail::OutCall> call);
+  void fail_unsent(std::unique_ptr<detail::OutCall> call, std::exception_ptr error);
   void complete_call(detail::OutCall& call, std::exception_ptr error, boost::json::value result);
   void cancel_call(const std::string& id, std::uint64_t serial);
   void on_call_timeout(const std::string& id, std::uint64_t serial);
@@ -292,7 +419,14 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void send_frame(std::string frame, MessageType type, std::string_view id, std::string_view action);
   void answer(const std::string& id, const std::string& action, HandlerResult result);
   void answer_error(const std::string& id, const std::string& action, std::exception_ptr error);
-  void inbound_done(const std::string& id);
+
+  // Strict mode: the reason `payload` fails the schema of `action`, or nullopt when it passes or
+  // is not validated on this connection.
+  std::optional<schema::ValidationError> strict_failure(std::string_view action, bool response,
+                                                        const boost::json::value& payload) const;
+  void report_validation_failure(ValidationPhase phase, MessageType type, std::string_view action,
+                                 std::string_view id, const boost::json::value& payload,
+                                 const schema::ValidationError& error, ErrorCode code);
 
   void start_pings();
   void schedule_ping();
@@ -304,6 +438,8 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   std::string identity_;
   std::string protocol_;
   ProtocolVersion version_ = ProtocolVersion::other;
+  bool strict_ = false;  // strict mode applies to the negotiated protocol
+  Role role_ = Role::unspecified;
   ConnectionState state_ = ConnectionState::closed;
   std::shared_ptr<Transport> transport_;
 

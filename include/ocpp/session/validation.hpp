@@ -1,0 +1,62 @@
+#pragma once
+// Strict mode's failures: the error a caller sees, the event, and the schema keyword → OCPP error
+// code table (README, "Strict mode").
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "ocpp/rpc/error.hpp"
+#include "ocpp/rpc/frame.hpp"
+#include "ocpp/schema/validation.hpp"
+#include "ocpp/session/options.hpp"
+
+namespace ocpp {
+
+// Where a payload failed its schema, and what happened to it.
+enum class ValidationPhase {
+  inbound_call,    // the peer's CALL: answered with the mapped CALLERROR, the handler is not run
+                   // (an invalid SEND is dropped, since SEND is never answered)
+  outbound_call,   // our CALL or SEND: fails locally, nothing is sent
+  handler_result,  // our handler's result: the peer gets InternalError instead
+  inbound_result,  // the peer's CALLRESULT: our call fails; on ocpp2.1 the peer gets a CALLRESULTERROR
+};
+
+// type → TypeConstraintViolation; required, minItems, maxItems, minProperties, maxProperties →
+// OccurrenceConstraintViolation; enum, const, pattern, additionalProperties →
+// PropertyConstraintViolation; everything else (format, lengths, bounds, multipleOf) →
+// FormatViolation. Spelled on the wire as each version spells them.
+ErrorCode error_code_for_keyword(std::string_view keyword) noexcept;
+
+// Throws std::invalid_argument when strict mode names a protocol without bundled schemas.
+void check_strict_mode_options(const StrictModeOptions& strict);
+
+// A payload that fails its schema: code() is the mapped code, details() carry the JSON pointer and
+// the keyword ({"path": ..., "keyword": ...}).
+class ValidationFailure : public RpcError {
+ public:
+  ValidationFailure(std::string_view action, bool response, schema::ValidationError error);
+  const schema::ValidationError& error() const noexcept { return error_; }
+
+ private:
+  schema::ValidationError error_;
+};
+
+// A typed call or send that cannot be made: the action goes the other way, or belongs to another
+// protocol than the connection's. Nothing was sent.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+struct ValidationFailureEvent {
+  ValidationPhase phase;
+  MessageType type;  // Call, Send or CallResult
+  std::string_view action;
+  std::string_view message_id;
+  const boost::json::value& payload;
+  const schema::ValidationError& error;
+  ErrorCode code;  // what the peer was told (inbound), or what the caller's error carries
+};
+
+}  // namespace ocpp

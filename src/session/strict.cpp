@@ -1,0 +1,137 @@
+// Strict mode: which schema checks which payload, and what a failure becomes.
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+#include "ocpp/session/session.hpp"
+
+// The generated per-version lookups (declared in <ocpp/messages/v16.hpp> ...); the full headers
+// are not needed here and cost seconds of compile time each.
+namespace ocpp::v16 {
+const ActionInfo* find_action(std::string_view name) noexcept;
+}
+namespace ocpp::v201 {
+const ActionInfo* find_action(std::string_view name) noexcept;
+}
+namespace ocpp::v21 {
+const ActionInfo* find_action(std::string_view name) noexcept;
+}
+
+namespace ocpp {
+namespace json = boost::json;
+
+namespace {
+
+const ActionInfo* find_action(ProtocolVersion version, std::string_view action) noexcept {
+  switch (version) {
+    case ProtocolVersion::v16: return v16::find_action(action);
+    case ProtocolVersion::v201: return v201::find_action(action);
+    case ProtocolVersion::v21: return v21::find_action(action);
+    case ProtocolVersion::other: return nullptr;
+  }
+  return nullptr;
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+std::string describe(std::string_view action, bool response, const schema::ValidationError& e) {
+  std::string s(action);
+  s += response ? " response" : " request";
+  s += " failed schema validation at ";
+  s += e.path.empty() ? "/" : e.path;
+  s += " (";
+  s += e.keyword;
+  s += "): ";
+  s += e.message;
+  return s;
+}
+
+}  // namespace
+
+ErrorCode error_code_for_keyword(std::string_view k) noexcept {
+  if (k == "type") return ErrorCode::TypeConstraintViolation;
+  if (k == "required" || k == "minItems" || k == "maxItems" || k == "minProperties" || k == "maxProperties")
+    return ErrorCode::OccurrenceConstraintViolation;
+  if (k == "enum" || k == "const" || k == "pattern" || k == "additionalProperties")
+    return ErrorCode::PropertyConstraintViolation;
+  return ErrorCode::FormatViolation;
+}
+
+ValidationFailure::ValidationFailure(std::string_view action, bool response, schema::ValidationError error)
+    : RpcError(error_code_for_keyword(error.keyword), describe(action, response, error),
+               json::object{{"path", error.path}, {"keyword", error.keyword}}),
+      error_(std::move(error)) {}
+
+namespace detail {
+
+void throw_conversion_failure(std::string_view action, schema::ValidateFn validate, const json::value& payload,
+                              const std::exception& why) {
+  schema::ValidationError error;
+  if (validate && !validate(payload, {}, &error)) throw ValidationFailure(action, false, std::move(error));
+  throw RpcError(ErrorCode::FormatViolation, std::string(action) + ": " + why.what());
+}
+
+}  // namespace detail
+
+void RpcSession::set_protocol(std::string protocol) {
+  protocol_ = std::move(protocol);
+  version_ = protocol_version(protocol_);
+  const auto& strict = options_.strict_mode;
+  strict_ = strict.enabled && (strict.protocols.empty() || contains(strict.protocols, protocol_));
+}
+
+std::optional<schema::ValidationError> RpcSession::strict_failure(std::string_view action, bool response,
+                                                                  const json::value& payload) const {
+  const auto& strict = options_.strict_mode;
+  if (!strict_ || (!strict.methods.empty() && !contains(strict.methods, action))) return std::nullopt;
+  const ActionInfo* info = find_action(version_, action);
+  schema::ValidateFn fn = info ? (response ? info->validate_response : info->validate_request) : nullptr;
+  if (!fn) {
+    if (!strict.reject_unknown_actions) return std::nullopt;
+    return schema::ValidationError{"", "action", "no schema for " + std::string(action) + " in " + protocol_};
+  }
+  schema::ValidationOptions vo;
+  vo.lenient_date_time = strict.lenient_date_time;
+  schema::ValidationError error;
+  if (fn(payload, vo, &error)) return std::nullopt;
+  return error;
+}
+
+void RpcSession::report_validation_failure(ValidationPhase phase, MessageType type, std::string_view action,
+                                           std::string_view id, const json::value& payload,
+                                           const schema::ValidationError& error, ErrorCode code) {
+  log(LogLevel::warn, "strict mode: " + describe(action, type == MessageType::CallResult, error));
+  if (events_.validation_failure)
+    events_.validation_failure(ValidationFailureEvent{phase, type, action, id, payload, error, code});
+}
+
+std::exception_ptr RpcSession::check_target(std::string_view action, const CallTarget& target) const {
+  if (!may_send(role_, target.direction))
+    return std::make_exception_ptr(UsageError(std::string(action) + " is not sent by the " +
+                                              (role_ == Role::csms ? "CSMS" : "charging station")));
+  if (!protocol_.empty() && protocol_ != target.protocol)
+    return std::make_exception_ptr(UsageError(std::string(action) + " of " + std::string(target.protocol) +
+                                              " cannot be sent on an " + protocol_ + " connection"));
+  return nullptr;
+}
+
+void detail::log_safe_call_failure(RpcSession& session, std::string_view action, std::exception_ptr error) {
+  std::string why = "failed";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+  }
+  session.log(LogLevel::warn, "safe_call " + std::string(action) + " failed: " + why);
+}
+
+void check_strict_mode_options(const StrictModeOptions& strict) {
+  for (const auto& p : strict.protocols)
+    if (protocol_version(p) == ProtocolVersion::other)
+      throw std::invalid_argument("strict_mode: no schemas for protocol \"" + p + "\"");
+}
+
+}  // namespace ocpp
