@@ -12,6 +12,7 @@ struct ServeArgs {
   std::vector<std::string> protocols{"ocpp2.1", "ocpp2.0.1", "ocpp1.6"};
   std::size_t threads = 1;
   bool quiet = false;  // no exchange printing (for benchmarks)
+  bool strict = false;  // validate every payload against the OCA schemas
 };
 int serve(const ServeArgs& args);
 
@@ -21,6 +22,7 @@ struct SimulateArgs {
   std::string protocol = "ocpp1.6";
   std::size_t count = 1;
   bool quiet = false;
+  bool strict = false;
 };
 int simulate(const SimulateArgs& args);
 

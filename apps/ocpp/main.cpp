@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   s->add_option("--protocols", serve_protocols, "Accepted subprotocols, in preference order")->capture_default_str();
   s->add_option("--threads", serve.threads, "I/O threads (one io_context each)")->capture_default_str();
   s->add_flag("--quiet", serve.quiet, "Do not print the exchanges");
+  s->add_flag("--strict", serve.strict, "Strict mode: validate every payload against the OCA schemas");
 
   ocpp::app::SimulateArgs sim;
   auto* m = app.add_subcommand("simulate", "Run simulated charge points against a CSMS");
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   m->add_option("--protocol", sim.protocol, "ocpp1.6, ocpp2.0.1 or ocpp2.1")->capture_default_str();
   m->add_option("--count", sim.count, "Number of charge points")->capture_default_str();
   m->add_flag("--quiet", sim.quiet, "Print only the summary");
+  m->add_flag("--strict", sim.strict, "Strict mode: validate every payload against the OCA schemas");
 
   ocpp::app::BenchArgs b;
   auto* l = app.add_subcommand("bench", "Load-generate CALLs against any OCPP-J server");

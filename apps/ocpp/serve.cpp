@@ -16,6 +16,7 @@ int serve(const ServeArgs& args) {
   IoPool pool(args.threads);
   ServerOptions options;
   options.protocols = args.protocols;
+  options.strict_mode.enabled = args.strict;
   Server server(pool.executors(), options);
   std::atomic<int> transaction_ids{0};
 

@@ -230,6 +230,7 @@ Server::Server(asio::any_io_executor executor, ServerOptions options)
 Server::Server(std::vector<asio::any_io_executor> executors, ServerOptions options)
     : impl_(std::make_shared<Impl>()) {
   if (executors.empty()) throw std::invalid_argument("Server needs at least one executor");
+  check_strict_mode_options(options.strict_mode);
   impl_->executors = std::move(executors);
   impl_->options = std::move(options);
 }

@@ -34,6 +34,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ocpp/messages/v16.hpp"
+#include "ocpp/messages/v201.hpp"
+#include "ocpp/messages/v21.hpp"
 #include "ocpp/ocpp.hpp"
 #include "subprocess.hpp"
 
@@ -654,8 +657,10 @@ class TheirClientOurServer : public InteropBase, public testing::WithParamInterf
     if (HasFatalFailure()) return;
     ocpp::ServerOptions so;
     so.protocols = {"ocpp2.1", "ocpp2.0.1", "ocpp1.6"};  // the peer offers one of them
+    configure(so);
     server_.emplace(io_.get_executor(), so);
     add_handlers(*server_);
+    add_more_handlers(*server_);
     server_->on_client([this](const std::shared_ptr<ocpp::ServerClient>& c) {
       record_.add_client({c->identity(), c->protocol()});
       c->on_close([this](const ocpp::CloseResult& r) { record_.add_close(r); });
@@ -681,6 +686,9 @@ class TheirClientOurServer : public InteropBase, public testing::WithParamInterf
     }
     drain_io();
   }
+
+  virtual void configure(ocpp::ServerOptions&) {}
+  virtual void add_more_handlers(ocpp::Server&) {}
 
   std::optional<ocpp::Server> server_;
   std::uint16_t port_ = 0;
@@ -848,6 +856,7 @@ class OurClientTheirServer : public InteropBase, public testing::WithParamInterf
     co.identity = kIdentity;
     co.protocols = {GetParam().protocol};
     co.reconnect = false;
+    configure(co);
     client_ = ocpp::Client::create(io_.get_executor(), co);
     add_handlers(*client_);
     client_->on_close([this](const ocpp::CloseResult& r) { record_.add_close(r); });
@@ -865,6 +874,8 @@ class OurClientTheirServer : public InteropBase, public testing::WithParamInterf
     stop_peer_and_report();
     drain_io();
   }
+
+  virtual void configure(ocpp::ClientOptions&) {}
 
   std::shared_ptr<ocpp::Client> client_;
   json::object client_event_;
@@ -1129,3 +1140,191 @@ INSTANTIATE_TEST_SUITE_P(Interop, OurClientHandshake, testing::Values(kWsIo, kRp
 INSTANTIATE_TEST_SUITE_P(Interop, SubprotocolMismatch, testing::Values(kWsIo, kRpc), lib_name);
 
 }  // namespace
+
+// ------------------------------------------------------------------ strict mode against ocpp-ws-io
+
+namespace {
+
+// One payload the schemas refuse, and the code (2.x spelling) our strict side must answer with.
+struct BadPayload {
+  std::string what;
+  std::string action;
+  json::object payload;
+  ocpp::ErrorCode code;
+  std::string path;
+};
+
+std::vector<BadPayload> bad_payloads(const std::string& protocol) {
+  using E = ocpp::ErrorCode;
+  if (protocol == "ocpp1.6") {
+    return {
+        {"type", "BootNotification", {{"chargePointVendor", "V"}, {"chargePointModel", 5}}, E::TypeConstraintViolation,
+         "/chargePointModel"},
+        {"required", "BootNotification", {{"chargePointVendor", "V"}}, E::OccurrenceConstraintViolation,
+         "/chargePointModel"},
+        {"enum", "StatusNotification", {{"connectorId", 1}, {"errorCode", "Error"}, {"status", "Available"}},
+         E::PropertyConstraintViolation, "/errorCode"},
+        {"maxLength", "BootNotification", {{"chargePointVendor", "V"}, {"chargePointModel", std::string(21, 'm')}},
+         E::FormatViolation, "/chargePointModel"},
+        {"additionalProperties", "BootNotification",
+         {{"chargePointVendor", "V"}, {"chargePointModel", "M"}, {"colour", "red"}}, E::PropertyConstraintViolation,
+         "/colour"},
+    };
+  }
+  const json::object station{{"model", "M"}, {"vendorName", "V"}};
+  return {
+      {"type", "BootNotification", {{"reason", "PowerUp"}, {"chargingStation", {{"model", 5}, {"vendorName", "V"}}}},
+       E::TypeConstraintViolation, "/chargingStation/model"},
+      {"required", "BootNotification", {{"reason", "PowerUp"}}, E::OccurrenceConstraintViolation, "/chargingStation"},
+      {"enum", "BootNotification", {{"reason", "Lunch"}, {"chargingStation", station}}, E::PropertyConstraintViolation,
+       "/reason"},
+      {"maxLength", "BootNotification",
+       {{"reason", "PowerUp"}, {"chargingStation", {{"model", std::string(21, 'm')}, {"vendorName", "V"}}}},
+       E::FormatViolation, "/chargingStation/model"},
+      {"additionalProperties", "BootNotification", {{"reason", "PowerUp"}, {"chargingStation", station}, {"x", 1}},
+       E::PropertyConstraintViolation, "/x"},
+      {"format date-time", "StatusNotification",
+       {{"timestamp", "2026-02-30T00:00:00Z"}, {"connectorStatus", "Available"}, {"evseId", 1}, {"connectorId", 1}},
+       E::FormatViolation, "/timestamp"},
+  };
+}
+
+}  // namespace
+
+// Our strict server, their (non-validating) client: every bad payload is answered with the mapped
+// code in the version's spelling, and the typed handler never sees it.
+class StrictOurServer : public TheirClientOurServer {
+ protected:
+  void configure(ocpp::ServerOptions& o) override { o.strict_mode.enabled = true; }
+  void add_more_handlers(ocpp::Server& s) override {
+    namespace v16 = ocpp::v16;
+    namespace v201 = ocpp::v201;
+    namespace v21 = ocpp::v21;
+    s.handle([this](const v16::BootNotificationRequest&, auto&) {
+      ++handled_;
+      return v16::BootNotificationResponse{
+          .status = v16::BootNotificationStatus::Accepted, .currentTime = kCurrentTime, .interval = 300};
+    });
+    s.handle([this](const v201::BootNotificationRequest&, auto&) {
+      ++handled_;
+      return v201::BootNotificationResponse{
+          .currentTime = kCurrentTime, .interval = 300, .status = v201::RegistrationStatusEnumType::Accepted};
+    });
+    s.handle([this](const v21::BootNotificationRequest&, auto&) {
+      ++handled_;
+      return v21::BootNotificationResponse{
+          .currentTime = kCurrentTime, .interval = 300, .status = v21::RegistrationStatusEnumType::Accepted};
+    });
+    s.handle([this](const v16::StatusNotificationRequest&, auto&) {
+      ++handled_;
+      return v16::StatusNotificationResponse{};
+    });
+    s.handle([this](const v201::StatusNotificationRequest&, auto&) {
+      ++handled_;
+      return v201::StatusNotificationResponse{};
+    });
+    s.handle([this](const v21::StatusNotificationRequest&, auto&) {
+      ++handled_;
+      return v21::StatusNotificationResponse{};
+    });
+  }
+  std::atomic<int> handled_{0};
+};
+
+TEST_P(StrictOurServer, BadPayloadsGetTheMappedCodes) {
+  const std::string& protocol = GetParam().protocol;
+  const json::object valid = protocol == "ocpp1.6"
+                                 ? json::object{{"chargePointVendor", "V"}, {"chargePointModel", "M"}}
+                                 : json::object{{"reason", "PowerUp"}, {"chargingStation", {{"model", "M"}, {"vendorName", "V"}}}};
+  auto ok = peer_->call("BootNotification", valid, kIdentity);
+  ASSERT_EQ(str(ok, "event"), "result") << ok;
+  EXPECT_EQ(str(obj(at(ok, "payload")), "status"), "Accepted") << ok;
+  EXPECT_EQ(handled_, 1);
+
+  for (const auto& c : bad_payloads(protocol)) {
+    SCOPED_TRACE(c.what);
+    auto r = peer_->call(c.action, c.payload, kIdentity);
+    ASSERT_EQ(str(r, "event"), "call_error") << r;
+    const json::object wire = obj(at(r, "wire"));
+    EXPECT_EQ(str(wire, "code"), our_wire_code(c.code, protocol)) << r;
+    EXPECT_EQ(str(obj(at(wire, "details")), "path"), c.path) << r;
+  }
+  EXPECT_EQ(handled_, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Interop, StrictOurServer,
+                         testing::Values(Combo{kWsIo, "ocpp1.6"}, Combo{kWsIo, "ocpp2.0.1"}, Combo{kWsIo, "ocpp2.1"}),
+                         combo_name);
+
+// Our strict client, their server answering with payloads the schemas refuse: our call fails
+// with the mapped code, and only on ocpp2.1 does the peer hear about it (CALLRESULTERROR).
+class StrictOurClient : public OurClientTheirServer {
+ protected:
+  void configure(ocpp::ClientOptions& o) override { o.strict_mode.enabled = true; }
+};
+
+TEST_P(StrictOurClient, BadCallResultsAreRejected) {
+  using E = ocpp::ErrorCode;
+  const std::string& protocol = GetParam().protocol;
+  struct Case {
+    std::string what;
+    json::object reply;
+    E code;
+  };
+  const std::vector<Case> cases = {
+      {"type", {{"currentTime", 42}}, E::TypeConstraintViolation},
+      {"required", json::object{}, E::OccurrenceConstraintViolation},
+      {"format date-time", {{"currentTime", "2026-01-01 10:00"}}, E::FormatViolation},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    peer_->handle("Heartbeat", {{"reply", c.reply}});
+    auto f = client_->call("Heartbeat", json::object{}, asio::use_future);
+    ASSERT_EQ(f.wait_for(kEventTimeout), std::future_status::ready);
+    try {
+      f.get();
+      ADD_FAILURE() << "the invalid CALLRESULT was accepted";
+    } catch (const ocpp::ValidationFailure& e) {
+      EXPECT_EQ(e.code(), c.code) << e.what();
+      EXPECT_EQ(e.error().path, "/currentTime");
+    }
+    auto call = peer_->wait(event_is("inbound"), "the peer's inbound Heartbeat");
+    const std::string id = str(call, "message_id");
+    // Frames arrive in order: a CALLRESULTERROR is in the peer's hands before the next CALL.
+    peer_->handle("Heartbeat", {{"reply", {{"currentTime", kCurrentTime}}}});
+    auto next = client_->call("Heartbeat", json::object{}, asio::use_future);
+    get(next, "a valid Heartbeat afterwards");
+    peer_->wait(event_is("inbound"), "the peer's next inbound Heartbeat");
+    ASSERT_FALSE(id.empty()) << call;
+    std::vector<json::array> result_errors;
+    for (const auto& ev : peer_->backlog_copy())
+      if (frame_in_with_id(id)(ev)) {
+        json::value v = json::parse(str(ev, "data"));
+        if (v.get_array().at(0) == 5) result_errors.push_back(v.get_array());
+      }
+    if (protocol == "ocpp2.1") {
+      ASSERT_EQ(result_errors.size(), 1u);
+      EXPECT_EQ(result_errors[0].at(2), json::value(our_wire_code(c.code, protocol)));
+      EXPECT_EQ(str(obj(result_errors[0].at(4)), "path"), "/currentTime");
+    } else {
+      EXPECT_TRUE(result_errors.empty()) << "no frame answers a CALLRESULT before ocpp2.1";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Interop, StrictOurClient,
+                         testing::Values(Combo{kWsIo, "ocpp1.6"}, Combo{kWsIo, "ocpp2.0.1"}, Combo{kWsIo, "ocpp2.1"}),
+                         combo_name);
+
+// The typed API against the real library, strict on our side.
+TEST_P(StrictOurClient, TypedCallsCrossTheWire) {
+  auto heartbeat = [&](auto request) {
+    auto f = client_->call(request, asio::use_future);
+    return get(f, "typed Heartbeat").currentTime;
+  };
+  const std::string& protocol = GetParam().protocol;
+  const std::string time = protocol == "ocpp1.6"     ? heartbeat(ocpp::v16::HeartbeatRequest{})
+                           : protocol == "ocpp2.0.1" ? heartbeat(ocpp::v201::HeartbeatRequest{})
+                                                     : heartbeat(ocpp::v21::HeartbeatRequest{});
+  EXPECT_TRUE(ocpp::schema::is_date_time(time)) << time;
+}
