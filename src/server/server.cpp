@@ -8,7 +8,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <boost/beast/core/detail/base64.hpp>
+
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 
@@ -21,6 +26,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
 struct Server::Impl : std::enable_shared_from_this<Impl> {
@@ -29,6 +35,14 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   ServerOptions options;
   std::shared_ptr<HandlerTable> handlers = std::make_shared<HandlerTable>();
   std::function<void(const std::shared_ptr<ServerClient>&)> on_client;
+  std::vector<ConnectionMiddleware> middleware;
+  AuthCallback auth;
+  std::deque<Route> routes;  // stable addresses: upgrades point at their route
+  std::vector<RoutePattern> patterns;
+  std::function<void(const UpgradeAbortedEvent&)> on_upgrade_aborted;
+  std::function<void(const UpgradeErrorEvent&)> on_upgrade_error;
+  std::function<void(const SecurityEvent&)> on_security_event;
+  std::atomic<std::size_t> connections{0};
 
   std::mutex mutex;  // guards everything below
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
@@ -49,15 +63,16 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
 };
 
 struct ServerAccess {
-  static std::shared_ptr<ServerClient> make(asio::any_io_executor ex, const ServerOptions& options,
+  static std::shared_ptr<ServerClient> make(asio::any_io_executor ex, SessionOptions options,
                                             HandshakeInfo info, std::shared_ptr<const HandlerTable> handlers) {
     return std::shared_ptr<ServerClient>(
-        new ServerClient(std::move(ex), options, std::move(info), std::move(handlers)));
+        new ServerClient(std::move(ex), std::move(options), std::move(info), std::move(handlers)));
   }
   static void attach(ServerClient& c, std::shared_ptr<Transport> t, std::string protocol) {
     c.attach(std::move(t), std::move(protocol));
   }
   static void set_protocol(ServerClient& c, const std::string& protocol) { c.set_protocol(protocol); }
+  static void set_session(ServerClient& c, json::object data) { c.session_ = std::move(data); }
   static void set_finished(ServerClient& c, std::function<void(const CloseResult&)> f) {
     c.on_finished_ = std::move(f);
   }
@@ -74,8 +89,30 @@ void ServerClient::on_finished(const CloseResult& result) {
 
 namespace {
 
-// One HTTP upgrade, from the first byte to an open WebSocket (or an HTTP error answer).
-class Upgrade : public std::enable_shared_from_this<Upgrade> {
+// Basic Auth password bytes for `identity`: the header must decode to "<identity>:<password>";
+// splitting after the known identity keeps colons in either part unambiguous.
+std::optional<std::string> basic_auth_password(std::string_view header, std::string_view identity) {
+  constexpr std::string_view scheme = "Basic ";
+  if (header.size() <= scheme.size() || !std::equal(scheme.begin(), scheme.end(), header.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      }))
+    return std::nullopt;
+  std::string_view encoded = header.substr(scheme.size());
+  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
+  std::string decoded(beast::detail::base64::decoded_size(encoded.size()), '\0');
+  auto [written, read] = beast::detail::base64::decode(decoded.data(), encoded.data(), encoded.size());
+  // Beast stops at the '=' padding; anything else left over is not base64.
+  if (encoded.find_first_not_of('=', read) != std::string_view::npos) return std::nullopt;
+  decoded.resize(written);
+  if (decoded.size() <= identity.size() || decoded.compare(0, identity.size(), identity) != 0 ||
+      decoded[identity.size()] != ':')
+    return std::nullopt;
+  return decoded.substr(identity.size() + 1);
+}
+
+// One HTTP upgrade, from the first byte to an open WebSocket (or an HTTP error answer): the gates,
+// then the middleware and auth chain, then the WebSocket handshake.
+class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this<Upgrade> {
  public:
   Upgrade(tcp::socket socket, std::shared_ptr<Server::Impl> server)
       : stream_(std::move(socket)), server_(std::move(server)) {}
@@ -90,40 +127,177 @@ class Upgrade : public std::enable_shared_from_this<Upgrade> {
     });
   }
 
+  // Decisions of the chain, from any thread; always deferred so a middleware's own stack unwinds
+  // first.
+  void next(std::size_t step, json::object state) override {
+    post([step, state = std::move(state)](Upgrade& u) mutable {
+      u.state_ = std::move(state);
+      u.run_step(step + 1);
+    }, step);
+  }
+  void reject(std::size_t step, unsigned status, std::string message) override {
+    post([status, message = std::move(message)](Upgrade& u) {
+      u.security_event(SecurityEventType::auth_failed, std::to_string(status) + " " + message);
+      u.end_chain();
+      u.respond(static_cast<http::status>(status), message);
+    }, step);
+  }
+  void accept(std::size_t step, AcceptOptions options) override {
+    post([options = std::move(options)](Upgrade& u) mutable {
+      u.end_chain();
+      u.accept_upgrade(std::move(options));
+    }, step);
+  }
+
  private:
+  template <class F>
+  void post(F f, std::size_t step) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), f = std::move(f), step]() mutable {
+      if (self->done_ || step != self->step_) return;
+      f(*self);
+    });
+  }
+
   void on_request(beast::error_code ec) {
     if (ec) return;  // timed out, or the peer went away or sent garbage: nothing to answer
     auto& req = parser_->get();
-    if (!server_->is_accepting()) return reject(http::status::service_unavailable, "Server is shutting down");
+    auto& impl = *server_;
+    beast::error_code ignored;
+    info_.remote_address = stream_.socket().remote_endpoint(ignored).address().to_string();
+    if (!impl.is_accepting()) return respond(http::status::service_unavailable, "Server is shutting down");
+    if (impl.options.max_connections && impl.connections.load() >= impl.options.max_connections) {
+      security_event(SecurityEventType::connection_limit, "max_connections reached");
+      return respond(http::status::service_unavailable, "Connection limit reached");
+    }
     if (!websocket::is_upgrade(req)) {
-      if (req.count(http::field::upgrade)) return reject(http::status::bad_request, "Not a WebSocket upgrade");
-      return reject(http::status::not_found, "Not found");
+      if (req.count(http::field::upgrade)) return respond(http::status::bad_request, "Not a WebSocket upgrade");
+      return respond(http::status::not_found, "Not found");
     }
     RequestPath path = parse_request_target(req.target());
-    if (path.identity.empty()) return reject(http::status::bad_request, "Missing identity in URL path");
+    if (!impl.routes.empty()) {
+      auto best = best_match(impl.patterns, path.path);
+      if (!best) return respond(http::status::not_found, "Endpoint Not Found");
+      route_ = &impl.routes[best->first];
+      info_.params = std::move(best->second.params);
+      if (auto it = info_.params.find("identity"); it != info_.params.end()) path.identity = it->second;
+    }
+    if (path.identity.empty()) return respond(http::status::bad_request, "Missing identity in URL path");
     auto offered = parse_subprotocols(req[http::field::sec_websocket_protocol]);
-    if (!offered) return reject(http::status::bad_request, "Malformed Sec-WebSocket-Protocol header");
+    if (!offered) return respond(http::status::bad_request, "Malformed Sec-WebSocket-Protocol header");
 
-    const auto& accepted = server_->options.protocols;
+    const auto& accepted = route_ && route_->settings().protocols ? *route_->settings().protocols : impl.options.protocols;
     protocol_ = accepted.empty() ? (offered->empty() ? std::string() : offered->front())
                                  : negotiate_subprotocol(accepted, *offered);
-    const bool mismatch = !accepted.empty() && protocol_.empty();
-    if (mismatch && server_->options.protocol_mismatch == ProtocolMismatch::http_400)
-      return reject(http::status::bad_request, offered->empty() ? "Missing subprotocol" : "No matching subprotocol");
+    mismatch_ = !accepted.empty() && protocol_.empty();
+    if (mismatch_ && impl.options.protocol_mismatch == ProtocolMismatch::http_400)
+      return respond(http::status::bad_request, offered->empty() ? "Missing subprotocol" : "No matching subprotocol");
 
-    if (server_->options.duplicate_identity == DuplicateIdentity::reject_new && !mismatch) {
-      std::lock_guard lock(server_->mutex);
-      if (server_->registry.count(path.identity)) return reject(http::status::conflict, "Identity already connected");
+    if (impl.options.duplicate_identity == DuplicateIdentity::reject_new && !mismatch_) {
+      std::lock_guard lock(impl.mutex);
+      if (impl.registry.count(path.identity)) return respond(http::status::conflict, "Identity already connected");
     }
 
     info_.identity = std::move(path.identity);
     info_.path = std::move(path.path);
     info_.query = std::move(path.query);
     info_.offered_protocols = std::move(*offered);
-    beast::error_code ignored;
-    const auto remote = stream_.socket().remote_endpoint(ignored);
-    info_.remote_address = remote.address().to_string();
+    for (const auto& field : req) {
+      if (field.name() == http::field::authorization) {
+        info_.password = basic_auth_password(field.value(), info_.identity);
+        continue;
+      }
+      info_.headers.emplace_back(field.name_string(), field.value());
+    }
 
+    middleware_ = impl.middleware;
+    if (route_) middleware_.insert(middleware_.end(), route_->middleware().begin(), route_->middleware().end());
+    auth_ = route_ && route_->auth_callback() ? route_->auth_callback() : impl.auth;
+    if (middleware_.empty() && !auth_) return accept_upgrade({});
+
+    handshake_ = std::make_shared<const HandshakeInfo>(info_);
+    stream_.expires_never();
+    deadline_.emplace(stream_.get_executor(), impl.options.handshake_timeout);
+    deadline_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->abort("handshake timeout");
+    });
+    watch_socket();
+    run_step(0);
+  }
+
+  // Step i < middleware count runs middleware i; the step after the last runs the auth callback,
+  // or accepts when there is none.
+  void run_step(std::size_t step) {
+    step_ = step;
+    const auto self = shared_from_this();
+    try {
+      if (step < middleware_.size()) {
+        middleware_[step](std::make_shared<ConnectionContext>(self, step, handshake_, state_));
+      } else if (auth_) {
+        auth_(std::make_shared<AuthContext>(self, step, handshake_, state_));
+      } else {
+        end_chain();
+        accept_upgrade({});
+      }
+    } catch (const std::exception& e) {
+      fail_chain(e.what());
+    } catch (...) {
+      fail_chain("a non-exception was thrown");
+    }
+  }
+
+  void fail_chain(std::string what) {
+    if (done_) return;
+    if (server_->on_upgrade_error) server_->on_upgrade_error(UpgradeErrorEvent{info_.identity, info_.remote_address, what});
+    end_chain();
+    respond(http::status::internal_server_error, "Internal Server Error");
+  }
+
+  // A socket that becomes readable before we answered has been closed by the client (it may not
+  // send frames before the upgrade completes).
+  void watch_socket() {
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->done_) return;
+      char c;
+      beast::error_code peek;
+      auto n = self->stream_.socket().receive(asio::buffer(&c, 1), tcp::socket::message_peek, peek);
+      if (peek || n == 0) self->abort("socket closed");
+    });
+  }
+
+  void end_chain() {
+    done_ = true;
+    if (deadline_) deadline_->cancel();
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
+  }
+
+  void abort(std::string reason) {
+    if (done_) return;
+    end_chain();
+    aborted = true;
+    abort_signal.emit(asio::cancellation_type::terminal);
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+    security_event(SecurityEventType::upgrade_aborted, reason);
+    if (server_->on_upgrade_aborted)
+      server_->on_upgrade_aborted(UpgradeAbortedEvent{info_.identity, info_.remote_address, std::move(reason)});
+  }
+
+  void security_event(SecurityEventType type, std::string details) {
+    if (server_->on_security_event)
+      server_->on_security_event(SecurityEvent{type, info_.identity, info_.remote_address, iso_timestamp(), std::move(details)});
+  }
+
+  void accept_upgrade(AcceptOptions options) {
+    if (!options.protocol.empty()) {
+      const auto& offered = info_.offered_protocols;
+      if (std::find(offered.begin(), offered.end(), options.protocol) == offered.end())
+        return respond(http::status::bad_request, "No matching subprotocol");
+      protocol_ = std::move(options.protocol);
+      mismatch_ = false;
+    }
+    for (auto& kv : options.session) state_[kv.key()] = std::move(kv.value());
+    stream_.expires_after(server_->options.handshake_timeout);
     ws_.emplace(std::move(stream_));
     ws_->set_option(websocket::stream_base::decorator(
         [name = server_->options.server_header, protocol = protocol_](websocket::response_type& res) {
@@ -131,9 +305,9 @@ class Upgrade : public std::enable_shared_from_this<Upgrade> {
           if (!protocol.empty()) res.set(http::field::sec_websocket_protocol, protocol);
         }));
     ws_->read_message_max(server_->options.max_frame_bytes);
-    ws_->async_accept(req, [self = shared_from_this(), mismatch](beast::error_code ec) {
+    ws_->async_accept(parser_->get(), [self = shared_from_this()](beast::error_code ec) {
       if (ec) return;
-      if (mismatch) return self->close_mismatch();
+      if (self->mismatch_) return self->close_mismatch();
       self->on_accepted();
     });
   }
@@ -143,21 +317,35 @@ class Upgrade : public std::enable_shared_from_this<Upgrade> {
                      [self = shared_from_this()](beast::error_code) {});
   }
 
+  SessionOptions session_options() const {
+    SessionOptions o = server_->options;
+    if (!route_) return o;
+    const auto& c = route_->settings();
+    if (c.call_timeout) o.call_timeout = *c.call_timeout;
+    if (c.ping_interval) o.ping_interval = *c.ping_interval;
+    if (c.call_concurrency) o.call_concurrency = *c.call_concurrency;
+    if (c.strict_mode) o.strict_mode = *c.strict_mode;
+    return o;
+  }
+
   void on_accepted() {
     parser_.reset();
     auto ex = ws_->get_executor();
-    auto client = ServerAccess::make(ex, server_->options, std::move(info_), server_->handlers);
+    auto client = ServerAccess::make(ex, session_options(), std::move(info_), server_->handlers);
+    ServerAccess::set_session(*client, std::move(state_));
     auto transport = detail::make_ws_transport(std::move(*ws_), server_->options.max_frame_bytes);
     server_->on_upgraded(std::move(client), std::move(transport), std::move(protocol_));
   }
 
-  void reject(http::status status, std::string_view message) {
+  void respond(http::status status, std::string_view message) {
+    done_ = true;
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, server_->options.server_header);
     res->set(http::field::content_type, "text/plain; charset=utf-8");
     res->set(http::field::connection, "close");
     res->body() = std::string(message);
     res->prepare_payload();
+    stream_.expires_after(server_->options.handshake_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) {
       beast::error_code ignored;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -171,7 +359,16 @@ class Upgrade : public std::enable_shared_from_this<Upgrade> {
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::shared_ptr<Server::Impl> server_;
   HandshakeInfo info_;
+  std::shared_ptr<const HandshakeInfo> handshake_;  // what the chain sees
   std::string protocol_;
+  bool mismatch_ = false;
+  const Route* route_ = nullptr;
+  std::vector<ConnectionMiddleware> middleware_;
+  AuthCallback auth_;
+  json::object state_;
+  std::size_t step_ = 0;
+  bool done_ = false;
+  std::optional<asio::steady_timer> deadline_;
 };
 
 }  // namespace
@@ -207,10 +404,14 @@ void Server::Impl::on_upgraded(std::shared_ptr<ServerClient> client, std::shared
     evicted = std::move(slot);
     slot = client;
   }
+  ++connections;
   // Only the connection that still owns the identity may remove it: an evicted socket's late
   // close must never unregister its successor.
   ServerAccess::set_finished(*client, [weak = weak_from_this(), raw = client.get()](const CloseResult&) {
-    if (auto self = weak.lock()) self->unregister(raw);
+    if (auto self = weak.lock()) {
+      --self->connections;
+      self->unregister(raw);
+    }
   });
   ServerAccess::set_protocol(*client, protocol);
   if (evicted) evicted->close(CloseOptions{close_code::evicted, "Evicted by new connection", false, false});
@@ -270,6 +471,29 @@ std::uint16_t Server::listen(std::uint16_t port, const std::string& host) {
   }
   asio::dispatch(acceptor->get_executor(), [impl = impl_, acceptor] { impl->accept_loop(acceptor); });
   return bound;
+}
+
+Server& Server::use(ConnectionMiddleware middleware) {
+  impl_->middleware.push_back(std::move(middleware));
+  return *this;
+}
+
+Server& Server::auth(AuthCallback callback) {
+  impl_->auth = std::move(callback);
+  return *this;
+}
+
+Route& Server::route(std::string_view pattern) {
+  impl_->patterns.emplace_back(pattern);
+  return impl_->routes.emplace_back(pattern);
+}
+
+void Server::on_upgrade_aborted(std::function<void(const UpgradeAbortedEvent&)> f) {
+  impl_->on_upgrade_aborted = std::move(f);
+}
+void Server::on_upgrade_error(std::function<void(const UpgradeErrorEvent&)> f) { impl_->on_upgrade_error = std::move(f); }
+void Server::on_security_event(std::function<void(const SecurityEvent&)> f) {
+  impl_->on_security_event = std::move(f);
 }
 
 void Server::on_client(std::function<void(const std::shared_ptr<ServerClient>&)> f) {

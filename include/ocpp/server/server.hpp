@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ocpp/server/connection.hpp"
+#include "ocpp/server/router.hpp"
 #include "ocpp/session/side.hpp"
 
 namespace ocpp {
@@ -35,19 +37,54 @@ struct ServerOptions : SessionOptions {
   // Reading the HTTP upgrade request and answering it must finish within this.
   milliseconds handshake_timeout{30000};
   std::string server_header = "ocpp-ws-io-cpp";
+  // Open connections at most (0: no cap); further upgrades get 503.
+  std::size_t max_connections = 0;
 };
 
-struct HandshakeInfo {
-  std::string identity;
-  std::string path;   // the request path, undecoded, without the query
-  std::string query;  // without '?'
-  std::string remote_address;
-  std::vector<std::string> offered_protocols;
+// Per-route settings; unset fields keep the server's.
+struct RouteConfig {
+  std::optional<std::vector<std::string>> protocols{};
+  std::optional<milliseconds> call_timeout{};
+  std::optional<milliseconds> ping_interval{};
+  std::optional<std::size_t> call_concurrency{};
+  std::optional<StrictModeOptions> strict_mode{};
+};
+
+// A URL pattern with its own middleware, auth callback and settings (Server::route).
+class Route {
+ public:
+  explicit Route(std::string_view pattern) : pattern_(pattern) {}
+  // Runs after the server's middleware, in the order added.
+  Route& use(ConnectionMiddleware middleware) {
+    middleware_.push_back(std::move(middleware));
+    return *this;
+  }
+  // Replaces the server's auth callback for this route.
+  Route& auth(AuthCallback callback) {
+    auth_ = std::move(callback);
+    return *this;
+  }
+  Route& config(RouteConfig config) {
+    config_ = std::move(config);
+    return *this;
+  }
+  const RoutePattern& pattern() const noexcept { return pattern_; }
+  const std::vector<ConnectionMiddleware>& middleware() const noexcept { return middleware_; }
+  const AuthCallback& auth_callback() const noexcept { return auth_; }
+  const RouteConfig& settings() const noexcept { return config_; }
+
+ private:
+  RoutePattern pattern_;
+  std::vector<ConnectionMiddleware> middleware_;
+  AuthCallback auth_;
+  RouteConfig config_;
 };
 
 class ServerClient : public SessionSide<Role::csms> {
  public:
   const HandshakeInfo& handshake() const noexcept { return handshake_; }
+  // The connection middleware's state merged with the auth callback's accept({session}).
+  const boost::json::object& session() const noexcept { return session_; }
 
  private:
   friend class Server;
@@ -56,6 +93,7 @@ class ServerClient : public SessionSide<Role::csms> {
                std::shared_ptr<const HandlerTable> shared_handlers);
   void on_finished(const CloseResult& result) override;
   HandshakeInfo handshake_;
+  boost::json::object session_;
   std::function<void(const CloseResult&)> on_finished_;
 };
 
@@ -73,6 +111,18 @@ class Server {
   // Binds and starts accepting; returns the bound port (pass 0 for any free port). May be called
   // for several ports. Throws boost::system::system_error when binding fails.
   std::uint16_t listen(std::uint16_t port = 0, const std::string& host = "0.0.0.0");
+
+  // Connection middleware for every upgrade, in the order added, before the route's own.
+  Server& use(ConnectionMiddleware middleware);
+  // The auth callback, last in the chain (a route's own replaces it). Without one every upgrade
+  // that passes the middleware is accepted.
+  Server& auth(AuthCallback callback);
+  // A route; once any is registered, upgrades to paths that match none get 404. The reference
+  // stays valid for the server's lifetime. Register routes before listen().
+  Route& route(std::string_view pattern);
+  void on_upgrade_aborted(std::function<void(const UpgradeAbortedEvent&)> f);
+  void on_upgrade_error(std::function<void(const UpgradeErrorEvent&)> f);
+  void on_security_event(std::function<void(const SecurityEvent&)> f);
 
   // Each accepted connection, on its own executor, before any of its messages is read: register
   // per-connection handlers and events here.

@@ -1,0 +1,132 @@
+#pragma once
+// The connection phase of the server: what middleware and the auth callback see of an HTTP
+// upgrade, how they decide, and the events around it. Contexts are shared pointers; they may be
+// kept and decided later, from any thread. The first decision wins; later ones are ignored.
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/json/object.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ocpp {
+
+struct HandshakeInfo {
+  std::string identity;  // the route's :identity parameter, else the last path segment (decoded)
+  std::string path;      // the request path, undecoded, without the query
+  std::string query;     // without '?'
+  std::string remote_address;
+  std::vector<std::string> offered_protocols;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received; Authorization removed
+  std::map<std::string, std::string, std::less<>> params;    // route parameters
+  // Basic Auth password bytes (binary-safe) when the Authorization header names this identity.
+  std::optional<std::string> password;
+  std::string client_certificate;  // PEM, when the client presented one (TLS listeners)
+  // The first value of a header (case-insensitive name), empty when absent.
+  std::string_view header(std::string_view name) const noexcept;
+};
+
+namespace detail {
+class UpgradeChain;
+}
+
+class UpgradeContext {
+ public:
+  UpgradeContext(const UpgradeContext&) = delete;
+  UpgradeContext& operator=(const UpgradeContext&) = delete;
+  virtual ~UpgradeContext();
+
+  const HandshakeInfo& handshake() const noexcept { return *handshake_; }
+  // What the middleware before this one passed to next().
+  const boost::json::object& state() const noexcept { return state_; }
+  // Ends the upgrade with this HTTP status and body.
+  void reject(unsigned status = 401, std::string message = "Unauthorized");
+  // The socket was lost or handshake_timeout passed: decisions are ignored from now on.
+  bool aborted() const noexcept;
+  // Emits (on the connection's executor) when the upgrade is aborted.
+  boost::asio::cancellation_slot cancellation_slot() const noexcept;
+
+  // Made by the server.
+  UpgradeContext(std::shared_ptr<detail::UpgradeChain> chain, std::size_t step,
+                 std::shared_ptr<const HandshakeInfo> handshake, boost::json::object state);
+
+ protected:
+  bool decide() noexcept;  // true for the first decision only
+  std::shared_ptr<detail::UpgradeChain> chain_;
+  std::size_t step_;
+  boost::json::object state_;
+
+ private:
+  std::shared_ptr<const HandshakeInfo> handshake_;
+  std::atomic<bool> decided_{false};
+};
+
+// Koa-style connection middleware: call next() to go on, or reject(). A context released without
+// either ends the upgrade with 500.
+class ConnectionContext : public UpgradeContext {
+ public:
+  using UpgradeContext::UpgradeContext;
+  ~ConnectionContext() override;
+  // Goes on to the next middleware (or the auth callback); `state` is merged into ctx.state().
+  void next(boost::json::object state = {});
+};
+
+struct AcceptOptions {
+  boost::json::object session{};  // merged over the state into the connection's session data
+  std::string protocol{};         // overrides the negotiated subprotocol; must be one the client offered
+};
+
+// The auth callback, last in the chain: accept() or reject(). A context released without either
+// ends the upgrade with 401.
+class AuthContext : public UpgradeContext {
+ public:
+  using UpgradeContext::UpgradeContext;
+  ~AuthContext() override;
+  void accept(AcceptOptions options = {});
+};
+
+using ConnectionMiddleware = std::function<void(std::shared_ptr<ConnectionContext>)>;
+using AuthCallback = std::function<void(std::shared_ptr<AuthContext>)>;
+
+struct UpgradeAbortedEvent {
+  std::string identity;
+  std::string remote_address;
+  std::string reason;  // "handshake timeout" or "socket closed"
+};
+
+struct UpgradeErrorEvent {
+  std::string identity;
+  std::string remote_address;
+  std::string error;  // what a middleware or the auth callback threw
+};
+
+enum class SecurityEventType { auth_failed, upgrade_aborted, connection_rate_limit, connection_limit, rate_limit_exceeded };
+std::string_view to_string(SecurityEventType t) noexcept;  // "AUTH_FAILED", ...
+
+struct SecurityEvent {
+  SecurityEventType type;
+  std::string identity;
+  std::string ip;
+  std::string timestamp;  // ISO 8601 UTC
+  std::string details;
+};
+
+namespace detail {
+// Implemented by the server's upgrade; decisions arrive here from any thread.
+class UpgradeChain {
+ public:
+  virtual ~UpgradeChain() = default;
+  virtual void next(std::size_t step, boost::json::object state) = 0;
+  virtual void reject(std::size_t step, unsigned status, std::string message) = 0;
+  virtual void accept(std::size_t step, AcceptOptions options) = 0;
+  std::atomic<bool> aborted{false};
+  boost::asio::cancellation_signal abort_signal;
+};
+}  // namespace detail
+
+}  // namespace ocpp

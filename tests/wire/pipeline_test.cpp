@@ -1,0 +1,225 @@
+// The server's connection phase over real sockets: routes, middleware, auth, the gates and their
+// HTTP statuses, handshake timeout and socket loss during auth.
+#include <boost/beast/core/detail/base64.hpp>
+
+#include <mutex>
+
+#include "wire_fixture.hpp"
+
+using namespace ocpp_test;
+
+namespace {
+
+// Collects what the server reports, from its I/O thread.
+struct Seen {
+  std::mutex m;
+  std::vector<std::string> steps;
+  std::vector<SecurityEvent> security;
+  void step(std::string s) {
+    std::lock_guard lock(m);
+    steps.push_back(std::move(s));
+  }
+  void watch(Server& server) {
+    server.on_security_event([this](const SecurityEvent& e) {
+      std::lock_guard lock(m);
+      security.push_back(e);
+    });
+  }
+  std::vector<std::string> security_types() {
+    std::lock_guard lock(m);
+    std::vector<std::string> out;
+    for (const auto& e : security) out.emplace_back(to_string(e.type));
+    return out;
+  }
+};
+
+std::string basic(std::string_view user_pass) {
+  std::string out(boost::beast::detail::base64::encoded_size(user_pass.size()), '\0');
+  out.resize(boost::beast::detail::base64::encode(out.data(), user_pass.data(), user_pass.size()));
+  return "Basic " + out;
+}
+
+}  // namespace
+
+TEST_F(WireTest, UnmatchedRoutesGet404AndTheRouteParameterIsTheIdentity) {
+  auto server = make_server();
+  server->route("/cs/:identity/ws");
+  std::promise<std::string> identity;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { identity.set_value(c->identity()); });
+  const auto port = server->listen(0, "127.0.0.1");
+  EXPECT_EQ(raw_http(port, upgrade_request("/other/CP1", "Sec-WebSocket-Protocol: ocpp1.6\r\n")),
+            "HTTP/1.1 404 Not Found");
+  EXPECT_EQ(raw_http(port, upgrade_request("/cs/CP%207/ws", "Sec-WebSocket-Protocol: ocpp1.6\r\n")),
+            "HTTP/1.1 101 Switching Protocols");
+  EXPECT_EQ(get(identity.get_future()), "CP 7");
+}
+
+TEST_F(WireTest, MiddlewareRunsInOrderAndMergesStateIntoTheSession) {
+  auto server = make_server();
+  Seen seen;
+  server->use([&](std::shared_ptr<ConnectionContext> ctx) {
+    seen.step("server");
+    ctx->next({{"tenant", "acme"}});
+  });
+  server->route("/ocpp/:identity").use([&](std::shared_ptr<ConnectionContext> ctx) {
+    seen.step("route saw tenant=" + std::string(ctx->state().at("tenant").as_string()));
+    ctx->next({{"plan", "gold"}});
+  });
+  server->auth([&](std::shared_ptr<AuthContext> ctx) {
+    seen.step("auth " + ctx->handshake().identity + " " + std::to_string(ctx->state().size()));
+    ctx->accept({.session = {{"authorized", true}}});
+  });
+  std::promise<json::object> state;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { state.set_value(c->session()); });
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port);
+  get(client->connect(asio::use_future));
+  EXPECT_EQ(get(state.get_future()), (json::object{{"tenant", "acme"}, {"plan", "gold"}, {"authorized", true}}));
+  EXPECT_EQ(seen.steps, (std::vector<std::string>{"server", "route saw tenant=acme", "auth CP001 2"}));
+}
+
+TEST_F(WireTest, RejectionsUndecidedContextsAndThrowsGetTheirStatuses) {
+  auto server = make_server();
+  Seen seen;
+  seen.watch(*server);
+  std::promise<std::string> upgrade_error;
+  server->on_upgrade_error([&](const UpgradeErrorEvent& e) { upgrade_error.set_value(e.error); });
+  server->route("/reject/:identity").use([](std::shared_ptr<ConnectionContext> ctx) { ctx->reject(403, "nope"); });
+  server->route("/forget/:identity").use([](std::shared_ptr<ConnectionContext>) {});
+  server->route("/throw/:identity").use([](std::shared_ptr<ConnectionContext>) { throw std::runtime_error("boom"); });
+  server->route("/noauth/:identity").auth([](std::shared_ptr<AuthContext>) {});
+  server->route("/deny/:identity").auth([](std::shared_ptr<AuthContext> ctx) { ctx->reject(); });
+  server->route("/proto/:identity").auth([](std::shared_ptr<AuthContext> ctx) { ctx->accept({.protocol = "ocpp2.1"}); });
+  const auto port = server->listen(0, "127.0.0.1");
+  const std::string offer = "Sec-WebSocket-Protocol: ocpp1.6\r\n";
+  EXPECT_EQ(raw_http(port, upgrade_request("/reject/CP1", offer)), "HTTP/1.1 403 Forbidden");
+  EXPECT_EQ(raw_http(port, upgrade_request("/forget/CP1", offer)), "HTTP/1.1 500 Internal Server Error");
+  EXPECT_EQ(raw_http(port, upgrade_request("/throw/CP1", offer)), "HTTP/1.1 500 Internal Server Error");
+  EXPECT_EQ(get(upgrade_error.get_future()), "boom");
+  EXPECT_EQ(raw_http(port, upgrade_request("/noauth/CP1", offer)), "HTTP/1.1 401 Unauthorized");
+  EXPECT_EQ(raw_http(port, upgrade_request("/deny/CP1", offer)), "HTTP/1.1 401 Unauthorized");
+  // accept() may only pick a protocol the client offered.
+  EXPECT_EQ(raw_http(port, upgrade_request("/proto/CP1", offer)), "HTTP/1.1 400 Bad Request");
+  auto types = seen.security_types();
+  EXPECT_EQ(std::count(types.begin(), types.end(), "AUTH_FAILED"), 4) << "reject, undecided middleware, undecided and explicit auth";
+}
+
+TEST_F(WireTest, AuthMayDecideLaterFromAnotherThreadAndSeesThePassword) {
+  auto server = make_server();
+  std::thread decider;
+  std::promise<std::optional<std::string>> password;
+  server->auth([&](std::shared_ptr<AuthContext> ctx) {
+    password.set_value(ctx->handshake().password);
+    EXPECT_TRUE(ctx->handshake().header("authorization").empty()) << "credentials never reach the headers";
+    decider = std::thread([ctx] { ctx->accept(); });
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  ClientOptions o;
+  o.headers = {{"Authorization", basic("CP001:pa:ss")}};
+  auto client = make_client(port, "CP001", {"ocpp1.6"}, o);
+  get(client->connect(asio::use_future));
+  EXPECT_EQ(get(password.get_future()), std::optional<std::string>("pa:ss"));
+  decider.join();
+}
+
+TEST_F(WireTest, AnAuthThatNeverDecidesIsAbortedAtTheHandshakeTimeout) {
+  ServerOptions so;
+  so.handshake_timeout = milliseconds(100);
+  auto server = make_server(so);
+  std::shared_ptr<AuthContext> kept;
+  server->auth([&](std::shared_ptr<AuthContext> ctx) { kept = ctx; });
+  std::promise<UpgradeAbortedEvent> aborted;
+  server->on_upgrade_aborted([&](const UpgradeAbortedEvent& e) { aborted.set_value(e); });
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port);
+  auto connected = client->connect(asio::use_future);
+  auto e = get(aborted.get_future());
+  EXPECT_EQ(e.reason, "handshake timeout");
+  EXPECT_EQ(e.identity, "CP001");
+  EXPECT_THROW(get(connected), ConnectError);
+  on_pool([&] {
+    EXPECT_TRUE(kept->aborted());
+    kept->accept();  // too late: ignored
+  });
+}
+
+TEST_F(WireTest, SocketLossDuringAuthAbortsTheUpgradeAndSignalsTheCallback) {
+  auto server = make_server();
+  std::shared_ptr<AuthContext> kept;
+  std::promise<void> auth_started, cancelled;
+  server->auth([&](std::shared_ptr<AuthContext> ctx) {
+    kept = ctx;
+    ctx->cancellation_slot().assign([&](asio::cancellation_type) { cancelled.set_value(); });
+    auth_started.set_value();
+  });
+  std::promise<UpgradeAbortedEvent> aborted;
+  server->on_upgrade_aborted([&](const UpgradeAbortedEvent& e) { aborted.set_value(e); });
+  const auto port = server->listen(0, "127.0.0.1");
+  {
+    asio::io_context io;
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    asio::write(s, asio::buffer(upgrade_request("/ocpp/CP9", "Sec-WebSocket-Protocol: ocpp1.6\r\n")));
+    get(auth_started.get_future());
+  }  // the station hangs up while auth is thinking
+  EXPECT_EQ(get(aborted.get_future()).reason, "socket closed");
+  get(cancelled.get_future());
+  on_pool([&] { kept.reset(); });
+}
+
+TEST_F(WireTest, RouteSettingsApplyToItsConnections) {
+  auto server = make_server();
+  server->route("/v2/:identity").config({.protocols = std::vector<std::string>{"ocpp2.0.1"},
+                                         .call_timeout = milliseconds(1234)});
+  server->route("/any/:identity");
+  std::promise<std::shared_ptr<ServerClient>> accepted;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { accepted.set_value(c); });
+  const auto port = server->listen(0, "127.0.0.1");
+  ClientOptions o;
+  o.endpoint = "ws://127.0.0.1:" + std::to_string(port) + "/v2";
+  o.identity = "CP2";
+  o.protocols = {"ocpp1.6", "ocpp2.0.1", "ocpp2.1"};
+  o.reconnect = false;
+  o.logger = null_logger();
+  auto client = Client::create(pool.executor(), o);
+  get(client->connect(asio::use_future));
+  auto sc = get(accepted.get_future());
+  EXPECT_EQ(sc->protocol(), "ocpp2.0.1") << "the route's protocol list, not the server's";
+  EXPECT_EQ(sc->options().call_timeout, milliseconds(1234));
+}
+
+// Gates run in the documented order: the connection cap comes before routing, routing before
+// the subprotocol check.
+TEST_F(WireTest, GatesRunInOrderWithTheirStatuses) {
+  ServerOptions so;
+  so.max_connections = 1;
+  so.protocols = {"ocpp2.0.1"};
+  so.protocol_mismatch = ProtocolMismatch::http_400;
+  auto server = make_server(so);
+  Seen seen;
+  seen.watch(*server);
+  server->route("/ocpp/:identity");
+  std::promise<void> first_closed;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    if (c->identity() == "CP1") c->on_close([&](const CloseResult&) { first_closed.set_value(); });
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  EXPECT_EQ(raw_http(port, upgrade_request("/nowhere/CP1", "Sec-WebSocket-Protocol: ocpp1.6\r\n")),
+            "HTTP/1.1 404 Not Found");
+  EXPECT_EQ(raw_http(port, upgrade_request("/ocpp/CP1", "Sec-WebSocket-Protocol: ocpp1.6\r\n")),
+            "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(raw_http(port, "GET /ocpp/CP1 HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"),
+            "HTTP/1.1 400 Bad Request");
+
+  auto first = make_client(port, "CP1", {"ocpp2.0.1"});
+  get(first->connect(asio::use_future));
+  EXPECT_EQ(raw_http(port, upgrade_request("/nowhere/CP2", "Sec-WebSocket-Protocol: ocpp1.6\r\n")),
+            "HTTP/1.1 503 Service Unavailable");
+  EXPECT_EQ(seen.security_types(), std::vector<std::string>{"CONNECTION_LIMIT"});
+
+  // A closed connection frees its place.
+  get(first->close(CloseOptions{}, asio::use_future));
+  get(first_closed.get_future());
+  auto second = make_client(port, "CP2", {"ocpp2.0.1"});
+  get(second->connect(asio::use_future));
+}
