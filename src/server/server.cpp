@@ -43,6 +43,16 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   std::function<void(const UpgradeErrorEvent&)> on_upgrade_error;
   std::function<void(const SecurityEvent&)> on_security_event;
   std::atomic<std::size_t> connections{0};
+  std::unique_ptr<ConnectionRateLimiter> connection_limiter;
+  std::unique_ptr<SessionStore> sessions;
+  std::optional<asio::steady_timer> sweeper;  // on executors.front() only
+
+  void security_event(SecurityEventType type, std::string identity, std::string ip, std::string details) {
+    if (on_security_event)
+      on_security_event(SecurityEvent{type, std::move(identity), std::move(ip), iso_timestamp(), std::move(details)});
+  }
+  void schedule_sweep();
+  void stop_sweeping();
 
   std::mutex mutex;  // guards everything below
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
@@ -54,7 +64,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void accept_loop(std::shared_ptr<tcp::acceptor> acceptor);
-  void on_upgraded(std::shared_ptr<ServerClient> client, std::shared_ptr<Transport> transport, std::string protocol);
+  void on_upgraded(std::shared_ptr<ServerClient> client, std::shared_ptr<Transport> transport, std::string protocol,
+                   json::object state);
   void unregister(const ServerClient* client);
   bool is_accepting() {
     std::lock_guard lock(mutex);
@@ -72,7 +83,10 @@ struct ServerAccess {
     c.attach(std::move(t), std::move(protocol));
   }
   static void set_protocol(ServerClient& c, const std::string& protocol) { c.set_protocol(protocol); }
-  static void set_session(ServerClient& c, json::object data) { c.session_ = std::move(data); }
+  static void set_session(ServerClient& c, std::shared_ptr<StationSession> session) { c.session_ = std::move(session); }
+  static void set_rate_limited(ServerClient& c, std::function<void(const RateLimitEvent&)> f) {
+    c.on_rate_limited_ = std::move(f);
+  }
   static void set_finished(ServerClient& c, std::function<void(const CloseResult&)> f) {
     c.on_finished_ = std::move(f);
   }
@@ -85,6 +99,10 @@ ServerClient::ServerClient(executor_type ex, SessionOptions options, HandshakeIn
 
 void ServerClient::on_finished(const CloseResult& result) {
   if (auto f = std::move(on_finished_)) f(result);
+}
+
+void ServerClient::on_rate_limited(const RateLimitEvent& e) {
+  if (on_rate_limited_) on_rate_limited_(e);
 }
 
 namespace {
@@ -163,11 +181,18 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     auto& req = parser_->get();
     auto& impl = *server_;
     beast::error_code ignored;
-    info_.remote_address = stream_.socket().remote_endpoint(ignored).address().to_string();
+    auto address = stream_.socket().remote_endpoint(ignored).address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    info_.remote_address = address.to_string();
     if (!impl.is_accepting()) return respond(http::status::service_unavailable, "Server is shutting down");
     if (impl.options.max_connections && impl.connections.load() >= impl.options.max_connections) {
       security_event(SecurityEventType::connection_limit, "max_connections reached");
       return respond(http::status::service_unavailable, "Connection limit reached");
+    }
+    if (impl.connection_limiter && !impl.connection_limiter->allow(info_.remote_address)) {
+      security_event(SecurityEventType::connection_rate_limit, "too many connections from this address");
+      return respond(http::status::too_many_requests, "Too Many Requests");
     }
     if (!websocket::is_upgrade(req)) {
       if (req.count(http::field::upgrade)) return respond(http::status::bad_request, "Not a WebSocket upgrade");
@@ -284,8 +309,7 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
   }
 
   void security_event(SecurityEventType type, std::string details) {
-    if (server_->on_security_event)
-      server_->on_security_event(SecurityEvent{type, info_.identity, info_.remote_address, iso_timestamp(), std::move(details)});
+    server_->security_event(type, info_.identity, info_.remote_address, std::move(details));
   }
 
   void accept_upgrade(AcceptOptions options) {
@@ -332,9 +356,8 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     parser_.reset();
     auto ex = ws_->get_executor();
     auto client = ServerAccess::make(ex, session_options(), std::move(info_), server_->handlers);
-    ServerAccess::set_session(*client, std::move(state_));
     auto transport = detail::make_ws_transport(std::move(*ws_), server_->options.max_frame_bytes);
-    server_->on_upgraded(std::move(client), std::move(transport), std::move(protocol_));
+    server_->on_upgraded(std::move(client), std::move(transport), std::move(protocol_), std::move(state_));
   }
 
   void respond(http::status status, std::string_view message) {
@@ -392,7 +415,7 @@ void Server::Impl::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
 }
 
 void Server::Impl::on_upgraded(std::shared_ptr<ServerClient> client, std::shared_ptr<Transport> transport,
-                               std::string protocol) {
+                               std::string protocol, json::object state) {
   std::shared_ptr<ServerClient> evicted;
   {
     std::lock_guard lock(mutex);
@@ -405,18 +428,46 @@ void Server::Impl::on_upgraded(std::shared_ptr<ServerClient> client, std::shared
     slot = client;
   }
   ++connections;
+  auto attached = sessions->attach(client->identity(), state);
+  if (!attached.created)
+    for (auto& kv : state) attached.session->data[kv.key()] = std::move(kv.value());
+  ServerAccess::set_session(*client, attached.session);
   // Only the connection that still owns the identity may remove it: an evicted socket's late
-  // close must never unregister its successor.
-  ServerAccess::set_finished(*client, [weak = weak_from_this(), raw = client.get()](const CloseResult&) {
+  // close must never unregister its successor, nor mark its session disconnected.
+  ServerAccess::set_finished(*client, [weak = weak_from_this(), raw = client.get(),
+                                       generation = attached.generation](const CloseResult&) {
     if (auto self = weak.lock()) {
       --self->connections;
+      self->sessions->detach(raw->identity(), generation);
       self->unregister(raw);
     }
+  });
+  ServerAccess::set_rate_limited(*client, [weak = weak_from_this(), raw = client.get()](const RateLimitEvent& e) {
+    if (auto self = weak.lock())
+      self->security_event(SecurityEventType::rate_limit_exceeded, raw->identity(), raw->handshake().remote_address,
+                           std::string(e.action));
   });
   ServerAccess::set_protocol(*client, protocol);
   if (evicted) evicted->close(CloseOptions{close_code::evicted, "Evicted by new connection", false, false});
   if (on_client) on_client(client);
   ServerAccess::attach(*client, std::move(transport), std::move(protocol));
+}
+
+// Expired sessions are already invisible; the sweep only gives their memory back.
+void Server::Impl::schedule_sweep() {
+  if (!sweeper) sweeper.emplace(executors.front());
+  sweeper->expires_after(std::min<std::chrono::steady_clock::duration>(options.session_ttl, std::chrono::minutes(1)));
+  sweeper->async_wait([weak = weak_from_this()](beast::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) {
+      self->sessions->sweep();
+      self->schedule_sweep();
+    }
+  });
+}
+
+void Server::Impl::stop_sweeping() {
+  asio::dispatch(executors.front(), [self = shared_from_this()] { self->sweeper.reset(); });
 }
 
 void Server::Impl::unregister(const ServerClient* client) {
@@ -434,6 +485,11 @@ Server::Server(std::vector<asio::any_io_executor> executors, ServerOptions optio
   check_strict_mode_options(options.strict_mode);
   impl_->executors = std::move(executors);
   impl_->options = std::move(options);
+  const auto& o = impl_->options;
+  if (o.connection_rate_limit)
+    impl_->connection_limiter =
+        std::make_unique<ConnectionRateLimiter>(*o.connection_rate_limit, o.max_tracked_addresses, o.clock);
+  impl_->sessions = std::make_unique<SessionStore>(o.session_ttl, o.max_sessions, o.clock);
 }
 
 namespace {
@@ -454,6 +510,7 @@ Server::~Server() {
     acceptors.swap(impl_->acceptors);
   }
   close_acceptors(std::move(acceptors));
+  impl_->stop_sweeping();
 }
 
 std::uint16_t Server::listen(std::uint16_t port, const std::string& host) {
@@ -469,6 +526,9 @@ std::uint16_t Server::listen(std::uint16_t port, const std::string& host) {
     impl_->accepting = true;
     impl_->acceptors.push_back(acceptor);
   }
+  asio::dispatch(impl_->executors.front(), [impl = impl_] {
+    if (!impl->sweeper) impl->schedule_sweep();
+  });
   asio::dispatch(acceptor->get_executor(), [impl = impl_, acceptor] { impl->accept_loop(acceptor); });
   return bound;
 }
@@ -521,6 +581,65 @@ std::size_t Server::client_count() const {
   return impl_->registry.size();
 }
 
+asio::any_io_executor Server::executor() const { return impl_->executors.front(); }
+
+void Server::log_not_connected(std::string_view identity, std::string_view action) const {
+  auto& logger = impl_->options.logger ? *impl_->options.logger : *default_logger();
+  logger.log(LogLevel::warn, "server", identity, "safe_send_to_client " + std::string(action) + ": not connected");
+}
+
+void Server::start_broadcast(std::optional<std::vector<std::string>> identities, std::string action,
+                             json::value payload, CallOptions options,
+                             asio::any_completion_handler<BroadcastSignature> handler) {
+  struct Gather {
+    Gather(asio::any_completion_handler<BroadcastSignature> h, asio::any_io_executor e)
+        : handler(std::move(h)), ex(std::move(e)) {}
+    std::mutex m;
+    BroadcastResult result;
+    std::size_t remaining = 0;
+    asio::any_completion_handler<BroadcastSignature> handler;
+    asio::any_io_executor ex;
+    // Called once per target; the last one completes the broadcast.
+    void done(std::string identity, std::string error) {
+      std::lock_guard lock(m);
+      if (error.empty())
+        result.delivered.push_back(std::move(identity));
+      else
+        result.failed.emplace_back(std::move(identity), std::move(error));
+      if (--remaining == 0) detail::complete_later(ex, std::move(handler), std::move(result));
+    }
+  };
+  std::vector<std::pair<std::string, std::shared_ptr<ServerClient>>> targets;
+  if (identities) {
+    for (auto& id : *identities) targets.emplace_back(id, get_client(id));
+  } else {
+    for (auto& c : clients()) targets.emplace_back(c->identity(), c);
+  }
+  auto gather = std::make_shared<Gather>(std::move(handler), executor());
+  if (targets.empty()) return detail::complete_later(gather->ex, std::move(gather->handler), BroadcastResult{});
+  gather->remaining = targets.size();
+  for (auto& [id, client] : targets) {
+    if (!client) {
+      gather->done(id, "not connected");
+      continue;
+    }
+    client->call(action, payload, options, [gather, id = id](std::exception_ptr e, json::value) {
+      std::string why;
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          why = ex.what();
+        } catch (...) {
+          why = "failed";
+        }
+        if (why.empty()) why = "failed";
+      }
+      gather->done(id, std::move(why));
+    });
+  }
+}
+
 void Server::start_close(CloseOptions options, asio::any_completion_handler<void()> handler) {
   std::vector<std::shared_ptr<ServerClient>> open;
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
@@ -531,6 +650,7 @@ void Server::start_close(CloseOptions options, asio::any_completion_handler<void
     for (const auto& [id, c] : impl_->registry) open.push_back(c);
   }
   close_acceptors(std::move(acceptors));
+  impl_->stop_sweeping();
   auto ex = impl_->executors.front();
   if (open.empty()) {
     detail::complete_later(ex, std::move(handler));

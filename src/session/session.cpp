@@ -175,6 +175,8 @@ RpcSession::RpcSession(executor_type executor, SessionOptions options, std::stri
       shared_handlers_(std::move(shared_handlers)) {
   if (options_.call_concurrency == 0) options_.call_concurrency = 1;
   check_strict_mode_options(options_.strict_mode);
+  if (options_.rate_limit.global || !options_.rate_limit.per_action.empty())
+    rate_limiter_ = std::make_unique<MessageRateLimiter>(options_.rate_limit, options_.clock);
 }
 
 // Nothing else owns the connection: it goes with its session.
@@ -521,6 +523,7 @@ void RpcSession::on_frame(std::string_view text) {
     case MessageType::Call:
     case MessageType::Send:
       if (events_.message) events_.message(MessageEvent{MessageDirection::in, f.type, f.id, f.action, text, std::nullopt});
+      if (rate_limiter_ && !rate_limiter_->allow(f.action)) return over_rate_limit(f);
       handle_call(f);
       break;
     case MessageType::CallResult:
@@ -547,6 +550,16 @@ void RpcSession::on_frame(std::string_view text) {
         events_.call_result_error(CallResultErrorEvent{f.id, f.error_code_text, f.description, f.details});
       break;
   }
+}
+
+void RpcSession::over_rate_limit(const Frame& f) {
+  const auto taken = options_.rate_limit.on_exceeded;
+  log(LogLevel::warn, "rate limit exceeded by " + f.action + " " + f.id);
+  RateLimitEvent event{f.action, f.id, taken};
+  if (events_.rate_limit) events_.rate_limit(event);
+  on_rate_limited(event);
+  if (taken == LimitAction::disconnect && state_ == ConnectionState::open)
+    close(CloseOptions{close_code::policy_violation, "Rate limit exceeded", false, false});
 }
 
 void RpcSession::on_bad_frame(std::string_view raw, const FrameError& error) {

@@ -359,3 +359,51 @@ TEST_F(SessionTest, ConnectionLossFailsPendingCallsAndCancelsHandlers) {
   ASSERT_TRUE(run_until([&] { return out.done && cancelled; }));
   EXPECT_TRUE(out.failed_with<ConnectionError>());
 }
+
+TEST_F(SessionTest, RateLimitDropsOverLimitCallsUnansweredAndRefills) {
+  auto now = std::chrono::steady_clock::time_point{};
+  SessionOptions o;
+  o.clock = [&] { return now; };
+  o.rate_limit.global = RateLimit{2, milliseconds(1000)};
+  auto a = with_raw("ocpp2.0.1", o);
+  a->handle("Heartbeat", heartbeat);
+  std::vector<std::string> limited;
+  a->on_rate_limit_exceeded([&](const RateLimitEvent& e) { limited.emplace_back(e.message_id); });
+  for (auto id : {"c1", "c2", "c3"}) send_raw(std::string(R"([2,")") + id + R"(","Heartbeat",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 2 && limited.size() == 1; }));
+  EXPECT_EQ(limited, std::vector<std::string>{"c3"});
+  now += milliseconds(500);  // one token back
+  send_raw(R"([2,"c4","Heartbeat",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 3; }));
+  EXPECT_EQ(raw->frame(2).at(1), "c4") << "c3 was dropped, not delayed";
+}
+
+TEST_F(SessionTest, PerActionLimitsLeaveOtherActionsAlone) {
+  auto now = std::chrono::steady_clock::time_point{};
+  SessionOptions o;
+  o.clock = [&] { return now; };
+  o.rate_limit.per_action["Heartbeat"] = RateLimit{1, milliseconds(60000)};
+  auto a = with_raw("ocpp2.0.1", o);
+  a->handle("Heartbeat", heartbeat);
+  a->handle("Authorize", [](CallContext&) -> HandlerResult { return json::object{{"idTokenInfo", {{"status", "Accepted"}}}}; });
+  send_raw(R"([2,"h1","Heartbeat",{}])");
+  send_raw(R"([2,"h2","Heartbeat",{}])");
+  send_raw(R"([2,"a1","Authorize",{}])");
+  send_raw(R"([2,"a2","Authorize",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 3; }));
+  EXPECT_EQ(raw->frame(0).at(1), "h1");
+  EXPECT_EQ(raw->frame(1).at(1), "a1");
+  EXPECT_EQ(raw->frame(2).at(1), "a2");
+}
+
+TEST_F(SessionTest, RateLimitCanDisconnect) {
+  SessionOptions o;
+  o.rate_limit.global = RateLimit{1, milliseconds(60000)};
+  o.rate_limit.on_exceeded = LimitAction::disconnect;
+  auto a = with_raw("ocpp2.0.1", o);
+  a->handle("Heartbeat", heartbeat);
+  send_raw(R"([2,"c1","Heartbeat",{}])");
+  send_raw(R"([2,"c2","Heartbeat",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->closed_code.has_value(); }));
+  EXPECT_EQ(*raw->closed_code, close_code::policy_violation);
+}

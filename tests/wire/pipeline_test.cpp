@@ -4,6 +4,7 @@
 
 #include <mutex>
 
+#include "ocpp/messages/v16.hpp"
 #include "wire_fixture.hpp"
 
 using namespace ocpp_test;
@@ -70,7 +71,7 @@ TEST_F(WireTest, MiddlewareRunsInOrderAndMergesStateIntoTheSession) {
     ctx->accept({.session = {{"authorized", true}}});
   });
   std::promise<json::object> state;
-  server->on_client([&](const std::shared_ptr<ServerClient>& c) { state.set_value(c->session()); });
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { state.set_value(c->session().data); });
   const auto port = server->listen(0, "127.0.0.1");
   auto client = make_client(port);
   get(client->connect(asio::use_future));
@@ -222,4 +223,147 @@ TEST_F(WireTest, GatesRunInOrderWithTheirStatuses) {
   get(first_closed.get_future());
   auto second = make_client(port, "CP2", {"ocpp2.0.1"});
   get(second->connect(asio::use_future));
+}
+
+TEST_F(WireTest, SendToClientAndBroadcast) {
+  auto server = make_server();
+  std::atomic<int> connected{0};
+  std::promise<void> both;
+  server->on_client([&](const std::shared_ptr<ServerClient>&) {
+    if (++connected == 2) both.set_value();
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  auto cp1 = make_client(port, "CP1");
+  auto cp2 = make_client(port, "CP2");
+  cp1->handle([](const v16::GetConfigurationRequest& req, auto&) {
+    v16::GetConfigurationResponse r;
+    r.unknownKey = req.key;
+    return r;
+  });
+  cp1->handle("Reset", [](CallContext&) -> HandlerResult { return json::object{{"status", "Accepted"}}; });
+  cp2->handle("Reset", [](CallContext&) -> HandlerResult { throw RpcError(ErrorCode::NotSupported, "no"); });
+  get(cp1->connect(asio::use_future));
+  get(cp2->connect(asio::use_future));
+  get(both.get_future());
+
+  v16::GetConfigurationRequest ask;
+  ask.key = std::vector<std::string>{"HeartbeatInterval"};
+  auto typed = get(server->send_to_client("CP1", ask, CallOptions{}, asio::use_future));
+  EXPECT_EQ(typed.unknownKey, ask.key);
+  EXPECT_THROW(get(server->send_to_client("CP9", "Reset", json::object{{"type", "Soft"}}, CallOptions{}, asio::use_future)),
+               ConnectionError);
+  EXPECT_FALSE(get(server->safe_send_to_client("CP9", "Reset", json::object{}, CallOptions{}, asio::use_future)));
+  EXPECT_TRUE(get(server->safe_send_to_client("CP1", "Reset", json::object{{"type", "Soft"}}, CallOptions{},
+                                              asio::use_future)));
+
+  auto all = get(server->broadcast("Reset", json::object{{"type", "Soft"}}, CallOptions{}, asio::use_future));
+  EXPECT_EQ(all.delivered, std::vector<std::string>{"CP1"});
+  ASSERT_EQ(all.failed.size(), 1u);
+  EXPECT_EQ(all.failed[0].first, "CP2");
+  auto some = get(server->broadcast_batch({"CP1", "CP9"}, "Reset", json::object{{"type", "Soft"}}, CallOptions{},
+                                          asio::use_future));
+  EXPECT_EQ(some.delivered, std::vector<std::string>{"CP1"});
+  ASSERT_EQ(some.failed.size(), 1u);
+  EXPECT_EQ(some.failed[0], (std::pair<std::string, std::string>{"CP9", "not connected"}));
+}
+
+TEST_F(WireTest, PerAddressConnectionRateGets429UntilItRefills) {
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  std::mutex clock_m;
+  ServerOptions so;
+  so.clock = [&] {
+    std::lock_guard lock(clock_m);
+    return now;
+  };
+  so.connection_rate_limit = RateLimit{1, milliseconds(60000)};
+  auto server = make_server(so);
+  Seen seen;
+  seen.watch(*server);
+  const auto port = server->listen(0, "127.0.0.1");
+  const std::string offer = "Sec-WebSocket-Protocol: ocpp1.6\r\n";
+  EXPECT_EQ(raw_http(port, upgrade_request("/ocpp/CP1", offer)), "HTTP/1.1 101 Switching Protocols");
+  EXPECT_EQ(raw_http(port, upgrade_request("/ocpp/CP2", offer)), "HTTP/1.1 429 Too Many Requests");
+  {
+    std::lock_guard lock(clock_m);
+    now += milliseconds(60000);
+  }
+  EXPECT_EQ(raw_http(port, upgrade_request("/ocpp/CP3", offer)), "HTTP/1.1 101 Switching Protocols");
+  EXPECT_EQ(seen.security_types(), std::vector<std::string>{"CONNECTION_RATE_LIMIT"});
+  std::lock_guard lock(seen.m);
+  EXPECT_EQ(seen.security[0].ip, "127.0.0.1");
+  EXPECT_EQ(seen.security[0].identity, "");  // refused before the path was read
+}
+
+TEST_F(WireTest, OverRateCallsAreDroppedAndReportedAsSecurityEvents) {
+  ServerOptions so;
+  so.rate_limit.global = RateLimit{1, milliseconds(60000)};
+  auto server = make_server(so);
+  server->handle("Heartbeat", heartbeat);
+  Seen seen;
+  seen.watch(*server);
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port);
+  get(client->connect(asio::use_future));
+  get(client->call("Heartbeat", json::object(), asio::use_future));
+  CallOptions short_wait;
+  short_wait.timeout = milliseconds(200);
+  EXPECT_THROW(get(client->call("Heartbeat", json::object(), short_wait, asio::use_future)), TimeoutError);
+  EXPECT_EQ(seen.security_types(), std::vector<std::string>{"RATE_LIMIT_EXCEEDED"});
+}
+
+TEST_F(WireTest, SessionsSurviveReconnectsWithinTheirTtl) {
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(10);
+  std::mutex clock_m;
+  ServerOptions so;
+  so.clock = [&] {
+    std::lock_guard lock(clock_m);
+    return now;
+  };
+  auto advance = [&](auto d) {
+    std::lock_guard lock(clock_m);
+    now += d;
+  };
+  auto server = make_server(so);
+  std::atomic<int> visits{0};
+  std::promise<void>* closed = nullptr;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    auto& data = c->session().data;
+    data["visits"] = (data.contains("visits") ? data["visits"].as_int64() : 0) + 1;
+    visits = static_cast<int>(data["visits"].as_int64());
+    c->on_close([&closed](const CloseResult&) { closed->set_value(); });
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  auto visit = [&] {
+    std::promise<void> done;
+    closed = &done;
+    auto client = make_client(port);
+    get(client->connect(asio::use_future));
+    get(client->close(CloseOptions{}, asio::use_future));
+    get(done.get_future());
+    return visits.load();
+  };
+  EXPECT_EQ(visit(), 1);
+  advance(std::chrono::minutes(119));
+  EXPECT_EQ(visit(), 2) << "within the TTL the session and its data come back";
+  advance(std::chrono::hours(2));
+  EXPECT_EQ(visit(), 1) << "after the TTL it is a new session";
+}
+
+TEST_F(WireTest, AnEvictedConnectionsLateCloseLeavesItsSuccessorsSessionAlone) {
+  auto server = make_server();
+  std::promise<void> old_closed;
+  std::atomic<int> n{0};
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    if (++n == 1) c->on_close([&](const CloseResult&) { old_closed.set_value(); });
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  auto first = make_client(port, "CP1");
+  get(first->connect(asio::use_future));
+  auto second = make_client(port, "CP1");
+  get(second->connect(asio::use_future));
+  get(old_closed.get_future());
+  auto current = server->get_client("CP1");
+  ASSERT_NE(current, nullptr);
+  EXPECT_TRUE(current->session().connected.load());
+  EXPECT_EQ(server->client_count(), 1u);
 }

@@ -2,7 +2,9 @@
 // The CSMS side: accepts charging stations, negotiates subprotocols, hands out one ServerClient
 // per connection with the same call/handle API as the client.
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -13,6 +15,7 @@
 
 #include "ocpp/server/connection.hpp"
 #include "ocpp/server/router.hpp"
+#include "ocpp/server/session_store.hpp"
 #include "ocpp/session/side.hpp"
 
 namespace ocpp {
@@ -39,6 +42,12 @@ struct ServerOptions : SessionOptions {
   std::string server_header = "ocpp-ws-io-cpp";
   // Open connections at most (0: no cap); further upgrades get 503.
   std::size_t max_connections = 0;
+  // New connections per remote address (a token bucket); further upgrades get 429. Default: none.
+  std::optional<RateLimit> connection_rate_limit;
+  std::size_t max_tracked_addresses = 10000;  // memory bound of that limiter
+  // Sessions per identity survive reconnects for this long after the last disconnect.
+  milliseconds session_ttl = std::chrono::hours(2);
+  std::size_t max_sessions = 100000;
 };
 
 // Per-route settings; unset fields keep the server's.
@@ -83,8 +92,10 @@ class Route {
 class ServerClient : public SessionSide<Role::csms> {
  public:
   const HandshakeInfo& handshake() const noexcept { return handshake_; }
-  // The connection middleware's state merged with the auth callback's accept({session}).
-  const boost::json::object& session() const noexcept { return session_; }
+  // The station's session: it outlives this connection by ServerOptions::session_ttl, so a
+  // reconnect finds the same one. Its data starts as the connection middleware's state merged with
+  // the auth callback's accept({session}); on a reconnect those are merged into what is there.
+  StationSession& session() const noexcept { return *session_; }
 
  private:
   friend class Server;
@@ -93,8 +104,10 @@ class ServerClient : public SessionSide<Role::csms> {
                std::shared_ptr<const HandlerTable> shared_handlers);
   void on_finished(const CloseResult& result) override;
   HandshakeInfo handshake_;
-  boost::json::object session_;
+  void on_rate_limited(const RateLimitEvent& e) override;
+  std::shared_ptr<StationSession> session_;
   std::function<void(const CloseResult&)> on_finished_;
+  std::function<void(const RateLimitEvent&)> on_rate_limited_;
 };
 
 class Server {
@@ -155,6 +168,76 @@ class Server {
   std::vector<std::shared_ptr<ServerClient>> clients() const;
   std::size_t client_count() const;
 
+  // A CALL to the station connected as `identity`; fails with ConnectionError when it is not
+  // connected (here: to this server; the clustering layer routes to other nodes).
+  template <class Token>
+  auto send_to_client(std::string identity, std::string action, boost::json::value payload, CallOptions options,
+                      Token&& token) {
+    return boost::asio::async_initiate<Token, RpcSession::CallSignature>(
+        [this](auto handler, std::string identity, std::string action, boost::json::value payload,
+               CallOptions options) {
+          if (auto client = get_client(identity))
+            return client->call(std::move(action), std::move(payload), std::move(options), std::move(handler));
+          fail_not_connected(identity, std::move(handler), boost::json::value());
+        },
+        token, std::move(identity), std::move(action), std::move(payload), std::move(options));
+  }
+  template <OcppCallRequest Request, class Token>
+  auto send_to_client(std::string identity, const Request& request, CallOptions options, Token&& token) {
+    static_assert(may_send(Role::csms, action_traits<Request>::direction), "the CSMS does not send this action");
+    using Response = typename action_traits<Request>::response_type;
+    return boost::asio::async_initiate<Token, void(std::exception_ptr, Response)>(
+        [this](auto handler, std::string identity, Request request, CallOptions options) {
+          if (auto client = get_client(identity))
+            return client->call(request, std::move(options), std::move(handler));
+          fail_not_connected(identity, std::move(handler), Response{});
+        },
+        token, std::move(identity), request, std::move(options));
+  }
+  // Like send_to_client(), but completes with an empty optional on any failure, and logs why.
+  template <class Token>
+  auto safe_send_to_client(std::string identity, std::string action, boost::json::value payload,
+                           CallOptions options, Token&& token) {
+    return boost::asio::async_initiate<Token, RpcSession::SafeCallSignature>(
+        [this](auto handler, std::string identity, std::string action, boost::json::value payload,
+               CallOptions options) {
+          if (auto client = get_client(identity))
+            return client->safe_call(std::move(action), std::move(payload), std::move(options), std::move(handler));
+          log_not_connected(identity, action);
+          complete_empty(std::move(handler));
+        },
+        token, std::move(identity), std::move(action), std::move(payload), std::move(options));
+  }
+
+  struct BroadcastResult {
+    std::vector<std::string> delivered;                        // identities that answered with a CALLRESULT
+    std::vector<std::pair<std::string, std::string>> failed;  // identity, why
+  };
+  using BroadcastSignature = void(BroadcastResult);
+  // The same CALL to every connected station, in parallel; completes when all have answered,
+  // failed or timed out.
+  template <class Token>
+  auto broadcast(std::string action, boost::json::value payload, CallOptions options, Token&& token) {
+    return boost::asio::async_initiate<Token, BroadcastSignature>(
+        [this](auto handler, std::string action, boost::json::value payload, CallOptions options) {
+          start_broadcast(std::nullopt, std::move(action), std::move(payload), std::move(options),
+                          boost::asio::any_completion_handler<BroadcastSignature>(std::move(handler)));
+        },
+        token, std::move(action), std::move(payload), std::move(options));
+  }
+  // To the listed stations only; those not connected are reported as failed.
+  template <class Token>
+  auto broadcast_batch(std::vector<std::string> identities, std::string action, boost::json::value payload,
+                       CallOptions options, Token&& token) {
+    return boost::asio::async_initiate<Token, BroadcastSignature>(
+        [this](auto handler, std::vector<std::string> identities, std::string action, boost::json::value payload,
+               CallOptions options) {
+          start_broadcast(std::move(identities), std::move(action), std::move(payload), std::move(options),
+                          boost::asio::any_completion_handler<BroadcastSignature>(std::move(handler)));
+        },
+        token, std::move(identities), std::move(action), std::move(payload), std::move(options));
+  }
+
   // Stops accepting (new upgrades get 503), closes every connection with `options` and completes
   // when all are closed. listen() works again afterwards.
   template <class Token>
@@ -170,6 +253,23 @@ class Server {
 
  private:
   HandlerTable& handlers();
+  boost::asio::any_io_executor executor() const;
+  void log_not_connected(std::string_view identity, std::string_view action) const;
+  template <class Handler, class Value>
+  void fail_not_connected(const std::string& identity, Handler handler, Value empty) {
+    auto ex = boost::asio::get_associated_executor(handler, executor());
+    boost::asio::post(ex, [h = std::move(handler), e = std::make_exception_ptr(ConnectionError(
+                                                       "Client " + identity + " is not connected")),
+                           empty = std::move(empty)]() mutable { std::move(h)(e, std::move(empty)); });
+  }
+  template <class Handler>
+  void complete_empty(Handler handler) {
+    auto ex = boost::asio::get_associated_executor(handler, executor());
+    boost::asio::post(ex, [h = std::move(handler)]() mutable { std::move(h)(std::nullopt); });
+  }
+  void start_broadcast(std::optional<std::vector<std::string>> identities, std::string action,
+                       boost::json::value payload, CallOptions options,
+                       boost::asio::any_completion_handler<BroadcastSignature> handler);
   void start_close(CloseOptions options, boost::asio::any_completion_handler<void()> handler);
   std::shared_ptr<Impl> impl_;
 };

@@ -8,9 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "ocpp/clock.hpp"
 #include "ocpp/log/logger.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/rpc/message_id.hpp"
+#include "ocpp/session/rate_limit.hpp"
 
 namespace ocpp {
 
@@ -57,9 +59,15 @@ struct SessionOptions {
   // answers to calls that timed out are never counted.
   bool count_unknown_responses = true;
   StrictModeOptions strict_mode;
+  // Token buckets for the peer's CALLs and SENDs (answers to our own calls are not counted): a
+  // global one and per-action ones. A CALL over the limit is dropped unanswered (ignore), or the
+  // connection is closed with 1008 (disconnect), or only on_rate_limit_exceeded hears of it
+  // (callback); the event fires in every case. Default: no limit.
+  RateLimitOptions rate_limit;
   ParseOptions parse;
   MessageIdGenerator id_generator;  // default: random_message_id()
   std::shared_ptr<Logger> logger;   // default: default_logger()
+  Clock clock;                      // for rate limits and sessions; default steady_clock::now
 };
 
 struct CallOptions {

@@ -51,6 +51,12 @@ struct BadMessageEvent {
   std::string_view reply;  // the CALLERROR sent in answer, empty when none
 };
 
+struct RateLimitEvent {
+  std::string_view action;
+  std::string_view message_id;
+  LimitAction action_taken;
+};
+
 struct CallResultErrorEvent {  // an inbound ocpp2.1 CALLRESULTERROR
   std::string_view message_id;
   std::string_view code;
@@ -234,6 +240,7 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     events_.call_result_error = std::move(f);
   }
   void on_pong_timeout(std::function<void()> f) { events_.pong_timeout = std::move(f); }
+  void on_rate_limit_exceeded(std::function<void(const RateLimitEvent&)> f) { events_.rate_limit = std::move(f); }
   // Strict mode: every payload that failed its schema (ocpp-ws-io's strictValidationFailure).
   void on_validation_failure(std::function<void(const ValidationFailureEvent&)> f) {
     events_.validation_failure = std::move(f);
@@ -348,7 +355,10 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     std::function<void(const CallResultErrorEvent&)> call_result_error;
     std::function<void()> pong_timeout;
     std::function<void(const ValidationFailureEvent&)> validation_failure;
+    std::function<void(const RateLimitEvent&)> rate_limit;
   };
+  // A peer's CALL went over the rate limit (after the event); the server reports it as a security event.
+  virtual void on_rate_limited(const RateLimitEvent&) {}
   Events events_;
 
  private:
@@ -413,6 +423,7 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void on_closed(std::uint16_t code, std::string_view reason) override;
 
   void on_bad_frame(std::string_view raw, const FrameError& error);
+  void over_rate_limit(const Frame& f);
   void count_bad_message();
   void handle_call(Frame& frame);
   void handle_response(Frame& frame);
@@ -453,6 +464,7 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
 
   std::unordered_map<std::string, std::shared_ptr<detail::InboundCall>> inbound_;
   std::size_t bad_messages_ = 0;
+  std::unique_ptr<MessageRateLimiter> rate_limiter_;
 
   struct PingState;
   std::unique_ptr<PingState> ping_;

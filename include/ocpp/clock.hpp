@@ -1,0 +1,11 @@
+#pragma once
+// Time for everything that expires or refills (rate limits, sessions): injectable, so tests
+// move time by hand. An empty Clock means steady_clock::now.
+#include <chrono>
+#include <functional>
+
+namespace ocpp {
+
+using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+}  // namespace ocpp

@@ -1,0 +1,157 @@
+#pragma once
+// Rate limits for the server pipeline: per-connection message limits (a global bucket plus per-action
+// buckets, as in ocpp-ws-io) and a server-wide limit on new connections per remote address. IO-free:
+// time comes from an injectable clock or an explicit `now`, so nothing here sleeps or owns a timer.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "ocpp/clock.hpp"
+
+namespace ocpp {
+
+// `limit` tokens per `window`, bursts of up to `limit` (at least one token, so a limit below one per
+// window still admits one message every window / limit). Unlimited when limit <= 0, limit is NaN or
+// infinite, or window <= 0.
+struct RateLimit {
+  double limit = 0;
+  std::chrono::milliseconds window{1000};
+};
+
+// A token bucket with continuous refill. It starts full. Time never runs backwards for a bucket: an
+// earlier `now` than one already seen counts as that one. Arithmetic saturates, so huge gaps (up to
+// time_point::max()) neither overflow nor produce NaN. Not thread-safe.
+class TokenBucket {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  TokenBucket() = default;  // unlimited
+  TokenBucket(RateLimit limit, TimePoint now);
+
+  // Takes `tokens` if that many are available, else takes nothing. Taking <= 0 tokens always succeeds;
+  // taking more than the capacity never does.
+  bool try_take(TimePoint now, double tokens = 1);
+  // Whether try_take(now, tokens) would succeed.
+  bool can_take(TimePoint now, double tokens = 1) const;
+  // Tokens available at `now`, in [0, capacity()]; +infinity when unlimited.
+  double available(TimePoint now) const;
+  // Full again: forgetting the bucket would change nothing.
+  bool full(TimePoint now) const;
+  // When the bucket will be full again if nothing is taken meanwhile.
+  TimePoint refilled_at() const noexcept { return full_at_; }
+  double capacity() const noexcept;
+  bool unlimited() const noexcept { return unlimited_; }
+
+ private:
+  using Duration = std::chrono::steady_clock::duration;
+  Duration debt(TimePoint now) const;  // time until full, as seen from `now`
+  Duration cost(double tokens) const;  // refill time for `tokens`
+
+  bool unlimited_ = true;
+  double limit_ = 0;
+  double capacity_ = 0;
+  Duration window_{};
+  Duration span_{};  // refill time from empty to full: the capacity expressed as time
+  // The state is the time the bucket is full again, so refill needs no floating-point accumulation and
+  // refill times that are whole nanoseconds are exact.
+  TimePoint full_at_{};
+  TimePoint last_{};  // the latest `now` seen
+};
+
+enum class LimitAction { ignore, disconnect, callback };
+
+struct RateLimitOptions {
+  std::optional<RateLimit> global;                         // all messages of a connection
+  std::unordered_map<std::string, RateLimit> per_action;  // CALLs of these actions, in addition
+  LimitAction on_exceeded = LimitAction::ignore;           // what the server does with a refusal
+};
+
+// Which bucket refused a message.
+enum class RateLimitResult { allowed, global_exceeded, action_exceeded };
+
+// One per connection; not thread-safe. A message passes when both the global bucket and the bucket
+// of its action (if the action is listed) have a token, and only then is anything charged: a message
+// refused by either bucket consumes from neither. (ocpp-ws-io charges the global bucket before it
+// checks the action's, so a flood of one throttled action also eats the budget of every other
+// action; here it does not.) Buckets exist only for actions listed in per_action, so arbitrary
+// action names from the peer never allocate.
+class MessageRateLimiter {
+ public:
+  explicit MessageRateLimiter(RateLimitOptions options = {}, Clock clock = {});
+
+  // `action` is the CALL's action; pass "" for frames that only count against the global limit.
+  bool allow(std::string_view action) { return check(action) == RateLimitResult::allowed; }
+  bool allow(std::string_view action, TokenBucket::TimePoint now) {
+    return check(action, now) == RateLimitResult::allowed;
+  }
+  // As allow, and says which bucket refused (the global one when both would).
+  RateLimitResult check(std::string_view action);
+  RateLimitResult check(std::string_view action, TokenBucket::TimePoint now);
+
+  LimitAction on_exceeded() const noexcept { return on_exceeded_; }
+  // Per-action buckets created so far (at most the number of limited actions in per_action).
+  std::size_t action_buckets() const noexcept { return action_buckets_; }
+
+ private:
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  struct ActionLimit {
+    RateLimit limit;
+    std::optional<TokenBucket> bucket;  // created on the action's first message
+  };
+
+  Clock clock_;
+  LimitAction on_exceeded_;
+  TokenBucket global_;
+  std::unordered_map<std::string, ActionLimit, KeyHash, std::equal_to<>> actions_;
+  std::size_t action_buckets_ = 0;
+};
+
+// Server-wide and thread-safe: a bucket of new connections per remote address. The key is opaque;
+// the caller normalises it (IPv4-mapped IPv6, an IPv6 /64 prefix, ...).
+//
+// Memory is bounded by max_tracked addresses (at least 1). A bucket that is full again carries no
+// information and is dropped. When the table is full of addresses that still owe tokens, the one that
+// will be full again soonest (the smallest debt) is forgotten, oldest first among equals: forgetting
+// it forgives the fewest tokens. So an address that was just refused (its debt is nearly a whole
+// window) stays tracked, and refused, while floods of addresses that each connected a few times come
+// and go; it is forgotten only once every other tracked address owes at least as much.
+class ConnectionRateLimiter {
+ public:
+  explicit ConnectionRateLimiter(RateLimit per_ip, std::size_t max_tracked = 10000, Clock clock = {});
+
+  bool allow(std::string_view ip);
+  bool allow(std::string_view ip, TokenBucket::TimePoint now);
+  std::size_t tracked() const;
+
+ private:
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  // Addresses by the time their bucket is full again; the values point at the keys of entries_.
+  using RefillIndex = std::multimap<TokenBucket::TimePoint, const std::string*>;
+  struct Entry {
+    TokenBucket bucket;
+    RefillIndex::iterator position;
+  };
+  void drop_refilled(TokenBucket::TimePoint now);
+  void erase_first_in_index();
+
+  RateLimit per_ip_;
+  std::size_t max_tracked_;
+  Clock clock_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries_;
+  RefillIndex by_refill_;
+};
+
+}  // namespace ocpp
