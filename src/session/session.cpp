@@ -1,6 +1,7 @@
 #include "ocpp/session/session.hpp"
 
 #include "complete.hpp"
+#include "middleware_stage.hpp"
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -259,7 +260,7 @@ void RpcSession::start_close(CloseOptions options, CloseHandler handler) {
 void RpcSession::on_close_while_not_open() { finish_close({close_code::going_away, "Connection aborted"}); }
 
 void RpcSession::maybe_finish_drain() {
-  if (!drain_before_close_ || !pending_.empty() || !queue_.empty() || !inbound_.empty()) return;
+  if (!drain_before_close_ || !pending_.empty() || !in_chain_.empty() || !queue_.empty() || !inbound_.empty()) return;
   drain_before_close_ = false;
   if (transport_) transport_->close(close_options_.code, close_options_.reason);
 }
@@ -290,6 +291,7 @@ void RpcSession::on_closed(std::uint16_t code, std::string_view reason) {
                     std::string(reason) + ")";
   fail_pending(why, code);
   cancel_inbound();
+  clear_lanes();
   if (closing_requested_)
     finish_close(result);
   else
@@ -334,7 +336,7 @@ void RpcSession::start_call(std::string action, json::value payload, CallOptions
     }
 
     if (self->state_ == ConnectionState::open && self->queue_.empty() &&
-        self->pending_.size() < self->options_.call_concurrency) {
+        self->calls_in_flight() < self->options_.call_concurrency) {
       self->write_call(std::move(call));
       return;
     }
@@ -397,7 +399,7 @@ void RpcSession::set_call_concurrency(std::size_t n) {
 void RpcSession::pump_queue() {
   const bool can_send = state_ == ConnectionState::open ||
                         (state_ == ConnectionState::closing && drain_before_close_);
-  while (can_send && transport_ && !queue_.empty() && pending_.size() < options_.call_concurrency) {
+  while (can_send && transport_ && !queue_.empty() && calls_in_flight() < options_.call_concurrency) {
     auto call = std::move(queue_.front());
     queue_.pop_front();
     write_call(std::move(call));
@@ -406,6 +408,25 @@ void RpcSession::pump_queue() {
 }
 
 void RpcSession::write_call(std::unique_ptr<OutCall> call) {
+  if (middleware_.empty()) return send_call(std::move(call));
+  Frame frame{MessageType::Call, call->id, call->action, std::move(call->payload)};
+  std::string action = call->action;
+  const auto serial = call->serial;
+  in_chain_.push_back(std::move(call));
+  through_middleware(MessagePhase::outgoing_call, std::move(frame), std::move(action),
+                     [serial](RpcSession& s, detail::MessageStage& st) {
+                       auto it = std::find_if(s.in_chain_.begin(), s.in_chain_.end(),
+                                              [&](auto& c) { return c->serial == serial; });
+                       if (it == s.in_chain_.end()) return;  // cancelled or failed meanwhile
+                       auto call = std::move(*it);
+                       s.in_chain_.erase(it);
+                       if (st.rejected) return s.fail_unsent(std::move(call), std::make_exception_ptr(*st.rejected));
+                       call->payload = std::move(st.frame.payload);
+                       s.send_call(std::move(call));
+                     });
+}
+
+void RpcSession::send_call(std::unique_ptr<OutCall> call) {
   // Checked here rather than when the call was made: a call made while connecting learns the
   // protocol only now.
   if (!call->protocol.empty() && call->protocol != protocol_)
@@ -456,12 +477,14 @@ void RpcSession::cancel_call(const std::string& id, std::uint64_t serial) {
     pump_queue();
     return;
   }
-  auto it = std::find_if(queue_.begin(), queue_.end(), [&](auto& c) { return c->serial == serial; });
-  if (it != queue_.end()) {
+  for (auto* list : {&queue_, &in_chain_}) {
+    auto it = std::find_if(list->begin(), list->end(), [&](auto& c) { return c->serial == serial; });
+    if (it == list->end()) continue;
     auto call = std::move(*it);
-    queue_.erase(it);
+    list->erase(it);
     complete_call(*call, error, {});
-    maybe_finish_drain();
+    pump_queue();
+    return;
   }
 }
 
@@ -484,6 +507,9 @@ void RpcSession::fail_pending(const std::string& why, std::uint16_t code) {
   pending_.clear();
   for (auto& [id, call] : pending)
     complete_call(*call, std::make_exception_ptr(ConnectionError(why, code)), {});
+  auto in_chain = std::move(in_chain_);
+  in_chain_.clear();
+  for (auto& call : in_chain) complete_call(*call, std::make_exception_ptr(ConnectionError(why, code)), {});
 }
 
 void RpcSession::fail_queued(const std::string& why) {
@@ -524,6 +550,15 @@ void RpcSession::on_frame(std::string_view text) {
     case MessageType::Send:
       if (events_.message) events_.message(MessageEvent{MessageDirection::in, f.type, f.id, f.action, text, std::nullopt});
       if (rate_limiter_ && !rate_limiter_->allow(f.action)) return over_rate_limit(f);
+      if (!middleware_.empty()) {
+        std::string action = f.action;
+        return through_middleware(MessagePhase::incoming_call, std::move(f), std::move(action),
+                                  [](RpcSession& s, detail::MessageStage& st) {
+                                    if (!st.rejected) return s.handle_call(st.frame);
+                                    if (st.frame.type == MessageType::Call)
+                                      s.answer_error(st.frame.id, st.action, std::make_exception_ptr(*st.rejected));
+                                  });
+      }
       handle_call(f);
       break;
     case MessageType::CallResult:
@@ -539,6 +574,20 @@ void RpcSession::on_frame(std::string_view text) {
                         .count();
         }
         events_.message(MessageEvent{MessageDirection::in, f.type, f.id, action, text, latency});
+      }
+      if (!middleware_.empty()) {
+        auto it = pending_.find(f.id);
+        std::string action = it != pending_.end() ? it->second->action : std::string();
+        const auto phase = f.type == MessageType::CallResult ? MessagePhase::incoming_result : MessagePhase::incoming_error;
+        return through_middleware(phase, std::move(f), std::move(action), [](RpcSession& s, detail::MessageStage& st) {
+          if (!st.rejected) return s.handle_response(st.frame);
+          auto it = s.pending_.find(st.frame.id);
+          if (it == s.pending_.end()) return;
+          auto call = std::move(it->second);
+          s.pending_.erase(it);
+          s.complete_call(*call, std::make_exception_ptr(*st.rejected), {});
+          s.pump_queue();
+        });
       }
       handle_response(f);
       break;
@@ -659,15 +708,23 @@ void RpcSession::handle_call(Frame& f) {
 
 void RpcSession::answer(const std::string& id, const std::string& action, HandlerResult result) {
   if (result.is_no_reply() || id.starts_with("send:")) return;
-  if (auto failure = strict_failure(action, true, result.value())) {
+  if (middleware_.empty()) return send_result(id, action, std::move(result.value()));
+  through_middleware(MessagePhase::outgoing_result, Frame{MessageType::CallResult, id, action, std::move(result.value())},
+                     action, [](RpcSession& s, detail::MessageStage& st) {
+                       if (!st.rejected) return s.send_result(st.frame.id, st.action, std::move(st.frame.payload));
+                       const auto& e = *st.rejected;
+                       s.send_error(st.frame.id, st.action, e.code(), e.description(), e.details());
+                     });
+}
+
+void RpcSession::send_result(const std::string& id, const std::string& action, json::value payload) {
+  if (auto failure = strict_failure(action, true, payload)) {
     // The peer never sees an invalid payload from us; the details stay in our log and event.
-    report_validation_failure(ValidationPhase::handler_result, MessageType::CallResult, action, id, result.value(),
+    report_validation_failure(ValidationPhase::handler_result, MessageType::CallResult, action, id, payload,
                               *failure, ErrorCode::InternalError);
-    answer_error(id, action,
-                 std::make_exception_ptr(RpcError(ErrorCode::InternalError, "The response failed schema validation")));
-    return;
+    return send_error(id, action, ErrorCode::InternalError, "The response failed schema validation", {});
   }
-  send_frame(serialize_call_result(id, result.value()), MessageType::CallResult, id, action);
+  send_frame(serialize_call_result(id, payload), MessageType::CallResult, id, action);
 }
 
 void RpcSession::answer_error(const std::string& id, const std::string& action, std::exception_ptr error) {
@@ -694,6 +751,21 @@ void RpcSession::answer_error(const std::string& id, const std::string& action, 
     log(LogLevel::error, "handler for " + action + " threw a non-exception");
   }
   if (description.empty()) description = default_description(code);
+  if (middleware_.empty()) return send_error(id, action, code, description, details);
+  Frame frame{MessageType::CallError, id, action, {}, code, std::string(wire_name(code, version_)), description, details};
+  through_middleware(MessagePhase::outgoing_error, std::move(frame), action, [](RpcSession& s, detail::MessageStage& st) {
+    if (st.rejected) {
+      const auto& e = *st.rejected;
+      return s.send_error(st.frame.id, st.action, e.code(), e.description(), e.details());
+    }
+    // A middleware may have changed the code's text; the enum follows it.
+    const auto& f = st.frame;
+    s.send_error(f.id, st.action, parse_error_code(f.error_code_text), f.description, f.details);
+  });
+}
+
+void RpcSession::send_error(const std::string& id, const std::string& action, ErrorCode code,
+                            const std::string& description, const json::object& details) {
   send_frame(serialize_call_error(id, wire_name(code, version_), description, details), MessageType::CallError, id,
              action);
 }

@@ -22,13 +22,13 @@ inline constexpr std::size_t kMaxMessageIdLength = 36;
 // CallError/CallResultError: id, error_code, error_code_text, description, details.
 struct Frame {
   MessageType type{};
-  std::string id;
-  std::string action;
-  boost::json::value payload;
+  std::string id{};
+  std::string action{};
+  boost::json::value payload{};
   ErrorCode error_code = ErrorCode::GenericError;
-  std::string error_code_text;
-  std::string description;
-  boost::json::object details;
+  std::string error_code_text{};
+  std::string description{};
+  boost::json::object details{};
 };
 
 // A frame that is not acceptable. `reply` says whether the spec wants a CALLERROR for it (never for

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <deque>
 #include <list>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/session/handler.hpp"
+#include "ocpp/session/middleware.hpp"
 #include "ocpp/session/options.hpp"
 #include "ocpp/session/typed.hpp"
 #include "ocpp/session/validation.hpp"
@@ -66,6 +68,7 @@ struct CallResultErrorEvent {  // an inbound ocpp2.1 CALLRESULTERROR
 
 namespace detail {
 struct OutCall;
+struct MessageStage;
 }
 
 class RpcSession : public std::enable_shared_from_this<RpcSession>, private TransportSink {
@@ -246,6 +249,10 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     events_.validation_failure = std::move(f);
   }
 
+  // Message middleware for every CALL, CALLRESULT and CALLERROR in and out (see
+  // <ocpp/session/middleware.hpp>). Add it before connecting (or in the server's client callback).
+  void use(MessageMiddleware middleware);
+
   // Changes the number of outbound CALLs in flight at once (queued ones start if it grew).
   void set_call_concurrency(std::size_t n);
 
@@ -364,6 +371,7 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
  private:
   friend struct detail::InboundCall;
   friend class Responder;
+  friend class MessageContext;
   friend void detail::log_safe_call_failure(RpcSession&, std::string_view, std::exception_ptr);
   using CallHandler = boost::asio::any_completion_handler<CallSignature>;
   using SafeCallHandler = boost::asio::any_completion_handler<SafeCallSignature>;
@@ -408,6 +416,8 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
 
   void pump_queue();
   void write_call(std::unique_ptr<detail::OutCall> call);
+  void send_call(std::unique_ptr<detail::OutCall> call);
+  std::size_t calls_in_flight() const noexcept { return pending_.size() + in_chain_.size(); }
   void fail_unsent(std::unique_ptr<detail::OutCall> call, std::exception_ptr error);
   void complete_call(detail::OutCall& call, std::exception_ptr error, boost::json::value result);
   void cancel_call(const std::string& id, std::uint64_t serial);
@@ -429,6 +439,9 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void handle_response(Frame& frame);
   void send_frame(std::string frame, MessageType type, std::string_view id, std::string_view action);
   void answer(const std::string& id, const std::string& action, HandlerResult result);
+  void send_result(const std::string& id, const std::string& action, boost::json::value payload);
+  void send_error(const std::string& id, const std::string& action, ErrorCode code, const std::string& description,
+                  const boost::json::object& details);
   void answer_error(const std::string& id, const std::string& action, std::exception_ptr error);
 
   // Strict mode: the reason `payload` fails the schema of `action`, or nullopt when it passes or
@@ -465,6 +478,24 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   std::unordered_map<std::string, std::shared_ptr<detail::InboundCall>> inbound_;
   std::size_t bad_messages_ = 0;
   std::unique_ptr<MessageRateLimiter> rate_limiter_;
+
+  // Message middleware: one lane per direction; a message waits until the one before it in its
+  // direction has passed every middleware.
+  struct Lane {
+    std::deque<std::shared_ptr<detail::MessageStage>> waiting;
+    std::shared_ptr<detail::MessageStage> current;
+  };
+  void through_middleware(MessagePhase phase, Frame frame, std::string action,
+                          std::function<void(RpcSession&, detail::MessageStage&)> done);
+  void start_lane(Lane& lane);
+  void post_advance(std::shared_ptr<detail::MessageStage> stage, std::size_t step);
+  void advance(const std::shared_ptr<detail::MessageStage>& stage, std::size_t step);
+  void finish_stage(Lane& lane);
+  void clear_lanes();
+  std::vector<MessageMiddleware> middleware_;
+  Lane in_lane_, out_lane_;
+  std::uint64_t lane_epoch_ = 0;
+  std::list<std::unique_ptr<detail::OutCall>> in_chain_;  // outbound CALLs inside the middleware
 
   struct PingState;
   std::unique_ptr<PingState> ping_;
