@@ -4,14 +4,17 @@
 #
 #   bench/compare.sh [--json] [--runs 3] [--clients 100] [--concurrency 1]
 #                    [--ours-calls 200000] [--theirs-calls 50000] [--warmup 10000]
-#                    [--server-threads 1] [--only ours|ocpp-ws-io] [--json-out FILE]
+#                    [--server-threads 1] [--only ours|ours-strict|ocpp-ws-io] [--with-strict]
+#                    [--json-out FILE]
 #                    [--theirs-args "ARGS"]   (extra args for ocpp-ws-io-server.mjs, e.g. "--logging default")
 #
 # For each server and each run: wait for the machine to be idle, start the server on an
 # ephemeral port, warm it up (a separate `ocpp bench` of --warmup calls, so Node's JIT is hot),
 # read the server's utime+stime from /proc/<pid>/stat, run the measured `ocpp bench` (C
 # connections each doing sequential ocpp1.6 Heartbeats), read utime+stime again, stop the server.
-# Reports the median of the runs for every metric, and ours/theirs ratios.
+# Reports the median of the runs for every metric, and ours/theirs ratios. --with-strict adds
+# a third server, ours with strict mode (schema validation of every payload), and reports its
+# server CPU per call over ours.
 #
 # Builds nothing: needs build/release/apps/ocpp/ocpp (ninja -C build/release ocpp_cli) and
 # tests/interop/peers/node_modules (bash tests/interop/peers/install.sh).
@@ -20,7 +23,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 JSON=0 JSON_OUT="" RUNS=3 CLIENTS=100 CONCURRENCY=1 OURS_CALLS=200000 THEIRS_CALLS=50000 WARMUP=10000
-SERVER_THREADS=1 ONLY="" THEIRS_ARGS=""
+SERVER_THREADS=1 ONLY="" THEIRS_ARGS="" WITH_STRICT=0
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
@@ -34,6 +37,7 @@ while (($#)); do
     --warmup) WARMUP="$2"; shift ;;
     --server-threads) SERVER_THREADS="$2"; shift ;;
     --only) ONLY="$2"; shift ;;
+    --with-strict) WITH_STRICT=1 ;;
     --theirs-args) THEIRS_ARGS="$2"; shift ;;
     -h | --help) usage 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; usage 2 ;;
@@ -65,7 +69,7 @@ bench_once() {
 
 run_one() {
   local kind="$1" run="$2" calls server_args=()
-  if [[ "$kind" == ours ]]; then
+  if [[ "$kind" == ours* ]]; then
     calls=$OURS_CALLS
     server_args=(--threads "$SERVER_THREADS")
   else
@@ -119,6 +123,7 @@ run_one() {
 }
 
 SERVERS=(ours ocpp-ws-io)
+((WITH_STRICT)) && SERVERS=(ours ours-strict ocpp-ws-io)
 [[ -n "$ONLY" ]] && SERVERS=("$ONLY")
 ENV_JSON=$(env_json)
 log "compare: $CLIENTS clients x concurrency $CONCURRENCY, ours $OURS_CALLS calls, ocpp-ws-io $THEIRS_CALLS calls, $RUNS runs, warm-up $WARMUP"
@@ -156,9 +161,11 @@ if (summary.ours && summary['ocpp-ws-io']) {
     ratios[m] = a != null && b ? a / b : null;
   }
 }
+const strictOverhead = summary.ours && summary['ours-strict'] && summary.ours.server_cpu_us_per_call
+  ? summary['ours-strict'].server_cpu_us_per_call / summary.ours.server_cpu_us_per_call : null;
 const out = { env: JSON.parse(envJson), config: { clients: +clients, concurrency: +concurrency,
   protocol: 'ocpp1.6', action: 'Heartbeat', ours_server_threads: +serverThreads, statistic: 'median' },
-  summary, ratios_ours_over_theirs: ratios, runs };
+  summary, ratios_ours_over_theirs: ratios, strict_over_ours_server_cpu: strictOverhead, runs };
 if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(out, null, 1) + '\n');
 if (json === '1') { console.log(JSON.stringify(out)); process.exit(0); }
 
@@ -175,11 +182,12 @@ const rows = [
   ['errors (all runs)', (s) => String(s.errors), null],
 ];
 const kinds = Object.keys(summary);
+const withRatio = summary.ours && summary['ocpp-ws-io'];
 const header = ['metric (median of ' + Math.max(...kinds.map((k) => summary[k].runs)) + ')', ...kinds];
-if (kinds.length === 2) header.push('ours/theirs');
+if (withRatio) header.push('ours/theirs');
 const table = [header, ...rows.map(([name, get, ratio]) => {
   const row = [name, ...kinds.map((k) => get(summary[k]))];
-  if (kinds.length === 2) row.push(ratio ? ratio(ratios) : '');
+  if (withRatio) row.push(ratio ? ratio(ratios) : '');
   return row;
 })];
 const w = header.map((_, i) => Math.max(...table.map((r) => r[i].length)));
@@ -189,5 +197,6 @@ console.log(`ocpp bench: ${clients} connections x ${concurrency} in flight, ocpp
 for (const r of table) console.log(r.map((c, i) => (i ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  '));
 console.log('machine idle before every run: ' + kinds.map((k) => `${k} ${summary[k].all_idle ? 'yes' : 'NO'}`).join(', ') +
   ' (busy% / load1 before each run: ' + runs.map((r) => `${r.busy_pct_before}/${r.load1_before}`).join(' ') + ')');
+if (strictOverhead != null) console.log(`strict mode: server CPU per call ${f(strictOverhead, 3)}x of ours without it`);
 if (kinds.some((k) => summary[k].failed_runs)) console.log('WARNING: some runs failed; see --json');
 EOF

@@ -7,6 +7,7 @@
 #include "ocpp/messages/v201.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/schema/validation.hpp"
+#include "transaction_event_frame.hpp"
 
 namespace json = boost::json;
 
@@ -14,33 +15,7 @@ namespace {
 
 const std::string kHeartbeat = R"([2,"2f5c9a2e-1b7d-4c0e-9b3a-0d4e5f6a7b8c","Heartbeat",{}])";
 
-std::string transaction_event_frame() {
-  json::array sampled;
-  const char* measurands[] = {"Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Voltage",
-                              "SoC", "Frequency", "Power.Offered", "Current.Offered"};
-  for (int i = 0; i < 8; ++i) {
-    sampled.push_back(json::object{{"value", 1234.5 + i},
-                                   {"context", "Sample.Periodic"},
-                                   {"measurand", measurands[i]},
-                                   {"phase", "L1-N"},
-                                   {"location", "Outlet"},
-                                   {"unitOfMeasure", {{"unit", "Wh"}, {"multiplier", 0}}}});
-  }
-  json::object payload{
-      {"eventType", "Updated"},
-      {"timestamp", "2026-11-23T10:15:30.123Z"},
-      {"triggerReason", "MeterValuePeriodic"},
-      {"seqNo", 42},
-      {"offline", false},
-      {"numberOfPhasesUsed", 3},
-      {"cableMaxCurrent", 32},
-      {"transactionInfo", {{"transactionId", "tx-0001-abcdef"}, {"chargingState", "Charging"},
-                           {"timeSpentCharging", 3600}, {"remoteStartId", 17}}},
-      {"idToken", {{"idToken", "04A1B2C3D4E5F6"}, {"type", "ISO14443"}}},
-      {"evse", {{"id", 1}, {"connectorId", 1}}},
-      {"meterValue", json::array{json::object{{"timestamp", "2026-11-23T10:15:30.123Z"}, {"sampledValue", sampled}}}}};
-  return ocpp::serialize_call("5e0c7d1a-9f3b-4a2e-8c6d-1b2a3c4d5e6f", "TransactionEvent", payload);
-}
+std::string transaction_event_frame() { return std::string(ocpp::bench::kTransactionEventFrame); }
 
 void BM_ParseHeartbeat(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(ocpp::parse_frame(kHeartbeat, ocpp::ProtocolVersion::v16));

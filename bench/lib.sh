@@ -90,14 +90,16 @@ proc_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # --- servers ---------------------------------------------------------------------------------
 
-# start_server KIND LOGFILE [extra args...]: KIND is "ours" or "ocpp-ws-io". Listens on an
+# start_server KIND LOGFILE [extra args...]: KIND is "ours", "ours-strict" (strict mode on) or
+# "ocpp-ws-io". Listens on an
 # ephemeral port of 127.0.0.1. Sets SERVER_PID and SERVER_PORT.
 start_server() {
   local kind="$1" out="$2"
   shift 2
   : >"$out"
   case "$kind" in
-    ours)
+    ours | ours-strict)
+      [[ "$kind" == ours-strict ]] && set -- "$@" --strict
       "$OCPP_BIN" serve --host 127.0.0.1 --port 0 --quiet "$@" >"$out" 2>&1 </dev/null &
       ;;
     ocpp-ws-io)
@@ -109,7 +111,7 @@ start_server() {
   SERVER_PORT=""
   local i
   for ((i = 0; i < 200; i++)); do
-    if [[ "$kind" == ours ]]; then
+    if [[ "$kind" == ours* ]]; then
       SERVER_PORT=$(sed -n 's/^ocpp serve: listening on [^ ]*:\([0-9]\+\) .*/\1/p' "$out" | head -1)
     else
       SERVER_PORT=$(sed -n 's/^LISTENING \([0-9]\+\)$/\1/p' "$out" | head -1)
