@@ -1,5 +1,7 @@
 #pragma once
+#include <chrono>
 #include <cstddef>
+#include <utility>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,7 +15,11 @@ struct ServeArgs {
   std::size_t threads = 1;
   bool quiet = false;  // no exchange printing (for benchmarks)
   bool strict = false;  // validate every payload against the OCA schemas
+  std::string rate_limit;  // "N/window" per connection, e.g. "100/60s"; empty: none
+  std::size_t max_connections = 0;
 };
+// "100/60s", "5/500ms", "1000/1m", "10/1h" → {limit, window}; throws std::invalid_argument.
+std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text);
 int serve(const ServeArgs& args);
 
 struct SimulateArgs {

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   s->add_option("--threads", serve.threads, "I/O threads (one io_context each)")->capture_default_str();
   s->add_flag("--quiet", serve.quiet, "Do not print the exchanges");
   s->add_flag("--strict", serve.strict, "Strict mode: validate every payload against the OCA schemas");
+  s->add_option("--rate-limit", serve.rate_limit, "Calls per connection and window, e.g. 100/60s (over it: dropped)");
+  s->add_option("--max-connections", serve.max_connections, "Open connections at most (0: no cap)");
 
   ocpp::app::SimulateArgs sim;
   auto* m = app.add_subcommand("simulate", "Run simulated charge points against a CSMS");

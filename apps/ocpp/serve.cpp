@@ -12,11 +12,38 @@
 
 namespace ocpp::app {
 
+std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text) {
+  const auto slash = text.find('/');
+  std::size_t used = 0;
+  double limit = 0;
+  long long amount = 0;
+  std::string unit;
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument("");
+    limit = std::stod(text.substr(0, slash), &used);
+    if (used != slash || limit <= 0) throw std::invalid_argument("");
+    const std::string window = text.substr(slash + 1);
+    amount = std::stoll(window, &used);
+    unit = window.substr(used);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("--rate-limit wants N/window, e.g. 100/60s; got " + text);
+  }
+  static const std::pair<std::string_view, long long> units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+  for (auto [name, ms] : units)
+    if (unit == name && amount > 0) return {limit, std::chrono::milliseconds(amount * ms)};
+  throw std::invalid_argument("--rate-limit window needs a unit ms, s, m or h; got " + text);
+}
+
 int serve(const ServeArgs& args) {
   IoPool pool(args.threads);
   ServerOptions options;
   options.protocols = args.protocols;
   options.strict_mode.enabled = args.strict;
+  options.max_connections = args.max_connections;
+  if (!args.rate_limit.empty()) {
+    auto [limit, window] = parse_rate(args.rate_limit);
+    options.rate_limit.global = RateLimit{limit, window};
+  }
   Server server(pool.executors(), options);
   std::atomic<int> transaction_ids{0};
 
