@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ pkg-config python3
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev
-  libssl-dev libcli11-dev libgtest-dev libbenchmark-dev rapidjson-dev)
+  libssl-dev libcli11-dev libgtest-dev libbenchmark-dev rapidjson-dev libspdlog-dev)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

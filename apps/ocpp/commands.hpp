@@ -17,6 +17,10 @@ struct ServeArgs {
   bool strict = false;  // validate every payload against the OCA schemas
   std::string rate_limit;  // "N/window" per connection, e.g. "100/60s"; empty: none
   std::size_t max_connections = 0;
+  std::string log;            // "json" | "pretty": the library's logger instead of the demo's printing
+  std::string log_level = "info";
+  bool exchange_log = false;  // every OCPP message through the logger
+  bool metrics = false;       // GET /health and /metrics on the same port
 };
 // "100/60s", "5/500ms", "1000/1m", "10/1h" → {limit, window}; throws std::invalid_argument.
 std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text);

@@ -37,6 +37,13 @@ int main(int argc, char** argv) {
   s->add_flag("--strict", serve.strict, "Strict mode: validate every payload against the OCA schemas");
   s->add_option("--rate-limit", serve.rate_limit, "Calls per connection and window, e.g. 100/60s (over it: dropped)");
   s->add_option("--max-connections", serve.max_connections, "Open connections at most (0: no cap)");
+  s->add_option("--log", serve.log, "Log through the library's logger: json or pretty (replaces the exchange printing)")
+      ->check(CLI::IsMember({"json", "pretty"}));
+  s->add_option("--log-level", serve.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  s->add_flag("--exchange-log", serve.exchange_log, "Log every OCPP message (direction, action, id, latency)");
+  s->add_flag("--metrics", serve.metrics, "Serve GET /health and /metrics (Prometheus) on the same port");
 
   ocpp::app::SimulateArgs sim;
   auto* m = app.add_subcommand("simulate", "Run simulated charge points against a CSMS");

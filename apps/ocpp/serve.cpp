@@ -40,6 +40,11 @@ int serve(const ServeArgs& args) {
   options.protocols = args.protocols;
   options.strict_mode.enabled = args.strict;
   options.max_connections = args.max_connections;
+  options.health_endpoint = args.metrics;
+  options.exchange_log = args.exchange_log;
+  const auto level = parse_log_level(args.log_level).value_or(LogLevel::info);
+  if (args.log == "json") options.logger = make_json_logger(level);
+  if (args.log == "pretty") options.logger = make_pretty_logger(level);
   if (!args.rate_limit.empty()) {
     auto [limit, window] = parse_rate(args.rate_limit);
     options.rate_limit.global = RateLimit{limit, window};
@@ -62,7 +67,7 @@ int serve(const ServeArgs& args) {
     return response;
   });
 
-  if (!args.quiet) {
+  if (!args.quiet && args.log.empty()) {
     server.on_client([](const std::shared_ptr<ServerClient>& client) {
       std::cout << "== " << client->identity() << " connected (" << client->protocol()
                 << ") from " << client->handshake().remote_address << "\n"

@@ -9,6 +9,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include <boost/beast/core/detail/base64.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -45,12 +46,16 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<std::size_t> connections{0};
   std::unique_ptr<ConnectionRateLimiter> connection_limiter;
   std::unique_ptr<SessionStore> sessions;
+  std::shared_ptr<Metrics> metrics;  // with health_endpoint
   std::optional<asio::steady_timer> sweeper;  // on executors.front() only
 
   void security_event(SecurityEventType type, std::string identity, std::string ip, std::string details) {
-    if (on_security_event)
-      on_security_event(SecurityEvent{type, std::move(identity), std::move(ip), iso_timestamp(), std::move(details)});
+    SecurityEvent e{type, std::move(identity), std::move(ip), iso_timestamp(), std::move(details)};
+    log_security_event(logger(), to_string(type), e.identity, e.ip, e.timestamp, e.details);
+    if (metrics) metrics->security_event(to_string(type));
+    if (on_security_event) on_security_event(e);
   }
+  Logger& logger() const { return options.logger ? *options.logger : *default_logger(); }
   void schedule_sweep();
   void stop_sweeping();
 
@@ -87,6 +92,7 @@ struct ServerAccess {
   static void set_rate_limited(ServerClient& c, std::function<void(const RateLimitEvent&)> f) {
     c.on_rate_limited_ = std::move(f);
   }
+  static void set_observer(ServerClient& c, std::function<void(const MessageEvent&)> f) { c.observer_ = std::move(f); }
   static void set_finished(ServerClient& c, std::function<void(const CloseResult&)> f) {
     c.on_finished_ = std::move(f);
   }
@@ -186,6 +192,12 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
       address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
     info_.remote_address = address.to_string();
     if (!impl.is_accepting()) return respond(http::status::service_unavailable, "Server is shutting down");
+    if (impl.metrics && req.method() == http::verb::get && !websocket::is_upgrade(req)) {
+      const auto target = req.target().substr(0, req.target().find('?'));
+      if (target == "/health")
+        return respond(http::status::ok, json::serialize(impl.metrics->health()), "application/json");
+      if (target == "/metrics") return respond(http::status::ok, impl.metrics->prometheus(), kPrometheusContentType);
+    }
     if (impl.options.max_connections && impl.connections.load() >= impl.options.max_connections) {
       security_event(SecurityEventType::connection_limit, "max_connections reached");
       return respond(http::status::service_unavailable, "Connection limit reached");
@@ -349,6 +361,7 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     if (c.ping_interval) o.ping_interval = *c.ping_interval;
     if (c.call_concurrency) o.call_concurrency = *c.call_concurrency;
     if (c.strict_mode) o.strict_mode = *c.strict_mode;
+    if (c.rate_limit) o.rate_limit = *c.rate_limit;
     return o;
   }
 
@@ -360,11 +373,12 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     server_->on_upgraded(std::move(client), std::move(transport), std::move(protocol_), std::move(state_));
   }
 
-  void respond(http::status status, std::string_view message) {
+  void respond(http::status status, std::string_view message,
+               std::string_view content_type = "text/plain; charset=utf-8") {
     done_ = true;
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, server_->options.server_header);
-    res->set(http::field::content_type, "text/plain; charset=utf-8");
+    res->set(http::field::content_type, content_type);
     res->set(http::field::connection, "close");
     res->body() = std::string(message);
     res->prepare_payload();
@@ -438,15 +452,39 @@ void Server::Impl::on_upgraded(std::shared_ptr<ServerClient> client, std::shared
                                        generation = attached.generation](const CloseResult&) {
     if (auto self = weak.lock()) {
       --self->connections;
+      if (self->metrics) self->metrics->connection_closed();
       self->sessions->detach(raw->identity(), generation);
       self->unregister(raw);
     }
   });
   ServerAccess::set_rate_limited(*client, [weak = weak_from_this(), raw = client.get()](const RateLimitEvent& e) {
-    if (auto self = weak.lock())
+    if (auto self = weak.lock()) {
+      if (self->metrics) self->metrics->dropped("rate_limit");
       self->security_event(SecurityEventType::rate_limit_exceeded, raw->identity(), raw->handshake().remote_address,
                            std::string(e.action));
+    }
   });
+  if (metrics) {
+    metrics->connection_opened();
+    ServerAccess::set_observer(*client, [m = metrics](const MessageEvent& e) {
+      const bool in = e.direction == MessageDirection::in;
+      in ? m->bytes_in(e.raw.size()) : m->bytes_out(e.raw.size());
+      switch (e.type) {
+        case MessageType::Call:
+        case MessageType::Send:
+          in ? m->call_in(e.action) : m->call_out(e.action);
+          break;
+        case MessageType::CallResult:
+          if (e.latency_ms) m->latency(e.action, *e.latency_ms);
+          break;
+        case MessageType::CallError:
+        case MessageType::CallResultError:
+          m->error(e.action, e.error_code);
+          if (e.latency_ms) m->latency(e.action, *e.latency_ms);
+          break;
+      }
+    });
+  }
   ServerAccess::set_protocol(*client, protocol);
   if (evicted) evicted->close(CloseOptions{close_code::evicted, "Evicted by new connection", false, false});
   if (on_client) on_client(client);
@@ -490,6 +528,7 @@ Server::Server(std::vector<asio::any_io_executor> executors, ServerOptions optio
     impl_->connection_limiter =
         std::make_unique<ConnectionRateLimiter>(*o.connection_rate_limit, o.max_tracked_addresses, o.clock);
   impl_->sessions = std::make_unique<SessionStore>(o.session_ttl, o.max_sessions, o.clock);
+  if (o.health_endpoint) impl_->metrics = std::make_shared<Metrics>();
 }
 
 namespace {
@@ -547,6 +586,8 @@ Route& Server::route(std::string_view pattern) {
   impl_->patterns.emplace_back(pattern);
   return impl_->routes.emplace_back(pattern);
 }
+
+std::shared_ptr<Metrics> Server::metrics() const { return impl_->metrics; }
 
 void Server::on_upgrade_aborted(std::function<void(const UpgradeAbortedEvent&)> f) {
   impl_->on_upgrade_aborted = std::move(f);

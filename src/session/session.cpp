@@ -527,15 +527,25 @@ void RpcSession::cancel_inbound() {
   }
 }
 
-void RpcSession::send_frame(std::string frame, MessageType type, std::string_view id, std::string_view action) {
+void RpcSession::send_frame(std::string frame, MessageType type, std::string_view id, std::string_view action,
+                            std::string_view error_code) {
   if (!transport_) return;
-  if (events_.message) {
+  if (observed()) {
     std::string copy = frame;
     transport_->send(std::move(frame));
-    events_.message(MessageEvent{MessageDirection::out, type, id, action, copy, std::nullopt});
+    observe(MessageEvent{MessageDirection::out, type, id, action, copy, std::nullopt, error_code});
   } else {
     transport_->send(std::move(frame));
   }
+}
+
+void RpcSession::observe(const MessageEvent& e) {
+  if (options_.exchange_log)
+    log_exchange(*logger_, LogLevel::info, "rpc", identity_,
+                 Exchange{.inbound = e.direction == MessageDirection::in, .type = e.type, .message_id = e.message_id,
+                          .action = e.action, .latency_ms = e.latency_ms, .error_code = e.error_code});
+  if (observer_) observer_(e);
+  if (events_.message) events_.message(e);
 }
 
 // ---------------------------------------------------------------- inbound
@@ -548,7 +558,7 @@ void RpcSession::on_frame(std::string_view text) {
   switch (f.type) {
     case MessageType::Call:
     case MessageType::Send:
-      if (events_.message) events_.message(MessageEvent{MessageDirection::in, f.type, f.id, f.action, text, std::nullopt});
+      if (observed()) observe(MessageEvent{MessageDirection::in, f.type, f.id, f.action, text, std::nullopt});
       if (rate_limiter_ && !rate_limiter_->allow(f.action)) return over_rate_limit(f);
       if (!middleware_.empty()) {
         std::string action = f.action;
@@ -563,7 +573,7 @@ void RpcSession::on_frame(std::string_view text) {
       break;
     case MessageType::CallResult:
     case MessageType::CallError:
-      if (events_.message) {
+      if (observed()) {
         auto it = pending_.find(f.id);
         std::optional<double> latency;
         std::string_view action;
@@ -573,7 +583,7 @@ void RpcSession::on_frame(std::string_view text) {
                                                               it->second->sent_at)
                         .count();
         }
-        events_.message(MessageEvent{MessageDirection::in, f.type, f.id, action, text, latency});
+        observe(MessageEvent{MessageDirection::in, f.type, f.id, action, text, latency, f.error_code_text});
       }
       if (!middleware_.empty()) {
         auto it = pending_.find(f.id);
@@ -592,7 +602,7 @@ void RpcSession::on_frame(std::string_view text) {
       handle_response(f);
       break;
     case MessageType::CallResultError:
-      if (events_.message) events_.message(MessageEvent{MessageDirection::in, f.type, f.id, {}, text, std::nullopt});
+      if (observed()) observe(MessageEvent{MessageDirection::in, f.type, f.id, {}, text, std::nullopt, f.error_code_text});
       bad_messages_ = 0;
       log(LogLevel::warn, "CALLRESULTERROR for " + f.id + ": " + f.error_code_text + " " + f.description);
       if (events_.call_result_error)
@@ -766,8 +776,8 @@ void RpcSession::answer_error(const std::string& id, const std::string& action, 
 
 void RpcSession::send_error(const std::string& id, const std::string& action, ErrorCode code,
                             const std::string& description, const json::object& details) {
-  send_frame(serialize_call_error(id, wire_name(code, version_), description, details), MessageType::CallError, id,
-             action);
+  const auto wire = wire_name(code, version_);
+  send_frame(serialize_call_error(id, wire, description, details), MessageType::CallError, id, action, wire);
 }
 
 void RpcSession::handle_response(Frame& f) {

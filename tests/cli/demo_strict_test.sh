@@ -23,7 +23,7 @@ for protocol in ocpp1.6 ocpp2.0.1 ocpp2.1; do
   "$ocpp" simulate --url "ws://127.0.0.1:$port" --protocol "$protocol" --count 2 --strict --quiet \
     >"$dir/sim.out" 2>"$dir/sim.err" || { echo "simulate $protocol failed"; cat "$dir/sim.out" "$dir/sim.err"; exit 1; }
   grep -q ", 0 failed, 2 CSMS calls answered" "$dir/sim.out" || { cat "$dir/sim.out"; exit 1; }
-  if grep -q "strict mode" "$dir/sim.err"; then echo "simulator saw invalid payloads:"; cat "$dir/sim.err"; exit 1; fi
+  if grep -q "strict mode" "$dir/sim.out" "$dir/sim.err"; then echo "simulator saw invalid payloads:"; cat "$dir/sim.out" "$dir/sim.err"; exit 1; fi
 done
-if grep -q "strict mode" "$dir/serve.err"; then echo "server saw invalid payloads:"; cat "$dir/serve.err"; exit 1; fi
+if grep -q "strict mode" "$dir/serve.out" "$dir/serve.err"; then echo "server saw invalid payloads:"; cat "$dir/serve.out" "$dir/serve.err"; exit 1; fi
 echo "demo payloads valid in strict mode for ocpp1.6, ocpp2.0.1 and ocpp2.1"

@@ -2,7 +2,9 @@
 // HTTP statuses, handshake timeout and socket loss during auth.
 #include <boost/beast/core/detail/base64.hpp>
 
+#include <cstdio>
 #include <mutex>
+#include <sstream>
 
 #include "ocpp/messages/v16.hpp"
 #include "wire_fixture.hpp"
@@ -170,8 +172,12 @@ TEST_F(WireTest, SocketLossDuringAuthAbortsTheUpgradeAndSignalsTheCallback) {
 
 TEST_F(WireTest, RouteSettingsApplyToItsConnections) {
   auto server = make_server();
+  RateLimitOptions limits;
+  limits.per_action["MeterValues"] = RateLimit{10, milliseconds(60000)};
   server->route("/v2/:identity").config({.protocols = std::vector<std::string>{"ocpp2.0.1"},
-                                         .call_timeout = milliseconds(1234)});
+                                         .call_timeout = milliseconds(1234),
+                                         .strict_mode = StrictModeOptions{.enabled = true},
+                                         .rate_limit = limits});
   server->route("/any/:identity");
   std::promise<std::shared_ptr<ServerClient>> accepted;
   server->on_client([&](const std::shared_ptr<ServerClient>& c) { accepted.set_value(c); });
@@ -187,6 +193,8 @@ TEST_F(WireTest, RouteSettingsApplyToItsConnections) {
   auto sc = get(accepted.get_future());
   EXPECT_EQ(sc->protocol(), "ocpp2.0.1") << "the route's protocol list, not the server's";
   EXPECT_EQ(sc->options().call_timeout, milliseconds(1234));
+  EXPECT_TRUE(sc->options().strict_mode.enabled);
+  EXPECT_EQ(sc->options().rate_limit.per_action.count("MeterValues"), 1u);
 }
 
 // Gates run in the documented order: the connection cap comes before routing, routing before
@@ -366,4 +374,98 @@ TEST_F(WireTest, AnEvictedConnectionsLateCloseLeavesItsSuccessorsSessionAlone) {
   ASSERT_NE(current, nullptr);
   EXPECT_TRUE(current->session().connected.load());
   EXPECT_EQ(server->client_count(), 1u);
+}
+
+namespace {
+// GET `path`; the whole response (the server closes after it).
+std::string http_get(std::uint16_t port, const std::string& path) {
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(s, asio::buffer("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string response;
+  boost::system::error_code ec;
+  asio::read(s, asio::dynamic_buffer(response), ec);
+  return response;
+}
+}  // namespace
+
+TEST_F(WireTest, HealthAndMetricsAreServedOverHttp) {
+  ServerOptions so;
+  so.health_endpoint = true;
+  auto server = make_server(so);
+  server->handle("Heartbeat", heartbeat);
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port);
+  get(client->connect(asio::use_future));
+  get(client->call("Heartbeat", json::object(), asio::use_future));
+  EXPECT_THROW(get(client->call("Nope", json::object(), asio::use_future)), RpcError);
+
+  const auto health = http_get(port, "/health");
+  ASSERT_EQ(health.substr(0, health.find("\r\n")), "HTTP/1.1 200 OK");
+  auto body = json::parse(health.substr(health.find("\r\n\r\n") + 4)).as_object();
+  EXPECT_EQ(body.at("status"), "ok");
+  EXPECT_EQ(body.at("connections"), 1);
+
+  const auto metrics = http_get(port, "/metrics");
+  ASSERT_EQ(metrics.substr(0, metrics.find("\r\n")), "HTTP/1.1 200 OK");
+  EXPECT_NE(metrics.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+  for (const char* line : {"ocpp_connections 1", R"(ocpp_calls_total{direction="in",action="Heartbeat"} 1)",
+                           R"(ocpp_errors_total{action="Nope",code="NotImplemented"} 1)"})
+    EXPECT_NE(metrics.find(line), std::string::npos) << line << "\n" << metrics;
+  EXPECT_NE(metrics.find("ocpp_bytes_total{direction=\"in\"}"), std::string::npos);
+  EXPECT_EQ(http_get(port, "/other").substr(0, 22), "HTTP/1.1 404 Not Found");
+}
+
+TEST_F(WireTest, LogLinesAreJsonAndCarryNoSecrets) {
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  ServerOptions so;
+  so.logger = make_json_logger(LogLevel::debug, file);
+  so.exchange_log = true;
+  Server server(pool.executor(), so);  // not make_server: it would silence the logger
+  server.handle("Heartbeat", heartbeat);
+  std::atomic<int> attempts{0};
+  server.auth([&](std::shared_ptr<AuthContext> ctx) {
+    if (++attempts == 1) return ctx->reject(401, "try again");
+    ctx->accept();
+  });
+  const auto port = server.listen(0, "127.0.0.1");
+  ClientOptions o;
+  o.headers = {{"Authorization", basic("CP001:s3cr3t-pass")}};
+  auto refused = make_client(port, "CP001", {"ocpp1.6"}, o);
+  EXPECT_THROW(get(refused->connect(asio::use_future)), ConnectError);
+  auto client = make_client(port, "CP001", {"ocpp1.6"}, o);
+  get(client->connect(asio::use_future));
+  get(client->call("Heartbeat", json::object(), asio::use_future));
+  get(client->close(CloseOptions{}, asio::use_future));
+  get(server.close(CloseOptions{}, asio::use_future));
+
+  std::fflush(file);
+  std::rewind(file);
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, file)) > 0;) text.append(buf, n);
+  std::fclose(file);
+  EXPECT_EQ(text.find("s3cr3t-pass"), std::string::npos) << text;
+  EXPECT_EQ(text.find("CP001:"), std::string::npos) << text;
+  bool exchange_in = false, exchange_out = false, auth_failed = false;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    boost::system::error_code ec;
+    auto v = json::parse(line, ec);
+    ASSERT_FALSE(ec) << line;
+    const auto& o = v.as_object();
+    for (auto key : {"level", "time", "msg", "component"}) EXPECT_TRUE(o.contains(key)) << key << " in " << line;
+    if (o.contains("direction") && o.at("action") == "Heartbeat") {
+      EXPECT_EQ(o.at("identity"), "CP001");
+      (o.at("direction") == "IN" ? exchange_in : exchange_out) = true;
+    }
+    if (o.contains("security_event") && o.at("security_event") == "AUTH_FAILED") {
+      auth_failed = true;
+      EXPECT_EQ(o.at("address"), "127.0.0.1");
+      EXPECT_TRUE(ocpp::schema::is_date_time(std::string(o.at("event_time").as_string()))) << line;
+    }
+  }
+  EXPECT_TRUE(exchange_in && exchange_out && auth_failed) << text;
 }

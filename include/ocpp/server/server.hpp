@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ocpp/log/metrics.hpp"
 #include "ocpp/server/connection.hpp"
 #include "ocpp/server/router.hpp"
 #include "ocpp/server/session_store.hpp"
@@ -48,6 +49,8 @@ struct ServerOptions : SessionOptions {
   // Sessions per identity survive reconnects for this long after the last disconnect.
   milliseconds session_ttl = std::chrono::hours(2);
   std::size_t max_sessions = 100000;
+  // GET /health (JSON) and GET /metrics (Prometheus text) on the listening ports.
+  bool health_endpoint = false;
 };
 
 // Per-route settings; unset fields keep the server's.
@@ -57,6 +60,7 @@ struct RouteConfig {
   std::optional<milliseconds> ping_interval{};
   std::optional<std::size_t> call_concurrency{};
   std::optional<StrictModeOptions> strict_mode{};
+  std::optional<RateLimitOptions> rate_limit{};
 };
 
 // A URL pattern with its own middleware, auth callback and settings (Server::route).
@@ -136,6 +140,9 @@ class Server {
   void on_upgrade_aborted(std::function<void(const UpgradeAbortedEvent&)> f);
   void on_upgrade_error(std::function<void(const UpgradeErrorEvent&)> f);
   void on_security_event(std::function<void(const SecurityEvent&)> f);
+  // What /metrics reports (connections, calls and errors by action, latency, bytes, drops); null
+  // unless health_endpoint is on.
+  std::shared_ptr<Metrics> metrics() const;
 
   // Each accepted connection, on its own executor, before any of its messages is read: register
   // per-connection handlers and events here.

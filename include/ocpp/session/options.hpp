@@ -26,9 +26,9 @@ struct StrictModeOptions {
   bool enabled = false;
   // Protocols to validate ("ocpp1.6", "ocpp2.0.1", "ocpp2.1"); empty: all of them. A protocol
   // without bundled schemas is refused when the client or server is created.
-  std::vector<std::string> protocols;
+  std::vector<std::string> protocols{};
   // strictModeMethods: only these actions are validated; empty: every action.
-  std::vector<std::string> methods;
+  std::vector<std::string> methods{};
   // Accept date-times without a UTC offset (chargers on local time); RFC 3339 requires one.
   bool lenient_date_time = false;
   // An action with no schema in the protocol (a vendor action) is refused - inbound with
@@ -67,6 +67,9 @@ struct SessionOptions {
   ParseOptions parse;
   MessageIdGenerator id_generator;  // default: random_message_id()
   std::shared_ptr<Logger> logger;   // default: default_logger()
+  // Logs every OCPP message at info: direction IN/OUT, type, action, message id, latency_ms for
+  // results (payloads are not logged).
+  bool exchange_log = false;
   Clock clock;                      // for rate limits and sessions; default steady_clock::now
 };
 

@@ -44,7 +44,8 @@ struct MessageEvent {
   std::string_view message_id;
   std::string_view action;  // for results and errors: the action of the CALL they answer (if known)
   std::string_view raw;
-  std::optional<double> latency_ms;  // inbound results/errors of our own calls
+  std::optional<double> latency_ms = std::nullopt;  // inbound results/errors of our own calls
+  std::string_view error_code = {};                 // CALLERROR / CALLRESULTERROR
 };
 
 struct BadMessageEvent {
@@ -364,6 +365,8 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     std::function<void(const ValidationFailureEvent&)> validation_failure;
     std::function<void(const RateLimitEvent&)> rate_limit;
   };
+  // Sees every frame like on_message, for the server's metrics (the user's event stays free).
+  std::function<void(const MessageEvent&)> observer_;
   // A peer's CALL went over the rate limit (after the event); the server reports it as a security event.
   virtual void on_rate_limited(const RateLimitEvent&) {}
   Events events_;
@@ -437,7 +440,10 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void count_bad_message();
   void handle_call(Frame& frame);
   void handle_response(Frame& frame);
-  void send_frame(std::string frame, MessageType type, std::string_view id, std::string_view action);
+  void send_frame(std::string frame, MessageType type, std::string_view id, std::string_view action,
+                  std::string_view error_code = {});
+  bool observed() const noexcept { return events_.message || observer_ || options_.exchange_log; }
+  void observe(const MessageEvent& e);
   void answer(const std::string& id, const std::string& action, HandlerResult result);
   void send_result(const std::string& id, const std::string& action, boost::json::value payload);
   void send_error(const std::string& id, const std::string& action, ErrorCode code, const std::string& description,

@@ -1,0 +1,62 @@
+#pragma once
+// Counters behind the server's opt-in /metrics (Prometheus text exposition format 0.0.4) and
+// /health. IO-free and thread-safe; the server updates it per message, so an update is a lock-free
+// table probe and a relaxed atomic add (a lock only the first time an action is seen).
+#include <boost/json/object.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace ocpp {
+
+// The Content-Type of prometheus()'s text.
+inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+struct MetricsOptions {
+  // Distinct action labels at most. Actions come from peers: the ones beyond this, and any that is
+  // empty, longer than 128 bytes or not printable ASCII, are counted as action="other".
+  std::size_t max_actions = 256;
+  // The same cap for the values of each other label (error code, drop reason, security event type).
+  std::size_t max_label_values = 64;
+};
+
+class Metrics {
+ public:
+  // ocpp_call_latency_seconds' upper bounds (and +Inf).
+  static constexpr std::array<double, 13> kLatencyBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                          0.25,  0.5,    1,     2.5,  5,     10};
+
+  explicit Metrics(MetricsOptions options = {});
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  void connection_opened() noexcept;  // ocpp_connections + 1, ocpp_connections_total + 1
+  void connection_closed() noexcept;  // ocpp_connections - 1
+  void call_in(std::string_view action) noexcept;   // ocpp_calls_total{direction="in",action}
+  void call_out(std::string_view action) noexcept;  // ocpp_calls_total{direction="out",action}
+  void error(std::string_view action, std::string_view code) noexcept;  // ocpp_errors_total{action,code}
+  void latency(std::string_view action, double ms) noexcept;  // ocpp_call_latency_seconds{action}
+  void bytes_in(std::size_t n) noexcept;                      // ocpp_bytes_total{direction="in"}
+  void bytes_out(std::size_t n) noexcept;                     // ocpp_bytes_total{direction="out"}
+  void dropped(std::string_view reason) noexcept;             // ocpp_dropped_messages_total{reason}
+  void security_event(std::string_view type) noexcept;        // ocpp_security_events_total{type}
+
+  std::int64_t connections() const noexcept;
+  double uptime_seconds() const noexcept;
+
+  // Every family with HELP and TYPE, samples sorted by label; also ocpp_uptime_seconds.
+  std::string prometheus() const;
+  // {"status":"ok","connections":N,"uptime_seconds":S}
+  boost::json::object health() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ocpp
