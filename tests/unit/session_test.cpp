@@ -407,3 +407,19 @@ TEST_F(SessionTest, RateLimitCanDisconnect) {
   ASSERT_TRUE(run_until([&] { return raw->closed_code.has_value(); }));
   EXPECT_EQ(*raw->closed_code, close_code::policy_violation);
 }
+
+TEST_F(SessionTest, RateLimitCallbackModeLeavesTheDecisionToTheEvent) {
+  SessionOptions o;
+  o.rate_limit.global = RateLimit{1, milliseconds(60000)};
+  o.rate_limit.on_exceeded = LimitAction::callback;
+  auto a = with_raw("ocpp2.0.1", o);
+  a->handle("Heartbeat", heartbeat);
+  std::vector<LimitAction> seen;
+  a->on_rate_limit_exceeded([&](const RateLimitEvent& e) { seen.push_back(e.action_taken); });
+  send_raw(R"([2,"c1","Heartbeat",{}])");
+  send_raw(R"([2,"c2","Heartbeat",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1 && seen.size() == 1; }));
+  EXPECT_EQ(seen[0], LimitAction::callback);
+  EXPECT_EQ(a->state(), ConnectionState::open);
+  EXPECT_FALSE(raw->closed_code);
+}

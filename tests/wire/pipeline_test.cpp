@@ -469,3 +469,15 @@ TEST_F(WireTest, LogLinesAreJsonAndCarryNoSecrets) {
   }
   EXPECT_TRUE(exchange_in && exchange_out && auth_failed) << text;
 }
+
+TEST_F(WireTest, AuthMayPickAnotherOfferedProtocolAndBothSidesSeeIt) {
+  auto server = make_server();  // prefers ocpp2.1, ocpp2.0.1, ocpp1.6
+  server->auth([](std::shared_ptr<AuthContext> ctx) { ctx->accept({.protocol = "ocpp1.6"}); });
+  std::promise<std::string> server_side;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { server_side.set_value(c->protocol()); });
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port, "CP1", {"ocpp2.0.1", "ocpp1.6"});
+  get(client->connect(asio::use_future));
+  EXPECT_EQ(client->protocol(), "ocpp1.6") << "the Sec-WebSocket-Protocol response header";
+  EXPECT_EQ(get(server_side.get_future()), "ocpp1.6");
+}
