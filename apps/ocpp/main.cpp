@@ -66,6 +66,13 @@ int main(int argc, char** argv) {
   l->add_option("--threads", b.threads, "Client I/O threads")->capture_default_str();
   l->add_flag("--json", b.json, "Print one JSON line");
 
+  ocpp::app::CertsArgs certs;
+  auto* c = app.add_subcommand("certs", "Make a CA, RSA and ECDSA server certificates and a client certificate");
+  c->add_option("--out", certs.out, "Directory to write to")->capture_default_str();
+  c->add_option("--identity", certs.identity, "The client certificate's CN (the station's identity)")
+      ->capture_default_str();
+  c->add_option("--host", certs.hosts, "More names or addresses for the server certificates (repeatable)");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*s) {
@@ -74,6 +81,7 @@ int main(int argc, char** argv) {
     }
     if (*m) return ocpp::app::simulate(sim);
     if (*l) return ocpp::app::bench(b);
+    if (*c) return ocpp::app::certs(certs);
   } catch (const std::exception& e) {
     std::cerr << "ocpp: " << e.what() << "\n";
     return 1;
