@@ -1,4 +1,5 @@
 #include "ocpp/client/client.hpp"
+#include "ocpp/server/basic_auth.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -67,8 +68,11 @@ void Client::start_connect(ConnectHandler handler) {
 }
 
 void Client::attempt() {
-  detail::ConnectRequest req{host_, port_, target_, offered_, client_options_.headers,
-                             client_options_.connect_timeout, client_options_.max_frame_bytes};
+  auto headers = client_options_.headers;
+  if (client_options_.password)
+    headers.emplace_back("Authorization", basic_auth_header(client_options_.identity, *client_options_.password));
+  detail::ConnectRequest req{host_, port_, target_, offered_, std::move(headers), client_options_.connect_timeout,
+                             client_options_.max_frame_bytes};
   connecting_ = detail::ws_connect(
       get_executor(), std::move(req),
       [weak = std::weak_ptr<Client>(std::static_pointer_cast<Client>(shared_from_this()))](detail::ConnectOutcome out) {

@@ -8,7 +8,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 
 #include "../session/complete.hpp"
 #include "../transport/ws_transport.hpp"
+#include "ocpp/server/basic_auth.hpp"
 #include "ocpp/server/handshake.hpp"
 
 namespace ocpp {
@@ -112,27 +112,6 @@ void ServerClient::on_rate_limited(const RateLimitEvent& e) {
 }
 
 namespace {
-
-// Basic Auth password bytes for `identity`: the header must decode to "<identity>:<password>";
-// splitting after the known identity keeps colons in either part unambiguous.
-std::optional<std::string> basic_auth_password(std::string_view header, std::string_view identity) {
-  constexpr std::string_view scheme = "Basic ";
-  if (header.size() <= scheme.size() || !std::equal(scheme.begin(), scheme.end(), header.begin(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-      }))
-    return std::nullopt;
-  std::string_view encoded = header.substr(scheme.size());
-  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
-  std::string decoded(beast::detail::base64::decoded_size(encoded.size()), '\0');
-  auto [written, read] = beast::detail::base64::decode(decoded.data(), encoded.data(), encoded.size());
-  // Beast stops at the '=' padding; anything else left over is not base64.
-  if (encoded.find_first_not_of('=', read) != std::string_view::npos) return std::nullopt;
-  decoded.resize(written);
-  if (decoded.size() <= identity.size() || decoded.compare(0, identity.size(), identity) != 0 ||
-      decoded[identity.size()] != ':')
-    return std::nullopt;
-  return decoded.substr(identity.size() + 1);
-}
 
 // One HTTP upgrade, from the first byte to an open WebSocket (or an HTTP error answer): the gates,
 // then the middleware and auth chain, then the WebSocket handshake.
@@ -379,6 +358,7 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, server_->options.server_header);
     res->set(http::field::content_type, content_type);
+    if (status == http::status::unauthorized) res->set(http::field::www_authenticate, "Basic realm=\"OCPP\", charset=\"UTF-8\"");
     res->set(http::field::connection, "close");
     res->body() = std::string(message);
     res->prepare_payload();

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ocpp/messages/v16.hpp"
+#include "ocpp/server/basic_auth.hpp"
 #include "wire_fixture.hpp"
 
 using namespace ocpp_test;
@@ -480,4 +481,42 @@ TEST_F(WireTest, AuthMayPickAnotherOfferedProtocolAndBothSidesSeeIt) {
   get(client->connect(asio::use_future));
   EXPECT_EQ(client->protocol(), "ocpp1.6") << "the Sec-WebSocket-Protocol response header";
   EXPECT_EQ(get(server_side.get_future()), "ocpp1.6");
+}
+
+TEST_F(WireTest, BasicAuthProfileOne) {
+  auto server = make_server();
+  server->auth(basic_auth([](std::string_view identity) -> std::optional<std::string> {
+    if (identity == "CP:1") return std::string("pass:word-16bytes");
+    return std::nullopt;
+  }));
+  std::promise<std::string> accepted;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { accepted.set_value(c->identity()); });
+  const auto port = server->listen(0, "127.0.0.1");
+  const std::string offer = "Sec-WebSocket-Protocol: ocpp1.6\r\n";
+  auto status = [&](const std::string& target, const std::string& authorization) {
+    return raw_http(port, upgrade_request(target, offer + (authorization.empty() ? "" : "Authorization: " + authorization + "\r\n")));
+  };
+  EXPECT_EQ(status("/ocpp/CP%3A1", ""), "HTTP/1.1 401 Unauthorized") << "no header";
+  EXPECT_EQ(status("/ocpp/CP%3A1", basic_auth_header("CP:1", "wrong")), "HTTP/1.1 401 Unauthorized");
+  EXPECT_EQ(status("/ocpp/CP%3A1", basic_auth_header("CP:2", "pass:word-16bytes")), "HTTP/1.1 401 Unauthorized")
+      << "another username";
+  EXPECT_EQ(status("/ocpp/CP%3A1", "Basic %%%"), "HTTP/1.1 401 Unauthorized") << "malformed";
+  EXPECT_EQ(status("/ocpp/CP9", basic_auth_header("CP9", "anything")), "HTTP/1.1 401 Unauthorized")
+      << "unknown station";
+
+  // The 401 asks for Basic credentials.
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(s, asio::buffer(upgrade_request("/ocpp/CP%3A1", offer)));
+  std::string response;
+  boost::system::error_code ec;
+  asio::read(s, asio::dynamic_buffer(response), ec);
+  EXPECT_NE(response.find("WWW-Authenticate: Basic realm=\"OCPP\""), std::string::npos) << response;
+
+  ClientOptions o;
+  o.password = "pass:word-16bytes";
+  auto client = make_client(port, "CP:1", {"ocpp1.6"}, o);
+  get(client->connect(asio::use_future));
+  EXPECT_EQ(get(accepted.get_future()), "CP:1");
 }

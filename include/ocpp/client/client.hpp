@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,8 @@ struct ClientOptions : SessionOptions {
   // so a reconnect never changes the protocol.
   std::vector<std::string> protocols;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Security profiles 1 and 2: HTTP Basic Auth with the identity as username; binary-safe.
+  std::optional<std::string> password;
   std::vector<std::pair<std::string, std::string>> query;
   bool reconnect = true;  // after an unexpected close of an established connection
   std::size_t max_reconnects = std::numeric_limits<std::size_t>::max();  // per incident
