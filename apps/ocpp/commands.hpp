@@ -21,6 +21,7 @@ struct ServeArgs {
   std::string log_level = "info";
   bool exchange_log = false;  // every OCPP message through the logger
   bool metrics = false;       // GET /health and /metrics on the same port
+  std::string password_file;  // lines "identity:password" (split at the first colon): Basic Auth
 };
 // "100/60s", "5/500ms", "1000/1m", "10/1h" → {limit, window}; throws std::invalid_argument.
 std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text);
@@ -33,6 +34,7 @@ struct SimulateArgs {
   std::size_t count = 1;
   bool quiet = false;
   bool strict = false;
+  std::string password;  // Basic Auth (security profile 1)
 };
 int simulate(const SimulateArgs& args);
 

@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   s->add_flag("--exchange-log", serve.exchange_log, "Log every OCPP message (direction, action, id, latency)");
   s->add_flag("--metrics", serve.metrics, "Serve GET /health and /metrics (Prometheus) on the same port");
+  s->add_option("--password-file", serve.password_file,
+                "Basic Auth: lines of identity:password (split at the first colon); others get 401")
+      ->check(CLI::ExistingFile);
 
   ocpp::app::SimulateArgs sim;
   auto* m = app.add_subcommand("simulate", "Run simulated charge points against a CSMS");
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
   m->add_option("--count", sim.count, "Number of charge points")->capture_default_str();
   m->add_flag("--quiet", sim.quiet, "Print only the summary");
   m->add_flag("--strict", sim.strict, "Strict mode: validate every payload against the OCA schemas");
+  m->add_option("--password", sim.password, "Basic Auth password (security profile 1)");
 
   ocpp::app::BenchArgs b;
   auto* l = app.add_subcommand("bench", "Load-generate CALLs against any OCPP-J server");

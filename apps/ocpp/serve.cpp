@@ -3,12 +3,15 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <atomic>
+#include <fstream>
+#include <unordered_map>
 #include <future>
 #include <iostream>
 
 #include "commands.hpp"
 #include "demo_payloads.hpp"
 #include "ocpp/ocpp.hpp"
+#include "ocpp/server/basic_auth.hpp"
 
 namespace ocpp::app {
 
@@ -51,6 +54,21 @@ int serve(const ServeArgs& args) {
   }
   Server server(pool.executors(), options);
   std::atomic<int> transaction_ids{0};
+  if (!args.password_file.empty()) {
+    auto passwords = std::make_shared<std::unordered_map<std::string, std::string>>();
+    std::ifstream in(args.password_file);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const auto colon = line.find(':');
+      if (line.empty() || line.front() == '#' || colon == std::string::npos) continue;
+      (*passwords)[line.substr(0, colon)] = line.substr(colon + 1);
+    }
+    server.auth(basic_auth([passwords](std::string_view identity) -> std::optional<std::string> {
+      auto it = passwords->find(std::string(identity));
+      if (it == passwords->end()) return std::nullopt;
+      return it->second;
+    }));
+  }
 
   server.handle_any([&](CallContext& ctx) -> HandlerResult {
     const auto version = protocol_version(ctx.protocol);

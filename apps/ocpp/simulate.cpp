@@ -91,6 +91,7 @@ int simulate(const SimulateArgs& args) {
     o.identity = args.count == 1 ? args.identity : args.identity + "-" + std::to_string(i + 1);
     o.protocols = {args.protocol};
     o.strict_mode.enabled = args.strict;
+    if (!args.password.empty()) o.password = args.password;
     o.reconnect = false;
     o.call_timeout = std::chrono::seconds(10);
     auto cp = Client::create(io.get_executor(), o);
