@@ -38,6 +38,7 @@
 #include "ocpp/messages/v201.hpp"
 #include "ocpp/messages/v21.hpp"
 #include "ocpp/ocpp.hpp"
+#include "ocpp/server/basic_auth.hpp"
 #include "subprocess.hpp"
 
 #ifndef OCPP_PEERS_DIR
@@ -1328,3 +1329,56 @@ TEST_P(StrictOurClient, TypedCallsCrossTheWire) {
                                                      : heartbeat(ocpp::v21::HeartbeatRequest{});
   EXPECT_TRUE(ocpp::schema::is_date_time(time)) << time;
 }
+
+// ------------------------------------------------------------------ security profile 1 (Basic Auth)
+
+TEST_P(OurClientHandshake, PasswordOptionIsProfileOne) {
+  const std::string endpoint = start_server({"--require-password", "pa:ss-with-colon"});
+  start_io();
+  ocpp::ClientOptions co;
+  co.endpoint = endpoint;
+  co.identity = kIdentity;
+  co.protocols = {"ocpp2.0.1"};
+  co.reconnect = false;
+  co.password = "pa:ss-with-colon";
+  client_ = ocpp::Client::create(io_.get_executor(), co);
+  auto f = client_->connect(asio::use_future);
+  get(f, "connect with the password option");
+  auto ev = peer_->wait(event_is("client"), "client");
+  EXPECT_EQ(str(ev, "password"), "pa:ss-with-colon") << ev;
+}
+
+class TheirClientProfileOne : public PerLibTest {
+ protected:
+  // Their client with `password` against our server that knows kIdentity's password; the peer's
+  // first connection outcome.
+  json::object connect_with(const std::string& password) {
+    server_.emplace(io_.get_executor(), ocpp::ServerOptions{});
+    server_->auth(ocpp::basic_auth([](std::string_view identity) -> std::optional<std::string> {
+      if (identity == kIdentity) return std::string("right:password-16");
+      return std::nullopt;
+    }));
+    add_handlers(*server_);
+    const std::uint16_t port = server_->listen(0, "127.0.0.1");
+    start_io();
+    peer_ = std::make_unique<Peer>(std::vector<std::string>{
+        "client", "--lib", GetParam(), "--url", "ws://127.0.0.1:" + std::to_string(port), "--identity", kIdentity,
+        "--protocols", "ocpp1.6", "--no-reconnect", "--password", password});
+    return peer_->wait(event_in({"open", "connect_error"}), "connection outcome");
+  }
+};
+
+TEST_P(TheirClientProfileOne, RightPasswordOpens) {
+  auto ev = connect_with("right:password-16");
+  ASSERT_EQ(str(ev, "event"), "open") << ev;
+  auto r = peer_->call("Heartbeat", json::object{}, kIdentity);
+  EXPECT_EQ(str(r, "event"), "result") << r;
+}
+
+TEST_P(TheirClientProfileOne, WrongPasswordIsRefused) {
+  auto ev = connect_with("wrong-password-16");
+  EXPECT_EQ(str(ev, "event"), "connect_error") << ev;
+  EXPECT_EQ(server_->client_count(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Interop, TheirClientProfileOne, testing::Values(kWsIo, kRpc), lib_name);
