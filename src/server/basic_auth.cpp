@@ -1,6 +1,7 @@
 #include "ocpp/server/basic_auth.hpp"
 
-#include <array>
+#include "ocpp/server/handshake.hpp"
+
 #include <cstdint>
 
 namespace ocpp {
@@ -50,17 +51,6 @@ std::string base64_encode(std::string_view in) {
   return out;
 }
 
-bool iequals_prefix(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char a = s[i], b = prefix[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string basic_auth_header(std::string_view identity, std::string_view password) {
@@ -71,7 +61,7 @@ std::string basic_auth_header(std::string_view identity, std::string_view passwo
 }
 
 std::optional<std::string> basic_auth_password(std::string_view header, std::string_view identity) {
-  if (!iequals_prefix(header, "Basic ")) return std::nullopt;
+  if (header.size() < 6 || !iequals(header.substr(0, 6), "Basic ")) return std::nullopt;
   std::string_view encoded = header.substr(6);
   while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
   while (!encoded.empty() && encoded.back() == ' ') encoded.remove_suffix(1);

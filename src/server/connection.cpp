@@ -1,23 +1,13 @@
 #include "ocpp/server/connection.hpp"
 
+#include "ocpp/server/handshake.hpp"
+
 namespace ocpp {
 
-namespace {
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-}  // namespace
 
 std::string_view HandshakeInfo::header(std::string_view name) const noexcept {
   for (const auto& [k, v] : headers)
-    if (iequal(k, name)) return v;
+    if (iequals(k, name)) return v;
   return {};
 }
 

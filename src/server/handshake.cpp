@@ -16,6 +16,11 @@ bool is_tchar(char c) {
 }
 }  // namespace
 
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
+
 std::string percent_decode(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -19,15 +19,6 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view lowered) {
-  if (a.size() != lowered.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lowered[i]) return false;
-  return true;
-}
-
 }  // namespace
 
 RoutePattern::RoutePattern(std::string_view pattern) : text_(pattern) {
@@ -40,9 +31,7 @@ RoutePattern::RoutePattern(std::string_view pattern) : text_(pattern) {
       if (seg.size() == 1) throw std::invalid_argument("route " + text_ + ": parameter without a name");
       segments_.push_back({Kind::param, std::string(seg.substr(1))});
     } else {
-      std::string l(seg);
-      for (auto& c : l) c = lower(c);
-      segments_.push_back({Kind::literal, std::move(l)});
+      segments_.push_back({Kind::literal, std::string(seg)});
     }
   }
 }

@@ -7,6 +7,9 @@
 
 namespace ocpp {
 
+// ASCII case-insensitive equality (HTTP header names, auth schemes, route segments).
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
 // Decodes %XX escapes; a malformed escape is kept as it is (never throws).
 std::string percent_decode(std::string_view s);
 

@@ -28,7 +28,7 @@ class RoutePattern {
   enum class Kind { literal, param, wildcard };
   struct Segment {
     Kind kind;
-    std::string text;  // the literal (lower-cased) or the parameter's name
+    std::string text;  // the literal or the parameter's name
   };
   std::string text_;
   std::vector<Segment> segments_;
