@@ -15,6 +15,8 @@
 
 #include <ocpp/messages/common.hpp>
 
+#include "keymatch.hpp"
+
 namespace ocpp::convert {
 
 namespace json = boost::json;

@@ -21,7 +21,6 @@ set(OCPP_MESSAGES_SOURCES
     src/schema/v16_validators_1.cpp
     src/schema/v201_validators_1.cpp
     src/schema/v201_validators_2.cpp
-    src/schema/v201_validators_3.cpp
     src/schema/v21_validators_1.cpp
     src/schema/v21_validators_2.cpp
     src/schema/v21_validators_3.cpp

@@ -6,6 +6,425 @@
 
 namespace ocpp::v16 {
 
+namespace {
+constexpr std::string_view kNames_UpdateFirmwareStatusEnumType[] = {"Accepted", "Rejected", "AcceptedCanceled", "InvalidCertificate", "RevokedCertificate"};
+int match_UpdateFirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'I': return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 3 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("RevokedC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 4 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(UpdateFirmwareStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 5 ? kNames_UpdateFirmwareStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UpdateFirmwareStatusEnumType& out) noexcept {
+  const int i = match_UpdateFirmwareStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UpdateFirmwareStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UpdateFirmwareStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UpdateFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<UpdateFirmwareStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UpdateFirmwareStatusEnumType");
+  UpdateFirmwareStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UpdateFirmwareStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UpdateType[] = {"Differential", "Full"};
+int match_UpdateType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Full") ? 1 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Differen") && keymatch::load8(p + 4) == keymatch::word8("erential") ? 0 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(UpdateType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_UpdateType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UpdateType& out) noexcept {
+  const int i = match_UpdateType(s);
+  if (i < 0) return false;
+  out = static_cast<UpdateType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UpdateType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UpdateType tag_invoke(boost::json::value_to_tag<UpdateType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UpdateType");
+  UpdateType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UpdateType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UploadLogStatusEnumType[] = {"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading"};
+int match_UploadLogStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 4 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("BadMessa") && keymatch::load8(p + 2) == keymatch::word8("dMessage") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 5 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("Permissi") && keymatch::load8(p + 8) == keymatch::word8("onDenied") ? 3 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedOper") && keymatch::load8(p + 13) == keymatch::word8("peration") ? 2 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(UploadLogStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 7 ? kNames_UploadLogStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UploadLogStatusEnumType& out) noexcept {
+  const int i = match_UploadLogStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UploadLogStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UploadLogStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UploadLogStatusEnumType tag_invoke(boost::json::value_to_tag<UploadLogStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UploadLogStatusEnumType");
+  UploadLogStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UploadLogStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "idTag", v.idTag);
+}
+
+AuthorizeRequest tag_invoke(boost::json::value_to_tag<AuthorizeRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizeRequest");
+  AuthorizeRequest v;
+  convert::get_required(o, "idTag", v.idTag, "AuthorizeRequest.idTag");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const IdTagInfo& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "expiryDate", v.expiryDate);
+  convert::put(o, "parentIdTag", v.parentIdTag);
+  convert::put(o, "status", v.status);
+}
+
+IdTagInfo tag_invoke(boost::json::value_to_tag<IdTagInfo>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "IdTagInfo");
+  IdTagInfo v;
+  convert::get_optional(o, "expiryDate", v.expiryDate, "IdTagInfo.expiryDate");
+  convert::get_optional(o, "parentIdTag", v.parentIdTag, "IdTagInfo.parentIdTag");
+  convert::get_required(o, "status", v.status, "IdTagInfo.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "idTagInfo", v.idTagInfo);
+}
+
+AuthorizeResponse tag_invoke(boost::json::value_to_tag<AuthorizeResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizeResponse");
+  AuthorizeResponse v;
+  convert::get_required(o, "idTagInfo", v.idTagInfo, "AuthorizeResponse.idTagInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "chargePointVendor", v.chargePointVendor);
+  convert::put(o, "chargePointModel", v.chargePointModel);
+  convert::put(o, "chargePointSerialNumber", v.chargePointSerialNumber);
+  convert::put(o, "chargeBoxSerialNumber", v.chargeBoxSerialNumber);
+  convert::put(o, "firmwareVersion", v.firmwareVersion);
+  convert::put(o, "iccid", v.iccid);
+  convert::put(o, "imsi", v.imsi);
+  convert::put(o, "meterType", v.meterType);
+  convert::put(o, "meterSerialNumber", v.meterSerialNumber);
+}
+
+BootNotificationRequest tag_invoke(boost::json::value_to_tag<BootNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BootNotificationRequest");
+  BootNotificationRequest v;
+  convert::get_required(o, "chargePointVendor", v.chargePointVendor, "BootNotificationRequest.chargePointVendor");
+  convert::get_required(o, "chargePointModel", v.chargePointModel, "BootNotificationRequest.chargePointModel");
+  convert::get_optional(o, "chargePointSerialNumber", v.chargePointSerialNumber, "BootNotificationRequest.chargePointSerialNumber");
+  convert::get_optional(o, "chargeBoxSerialNumber", v.chargeBoxSerialNumber, "BootNotificationRequest.chargeBoxSerialNumber");
+  convert::get_optional(o, "firmwareVersion", v.firmwareVersion, "BootNotificationRequest.firmwareVersion");
+  convert::get_optional(o, "iccid", v.iccid, "BootNotificationRequest.iccid");
+  convert::get_optional(o, "imsi", v.imsi, "BootNotificationRequest.imsi");
+  convert::get_optional(o, "meterType", v.meterType, "BootNotificationRequest.meterType");
+  convert::get_optional(o, "meterSerialNumber", v.meterSerialNumber, "BootNotificationRequest.meterSerialNumber");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "status", v.status);
+  convert::put(o, "currentTime", v.currentTime);
+  convert::put(o, "interval", v.interval);
+}
+
+BootNotificationResponse tag_invoke(boost::json::value_to_tag<BootNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BootNotificationResponse");
+  BootNotificationResponse v;
+  convert::get_required(o, "status", v.status, "BootNotificationResponse.status");
+  convert::get_required(o, "currentTime", v.currentTime, "BootNotificationResponse.currentTime");
+  convert::get_required(o, "interval", v.interval, "BootNotificationResponse.interval");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "reservationId", v.reservationId);
+}
+
+CancelReservationRequest tag_invoke(boost::json::value_to_tag<CancelReservationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CancelReservationRequest");
+  CancelReservationRequest v;
+  convert::get_required(o, "reservationId", v.reservationId, "CancelReservationRequest.reservationId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+CancelReservationResponse tag_invoke(boost::json::value_to_tag<CancelReservationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CancelReservationResponse");
+  CancelReservationResponse v;
+  convert::get_required(o, "status", v.status, "CancelReservationResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "hashAlgorithm", v.hashAlgorithm);
+  convert::put(o, "issuerNameHash", v.issuerNameHash);
+  convert::put(o, "issuerKeyHash", v.issuerKeyHash);
+  convert::put(o, "serialNumber", v.serialNumber);
+}
+
+CertificateHashDataType tag_invoke(boost::json::value_to_tag<CertificateHashDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataType");
+  CertificateHashDataType v;
+  convert::get_required(o, "hashAlgorithm", v.hashAlgorithm, "CertificateHashDataType.hashAlgorithm");
+  convert::get_required(o, "issuerNameHash", v.issuerNameHash, "CertificateHashDataType.issuerNameHash");
+  convert::get_required(o, "issuerKeyHash", v.issuerKeyHash, "CertificateHashDataType.issuerKeyHash");
+  convert::get_required(o, "serialNumber", v.serialNumber, "CertificateHashDataType.serialNumber");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "certificateChain", v.certificateChain);
+}
+
+CertificateSignedRequest tag_invoke(boost::json::value_to_tag<CertificateSignedRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateSignedRequest");
+  CertificateSignedRequest v;
+  convert::get_required(o, "certificateChain", v.certificateChain, "CertificateSignedRequest.certificateChain");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+CertificateSignedResponse tag_invoke(boost::json::value_to_tag<CertificateSignedResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateSignedResponse");
+  CertificateSignedResponse v;
+  convert::get_required(o, "status", v.status, "CertificateSignedResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "connectorId", v.connectorId);
+  convert::put(o, "type", v.type);
+}
+
+ChangeAvailabilityRequest tag_invoke(boost::json::value_to_tag<ChangeAvailabilityRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityRequest");
+  ChangeAvailabilityRequest v;
+  convert::get_required(o, "connectorId", v.connectorId, "ChangeAvailabilityRequest.connectorId");
+  convert::get_required(o, "type", v.type, "ChangeAvailabilityRequest.type");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+ChangeAvailabilityResponse tag_invoke(boost::json::value_to_tag<ChangeAvailabilityResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityResponse");
+  ChangeAvailabilityResponse v;
+  convert::get_required(o, "status", v.status, "ChangeAvailabilityResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeConfigurationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "key", v.key);
+  convert::put(o, "value", v.value);
+}
+
+ChangeConfigurationRequest tag_invoke(boost::json::value_to_tag<ChangeConfigurationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeConfigurationRequest");
+  ChangeConfigurationRequest v;
+  convert::get_required(o, "key", v.key, "ChangeConfigurationRequest.key");
+  convert::get_required(o, "value", v.value, "ChangeConfigurationRequest.value");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeConfigurationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+ChangeConfigurationResponse tag_invoke(boost::json::value_to_tag<ChangeConfigurationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeConfigurationResponse");
+  ChangeConfigurationResponse v;
+  convert::get_required(o, "status", v.status, "ChangeConfigurationResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingSchedulePeriod& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "startPeriod", v.startPeriod);
+  convert::put(o, "limit", v.limit);
+  convert::put(o, "numberPhases", v.numberPhases);
+}
+
+ChargingSchedulePeriod tag_invoke(boost::json::value_to_tag<ChargingSchedulePeriod>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingSchedulePeriod");
+  ChargingSchedulePeriod v;
+  convert::get_required(o, "startPeriod", v.startPeriod, "ChargingSchedulePeriod.startPeriod");
+  convert::get_required(o, "limit", v.limit, "ChargingSchedulePeriod.limit");
+  convert::get_optional(o, "numberPhases", v.numberPhases, "ChargingSchedulePeriod.numberPhases");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingSchedule& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "duration", v.duration);
+  convert::put(o, "startSchedule", v.startSchedule);
+  convert::put(o, "chargingRateUnit", v.chargingRateUnit);
+  convert::put(o, "chargingSchedulePeriod", v.chargingSchedulePeriod);
+  convert::put(o, "minChargingRate", v.minChargingRate);
+}
+
+ChargingSchedule tag_invoke(boost::json::value_to_tag<ChargingSchedule>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingSchedule");
+  ChargingSchedule v;
+  convert::get_optional(o, "duration", v.duration, "ChargingSchedule.duration");
+  convert::get_optional(o, "startSchedule", v.startSchedule, "ChargingSchedule.startSchedule");
+  convert::get_required(o, "chargingRateUnit", v.chargingRateUnit, "ChargingSchedule.chargingRateUnit");
+  convert::get_required(o, "chargingSchedulePeriod", v.chargingSchedulePeriod, "ChargingSchedule.chargingSchedulePeriod");
+  convert::get_optional(o, "minChargingRate", v.minChargingRate, "ChargingSchedule.minChargingRate");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingProfile& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "chargingProfileId", v.chargingProfileId);
+  convert::put(o, "transactionId", v.transactionId);
+  convert::put(o, "stackLevel", v.stackLevel);
+  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
+  convert::put(o, "chargingProfileKind", v.chargingProfileKind);
+  convert::put(o, "recurrencyKind", v.recurrencyKind);
+  convert::put(o, "validFrom", v.validFrom);
+  convert::put(o, "validTo", v.validTo);
+  convert::put(o, "chargingSchedule", v.chargingSchedule);
+}
+
+ChargingProfile tag_invoke(boost::json::value_to_tag<ChargingProfile>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingProfile");
+  ChargingProfile v;
+  convert::get_required(o, "chargingProfileId", v.chargingProfileId, "ChargingProfile.chargingProfileId");
+  convert::get_optional(o, "transactionId", v.transactionId, "ChargingProfile.transactionId");
+  convert::get_required(o, "stackLevel", v.stackLevel, "ChargingProfile.stackLevel");
+  convert::get_required(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ChargingProfile.chargingProfilePurpose");
+  convert::get_required(o, "chargingProfileKind", v.chargingProfileKind, "ChargingProfile.chargingProfileKind");
+  convert::get_optional(o, "recurrencyKind", v.recurrencyKind, "ChargingProfile.recurrencyKind");
+  convert::get_optional(o, "validFrom", v.validFrom, "ChargingProfile.validFrom");
+  convert::get_optional(o, "validTo", v.validTo, "ChargingProfile.validTo");
+  convert::get_required(o, "chargingSchedule", v.chargingSchedule, "ChargingProfile.chargingSchedule");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearCacheRequest& v) {
+  (void)v;
+  jv.emplace_object();
+}
+
+ClearCacheRequest tag_invoke(boost::json::value_to_tag<ClearCacheRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearCacheRequest");
+  (void)o;
+  ClearCacheRequest v;
+  return v;
+}
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearCacheResponse& v) {
   boost::json::object& o = jv.emplace_object();
   o.reserve(1);

@@ -8,6 +8,20 @@ namespace ocpp::v201 {
 
 namespace {
 constexpr std::string_view kNames_APNAuthenticationEnumType[] = {"CHAP", "NONE", "PAP", "AUTO"};
+int match_APNAuthenticationEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("PA") && keymatch::load2(p + 1) == keymatch::word2("AP") ? 2 : -1;
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load4(p) == keymatch::word4("AUTO") ? 3 : -1;
+        case 'C': return keymatch::load4(p) == keymatch::word4("CHAP") ? 0 : -1;
+        case 'N': return keymatch::load4(p) == keymatch::word4("NONE") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(APNAuthenticationEnumType v) noexcept {
@@ -16,7 +30,7 @@ std::string_view to_string(APNAuthenticationEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, APNAuthenticationEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_APNAuthenticationEnumType, 4);
+  const int i = match_APNAuthenticationEnumType(s);
   if (i < 0) return false;
   out = static_cast<APNAuthenticationEnumType>(i);
   return true;
@@ -36,6 +50,20 @@ APNAuthenticationEnumType tag_invoke(boost::json::value_to_tag<APNAuthentication
 
 namespace {
 constexpr std::string_view kNames_AttributeEnumType[] = {"Actual", "Target", "MinSet", "MaxSet"};
+int match_AttributeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'n': return keymatch::load4(p) == keymatch::word4("MinS") && keymatch::load4(p + 2) == keymatch::word4("nSet") ? 2 : -1;
+        case 'r': return keymatch::load4(p) == keymatch::word4("Targ") && keymatch::load4(p + 2) == keymatch::word4("rget") ? 1 : -1;
+        case 't': return keymatch::load4(p) == keymatch::word4("Actu") && keymatch::load4(p + 2) == keymatch::word4("tual") ? 0 : -1;
+        case 'x': return keymatch::load4(p) == keymatch::word4("MaxS") && keymatch::load4(p + 2) == keymatch::word4("xSet") ? 3 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(AttributeEnumType v) noexcept {
@@ -44,7 +72,7 @@ std::string_view to_string(AttributeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, AttributeEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_AttributeEnumType, 4);
+  const int i = match_AttributeEnumType(s);
   if (i < 0) return false;
   out = static_cast<AttributeEnumType>(i);
   return true;
@@ -64,6 +92,30 @@ AttributeEnumType tag_invoke(boost::json::value_to_tag<AttributeEnumType>, const
 
 namespace {
 constexpr std::string_view kNames_AuthorizationStatusEnumType[] = {"Accepted", "Blocked", "ConcurrentTx", "Expired", "Invalid", "NoCredit", "NotAllowedTypeEVSE", "NotAtThisLocation", "NotAtThisTime", "Unknown"};
+int match_AuthorizationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'B': return keymatch::load4(p) == keymatch::word4("Bloc") && keymatch::load4(p + 3) == keymatch::word4("cked") ? 1 : -1;
+        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 3 : -1;
+        case 'I': return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 4 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 9 : -1;
+        default: return -1;
+      }
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NoCredit") ? 5 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("Concurre") && keymatch::load8(p + 4) == keymatch::word8("urrentTx") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("NotAtThi") && keymatch::load8(p + 5) == keymatch::word8("ThisTime") ? 8 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("NotAtThi") && keymatch::load8(p + 8) == keymatch::word8("sLocatio") && keymatch::load8(p + 9) == keymatch::word8("Location") ? 7 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("NotAllow") && keymatch::load8(p + 8) == keymatch::word8("edTypeEV") && keymatch::load8(p + 10) == keymatch::word8("TypeEVSE") ? 6 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(AuthorizationStatusEnumType v) noexcept {
@@ -72,7 +124,7 @@ std::string_view to_string(AuthorizationStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, AuthorizationStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_AuthorizationStatusEnumType, 10);
+  const int i = match_AuthorizationStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<AuthorizationStatusEnumType>(i);
   return true;
@@ -92,6 +144,27 @@ AuthorizationStatusEnumType tag_invoke(boost::json::value_to_tag<AuthorizationSt
 
 namespace {
 constexpr std::string_view kNames_AuthorizeCertificateStatusEnumType[] = {"Accepted", "SignatureError", "CertificateExpired", "CertificateRevoked", "NoCertificateAvailable", "CertChainError", "ContractCancelled"};
+int match_AuthorizeCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CertChai") && keymatch::load8(p + 6) == keymatch::word8("ainError") ? 5 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 6) == keymatch::word8("ureError") ? 1 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("Contract") && keymatch::load8(p + 8) == keymatch::word8("Cancelle") && keymatch::load8(p + 9) == keymatch::word8("ancelled") ? 6 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[11])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Certific") && keymatch::load8(p + 8) == keymatch::word8("ateExpir") && keymatch::load8(p + 10) == keymatch::word8("eExpired") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Certific") && keymatch::load8(p + 8) == keymatch::word8("ateRevok") && keymatch::load8(p + 10) == keymatch::word8("eRevoked") ? 3 : -1;
+        default: return -1;
+      }
+    case 22: return keymatch::load8(p) == keymatch::word8("NoCertif") && keymatch::load8(p + 8) == keymatch::word8("icateAva") && keymatch::load8(p + 14) == keymatch::word8("vailable") ? 4 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(AuthorizeCertificateStatusEnumType v) noexcept {
@@ -100,7 +173,7 @@ std::string_view to_string(AuthorizeCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, AuthorizeCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_AuthorizeCertificateStatusEnumType, 7);
+  const int i = match_AuthorizeCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<AuthorizeCertificateStatusEnumType>(i);
   return true;
@@ -120,6 +193,29 @@ AuthorizeCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<Authoriz
 
 namespace {
 constexpr std::string_view kNames_BootReasonEnumType[] = {"ApplicationReset", "FirmwareUpdate", "LocalReset", "PowerUp", "RemoteReset", "ScheduledReset", "Triggered", "Unknown", "Watchdog"};
+int match_BootReasonEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'P': return keymatch::load4(p) == keymatch::word4("Powe") && keymatch::load4(p + 3) == keymatch::word4("erUp") ? 3 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 7 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("Watchdog") ? 8 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Triggere") && keymatch::load8(p + 1) == keymatch::word8("riggered") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("LocalRes") && keymatch::load8(p + 2) == keymatch::word8("calReset") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("RemoteRe") && keymatch::load8(p + 3) == keymatch::word8("oteReset") ? 4 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 6) == keymatch::word8("reUpdate") ? 1 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 6) == keymatch::word8("ledReset") ? 5 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Applicat") && keymatch::load8(p + 8) == keymatch::word8("ionReset") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(BootReasonEnumType v) noexcept {
@@ -128,7 +224,7 @@ std::string_view to_string(BootReasonEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, BootReasonEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_BootReasonEnumType, 9);
+  const int i = match_BootReasonEnumType(s);
   if (i < 0) return false;
   out = static_cast<BootReasonEnumType>(i);
   return true;
@@ -148,6 +244,18 @@ BootReasonEnumType tag_invoke(boost::json::value_to_tag<BootReasonEnumType>, con
 
 namespace {
 constexpr std::string_view kNames_CancelReservationStatusEnumType[] = {"Accepted", "Rejected"};
+int match_CancelReservationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CancelReservationStatusEnumType v) noexcept {
@@ -156,7 +264,7 @@ std::string_view to_string(CancelReservationStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CancelReservationStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CancelReservationStatusEnumType, 2);
+  const int i = match_CancelReservationStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CancelReservationStatusEnumType>(i);
   return true;
@@ -176,6 +284,14 @@ CancelReservationStatusEnumType tag_invoke(boost::json::value_to_tag<CancelReser
 
 namespace {
 constexpr std::string_view kNames_CertificateActionEnumType[] = {"Install", "Update"};
+int match_CertificateActionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Upda") && keymatch::load4(p + 2) == keymatch::word4("date") ? 1 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Inst") && keymatch::load4(p + 3) == keymatch::word4("tall") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CertificateActionEnumType v) noexcept {
@@ -184,7 +300,7 @@ std::string_view to_string(CertificateActionEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateActionEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CertificateActionEnumType, 2);
+  const int i = match_CertificateActionEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateActionEnumType>(i);
   return true;
@@ -204,6 +320,18 @@ CertificateActionEnumType tag_invoke(boost::json::value_to_tag<CertificateAction
 
 namespace {
 constexpr std::string_view kNames_CertificateSignedStatusEnumType[] = {"Accepted", "Rejected"};
+int match_CertificateSignedStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CertificateSignedStatusEnumType v) noexcept {
@@ -212,7 +340,7 @@ std::string_view to_string(CertificateSignedStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateSignedStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CertificateSignedStatusEnumType, 2);
+  const int i = match_CertificateSignedStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateSignedStatusEnumType>(i);
   return true;
@@ -232,6 +360,14 @@ CertificateSignedStatusEnumType tag_invoke(boost::json::value_to_tag<Certificate
 
 namespace {
 constexpr std::string_view kNames_CertificateSigningUseEnumType[] = {"ChargingStationCertificate", "V2GCertificate"};
+int match_CertificateSigningUseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 14: return keymatch::load8(p) == keymatch::word8("V2GCerti") && keymatch::load8(p + 6) == keymatch::word8("tificate") ? 1 : -1;
+    case 26: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationC") && keymatch::load8(p + 16) == keymatch::word8("ertifica") && keymatch::load8(p + 18) == keymatch::word8("tificate") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CertificateSigningUseEnumType v) noexcept {
@@ -240,7 +376,7 @@ std::string_view to_string(CertificateSigningUseEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateSigningUseEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CertificateSigningUseEnumType, 2);
+  const int i = match_CertificateSigningUseEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateSigningUseEnumType>(i);
   return true;
@@ -260,6 +396,19 @@ CertificateSigningUseEnumType tag_invoke(boost::json::value_to_tag<CertificateSi
 
 namespace {
 constexpr std::string_view kNames_ChangeAvailabilityStatusEnumType[] = {"Accepted", "Rejected", "Scheduled"};
+int match_ChangeAvailabilityStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChangeAvailabilityStatusEnumType v) noexcept {
@@ -268,7 +417,7 @@ std::string_view to_string(ChangeAvailabilityStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChangeAvailabilityStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChangeAvailabilityStatusEnumType, 3);
+  const int i = match_ChangeAvailabilityStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChangeAvailabilityStatusEnumType>(i);
   return true;
@@ -288,6 +437,20 @@ ChangeAvailabilityStatusEnumType tag_invoke(boost::json::value_to_tag<ChangeAvai
 
 namespace {
 constexpr std::string_view kNames_ChargingLimitSourceEnumType[] = {"EMS", "Other", "SO", "CSO"};
+int match_ChargingLimitSourceEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("SO") ? 2 : -1;
+    case 3:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load2(p) == keymatch::word2("CS") && keymatch::load2(p + 1) == keymatch::word2("SO") ? 3 : -1;
+        case 'E': return keymatch::load2(p) == keymatch::word2("EM") && keymatch::load2(p + 1) == keymatch::word2("MS") ? 0 : -1;
+        default: return -1;
+      }
+    case 5: return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingLimitSourceEnumType v) noexcept {
@@ -296,7 +459,7 @@ std::string_view to_string(ChargingLimitSourceEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingLimitSourceEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingLimitSourceEnumType, 4);
+  const int i = match_ChargingLimitSourceEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingLimitSourceEnumType>(i);
   return true;
@@ -316,6 +479,19 @@ ChargingLimitSourceEnumType tag_invoke(boost::json::value_to_tag<ChargingLimitSo
 
 namespace {
 constexpr std::string_view kNames_ChargingProfileKindEnumType[] = {"Absolute", "Recurring", "Relative"};
+int match_ChargingProfileKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Absolute") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Relative") ? 2 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Recurrin") && keymatch::load8(p + 1) == keymatch::word8("ecurring") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingProfileKindEnumType v) noexcept {
@@ -324,7 +500,7 @@ std::string_view to_string(ChargingProfileKindEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfileKindEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingProfileKindEnumType, 3);
+  const int i = match_ChargingProfileKindEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfileKindEnumType>(i);
   return true;
@@ -344,6 +520,16 @@ ChargingProfileKindEnumType tag_invoke(boost::json::value_to_tag<ChargingProfile
 
 namespace {
 constexpr std::string_view kNames_ChargingProfilePurposeEnumType[] = {"ChargingStationExternalConstraints", "ChargingStationMaxProfile", "TxDefaultProfile", "TxProfile"};
+int match_ChargingProfilePurposeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("TxProfil") && keymatch::load8(p + 1) == keymatch::word8("xProfile") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("TxDefaul") && keymatch::load8(p + 8) == keymatch::word8("tProfile") ? 2 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationM") && keymatch::load8(p + 16) == keymatch::word8("axProfil") && keymatch::load8(p + 17) == keymatch::word8("xProfile") ? 1 : -1;
+    case 34: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationE") && keymatch::load8(p + 16) == keymatch::word8("xternalC") && keymatch::load8(p + 24) == keymatch::word8("onstrain") && keymatch::load8(p + 26) == keymatch::word8("straints") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingProfilePurposeEnumType v) noexcept {
@@ -352,7 +538,7 @@ std::string_view to_string(ChargingProfilePurposeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfilePurposeEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingProfilePurposeEnumType, 4);
+  const int i = match_ChargingProfilePurposeEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfilePurposeEnumType>(i);
   return true;
@@ -372,6 +558,18 @@ ChargingProfilePurposeEnumType tag_invoke(boost::json::value_to_tag<ChargingProf
 
 namespace {
 constexpr std::string_view kNames_ChargingProfileStatusEnumType[] = {"Accepted", "Rejected"};
+int match_ChargingProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingProfileStatusEnumType v) noexcept {
@@ -380,7 +578,7 @@ std::string_view to_string(ChargingProfileStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfileStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingProfileStatusEnumType, 2);
+  const int i = match_ChargingProfileStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfileStatusEnumType>(i);
   return true;
@@ -400,6 +598,18 @@ ChargingProfileStatusEnumType tag_invoke(boost::json::value_to_tag<ChargingProfi
 
 namespace {
 constexpr std::string_view kNames_ChargingRateUnitEnumType[] = {"W", "A"};
+int match_ChargingRateUnitEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 1:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 1 : -1;
+        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 0 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingRateUnitEnumType v) noexcept {
@@ -408,7 +618,7 @@ std::string_view to_string(ChargingRateUnitEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingRateUnitEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingRateUnitEnumType, 2);
+  const int i = match_ChargingRateUnitEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingRateUnitEnumType>(i);
   return true;
@@ -428,6 +638,21 @@ ChargingRateUnitEnumType tag_invoke(boost::json::value_to_tag<ChargingRateUnitEn
 
 namespace {
 constexpr std::string_view kNames_ChargingStateEnumType[] = {"Charging", "EVConnected", "SuspendedEV", "SuspendedEVSE", "Idle"};
+int match_ChargingStateEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 4 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Charging") ? 0 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("EVConnec") && keymatch::load8(p + 3) == keymatch::word8("onnected") ? 1 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 3) == keymatch::word8("pendedEV") ? 2 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 5) == keymatch::word8("ndedEVSE") ? 3 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingStateEnumType v) noexcept {
@@ -436,7 +661,7 @@ std::string_view to_string(ChargingStateEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingStateEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingStateEnumType, 5);
+  const int i = match_ChargingStateEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingStateEnumType>(i);
   return true;
@@ -456,6 +681,18 @@ ChargingStateEnumType tag_invoke(boost::json::value_to_tag<ChargingStateEnumType
 
 namespace {
 constexpr std::string_view kNames_ClearCacheStatusEnumType[] = {"Accepted", "Rejected"};
+int match_ClearCacheStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ClearCacheStatusEnumType v) noexcept {
@@ -464,7 +701,7 @@ std::string_view to_string(ClearCacheStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearCacheStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ClearCacheStatusEnumType, 2);
+  const int i = match_ClearCacheStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearCacheStatusEnumType>(i);
   return true;
@@ -484,6 +721,14 @@ ClearCacheStatusEnumType tag_invoke(boost::json::value_to_tag<ClearCacheStatusEn
 
 namespace {
 constexpr std::string_view kNames_ClearChargingProfileStatusEnumType[] = {"Accepted", "Unknown"};
+int match_ClearChargingProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ClearChargingProfileStatusEnumType v) noexcept {
@@ -492,7 +737,7 @@ std::string_view to_string(ClearChargingProfileStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearChargingProfileStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ClearChargingProfileStatusEnumType, 2);
+  const int i = match_ClearChargingProfileStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearChargingProfileStatusEnumType>(i);
   return true;
@@ -512,6 +757,14 @@ ClearChargingProfileStatusEnumType tag_invoke(boost::json::value_to_tag<ClearCha
 
 namespace {
 constexpr std::string_view kNames_ClearMessageStatusEnumType[] = {"Accepted", "Unknown"};
+int match_ClearMessageStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ClearMessageStatusEnumType v) noexcept {
@@ -520,7 +773,7 @@ std::string_view to_string(ClearMessageStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearMessageStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ClearMessageStatusEnumType, 2);
+  const int i = match_ClearMessageStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearMessageStatusEnumType>(i);
   return true;
@@ -540,6 +793,19 @@ ClearMessageStatusEnumType tag_invoke(boost::json::value_to_tag<ClearMessageStat
 
 namespace {
 constexpr std::string_view kNames_ClearMonitoringStatusEnumType[] = {"Accepted", "Rejected", "NotFound"};
+int match_ClearMonitoringStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ClearMonitoringStatusEnumType v) noexcept {
@@ -548,7 +814,7 @@ std::string_view to_string(ClearMonitoringStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearMonitoringStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ClearMonitoringStatusEnumType, 3);
+  const int i = match_ClearMonitoringStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearMonitoringStatusEnumType>(i);
   return true;
@@ -568,6 +834,20 @@ ClearMonitoringStatusEnumType tag_invoke(boost::json::value_to_tag<ClearMonitori
 
 namespace {
 constexpr std::string_view kNames_ComponentCriterionEnumType[] = {"Active", "Available", "Enabled", "Problem"};
+int match_ComponentCriterionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Acti") && keymatch::load4(p + 2) == keymatch::word4("tive") ? 0 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load4(p) == keymatch::word4("Enab") && keymatch::load4(p + 3) == keymatch::word4("bled") ? 2 : -1;
+        case 'P': return keymatch::load4(p) == keymatch::word4("Prob") && keymatch::load4(p + 3) == keymatch::word4("blem") ? 3 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ComponentCriterionEnumType v) noexcept {
@@ -576,7 +856,7 @@ std::string_view to_string(ComponentCriterionEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ComponentCriterionEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ComponentCriterionEnumType, 4);
+  const int i = match_ComponentCriterionEnumType(s);
   if (i < 0) return false;
   out = static_cast<ComponentCriterionEnumType>(i);
   return true;
@@ -596,6 +876,66 @@ ComponentCriterionEnumType tag_invoke(boost::json::value_to_tag<ComponentCriteri
 
 namespace {
 constexpr std::string_view kNames_ConnectorEnumType[] = {"cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A", "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A", "Other1PhOver16A", "Other3Ph", "Pan", "wInductive", "wResonant", "Undetermined", "Unknown"};
+int match_ConnectorEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("Pa") && keymatch::load2(p + 1) == keymatch::word2("an") ? 17 : -1;
+    case 5:
+      switch (static_cast<unsigned char>(p[4])) {
+        case '1': return keymatch::load4(p) == keymatch::word4("cCCS") && keymatch::load4(p + 1) == keymatch::word4("CCS1") ? 0 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("cCCS") && keymatch::load4(p + 1) == keymatch::word4("CCS2") ? 1 : -1;
+        case '5': return keymatch::load4(p) == keymatch::word4("cG10") && keymatch::load4(p + 1) == keymatch::word4("G105") ? 2 : -1;
+        default: return -1;
+      }
+    case 6:
+      switch (static_cast<unsigned char>(p[5])) {
+        case '1': return keymatch::load4(p) == keymatch::word4("cTyp") && keymatch::load4(p + 2) == keymatch::word4("ype1") ? 4 : -1;
+        case '2':
+          switch (static_cast<unsigned char>(p[0])) {
+            case 'c': return keymatch::load4(p) == keymatch::word4("cTyp") && keymatch::load4(p + 2) == keymatch::word4("ype2") ? 5 : -1;
+            case 's': return keymatch::load4(p) == keymatch::word4("sTyp") && keymatch::load4(p + 2) == keymatch::word4("ype2") ? 12 : -1;
+            default: return -1;
+          }
+        case '3': return keymatch::load4(p) == keymatch::word4("sTyp") && keymatch::load4(p + 2) == keymatch::word4("ype3") ? 13 : -1;
+        case 'a': return keymatch::load4(p) == keymatch::word4("cTes") && keymatch::load4(p + 2) == keymatch::word4("esla") ? 3 : -1;
+        default: return -1;
+      }
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 21 : -1;
+        case 's': return keymatch::load4(p) == keymatch::word4("sBS1") && keymatch::load4(p + 3) == keymatch::word4("1361") ? 10 : -1;
+        default: return -1;
+      }
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'O': return keymatch::load8(p) == keymatch::word8("Other3Ph") ? 16 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("sCEE-7-7") ? 11 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("wResonan") && keymatch::load8(p + 1) == keymatch::word8("Resonant") ? 19 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("wInducti") && keymatch::load8(p + 2) == keymatch::word8("nductive") ? 18 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[5])) {
+        case '1':
+          switch (static_cast<unsigned char>(p[8])) {
+            case '1': return keymatch::load8(p) == keymatch::word8("s309-1P-") && keymatch::load8(p + 3) == keymatch::word8("9-1P-16A") ? 6 : -1;
+            case '3': return keymatch::load8(p) == keymatch::word8("s309-1P-") && keymatch::load8(p + 3) == keymatch::word8("9-1P-32A") ? 7 : -1;
+            default: return -1;
+          }
+        case '3':
+          switch (static_cast<unsigned char>(p[8])) {
+            case '1': return keymatch::load8(p) == keymatch::word8("s309-3P-") && keymatch::load8(p + 3) == keymatch::word8("9-3P-16A") ? 8 : -1;
+            case '3': return keymatch::load8(p) == keymatch::word8("s309-3P-") && keymatch::load8(p + 3) == keymatch::word8("9-3P-32A") ? 9 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("Undeterm") && keymatch::load8(p + 4) == keymatch::word8("termined") ? 20 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("Other1Ph") && keymatch::load8(p + 6) == keymatch::word8("PhMax16A") ? 14 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("Other1Ph") && keymatch::load8(p + 7) == keymatch::word8("hOver16A") ? 15 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ConnectorEnumType v) noexcept {
@@ -604,7 +944,7 @@ std::string_view to_string(ConnectorEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ConnectorEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ConnectorEnumType, 22);
+  const int i = match_ConnectorEnumType(s);
   if (i < 0) return false;
   out = static_cast<ConnectorEnumType>(i);
   return true;
@@ -624,6 +964,21 @@ ConnectorEnumType tag_invoke(boost::json::value_to_tag<ConnectorEnumType>, const
 
 namespace {
 constexpr std::string_view kNames_ConnectorStatusEnumType[] = {"Available", "Occupied", "Reserved", "Unavailable", "Faulted"};
+int match_ConnectorStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 4 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 1 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Reserved") ? 2 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 0 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 3 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ConnectorStatusEnumType v) noexcept {
@@ -632,7 +987,7 @@ std::string_view to_string(ConnectorStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ConnectorStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ConnectorStatusEnumType, 5);
+  const int i = match_ConnectorStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ConnectorStatusEnumType>(i);
   return true;
@@ -652,6 +1007,15 @@ ConnectorStatusEnumType tag_invoke(boost::json::value_to_tag<ConnectorStatusEnum
 
 namespace {
 constexpr std::string_view kNames_CostKindEnumType[] = {"CarbonDioxideEmission", "RelativePricePercentage", "RenewableGenerationPercentage"};
+int match_CostKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 21: return keymatch::load8(p) == keymatch::word8("CarbonDi") && keymatch::load8(p + 8) == keymatch::word8("oxideEmi") && keymatch::load8(p + 13) == keymatch::word8("Emission") ? 0 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("Relative") && keymatch::load8(p + 8) == keymatch::word8("PricePer") && keymatch::load8(p + 15) == keymatch::word8("rcentage") ? 1 : -1;
+    case 29: return keymatch::load8(p) == keymatch::word8("Renewabl") && keymatch::load8(p + 8) == keymatch::word8("eGenerat") && keymatch::load8(p + 16) == keymatch::word8("ionPerce") && keymatch::load8(p + 21) == keymatch::word8("rcentage") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CostKindEnumType v) noexcept {
@@ -660,7 +1024,7 @@ std::string_view to_string(CostKindEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CostKindEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CostKindEnumType, 3);
+  const int i = match_CostKindEnumType(s);
   if (i < 0) return false;
   out = static_cast<CostKindEnumType>(i);
   return true;
@@ -680,6 +1044,19 @@ CostKindEnumType tag_invoke(boost::json::value_to_tag<CostKindEnumType>, const b
 
 namespace {
 constexpr std::string_view kNames_CustomerInformationStatusEnumType[] = {"Accepted", "Rejected", "Invalid"};
+int match_CustomerInformationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 2 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CustomerInformationStatusEnumType v) noexcept {
@@ -688,7 +1065,7 @@ std::string_view to_string(CustomerInformationStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CustomerInformationStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CustomerInformationStatusEnumType, 3);
+  const int i = match_CustomerInformationStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CustomerInformationStatusEnumType>(i);
   return true;
@@ -708,6 +1085,28 @@ CustomerInformationStatusEnumType tag_invoke(boost::json::value_to_tag<CustomerI
 
 namespace {
 constexpr std::string_view kNames_DataEnumType[] = {"string", "decimal", "integer", "dateTime", "boolean", "OptionList", "SequenceList", "MemberList"};
+int match_DataEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stri") && keymatch::load4(p + 2) == keymatch::word4("ring") ? 0 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'b': return keymatch::load4(p) == keymatch::word4("bool") && keymatch::load4(p + 3) == keymatch::word4("lean") ? 4 : -1;
+        case 'd': return keymatch::load4(p) == keymatch::word4("deci") && keymatch::load4(p + 3) == keymatch::word4("imal") ? 1 : -1;
+        case 'i': return keymatch::load4(p) == keymatch::word4("inte") && keymatch::load4(p + 3) == keymatch::word4("eger") ? 2 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("dateTime") ? 3 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'M': return keymatch::load8(p) == keymatch::word8("MemberLi") && keymatch::load8(p + 2) == keymatch::word8("mberList") ? 7 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("OptionLi") && keymatch::load8(p + 2) == keymatch::word8("tionList") ? 5 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("Sequence") && keymatch::load8(p + 4) == keymatch::word8("enceList") ? 6 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DataEnumType v) noexcept {
@@ -716,7 +1115,7 @@ std::string_view to_string(DataEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DataEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DataEnumType, 8);
+  const int i = match_DataEnumType(s);
   if (i < 0) return false;
   out = static_cast<DataEnumType>(i);
   return true;
@@ -736,6 +1135,20 @@ DataEnumType tag_invoke(boost::json::value_to_tag<DataEnumType>, const boost::js
 
 namespace {
 constexpr std::string_view kNames_DataTransferStatusEnumType[] = {"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"};
+int match_DataTransferStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("VendorId") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownM") && keymatch::load8(p + 8) == keymatch::word8("essageId") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DataTransferStatusEnumType v) noexcept {
@@ -744,7 +1157,7 @@ std::string_view to_string(DataTransferStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DataTransferStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DataTransferStatusEnumType, 4);
+  const int i = match_DataTransferStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DataTransferStatusEnumType>(i);
   return true;
@@ -764,6 +1177,19 @@ DataTransferStatusEnumType tag_invoke(boost::json::value_to_tag<DataTransferStat
 
 namespace {
 constexpr std::string_view kNames_DeleteCertificateStatusEnumType[] = {"Accepted", "Failed", "NotFound"};
+int match_DeleteCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DeleteCertificateStatusEnumType v) noexcept {
@@ -772,7 +1198,7 @@ std::string_view to_string(DeleteCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DeleteCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DeleteCertificateStatusEnumType, 3);
+  const int i = match_DeleteCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DeleteCertificateStatusEnumType>(i);
   return true;
@@ -792,6 +1218,22 @@ DeleteCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<DeleteCerti
 
 namespace {
 constexpr std::string_view kNames_DisplayMessageStatusEnumType[] = {"Accepted", "NotSupportedMessageFormat", "Rejected", "NotSupportedPriority", "NotSupportedState", "UnknownTransaction"};
+int match_DisplayMessageStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedStat") && keymatch::load8(p + 9) == keymatch::word8("tedState") ? 4 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("UnknownT") && keymatch::load8(p + 8) == keymatch::word8("ransacti") && keymatch::load8(p + 10) == keymatch::word8("nsaction") ? 5 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedPrio") && keymatch::load8(p + 12) == keymatch::word8("Priority") ? 3 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedMess") && keymatch::load8(p + 16) == keymatch::word8("ageForma") && keymatch::load8(p + 17) == keymatch::word8("geFormat") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DisplayMessageStatusEnumType v) noexcept {
@@ -800,7 +1242,7 @@ std::string_view to_string(DisplayMessageStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DisplayMessageStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DisplayMessageStatusEnumType, 6);
+  const int i = match_DisplayMessageStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DisplayMessageStatusEnumType>(i);
   return true;
@@ -820,6 +1262,16 @@ DisplayMessageStatusEnumType tag_invoke(boost::json::value_to_tag<DisplayMessage
 
 namespace {
 constexpr std::string_view kNames_EnergyTransferModeEnumType[] = {"DC", "AC_single_phase", "AC_two_phase", "AC_three_phase"};
+int match_EnergyTransferModeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("DC") ? 0 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("AC_two_p") && keymatch::load8(p + 4) == keymatch::word8("wo_phase") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("AC_three") && keymatch::load8(p + 6) == keymatch::word8("ee_phase") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("AC_singl") && keymatch::load8(p + 7) == keymatch::word8("le_phase") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(EnergyTransferModeEnumType v) noexcept {
@@ -828,7 +1280,7 @@ std::string_view to_string(EnergyTransferModeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, EnergyTransferModeEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_EnergyTransferModeEnumType, 4);
+  const int i = match_EnergyTransferModeEnumType(s);
   if (i < 0) return false;
   out = static_cast<EnergyTransferModeEnumType>(i);
   return true;
@@ -848,6 +1300,16 @@ EnergyTransferModeEnumType tag_invoke(boost::json::value_to_tag<EnergyTransferMo
 
 namespace {
 constexpr std::string_view kNames_EventNotificationEnumType[] = {"HardWiredNotification", "HardWiredMonitor", "PreconfiguredMonitor", "CustomMonitor"};
+int match_EventNotificationEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 13: return keymatch::load8(p) == keymatch::word8("CustomMo") && keymatch::load8(p + 5) == keymatch::word8("mMonitor") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 8) == keymatch::word8("dMonitor") ? 1 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("Preconfi") && keymatch::load8(p + 8) == keymatch::word8("guredMon") && keymatch::load8(p + 12) == keymatch::word8("dMonitor") ? 2 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 8) == keymatch::word8("dNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(EventNotificationEnumType v) noexcept {
@@ -856,7 +1318,7 @@ std::string_view to_string(EventNotificationEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, EventNotificationEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_EventNotificationEnumType, 4);
+  const int i = match_EventNotificationEnumType(s);
   if (i < 0) return false;
   out = static_cast<EventNotificationEnumType>(i);
   return true;
@@ -876,6 +1338,19 @@ EventNotificationEnumType tag_invoke(boost::json::value_to_tag<EventNotification
 
 namespace {
 constexpr std::string_view kNames_EventTriggerEnumType[] = {"Alerting", "Delta", "Periodic"};
+int match_EventTriggerEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Delt") && keymatch::load4(p + 1) == keymatch::word4("elta") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Alerting") ? 0 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Periodic") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(EventTriggerEnumType v) noexcept {
@@ -884,7 +1359,7 @@ std::string_view to_string(EventTriggerEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, EventTriggerEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_EventTriggerEnumType, 3);
+  const int i = match_EventTriggerEnumType(s);
   if (i < 0) return false;
   out = static_cast<EventTriggerEnumType>(i);
   return true;
@@ -904,6 +1379,42 @@ EventTriggerEnumType tag_invoke(boost::json::value_to_tag<EventTriggerEnumType>,
 
 namespace {
 constexpr std::string_view kNames_FirmwareStatusEnumType[] = {"Downloaded", "DownloadFailed", "Downloading", "DownloadScheduled", "DownloadPaused", "Idle", "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled", "InstallVerificationFailed", "InvalidSignature", "SignatureVerified"};
+int match_FirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 5 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 8 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 7 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 4 : -1;
+        default: return -1;
+      }
+    case 16:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("InstallS") && keymatch::load8(p + 8) == keymatch::word8("cheduled") ? 10 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("InstallR") && keymatch::load8(p + 8) == keymatch::word8("ebooting") ? 9 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("InvalidS") && keymatch::load8(p + 8) == keymatch::word8("ignature") ? 12 : -1;
+        default: return -1;
+      }
+    case 17:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 3 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 8) == keymatch::word8("eVerifie") && keymatch::load8(p + 9) == keymatch::word8("Verified") ? 13 : -1;
+        default: return -1;
+      }
+    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 6 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("InstallV") && keymatch::load8(p + 8) == keymatch::word8("erificat") && keymatch::load8(p + 16) == keymatch::word8("ionFaile") && keymatch::load8(p + 17) == keymatch::word8("onFailed") ? 11 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(FirmwareStatusEnumType v) noexcept {
@@ -912,7 +1423,7 @@ std::string_view to_string(FirmwareStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, FirmwareStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_FirmwareStatusEnumType, 14);
+  const int i = match_FirmwareStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<FirmwareStatusEnumType>(i);
   return true;
@@ -932,6 +1443,20 @@ FirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<FirmwareStatusEnumTy
 
 namespace {
 constexpr std::string_view kNames_GenericDeviceModelStatusEnumType[] = {"Accepted", "Rejected", "NotSupported", "EmptyResultSet"};
+int match_GenericDeviceModelStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("EmptyRes") && keymatch::load8(p + 6) == keymatch::word8("esultSet") ? 3 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(GenericDeviceModelStatusEnumType v) noexcept {
@@ -940,7 +1465,7 @@ std::string_view to_string(GenericDeviceModelStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GenericDeviceModelStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GenericDeviceModelStatusEnumType, 4);
+  const int i = match_GenericDeviceModelStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GenericDeviceModelStatusEnumType>(i);
   return true;
@@ -960,6 +1485,18 @@ GenericDeviceModelStatusEnumType tag_invoke(boost::json::value_to_tag<GenericDev
 
 namespace {
 constexpr std::string_view kNames_GenericStatusEnumType[] = {"Accepted", "Rejected"};
+int match_GenericStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(GenericStatusEnumType v) noexcept {
@@ -968,7 +1505,7 @@ std::string_view to_string(GenericStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GenericStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GenericStatusEnumType, 2);
+  const int i = match_GenericStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GenericStatusEnumType>(i);
   return true;
@@ -988,6 +1525,21 @@ GenericStatusEnumType tag_invoke(boost::json::value_to_tag<GenericStatusEnumType
 
 namespace {
 constexpr std::string_view kNames_GetCertificateIdUseEnumType[] = {"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "V2GCertificateChain", "ManufacturerRootCertificate"};
+int match_GetCertificateIdUseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 17: return keymatch::load8(p) == keymatch::word8("MORootCe") && keymatch::load8(p + 8) == keymatch::word8("rtificat") && keymatch::load8(p + 9) == keymatch::word8("tificate") ? 1 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("V2GRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 0 : -1;
+    case 19:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CSMSRoot") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 2 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("V2GCerti") && keymatch::load8(p + 8) == keymatch::word8("ficateCh") && keymatch::load8(p + 11) == keymatch::word8("ateChain") ? 3 : -1;
+        default: return -1;
+      }
+    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 4 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(GetCertificateIdUseEnumType v) noexcept {
@@ -996,7 +1548,7 @@ std::string_view to_string(GetCertificateIdUseEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetCertificateIdUseEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetCertificateIdUseEnumType, 5);
+  const int i = match_GetCertificateIdUseEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetCertificateIdUseEnumType>(i);
   return true;
@@ -1016,6 +1568,14 @@ GetCertificateIdUseEnumType tag_invoke(boost::json::value_to_tag<GetCertificateI
 
 namespace {
 constexpr std::string_view kNames_GetCertificateStatusEnumType[] = {"Accepted", "Failed"};
+int match_GetCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(GetCertificateStatusEnumType v) noexcept {
@@ -1024,7 +1584,7 @@ std::string_view to_string(GetCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetCertificateStatusEnumType, 2);
+  const int i = match_GetCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetCertificateStatusEnumType>(i);
   return true;
@@ -1044,6 +1604,14 @@ GetCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<GetCertificate
 
 namespace {
 constexpr std::string_view kNames_GetChargingProfileStatusEnumType[] = {"Accepted", "NoProfiles"};
+int match_GetChargingProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("NoProfil") && keymatch::load8(p + 2) == keymatch::word8("Profiles") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(GetChargingProfileStatusEnumType v) noexcept {
@@ -1052,7 +1620,7 @@ std::string_view to_string(GetChargingProfileStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetChargingProfileStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetChargingProfileStatusEnumType, 2);
+  const int i = match_GetChargingProfileStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetChargingProfileStatusEnumType>(i);
   return true;
@@ -1072,6 +1640,14 @@ GetChargingProfileStatusEnumType tag_invoke(boost::json::value_to_tag<GetChargin
 
 namespace {
 constexpr std::string_view kNames_GetDisplayMessagesStatusEnumType[] = {"Accepted", "Unknown"};
+int match_GetDisplayMessagesStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(GetDisplayMessagesStatusEnumType v) noexcept {
@@ -1080,7 +1656,7 @@ std::string_view to_string(GetDisplayMessagesStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetDisplayMessagesStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetDisplayMessagesStatusEnumType, 2);
+  const int i = match_GetDisplayMessagesStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetDisplayMessagesStatusEnumType>(i);
   return true;
@@ -1100,6 +1676,18 @@ GetDisplayMessagesStatusEnumType tag_invoke(boost::json::value_to_tag<GetDisplay
 
 namespace {
 constexpr std::string_view kNames_GetInstalledCertificateStatusEnumType[] = {"Accepted", "NotFound"};
+int match_GetInstalledCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(GetInstalledCertificateStatusEnumType v) noexcept {
@@ -1108,7 +1696,7 @@ std::string_view to_string(GetInstalledCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetInstalledCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetInstalledCertificateStatusEnumType, 2);
+  const int i = match_GetInstalledCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetInstalledCertificateStatusEnumType>(i);
   return true;
@@ -1128,6 +1716,21 @@ GetInstalledCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<GetIn
 
 namespace {
 constexpr std::string_view kNames_GetVariableStatusEnumType[] = {"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"};
+int match_GetVariableStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 2 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedAttr") && keymatch::load8(p + 16) == keymatch::word8("ibuteTyp") && keymatch::load8(p + 17) == keymatch::word8("buteType") ? 4 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(GetVariableStatusEnumType v) noexcept {
@@ -1136,7 +1739,7 @@ std::string_view to_string(GetVariableStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetVariableStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetVariableStatusEnumType, 5);
+  const int i = match_GetVariableStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetVariableStatusEnumType>(i);
   return true;
@@ -1156,6 +1759,19 @@ GetVariableStatusEnumType tag_invoke(boost::json::value_to_tag<GetVariableStatus
 
 namespace {
 constexpr std::string_view kNames_HashAlgorithmEnumType[] = {"SHA256", "SHA384", "SHA512"};
+int match_HashAlgorithmEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[3])) {
+        case '2': return keymatch::load4(p) == keymatch::word4("SHA2") && keymatch::load4(p + 2) == keymatch::word4("A256") ? 0 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("SHA3") && keymatch::load4(p + 2) == keymatch::word4("A384") ? 1 : -1;
+        case '5': return keymatch::load4(p) == keymatch::word4("SHA5") && keymatch::load4(p + 2) == keymatch::word4("A512") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(HashAlgorithmEnumType v) noexcept {
@@ -1164,7 +1780,7 @@ std::string_view to_string(HashAlgorithmEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, HashAlgorithmEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_HashAlgorithmEnumType, 3);
+  const int i = match_HashAlgorithmEnumType(s);
   if (i < 0) return false;
   out = static_cast<HashAlgorithmEnumType>(i);
   return true;
@@ -1184,6 +1800,32 @@ HashAlgorithmEnumType tag_invoke(boost::json::value_to_tag<HashAlgorithmEnumType
 
 namespace {
 constexpr std::string_view kNames_IdTokenEnumType[] = {"Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization"};
+int match_IdTokenEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load4(p) == keymatch::word4("Loca") && keymatch::load4(p + 1) == keymatch::word4("ocal") ? 5 : -1;
+        case 'e': return keymatch::load4(p) == keymatch::word4("eMAI") && keymatch::load4(p + 1) == keymatch::word4("MAID") ? 1 : -1;
+        default: return -1;
+      }
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load4(p) == keymatch::word4("Cent") && keymatch::load4(p + 3) == keymatch::word4("tral") ? 0 : -1;
+        case 'K': return keymatch::load4(p) == keymatch::word4("KeyC") && keymatch::load4(p + 3) == keymatch::word4("Code") ? 4 : -1;
+        default: return -1;
+      }
+    case 8:
+      switch (static_cast<unsigned char>(p[4])) {
+        case '4': return keymatch::load8(p) == keymatch::word8("ISO14443") ? 2 : -1;
+        case '5': return keymatch::load8(p) == keymatch::word8("ISO15693") ? 3 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("MacAddre") && keymatch::load8(p + 2) == keymatch::word8("cAddress") ? 6 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("NoAuthor") && keymatch::load8(p + 7) == keymatch::word8("rization") ? 7 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(IdTokenEnumType v) noexcept {
@@ -1192,7 +1834,7 @@ std::string_view to_string(IdTokenEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, IdTokenEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_IdTokenEnumType, 8);
+  const int i = match_IdTokenEnumType(s);
   if (i < 0) return false;
   out = static_cast<IdTokenEnumType>(i);
   return true;
@@ -1212,6 +1854,19 @@ IdTokenEnumType tag_invoke(boost::json::value_to_tag<IdTokenEnumType>, const boo
 
 namespace {
 constexpr std::string_view kNames_InstallCertificateStatusEnumType[] = {"Accepted", "Rejected", "Failed"};
+int match_InstallCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 2 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(InstallCertificateStatusEnumType v) noexcept {
@@ -1220,7 +1875,7 @@ std::string_view to_string(InstallCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, InstallCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_InstallCertificateStatusEnumType, 3);
+  const int i = match_InstallCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<InstallCertificateStatusEnumType>(i);
   return true;
@@ -1235,314 +1890,6 @@ InstallCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<InstallCer
   InstallCertificateStatusEnumType out{};
   if (!from_string(std::string_view(s.data(), s.size()), out))
     convert::throw_error("InstallCertificateStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_InstallCertificateUseEnumType[] = {"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "ManufacturerRootCertificate"};
-}  // namespace
-
-std::string_view to_string(InstallCertificateUseEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 4 ? kNames_InstallCertificateUseEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, InstallCertificateUseEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_InstallCertificateUseEnumType, 4);
-  if (i < 0) return false;
-  out = static_cast<InstallCertificateUseEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, InstallCertificateUseEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-InstallCertificateUseEnumType tag_invoke(boost::json::value_to_tag<InstallCertificateUseEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "InstallCertificateUseEnumType");
-  InstallCertificateUseEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("InstallCertificateUseEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_Iso15118EVCertificateStatusEnumType[] = {"Accepted", "Failed"};
-}  // namespace
-
-std::string_view to_string(Iso15118EVCertificateStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_Iso15118EVCertificateStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, Iso15118EVCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_Iso15118EVCertificateStatusEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<Iso15118EVCertificateStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, Iso15118EVCertificateStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-Iso15118EVCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<Iso15118EVCertificateStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "Iso15118EVCertificateStatusEnumType");
-  Iso15118EVCertificateStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("Iso15118EVCertificateStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_LocationEnumType[] = {"Body", "Cable", "EV", "Inlet", "Outlet"};
-}  // namespace
-
-std::string_view to_string(LocationEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 5 ? kNames_LocationEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, LocationEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_LocationEnumType, 5);
-  if (i < 0) return false;
-  out = static_cast<LocationEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, LocationEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-LocationEnumType tag_invoke(boost::json::value_to_tag<LocationEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "LocationEnumType");
-  LocationEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("LocationEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_LogEnumType[] = {"DiagnosticsLog", "SecurityLog"};
-}  // namespace
-
-std::string_view to_string(LogEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_LogEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, LogEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_LogEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<LogEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, LogEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-LogEnumType tag_invoke(boost::json::value_to_tag<LogEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "LogEnumType");
-  LogEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("LogEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_LogStatusEnumType[] = {"Accepted", "Rejected", "AcceptedCanceled"};
-}  // namespace
-
-std::string_view to_string(LogStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_LogStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, LogStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_LogStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<LogStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, LogStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-LogStatusEnumType tag_invoke(boost::json::value_to_tag<LogStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "LogStatusEnumType");
-  LogStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("LogStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MeasurandEnumType[] = {"Current.Export", "Current.Import", "Current.Offered", "Energy.Active.Export.Register", "Energy.Active.Import.Register", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register", "Energy.Active.Export.Interval", "Energy.Active.Import.Interval", "Energy.Active.Net", "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Energy.Reactive.Net", "Energy.Apparent.Net", "Energy.Apparent.Import", "Energy.Apparent.Export", "Frequency", "Power.Active.Export", "Power.Active.Import", "Power.Factor", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "SoC", "Voltage"};
-}  // namespace
-
-std::string_view to_string(MeasurandEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 25 ? kNames_MeasurandEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MeasurandEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MeasurandEnumType, 25);
-  if (i < 0) return false;
-  out = static_cast<MeasurandEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MeasurandEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MeasurandEnumType tag_invoke(boost::json::value_to_tag<MeasurandEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MeasurandEnumType");
-  MeasurandEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MeasurandEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MessageFormatEnumType[] = {"ASCII", "HTML", "URI", "UTF8"};
-}  // namespace
-
-std::string_view to_string(MessageFormatEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 4 ? kNames_MessageFormatEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MessageFormatEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MessageFormatEnumType, 4);
-  if (i < 0) return false;
-  out = static_cast<MessageFormatEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessageFormatEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MessageFormatEnumType tag_invoke(boost::json::value_to_tag<MessageFormatEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MessageFormatEnumType");
-  MessageFormatEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MessageFormatEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MessagePriorityEnumType[] = {"AlwaysFront", "InFront", "NormalCycle"};
-}  // namespace
-
-std::string_view to_string(MessagePriorityEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_MessagePriorityEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MessagePriorityEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MessagePriorityEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<MessagePriorityEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessagePriorityEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MessagePriorityEnumType tag_invoke(boost::json::value_to_tag<MessagePriorityEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MessagePriorityEnumType");
-  MessagePriorityEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MessagePriorityEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MessageStateEnumType[] = {"Charging", "Faulted", "Idle", "Unavailable"};
-}  // namespace
-
-std::string_view to_string(MessageStateEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 4 ? kNames_MessageStateEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MessageStateEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MessageStateEnumType, 4);
-  if (i < 0) return false;
-  out = static_cast<MessageStateEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessageStateEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MessageStateEnumType tag_invoke(boost::json::value_to_tag<MessageStateEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MessageStateEnumType");
-  MessageStateEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MessageStateEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MessageTriggerEnumType[] = {"BootNotification", "LogStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "SignChargingStationCertificate", "SignV2GCertificate", "StatusNotification", "TransactionEvent", "SignCombinedCertificate", "PublishFirmwareStatusNotification"};
-}  // namespace
-
-std::string_view to_string(MessageTriggerEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 11 ? kNames_MessageTriggerEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MessageTriggerEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MessageTriggerEnumType, 11);
-  if (i < 0) return false;
-  out = static_cast<MessageTriggerEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessageTriggerEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MessageTriggerEnumType tag_invoke(boost::json::value_to_tag<MessageTriggerEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MessageTriggerEnumType");
-  MessageTriggerEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MessageTriggerEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MonitorEnumType[] = {"UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"};
-}  // namespace
-
-std::string_view to_string(MonitorEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 5 ? kNames_MonitorEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MonitorEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MonitorEnumType, 5);
-  if (i < 0) return false;
-  out = static_cast<MonitorEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MonitorEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MonitorEnumType tag_invoke(boost::json::value_to_tag<MonitorEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MonitorEnumType");
-  MonitorEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MonitorEnumType", "unknown enumeration value");
   return out;
 }
 

@@ -6,6 +6,738 @@
 
 namespace ocpp::v201 {
 
+namespace {
+constexpr std::string_view kNames_UploadLogStatusEnumType[] = {"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading", "AcceptedCanceled"};
+int match_UploadLogStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 4 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("BadMessa") && keymatch::load8(p + 2) == keymatch::word8("dMessage") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 5 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 7 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Permissi") && keymatch::load8(p + 8) == keymatch::word8("onDenied") ? 3 : -1;
+        default: return -1;
+      }
+    case 21: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedOper") && keymatch::load8(p + 13) == keymatch::word8("peration") ? 2 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(UploadLogStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 8 ? kNames_UploadLogStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UploadLogStatusEnumType& out) noexcept {
+  const int i = match_UploadLogStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UploadLogStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UploadLogStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UploadLogStatusEnumType tag_invoke(boost::json::value_to_tag<UploadLogStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UploadLogStatusEnumType");
+  UploadLogStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UploadLogStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_VPNEnumType[] = {"IKEv2", "IPSec", "L2TP", "PPTP"};
+int match_VPNEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load4(p) == keymatch::word4("L2TP") ? 2 : -1;
+        case 'P': return keymatch::load4(p) == keymatch::word4("PPTP") ? 3 : -1;
+        default: return -1;
+      }
+    case 5:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'K': return keymatch::load4(p) == keymatch::word4("IKEv") && keymatch::load4(p + 1) == keymatch::word4("KEv2") ? 0 : -1;
+        case 'P': return keymatch::load4(p) == keymatch::word4("IPSe") && keymatch::load4(p + 1) == keymatch::word4("PSec") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(VPNEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 4 ? kNames_VPNEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, VPNEnumType& out) noexcept {
+  const int i = match_VPNEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<VPNEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, VPNEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+VPNEnumType tag_invoke(boost::json::value_to_tag<VPNEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "VPNEnumType");
+  VPNEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("VPNEnumType", "unknown enumeration value");
+  return out;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CustomDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1 + v.extra.size());
+  convert::put(o, "vendorId", v.vendorId);
+  for (const auto& kv : v.extra)
+    if (!o.contains(kv.key())) o.emplace(kv.key(), kv.value());
+}
+
+CustomDataType tag_invoke(boost::json::value_to_tag<CustomDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CustomDataType");
+  CustomDataType v;
+  convert::get_required(o, "vendorId", v.vendorId, "CustomDataType.vendorId");
+  static constexpr std::string_view kKnown[] = {"vendorId"};
+  for (const auto& kv : o)
+    if (convert::find_name(kv.key(), kKnown, 1) < 0) v.extra.emplace(kv.key(), kv.value());
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ACChargingParametersType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "energyAmount", v.energyAmount);
+  convert::put(o, "evMinCurrent", v.evMinCurrent);
+  convert::put(o, "evMaxCurrent", v.evMaxCurrent);
+  convert::put(o, "evMaxVoltage", v.evMaxVoltage);
+}
+
+ACChargingParametersType tag_invoke(boost::json::value_to_tag<ACChargingParametersType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ACChargingParametersType");
+  ACChargingParametersType v;
+  convert::get_optional(o, "customData", v.customData, "ACChargingParametersType.customData");
+  convert::get_required(o, "energyAmount", v.energyAmount, "ACChargingParametersType.energyAmount");
+  convert::get_required(o, "evMinCurrent", v.evMinCurrent, "ACChargingParametersType.evMinCurrent");
+  convert::get_required(o, "evMaxCurrent", v.evMaxCurrent, "ACChargingParametersType.evMaxCurrent");
+  convert::get_required(o, "evMaxVoltage", v.evMaxVoltage, "ACChargingParametersType.evMaxVoltage");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const APNType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(8);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "apn", v.apn);
+  convert::put(o, "apnUserName", v.apnUserName);
+  convert::put(o, "apnPassword", v.apnPassword);
+  convert::put(o, "simPin", v.simPin);
+  convert::put(o, "preferredNetwork", v.preferredNetwork);
+  convert::put(o, "useOnlyPreferredNetwork", v.useOnlyPreferredNetwork);
+  convert::put(o, "apnAuthentication", v.apnAuthentication);
+}
+
+APNType tag_invoke(boost::json::value_to_tag<APNType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "APNType");
+  APNType v;
+  convert::get_optional(o, "customData", v.customData, "APNType.customData");
+  convert::get_required(o, "apn", v.apn, "APNType.apn");
+  convert::get_optional(o, "apnUserName", v.apnUserName, "APNType.apnUserName");
+  convert::get_optional(o, "apnPassword", v.apnPassword, "APNType.apnPassword");
+  convert::get_optional(o, "simPin", v.simPin, "APNType.simPin");
+  convert::get_optional(o, "preferredNetwork", v.preferredNetwork, "APNType.preferredNetwork");
+  convert::get_optional(o, "useOnlyPreferredNetwork", v.useOnlyPreferredNetwork, "APNType.useOnlyPreferredNetwork");
+  convert::get_required(o, "apnAuthentication", v.apnAuthentication, "APNType.apnAuthentication");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AdditionalInfoType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "additionalIdToken", v.additionalIdToken);
+  convert::put(o, "type", v.type);
+}
+
+AdditionalInfoType tag_invoke(boost::json::value_to_tag<AdditionalInfoType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AdditionalInfoType");
+  AdditionalInfoType v;
+  convert::get_optional(o, "customData", v.customData, "AdditionalInfoType.customData");
+  convert::get_required(o, "additionalIdToken", v.additionalIdToken, "AdditionalInfoType.additionalIdToken");
+  convert::get_required(o, "type", v.type, "AdditionalInfoType.type");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const IdTokenType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "additionalInfo", v.additionalInfo);
+  convert::put(o, "idToken", v.idToken);
+  convert::put(o, "type", v.type);
+}
+
+IdTokenType tag_invoke(boost::json::value_to_tag<IdTokenType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "IdTokenType");
+  IdTokenType v;
+  convert::get_optional(o, "customData", v.customData, "IdTokenType.customData");
+  convert::get_optional(o, "additionalInfo", v.additionalInfo, "IdTokenType.additionalInfo");
+  convert::get_required(o, "idToken", v.idToken, "IdTokenType.idToken");
+  convert::get_required(o, "type", v.type, "IdTokenType.type");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MessageContentType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "format", v.format);
+  convert::put(o, "language", v.language);
+  convert::put(o, "content", v.content);
+}
+
+MessageContentType tag_invoke(boost::json::value_to_tag<MessageContentType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MessageContentType");
+  MessageContentType v;
+  convert::get_optional(o, "customData", v.customData, "MessageContentType.customData");
+  convert::get_required(o, "format", v.format, "MessageContentType.format");
+  convert::get_optional(o, "language", v.language, "MessageContentType.language");
+  convert::get_required(o, "content", v.content, "MessageContentType.content");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const IdTokenInfoType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "cacheExpiryDateTime", v.cacheExpiryDateTime);
+  convert::put(o, "chargingPriority", v.chargingPriority);
+  convert::put(o, "language1", v.language1);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "groupIdToken", v.groupIdToken);
+  convert::put(o, "language2", v.language2);
+  convert::put(o, "personalMessage", v.personalMessage);
+}
+
+IdTokenInfoType tag_invoke(boost::json::value_to_tag<IdTokenInfoType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "IdTokenInfoType");
+  IdTokenInfoType v;
+  convert::get_optional(o, "customData", v.customData, "IdTokenInfoType.customData");
+  convert::get_required(o, "status", v.status, "IdTokenInfoType.status");
+  convert::get_optional(o, "cacheExpiryDateTime", v.cacheExpiryDateTime, "IdTokenInfoType.cacheExpiryDateTime");
+  convert::get_optional(o, "chargingPriority", v.chargingPriority, "IdTokenInfoType.chargingPriority");
+  convert::get_optional(o, "language1", v.language1, "IdTokenInfoType.language1");
+  convert::get_optional(o, "evseId", v.evseId, "IdTokenInfoType.evseId");
+  convert::get_optional(o, "groupIdToken", v.groupIdToken, "IdTokenInfoType.groupIdToken");
+  convert::get_optional(o, "language2", v.language2, "IdTokenInfoType.language2");
+  convert::get_optional(o, "personalMessage", v.personalMessage, "IdTokenInfoType.personalMessage");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizationData& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "idToken", v.idToken);
+  convert::put(o, "idTokenInfo", v.idTokenInfo);
+}
+
+AuthorizationData tag_invoke(boost::json::value_to_tag<AuthorizationData>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizationData");
+  AuthorizationData v;
+  convert::get_optional(o, "customData", v.customData, "AuthorizationData.customData");
+  convert::get_required(o, "idToken", v.idToken, "AuthorizationData.idToken");
+  convert::get_optional(o, "idTokenInfo", v.idTokenInfo, "AuthorizationData.idTokenInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const OCSPRequestDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "hashAlgorithm", v.hashAlgorithm);
+  convert::put(o, "issuerNameHash", v.issuerNameHash);
+  convert::put(o, "issuerKeyHash", v.issuerKeyHash);
+  convert::put(o, "serialNumber", v.serialNumber);
+  convert::put(o, "responderURL", v.responderURL);
+}
+
+OCSPRequestDataType tag_invoke(boost::json::value_to_tag<OCSPRequestDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "OCSPRequestDataType");
+  OCSPRequestDataType v;
+  convert::get_optional(o, "customData", v.customData, "OCSPRequestDataType.customData");
+  convert::get_required(o, "hashAlgorithm", v.hashAlgorithm, "OCSPRequestDataType.hashAlgorithm");
+  convert::get_required(o, "issuerNameHash", v.issuerNameHash, "OCSPRequestDataType.issuerNameHash");
+  convert::get_required(o, "issuerKeyHash", v.issuerKeyHash, "OCSPRequestDataType.issuerKeyHash");
+  convert::get_required(o, "serialNumber", v.serialNumber, "OCSPRequestDataType.serialNumber");
+  convert::get_required(o, "responderURL", v.responderURL, "OCSPRequestDataType.responderURL");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "idToken", v.idToken);
+  convert::put(o, "certificate", v.certificate);
+  convert::put(o, "iso15118CertificateHashData", v.iso15118CertificateHashData);
+}
+
+AuthorizeRequest tag_invoke(boost::json::value_to_tag<AuthorizeRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizeRequest");
+  AuthorizeRequest v;
+  convert::get_optional(o, "customData", v.customData, "AuthorizeRequest.customData");
+  convert::get_required(o, "idToken", v.idToken, "AuthorizeRequest.idToken");
+  convert::get_optional(o, "certificate", v.certificate, "AuthorizeRequest.certificate");
+  convert::get_optional(o, "iso15118CertificateHashData", v.iso15118CertificateHashData, "AuthorizeRequest.iso15118CertificateHashData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "idTokenInfo", v.idTokenInfo);
+  convert::put(o, "certificateStatus", v.certificateStatus);
+}
+
+AuthorizeResponse tag_invoke(boost::json::value_to_tag<AuthorizeResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizeResponse");
+  AuthorizeResponse v;
+  convert::get_optional(o, "customData", v.customData, "AuthorizeResponse.customData");
+  convert::get_required(o, "idTokenInfo", v.idTokenInfo, "AuthorizeResponse.idTokenInfo");
+  convert::get_optional(o, "certificateStatus", v.certificateStatus, "AuthorizeResponse.certificateStatus");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ModemType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "iccid", v.iccid);
+  convert::put(o, "imsi", v.imsi);
+}
+
+ModemType tag_invoke(boost::json::value_to_tag<ModemType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ModemType");
+  ModemType v;
+  convert::get_optional(o, "customData", v.customData, "ModemType.customData");
+  convert::get_optional(o, "iccid", v.iccid, "ModemType.iccid");
+  convert::get_optional(o, "imsi", v.imsi, "ModemType.imsi");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingStationType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "serialNumber", v.serialNumber);
+  convert::put(o, "model", v.model);
+  convert::put(o, "modem", v.modem);
+  convert::put(o, "vendorName", v.vendorName);
+  convert::put(o, "firmwareVersion", v.firmwareVersion);
+}
+
+ChargingStationType tag_invoke(boost::json::value_to_tag<ChargingStationType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingStationType");
+  ChargingStationType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingStationType.customData");
+  convert::get_optional(o, "serialNumber", v.serialNumber, "ChargingStationType.serialNumber");
+  convert::get_required(o, "model", v.model, "ChargingStationType.model");
+  convert::get_optional(o, "modem", v.modem, "ChargingStationType.modem");
+  convert::get_required(o, "vendorName", v.vendorName, "ChargingStationType.vendorName");
+  convert::get_optional(o, "firmwareVersion", v.firmwareVersion, "ChargingStationType.firmwareVersion");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingStation", v.chargingStation);
+  convert::put(o, "reason", v.reason);
+}
+
+BootNotificationRequest tag_invoke(boost::json::value_to_tag<BootNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BootNotificationRequest");
+  BootNotificationRequest v;
+  convert::get_optional(o, "customData", v.customData, "BootNotificationRequest.customData");
+  convert::get_required(o, "chargingStation", v.chargingStation, "BootNotificationRequest.chargingStation");
+  convert::get_required(o, "reason", v.reason, "BootNotificationRequest.reason");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const StatusInfoType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "reasonCode", v.reasonCode);
+  convert::put(o, "additionalInfo", v.additionalInfo);
+}
+
+StatusInfoType tag_invoke(boost::json::value_to_tag<StatusInfoType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "StatusInfoType");
+  StatusInfoType v;
+  convert::get_optional(o, "customData", v.customData, "StatusInfoType.customData");
+  convert::get_required(o, "reasonCode", v.reasonCode, "StatusInfoType.reasonCode");
+  convert::get_optional(o, "additionalInfo", v.additionalInfo, "StatusInfoType.additionalInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "currentTime", v.currentTime);
+  convert::put(o, "interval", v.interval);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+BootNotificationResponse tag_invoke(boost::json::value_to_tag<BootNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BootNotificationResponse");
+  BootNotificationResponse v;
+  convert::get_optional(o, "customData", v.customData, "BootNotificationResponse.customData");
+  convert::get_required(o, "currentTime", v.currentTime, "BootNotificationResponse.currentTime");
+  convert::get_required(o, "interval", v.interval, "BootNotificationResponse.interval");
+  convert::get_required(o, "status", v.status, "BootNotificationResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "BootNotificationResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "reservationId", v.reservationId);
+}
+
+CancelReservationRequest tag_invoke(boost::json::value_to_tag<CancelReservationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CancelReservationRequest");
+  CancelReservationRequest v;
+  convert::get_optional(o, "customData", v.customData, "CancelReservationRequest.customData");
+  convert::get_required(o, "reservationId", v.reservationId, "CancelReservationRequest.reservationId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+CancelReservationResponse tag_invoke(boost::json::value_to_tag<CancelReservationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CancelReservationResponse");
+  CancelReservationResponse v;
+  convert::get_optional(o, "customData", v.customData, "CancelReservationResponse.customData");
+  convert::get_required(o, "status", v.status, "CancelReservationResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "CancelReservationResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "hashAlgorithm", v.hashAlgorithm);
+  convert::put(o, "issuerNameHash", v.issuerNameHash);
+  convert::put(o, "issuerKeyHash", v.issuerKeyHash);
+  convert::put(o, "serialNumber", v.serialNumber);
+}
+
+CertificateHashDataType tag_invoke(boost::json::value_to_tag<CertificateHashDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataType");
+  CertificateHashDataType v;
+  convert::get_optional(o, "customData", v.customData, "CertificateHashDataType.customData");
+  convert::get_required(o, "hashAlgorithm", v.hashAlgorithm, "CertificateHashDataType.hashAlgorithm");
+  convert::get_required(o, "issuerNameHash", v.issuerNameHash, "CertificateHashDataType.issuerNameHash");
+  convert::get_required(o, "issuerKeyHash", v.issuerKeyHash, "CertificateHashDataType.issuerKeyHash");
+  convert::get_required(o, "serialNumber", v.serialNumber, "CertificateHashDataType.serialNumber");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataChainType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "certificateHashData", v.certificateHashData);
+  convert::put(o, "certificateType", v.certificateType);
+  convert::put(o, "childCertificateHashData", v.childCertificateHashData);
+}
+
+CertificateHashDataChainType tag_invoke(boost::json::value_to_tag<CertificateHashDataChainType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataChainType");
+  CertificateHashDataChainType v;
+  convert::get_optional(o, "customData", v.customData, "CertificateHashDataChainType.customData");
+  convert::get_required(o, "certificateHashData", v.certificateHashData, "CertificateHashDataChainType.certificateHashData");
+  convert::get_required(o, "certificateType", v.certificateType, "CertificateHashDataChainType.certificateType");
+  convert::get_optional(o, "childCertificateHashData", v.childCertificateHashData, "CertificateHashDataChainType.childCertificateHashData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "certificateChain", v.certificateChain);
+  convert::put(o, "certificateType", v.certificateType);
+}
+
+CertificateSignedRequest tag_invoke(boost::json::value_to_tag<CertificateSignedRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateSignedRequest");
+  CertificateSignedRequest v;
+  convert::get_optional(o, "customData", v.customData, "CertificateSignedRequest.customData");
+  convert::get_required(o, "certificateChain", v.certificateChain, "CertificateSignedRequest.certificateChain");
+  convert::get_optional(o, "certificateType", v.certificateType, "CertificateSignedRequest.certificateType");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+CertificateSignedResponse tag_invoke(boost::json::value_to_tag<CertificateSignedResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateSignedResponse");
+  CertificateSignedResponse v;
+  convert::get_optional(o, "customData", v.customData, "CertificateSignedResponse.customData");
+  convert::get_required(o, "status", v.status, "CertificateSignedResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "CertificateSignedResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVSEType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+  convert::put(o, "connectorId", v.connectorId);
+}
+
+EVSEType tag_invoke(boost::json::value_to_tag<EVSEType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EVSEType");
+  EVSEType v;
+  convert::get_optional(o, "customData", v.customData, "EVSEType.customData");
+  convert::get_required(o, "id", v.id, "EVSEType.id");
+  convert::get_optional(o, "connectorId", v.connectorId, "EVSEType.connectorId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evse", v.evse);
+  convert::put(o, "operationalStatus", v.operationalStatus);
+}
+
+ChangeAvailabilityRequest tag_invoke(boost::json::value_to_tag<ChangeAvailabilityRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityRequest");
+  ChangeAvailabilityRequest v;
+  convert::get_optional(o, "customData", v.customData, "ChangeAvailabilityRequest.customData");
+  convert::get_optional(o, "evse", v.evse, "ChangeAvailabilityRequest.evse");
+  convert::get_required(o, "operationalStatus", v.operationalStatus, "ChangeAvailabilityRequest.operationalStatus");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+ChangeAvailabilityResponse tag_invoke(boost::json::value_to_tag<ChangeAvailabilityResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityResponse");
+  ChangeAvailabilityResponse v;
+  convert::get_optional(o, "customData", v.customData, "ChangeAvailabilityResponse.customData");
+  convert::get_required(o, "status", v.status, "ChangeAvailabilityResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "ChangeAvailabilityResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingLimitType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
+  convert::put(o, "isGridCritical", v.isGridCritical);
+}
+
+ChargingLimitType tag_invoke(boost::json::value_to_tag<ChargingLimitType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingLimitType");
+  ChargingLimitType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingLimitType.customData");
+  convert::get_required(o, "chargingLimitSource", v.chargingLimitSource, "ChargingLimitType.chargingLimitSource");
+  convert::get_optional(o, "isGridCritical", v.isGridCritical, "ChargingLimitType.isGridCritical");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DCChargingParametersType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evMaxCurrent", v.evMaxCurrent);
+  convert::put(o, "evMaxVoltage", v.evMaxVoltage);
+  convert::put(o, "energyAmount", v.energyAmount);
+  convert::put(o, "evMaxPower", v.evMaxPower);
+  convert::put(o, "stateOfCharge", v.stateOfCharge);
+  convert::put(o, "evEnergyCapacity", v.evEnergyCapacity);
+  convert::put(o, "fullSoC", v.fullSoC);
+  convert::put(o, "bulkSoC", v.bulkSoC);
+}
+
+DCChargingParametersType tag_invoke(boost::json::value_to_tag<DCChargingParametersType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DCChargingParametersType");
+  DCChargingParametersType v;
+  convert::get_optional(o, "customData", v.customData, "DCChargingParametersType.customData");
+  convert::get_required(o, "evMaxCurrent", v.evMaxCurrent, "DCChargingParametersType.evMaxCurrent");
+  convert::get_required(o, "evMaxVoltage", v.evMaxVoltage, "DCChargingParametersType.evMaxVoltage");
+  convert::get_optional(o, "energyAmount", v.energyAmount, "DCChargingParametersType.energyAmount");
+  convert::get_optional(o, "evMaxPower", v.evMaxPower, "DCChargingParametersType.evMaxPower");
+  convert::get_optional(o, "stateOfCharge", v.stateOfCharge, "DCChargingParametersType.stateOfCharge");
+  convert::get_optional(o, "evEnergyCapacity", v.evEnergyCapacity, "DCChargingParametersType.evEnergyCapacity");
+  convert::get_optional(o, "fullSoC", v.fullSoC, "DCChargingParametersType.fullSoC");
+  convert::get_optional(o, "bulkSoC", v.bulkSoC, "DCChargingParametersType.bulkSoC");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingNeedsType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "acChargingParameters", v.acChargingParameters);
+  convert::put(o, "dcChargingParameters", v.dcChargingParameters);
+  convert::put(o, "requestedEnergyTransfer", v.requestedEnergyTransfer);
+  convert::put(o, "departureTime", v.departureTime);
+}
+
+ChargingNeedsType tag_invoke(boost::json::value_to_tag<ChargingNeedsType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingNeedsType");
+  ChargingNeedsType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingNeedsType.customData");
+  convert::get_optional(o, "acChargingParameters", v.acChargingParameters, "ChargingNeedsType.acChargingParameters");
+  convert::get_optional(o, "dcChargingParameters", v.dcChargingParameters, "ChargingNeedsType.dcChargingParameters");
+  convert::get_required(o, "requestedEnergyTransfer", v.requestedEnergyTransfer, "ChargingNeedsType.requestedEnergyTransfer");
+  convert::get_optional(o, "departureTime", v.departureTime, "ChargingNeedsType.departureTime");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingProfileCriterionType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
+  convert::put(o, "stackLevel", v.stackLevel);
+  convert::put(o, "chargingProfileId", v.chargingProfileId);
+  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
+}
+
+ChargingProfileCriterionType tag_invoke(boost::json::value_to_tag<ChargingProfileCriterionType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingProfileCriterionType");
+  ChargingProfileCriterionType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingProfileCriterionType.customData");
+  convert::get_optional(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ChargingProfileCriterionType.chargingProfilePurpose");
+  convert::get_optional(o, "stackLevel", v.stackLevel, "ChargingProfileCriterionType.stackLevel");
+  convert::get_optional(o, "chargingProfileId", v.chargingProfileId, "ChargingProfileCriterionType.chargingProfileId");
+  convert::get_optional(o, "chargingLimitSource", v.chargingLimitSource, "ChargingProfileCriterionType.chargingLimitSource");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingSchedulePeriodType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "startPeriod", v.startPeriod);
+  convert::put(o, "limit", v.limit);
+  convert::put(o, "numberPhases", v.numberPhases);
+  convert::put(o, "phaseToUse", v.phaseToUse);
+}
+
+ChargingSchedulePeriodType tag_invoke(boost::json::value_to_tag<ChargingSchedulePeriodType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingSchedulePeriodType");
+  ChargingSchedulePeriodType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingSchedulePeriodType.customData");
+  convert::get_required(o, "startPeriod", v.startPeriod, "ChargingSchedulePeriodType.startPeriod");
+  convert::get_required(o, "limit", v.limit, "ChargingSchedulePeriodType.limit");
+  convert::get_optional(o, "numberPhases", v.numberPhases, "ChargingSchedulePeriodType.numberPhases");
+  convert::get_optional(o, "phaseToUse", v.phaseToUse, "ChargingSchedulePeriodType.phaseToUse");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const RelativeTimeIntervalType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "start", v.start);
+  convert::put(o, "duration", v.duration);
+}
+
+RelativeTimeIntervalType tag_invoke(boost::json::value_to_tag<RelativeTimeIntervalType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "RelativeTimeIntervalType");
+  RelativeTimeIntervalType v;
+  convert::get_optional(o, "customData", v.customData, "RelativeTimeIntervalType.customData");
+  convert::get_required(o, "start", v.start, "RelativeTimeIntervalType.start");
+  convert::get_optional(o, "duration", v.duration, "RelativeTimeIntervalType.duration");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CostType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "costKind", v.costKind);
+  convert::put(o, "amount", v.amount);
+  convert::put(o, "amountMultiplier", v.amountMultiplier);
+}
+
+CostType tag_invoke(boost::json::value_to_tag<CostType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CostType");
+  CostType v;
+  convert::get_optional(o, "customData", v.customData, "CostType.customData");
+  convert::get_required(o, "costKind", v.costKind, "CostType.costKind");
+  convert::get_required(o, "amount", v.amount, "CostType.amount");
+  convert::get_optional(o, "amountMultiplier", v.amountMultiplier, "CostType.amountMultiplier");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ConsumptionCostType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "startValue", v.startValue);
+  convert::put(o, "cost", v.cost);
+}
+
+ConsumptionCostType tag_invoke(boost::json::value_to_tag<ConsumptionCostType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ConsumptionCostType");
+  ConsumptionCostType v;
+  convert::get_optional(o, "customData", v.customData, "ConsumptionCostType.customData");
+  convert::get_required(o, "startValue", v.startValue, "ConsumptionCostType.startValue");
+  convert::get_required(o, "cost", v.cost, "ConsumptionCostType.cost");
+  return v;
+}
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SalesTariffEntryType& v) {
   boost::json::object& o = jv.emplace_object();
   o.reserve(4);
@@ -1216,379 +1948,6 @@ LogStatusNotificationResponse tag_invoke(boost::json::value_to_tag<LogStatusNoti
   const boost::json::object& o = convert::as_object(jv, "LogStatusNotificationResponse");
   LogStatusNotificationResponse v;
   convert::get_optional(o, "customData", v.customData, "LogStatusNotificationResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MessageInfoType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(9);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "display", v.display);
-  convert::put(o, "id", v.id);
-  convert::put(o, "priority", v.priority);
-  convert::put(o, "state", v.state);
-  convert::put(o, "startDateTime", v.startDateTime);
-  convert::put(o, "endDateTime", v.endDateTime);
-  convert::put(o, "transactionId", v.transactionId);
-  convert::put(o, "message", v.message);
-}
-
-MessageInfoType tag_invoke(boost::json::value_to_tag<MessageInfoType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "MessageInfoType");
-  MessageInfoType v;
-  convert::get_optional(o, "customData", v.customData, "MessageInfoType.customData");
-  convert::get_optional(o, "display", v.display, "MessageInfoType.display");
-  convert::get_required(o, "id", v.id, "MessageInfoType.id");
-  convert::get_required(o, "priority", v.priority, "MessageInfoType.priority");
-  convert::get_optional(o, "state", v.state, "MessageInfoType.state");
-  convert::get_optional(o, "startDateTime", v.startDateTime, "MessageInfoType.startDateTime");
-  convert::get_optional(o, "endDateTime", v.endDateTime, "MessageInfoType.endDateTime");
-  convert::get_optional(o, "transactionId", v.transactionId, "MessageInfoType.transactionId");
-  convert::get_required(o, "message", v.message, "MessageInfoType.message");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SignedMeterValueType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "signedMeterData", v.signedMeterData);
-  convert::put(o, "signingMethod", v.signingMethod);
-  convert::put(o, "encodingMethod", v.encodingMethod);
-  convert::put(o, "publicKey", v.publicKey);
-}
-
-SignedMeterValueType tag_invoke(boost::json::value_to_tag<SignedMeterValueType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "SignedMeterValueType");
-  SignedMeterValueType v;
-  convert::get_optional(o, "customData", v.customData, "SignedMeterValueType.customData");
-  convert::get_required(o, "signedMeterData", v.signedMeterData, "SignedMeterValueType.signedMeterData");
-  convert::get_required(o, "signingMethod", v.signingMethod, "SignedMeterValueType.signingMethod");
-  convert::get_required(o, "encodingMethod", v.encodingMethod, "SignedMeterValueType.encodingMethod");
-  convert::get_required(o, "publicKey", v.publicKey, "SignedMeterValueType.publicKey");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const UnitOfMeasureType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "unit", v.unit);
-  convert::put(o, "multiplier", v.multiplier);
-}
-
-UnitOfMeasureType tag_invoke(boost::json::value_to_tag<UnitOfMeasureType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "UnitOfMeasureType");
-  UnitOfMeasureType v;
-  convert::get_optional(o, "customData", v.customData, "UnitOfMeasureType.customData");
-  convert::get_optional(o, "unit", v.unit, "UnitOfMeasureType.unit");
-  convert::get_optional(o, "multiplier", v.multiplier, "UnitOfMeasureType.multiplier");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SampledValueType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(8);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "value", v.value);
-  convert::put(o, "context", v.context);
-  convert::put(o, "measurand", v.measurand);
-  convert::put(o, "phase", v.phase);
-  convert::put(o, "location", v.location);
-  convert::put(o, "signedMeterValue", v.signedMeterValue);
-  convert::put(o, "unitOfMeasure", v.unitOfMeasure);
-}
-
-SampledValueType tag_invoke(boost::json::value_to_tag<SampledValueType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "SampledValueType");
-  SampledValueType v;
-  convert::get_optional(o, "customData", v.customData, "SampledValueType.customData");
-  convert::get_required(o, "value", v.value, "SampledValueType.value");
-  convert::get_optional(o, "context", v.context, "SampledValueType.context");
-  convert::get_optional(o, "measurand", v.measurand, "SampledValueType.measurand");
-  convert::get_optional(o, "phase", v.phase, "SampledValueType.phase");
-  convert::get_optional(o, "location", v.location, "SampledValueType.location");
-  convert::get_optional(o, "signedMeterValue", v.signedMeterValue, "SampledValueType.signedMeterValue");
-  convert::get_optional(o, "unitOfMeasure", v.unitOfMeasure, "SampledValueType.unitOfMeasure");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MeterValueType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "sampledValue", v.sampledValue);
-  convert::put(o, "timestamp", v.timestamp);
-}
-
-MeterValueType tag_invoke(boost::json::value_to_tag<MeterValueType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "MeterValueType");
-  MeterValueType v;
-  convert::get_optional(o, "customData", v.customData, "MeterValueType.customData");
-  convert::get_required(o, "sampledValue", v.sampledValue, "MeterValueType.sampledValue");
-  convert::get_required(o, "timestamp", v.timestamp, "MeterValueType.timestamp");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MeterValuesRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "evseId", v.evseId);
-  convert::put(o, "meterValue", v.meterValue);
-}
-
-MeterValuesRequest tag_invoke(boost::json::value_to_tag<MeterValuesRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "MeterValuesRequest");
-  MeterValuesRequest v;
-  convert::get_optional(o, "customData", v.customData, "MeterValuesRequest.customData");
-  convert::get_required(o, "evseId", v.evseId, "MeterValuesRequest.evseId");
-  convert::get_required(o, "meterValue", v.meterValue, "MeterValuesRequest.meterValue");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MeterValuesResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-MeterValuesResponse tag_invoke(boost::json::value_to_tag<MeterValuesResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "MeterValuesResponse");
-  MeterValuesResponse v;
-  convert::get_optional(o, "customData", v.customData, "MeterValuesResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const VariableMonitoringType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "id", v.id);
-  convert::put(o, "transaction", v.transaction);
-  convert::put(o, "value", v.value);
-  convert::put(o, "type", v.type);
-  convert::put(o, "severity", v.severity);
-}
-
-VariableMonitoringType tag_invoke(boost::json::value_to_tag<VariableMonitoringType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "VariableMonitoringType");
-  VariableMonitoringType v;
-  convert::get_optional(o, "customData", v.customData, "VariableMonitoringType.customData");
-  convert::get_required(o, "id", v.id, "VariableMonitoringType.id");
-  convert::get_required(o, "transaction", v.transaction, "VariableMonitoringType.transaction");
-  convert::get_required(o, "value", v.value, "VariableMonitoringType.value");
-  convert::get_required(o, "type", v.type, "VariableMonitoringType.type");
-  convert::get_required(o, "severity", v.severity, "VariableMonitoringType.severity");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MonitoringDataType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "component", v.component);
-  convert::put(o, "variable", v.variable);
-  convert::put(o, "variableMonitoring", v.variableMonitoring);
-}
-
-MonitoringDataType tag_invoke(boost::json::value_to_tag<MonitoringDataType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "MonitoringDataType");
-  MonitoringDataType v;
-  convert::get_optional(o, "customData", v.customData, "MonitoringDataType.customData");
-  convert::get_required(o, "component", v.component, "MonitoringDataType.component");
-  convert::get_required(o, "variable", v.variable, "MonitoringDataType.variable");
-  convert::get_required(o, "variableMonitoring", v.variableMonitoring, "MonitoringDataType.variableMonitoring");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const VPNType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(7);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "server", v.server);
-  convert::put(o, "user", v.user);
-  convert::put(o, "group", v.group);
-  convert::put(o, "password", v.password);
-  convert::put(o, "key", v.key);
-  convert::put(o, "type", v.type);
-}
-
-VPNType tag_invoke(boost::json::value_to_tag<VPNType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "VPNType");
-  VPNType v;
-  convert::get_optional(o, "customData", v.customData, "VPNType.customData");
-  convert::get_required(o, "server", v.server, "VPNType.server");
-  convert::get_required(o, "user", v.user, "VPNType.user");
-  convert::get_optional(o, "group", v.group, "VPNType.group");
-  convert::get_required(o, "password", v.password, "VPNType.password");
-  convert::get_required(o, "key", v.key, "VPNType.key");
-  convert::get_required(o, "type", v.type, "VPNType.type");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NetworkConnectionProfileType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(9);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "apn", v.apn);
-  convert::put(o, "ocppVersion", v.ocppVersion);
-  convert::put(o, "ocppTransport", v.ocppTransport);
-  convert::put(o, "ocppCsmsUrl", v.ocppCsmsUrl);
-  convert::put(o, "messageTimeout", v.messageTimeout);
-  convert::put(o, "securityProfile", v.securityProfile);
-  convert::put(o, "ocppInterface", v.ocppInterface);
-  convert::put(o, "vpn", v.vpn);
-}
-
-NetworkConnectionProfileType tag_invoke(boost::json::value_to_tag<NetworkConnectionProfileType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NetworkConnectionProfileType");
-  NetworkConnectionProfileType v;
-  convert::get_optional(o, "customData", v.customData, "NetworkConnectionProfileType.customData");
-  convert::get_optional(o, "apn", v.apn, "NetworkConnectionProfileType.apn");
-  convert::get_required(o, "ocppVersion", v.ocppVersion, "NetworkConnectionProfileType.ocppVersion");
-  convert::get_required(o, "ocppTransport", v.ocppTransport, "NetworkConnectionProfileType.ocppTransport");
-  convert::get_required(o, "ocppCsmsUrl", v.ocppCsmsUrl, "NetworkConnectionProfileType.ocppCsmsUrl");
-  convert::get_required(o, "messageTimeout", v.messageTimeout, "NetworkConnectionProfileType.messageTimeout");
-  convert::get_required(o, "securityProfile", v.securityProfile, "NetworkConnectionProfileType.securityProfile");
-  convert::get_required(o, "ocppInterface", v.ocppInterface, "NetworkConnectionProfileType.ocppInterface");
-  convert::get_optional(o, "vpn", v.vpn, "NetworkConnectionProfileType.vpn");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyChargingLimitRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "chargingSchedule", v.chargingSchedule);
-  convert::put(o, "evseId", v.evseId);
-  convert::put(o, "chargingLimit", v.chargingLimit);
-}
-
-NotifyChargingLimitRequest tag_invoke(boost::json::value_to_tag<NotifyChargingLimitRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifyChargingLimitRequest");
-  NotifyChargingLimitRequest v;
-  convert::get_optional(o, "customData", v.customData, "NotifyChargingLimitRequest.customData");
-  convert::get_optional(o, "chargingSchedule", v.chargingSchedule, "NotifyChargingLimitRequest.chargingSchedule");
-  convert::get_optional(o, "evseId", v.evseId, "NotifyChargingLimitRequest.evseId");
-  convert::get_required(o, "chargingLimit", v.chargingLimit, "NotifyChargingLimitRequest.chargingLimit");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyChargingLimitResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-NotifyChargingLimitResponse tag_invoke(boost::json::value_to_tag<NotifyChargingLimitResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifyChargingLimitResponse");
-  NotifyChargingLimitResponse v;
-  convert::get_optional(o, "customData", v.customData, "NotifyChargingLimitResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyCustomerInformationRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "data", v.data);
-  convert::put(o, "tbc", v.tbc);
-  convert::put(o, "seqNo", v.seqNo);
-  convert::put(o, "generatedAt", v.generatedAt);
-  convert::put(o, "requestId", v.requestId);
-}
-
-NotifyCustomerInformationRequest tag_invoke(boost::json::value_to_tag<NotifyCustomerInformationRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifyCustomerInformationRequest");
-  NotifyCustomerInformationRequest v;
-  convert::get_optional(o, "customData", v.customData, "NotifyCustomerInformationRequest.customData");
-  convert::get_required(o, "data", v.data, "NotifyCustomerInformationRequest.data");
-  convert::get_optional(o, "tbc", v.tbc, "NotifyCustomerInformationRequest.tbc");
-  convert::get_required(o, "seqNo", v.seqNo, "NotifyCustomerInformationRequest.seqNo");
-  convert::get_required(o, "generatedAt", v.generatedAt, "NotifyCustomerInformationRequest.generatedAt");
-  convert::get_required(o, "requestId", v.requestId, "NotifyCustomerInformationRequest.requestId");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyCustomerInformationResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-NotifyCustomerInformationResponse tag_invoke(boost::json::value_to_tag<NotifyCustomerInformationResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifyCustomerInformationResponse");
-  NotifyCustomerInformationResponse v;
-  convert::get_optional(o, "customData", v.customData, "NotifyCustomerInformationResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyDisplayMessagesRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "messageInfo", v.messageInfo);
-  convert::put(o, "requestId", v.requestId);
-  convert::put(o, "tbc", v.tbc);
-}
-
-NotifyDisplayMessagesRequest tag_invoke(boost::json::value_to_tag<NotifyDisplayMessagesRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifyDisplayMessagesRequest");
-  NotifyDisplayMessagesRequest v;
-  convert::get_optional(o, "customData", v.customData, "NotifyDisplayMessagesRequest.customData");
-  convert::get_optional(o, "messageInfo", v.messageInfo, "NotifyDisplayMessagesRequest.messageInfo");
-  convert::get_required(o, "requestId", v.requestId, "NotifyDisplayMessagesRequest.requestId");
-  convert::get_optional(o, "tbc", v.tbc, "NotifyDisplayMessagesRequest.tbc");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyDisplayMessagesResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-NotifyDisplayMessagesResponse tag_invoke(boost::json::value_to_tag<NotifyDisplayMessagesResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifyDisplayMessagesResponse");
-  NotifyDisplayMessagesResponse v;
-  convert::get_optional(o, "customData", v.customData, "NotifyDisplayMessagesResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEVChargingNeedsRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "maxScheduleTuples", v.maxScheduleTuples);
-  convert::put(o, "chargingNeeds", v.chargingNeeds);
-  convert::put(o, "evseId", v.evseId);
-}
-
-NotifyEVChargingNeedsRequest tag_invoke(boost::json::value_to_tag<NotifyEVChargingNeedsRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifyEVChargingNeedsRequest");
-  NotifyEVChargingNeedsRequest v;
-  convert::get_optional(o, "customData", v.customData, "NotifyEVChargingNeedsRequest.customData");
-  convert::get_optional(o, "maxScheduleTuples", v.maxScheduleTuples, "NotifyEVChargingNeedsRequest.maxScheduleTuples");
-  convert::get_required(o, "chargingNeeds", v.chargingNeeds, "NotifyEVChargingNeedsRequest.chargingNeeds");
-  convert::get_required(o, "evseId", v.evseId, "NotifyEVChargingNeedsRequest.evseId");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEVChargingNeedsResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-NotifyEVChargingNeedsResponse tag_invoke(boost::json::value_to_tag<NotifyEVChargingNeedsResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifyEVChargingNeedsResponse");
-  NotifyEVChargingNeedsResponse v;
-  convert::get_optional(o, "customData", v.customData, "NotifyEVChargingNeedsResponse.customData");
-  convert::get_required(o, "status", v.status, "NotifyEVChargingNeedsResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "NotifyEVChargingNeedsResponse.statusInfo");
   return v;
 }
 

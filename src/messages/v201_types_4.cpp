@@ -6,6 +6,379 @@
 
 namespace ocpp::v201 {
 
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MessageInfoType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "display", v.display);
+  convert::put(o, "id", v.id);
+  convert::put(o, "priority", v.priority);
+  convert::put(o, "state", v.state);
+  convert::put(o, "startDateTime", v.startDateTime);
+  convert::put(o, "endDateTime", v.endDateTime);
+  convert::put(o, "transactionId", v.transactionId);
+  convert::put(o, "message", v.message);
+}
+
+MessageInfoType tag_invoke(boost::json::value_to_tag<MessageInfoType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MessageInfoType");
+  MessageInfoType v;
+  convert::get_optional(o, "customData", v.customData, "MessageInfoType.customData");
+  convert::get_optional(o, "display", v.display, "MessageInfoType.display");
+  convert::get_required(o, "id", v.id, "MessageInfoType.id");
+  convert::get_required(o, "priority", v.priority, "MessageInfoType.priority");
+  convert::get_optional(o, "state", v.state, "MessageInfoType.state");
+  convert::get_optional(o, "startDateTime", v.startDateTime, "MessageInfoType.startDateTime");
+  convert::get_optional(o, "endDateTime", v.endDateTime, "MessageInfoType.endDateTime");
+  convert::get_optional(o, "transactionId", v.transactionId, "MessageInfoType.transactionId");
+  convert::get_required(o, "message", v.message, "MessageInfoType.message");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SignedMeterValueType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "signedMeterData", v.signedMeterData);
+  convert::put(o, "signingMethod", v.signingMethod);
+  convert::put(o, "encodingMethod", v.encodingMethod);
+  convert::put(o, "publicKey", v.publicKey);
+}
+
+SignedMeterValueType tag_invoke(boost::json::value_to_tag<SignedMeterValueType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SignedMeterValueType");
+  SignedMeterValueType v;
+  convert::get_optional(o, "customData", v.customData, "SignedMeterValueType.customData");
+  convert::get_required(o, "signedMeterData", v.signedMeterData, "SignedMeterValueType.signedMeterData");
+  convert::get_required(o, "signingMethod", v.signingMethod, "SignedMeterValueType.signingMethod");
+  convert::get_required(o, "encodingMethod", v.encodingMethod, "SignedMeterValueType.encodingMethod");
+  convert::get_required(o, "publicKey", v.publicKey, "SignedMeterValueType.publicKey");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const UnitOfMeasureType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "unit", v.unit);
+  convert::put(o, "multiplier", v.multiplier);
+}
+
+UnitOfMeasureType tag_invoke(boost::json::value_to_tag<UnitOfMeasureType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "UnitOfMeasureType");
+  UnitOfMeasureType v;
+  convert::get_optional(o, "customData", v.customData, "UnitOfMeasureType.customData");
+  convert::get_optional(o, "unit", v.unit, "UnitOfMeasureType.unit");
+  convert::get_optional(o, "multiplier", v.multiplier, "UnitOfMeasureType.multiplier");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SampledValueType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(8);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "value", v.value);
+  convert::put(o, "context", v.context);
+  convert::put(o, "measurand", v.measurand);
+  convert::put(o, "phase", v.phase);
+  convert::put(o, "location", v.location);
+  convert::put(o, "signedMeterValue", v.signedMeterValue);
+  convert::put(o, "unitOfMeasure", v.unitOfMeasure);
+}
+
+SampledValueType tag_invoke(boost::json::value_to_tag<SampledValueType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SampledValueType");
+  SampledValueType v;
+  convert::get_optional(o, "customData", v.customData, "SampledValueType.customData");
+  convert::get_required(o, "value", v.value, "SampledValueType.value");
+  convert::get_optional(o, "context", v.context, "SampledValueType.context");
+  convert::get_optional(o, "measurand", v.measurand, "SampledValueType.measurand");
+  convert::get_optional(o, "phase", v.phase, "SampledValueType.phase");
+  convert::get_optional(o, "location", v.location, "SampledValueType.location");
+  convert::get_optional(o, "signedMeterValue", v.signedMeterValue, "SampledValueType.signedMeterValue");
+  convert::get_optional(o, "unitOfMeasure", v.unitOfMeasure, "SampledValueType.unitOfMeasure");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MeterValueType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "sampledValue", v.sampledValue);
+  convert::put(o, "timestamp", v.timestamp);
+}
+
+MeterValueType tag_invoke(boost::json::value_to_tag<MeterValueType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MeterValueType");
+  MeterValueType v;
+  convert::get_optional(o, "customData", v.customData, "MeterValueType.customData");
+  convert::get_required(o, "sampledValue", v.sampledValue, "MeterValueType.sampledValue");
+  convert::get_required(o, "timestamp", v.timestamp, "MeterValueType.timestamp");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MeterValuesRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "meterValue", v.meterValue);
+}
+
+MeterValuesRequest tag_invoke(boost::json::value_to_tag<MeterValuesRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MeterValuesRequest");
+  MeterValuesRequest v;
+  convert::get_optional(o, "customData", v.customData, "MeterValuesRequest.customData");
+  convert::get_required(o, "evseId", v.evseId, "MeterValuesRequest.evseId");
+  convert::get_required(o, "meterValue", v.meterValue, "MeterValuesRequest.meterValue");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MeterValuesResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+MeterValuesResponse tag_invoke(boost::json::value_to_tag<MeterValuesResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MeterValuesResponse");
+  MeterValuesResponse v;
+  convert::get_optional(o, "customData", v.customData, "MeterValuesResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const VariableMonitoringType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+  convert::put(o, "transaction", v.transaction);
+  convert::put(o, "value", v.value);
+  convert::put(o, "type", v.type);
+  convert::put(o, "severity", v.severity);
+}
+
+VariableMonitoringType tag_invoke(boost::json::value_to_tag<VariableMonitoringType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "VariableMonitoringType");
+  VariableMonitoringType v;
+  convert::get_optional(o, "customData", v.customData, "VariableMonitoringType.customData");
+  convert::get_required(o, "id", v.id, "VariableMonitoringType.id");
+  convert::get_required(o, "transaction", v.transaction, "VariableMonitoringType.transaction");
+  convert::get_required(o, "value", v.value, "VariableMonitoringType.value");
+  convert::get_required(o, "type", v.type, "VariableMonitoringType.type");
+  convert::get_required(o, "severity", v.severity, "VariableMonitoringType.severity");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MonitoringDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "component", v.component);
+  convert::put(o, "variable", v.variable);
+  convert::put(o, "variableMonitoring", v.variableMonitoring);
+}
+
+MonitoringDataType tag_invoke(boost::json::value_to_tag<MonitoringDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MonitoringDataType");
+  MonitoringDataType v;
+  convert::get_optional(o, "customData", v.customData, "MonitoringDataType.customData");
+  convert::get_required(o, "component", v.component, "MonitoringDataType.component");
+  convert::get_required(o, "variable", v.variable, "MonitoringDataType.variable");
+  convert::get_required(o, "variableMonitoring", v.variableMonitoring, "MonitoringDataType.variableMonitoring");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const VPNType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(7);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "server", v.server);
+  convert::put(o, "user", v.user);
+  convert::put(o, "group", v.group);
+  convert::put(o, "password", v.password);
+  convert::put(o, "key", v.key);
+  convert::put(o, "type", v.type);
+}
+
+VPNType tag_invoke(boost::json::value_to_tag<VPNType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "VPNType");
+  VPNType v;
+  convert::get_optional(o, "customData", v.customData, "VPNType.customData");
+  convert::get_required(o, "server", v.server, "VPNType.server");
+  convert::get_required(o, "user", v.user, "VPNType.user");
+  convert::get_optional(o, "group", v.group, "VPNType.group");
+  convert::get_required(o, "password", v.password, "VPNType.password");
+  convert::get_required(o, "key", v.key, "VPNType.key");
+  convert::get_required(o, "type", v.type, "VPNType.type");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NetworkConnectionProfileType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "apn", v.apn);
+  convert::put(o, "ocppVersion", v.ocppVersion);
+  convert::put(o, "ocppTransport", v.ocppTransport);
+  convert::put(o, "ocppCsmsUrl", v.ocppCsmsUrl);
+  convert::put(o, "messageTimeout", v.messageTimeout);
+  convert::put(o, "securityProfile", v.securityProfile);
+  convert::put(o, "ocppInterface", v.ocppInterface);
+  convert::put(o, "vpn", v.vpn);
+}
+
+NetworkConnectionProfileType tag_invoke(boost::json::value_to_tag<NetworkConnectionProfileType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NetworkConnectionProfileType");
+  NetworkConnectionProfileType v;
+  convert::get_optional(o, "customData", v.customData, "NetworkConnectionProfileType.customData");
+  convert::get_optional(o, "apn", v.apn, "NetworkConnectionProfileType.apn");
+  convert::get_required(o, "ocppVersion", v.ocppVersion, "NetworkConnectionProfileType.ocppVersion");
+  convert::get_required(o, "ocppTransport", v.ocppTransport, "NetworkConnectionProfileType.ocppTransport");
+  convert::get_required(o, "ocppCsmsUrl", v.ocppCsmsUrl, "NetworkConnectionProfileType.ocppCsmsUrl");
+  convert::get_required(o, "messageTimeout", v.messageTimeout, "NetworkConnectionProfileType.messageTimeout");
+  convert::get_required(o, "securityProfile", v.securityProfile, "NetworkConnectionProfileType.securityProfile");
+  convert::get_required(o, "ocppInterface", v.ocppInterface, "NetworkConnectionProfileType.ocppInterface");
+  convert::get_optional(o, "vpn", v.vpn, "NetworkConnectionProfileType.vpn");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyChargingLimitRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingSchedule", v.chargingSchedule);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "chargingLimit", v.chargingLimit);
+}
+
+NotifyChargingLimitRequest tag_invoke(boost::json::value_to_tag<NotifyChargingLimitRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyChargingLimitRequest");
+  NotifyChargingLimitRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyChargingLimitRequest.customData");
+  convert::get_optional(o, "chargingSchedule", v.chargingSchedule, "NotifyChargingLimitRequest.chargingSchedule");
+  convert::get_optional(o, "evseId", v.evseId, "NotifyChargingLimitRequest.evseId");
+  convert::get_required(o, "chargingLimit", v.chargingLimit, "NotifyChargingLimitRequest.chargingLimit");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyChargingLimitResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyChargingLimitResponse tag_invoke(boost::json::value_to_tag<NotifyChargingLimitResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyChargingLimitResponse");
+  NotifyChargingLimitResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyChargingLimitResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyCustomerInformationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "data", v.data);
+  convert::put(o, "tbc", v.tbc);
+  convert::put(o, "seqNo", v.seqNo);
+  convert::put(o, "generatedAt", v.generatedAt);
+  convert::put(o, "requestId", v.requestId);
+}
+
+NotifyCustomerInformationRequest tag_invoke(boost::json::value_to_tag<NotifyCustomerInformationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyCustomerInformationRequest");
+  NotifyCustomerInformationRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyCustomerInformationRequest.customData");
+  convert::get_required(o, "data", v.data, "NotifyCustomerInformationRequest.data");
+  convert::get_optional(o, "tbc", v.tbc, "NotifyCustomerInformationRequest.tbc");
+  convert::get_required(o, "seqNo", v.seqNo, "NotifyCustomerInformationRequest.seqNo");
+  convert::get_required(o, "generatedAt", v.generatedAt, "NotifyCustomerInformationRequest.generatedAt");
+  convert::get_required(o, "requestId", v.requestId, "NotifyCustomerInformationRequest.requestId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyCustomerInformationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyCustomerInformationResponse tag_invoke(boost::json::value_to_tag<NotifyCustomerInformationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyCustomerInformationResponse");
+  NotifyCustomerInformationResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyCustomerInformationResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyDisplayMessagesRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "messageInfo", v.messageInfo);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "tbc", v.tbc);
+}
+
+NotifyDisplayMessagesRequest tag_invoke(boost::json::value_to_tag<NotifyDisplayMessagesRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyDisplayMessagesRequest");
+  NotifyDisplayMessagesRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyDisplayMessagesRequest.customData");
+  convert::get_optional(o, "messageInfo", v.messageInfo, "NotifyDisplayMessagesRequest.messageInfo");
+  convert::get_required(o, "requestId", v.requestId, "NotifyDisplayMessagesRequest.requestId");
+  convert::get_optional(o, "tbc", v.tbc, "NotifyDisplayMessagesRequest.tbc");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyDisplayMessagesResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyDisplayMessagesResponse tag_invoke(boost::json::value_to_tag<NotifyDisplayMessagesResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyDisplayMessagesResponse");
+  NotifyDisplayMessagesResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyDisplayMessagesResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEVChargingNeedsRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "maxScheduleTuples", v.maxScheduleTuples);
+  convert::put(o, "chargingNeeds", v.chargingNeeds);
+  convert::put(o, "evseId", v.evseId);
+}
+
+NotifyEVChargingNeedsRequest tag_invoke(boost::json::value_to_tag<NotifyEVChargingNeedsRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyEVChargingNeedsRequest");
+  NotifyEVChargingNeedsRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyEVChargingNeedsRequest.customData");
+  convert::get_optional(o, "maxScheduleTuples", v.maxScheduleTuples, "NotifyEVChargingNeedsRequest.maxScheduleTuples");
+  convert::get_required(o, "chargingNeeds", v.chargingNeeds, "NotifyEVChargingNeedsRequest.chargingNeeds");
+  convert::get_required(o, "evseId", v.evseId, "NotifyEVChargingNeedsRequest.evseId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEVChargingNeedsResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+NotifyEVChargingNeedsResponse tag_invoke(boost::json::value_to_tag<NotifyEVChargingNeedsResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyEVChargingNeedsResponse");
+  NotifyEVChargingNeedsResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyEVChargingNeedsResponse.customData");
+  convert::get_required(o, "status", v.status, "NotifyEVChargingNeedsResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "NotifyEVChargingNeedsResponse.statusInfo");
+  return v;
+}
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEVChargingScheduleRequest& v) {
   boost::json::object& o = jv.emplace_object();
   o.reserve(4);

@@ -8,6 +8,20 @@ namespace ocpp::v21 {
 
 namespace {
 constexpr std::string_view kNames_APNAuthenticationEnumType[] = {"PAP", "CHAP", "NONE", "AUTO"};
+int match_APNAuthenticationEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("PA") && keymatch::load2(p + 1) == keymatch::word2("AP") ? 0 : -1;
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load4(p) == keymatch::word4("AUTO") ? 3 : -1;
+        case 'C': return keymatch::load4(p) == keymatch::word4("CHAP") ? 1 : -1;
+        case 'N': return keymatch::load4(p) == keymatch::word4("NONE") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(APNAuthenticationEnumType v) noexcept {
@@ -16,7 +30,7 @@ std::string_view to_string(APNAuthenticationEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, APNAuthenticationEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_APNAuthenticationEnumType, 4);
+  const int i = match_APNAuthenticationEnumType(s);
   if (i < 0) return false;
   out = static_cast<APNAuthenticationEnumType>(i);
   return true;
@@ -36,6 +50,20 @@ APNAuthenticationEnumType tag_invoke(boost::json::value_to_tag<APNAuthentication
 
 namespace {
 constexpr std::string_view kNames_AttributeEnumType[] = {"Actual", "Target", "MinSet", "MaxSet"};
+int match_AttributeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'n': return keymatch::load4(p) == keymatch::word4("MinS") && keymatch::load4(p + 2) == keymatch::word4("nSet") ? 2 : -1;
+        case 'r': return keymatch::load4(p) == keymatch::word4("Targ") && keymatch::load4(p + 2) == keymatch::word4("rget") ? 1 : -1;
+        case 't': return keymatch::load4(p) == keymatch::word4("Actu") && keymatch::load4(p + 2) == keymatch::word4("tual") ? 0 : -1;
+        case 'x': return keymatch::load4(p) == keymatch::word4("MaxS") && keymatch::load4(p + 2) == keymatch::word4("xSet") ? 3 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(AttributeEnumType v) noexcept {
@@ -44,7 +72,7 @@ std::string_view to_string(AttributeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, AttributeEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_AttributeEnumType, 4);
+  const int i = match_AttributeEnumType(s);
   if (i < 0) return false;
   out = static_cast<AttributeEnumType>(i);
   return true;
@@ -64,6 +92,30 @@ AttributeEnumType tag_invoke(boost::json::value_to_tag<AttributeEnumType>, const
 
 namespace {
 constexpr std::string_view kNames_AuthorizationStatusEnumType[] = {"Accepted", "Blocked", "ConcurrentTx", "Expired", "Invalid", "NoCredit", "NotAllowedTypeEVSE", "NotAtThisLocation", "NotAtThisTime", "Unknown"};
+int match_AuthorizationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'B': return keymatch::load4(p) == keymatch::word4("Bloc") && keymatch::load4(p + 3) == keymatch::word4("cked") ? 1 : -1;
+        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 3 : -1;
+        case 'I': return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 4 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 9 : -1;
+        default: return -1;
+      }
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NoCredit") ? 5 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("Concurre") && keymatch::load8(p + 4) == keymatch::word8("urrentTx") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("NotAtThi") && keymatch::load8(p + 5) == keymatch::word8("ThisTime") ? 8 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("NotAtThi") && keymatch::load8(p + 8) == keymatch::word8("sLocatio") && keymatch::load8(p + 9) == keymatch::word8("Location") ? 7 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("NotAllow") && keymatch::load8(p + 8) == keymatch::word8("edTypeEV") && keymatch::load8(p + 10) == keymatch::word8("TypeEVSE") ? 6 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(AuthorizationStatusEnumType v) noexcept {
@@ -72,7 +124,7 @@ std::string_view to_string(AuthorizationStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, AuthorizationStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_AuthorizationStatusEnumType, 10);
+  const int i = match_AuthorizationStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<AuthorizationStatusEnumType>(i);
   return true;
@@ -92,6 +144,27 @@ AuthorizationStatusEnumType tag_invoke(boost::json::value_to_tag<AuthorizationSt
 
 namespace {
 constexpr std::string_view kNames_AuthorizeCertificateStatusEnumType[] = {"Accepted", "SignatureError", "CertificateExpired", "CertificateRevoked", "NoCertificateAvailable", "CertChainError", "ContractCancelled"};
+int match_AuthorizeCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CertChai") && keymatch::load8(p + 6) == keymatch::word8("ainError") ? 5 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 6) == keymatch::word8("ureError") ? 1 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("Contract") && keymatch::load8(p + 8) == keymatch::word8("Cancelle") && keymatch::load8(p + 9) == keymatch::word8("ancelled") ? 6 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[11])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Certific") && keymatch::load8(p + 8) == keymatch::word8("ateExpir") && keymatch::load8(p + 10) == keymatch::word8("eExpired") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Certific") && keymatch::load8(p + 8) == keymatch::word8("ateRevok") && keymatch::load8(p + 10) == keymatch::word8("eRevoked") ? 3 : -1;
+        default: return -1;
+      }
+    case 22: return keymatch::load8(p) == keymatch::word8("NoCertif") && keymatch::load8(p + 8) == keymatch::word8("icateAva") && keymatch::load8(p + 14) == keymatch::word8("vailable") ? 4 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(AuthorizeCertificateStatusEnumType v) noexcept {
@@ -100,7 +173,7 @@ std::string_view to_string(AuthorizeCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, AuthorizeCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_AuthorizeCertificateStatusEnumType, 7);
+  const int i = match_AuthorizeCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<AuthorizeCertificateStatusEnumType>(i);
   return true;
@@ -120,6 +193,15 @@ AuthorizeCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<Authoriz
 
 namespace {
 constexpr std::string_view kNames_BatterySwapEventEnumType[] = {"BatteryIn", "BatteryOut", "BatteryOutTimeout"};
+int match_BatterySwapEventEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("BatteryI") && keymatch::load8(p + 1) == keymatch::word8("atteryIn") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("BatteryO") && keymatch::load8(p + 2) == keymatch::word8("tteryOut") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("BatteryO") && keymatch::load8(p + 8) == keymatch::word8("utTimeou") && keymatch::load8(p + 9) == keymatch::word8("tTimeout") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(BatterySwapEventEnumType v) noexcept {
@@ -128,7 +210,7 @@ std::string_view to_string(BatterySwapEventEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, BatterySwapEventEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_BatterySwapEventEnumType, 3);
+  const int i = match_BatterySwapEventEnumType(s);
   if (i < 0) return false;
   out = static_cast<BatterySwapEventEnumType>(i);
   return true;
@@ -148,6 +230,29 @@ BatterySwapEventEnumType tag_invoke(boost::json::value_to_tag<BatterySwapEventEn
 
 namespace {
 constexpr std::string_view kNames_BootReasonEnumType[] = {"ApplicationReset", "FirmwareUpdate", "LocalReset", "PowerUp", "RemoteReset", "ScheduledReset", "Triggered", "Unknown", "Watchdog"};
+int match_BootReasonEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'P': return keymatch::load4(p) == keymatch::word4("Powe") && keymatch::load4(p + 3) == keymatch::word4("erUp") ? 3 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 7 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("Watchdog") ? 8 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Triggere") && keymatch::load8(p + 1) == keymatch::word8("riggered") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("LocalRes") && keymatch::load8(p + 2) == keymatch::word8("calReset") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("RemoteRe") && keymatch::load8(p + 3) == keymatch::word8("oteReset") ? 4 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 6) == keymatch::word8("reUpdate") ? 1 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 6) == keymatch::word8("ledReset") ? 5 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Applicat") && keymatch::load8(p + 8) == keymatch::word8("ionReset") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(BootReasonEnumType v) noexcept {
@@ -156,7 +261,7 @@ std::string_view to_string(BootReasonEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, BootReasonEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_BootReasonEnumType, 9);
+  const int i = match_BootReasonEnumType(s);
   if (i < 0) return false;
   out = static_cast<BootReasonEnumType>(i);
   return true;
@@ -176,6 +281,18 @@ BootReasonEnumType tag_invoke(boost::json::value_to_tag<BootReasonEnumType>, con
 
 namespace {
 constexpr std::string_view kNames_CancelReservationStatusEnumType[] = {"Accepted", "Rejected"};
+int match_CancelReservationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CancelReservationStatusEnumType v) noexcept {
@@ -184,7 +301,7 @@ std::string_view to_string(CancelReservationStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CancelReservationStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CancelReservationStatusEnumType, 2);
+  const int i = match_CancelReservationStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CancelReservationStatusEnumType>(i);
   return true;
@@ -204,6 +321,14 @@ CancelReservationStatusEnumType tag_invoke(boost::json::value_to_tag<CancelReser
 
 namespace {
 constexpr std::string_view kNames_CertificateActionEnumType[] = {"Install", "Update"};
+int match_CertificateActionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Upda") && keymatch::load4(p + 2) == keymatch::word4("date") ? 1 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Inst") && keymatch::load4(p + 3) == keymatch::word4("tall") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CertificateActionEnumType v) noexcept {
@@ -212,7 +337,7 @@ std::string_view to_string(CertificateActionEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateActionEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CertificateActionEnumType, 2);
+  const int i = match_CertificateActionEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateActionEnumType>(i);
   return true;
@@ -232,6 +357,18 @@ CertificateActionEnumType tag_invoke(boost::json::value_to_tag<CertificateAction
 
 namespace {
 constexpr std::string_view kNames_CertificateSignedStatusEnumType[] = {"Accepted", "Rejected"};
+int match_CertificateSignedStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CertificateSignedStatusEnumType v) noexcept {
@@ -240,7 +377,7 @@ std::string_view to_string(CertificateSignedStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateSignedStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CertificateSignedStatusEnumType, 2);
+  const int i = match_CertificateSignedStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateSignedStatusEnumType>(i);
   return true;
@@ -260,6 +397,15 @@ CertificateSignedStatusEnumType tag_invoke(boost::json::value_to_tag<Certificate
 
 namespace {
 constexpr std::string_view kNames_CertificateSigningUseEnumType[] = {"ChargingStationCertificate", "V2GCertificate", "V2G20Certificate"};
+int match_CertificateSigningUseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 14: return keymatch::load8(p) == keymatch::word8("V2GCerti") && keymatch::load8(p + 6) == keymatch::word8("tificate") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("V2G20Cer") && keymatch::load8(p + 8) == keymatch::word8("tificate") ? 2 : -1;
+    case 26: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationC") && keymatch::load8(p + 16) == keymatch::word8("ertifica") && keymatch::load8(p + 18) == keymatch::word8("tificate") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CertificateSigningUseEnumType v) noexcept {
@@ -268,7 +414,7 @@ std::string_view to_string(CertificateSigningUseEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateSigningUseEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CertificateSigningUseEnumType, 3);
+  const int i = match_CertificateSigningUseEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateSigningUseEnumType>(i);
   return true;
@@ -288,6 +434,20 @@ CertificateSigningUseEnumType tag_invoke(boost::json::value_to_tag<CertificateSi
 
 namespace {
 constexpr std::string_view kNames_CertificateStatusEnumType[] = {"Good", "Revoked", "Unknown", "Failed"};
+int match_CertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Good") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 3 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'R': return keymatch::load4(p) == keymatch::word4("Revo") && keymatch::load4(p + 3) == keymatch::word4("oked") ? 1 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CertificateStatusEnumType v) noexcept {
@@ -296,7 +456,7 @@ std::string_view to_string(CertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CertificateStatusEnumType, 4);
+  const int i = match_CertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateStatusEnumType>(i);
   return true;
@@ -316,6 +476,14 @@ CertificateStatusEnumType tag_invoke(boost::json::value_to_tag<CertificateStatus
 
 namespace {
 constexpr std::string_view kNames_CertificateStatusSourceEnumType[] = {"CRL", "OCSP"};
+int match_CertificateStatusSourceEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("CR") && keymatch::load2(p + 1) == keymatch::word2("RL") ? 0 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("OCSP") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CertificateStatusSourceEnumType v) noexcept {
@@ -324,7 +492,7 @@ std::string_view to_string(CertificateStatusSourceEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateStatusSourceEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CertificateStatusSourceEnumType, 2);
+  const int i = match_CertificateStatusSourceEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateStatusSourceEnumType>(i);
   return true;
@@ -344,6 +512,19 @@ CertificateStatusSourceEnumType tag_invoke(boost::json::value_to_tag<Certificate
 
 namespace {
 constexpr std::string_view kNames_ChangeAvailabilityStatusEnumType[] = {"Accepted", "Rejected", "Scheduled"};
+int match_ChangeAvailabilityStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChangeAvailabilityStatusEnumType v) noexcept {
@@ -352,7 +533,7 @@ std::string_view to_string(ChangeAvailabilityStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChangeAvailabilityStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChangeAvailabilityStatusEnumType, 3);
+  const int i = match_ChangeAvailabilityStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChangeAvailabilityStatusEnumType>(i);
   return true;
@@ -372,6 +553,20 @@ ChangeAvailabilityStatusEnumType tag_invoke(boost::json::value_to_tag<ChangeAvai
 
 namespace {
 constexpr std::string_view kNames_ChargingProfileKindEnumType[] = {"Absolute", "Recurring", "Relative", "Dynamic"};
+int match_ChargingProfileKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Dyna") && keymatch::load4(p + 3) == keymatch::word4("amic") ? 3 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Absolute") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Relative") ? 2 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Recurrin") && keymatch::load8(p + 1) == keymatch::word8("ecurring") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingProfileKindEnumType v) noexcept {
@@ -380,7 +575,7 @@ std::string_view to_string(ChargingProfileKindEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfileKindEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingProfileKindEnumType, 4);
+  const int i = match_ChargingProfileKindEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfileKindEnumType>(i);
   return true;
@@ -400,6 +595,22 @@ ChargingProfileKindEnumType tag_invoke(boost::json::value_to_tag<ChargingProfile
 
 namespace {
 constexpr std::string_view kNames_ChargingProfilePurposeEnumType[] = {"ChargingStationExternalConstraints", "ChargingStationMaxProfile", "TxDefaultProfile", "TxProfile", "PriorityCharging", "LocalGeneration"};
+int match_ChargingProfilePurposeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("TxProfil") && keymatch::load8(p + 1) == keymatch::word8("xProfile") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("LocalGen") && keymatch::load8(p + 7) == keymatch::word8("neration") ? 5 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'P': return keymatch::load8(p) == keymatch::word8("Priority") && keymatch::load8(p + 8) == keymatch::word8("Charging") ? 4 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("TxDefaul") && keymatch::load8(p + 8) == keymatch::word8("tProfile") ? 2 : -1;
+        default: return -1;
+      }
+    case 25: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationM") && keymatch::load8(p + 16) == keymatch::word8("axProfil") && keymatch::load8(p + 17) == keymatch::word8("xProfile") ? 1 : -1;
+    case 34: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationE") && keymatch::load8(p + 16) == keymatch::word8("xternalC") && keymatch::load8(p + 24) == keymatch::word8("onstrain") && keymatch::load8(p + 26) == keymatch::word8("straints") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingProfilePurposeEnumType v) noexcept {
@@ -408,7 +619,7 @@ std::string_view to_string(ChargingProfilePurposeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfilePurposeEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingProfilePurposeEnumType, 6);
+  const int i = match_ChargingProfilePurposeEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfilePurposeEnumType>(i);
   return true;
@@ -428,6 +639,18 @@ ChargingProfilePurposeEnumType tag_invoke(boost::json::value_to_tag<ChargingProf
 
 namespace {
 constexpr std::string_view kNames_ChargingProfileStatusEnumType[] = {"Accepted", "Rejected"};
+int match_ChargingProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingProfileStatusEnumType v) noexcept {
@@ -436,7 +659,7 @@ std::string_view to_string(ChargingProfileStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfileStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingProfileStatusEnumType, 2);
+  const int i = match_ChargingProfileStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfileStatusEnumType>(i);
   return true;
@@ -456,6 +679,18 @@ ChargingProfileStatusEnumType tag_invoke(boost::json::value_to_tag<ChargingProfi
 
 namespace {
 constexpr std::string_view kNames_ChargingRateUnitEnumType[] = {"W", "A"};
+int match_ChargingRateUnitEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 1:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 1 : -1;
+        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 0 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingRateUnitEnumType v) noexcept {
@@ -464,7 +699,7 @@ std::string_view to_string(ChargingRateUnitEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingRateUnitEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingRateUnitEnumType, 2);
+  const int i = match_ChargingRateUnitEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingRateUnitEnumType>(i);
   return true;
@@ -484,6 +719,21 @@ ChargingRateUnitEnumType tag_invoke(boost::json::value_to_tag<ChargingRateUnitEn
 
 namespace {
 constexpr std::string_view kNames_ChargingStateEnumType[] = {"EVConnected", "Charging", "SuspendedEV", "SuspendedEVSE", "Idle"};
+int match_ChargingStateEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 4 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Charging") ? 1 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("EVConnec") && keymatch::load8(p + 3) == keymatch::word8("onnected") ? 0 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 3) == keymatch::word8("pendedEV") ? 2 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 5) == keymatch::word8("ndedEVSE") ? 3 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ChargingStateEnumType v) noexcept {
@@ -492,7 +742,7 @@ std::string_view to_string(ChargingStateEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingStateEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ChargingStateEnumType, 5);
+  const int i = match_ChargingStateEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingStateEnumType>(i);
   return true;
@@ -512,6 +762,18 @@ ChargingStateEnumType tag_invoke(boost::json::value_to_tag<ChargingStateEnumType
 
 namespace {
 constexpr std::string_view kNames_ClearCacheStatusEnumType[] = {"Accepted", "Rejected"};
+int match_ClearCacheStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ClearCacheStatusEnumType v) noexcept {
@@ -520,7 +782,7 @@ std::string_view to_string(ClearCacheStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearCacheStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ClearCacheStatusEnumType, 2);
+  const int i = match_ClearCacheStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearCacheStatusEnumType>(i);
   return true;
@@ -540,6 +802,14 @@ ClearCacheStatusEnumType tag_invoke(boost::json::value_to_tag<ClearCacheStatusEn
 
 namespace {
 constexpr std::string_view kNames_ClearChargingProfileStatusEnumType[] = {"Accepted", "Unknown"};
+int match_ClearChargingProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ClearChargingProfileStatusEnumType v) noexcept {
@@ -548,7 +818,7 @@ std::string_view to_string(ClearChargingProfileStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearChargingProfileStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ClearChargingProfileStatusEnumType, 2);
+  const int i = match_ClearChargingProfileStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearChargingProfileStatusEnumType>(i);
   return true;
@@ -568,6 +838,19 @@ ClearChargingProfileStatusEnumType tag_invoke(boost::json::value_to_tag<ClearCha
 
 namespace {
 constexpr std::string_view kNames_ClearMessageStatusEnumType[] = {"Accepted", "Unknown", "Rejected"};
+int match_ClearMessageStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ClearMessageStatusEnumType v) noexcept {
@@ -576,7 +859,7 @@ std::string_view to_string(ClearMessageStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearMessageStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ClearMessageStatusEnumType, 3);
+  const int i = match_ClearMessageStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearMessageStatusEnumType>(i);
   return true;
@@ -596,6 +879,19 @@ ClearMessageStatusEnumType tag_invoke(boost::json::value_to_tag<ClearMessageStat
 
 namespace {
 constexpr std::string_view kNames_ClearMonitoringStatusEnumType[] = {"Accepted", "Rejected", "NotFound"};
+int match_ClearMonitoringStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ClearMonitoringStatusEnumType v) noexcept {
@@ -604,7 +900,7 @@ std::string_view to_string(ClearMonitoringStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearMonitoringStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ClearMonitoringStatusEnumType, 3);
+  const int i = match_ClearMonitoringStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearMonitoringStatusEnumType>(i);
   return true;
@@ -624,6 +920,20 @@ ClearMonitoringStatusEnumType tag_invoke(boost::json::value_to_tag<ClearMonitori
 
 namespace {
 constexpr std::string_view kNames_ComponentCriterionEnumType[] = {"Active", "Available", "Enabled", "Problem"};
+int match_ComponentCriterionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Acti") && keymatch::load4(p + 2) == keymatch::word4("tive") ? 0 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load4(p) == keymatch::word4("Enab") && keymatch::load4(p + 3) == keymatch::word4("bled") ? 2 : -1;
+        case 'P': return keymatch::load4(p) == keymatch::word4("Prob") && keymatch::load4(p + 3) == keymatch::word4("blem") ? 3 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ComponentCriterionEnumType v) noexcept {
@@ -632,7 +942,7 @@ std::string_view to_string(ComponentCriterionEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ComponentCriterionEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ComponentCriterionEnumType, 4);
+  const int i = match_ComponentCriterionEnumType(s);
   if (i < 0) return false;
   out = static_cast<ComponentCriterionEnumType>(i);
   return true;
@@ -652,6 +962,21 @@ ComponentCriterionEnumType tag_invoke(boost::json::value_to_tag<ComponentCriteri
 
 namespace {
 constexpr std::string_view kNames_ConnectorStatusEnumType[] = {"Available", "Occupied", "Reserved", "Unavailable", "Faulted"};
+int match_ConnectorStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 4 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 1 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Reserved") ? 2 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 0 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 3 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ConnectorStatusEnumType v) noexcept {
@@ -660,7 +985,7 @@ std::string_view to_string(ConnectorStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ConnectorStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ConnectorStatusEnumType, 5);
+  const int i = match_ConnectorStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ConnectorStatusEnumType>(i);
   return true;
@@ -680,6 +1005,14 @@ ConnectorStatusEnumType tag_invoke(boost::json::value_to_tag<ConnectorStatusEnum
 
 namespace {
 constexpr std::string_view kNames_ControlModeEnumType[] = {"ScheduledControl", "DynamicControl"};
+int match_ControlModeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 14: return keymatch::load8(p) == keymatch::word8("DynamicC") && keymatch::load8(p + 6) == keymatch::word8("cControl") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 8) == keymatch::word8("dControl") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ControlModeEnumType v) noexcept {
@@ -688,7 +1021,7 @@ std::string_view to_string(ControlModeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ControlModeEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ControlModeEnumType, 2);
+  const int i = match_ControlModeEnumType(s);
   if (i < 0) return false;
   out = static_cast<ControlModeEnumType>(i);
   return true;
@@ -708,6 +1041,27 @@ ControlModeEnumType tag_invoke(boost::json::value_to_tag<ControlModeEnumType>, c
 
 namespace {
 constexpr std::string_view kNames_CostDimensionEnumType[] = {"Energy", "MaxCurrent", "MinCurrent", "MaxPower", "MinPower", "IdleTIme", "ChargingTime"};
+int match_CostDimensionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Ener") && keymatch::load4(p + 2) == keymatch::word4("ergy") ? 0 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("MaxPower") ? 3 : -1;
+        case 'd': return keymatch::load8(p) == keymatch::word8("IdleTIme") ? 5 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("MinPower") ? 4 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("MaxCurre") && keymatch::load8(p + 2) == keymatch::word8("xCurrent") ? 1 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("MinCurre") && keymatch::load8(p + 2) == keymatch::word8("nCurrent") ? 2 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 4) == keymatch::word8("gingTime") ? 6 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CostDimensionEnumType v) noexcept {
@@ -716,7 +1070,7 @@ std::string_view to_string(CostDimensionEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CostDimensionEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CostDimensionEnumType, 7);
+  const int i = match_CostDimensionEnumType(s);
   if (i < 0) return false;
   out = static_cast<CostDimensionEnumType>(i);
   return true;
@@ -736,6 +1090,15 @@ CostDimensionEnumType tag_invoke(boost::json::value_to_tag<CostDimensionEnumType
 
 namespace {
 constexpr std::string_view kNames_CostKindEnumType[] = {"CarbonDioxideEmission", "RelativePricePercentage", "RenewableGenerationPercentage"};
+int match_CostKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 21: return keymatch::load8(p) == keymatch::word8("CarbonDi") && keymatch::load8(p + 8) == keymatch::word8("oxideEmi") && keymatch::load8(p + 13) == keymatch::word8("Emission") ? 0 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("Relative") && keymatch::load8(p + 8) == keymatch::word8("PricePer") && keymatch::load8(p + 15) == keymatch::word8("rcentage") ? 1 : -1;
+    case 29: return keymatch::load8(p) == keymatch::word8("Renewabl") && keymatch::load8(p + 8) == keymatch::word8("eGenerat") && keymatch::load8(p + 16) == keymatch::word8("ionPerce") && keymatch::load8(p + 21) == keymatch::word8("rcentage") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CostKindEnumType v) noexcept {
@@ -744,7 +1107,7 @@ std::string_view to_string(CostKindEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CostKindEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CostKindEnumType, 3);
+  const int i = match_CostKindEnumType(s);
   if (i < 0) return false;
   out = static_cast<CostKindEnumType>(i);
   return true;
@@ -764,6 +1127,19 @@ CostKindEnumType tag_invoke(boost::json::value_to_tag<CostKindEnumType>, const b
 
 namespace {
 constexpr std::string_view kNames_CustomerInformationStatusEnumType[] = {"Accepted", "Rejected", "Invalid"};
+int match_CustomerInformationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 2 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(CustomerInformationStatusEnumType v) noexcept {
@@ -772,7 +1148,7 @@ std::string_view to_string(CustomerInformationStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CustomerInformationStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_CustomerInformationStatusEnumType, 3);
+  const int i = match_CustomerInformationStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CustomerInformationStatusEnumType>(i);
   return true;
@@ -792,6 +1168,74 @@ CustomerInformationStatusEnumType tag_invoke(boost::json::value_to_tag<CustomerI
 
 namespace {
 constexpr std::string_view kNames_DERControlEnumType[] = {"EnterService", "FreqDroop", "FreqWatt", "FixedPFAbsorb", "FixedPFInject", "FixedVar", "Gradients", "HFMustTrip", "HFMayTrip", "HVMustTrip", "HVMomCess", "HVMayTrip", "LimitMaxDischarge", "LFMustTrip", "LVMustTrip", "LVMomCess", "LVMayTrip", "PowerMonitoringMustTrip", "VoltVar", "VoltWatt", "WattPF", "WattVar"};
+int match_DERControlEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Watt") && keymatch::load4(p + 2) == keymatch::word4("ttPF") ? 20 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'V': return keymatch::load4(p) == keymatch::word4("Volt") && keymatch::load4(p + 3) == keymatch::word4("tVar") ? 18 : -1;
+        case 'W': return keymatch::load4(p) == keymatch::word4("Watt") && keymatch::load4(p + 3) == keymatch::word4("tVar") ? 21 : -1;
+        default: return -1;
+      }
+    case 8:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'i': return keymatch::load8(p) == keymatch::word8("FixedVar") ? 5 : -1;
+        case 'o': return keymatch::load8(p) == keymatch::word8("VoltWatt") ? 19 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("FreqWatt") ? 2 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("FreqDroo") && keymatch::load8(p + 1) == keymatch::word8("reqDroop") ? 1 : -1;
+        case 'G': return keymatch::load8(p) == keymatch::word8("Gradient") && keymatch::load8(p + 1) == keymatch::word8("radients") ? 6 : -1;
+        case 'H':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'F': return keymatch::load8(p) == keymatch::word8("HFMayTri") && keymatch::load8(p + 1) == keymatch::word8("FMayTrip") ? 8 : -1;
+            case 'V':
+              switch (static_cast<unsigned char>(p[3])) {
+                case 'a': return keymatch::load8(p) == keymatch::word8("HVMayTri") && keymatch::load8(p + 1) == keymatch::word8("VMayTrip") ? 11 : -1;
+                case 'o': return keymatch::load8(p) == keymatch::word8("HVMomCes") && keymatch::load8(p + 1) == keymatch::word8("VMomCess") ? 10 : -1;
+                default: return -1;
+              }
+            default: return -1;
+          }
+        case 'L':
+          switch (static_cast<unsigned char>(p[3])) {
+            case 'a': return keymatch::load8(p) == keymatch::word8("LVMayTri") && keymatch::load8(p + 1) == keymatch::word8("VMayTrip") ? 16 : -1;
+            case 'o': return keymatch::load8(p) == keymatch::word8("LVMomCes") && keymatch::load8(p + 1) == keymatch::word8("VMomCess") ? 15 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'H':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'F': return keymatch::load8(p) == keymatch::word8("HFMustTr") && keymatch::load8(p + 2) == keymatch::word8("MustTrip") ? 7 : -1;
+            case 'V': return keymatch::load8(p) == keymatch::word8("HVMustTr") && keymatch::load8(p + 2) == keymatch::word8("MustTrip") ? 9 : -1;
+            default: return -1;
+          }
+        case 'L':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'F': return keymatch::load8(p) == keymatch::word8("LFMustTr") && keymatch::load8(p + 2) == keymatch::word8("MustTrip") ? 13 : -1;
+            case 'V': return keymatch::load8(p) == keymatch::word8("LVMustTr") && keymatch::load8(p + 2) == keymatch::word8("MustTrip") ? 14 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("EnterSer") && keymatch::load8(p + 4) == keymatch::word8("rService") ? 0 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[7])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("FixedPFA") && keymatch::load8(p + 5) == keymatch::word8("PFAbsorb") ? 3 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("FixedPFI") && keymatch::load8(p + 5) == keymatch::word8("PFInject") ? 4 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("LimitMax") && keymatch::load8(p + 8) == keymatch::word8("Discharg") && keymatch::load8(p + 9) == keymatch::word8("ischarge") ? 12 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("PowerMon") && keymatch::load8(p + 8) == keymatch::word8("itoringM") && keymatch::load8(p + 15) == keymatch::word8("MustTrip") ? 17 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DERControlEnumType v) noexcept {
@@ -800,7 +1244,7 @@ std::string_view to_string(DERControlEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DERControlEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DERControlEnumType, 22);
+  const int i = match_DERControlEnumType(s);
   if (i < 0) return false;
   out = static_cast<DERControlEnumType>(i);
   return true;
@@ -820,6 +1264,20 @@ DERControlEnumType tag_invoke(boost::json::value_to_tag<DERControlEnumType>, con
 
 namespace {
 constexpr std::string_view kNames_DERControlStatusEnumType[] = {"Accepted", "Rejected", "NotSupported", "NotFound"};
+int match_DERControlStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 3 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DERControlStatusEnumType v) noexcept {
@@ -828,7 +1286,7 @@ std::string_view to_string(DERControlStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DERControlStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DERControlStatusEnumType, 4);
+  const int i = match_DERControlStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DERControlStatusEnumType>(i);
   return true;
@@ -848,6 +1306,22 @@ DERControlStatusEnumType tag_invoke(boost::json::value_to_tag<DERControlStatusEn
 
 namespace {
 constexpr std::string_view kNames_DERUnitEnumType[] = {"Not_Applicable", "PctMaxW", "PctMaxVar", "PctWAvail", "PctVarAvail", "PctEffectiveV"};
+int match_DERUnitEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("PctM") && keymatch::load4(p + 3) == keymatch::word4("MaxW") ? 1 : -1;
+    case 9:
+      switch (static_cast<unsigned char>(p[3])) {
+        case 'M': return keymatch::load8(p) == keymatch::word8("PctMaxVa") && keymatch::load8(p + 1) == keymatch::word8("ctMaxVar") ? 2 : -1;
+        case 'W': return keymatch::load8(p) == keymatch::word8("PctWAvai") && keymatch::load8(p + 1) == keymatch::word8("ctWAvail") ? 3 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("PctVarAv") && keymatch::load8(p + 3) == keymatch::word8("VarAvail") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("PctEffec") && keymatch::load8(p + 5) == keymatch::word8("fectiveV") ? 5 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("Not_Appl") && keymatch::load8(p + 6) == keymatch::word8("plicable") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DERUnitEnumType v) noexcept {
@@ -856,7 +1330,7 @@ std::string_view to_string(DERUnitEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DERUnitEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DERUnitEnumType, 6);
+  const int i = match_DERUnitEnumType(s);
   if (i < 0) return false;
   out = static_cast<DERUnitEnumType>(i);
   return true;
@@ -876,6 +1350,28 @@ DERUnitEnumType tag_invoke(boost::json::value_to_tag<DERUnitEnumType>, const boo
 
 namespace {
 constexpr std::string_view kNames_DataEnumType[] = {"string", "decimal", "integer", "dateTime", "boolean", "OptionList", "SequenceList", "MemberList"};
+int match_DataEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stri") && keymatch::load4(p + 2) == keymatch::word4("ring") ? 0 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'b': return keymatch::load4(p) == keymatch::word4("bool") && keymatch::load4(p + 3) == keymatch::word4("lean") ? 4 : -1;
+        case 'd': return keymatch::load4(p) == keymatch::word4("deci") && keymatch::load4(p + 3) == keymatch::word4("imal") ? 1 : -1;
+        case 'i': return keymatch::load4(p) == keymatch::word4("inte") && keymatch::load4(p + 3) == keymatch::word4("eger") ? 2 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("dateTime") ? 3 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'M': return keymatch::load8(p) == keymatch::word8("MemberLi") && keymatch::load8(p + 2) == keymatch::word8("mberList") ? 7 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("OptionLi") && keymatch::load8(p + 2) == keymatch::word8("tionList") ? 5 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("Sequence") && keymatch::load8(p + 4) == keymatch::word8("enceList") ? 6 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DataEnumType v) noexcept {
@@ -884,7 +1380,7 @@ std::string_view to_string(DataEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DataEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DataEnumType, 8);
+  const int i = match_DataEnumType(s);
   if (i < 0) return false;
   out = static_cast<DataEnumType>(i);
   return true;
@@ -904,6 +1400,20 @@ DataEnumType tag_invoke(boost::json::value_to_tag<DataEnumType>, const boost::js
 
 namespace {
 constexpr std::string_view kNames_DataTransferStatusEnumType[] = {"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"};
+int match_DataTransferStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("VendorId") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownM") && keymatch::load8(p + 8) == keymatch::word8("essageId") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DataTransferStatusEnumType v) noexcept {
@@ -912,7 +1422,7 @@ std::string_view to_string(DataTransferStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DataTransferStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DataTransferStatusEnumType, 4);
+  const int i = match_DataTransferStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DataTransferStatusEnumType>(i);
   return true;
@@ -932,6 +1442,27 @@ DataTransferStatusEnumType tag_invoke(boost::json::value_to_tag<DataTransferStat
 
 namespace {
 constexpr std::string_view kNames_DayOfWeekEnumType[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+int match_DayOfWeekEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'F': return keymatch::load4(p) == keymatch::word4("Frid") && keymatch::load4(p + 2) == keymatch::word4("iday") ? 4 : -1;
+        case 'M': return keymatch::load4(p) == keymatch::word4("Mond") && keymatch::load4(p + 2) == keymatch::word4("nday") ? 0 : -1;
+        case 'S': return keymatch::load4(p) == keymatch::word4("Sund") && keymatch::load4(p + 2) == keymatch::word4("nday") ? 6 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("Tues") && keymatch::load4(p + 3) == keymatch::word4("sday") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'S': return keymatch::load8(p) == keymatch::word8("Saturday") ? 5 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("Thursday") ? 3 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Wednesda") && keymatch::load8(p + 1) == keymatch::word8("ednesday") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DayOfWeekEnumType v) noexcept {
@@ -940,7 +1471,7 @@ std::string_view to_string(DayOfWeekEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DayOfWeekEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DayOfWeekEnumType, 7);
+  const int i = match_DayOfWeekEnumType(s);
   if (i < 0) return false;
   out = static_cast<DayOfWeekEnumType>(i);
   return true;
@@ -960,6 +1491,19 @@ DayOfWeekEnumType tag_invoke(boost::json::value_to_tag<DayOfWeekEnumType>, const
 
 namespace {
 constexpr std::string_view kNames_DeleteCertificateStatusEnumType[] = {"Accepted", "Failed", "NotFound"};
+int match_DeleteCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DeleteCertificateStatusEnumType v) noexcept {
@@ -968,7 +1512,7 @@ std::string_view to_string(DeleteCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DeleteCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DeleteCertificateStatusEnumType, 3);
+  const int i = match_DeleteCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DeleteCertificateStatusEnumType>(i);
   return true;
@@ -988,6 +1532,27 @@ DeleteCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<DeleteCerti
 
 namespace {
 constexpr std::string_view kNames_DisplayMessageStatusEnumType[] = {"Accepted", "NotSupportedMessageFormat", "Rejected", "NotSupportedPriority", "NotSupportedState", "UnknownTransaction", "LanguageNotSupported"};
+int match_DisplayMessageStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedStat") && keymatch::load8(p + 9) == keymatch::word8("tedState") ? 4 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("UnknownT") && keymatch::load8(p + 8) == keymatch::word8("ransacti") && keymatch::load8(p + 10) == keymatch::word8("nsaction") ? 5 : -1;
+    case 20:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("Language") && keymatch::load8(p + 8) == keymatch::word8("NotSuppo") && keymatch::load8(p + 12) == keymatch::word8("upported") ? 6 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedPrio") && keymatch::load8(p + 12) == keymatch::word8("Priority") ? 3 : -1;
+        default: return -1;
+      }
+    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedMess") && keymatch::load8(p + 16) == keymatch::word8("ageForma") && keymatch::load8(p + 17) == keymatch::word8("geFormat") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(DisplayMessageStatusEnumType v) noexcept {
@@ -996,7 +1561,7 @@ std::string_view to_string(DisplayMessageStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DisplayMessageStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_DisplayMessageStatusEnumType, 7);
+  const int i = match_DisplayMessageStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DisplayMessageStatusEnumType>(i);
   return true;
@@ -1016,6 +1581,31 @@ DisplayMessageStatusEnumType tag_invoke(boost::json::value_to_tag<DisplayMessage
 
 namespace {
 constexpr std::string_view kNames_EnergyTransferModeEnumType[] = {"AC_single_phase", "AC_two_phase", "AC_three_phase", "DC", "AC_BPT", "AC_BPT_DER", "AC_DER", "DC_BPT", "DC_ACDP", "DC_ACDP_BPT", "WPT"};
+int match_EnergyTransferModeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("DC") ? 3 : -1;
+    case 3: return keymatch::load2(p) == keymatch::word2("WP") && keymatch::load2(p + 1) == keymatch::word2("PT") ? 10 : -1;
+    case 6:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A':
+          switch (static_cast<unsigned char>(p[3])) {
+            case 'B': return keymatch::load4(p) == keymatch::word4("AC_B") && keymatch::load4(p + 2) == keymatch::word4("_BPT") ? 4 : -1;
+            case 'D': return keymatch::load4(p) == keymatch::word4("AC_D") && keymatch::load4(p + 2) == keymatch::word4("_DER") ? 6 : -1;
+            default: return -1;
+          }
+        case 'D': return keymatch::load4(p) == keymatch::word4("DC_B") && keymatch::load4(p + 2) == keymatch::word4("_BPT") ? 7 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("DC_A") && keymatch::load4(p + 3) == keymatch::word4("ACDP") ? 8 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("AC_BPT_D") && keymatch::load8(p + 2) == keymatch::word8("_BPT_DER") ? 5 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("DC_ACDP_") && keymatch::load8(p + 3) == keymatch::word8("ACDP_BPT") ? 9 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("AC_two_p") && keymatch::load8(p + 4) == keymatch::word8("wo_phase") ? 1 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("AC_three") && keymatch::load8(p + 6) == keymatch::word8("ee_phase") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("AC_singl") && keymatch::load8(p + 7) == keymatch::word8("le_phase") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(EnergyTransferModeEnumType v) noexcept {
@@ -1024,7 +1614,7 @@ std::string_view to_string(EnergyTransferModeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, EnergyTransferModeEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_EnergyTransferModeEnumType, 11);
+  const int i = match_EnergyTransferModeEnumType(s);
   if (i < 0) return false;
   out = static_cast<EnergyTransferModeEnumType>(i);
   return true;
@@ -1044,6 +1634,16 @@ EnergyTransferModeEnumType tag_invoke(boost::json::value_to_tag<EnergyTransferMo
 
 namespace {
 constexpr std::string_view kNames_EventNotificationEnumType[] = {"HardWiredNotification", "HardWiredMonitor", "PreconfiguredMonitor", "CustomMonitor"};
+int match_EventNotificationEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 13: return keymatch::load8(p) == keymatch::word8("CustomMo") && keymatch::load8(p + 5) == keymatch::word8("mMonitor") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 8) == keymatch::word8("dMonitor") ? 1 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("Preconfi") && keymatch::load8(p + 8) == keymatch::word8("guredMon") && keymatch::load8(p + 12) == keymatch::word8("dMonitor") ? 2 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 8) == keymatch::word8("dNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(EventNotificationEnumType v) noexcept {
@@ -1052,7 +1652,7 @@ std::string_view to_string(EventNotificationEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, EventNotificationEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_EventNotificationEnumType, 4);
+  const int i = match_EventNotificationEnumType(s);
   if (i < 0) return false;
   out = static_cast<EventNotificationEnumType>(i);
   return true;
@@ -1072,6 +1672,19 @@ EventNotificationEnumType tag_invoke(boost::json::value_to_tag<EventNotification
 
 namespace {
 constexpr std::string_view kNames_EventTriggerEnumType[] = {"Alerting", "Delta", "Periodic"};
+int match_EventTriggerEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Delt") && keymatch::load4(p + 1) == keymatch::word4("elta") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Alerting") ? 0 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Periodic") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(EventTriggerEnumType v) noexcept {
@@ -1080,7 +1693,7 @@ std::string_view to_string(EventTriggerEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, EventTriggerEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_EventTriggerEnumType, 3);
+  const int i = match_EventTriggerEnumType(s);
   if (i < 0) return false;
   out = static_cast<EventTriggerEnumType>(i);
   return true;
@@ -1100,6 +1713,18 @@ EventTriggerEnumType tag_invoke(boost::json::value_to_tag<EventTriggerEnumType>,
 
 namespace {
 constexpr std::string_view kNames_EvseKindEnumType[] = {"AC", "DC"};
+int match_EvseKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load2(p) == keymatch::word2("AC") ? 0 : -1;
+        case 'D': return keymatch::load2(p) == keymatch::word2("DC") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(EvseKindEnumType v) noexcept {
@@ -1108,7 +1733,7 @@ std::string_view to_string(EvseKindEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, EvseKindEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_EvseKindEnumType, 2);
+  const int i = match_EvseKindEnumType(s);
   if (i < 0) return false;
   out = static_cast<EvseKindEnumType>(i);
   return true;
@@ -1128,6 +1753,42 @@ EvseKindEnumType tag_invoke(boost::json::value_to_tag<EvseKindEnumType>, const b
 
 namespace {
 constexpr std::string_view kNames_FirmwareStatusEnumType[] = {"Downloaded", "DownloadFailed", "Downloading", "DownloadScheduled", "DownloadPaused", "Idle", "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled", "InstallVerificationFailed", "InvalidSignature", "SignatureVerified"};
+int match_FirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 5 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 8 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 7 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 4 : -1;
+        default: return -1;
+      }
+    case 16:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("InstallS") && keymatch::load8(p + 8) == keymatch::word8("cheduled") ? 10 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("InstallR") && keymatch::load8(p + 8) == keymatch::word8("ebooting") ? 9 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("InvalidS") && keymatch::load8(p + 8) == keymatch::word8("ignature") ? 12 : -1;
+        default: return -1;
+      }
+    case 17:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 3 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 8) == keymatch::word8("eVerifie") && keymatch::load8(p + 9) == keymatch::word8("Verified") ? 13 : -1;
+        default: return -1;
+      }
+    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 6 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("InstallV") && keymatch::load8(p + 8) == keymatch::word8("erificat") && keymatch::load8(p + 16) == keymatch::word8("ionFaile") && keymatch::load8(p + 17) == keymatch::word8("onFailed") ? 11 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(FirmwareStatusEnumType v) noexcept {
@@ -1136,7 +1797,7 @@ std::string_view to_string(FirmwareStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, FirmwareStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_FirmwareStatusEnumType, 14);
+  const int i = match_FirmwareStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<FirmwareStatusEnumType>(i);
   return true;
@@ -1156,6 +1817,20 @@ FirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<FirmwareStatusEnumTy
 
 namespace {
 constexpr std::string_view kNames_GenericDeviceModelStatusEnumType[] = {"Accepted", "Rejected", "NotSupported", "EmptyResultSet"};
+int match_GenericDeviceModelStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("EmptyRes") && keymatch::load8(p + 6) == keymatch::word8("esultSet") ? 3 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(GenericDeviceModelStatusEnumType v) noexcept {
@@ -1164,7 +1839,7 @@ std::string_view to_string(GenericDeviceModelStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GenericDeviceModelStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GenericDeviceModelStatusEnumType, 4);
+  const int i = match_GenericDeviceModelStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GenericDeviceModelStatusEnumType>(i);
   return true;
@@ -1184,6 +1859,18 @@ GenericDeviceModelStatusEnumType tag_invoke(boost::json::value_to_tag<GenericDev
 
 namespace {
 constexpr std::string_view kNames_GenericStatusEnumType[] = {"Accepted", "Rejected"};
+int match_GenericStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(GenericStatusEnumType v) noexcept {
@@ -1192,7 +1879,7 @@ std::string_view to_string(GenericStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GenericStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GenericStatusEnumType, 2);
+  const int i = match_GenericStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GenericStatusEnumType>(i);
   return true;
@@ -1207,342 +1894,6 @@ GenericStatusEnumType tag_invoke(boost::json::value_to_tag<GenericStatusEnumType
   GenericStatusEnumType out{};
   if (!from_string(std::string_view(s.data(), s.size()), out))
     convert::throw_error("GenericStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_GetCertificateIdUseEnumType[] = {"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "V2GCertificateChain", "ManufacturerRootCertificate", "OEMRootCertificate"};
-}  // namespace
-
-std::string_view to_string(GetCertificateIdUseEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 6 ? kNames_GetCertificateIdUseEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, GetCertificateIdUseEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetCertificateIdUseEnumType, 6);
-  if (i < 0) return false;
-  out = static_cast<GetCertificateIdUseEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetCertificateIdUseEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-GetCertificateIdUseEnumType tag_invoke(boost::json::value_to_tag<GetCertificateIdUseEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "GetCertificateIdUseEnumType");
-  GetCertificateIdUseEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("GetCertificateIdUseEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_GetCertificateStatusEnumType[] = {"Accepted", "Failed"};
-}  // namespace
-
-std::string_view to_string(GetCertificateStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_GetCertificateStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, GetCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetCertificateStatusEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<GetCertificateStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetCertificateStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-GetCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<GetCertificateStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "GetCertificateStatusEnumType");
-  GetCertificateStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("GetCertificateStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_GetChargingProfileStatusEnumType[] = {"Accepted", "NoProfiles"};
-}  // namespace
-
-std::string_view to_string(GetChargingProfileStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_GetChargingProfileStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, GetChargingProfileStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetChargingProfileStatusEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<GetChargingProfileStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetChargingProfileStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-GetChargingProfileStatusEnumType tag_invoke(boost::json::value_to_tag<GetChargingProfileStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "GetChargingProfileStatusEnumType");
-  GetChargingProfileStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("GetChargingProfileStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_GetDisplayMessagesStatusEnumType[] = {"Accepted", "Unknown"};
-}  // namespace
-
-std::string_view to_string(GetDisplayMessagesStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_GetDisplayMessagesStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, GetDisplayMessagesStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetDisplayMessagesStatusEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<GetDisplayMessagesStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetDisplayMessagesStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-GetDisplayMessagesStatusEnumType tag_invoke(boost::json::value_to_tag<GetDisplayMessagesStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "GetDisplayMessagesStatusEnumType");
-  GetDisplayMessagesStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("GetDisplayMessagesStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_GetInstalledCertificateStatusEnumType[] = {"Accepted", "NotFound"};
-}  // namespace
-
-std::string_view to_string(GetInstalledCertificateStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_GetInstalledCertificateStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, GetInstalledCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetInstalledCertificateStatusEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<GetInstalledCertificateStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetInstalledCertificateStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-GetInstalledCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<GetInstalledCertificateStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "GetInstalledCertificateStatusEnumType");
-  GetInstalledCertificateStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("GetInstalledCertificateStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_GetVariableStatusEnumType[] = {"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"};
-}  // namespace
-
-std::string_view to_string(GetVariableStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 5 ? kNames_GetVariableStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, GetVariableStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GetVariableStatusEnumType, 5);
-  if (i < 0) return false;
-  out = static_cast<GetVariableStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetVariableStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-GetVariableStatusEnumType tag_invoke(boost::json::value_to_tag<GetVariableStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "GetVariableStatusEnumType");
-  GetVariableStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("GetVariableStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_GridEventFaultEnumType[] = {"CurrentImbalance", "LocalEmergency", "LowInputPower", "OverCurrent", "OverFrequency", "OverVoltage", "PhaseRotation", "RemoteEmergency", "UnderFrequency", "UnderVoltage", "VoltageImbalance"};
-}  // namespace
-
-std::string_view to_string(GridEventFaultEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 11 ? kNames_GridEventFaultEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, GridEventFaultEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_GridEventFaultEnumType, 11);
-  if (i < 0) return false;
-  out = static_cast<GridEventFaultEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GridEventFaultEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-GridEventFaultEnumType tag_invoke(boost::json::value_to_tag<GridEventFaultEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "GridEventFaultEnumType");
-  GridEventFaultEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("GridEventFaultEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_HashAlgorithmEnumType[] = {"SHA256", "SHA384", "SHA512"};
-}  // namespace
-
-std::string_view to_string(HashAlgorithmEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_HashAlgorithmEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, HashAlgorithmEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_HashAlgorithmEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<HashAlgorithmEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, HashAlgorithmEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-HashAlgorithmEnumType tag_invoke(boost::json::value_to_tag<HashAlgorithmEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "HashAlgorithmEnumType");
-  HashAlgorithmEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("HashAlgorithmEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_InstallCertificateStatusEnumType[] = {"Accepted", "Rejected", "Failed"};
-}  // namespace
-
-std::string_view to_string(InstallCertificateStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_InstallCertificateStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, InstallCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_InstallCertificateStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<InstallCertificateStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, InstallCertificateStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-InstallCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<InstallCertificateStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "InstallCertificateStatusEnumType");
-  InstallCertificateStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("InstallCertificateStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_InstallCertificateUseEnumType[] = {"V2GRootCertificate", "MORootCertificate", "ManufacturerRootCertificate", "CSMSRootCertificate", "OEMRootCertificate"};
-}  // namespace
-
-std::string_view to_string(InstallCertificateUseEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 5 ? kNames_InstallCertificateUseEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, InstallCertificateUseEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_InstallCertificateUseEnumType, 5);
-  if (i < 0) return false;
-  out = static_cast<InstallCertificateUseEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, InstallCertificateUseEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-InstallCertificateUseEnumType tag_invoke(boost::json::value_to_tag<InstallCertificateUseEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "InstallCertificateUseEnumType");
-  InstallCertificateUseEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("InstallCertificateUseEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_IslandingDetectionEnumType[] = {"NoAntiIslandingSupport", "RoCoF", "UVP_OVP", "UFP_OFP", "VoltageVectorShift", "ZeroCrossingDetection", "OtherPassive", "ImpedanceMeasurement", "ImpedanceAtFrequency", "SlipModeFrequencyShift", "SandiaFrequencyShift", "SandiaVoltageShift", "FrequencyJump", "RCLQFactor", "OtherActive"};
-}  // namespace
-
-std::string_view to_string(IslandingDetectionEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 15 ? kNames_IslandingDetectionEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, IslandingDetectionEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_IslandingDetectionEnumType, 15);
-  if (i < 0) return false;
-  out = static_cast<IslandingDetectionEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, IslandingDetectionEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-IslandingDetectionEnumType tag_invoke(boost::json::value_to_tag<IslandingDetectionEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "IslandingDetectionEnumType");
-  IslandingDetectionEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("IslandingDetectionEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_Iso15118EVCertificateStatusEnumType[] = {"Accepted", "Failed"};
-}  // namespace
-
-std::string_view to_string(Iso15118EVCertificateStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_Iso15118EVCertificateStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, Iso15118EVCertificateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_Iso15118EVCertificateStatusEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<Iso15118EVCertificateStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, Iso15118EVCertificateStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-Iso15118EVCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<Iso15118EVCertificateStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "Iso15118EVCertificateStatusEnumType");
-  Iso15118EVCertificateStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("Iso15118EVCertificateStatusEnumType", "unknown enumeration value");
   return out;
 }
 

@@ -7,7 +7,549 @@
 namespace ocpp::v21 {
 
 namespace {
+constexpr std::string_view kNames_GetCertificateIdUseEnumType[] = {"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "V2GCertificateChain", "ManufacturerRootCertificate", "OEMRootCertificate"};
+int match_GetCertificateIdUseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 17: return keymatch::load8(p) == keymatch::word8("MORootCe") && keymatch::load8(p + 8) == keymatch::word8("rtificat") && keymatch::load8(p + 9) == keymatch::word8("tificate") ? 1 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'O': return keymatch::load8(p) == keymatch::word8("OEMRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 5 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("V2GRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 0 : -1;
+        default: return -1;
+      }
+    case 19:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CSMSRoot") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 2 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("V2GCerti") && keymatch::load8(p + 8) == keymatch::word8("ficateCh") && keymatch::load8(p + 11) == keymatch::word8("ateChain") ? 3 : -1;
+        default: return -1;
+      }
+    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 4 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(GetCertificateIdUseEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 6 ? kNames_GetCertificateIdUseEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, GetCertificateIdUseEnumType& out) noexcept {
+  const int i = match_GetCertificateIdUseEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<GetCertificateIdUseEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetCertificateIdUseEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+GetCertificateIdUseEnumType tag_invoke(boost::json::value_to_tag<GetCertificateIdUseEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "GetCertificateIdUseEnumType");
+  GetCertificateIdUseEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("GetCertificateIdUseEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_GetCertificateStatusEnumType[] = {"Accepted", "Failed"};
+int match_GetCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(GetCertificateStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_GetCertificateStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, GetCertificateStatusEnumType& out) noexcept {
+  const int i = match_GetCertificateStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<GetCertificateStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetCertificateStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+GetCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<GetCertificateStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "GetCertificateStatusEnumType");
+  GetCertificateStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("GetCertificateStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_GetChargingProfileStatusEnumType[] = {"Accepted", "NoProfiles"};
+int match_GetChargingProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("NoProfil") && keymatch::load8(p + 2) == keymatch::word8("Profiles") ? 1 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(GetChargingProfileStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_GetChargingProfileStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, GetChargingProfileStatusEnumType& out) noexcept {
+  const int i = match_GetChargingProfileStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<GetChargingProfileStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetChargingProfileStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+GetChargingProfileStatusEnumType tag_invoke(boost::json::value_to_tag<GetChargingProfileStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "GetChargingProfileStatusEnumType");
+  GetChargingProfileStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("GetChargingProfileStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_GetDisplayMessagesStatusEnumType[] = {"Accepted", "Unknown"};
+int match_GetDisplayMessagesStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(GetDisplayMessagesStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_GetDisplayMessagesStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, GetDisplayMessagesStatusEnumType& out) noexcept {
+  const int i = match_GetDisplayMessagesStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<GetDisplayMessagesStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetDisplayMessagesStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+GetDisplayMessagesStatusEnumType tag_invoke(boost::json::value_to_tag<GetDisplayMessagesStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "GetDisplayMessagesStatusEnumType");
+  GetDisplayMessagesStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("GetDisplayMessagesStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_GetInstalledCertificateStatusEnumType[] = {"Accepted", "NotFound"};
+int match_GetInstalledCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(GetInstalledCertificateStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_GetInstalledCertificateStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, GetInstalledCertificateStatusEnumType& out) noexcept {
+  const int i = match_GetInstalledCertificateStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<GetInstalledCertificateStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetInstalledCertificateStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+GetInstalledCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<GetInstalledCertificateStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "GetInstalledCertificateStatusEnumType");
+  GetInstalledCertificateStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("GetInstalledCertificateStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_GetVariableStatusEnumType[] = {"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"};
+int match_GetVariableStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 2 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedAttr") && keymatch::load8(p + 16) == keymatch::word8("ibuteTyp") && keymatch::load8(p + 17) == keymatch::word8("buteType") ? 4 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(GetVariableStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 5 ? kNames_GetVariableStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, GetVariableStatusEnumType& out) noexcept {
+  const int i = match_GetVariableStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<GetVariableStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GetVariableStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+GetVariableStatusEnumType tag_invoke(boost::json::value_to_tag<GetVariableStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "GetVariableStatusEnumType");
+  GetVariableStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("GetVariableStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_GridEventFaultEnumType[] = {"CurrentImbalance", "LocalEmergency", "LowInputPower", "OverCurrent", "OverFrequency", "OverVoltage", "PhaseRotation", "RemoteEmergency", "UnderFrequency", "UnderVoltage", "VoltageImbalance"};
+int match_GridEventFaultEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11:
+      switch (static_cast<unsigned char>(p[4])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("OverCurr") && keymatch::load8(p + 3) == keymatch::word8("rCurrent") ? 3 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("OverVolt") && keymatch::load8(p + 3) == keymatch::word8("rVoltage") ? 5 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("UnderVol") && keymatch::load8(p + 4) == keymatch::word8("rVoltage") ? 9 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("LowInput") && keymatch::load8(p + 5) == keymatch::word8("putPower") ? 2 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("OverFreq") && keymatch::load8(p + 5) == keymatch::word8("requency") ? 4 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("PhaseRot") && keymatch::load8(p + 5) == keymatch::word8("Rotation") ? 6 : -1;
+        default: return -1;
+      }
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("LocalEme") && keymatch::load8(p + 6) == keymatch::word8("mergency") ? 1 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("UnderFre") && keymatch::load8(p + 6) == keymatch::word8("requency") ? 8 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("RemoteEm") && keymatch::load8(p + 7) == keymatch::word8("mergency") ? 7 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CurrentI") && keymatch::load8(p + 8) == keymatch::word8("mbalance") ? 0 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("VoltageI") && keymatch::load8(p + 8) == keymatch::word8("mbalance") ? 10 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(GridEventFaultEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 11 ? kNames_GridEventFaultEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, GridEventFaultEnumType& out) noexcept {
+  const int i = match_GridEventFaultEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<GridEventFaultEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, GridEventFaultEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+GridEventFaultEnumType tag_invoke(boost::json::value_to_tag<GridEventFaultEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "GridEventFaultEnumType");
+  GridEventFaultEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("GridEventFaultEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_HashAlgorithmEnumType[] = {"SHA256", "SHA384", "SHA512"};
+int match_HashAlgorithmEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[3])) {
+        case '2': return keymatch::load4(p) == keymatch::word4("SHA2") && keymatch::load4(p + 2) == keymatch::word4("A256") ? 0 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("SHA3") && keymatch::load4(p + 2) == keymatch::word4("A384") ? 1 : -1;
+        case '5': return keymatch::load4(p) == keymatch::word4("SHA5") && keymatch::load4(p + 2) == keymatch::word4("A512") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(HashAlgorithmEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_HashAlgorithmEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, HashAlgorithmEnumType& out) noexcept {
+  const int i = match_HashAlgorithmEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<HashAlgorithmEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, HashAlgorithmEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+HashAlgorithmEnumType tag_invoke(boost::json::value_to_tag<HashAlgorithmEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "HashAlgorithmEnumType");
+  HashAlgorithmEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("HashAlgorithmEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_InstallCertificateStatusEnumType[] = {"Accepted", "Rejected", "Failed"};
+int match_InstallCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 2 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(InstallCertificateStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_InstallCertificateStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, InstallCertificateStatusEnumType& out) noexcept {
+  const int i = match_InstallCertificateStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<InstallCertificateStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, InstallCertificateStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+InstallCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<InstallCertificateStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "InstallCertificateStatusEnumType");
+  InstallCertificateStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("InstallCertificateStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_InstallCertificateUseEnumType[] = {"V2GRootCertificate", "MORootCertificate", "ManufacturerRootCertificate", "CSMSRootCertificate", "OEMRootCertificate"};
+int match_InstallCertificateUseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 17: return keymatch::load8(p) == keymatch::word8("MORootCe") && keymatch::load8(p + 8) == keymatch::word8("rtificat") && keymatch::load8(p + 9) == keymatch::word8("tificate") ? 1 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'O': return keymatch::load8(p) == keymatch::word8("OEMRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 4 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("V2GRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 0 : -1;
+        default: return -1;
+      }
+    case 19: return keymatch::load8(p) == keymatch::word8("CSMSRoot") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 3 : -1;
+    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 2 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(InstallCertificateUseEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 5 ? kNames_InstallCertificateUseEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, InstallCertificateUseEnumType& out) noexcept {
+  const int i = match_InstallCertificateUseEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<InstallCertificateUseEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, InstallCertificateUseEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+InstallCertificateUseEnumType tag_invoke(boost::json::value_to_tag<InstallCertificateUseEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "InstallCertificateUseEnumType");
+  InstallCertificateUseEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("InstallCertificateUseEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_IslandingDetectionEnumType[] = {"NoAntiIslandingSupport", "RoCoF", "UVP_OVP", "UFP_OFP", "VoltageVectorShift", "ZeroCrossingDetection", "OtherPassive", "ImpedanceMeasurement", "ImpedanceAtFrequency", "SlipModeFrequencyShift", "SandiaFrequencyShift", "SandiaVoltageShift", "FrequencyJump", "RCLQFactor", "OtherActive"};
+int match_IslandingDetectionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("RoCo") && keymatch::load4(p + 1) == keymatch::word4("oCoF") ? 1 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'F': return keymatch::load4(p) == keymatch::word4("UFP_") && keymatch::load4(p + 3) == keymatch::word4("_OFP") ? 3 : -1;
+        case 'V': return keymatch::load4(p) == keymatch::word4("UVP_") && keymatch::load4(p + 3) == keymatch::word4("_OVP") ? 2 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("RCLQFact") && keymatch::load8(p + 2) == keymatch::word8("LQFactor") ? 13 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("OtherAct") && keymatch::load8(p + 3) == keymatch::word8("erActive") ? 14 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("OtherPas") && keymatch::load8(p + 4) == keymatch::word8("rPassive") ? 6 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("Frequenc") && keymatch::load8(p + 5) == keymatch::word8("encyJump") ? 12 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'S': return keymatch::load8(p) == keymatch::word8("SandiaVo") && keymatch::load8(p + 8) == keymatch::word8("ltageShi") && keymatch::load8(p + 10) == keymatch::word8("ageShift") ? 11 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("VoltageV") && keymatch::load8(p + 8) == keymatch::word8("ectorShi") && keymatch::load8(p + 10) == keymatch::word8("torShift") ? 4 : -1;
+        default: return -1;
+      }
+    case 20:
+      switch (static_cast<unsigned char>(p[9])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Impedanc") && keymatch::load8(p + 8) == keymatch::word8("eAtFrequ") && keymatch::load8(p + 12) == keymatch::word8("requency") ? 8 : -1;
+        case 'M': return keymatch::load8(p) == keymatch::word8("Impedanc") && keymatch::load8(p + 8) == keymatch::word8("eMeasure") && keymatch::load8(p + 12) == keymatch::word8("surement") ? 7 : -1;
+        case 'q': return keymatch::load8(p) == keymatch::word8("SandiaFr") && keymatch::load8(p + 8) == keymatch::word8("equencyS") && keymatch::load8(p + 12) == keymatch::word8("ncyShift") ? 10 : -1;
+        default: return -1;
+      }
+    case 21: return keymatch::load8(p) == keymatch::word8("ZeroCros") && keymatch::load8(p + 8) == keymatch::word8("singDete") && keymatch::load8(p + 13) == keymatch::word8("etection") ? 5 : -1;
+    case 22:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'N': return keymatch::load8(p) == keymatch::word8("NoAntiIs") && keymatch::load8(p + 8) == keymatch::word8("landingS") && keymatch::load8(p + 14) == keymatch::word8("gSupport") ? 0 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("SlipMode") && keymatch::load8(p + 8) == keymatch::word8("Frequenc") && keymatch::load8(p + 14) == keymatch::word8("ncyShift") ? 9 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(IslandingDetectionEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 15 ? kNames_IslandingDetectionEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, IslandingDetectionEnumType& out) noexcept {
+  const int i = match_IslandingDetectionEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<IslandingDetectionEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, IslandingDetectionEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+IslandingDetectionEnumType tag_invoke(boost::json::value_to_tag<IslandingDetectionEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "IslandingDetectionEnumType");
+  IslandingDetectionEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("IslandingDetectionEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_Iso15118EVCertificateStatusEnumType[] = {"Accepted", "Failed"};
+int match_Iso15118EVCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(Iso15118EVCertificateStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_Iso15118EVCertificateStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, Iso15118EVCertificateStatusEnumType& out) noexcept {
+  const int i = match_Iso15118EVCertificateStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<Iso15118EVCertificateStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, Iso15118EVCertificateStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+Iso15118EVCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<Iso15118EVCertificateStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "Iso15118EVCertificateStatusEnumType");
+  Iso15118EVCertificateStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("Iso15118EVCertificateStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
 constexpr std::string_view kNames_LocationEnumType[] = {"Body", "Cable", "EV", "Inlet", "Outlet", "Upstream"};
+int match_LocationEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("EV") ? 2 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("Body") ? 0 : -1;
+    case 5:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load4(p) == keymatch::word4("Cabl") && keymatch::load4(p + 1) == keymatch::word4("able") ? 1 : -1;
+        case 'I': return keymatch::load4(p) == keymatch::word4("Inle") && keymatch::load4(p + 1) == keymatch::word4("nlet") ? 3 : -1;
+        default: return -1;
+      }
+    case 6: return keymatch::load4(p) == keymatch::word4("Outl") && keymatch::load4(p + 2) == keymatch::word4("tlet") ? 4 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Upstream") ? 5 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(LocationEnumType v) noexcept {
@@ -16,7 +558,7 @@ std::string_view to_string(LocationEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, LocationEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_LocationEnumType, 6);
+  const int i = match_LocationEnumType(s);
   if (i < 0) return false;
   out = static_cast<LocationEnumType>(i);
   return true;
@@ -36,6 +578,15 @@ LocationEnumType tag_invoke(boost::json::value_to_tag<LocationEnumType>, const b
 
 namespace {
 constexpr std::string_view kNames_LogEnumType[] = {"DiagnosticsLog", "SecurityLog", "DataCollectorLog"};
+int match_LogEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11: return keymatch::load8(p) == keymatch::word8("Security") && keymatch::load8(p + 3) == keymatch::word8("urityLog") ? 1 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("Diagnost") && keymatch::load8(p + 6) == keymatch::word8("sticsLog") ? 0 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("DataColl") && keymatch::load8(p + 8) == keymatch::word8("ectorLog") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(LogEnumType v) noexcept {
@@ -44,7 +595,7 @@ std::string_view to_string(LogEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, LogEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_LogEnumType, 3);
+  const int i = match_LogEnumType(s);
   if (i < 0) return false;
   out = static_cast<LogEnumType>(i);
   return true;
@@ -64,6 +615,19 @@ LogEnumType tag_invoke(boost::json::value_to_tag<LogEnumType>, const boost::json
 
 namespace {
 constexpr std::string_view kNames_LogStatusEnumType[] = {"Accepted", "Rejected", "AcceptedCanceled"};
+int match_LogStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(LogStatusEnumType v) noexcept {
@@ -72,7 +636,7 @@ std::string_view to_string(LogStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, LogStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_LogStatusEnumType, 3);
+  const int i = match_LogStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<LogStatusEnumType>(i);
   return true;
@@ -92,6 +656,148 @@ LogStatusEnumType tag_invoke(boost::json::value_to_tag<LogStatusEnumType>, const
 
 namespace {
 constexpr std::string_view kNames_MeasurandEnumType[] = {"Current.Export", "Current.Export.Offered", "Current.Export.Minimum", "Current.Import", "Current.Import.Offered", "Current.Import.Minimum", "Current.Offered", "Display.PresentSOC", "Display.MinimumSOC", "Display.TargetSOC", "Display.MaximumSOC", "Display.RemainingTimeToMinimumSOC", "Display.RemainingTimeToTargetSOC", "Display.RemainingTimeToMaximumSOC", "Display.ChargingComplete", "Display.BatteryEnergyCapacity", "Display.InletHot", "Energy.Active.Export.Interval", "Energy.Active.Export.Register", "Energy.Active.Import.Interval", "Energy.Active.Import.Register", "Energy.Active.Import.CableLoss", "Energy.Active.Import.LocalGeneration.Register", "Energy.Active.Net", "Energy.Active.Setpoint.Interval", "Energy.Apparent.Export", "Energy.Apparent.Import", "Energy.Apparent.Net", "Energy.Reactive.Export.Interval", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Interval", "Energy.Reactive.Import.Register", "Energy.Reactive.Net", "EnergyRequest.Target", "EnergyRequest.Minimum", "EnergyRequest.Maximum", "EnergyRequest.Minimum.V2X", "EnergyRequest.Maximum.V2X", "EnergyRequest.Bulk", "Frequency", "Power.Active.Export", "Power.Active.Import", "Power.Active.Setpoint", "Power.Active.Residual", "Power.Export.Minimum", "Power.Export.Offered", "Power.Factor", "Power.Import.Offered", "Power.Import.Minimum", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "SoC", "Voltage", "Voltage.Minimum", "Voltage.Maximum"};
+int match_MeasurandEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("So") && keymatch::load2(p + 1) == keymatch::word2("oC") ? 52 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Volt") && keymatch::load4(p + 3) == keymatch::word4("tage") ? 53 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Frequenc") && keymatch::load8(p + 1) == keymatch::word8("requency") ? 39 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Power.Fa") && keymatch::load8(p + 4) == keymatch::word8("r.Factor") ? 46 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("Power.Of") && keymatch::load8(p + 5) == keymatch::word8(".Offered") ? 49 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Export") ? 0 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Import") ? 3 : -1;
+        default: return -1;
+      }
+    case 15:
+      switch (static_cast<unsigned char>(p[9])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("Voltage.") && keymatch::load8(p + 7) == keymatch::word8(".Maximum") ? 55 : -1;
+        case 'f': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 7) == keymatch::word8(".Offered") ? 6 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("Voltage.") && keymatch::load8(p + 7) == keymatch::word8(".Minimum") ? 54 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("InletHot") ? 16 : -1;
+    case 17:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("TargetSO") && keymatch::load8(p + 9) == keymatch::word8("argetSOC") ? 9 : -1;
+        case 'E': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ne") && keymatch::load8(p + 9) == keymatch::word8("tive.Net") ? 23 : -1;
+        default: return -1;
+      }
+    case 18:
+      switch (static_cast<unsigned char>(p[9])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("MaximumS") && keymatch::load8(p + 10) == keymatch::word8("ximumSOC") ? 10 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("MinimumS") && keymatch::load8(p + 10) == keymatch::word8("nimumSOC") ? 8 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("PresentS") && keymatch::load8(p + 10) == keymatch::word8("esentSOC") ? 7 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Bu") && keymatch::load8(p + 10) == keymatch::word8("est.Bulk") ? 38 : -1;
+        default: return -1;
+      }
+    case 19:
+      switch (static_cast<unsigned char>(p[13])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Exp") && keymatch::load8(p + 11) == keymatch::word8("e.Export") ? 40 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Imp") && keymatch::load8(p + 11) == keymatch::word8("e.Import") ? 41 : -1;
+        case 'n': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 11) == keymatch::word8("rent.Net") ? 27 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 11) == keymatch::word8("tive.Net") ? 32 : -1;
+        default: return -1;
+      }
+    case 20:
+      switch (static_cast<unsigned char>(p[6])) {
+        case 'E':
+          switch (static_cast<unsigned char>(p[13])) {
+            case 'M': return keymatch::load8(p) == keymatch::word8("Power.Ex") && keymatch::load8(p + 8) == keymatch::word8("port.Min") && keymatch::load8(p + 12) == keymatch::word8(".Minimum") ? 44 : -1;
+            case 'O': return keymatch::load8(p) == keymatch::word8("Power.Ex") && keymatch::load8(p + 8) == keymatch::word8("port.Off") && keymatch::load8(p + 12) == keymatch::word8(".Offered") ? 45 : -1;
+            default: return -1;
+          }
+        case 'I':
+          switch (static_cast<unsigned char>(p[13])) {
+            case 'M': return keymatch::load8(p) == keymatch::word8("Power.Im") && keymatch::load8(p + 8) == keymatch::word8("port.Min") && keymatch::load8(p + 12) == keymatch::word8(".Minimum") ? 48 : -1;
+            case 'O': return keymatch::load8(p) == keymatch::word8("Power.Im") && keymatch::load8(p + 8) == keymatch::word8("port.Off") && keymatch::load8(p + 12) == keymatch::word8(".Offered") ? 47 : -1;
+            default: return -1;
+          }
+        case 'R': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Ta") && keymatch::load8(p + 12) == keymatch::word8("t.Target") ? 33 : -1;
+        default: return -1;
+      }
+    case 21:
+      switch (static_cast<unsigned char>(p[15])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.E") && keymatch::load8(p + 13) == keymatch::word8("e.Export") ? 50 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.I") && keymatch::load8(p + 13) == keymatch::word8("e.Import") ? 51 : -1;
+        case 'a': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Ma") && keymatch::load8(p + 13) == keymatch::word8(".Maximum") ? 35 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Mi") && keymatch::load8(p + 13) == keymatch::word8(".Minimum") ? 34 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Res") && keymatch::load8(p + 13) == keymatch::word8("Residual") ? 43 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Set") && keymatch::load8(p + 13) == keymatch::word8("Setpoint") ? 42 : -1;
+        default: return -1;
+      }
+    case 22:
+      switch (static_cast<unsigned char>(p[16])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 14) == keymatch::word8("t.Export") ? 25 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 14) == keymatch::word8("t.Import") ? 26 : -1;
+        case 'f':
+          switch (static_cast<unsigned char>(p[8])) {
+            case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 8) == keymatch::word8("Export.O") && keymatch::load8(p + 14) == keymatch::word8(".Offered") ? 1 : -1;
+            case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 8) == keymatch::word8("Import.O") && keymatch::load8(p + 14) == keymatch::word8(".Offered") ? 4 : -1;
+            default: return -1;
+          }
+        case 'i':
+          switch (static_cast<unsigned char>(p[8])) {
+            case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 8) == keymatch::word8("Export.M") && keymatch::load8(p + 14) == keymatch::word8(".Minimum") ? 2 : -1;
+            case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 8) == keymatch::word8("Import.M") && keymatch::load8(p + 14) == keymatch::word8(".Minimum") ? 5 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 24: return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("Charging") && keymatch::load8(p + 16) == keymatch::word8("Complete") ? 14 : -1;
+    case 25:
+      switch (static_cast<unsigned char>(p[15])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Ma") && keymatch::load8(p + 16) == keymatch::word8("ximum.V2") && keymatch::load8(p + 17) == keymatch::word8("imum.V2X") ? 37 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Mi") && keymatch::load8(p + 16) == keymatch::word8("nimum.V2") && keymatch::load8(p + 17) == keymatch::word8("imum.V2X") ? 36 : -1;
+        default: return -1;
+      }
+    case 29:
+      switch (static_cast<unsigned char>(p[14])) {
+        case 'E':
+          switch (static_cast<unsigned char>(p[21])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 17 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 18 : -1;
+            default: return -1;
+          }
+        case 'I':
+          switch (static_cast<unsigned char>(p[21])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 19 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 20 : -1;
+            default: return -1;
+          }
+        case 'y': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("BatteryE") && keymatch::load8(p + 16) == keymatch::word8("nergyCap") && keymatch::load8(p + 21) == keymatch::word8("Capacity") ? 15 : -1;
+        default: return -1;
+      }
+    case 30: return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Cab") && keymatch::load8(p + 22) == keymatch::word8("ableLoss") ? 21 : -1;
+    case 31:
+      switch (static_cast<unsigned char>(p[16])) {
+        case 'E':
+          switch (static_cast<unsigned char>(p[23])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 28 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 29 : -1;
+            default: return -1;
+          }
+        case 'I':
+          switch (static_cast<unsigned char>(p[23])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 30 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 31 : -1;
+            default: return -1;
+          }
+        case 't': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Se") && keymatch::load8(p + 16) == keymatch::word8("tpoint.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 24 : -1;
+        default: return -1;
+      }
+    case 32: return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("Remainin") && keymatch::load8(p + 16) == keymatch::word8("gTimeToT") && keymatch::load8(p + 24) == keymatch::word8("argetSOC") ? 12 : -1;
+    case 33:
+      switch (static_cast<unsigned char>(p[24])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("Remainin") && keymatch::load8(p + 16) == keymatch::word8("gTimeToM") && keymatch::load8(p + 24) == keymatch::word8("aximumSO") && keymatch::load8(p + 25) == keymatch::word8("ximumSOC") ? 13 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("Remainin") && keymatch::load8(p + 16) == keymatch::word8("gTimeToM") && keymatch::load8(p + 24) == keymatch::word8("inimumSO") && keymatch::load8(p + 25) == keymatch::word8("nimumSOC") ? 11 : -1;
+        default: return -1;
+      }
+    case 45: return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Loc") && keymatch::load8(p + 24) == keymatch::word8("alGenera") && keymatch::load8(p + 32) == keymatch::word8("tion.Reg") && keymatch::load8(p + 37) == keymatch::word8("Register") ? 22 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(MeasurandEnumType v) noexcept {
@@ -100,7 +806,7 @@ std::string_view to_string(MeasurandEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MeasurandEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MeasurandEnumType, 56);
+  const int i = match_MeasurandEnumType(s);
   if (i < 0) return false;
   out = static_cast<MeasurandEnumType>(i);
   return true;
@@ -120,6 +826,21 @@ MeasurandEnumType tag_invoke(boost::json::value_to_tag<MeasurandEnumType>, const
 
 namespace {
 constexpr std::string_view kNames_MessageFormatEnumType[] = {"ASCII", "HTML", "URI", "UTF8", "QRCODE"};
+int match_MessageFormatEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("UR") && keymatch::load2(p + 1) == keymatch::word2("RI") ? 2 : -1;
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'H': return keymatch::load4(p) == keymatch::word4("HTML") ? 1 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("UTF8") ? 3 : -1;
+        default: return -1;
+      }
+    case 5: return keymatch::load4(p) == keymatch::word4("ASCI") && keymatch::load4(p + 1) == keymatch::word4("SCII") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("QRCO") && keymatch::load4(p + 2) == keymatch::word4("CODE") ? 4 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(MessageFormatEnumType v) noexcept {
@@ -128,7 +849,7 @@ std::string_view to_string(MessageFormatEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MessageFormatEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MessageFormatEnumType, 5);
+  const int i = match_MessageFormatEnumType(s);
   if (i < 0) return false;
   out = static_cast<MessageFormatEnumType>(i);
   return true;
@@ -148,6 +869,19 @@ MessageFormatEnumType tag_invoke(boost::json::value_to_tag<MessageFormatEnumType
 
 namespace {
 constexpr std::string_view kNames_MessagePriorityEnumType[] = {"AlwaysFront", "InFront", "NormalCycle"};
+int match_MessagePriorityEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("InFr") && keymatch::load4(p + 3) == keymatch::word4("ront") ? 1 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("AlwaysFr") && keymatch::load8(p + 3) == keymatch::word8("aysFront") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NormalCy") && keymatch::load8(p + 3) == keymatch::word8("malCycle") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(MessagePriorityEnumType v) noexcept {
@@ -156,7 +890,7 @@ std::string_view to_string(MessagePriorityEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MessagePriorityEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MessagePriorityEnumType, 3);
+  const int i = match_MessagePriorityEnumType(s);
   if (i < 0) return false;
   out = static_cast<MessagePriorityEnumType>(i);
   return true;
@@ -176,6 +910,22 @@ MessagePriorityEnumType tag_invoke(boost::json::value_to_tag<MessagePriorityEnum
 
 namespace {
 constexpr std::string_view kNames_MessageStateEnumType[] = {"Charging", "Faulted", "Idle", "Unavailable", "Suspended", "Discharging"};
+int match_MessageStateEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 2 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Charging") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 1) == keymatch::word8("uspended") ? 4 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Discharg") && keymatch::load8(p + 3) == keymatch::word8("charging") ? 5 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 3 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(MessageStateEnumType v) noexcept {
@@ -184,7 +934,7 @@ std::string_view to_string(MessageStateEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MessageStateEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MessageStateEnumType, 6);
+  const int i = match_MessageStateEnumType(s);
   if (i < 0) return false;
   out = static_cast<MessageStateEnumType>(i);
   return true;
@@ -204,6 +954,33 @@ MessageStateEnumType tag_invoke(boost::json::value_to_tag<MessageStateEnumType>,
 
 namespace {
 constexpr std::string_view kNames_MessageTriggerEnumType[] = {"BootNotification", "LogStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "SignChargingStationCertificate", "SignV2GCertificate", "SignV2G20Certificate", "StatusNotification", "TransactionEvent", "SignCombinedCertificate", "PublishFirmwareStatusNotification", "CustomTrigger"};
+int match_MessageTriggerEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("Heartbea") && keymatch::load8(p + 1) == keymatch::word8("eartbeat") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 3) == keymatch::word8("erValues") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("CustomTr") && keymatch::load8(p + 5) == keymatch::word8("mTrigger") ? 12 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'B': return keymatch::load8(p) == keymatch::word8("BootNoti") && keymatch::load8(p + 8) == keymatch::word8("fication") ? 0 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ionEvent") ? 9 : -1;
+        default: return -1;
+      }
+    case 18:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'i': return keymatch::load8(p) == keymatch::word8("SignV2GC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 6 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("StatusNo") && keymatch::load8(p + 8) == keymatch::word8("tificati") && keymatch::load8(p + 10) == keymatch::word8("fication") ? 8 : -1;
+        default: return -1;
+      }
+    case 20: return keymatch::load8(p) == keymatch::word8("SignV2G2") && keymatch::load8(p + 8) == keymatch::word8("0Certifi") && keymatch::load8(p + 12) == keymatch::word8("tificate") ? 7 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("LogStatu") && keymatch::load8(p + 8) == keymatch::word8("sNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 1 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("SignComb") && keymatch::load8(p + 8) == keymatch::word8("inedCert") && keymatch::load8(p + 15) == keymatch::word8("tificate") ? 10 : -1;
+    case 26: return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 8) == keymatch::word8("StatusNo") && keymatch::load8(p + 16) == keymatch::word8("tificati") && keymatch::load8(p + 18) == keymatch::word8("fication") ? 2 : -1;
+    case 30: return keymatch::load8(p) == keymatch::word8("SignChar") && keymatch::load8(p + 8) == keymatch::word8("gingStat") && keymatch::load8(p + 16) == keymatch::word8("ionCerti") && keymatch::load8(p + 22) == keymatch::word8("tificate") ? 5 : -1;
+    case 33: return keymatch::load8(p) == keymatch::word8("PublishF") && keymatch::load8(p + 8) == keymatch::word8("irmwareS") && keymatch::load8(p + 16) == keymatch::word8("tatusNot") && keymatch::load8(p + 24) == keymatch::word8("ificatio") && keymatch::load8(p + 25) == keymatch::word8("fication") ? 11 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(MessageTriggerEnumType v) noexcept {
@@ -212,7 +989,7 @@ std::string_view to_string(MessageTriggerEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MessageTriggerEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MessageTriggerEnumType, 13);
+  const int i = match_MessageTriggerEnumType(s);
   if (i < 0) return false;
   out = static_cast<MessageTriggerEnumType>(i);
   return true;
@@ -232,6 +1009,14 @@ MessageTriggerEnumType tag_invoke(boost::json::value_to_tag<MessageTriggerEnumTy
 
 namespace {
 constexpr std::string_view kNames_MobilityNeedsModeEnumType[] = {"EVCC", "EVCC_SECC"};
+int match_MobilityNeedsModeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("EVCC") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("EVCC_SEC") && keymatch::load8(p + 1) == keymatch::word8("VCC_SECC") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(MobilityNeedsModeEnumType v) noexcept {
@@ -240,7 +1025,7 @@ std::string_view to_string(MobilityNeedsModeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MobilityNeedsModeEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MobilityNeedsModeEnumType, 2);
+  const int i = match_MobilityNeedsModeEnumType(s);
   if (i < 0) return false;
   out = static_cast<MobilityNeedsModeEnumType>(i);
   return true;
@@ -260,6 +1045,23 @@ MobilityNeedsModeEnumType tag_invoke(boost::json::value_to_tag<MobilityNeedsMode
 
 namespace {
 constexpr std::string_view kNames_MonitorEnumType[] = {"UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned", "TargetDelta", "TargetDeltaRelative"};
+int match_MonitorEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Delt") && keymatch::load4(p + 1) == keymatch::word4("elta") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Periodic") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("TargetDe") && keymatch::load8(p + 3) == keymatch::word8("getDelta") ? 5 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("LowerThr") && keymatch::load8(p + 6) == keymatch::word8("hreshold") ? 1 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("UpperThr") && keymatch::load8(p + 6) == keymatch::word8("hreshold") ? 0 : -1;
+        default: return -1;
+      }
+    case 19: return keymatch::load8(p) == keymatch::word8("TargetDe") && keymatch::load8(p + 8) == keymatch::word8("ltaRelat") && keymatch::load8(p + 11) == keymatch::word8("Relative") ? 6 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("Periodic") && keymatch::load8(p + 8) == keymatch::word8("ClockAli") && keymatch::load8(p + 12) == keymatch::word8("kAligned") ? 4 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(MonitorEnumType v) noexcept {
@@ -268,7 +1070,7 @@ std::string_view to_string(MonitorEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MonitorEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MonitorEnumType, 7);
+  const int i = match_MonitorEnumType(s);
   if (i < 0) return false;
   out = static_cast<MonitorEnumType>(i);
   return true;
@@ -288,6 +1090,15 @@ MonitorEnumType tag_invoke(boost::json::value_to_tag<MonitorEnumType>, const boo
 
 namespace {
 constexpr std::string_view kNames_MonitoringBaseEnumType[] = {"All", "FactoryDefault", "HardWiredOnly"};
+int match_MonitoringBaseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("Al") && keymatch::load2(p + 1) == keymatch::word2("ll") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 5) == keymatch::word8("iredOnly") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("FactoryD") && keymatch::load8(p + 6) == keymatch::word8("yDefault") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(MonitoringBaseEnumType v) noexcept {
@@ -296,7 +1107,7 @@ std::string_view to_string(MonitoringBaseEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MonitoringBaseEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MonitoringBaseEnumType, 3);
+  const int i = match_MonitoringBaseEnumType(s);
   if (i < 0) return false;
   out = static_cast<MonitoringBaseEnumType>(i);
   return true;
@@ -316,6 +1127,15 @@ MonitoringBaseEnumType tag_invoke(boost::json::value_to_tag<MonitoringBaseEnumTy
 
 namespace {
 constexpr std::string_view kNames_MonitoringCriterionEnumType[] = {"ThresholdMonitoring", "DeltaMonitoring", "PeriodicMonitoring"};
+int match_MonitoringCriterionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 15: return keymatch::load8(p) == keymatch::word8("DeltaMon") && keymatch::load8(p + 7) == keymatch::word8("nitoring") ? 1 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("Periodic") && keymatch::load8(p + 8) == keymatch::word8("Monitori") && keymatch::load8(p + 10) == keymatch::word8("nitoring") ? 2 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("Threshol") && keymatch::load8(p + 8) == keymatch::word8("dMonitor") && keymatch::load8(p + 11) == keymatch::word8("nitoring") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(MonitoringCriterionEnumType v) noexcept {
@@ -324,7 +1144,7 @@ std::string_view to_string(MonitoringCriterionEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MonitoringCriterionEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MonitoringCriterionEnumType, 3);
+  const int i = match_MonitoringCriterionEnumType(s);
   if (i < 0) return false;
   out = static_cast<MonitoringCriterionEnumType>(i);
   return true;
@@ -344,6 +1164,19 @@ MonitoringCriterionEnumType tag_invoke(boost::json::value_to_tag<MonitoringCrite
 
 namespace {
 constexpr std::string_view kNames_MutabilityEnumType[] = {"ReadOnly", "WriteOnly", "ReadWrite"};
+int match_MutabilityEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("ReadOnly") ? 0 : -1;
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'R': return keymatch::load8(p) == keymatch::word8("ReadWrit") && keymatch::load8(p + 1) == keymatch::word8("eadWrite") ? 2 : -1;
+        case 'W': return keymatch::load8(p) == keymatch::word8("WriteOnl") && keymatch::load8(p + 1) == keymatch::word8("riteOnly") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(MutabilityEnumType v) noexcept {
@@ -352,7 +1185,7 @@ std::string_view to_string(MutabilityEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MutabilityEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_MutabilityEnumType, 3);
+  const int i = match_MutabilityEnumType(s);
   if (i < 0) return false;
   out = static_cast<MutabilityEnumType>(i);
   return true;
@@ -372,6 +1205,18 @@ MutabilityEnumType tag_invoke(boost::json::value_to_tag<MutabilityEnumType>, con
 
 namespace {
 constexpr std::string_view kNames_NotifyAllowedEnergyTransferStatusEnumType[] = {"Accepted", "Rejected"};
+int match_NotifyAllowedEnergyTransferStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(NotifyAllowedEnergyTransferStatusEnumType v) noexcept {
@@ -380,7 +1225,7 @@ std::string_view to_string(NotifyAllowedEnergyTransferStatusEnumType v) noexcept
 }
 
 bool from_string(std::string_view s, NotifyAllowedEnergyTransferStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_NotifyAllowedEnergyTransferStatusEnumType, 2);
+  const int i = match_NotifyAllowedEnergyTransferStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<NotifyAllowedEnergyTransferStatusEnumType>(i);
   return true;
@@ -400,6 +1245,20 @@ NotifyAllowedEnergyTransferStatusEnumType tag_invoke(boost::json::value_to_tag<N
 
 namespace {
 constexpr std::string_view kNames_NotifyEVChargingNeedsStatusEnumType[] = {"Accepted", "Rejected", "Processing", "NoChargingProfile"};
+int match_NotifyEVChargingNeedsStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("Processi") && keymatch::load8(p + 2) == keymatch::word8("ocessing") ? 2 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("NoChargi") && keymatch::load8(p + 8) == keymatch::word8("ngProfil") && keymatch::load8(p + 9) == keymatch::word8("gProfile") ? 3 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(NotifyEVChargingNeedsStatusEnumType v) noexcept {
@@ -408,7 +1267,7 @@ std::string_view to_string(NotifyEVChargingNeedsStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, NotifyEVChargingNeedsStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_NotifyEVChargingNeedsStatusEnumType, 4);
+  const int i = match_NotifyEVChargingNeedsStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<NotifyEVChargingNeedsStatusEnumType>(i);
   return true;
@@ -428,6 +1287,29 @@ NotifyEVChargingNeedsStatusEnumType tag_invoke(boost::json::value_to_tag<NotifyE
 
 namespace {
 constexpr std::string_view kNames_OCPPInterfaceEnumType[] = {"Wired0", "Wired1", "Wired2", "Wired3", "Wireless0", "Wireless1", "Wireless2", "Wireless3", "Any"};
+int match_OCPPInterfaceEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("An") && keymatch::load2(p + 1) == keymatch::word2("ny") ? 8 : -1;
+    case 6:
+      switch (static_cast<unsigned char>(p[5])) {
+        case '0': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red0") ? 0 : -1;
+        case '1': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red1") ? 1 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red2") ? 2 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red3") ? 3 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[8])) {
+        case '0': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless0") ? 4 : -1;
+        case '1': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless1") ? 5 : -1;
+        case '2': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless2") ? 6 : -1;
+        case '3': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless3") ? 7 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(OCPPInterfaceEnumType v) noexcept {
@@ -436,7 +1318,7 @@ std::string_view to_string(OCPPInterfaceEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, OCPPInterfaceEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_OCPPInterfaceEnumType, 9);
+  const int i = match_OCPPInterfaceEnumType(s);
   if (i < 0) return false;
   out = static_cast<OCPPInterfaceEnumType>(i);
   return true;
@@ -456,6 +1338,18 @@ OCPPInterfaceEnumType tag_invoke(boost::json::value_to_tag<OCPPInterfaceEnumType
 
 namespace {
 constexpr std::string_view kNames_OCPPTransportEnumType[] = {"SOAP", "JSON"};
+int match_OCPPTransportEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'J': return keymatch::load4(p) == keymatch::word4("JSON") ? 1 : -1;
+        case 'S': return keymatch::load4(p) == keymatch::word4("SOAP") ? 0 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(OCPPTransportEnumType v) noexcept {
@@ -464,7 +1358,7 @@ std::string_view to_string(OCPPTransportEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, OCPPTransportEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_OCPPTransportEnumType, 2);
+  const int i = match_OCPPTransportEnumType(s);
   if (i < 0) return false;
   out = static_cast<OCPPTransportEnumType>(i);
   return true;
@@ -484,6 +1378,22 @@ OCPPTransportEnumType tag_invoke(boost::json::value_to_tag<OCPPTransportEnumType
 
 namespace {
 constexpr std::string_view kNames_OCPPVersionEnumType[] = {"OCPP12", "OCPP15", "OCPP16", "OCPP20", "OCPP201", "OCPP21"};
+int match_OCPPVersionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[5])) {
+        case '0': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP20") ? 3 : -1;
+        case '1': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP21") ? 5 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP12") ? 0 : -1;
+        case '5': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP15") ? 1 : -1;
+        case '6': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP16") ? 2 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 3) == keymatch::word4("P201") ? 4 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(OCPPVersionEnumType v) noexcept {
@@ -492,7 +1402,7 @@ std::string_view to_string(OCPPVersionEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, OCPPVersionEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_OCPPVersionEnumType, 6);
+  const int i = match_OCPPVersionEnumType(s);
   if (i < 0) return false;
   out = static_cast<OCPPVersionEnumType>(i);
   return true;
@@ -512,6 +1422,28 @@ OCPPVersionEnumType tag_invoke(boost::json::value_to_tag<OCPPVersionEnumType>, c
 
 namespace {
 constexpr std::string_view kNames_OperationModeEnumType[] = {"Idle", "ChargingOnly", "CentralSetpoint", "ExternalSetpoint", "ExternalLimits", "CentralFrequency", "LocalFrequency", "LocalLoadBalancing"};
+int match_OperationModeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 0 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 4) == keymatch::word8("gingOnly") ? 1 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("External") && keymatch::load8(p + 6) == keymatch::word8("alLimits") ? 4 : -1;
+        case 'L': return keymatch::load8(p) == keymatch::word8("LocalFre") && keymatch::load8(p + 6) == keymatch::word8("requency") ? 6 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("CentralS") && keymatch::load8(p + 7) == keymatch::word8("Setpoint") ? 2 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CentralF") && keymatch::load8(p + 8) == keymatch::word8("requency") ? 5 : -1;
+        case 'E': return keymatch::load8(p) == keymatch::word8("External") && keymatch::load8(p + 8) == keymatch::word8("Setpoint") ? 3 : -1;
+        default: return -1;
+      }
+    case 18: return keymatch::load8(p) == keymatch::word8("LocalLoa") && keymatch::load8(p + 8) == keymatch::word8("dBalanci") && keymatch::load8(p + 10) == keymatch::word8("alancing") ? 7 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(OperationModeEnumType v) noexcept {
@@ -520,7 +1452,7 @@ std::string_view to_string(OperationModeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, OperationModeEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_OperationModeEnumType, 8);
+  const int i = match_OperationModeEnumType(s);
   if (i < 0) return false;
   out = static_cast<OperationModeEnumType>(i);
   return true;
@@ -540,6 +1472,14 @@ OperationModeEnumType tag_invoke(boost::json::value_to_tag<OperationModeEnumType
 
 namespace {
 constexpr std::string_view kNames_OperationalStatusEnumType[] = {"Inoperative", "Operative"};
+int match_OperationalStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("Operativ") && keymatch::load8(p + 1) == keymatch::word8("perative") ? 1 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Inoperat") && keymatch::load8(p + 3) == keymatch::word8("perative") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(OperationalStatusEnumType v) noexcept {
@@ -548,7 +1488,7 @@ std::string_view to_string(OperationalStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, OperationalStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_OperationalStatusEnumType, 2);
+  const int i = match_OperationalStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<OperationalStatusEnumType>(i);
   return true;
@@ -568,6 +1508,20 @@ OperationalStatusEnumType tag_invoke(boost::json::value_to_tag<OperationalStatus
 
 namespace {
 constexpr std::string_view kNames_PaymentStatusEnumType[] = {"Settled", "Canceled", "Rejected", "Failed"};
+int match_PaymentStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 3 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Sett") && keymatch::load4(p + 3) == keymatch::word4("tled") ? 0 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("Canceled") ? 1 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(PaymentStatusEnumType v) noexcept {
@@ -576,7 +1530,7 @@ std::string_view to_string(PaymentStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, PaymentStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_PaymentStatusEnumType, 4);
+  const int i = match_PaymentStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<PaymentStatusEnumType>(i);
   return true;
@@ -596,6 +1550,34 @@ PaymentStatusEnumType tag_invoke(boost::json::value_to_tag<PaymentStatusEnumType
 
 namespace {
 constexpr std::string_view kNames_PhaseEnumType[] = {"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"};
+int match_PhaseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 1: return keymatch::load1(p) == keymatch::word1("N") ? 3 : -1;
+    case 2:
+      switch (static_cast<unsigned char>(p[1])) {
+        case '1': return keymatch::load2(p) == keymatch::word2("L1") ? 0 : -1;
+        case '2': return keymatch::load2(p) == keymatch::word2("L2") ? 1 : -1;
+        case '3': return keymatch::load2(p) == keymatch::word2("L3") ? 2 : -1;
+        default: return -1;
+      }
+    case 4:
+      switch (static_cast<unsigned char>(p[1])) {
+        case '1': return keymatch::load4(p) == keymatch::word4("L1-N") ? 4 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("L2-N") ? 5 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("L3-N") ? 6 : -1;
+        default: return -1;
+      }
+    case 5:
+      switch (static_cast<unsigned char>(p[1])) {
+        case '1': return keymatch::load4(p) == keymatch::word4("L1-L") && keymatch::load4(p + 1) == keymatch::word4("1-L2") ? 7 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("L2-L") && keymatch::load4(p + 1) == keymatch::word4("2-L3") ? 8 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("L3-L") && keymatch::load4(p + 1) == keymatch::word4("3-L1") ? 9 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(PhaseEnumType v) noexcept {
@@ -604,7 +1586,7 @@ std::string_view to_string(PhaseEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, PhaseEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_PhaseEnumType, 10);
+  const int i = match_PhaseEnumType(s);
   if (i < 0) return false;
   out = static_cast<PhaseEnumType>(i);
   return true;
@@ -624,6 +1606,14 @@ PhaseEnumType tag_invoke(boost::json::value_to_tag<PhaseEnumType>, const boost::
 
 namespace {
 constexpr std::string_view kNames_PowerDuringCessationEnumType[] = {"Active", "Reactive"};
+int match_PowerDuringCessationEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Acti") && keymatch::load4(p + 2) == keymatch::word4("tive") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Reactive") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(PowerDuringCessationEnumType v) noexcept {
@@ -632,7 +1622,7 @@ std::string_view to_string(PowerDuringCessationEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, PowerDuringCessationEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_PowerDuringCessationEnumType, 2);
+  const int i = match_PowerDuringCessationEnumType(s);
   if (i < 0) return false;
   out = static_cast<PowerDuringCessationEnumType>(i);
   return true;
@@ -652,6 +1642,16 @@ PowerDuringCessationEnumType tag_invoke(boost::json::value_to_tag<PowerDuringCes
 
 namespace {
 constexpr std::string_view kNames_PreconditioningStatusEnumType[] = {"Unknown", "Ready", "NotReady", "Preconditioning"};
+int match_PreconditioningStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Read") && keymatch::load4(p + 1) == keymatch::word4("eady") ? 1 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("NotReady") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("Precondi") && keymatch::load8(p + 7) == keymatch::word8("itioning") ? 3 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(PreconditioningStatusEnumType v) noexcept {
@@ -660,7 +1660,7 @@ std::string_view to_string(PreconditioningStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, PreconditioningStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_PreconditioningStatusEnumType, 4);
+  const int i = match_PreconditioningStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<PreconditioningStatusEnumType>(i);
   return true;
@@ -680,6 +1680,19 @@ PreconditioningStatusEnumType tag_invoke(boost::json::value_to_tag<Preconditioni
 
 namespace {
 constexpr std::string_view kNames_PriorityChargingStatusEnumType[] = {"Accepted", "Rejected", "NoProfile"};
+int match_PriorityChargingStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("NoProfil") && keymatch::load8(p + 1) == keymatch::word8("oProfile") ? 2 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(PriorityChargingStatusEnumType v) noexcept {
@@ -688,7 +1701,7 @@ std::string_view to_string(PriorityChargingStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, PriorityChargingStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_PriorityChargingStatusEnumType, 3);
+  const int i = match_PriorityChargingStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<PriorityChargingStatusEnumType>(i);
   return true;
@@ -708,6 +1721,26 @@ PriorityChargingStatusEnumType tag_invoke(boost::json::value_to_tag<PriorityChar
 
 namespace {
 constexpr std::string_view kNames_PublishFirmwareStatusEnumType[] = {"Idle", "DownloadScheduled", "Downloading", "Downloaded", "Published", "DownloadFailed", "DownloadPaused", "InvalidChecksum", "ChecksumVerified", "PublishFailed"};
+int match_PublishFirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Publishe") && keymatch::load8(p + 1) == keymatch::word8("ublished") ? 4 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("PublishF") && keymatch::load8(p + 5) == keymatch::word8("shFailed") ? 9 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 5 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 6 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 7) == keymatch::word8("Checksum") ? 7 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("Checksum") && keymatch::load8(p + 8) == keymatch::word8("Verified") ? 8 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 1 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(PublishFirmwareStatusEnumType v) noexcept {
@@ -716,7 +1749,7 @@ std::string_view to_string(PublishFirmwareStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, PublishFirmwareStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_PublishFirmwareStatusEnumType, 10);
+  const int i = match_PublishFirmwareStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<PublishFirmwareStatusEnumType>(i);
   return true;
@@ -736,6 +1769,24 @@ PublishFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<PublishFirmwa
 
 namespace {
 constexpr std::string_view kNames_ReadingContextEnumType[] = {"Interruption.Begin", "Interruption.End", "Other", "Sample.Clock", "Sample.Periodic", "Transaction.Begin", "Transaction.End", "Trigger"};
+int match_ReadingContextEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 2 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 7 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Sample.C") && keymatch::load8(p + 4) == keymatch::word8("le.Clock") ? 3 : -1;
+    case 15:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'S': return keymatch::load8(p) == keymatch::word8("Sample.P") && keymatch::load8(p + 7) == keymatch::word8("Periodic") ? 4 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 7) == keymatch::word8("tion.End") ? 6 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.End") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ion.Begi") && keymatch::load8(p + 9) == keymatch::word8("on.Begin") ? 5 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.Beg") && keymatch::load8(p + 10) == keymatch::word8("on.Begin") ? 0 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ReadingContextEnumType v) noexcept {
@@ -744,7 +1795,7 @@ std::string_view to_string(ReadingContextEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ReadingContextEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ReadingContextEnumType, 8);
+  const int i = match_ReadingContextEnumType(s);
   if (i < 0) return false;
   out = static_cast<ReadingContextEnumType>(i);
   return true;
@@ -764,6 +1815,56 @@ ReadingContextEnumType tag_invoke(boost::json::value_to_tag<ReadingContextEnumTy
 
 namespace {
 constexpr std::string_view kNames_ReasonEnumType[] = {"DeAuthorized", "EmergencyStop", "EnergyLimitReached", "EVDisconnected", "GroundFault", "ImmediateReset", "MasterPass", "Local", "LocalOutOfCredit", "Other", "OvercurrentFault", "PowerLoss", "PowerQuality", "Reboot", "Remote", "SOCLimitReached", "StoppedByEV", "TimeLimitReached", "Timeout", "ReqEnergyTransferRejected"};
+int match_ReasonEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load4(p) == keymatch::word4("Loca") && keymatch::load4(p + 1) == keymatch::word4("ocal") ? 7 : -1;
+        case 'O': return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 9 : -1;
+        default: return -1;
+      }
+    case 6:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'b': return keymatch::load4(p) == keymatch::word4("Rebo") && keymatch::load4(p + 2) == keymatch::word4("boot") ? 13 : -1;
+        case 'm': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 2) == keymatch::word4("mote") ? 14 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("Time") && keymatch::load4(p + 3) == keymatch::word4("eout") ? 18 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("PowerLos") && keymatch::load8(p + 1) == keymatch::word8("owerLoss") ? 11 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("MasterPa") && keymatch::load8(p + 2) == keymatch::word8("sterPass") ? 6 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'G': return keymatch::load8(p) == keymatch::word8("GroundFa") && keymatch::load8(p + 3) == keymatch::word8("undFault") ? 4 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("StoppedB") && keymatch::load8(p + 3) == keymatch::word8("ppedByEV") ? 16 : -1;
+        default: return -1;
+      }
+    case 12:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("DeAuthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 0 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("PowerQua") && keymatch::load8(p + 4) == keymatch::word8("rQuality") ? 12 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("Emergenc") && keymatch::load8(p + 5) == keymatch::word8("encyStop") ? 1 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("EVDiscon") && keymatch::load8(p + 6) == keymatch::word8("onnected") ? 3 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Immediat") && keymatch::load8(p + 6) == keymatch::word8("ateReset") ? 5 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("SOCLimit") && keymatch::load8(p + 7) == keymatch::word8("tReached") ? 15 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("LocalOut") && keymatch::load8(p + 8) == keymatch::word8("OfCredit") ? 8 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("Overcurr") && keymatch::load8(p + 8) == keymatch::word8("entFault") ? 10 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("TimeLimi") && keymatch::load8(p + 8) == keymatch::word8("tReached") ? 17 : -1;
+        default: return -1;
+      }
+    case 18: return keymatch::load8(p) == keymatch::word8("EnergyLi") && keymatch::load8(p + 8) == keymatch::word8("mitReach") && keymatch::load8(p + 10) == keymatch::word8("tReached") ? 2 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("ReqEnerg") && keymatch::load8(p + 8) == keymatch::word8("yTransfe") && keymatch::load8(p + 16) == keymatch::word8("rRejecte") && keymatch::load8(p + 17) == keymatch::word8("Rejected") ? 19 : -1;
+    default: return -1;
+  }
+}
 }  // namespace
 
 std::string_view to_string(ReasonEnumType v) noexcept {
@@ -772,7 +1873,7 @@ std::string_view to_string(ReasonEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ReasonEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ReasonEnumType, 20);
+  const int i = match_ReasonEnumType(s);
   if (i < 0) return false;
   out = static_cast<ReasonEnumType>(i);
   return true;
@@ -787,762 +1888,6 @@ ReasonEnumType tag_invoke(boost::json::value_to_tag<ReasonEnumType>, const boost
   ReasonEnumType out{};
   if (!from_string(std::string_view(s.data(), s.size()), out))
     convert::throw_error("ReasonEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_RecurrencyKindEnumType[] = {"Daily", "Weekly"};
-}  // namespace
-
-std::string_view to_string(RecurrencyKindEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_RecurrencyKindEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, RecurrencyKindEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_RecurrencyKindEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<RecurrencyKindEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, RecurrencyKindEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-RecurrencyKindEnumType tag_invoke(boost::json::value_to_tag<RecurrencyKindEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "RecurrencyKindEnumType");
-  RecurrencyKindEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("RecurrencyKindEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_RegistrationStatusEnumType[] = {"Accepted", "Pending", "Rejected"};
-}  // namespace
-
-std::string_view to_string(RegistrationStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_RegistrationStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, RegistrationStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_RegistrationStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<RegistrationStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, RegistrationStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-RegistrationStatusEnumType tag_invoke(boost::json::value_to_tag<RegistrationStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "RegistrationStatusEnumType");
-  RegistrationStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("RegistrationStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_ReportBaseEnumType[] = {"ConfigurationInventory", "FullInventory", "SummaryInventory"};
-}  // namespace
-
-std::string_view to_string(ReportBaseEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_ReportBaseEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, ReportBaseEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ReportBaseEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<ReportBaseEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ReportBaseEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-ReportBaseEnumType tag_invoke(boost::json::value_to_tag<ReportBaseEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "ReportBaseEnumType");
-  ReportBaseEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("ReportBaseEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_RequestStartStopStatusEnumType[] = {"Accepted", "Rejected"};
-}  // namespace
-
-std::string_view to_string(RequestStartStopStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_RequestStartStopStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, RequestStartStopStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_RequestStartStopStatusEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<RequestStartStopStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, RequestStartStopStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-RequestStartStopStatusEnumType tag_invoke(boost::json::value_to_tag<RequestStartStopStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "RequestStartStopStatusEnumType");
-  RequestStartStopStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("RequestStartStopStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_ReservationUpdateStatusEnumType[] = {"Expired", "Removed", "NoTransaction"};
-}  // namespace
-
-std::string_view to_string(ReservationUpdateStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_ReservationUpdateStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, ReservationUpdateStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ReservationUpdateStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<ReservationUpdateStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ReservationUpdateStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-ReservationUpdateStatusEnumType tag_invoke(boost::json::value_to_tag<ReservationUpdateStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "ReservationUpdateStatusEnumType");
-  ReservationUpdateStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("ReservationUpdateStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_ReserveNowStatusEnumType[] = {"Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"};
-}  // namespace
-
-std::string_view to_string(ReserveNowStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 5 ? kNames_ReserveNowStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, ReserveNowStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ReserveNowStatusEnumType, 5);
-  if (i < 0) return false;
-  out = static_cast<ReserveNowStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ReserveNowStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-ReserveNowStatusEnumType tag_invoke(boost::json::value_to_tag<ReserveNowStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "ReserveNowStatusEnumType");
-  ReserveNowStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("ReserveNowStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_ResetEnumType[] = {"Immediate", "OnIdle", "ImmediateAndResume"};
-}  // namespace
-
-std::string_view to_string(ResetEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_ResetEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, ResetEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ResetEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<ResetEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ResetEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-ResetEnumType tag_invoke(boost::json::value_to_tag<ResetEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "ResetEnumType");
-  ResetEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("ResetEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_ResetStatusEnumType[] = {"Accepted", "Rejected", "Scheduled"};
-}  // namespace
-
-std::string_view to_string(ResetStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_ResetStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, ResetStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_ResetStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<ResetStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ResetStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-ResetStatusEnumType tag_invoke(boost::json::value_to_tag<ResetStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "ResetStatusEnumType");
-  ResetStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("ResetStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_SendLocalListStatusEnumType[] = {"Accepted", "Failed", "VersionMismatch"};
-}  // namespace
-
-std::string_view to_string(SendLocalListStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_SendLocalListStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, SendLocalListStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_SendLocalListStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<SendLocalListStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, SendLocalListStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-SendLocalListStatusEnumType tag_invoke(boost::json::value_to_tag<SendLocalListStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "SendLocalListStatusEnumType");
-  SendLocalListStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("SendLocalListStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_SetMonitoringStatusEnumType[] = {"Accepted", "UnknownComponent", "UnknownVariable", "UnsupportedMonitorType", "Rejected", "Duplicate"};
-}  // namespace
-
-std::string_view to_string(SetMonitoringStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 6 ? kNames_SetMonitoringStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, SetMonitoringStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_SetMonitoringStatusEnumType, 6);
-  if (i < 0) return false;
-  out = static_cast<SetMonitoringStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, SetMonitoringStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-SetMonitoringStatusEnumType tag_invoke(boost::json::value_to_tag<SetMonitoringStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "SetMonitoringStatusEnumType");
-  SetMonitoringStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("SetMonitoringStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_SetNetworkProfileStatusEnumType[] = {"Accepted", "Rejected", "Failed"};
-}  // namespace
-
-std::string_view to_string(SetNetworkProfileStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_SetNetworkProfileStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, SetNetworkProfileStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_SetNetworkProfileStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<SetNetworkProfileStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, SetNetworkProfileStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-SetNetworkProfileStatusEnumType tag_invoke(boost::json::value_to_tag<SetNetworkProfileStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "SetNetworkProfileStatusEnumType");
-  SetNetworkProfileStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("SetNetworkProfileStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_SetVariableStatusEnumType[] = {"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType", "RebootRequired"};
-}  // namespace
-
-std::string_view to_string(SetVariableStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 6 ? kNames_SetVariableStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, SetVariableStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_SetVariableStatusEnumType, 6);
-  if (i < 0) return false;
-  out = static_cast<SetVariableStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, SetVariableStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-SetVariableStatusEnumType tag_invoke(boost::json::value_to_tag<SetVariableStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "SetVariableStatusEnumType");
-  SetVariableStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("SetVariableStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_TariffChangeStatusEnumType[] = {"Accepted", "Rejected", "TooManyElements", "ConditionNotSupported", "TxNotFound", "NoCurrencyChange"};
-}  // namespace
-
-std::string_view to_string(TariffChangeStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 6 ? kNames_TariffChangeStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, TariffChangeStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_TariffChangeStatusEnumType, 6);
-  if (i < 0) return false;
-  out = static_cast<TariffChangeStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffChangeStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-TariffChangeStatusEnumType tag_invoke(boost::json::value_to_tag<TariffChangeStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "TariffChangeStatusEnumType");
-  TariffChangeStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("TariffChangeStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_TariffClearStatusEnumType[] = {"Accepted", "Rejected", "NoTariff"};
-}  // namespace
-
-std::string_view to_string(TariffClearStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_TariffClearStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, TariffClearStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_TariffClearStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<TariffClearStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffClearStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-TariffClearStatusEnumType tag_invoke(boost::json::value_to_tag<TariffClearStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "TariffClearStatusEnumType");
-  TariffClearStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("TariffClearStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_TariffCostEnumType[] = {"NormalCost", "MinCost", "MaxCost"};
-}  // namespace
-
-std::string_view to_string(TariffCostEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_TariffCostEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, TariffCostEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_TariffCostEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<TariffCostEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffCostEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-TariffCostEnumType tag_invoke(boost::json::value_to_tag<TariffCostEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "TariffCostEnumType");
-  TariffCostEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("TariffCostEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_TariffGetStatusEnumType[] = {"Accepted", "Rejected", "NoTariff"};
-}  // namespace
-
-std::string_view to_string(TariffGetStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_TariffGetStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, TariffGetStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_TariffGetStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<TariffGetStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffGetStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-TariffGetStatusEnumType tag_invoke(boost::json::value_to_tag<TariffGetStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "TariffGetStatusEnumType");
-  TariffGetStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("TariffGetStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_TariffKindEnumType[] = {"DefaultTariff", "DriverTariff"};
-}  // namespace
-
-std::string_view to_string(TariffKindEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_TariffKindEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, TariffKindEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_TariffKindEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<TariffKindEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffKindEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-TariffKindEnumType tag_invoke(boost::json::value_to_tag<TariffKindEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "TariffKindEnumType");
-  TariffKindEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("TariffKindEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_TariffSetStatusEnumType[] = {"Accepted", "Rejected", "TooManyElements", "ConditionNotSupported", "DuplicateTariffId"};
-}  // namespace
-
-std::string_view to_string(TariffSetStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 5 ? kNames_TariffSetStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, TariffSetStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_TariffSetStatusEnumType, 5);
-  if (i < 0) return false;
-  out = static_cast<TariffSetStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffSetStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-TariffSetStatusEnumType tag_invoke(boost::json::value_to_tag<TariffSetStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "TariffSetStatusEnumType");
-  TariffSetStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("TariffSetStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_TransactionEventEnumType[] = {"Ended", "Started", "Updated"};
-}  // namespace
-
-std::string_view to_string(TransactionEventEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_TransactionEventEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, TransactionEventEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_TransactionEventEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<TransactionEventEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TransactionEventEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-TransactionEventEnumType tag_invoke(boost::json::value_to_tag<TransactionEventEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "TransactionEventEnumType");
-  TransactionEventEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("TransactionEventEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_TriggerMessageStatusEnumType[] = {"Accepted", "Rejected", "NotImplemented"};
-}  // namespace
-
-std::string_view to_string(TriggerMessageStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_TriggerMessageStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, TriggerMessageStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_TriggerMessageStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<TriggerMessageStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TriggerMessageStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-TriggerMessageStatusEnumType tag_invoke(boost::json::value_to_tag<TriggerMessageStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "TriggerMessageStatusEnumType");
-  TriggerMessageStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("TriggerMessageStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_TriggerReasonEnumType[] = {"AbnormalCondition", "Authorized", "CablePluggedIn", "ChargingRateChanged", "ChargingStateChanged", "CostLimitReached", "Deauthorized", "EnergyLimitReached", "EVCommunicationLost", "EVConnectTimeout", "EVDeparted", "EVDetected", "LimitSet", "MeterValueClock", "MeterValuePeriodic", "OperationModeChanged", "RemoteStart", "RemoteStop", "ResetCommand", "RunningCost", "SignedDataReceived", "SoCLimitReached", "StopAuthorized", "TariffChanged", "TariffNotAccepted", "TimeLimitReached", "Trigger", "TxResumed", "UnlockCommand"};
-}  // namespace
-
-std::string_view to_string(TriggerReasonEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 29 ? kNames_TriggerReasonEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, TriggerReasonEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_TriggerReasonEnumType, 29);
-  if (i < 0) return false;
-  out = static_cast<TriggerReasonEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TriggerReasonEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-TriggerReasonEnumType tag_invoke(boost::json::value_to_tag<TriggerReasonEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "TriggerReasonEnumType");
-  TriggerReasonEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("TriggerReasonEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_UnlockStatusEnumType[] = {"Unlocked", "UnlockFailed", "OngoingAuthorizedTransaction", "UnknownConnector"};
-}  // namespace
-
-std::string_view to_string(UnlockStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 4 ? kNames_UnlockStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, UnlockStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_UnlockStatusEnumType, 4);
-  if (i < 0) return false;
-  out = static_cast<UnlockStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UnlockStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-UnlockStatusEnumType tag_invoke(boost::json::value_to_tag<UnlockStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "UnlockStatusEnumType");
-  UnlockStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("UnlockStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_UnpublishFirmwareStatusEnumType[] = {"DownloadOngoing", "NoFirmware", "Unpublished"};
-}  // namespace
-
-std::string_view to_string(UnpublishFirmwareStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_UnpublishFirmwareStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, UnpublishFirmwareStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_UnpublishFirmwareStatusEnumType, 3);
-  if (i < 0) return false;
-  out = static_cast<UnpublishFirmwareStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UnpublishFirmwareStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-UnpublishFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<UnpublishFirmwareStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "UnpublishFirmwareStatusEnumType");
-  UnpublishFirmwareStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("UnpublishFirmwareStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_UpdateEnumType[] = {"Differential", "Full"};
-}  // namespace
-
-std::string_view to_string(UpdateEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_UpdateEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, UpdateEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_UpdateEnumType, 2);
-  if (i < 0) return false;
-  out = static_cast<UpdateEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UpdateEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-UpdateEnumType tag_invoke(boost::json::value_to_tag<UpdateEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "UpdateEnumType");
-  UpdateEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("UpdateEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_UpdateFirmwareStatusEnumType[] = {"Accepted", "Rejected", "AcceptedCanceled", "InvalidCertificate", "RevokedCertificate"};
-}  // namespace
-
-std::string_view to_string(UpdateFirmwareStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 5 ? kNames_UpdateFirmwareStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, UpdateFirmwareStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_UpdateFirmwareStatusEnumType, 5);
-  if (i < 0) return false;
-  out = static_cast<UpdateFirmwareStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UpdateFirmwareStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-UpdateFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<UpdateFirmwareStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "UpdateFirmwareStatusEnumType");
-  UpdateFirmwareStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("UpdateFirmwareStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_UploadLogStatusEnumType[] = {"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading", "AcceptedCanceled"};
-}  // namespace
-
-std::string_view to_string(UploadLogStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 8 ? kNames_UploadLogStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, UploadLogStatusEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_UploadLogStatusEnumType, 8);
-  if (i < 0) return false;
-  out = static_cast<UploadLogStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UploadLogStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-UploadLogStatusEnumType tag_invoke(boost::json::value_to_tag<UploadLogStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "UploadLogStatusEnumType");
-  UploadLogStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("UploadLogStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_VPNEnumType[] = {"IKEv2", "IPSec", "L2TP", "PPTP"};
-}  // namespace
-
-std::string_view to_string(VPNEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 4 ? kNames_VPNEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, VPNEnumType& out) noexcept {
-  const int i = convert::find_name(s, kNames_VPNEnumType, 4);
-  if (i < 0) return false;
-  out = static_cast<VPNEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, VPNEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-VPNEnumType tag_invoke(boost::json::value_to_tag<VPNEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "VPNEnumType");
-  VPNEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("VPNEnumType", "unknown enumeration value");
   return out;
 }
 

@@ -6,6 +6,1173 @@
 
 namespace ocpp::v21 {
 
+namespace {
+constexpr std::string_view kNames_RecurrencyKindEnumType[] = {"Daily", "Weekly"};
+int match_RecurrencyKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Dail") && keymatch::load4(p + 1) == keymatch::word4("aily") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("Week") && keymatch::load4(p + 2) == keymatch::word4("ekly") ? 1 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(RecurrencyKindEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_RecurrencyKindEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, RecurrencyKindEnumType& out) noexcept {
+  const int i = match_RecurrencyKindEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<RecurrencyKindEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, RecurrencyKindEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+RecurrencyKindEnumType tag_invoke(boost::json::value_to_tag<RecurrencyKindEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "RecurrencyKindEnumType");
+  RecurrencyKindEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("RecurrencyKindEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_RegistrationStatusEnumType[] = {"Accepted", "Pending", "Rejected"};
+int match_RegistrationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Pend") && keymatch::load4(p + 3) == keymatch::word4("ding") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(RegistrationStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_RegistrationStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, RegistrationStatusEnumType& out) noexcept {
+  const int i = match_RegistrationStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<RegistrationStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, RegistrationStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+RegistrationStatusEnumType tag_invoke(boost::json::value_to_tag<RegistrationStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "RegistrationStatusEnumType");
+  RegistrationStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("RegistrationStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_ReportBaseEnumType[] = {"ConfigurationInventory", "FullInventory", "SummaryInventory"};
+int match_ReportBaseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 13: return keymatch::load8(p) == keymatch::word8("FullInve") && keymatch::load8(p + 5) == keymatch::word8("nventory") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("SummaryI") && keymatch::load8(p + 8) == keymatch::word8("nventory") ? 2 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("Configur") && keymatch::load8(p + 8) == keymatch::word8("ationInv") && keymatch::load8(p + 14) == keymatch::word8("nventory") ? 0 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(ReportBaseEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_ReportBaseEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, ReportBaseEnumType& out) noexcept {
+  const int i = match_ReportBaseEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<ReportBaseEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ReportBaseEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+ReportBaseEnumType tag_invoke(boost::json::value_to_tag<ReportBaseEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "ReportBaseEnumType");
+  ReportBaseEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("ReportBaseEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_RequestStartStopStatusEnumType[] = {"Accepted", "Rejected"};
+int match_RequestStartStopStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(RequestStartStopStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_RequestStartStopStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, RequestStartStopStatusEnumType& out) noexcept {
+  const int i = match_RequestStartStopStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<RequestStartStopStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, RequestStartStopStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+RequestStartStopStatusEnumType tag_invoke(boost::json::value_to_tag<RequestStartStopStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "RequestStartStopStatusEnumType");
+  RequestStartStopStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("RequestStartStopStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_ReservationUpdateStatusEnumType[] = {"Expired", "Removed", "NoTransaction"};
+int match_ReservationUpdateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 0 : -1;
+        case 'R': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 3) == keymatch::word4("oved") ? 1 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("NoTransa") && keymatch::load8(p + 5) == keymatch::word8("nsaction") ? 2 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(ReservationUpdateStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_ReservationUpdateStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, ReservationUpdateStatusEnumType& out) noexcept {
+  const int i = match_ReservationUpdateStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<ReservationUpdateStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ReservationUpdateStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+ReservationUpdateStatusEnumType tag_invoke(boost::json::value_to_tag<ReservationUpdateStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "ReservationUpdateStatusEnumType");
+  ReservationUpdateStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("ReservationUpdateStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_ReserveNowStatusEnumType[] = {"Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"};
+int match_ReserveNowStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 3 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 4 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(ReserveNowStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 5 ? kNames_ReserveNowStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, ReserveNowStatusEnumType& out) noexcept {
+  const int i = match_ReserveNowStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<ReserveNowStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ReserveNowStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+ReserveNowStatusEnumType tag_invoke(boost::json::value_to_tag<ReserveNowStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "ReserveNowStatusEnumType");
+  ReserveNowStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("ReserveNowStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_ResetEnumType[] = {"Immediate", "OnIdle", "ImmediateAndResume"};
+int match_ResetEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("OnId") && keymatch::load4(p + 2) == keymatch::word4("Idle") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Immediat") && keymatch::load8(p + 1) == keymatch::word8("mmediate") ? 0 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("Immediat") && keymatch::load8(p + 8) == keymatch::word8("eAndResu") && keymatch::load8(p + 10) == keymatch::word8("ndResume") ? 2 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(ResetEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_ResetEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, ResetEnumType& out) noexcept {
+  const int i = match_ResetEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<ResetEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ResetEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+ResetEnumType tag_invoke(boost::json::value_to_tag<ResetEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "ResetEnumType");
+  ResetEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("ResetEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_ResetStatusEnumType[] = {"Accepted", "Rejected", "Scheduled"};
+int match_ResetStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(ResetStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_ResetStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, ResetStatusEnumType& out) noexcept {
+  const int i = match_ResetStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<ResetStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ResetStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+ResetStatusEnumType tag_invoke(boost::json::value_to_tag<ResetStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "ResetStatusEnumType");
+  ResetStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("ResetStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_SendLocalListStatusEnumType[] = {"Accepted", "Failed", "VersionMismatch"};
+int match_SendLocalListStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("VersionM") && keymatch::load8(p + 7) == keymatch::word8("Mismatch") ? 2 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(SendLocalListStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_SendLocalListStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, SendLocalListStatusEnumType& out) noexcept {
+  const int i = match_SendLocalListStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<SendLocalListStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, SendLocalListStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+SendLocalListStatusEnumType tag_invoke(boost::json::value_to_tag<SendLocalListStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "SendLocalListStatusEnumType");
+  SendLocalListStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("SendLocalListStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_SetMonitoringStatusEnumType[] = {"Accepted", "UnknownComponent", "UnknownVariable", "UnsupportedMonitorType", "Rejected", "Duplicate"};
+int match_SetMonitoringStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 4 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Duplicat") && keymatch::load8(p + 1) == keymatch::word8("uplicate") ? 5 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 1 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("Unsuppor") && keymatch::load8(p + 8) == keymatch::word8("tedMonit") && keymatch::load8(p + 14) == keymatch::word8("itorType") ? 3 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(SetMonitoringStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 6 ? kNames_SetMonitoringStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, SetMonitoringStatusEnumType& out) noexcept {
+  const int i = match_SetMonitoringStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<SetMonitoringStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, SetMonitoringStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+SetMonitoringStatusEnumType tag_invoke(boost::json::value_to_tag<SetMonitoringStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "SetMonitoringStatusEnumType");
+  SetMonitoringStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("SetMonitoringStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_SetNetworkProfileStatusEnumType[] = {"Accepted", "Rejected", "Failed"};
+int match_SetNetworkProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 2 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(SetNetworkProfileStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_SetNetworkProfileStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, SetNetworkProfileStatusEnumType& out) noexcept {
+  const int i = match_SetNetworkProfileStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<SetNetworkProfileStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, SetNetworkProfileStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+SetNetworkProfileStatusEnumType tag_invoke(boost::json::value_to_tag<SetNetworkProfileStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "SetNetworkProfileStatusEnumType");
+  SetNetworkProfileStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("SetNetworkProfileStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_SetVariableStatusEnumType[] = {"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType", "RebootRequired"};
+int match_SetVariableStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("RebootRe") && keymatch::load8(p + 6) == keymatch::word8("Required") ? 5 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 2 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedAttr") && keymatch::load8(p + 16) == keymatch::word8("ibuteTyp") && keymatch::load8(p + 17) == keymatch::word8("buteType") ? 4 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(SetVariableStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 6 ? kNames_SetVariableStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, SetVariableStatusEnumType& out) noexcept {
+  const int i = match_SetVariableStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<SetVariableStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, SetVariableStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+SetVariableStatusEnumType tag_invoke(boost::json::value_to_tag<SetVariableStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "SetVariableStatusEnumType");
+  SetVariableStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("SetVariableStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_TariffChangeStatusEnumType[] = {"Accepted", "Rejected", "TooManyElements", "ConditionNotSupported", "TxNotFound", "NoCurrencyChange"};
+int match_TariffChangeStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("TxNotFou") && keymatch::load8(p + 2) == keymatch::word8("NotFound") ? 4 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("TooManyE") && keymatch::load8(p + 7) == keymatch::word8("Elements") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("NoCurren") && keymatch::load8(p + 8) == keymatch::word8("cyChange") ? 5 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("Conditio") && keymatch::load8(p + 8) == keymatch::word8("nNotSupp") && keymatch::load8(p + 13) == keymatch::word8("upported") ? 3 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(TariffChangeStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 6 ? kNames_TariffChangeStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, TariffChangeStatusEnumType& out) noexcept {
+  const int i = match_TariffChangeStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<TariffChangeStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffChangeStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+TariffChangeStatusEnumType tag_invoke(boost::json::value_to_tag<TariffChangeStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "TariffChangeStatusEnumType");
+  TariffChangeStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("TariffChangeStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_TariffClearStatusEnumType[] = {"Accepted", "Rejected", "NoTariff"};
+int match_TariffClearStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NoTariff") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(TariffClearStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_TariffClearStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, TariffClearStatusEnumType& out) noexcept {
+  const int i = match_TariffClearStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<TariffClearStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffClearStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+TariffClearStatusEnumType tag_invoke(boost::json::value_to_tag<TariffClearStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "TariffClearStatusEnumType");
+  TariffClearStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("TariffClearStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_TariffCostEnumType[] = {"NormalCost", "MinCost", "MaxCost"};
+int match_TariffCostEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load4(p) == keymatch::word4("MaxC") && keymatch::load4(p + 3) == keymatch::word4("Cost") ? 2 : -1;
+        case 'i': return keymatch::load4(p) == keymatch::word4("MinC") && keymatch::load4(p + 3) == keymatch::word4("Cost") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("NormalCo") && keymatch::load8(p + 2) == keymatch::word8("rmalCost") ? 0 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(TariffCostEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_TariffCostEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, TariffCostEnumType& out) noexcept {
+  const int i = match_TariffCostEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<TariffCostEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffCostEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+TariffCostEnumType tag_invoke(boost::json::value_to_tag<TariffCostEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "TariffCostEnumType");
+  TariffCostEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("TariffCostEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_TariffGetStatusEnumType[] = {"Accepted", "Rejected", "NoTariff"};
+int match_TariffGetStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NoTariff") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(TariffGetStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_TariffGetStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, TariffGetStatusEnumType& out) noexcept {
+  const int i = match_TariffGetStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<TariffGetStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffGetStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+TariffGetStatusEnumType tag_invoke(boost::json::value_to_tag<TariffGetStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "TariffGetStatusEnumType");
+  TariffGetStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("TariffGetStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_TariffKindEnumType[] = {"DefaultTariff", "DriverTariff"};
+int match_TariffKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 12: return keymatch::load8(p) == keymatch::word8("DriverTa") && keymatch::load8(p + 4) == keymatch::word8("erTariff") ? 1 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("DefaultT") && keymatch::load8(p + 5) == keymatch::word8("ltTariff") ? 0 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(TariffKindEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_TariffKindEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, TariffKindEnumType& out) noexcept {
+  const int i = match_TariffKindEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<TariffKindEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffKindEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+TariffKindEnumType tag_invoke(boost::json::value_to_tag<TariffKindEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "TariffKindEnumType");
+  TariffKindEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("TariffKindEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_TariffSetStatusEnumType[] = {"Accepted", "Rejected", "TooManyElements", "ConditionNotSupported", "DuplicateTariffId"};
+int match_TariffSetStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("TooManyE") && keymatch::load8(p + 7) == keymatch::word8("Elements") ? 2 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("Duplicat") && keymatch::load8(p + 8) == keymatch::word8("eTariffI") && keymatch::load8(p + 9) == keymatch::word8("TariffId") ? 4 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("Conditio") && keymatch::load8(p + 8) == keymatch::word8("nNotSupp") && keymatch::load8(p + 13) == keymatch::word8("upported") ? 3 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(TariffSetStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 5 ? kNames_TariffSetStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, TariffSetStatusEnumType& out) noexcept {
+  const int i = match_TariffSetStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<TariffSetStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TariffSetStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+TariffSetStatusEnumType tag_invoke(boost::json::value_to_tag<TariffSetStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "TariffSetStatusEnumType");
+  TariffSetStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("TariffSetStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_TransactionEventEnumType[] = {"Ended", "Started", "Updated"};
+int match_TransactionEventEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Ende") && keymatch::load4(p + 1) == keymatch::word4("nded") ? 0 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'S': return keymatch::load4(p) == keymatch::word4("Star") && keymatch::load4(p + 3) == keymatch::word4("rted") ? 1 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("Upda") && keymatch::load4(p + 3) == keymatch::word4("ated") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(TransactionEventEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_TransactionEventEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, TransactionEventEnumType& out) noexcept {
+  const int i = match_TransactionEventEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<TransactionEventEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TransactionEventEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+TransactionEventEnumType tag_invoke(boost::json::value_to_tag<TransactionEventEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "TransactionEventEnumType");
+  TransactionEventEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("TransactionEventEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_TriggerMessageStatusEnumType[] = {"Accepted", "Rejected", "NotImplemented"};
+int match_TriggerMessageStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("NotImple") && keymatch::load8(p + 6) == keymatch::word8("lemented") ? 2 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(TriggerMessageStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_TriggerMessageStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, TriggerMessageStatusEnumType& out) noexcept {
+  const int i = match_TriggerMessageStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<TriggerMessageStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TriggerMessageStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+TriggerMessageStatusEnumType tag_invoke(boost::json::value_to_tag<TriggerMessageStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "TriggerMessageStatusEnumType");
+  TriggerMessageStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("TriggerMessageStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_TriggerReasonEnumType[] = {"AbnormalCondition", "Authorized", "CablePluggedIn", "ChargingRateChanged", "ChargingStateChanged", "CostLimitReached", "Deauthorized", "EnergyLimitReached", "EVCommunicationLost", "EVConnectTimeout", "EVDeparted", "EVDetected", "LimitSet", "MeterValueClock", "MeterValuePeriodic", "OperationModeChanged", "RemoteStart", "RemoteStop", "ResetCommand", "RunningCost", "SignedDataReceived", "SoCLimitReached", "StopAuthorized", "TariffChanged", "TariffNotAccepted", "TimeLimitReached", "Trigger", "TxResumed", "UnlockCommand"};
+int match_TriggerReasonEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 26 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("LimitSet") ? 12 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("TxResume") && keymatch::load8(p + 1) == keymatch::word8("xResumed") ? 27 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[6])) {
+        case 'S': return keymatch::load8(p) == keymatch::word8("RemoteSt") && keymatch::load8(p + 2) == keymatch::word8("moteStop") ? 17 : -1;
+        case 'c': return keymatch::load8(p) == keymatch::word8("EVDetect") && keymatch::load8(p + 2) == keymatch::word8("Detected") ? 11 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("Authoriz") && keymatch::load8(p + 2) == keymatch::word8("thorized") ? 1 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("EVDepart") && keymatch::load8(p + 2) == keymatch::word8("Departed") ? 10 : -1;
+        default: return -1;
+      }
+    case 11:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'e': return keymatch::load8(p) == keymatch::word8("RemoteSt") && keymatch::load8(p + 3) == keymatch::word8("oteStart") ? 16 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("RunningC") && keymatch::load8(p + 3) == keymatch::word8("ningCost") ? 19 : -1;
+        default: return -1;
+      }
+    case 12:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Deauthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 6 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("ResetCom") && keymatch::load8(p + 4) == keymatch::word8("tCommand") ? 18 : -1;
+        default: return -1;
+      }
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'T': return keymatch::load8(p) == keymatch::word8("TariffCh") && keymatch::load8(p + 5) == keymatch::word8("fChanged") ? 23 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("UnlockCo") && keymatch::load8(p + 5) == keymatch::word8("kCommand") ? 28 : -1;
+        default: return -1;
+      }
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CablePlu") && keymatch::load8(p + 6) == keymatch::word8("luggedIn") ? 2 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("StopAuth") && keymatch::load8(p + 6) == keymatch::word8("thorized") ? 22 : -1;
+        default: return -1;
+      }
+    case 15:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'M': return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 7) == keymatch::word8("lueClock") ? 13 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("SoCLimit") && keymatch::load8(p + 7) == keymatch::word8("tReached") ? 21 : -1;
+        default: return -1;
+      }
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CostLimi") && keymatch::load8(p + 8) == keymatch::word8("tReached") ? 5 : -1;
+        case 'E': return keymatch::load8(p) == keymatch::word8("EVConnec") && keymatch::load8(p + 8) == keymatch::word8("tTimeout") ? 9 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("TimeLimi") && keymatch::load8(p + 8) == keymatch::word8("tReached") ? 25 : -1;
+        default: return -1;
+      }
+    case 17:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Abnormal") && keymatch::load8(p + 8) == keymatch::word8("Conditio") && keymatch::load8(p + 9) == keymatch::word8("ondition") ? 0 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("TariffNo") && keymatch::load8(p + 8) == keymatch::word8("tAccepte") && keymatch::load8(p + 9) == keymatch::word8("Accepted") ? 24 : -1;
+        default: return -1;
+      }
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("EnergyLi") && keymatch::load8(p + 8) == keymatch::word8("mitReach") && keymatch::load8(p + 10) == keymatch::word8("tReached") ? 7 : -1;
+        case 'M': return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 8) == keymatch::word8("uePeriod") && keymatch::load8(p + 10) == keymatch::word8("Periodic") ? 14 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("SignedDa") && keymatch::load8(p + 8) == keymatch::word8("taReceiv") && keymatch::load8(p + 10) == keymatch::word8("Received") ? 20 : -1;
+        default: return -1;
+      }
+    case 19:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("RateChan") && keymatch::load8(p + 11) == keymatch::word8("eChanged") ? 3 : -1;
+        case 'E': return keymatch::load8(p) == keymatch::word8("EVCommun") && keymatch::load8(p + 8) == keymatch::word8("icationL") && keymatch::load8(p + 11) == keymatch::word8("tionLost") ? 8 : -1;
+        default: return -1;
+      }
+    case 20:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StateCha") && keymatch::load8(p + 12) == keymatch::word8("eChanged") ? 4 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("Operatio") && keymatch::load8(p + 8) == keymatch::word8("nModeCha") && keymatch::load8(p + 12) == keymatch::word8("eChanged") ? 15 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(TriggerReasonEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 29 ? kNames_TriggerReasonEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, TriggerReasonEnumType& out) noexcept {
+  const int i = match_TriggerReasonEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<TriggerReasonEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, TriggerReasonEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+TriggerReasonEnumType tag_invoke(boost::json::value_to_tag<TriggerReasonEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "TriggerReasonEnumType");
+  TriggerReasonEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("TriggerReasonEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UnlockStatusEnumType[] = {"Unlocked", "UnlockFailed", "OngoingAuthorizedTransaction", "UnknownConnector"};
+int match_UnlockStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("Unlocked") ? 0 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("UnlockFa") && keymatch::load8(p + 4) == keymatch::word8("ckFailed") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("onnector") ? 3 : -1;
+    case 28: return keymatch::load8(p) == keymatch::word8("OngoingA") && keymatch::load8(p + 8) == keymatch::word8("uthorize") && keymatch::load8(p + 16) == keymatch::word8("dTransac") && keymatch::load8(p + 20) == keymatch::word8("nsaction") ? 2 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(UnlockStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 4 ? kNames_UnlockStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UnlockStatusEnumType& out) noexcept {
+  const int i = match_UnlockStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UnlockStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UnlockStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UnlockStatusEnumType tag_invoke(boost::json::value_to_tag<UnlockStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UnlockStatusEnumType");
+  UnlockStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UnlockStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UnpublishFirmwareStatusEnumType[] = {"DownloadOngoing", "NoFirmware", "Unpublished"};
+int match_UnpublishFirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("NoFirmwa") && keymatch::load8(p + 2) == keymatch::word8("Firmware") ? 1 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Unpublis") && keymatch::load8(p + 3) == keymatch::word8("ublished") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 7) == keymatch::word8("dOngoing") ? 0 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(UnpublishFirmwareStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_UnpublishFirmwareStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UnpublishFirmwareStatusEnumType& out) noexcept {
+  const int i = match_UnpublishFirmwareStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UnpublishFirmwareStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UnpublishFirmwareStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UnpublishFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<UnpublishFirmwareStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UnpublishFirmwareStatusEnumType");
+  UnpublishFirmwareStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UnpublishFirmwareStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UpdateEnumType[] = {"Differential", "Full"};
+int match_UpdateEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Full") ? 1 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Differen") && keymatch::load8(p + 4) == keymatch::word8("erential") ? 0 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(UpdateEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_UpdateEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UpdateEnumType& out) noexcept {
+  const int i = match_UpdateEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UpdateEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UpdateEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UpdateEnumType tag_invoke(boost::json::value_to_tag<UpdateEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UpdateEnumType");
+  UpdateEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UpdateEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UpdateFirmwareStatusEnumType[] = {"Accepted", "Rejected", "AcceptedCanceled", "InvalidCertificate", "RevokedCertificate"};
+int match_UpdateFirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'I': return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 3 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("RevokedC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 4 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(UpdateFirmwareStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 5 ? kNames_UpdateFirmwareStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UpdateFirmwareStatusEnumType& out) noexcept {
+  const int i = match_UpdateFirmwareStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UpdateFirmwareStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UpdateFirmwareStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UpdateFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<UpdateFirmwareStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UpdateFirmwareStatusEnumType");
+  UpdateFirmwareStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UpdateFirmwareStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UploadLogStatusEnumType[] = {"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading", "AcceptedCanceled"};
+int match_UploadLogStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 4 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("BadMessa") && keymatch::load8(p + 2) == keymatch::word8("dMessage") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 5 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 7 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Permissi") && keymatch::load8(p + 8) == keymatch::word8("onDenied") ? 3 : -1;
+        default: return -1;
+      }
+    case 21: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedOper") && keymatch::load8(p + 13) == keymatch::word8("peration") ? 2 : -1;
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(UploadLogStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 8 ? kNames_UploadLogStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UploadLogStatusEnumType& out) noexcept {
+  const int i = match_UploadLogStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UploadLogStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UploadLogStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UploadLogStatusEnumType tag_invoke(boost::json::value_to_tag<UploadLogStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UploadLogStatusEnumType");
+  UploadLogStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UploadLogStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_VPNEnumType[] = {"IKEv2", "IPSec", "L2TP", "PPTP"};
+int match_VPNEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load4(p) == keymatch::word4("L2TP") ? 2 : -1;
+        case 'P': return keymatch::load4(p) == keymatch::word4("PPTP") ? 3 : -1;
+        default: return -1;
+      }
+    case 5:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'K': return keymatch::load4(p) == keymatch::word4("IKEv") && keymatch::load4(p + 1) == keymatch::word4("KEv2") ? 0 : -1;
+        case 'P': return keymatch::load4(p) == keymatch::word4("IPSe") && keymatch::load4(p + 1) == keymatch::word4("PSec") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+}  // namespace
+
+std::string_view to_string(VPNEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 4 ? kNames_VPNEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, VPNEnumType& out) noexcept {
+  const int i = match_VPNEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<VPNEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, VPNEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+VPNEnumType tag_invoke(boost::json::value_to_tag<VPNEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "VPNEnumType");
+  VPNEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("VPNEnumType", "unknown enumeration value");
+  return out;
+}
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CustomDataType& v) {
   boost::json::object& o = jv.emplace_object();
   o.reserve(1 + v.extra.size());
@@ -739,834 +1906,6 @@ PriceType tag_invoke(boost::json::value_to_tag<PriceType>, const boost::json::va
   convert::get_optional(o, "inclTax", v.inclTax, "PriceType.inclTax");
   convert::get_optional(o, "taxRates", v.taxRates, "PriceType.taxRates");
   convert::get_optional(o, "customData", v.customData, "PriceType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const TariffType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(13);
-  convert::put(o, "tariffId", v.tariffId);
-  convert::put(o, "description", v.description);
-  convert::put(o, "currency", v.currency);
-  convert::put(o, "energy", v.energy);
-  convert::put(o, "validFrom", v.validFrom);
-  convert::put(o, "chargingTime", v.chargingTime);
-  convert::put(o, "idleTime", v.idleTime);
-  convert::put(o, "fixedFee", v.fixedFee);
-  convert::put(o, "reservationTime", v.reservationTime);
-  convert::put(o, "reservationFixed", v.reservationFixed);
-  convert::put(o, "minCost", v.minCost);
-  convert::put(o, "maxCost", v.maxCost);
-  convert::put(o, "customData", v.customData);
-}
-
-TariffType tag_invoke(boost::json::value_to_tag<TariffType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "TariffType");
-  TariffType v;
-  convert::get_required(o, "tariffId", v.tariffId, "TariffType.tariffId");
-  convert::get_optional(o, "description", v.description, "TariffType.description");
-  convert::get_required(o, "currency", v.currency, "TariffType.currency");
-  convert::get_optional(o, "energy", v.energy, "TariffType.energy");
-  convert::get_optional(o, "validFrom", v.validFrom, "TariffType.validFrom");
-  convert::get_optional(o, "chargingTime", v.chargingTime, "TariffType.chargingTime");
-  convert::get_optional(o, "idleTime", v.idleTime, "TariffType.idleTime");
-  convert::get_optional(o, "fixedFee", v.fixedFee, "TariffType.fixedFee");
-  convert::get_optional(o, "reservationTime", v.reservationTime, "TariffType.reservationTime");
-  convert::get_optional(o, "reservationFixed", v.reservationFixed, "TariffType.reservationFixed");
-  convert::get_optional(o, "minCost", v.minCost, "TariffType.minCost");
-  convert::get_optional(o, "maxCost", v.maxCost, "TariffType.maxCost");
-  convert::get_optional(o, "customData", v.customData, "TariffType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "idTokenInfo", v.idTokenInfo);
-  convert::put(o, "certificateStatus", v.certificateStatus);
-  convert::put(o, "allowedEnergyTransfer", v.allowedEnergyTransfer);
-  convert::put(o, "tariff", v.tariff);
-  convert::put(o, "customData", v.customData);
-}
-
-AuthorizeResponse tag_invoke(boost::json::value_to_tag<AuthorizeResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "AuthorizeResponse");
-  AuthorizeResponse v;
-  convert::get_required(o, "idTokenInfo", v.idTokenInfo, "AuthorizeResponse.idTokenInfo");
-  convert::get_optional(o, "certificateStatus", v.certificateStatus, "AuthorizeResponse.certificateStatus");
-  convert::get_optional(o, "allowedEnergyTransfer", v.allowedEnergyTransfer, "AuthorizeResponse.allowedEnergyTransfer");
-  convert::get_optional(o, "tariff", v.tariff, "AuthorizeResponse.tariff");
-  convert::get_optional(o, "customData", v.customData, "AuthorizeResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BatteryDataType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(7);
-  convert::put(o, "evseId", v.evseId);
-  convert::put(o, "serialNumber", v.serialNumber);
-  convert::put(o, "soC", v.soC);
-  convert::put(o, "soH", v.soH);
-  convert::put(o, "productionDate", v.productionDate);
-  convert::put(o, "vendorInfo", v.vendorInfo);
-  convert::put(o, "customData", v.customData);
-}
-
-BatteryDataType tag_invoke(boost::json::value_to_tag<BatteryDataType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "BatteryDataType");
-  BatteryDataType v;
-  convert::get_required(o, "evseId", v.evseId, "BatteryDataType.evseId");
-  convert::get_required(o, "serialNumber", v.serialNumber, "BatteryDataType.serialNumber");
-  convert::get_required(o, "soC", v.soC, "BatteryDataType.soC");
-  convert::get_required(o, "soH", v.soH, "BatteryDataType.soH");
-  convert::get_optional(o, "productionDate", v.productionDate, "BatteryDataType.productionDate");
-  convert::get_optional(o, "vendorInfo", v.vendorInfo, "BatteryDataType.vendorInfo");
-  convert::get_optional(o, "customData", v.customData, "BatteryDataType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BatterySwapRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "batteryData", v.batteryData);
-  convert::put(o, "eventType", v.eventType);
-  convert::put(o, "idToken", v.idToken);
-  convert::put(o, "requestId", v.requestId);
-  convert::put(o, "customData", v.customData);
-}
-
-BatterySwapRequest tag_invoke(boost::json::value_to_tag<BatterySwapRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "BatterySwapRequest");
-  BatterySwapRequest v;
-  convert::get_required(o, "batteryData", v.batteryData, "BatterySwapRequest.batteryData");
-  convert::get_required(o, "eventType", v.eventType, "BatterySwapRequest.eventType");
-  convert::get_required(o, "idToken", v.idToken, "BatterySwapRequest.idToken");
-  convert::get_required(o, "requestId", v.requestId, "BatterySwapRequest.requestId");
-  convert::get_optional(o, "customData", v.customData, "BatterySwapRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BatterySwapResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-BatterySwapResponse tag_invoke(boost::json::value_to_tag<BatterySwapResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "BatterySwapResponse");
-  BatterySwapResponse v;
-  convert::get_optional(o, "customData", v.customData, "BatterySwapResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ModemType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "iccid", v.iccid);
-  convert::put(o, "imsi", v.imsi);
-  convert::put(o, "customData", v.customData);
-}
-
-ModemType tag_invoke(boost::json::value_to_tag<ModemType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ModemType");
-  ModemType v;
-  convert::get_optional(o, "iccid", v.iccid, "ModemType.iccid");
-  convert::get_optional(o, "imsi", v.imsi, "ModemType.imsi");
-  convert::get_optional(o, "customData", v.customData, "ModemType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingStationType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "serialNumber", v.serialNumber);
-  convert::put(o, "model", v.model);
-  convert::put(o, "modem", v.modem);
-  convert::put(o, "vendorName", v.vendorName);
-  convert::put(o, "firmwareVersion", v.firmwareVersion);
-  convert::put(o, "customData", v.customData);
-}
-
-ChargingStationType tag_invoke(boost::json::value_to_tag<ChargingStationType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingStationType");
-  ChargingStationType v;
-  convert::get_optional(o, "serialNumber", v.serialNumber, "ChargingStationType.serialNumber");
-  convert::get_required(o, "model", v.model, "ChargingStationType.model");
-  convert::get_optional(o, "modem", v.modem, "ChargingStationType.modem");
-  convert::get_required(o, "vendorName", v.vendorName, "ChargingStationType.vendorName");
-  convert::get_optional(o, "firmwareVersion", v.firmwareVersion, "ChargingStationType.firmwareVersion");
-  convert::get_optional(o, "customData", v.customData, "ChargingStationType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "chargingStation", v.chargingStation);
-  convert::put(o, "reason", v.reason);
-  convert::put(o, "customData", v.customData);
-}
-
-BootNotificationRequest tag_invoke(boost::json::value_to_tag<BootNotificationRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "BootNotificationRequest");
-  BootNotificationRequest v;
-  convert::get_required(o, "chargingStation", v.chargingStation, "BootNotificationRequest.chargingStation");
-  convert::get_required(o, "reason", v.reason, "BootNotificationRequest.reason");
-  convert::get_optional(o, "customData", v.customData, "BootNotificationRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "currentTime", v.currentTime);
-  convert::put(o, "interval", v.interval);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "customData", v.customData);
-}
-
-BootNotificationResponse tag_invoke(boost::json::value_to_tag<BootNotificationResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "BootNotificationResponse");
-  BootNotificationResponse v;
-  convert::get_required(o, "currentTime", v.currentTime, "BootNotificationResponse.currentTime");
-  convert::get_required(o, "interval", v.interval, "BootNotificationResponse.interval");
-  convert::get_required(o, "status", v.status, "BootNotificationResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "BootNotificationResponse.statusInfo");
-  convert::get_optional(o, "customData", v.customData, "BootNotificationResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "reservationId", v.reservationId);
-  convert::put(o, "customData", v.customData);
-}
-
-CancelReservationRequest tag_invoke(boost::json::value_to_tag<CancelReservationRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CancelReservationRequest");
-  CancelReservationRequest v;
-  convert::get_required(o, "reservationId", v.reservationId, "CancelReservationRequest.reservationId");
-  convert::get_optional(o, "customData", v.customData, "CancelReservationRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "customData", v.customData);
-}
-
-CancelReservationResponse tag_invoke(boost::json::value_to_tag<CancelReservationResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CancelReservationResponse");
-  CancelReservationResponse v;
-  convert::get_required(o, "status", v.status, "CancelReservationResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "CancelReservationResponse.statusInfo");
-  convert::get_optional(o, "customData", v.customData, "CancelReservationResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "hashAlgorithm", v.hashAlgorithm);
-  convert::put(o, "issuerNameHash", v.issuerNameHash);
-  convert::put(o, "issuerKeyHash", v.issuerKeyHash);
-  convert::put(o, "serialNumber", v.serialNumber);
-  convert::put(o, "customData", v.customData);
-}
-
-CertificateHashDataType tag_invoke(boost::json::value_to_tag<CertificateHashDataType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataType");
-  CertificateHashDataType v;
-  convert::get_required(o, "hashAlgorithm", v.hashAlgorithm, "CertificateHashDataType.hashAlgorithm");
-  convert::get_required(o, "issuerNameHash", v.issuerNameHash, "CertificateHashDataType.issuerNameHash");
-  convert::get_required(o, "issuerKeyHash", v.issuerKeyHash, "CertificateHashDataType.issuerKeyHash");
-  convert::get_required(o, "serialNumber", v.serialNumber, "CertificateHashDataType.serialNumber");
-  convert::get_optional(o, "customData", v.customData, "CertificateHashDataType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataChainType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "certificateHashData", v.certificateHashData);
-  convert::put(o, "certificateType", v.certificateType);
-  convert::put(o, "childCertificateHashData", v.childCertificateHashData);
-  convert::put(o, "customData", v.customData);
-}
-
-CertificateHashDataChainType tag_invoke(boost::json::value_to_tag<CertificateHashDataChainType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataChainType");
-  CertificateHashDataChainType v;
-  convert::get_required(o, "certificateHashData", v.certificateHashData, "CertificateHashDataChainType.certificateHashData");
-  convert::get_required(o, "certificateType", v.certificateType, "CertificateHashDataChainType.certificateType");
-  convert::get_optional(o, "childCertificateHashData", v.childCertificateHashData, "CertificateHashDataChainType.childCertificateHashData");
-  convert::get_optional(o, "customData", v.customData, "CertificateHashDataChainType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "certificateChain", v.certificateChain);
-  convert::put(o, "certificateType", v.certificateType);
-  convert::put(o, "requestId", v.requestId);
-  convert::put(o, "customData", v.customData);
-}
-
-CertificateSignedRequest tag_invoke(boost::json::value_to_tag<CertificateSignedRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CertificateSignedRequest");
-  CertificateSignedRequest v;
-  convert::get_required(o, "certificateChain", v.certificateChain, "CertificateSignedRequest.certificateChain");
-  convert::get_optional(o, "certificateType", v.certificateType, "CertificateSignedRequest.certificateType");
-  convert::get_optional(o, "requestId", v.requestId, "CertificateSignedRequest.requestId");
-  convert::get_optional(o, "customData", v.customData, "CertificateSignedRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "customData", v.customData);
-}
-
-CertificateSignedResponse tag_invoke(boost::json::value_to_tag<CertificateSignedResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CertificateSignedResponse");
-  CertificateSignedResponse v;
-  convert::get_required(o, "status", v.status, "CertificateSignedResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "CertificateSignedResponse.statusInfo");
-  convert::get_optional(o, "customData", v.customData, "CertificateSignedResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateStatusRequestInfoType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "certificateHashData", v.certificateHashData);
-  convert::put(o, "source", v.source);
-  convert::put(o, "urls", v.urls);
-  convert::put(o, "customData", v.customData);
-}
-
-CertificateStatusRequestInfoType tag_invoke(boost::json::value_to_tag<CertificateStatusRequestInfoType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CertificateStatusRequestInfoType");
-  CertificateStatusRequestInfoType v;
-  convert::get_required(o, "certificateHashData", v.certificateHashData, "CertificateStatusRequestInfoType.certificateHashData");
-  convert::get_required(o, "source", v.source, "CertificateStatusRequestInfoType.source");
-  convert::get_required(o, "urls", v.urls, "CertificateStatusRequestInfoType.urls");
-  convert::get_optional(o, "customData", v.customData, "CertificateStatusRequestInfoType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateStatusType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "certificateHashData", v.certificateHashData);
-  convert::put(o, "source", v.source);
-  convert::put(o, "status", v.status);
-  convert::put(o, "nextUpdate", v.nextUpdate);
-  convert::put(o, "customData", v.customData);
-}
-
-CertificateStatusType tag_invoke(boost::json::value_to_tag<CertificateStatusType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CertificateStatusType");
-  CertificateStatusType v;
-  convert::get_required(o, "certificateHashData", v.certificateHashData, "CertificateStatusType.certificateHashData");
-  convert::get_required(o, "source", v.source, "CertificateStatusType.source");
-  convert::get_required(o, "status", v.status, "CertificateStatusType.status");
-  convert::get_required(o, "nextUpdate", v.nextUpdate, "CertificateStatusType.nextUpdate");
-  convert::get_optional(o, "customData", v.customData, "CertificateStatusType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVSEType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "id", v.id);
-  convert::put(o, "connectorId", v.connectorId);
-  convert::put(o, "customData", v.customData);
-}
-
-EVSEType tag_invoke(boost::json::value_to_tag<EVSEType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EVSEType");
-  EVSEType v;
-  convert::get_required(o, "id", v.id, "EVSEType.id");
-  convert::get_optional(o, "connectorId", v.connectorId, "EVSEType.connectorId");
-  convert::get_optional(o, "customData", v.customData, "EVSEType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "evse", v.evse);
-  convert::put(o, "operationalStatus", v.operationalStatus);
-  convert::put(o, "customData", v.customData);
-}
-
-ChangeAvailabilityRequest tag_invoke(boost::json::value_to_tag<ChangeAvailabilityRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityRequest");
-  ChangeAvailabilityRequest v;
-  convert::get_optional(o, "evse", v.evse, "ChangeAvailabilityRequest.evse");
-  convert::get_required(o, "operationalStatus", v.operationalStatus, "ChangeAvailabilityRequest.operationalStatus");
-  convert::get_optional(o, "customData", v.customData, "ChangeAvailabilityRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "customData", v.customData);
-}
-
-ChangeAvailabilityResponse tag_invoke(boost::json::value_to_tag<ChangeAvailabilityResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityResponse");
-  ChangeAvailabilityResponse v;
-  convert::get_required(o, "status", v.status, "ChangeAvailabilityResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "ChangeAvailabilityResponse.statusInfo");
-  convert::get_optional(o, "customData", v.customData, "ChangeAvailabilityResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeTransactionTariffRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "tariff", v.tariff);
-  convert::put(o, "transactionId", v.transactionId);
-  convert::put(o, "customData", v.customData);
-}
-
-ChangeTransactionTariffRequest tag_invoke(boost::json::value_to_tag<ChangeTransactionTariffRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChangeTransactionTariffRequest");
-  ChangeTransactionTariffRequest v;
-  convert::get_required(o, "tariff", v.tariff, "ChangeTransactionTariffRequest.tariff");
-  convert::get_required(o, "transactionId", v.transactionId, "ChangeTransactionTariffRequest.transactionId");
-  convert::get_optional(o, "customData", v.customData, "ChangeTransactionTariffRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeTransactionTariffResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "customData", v.customData);
-}
-
-ChangeTransactionTariffResponse tag_invoke(boost::json::value_to_tag<ChangeTransactionTariffResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChangeTransactionTariffResponse");
-  ChangeTransactionTariffResponse v;
-  convert::get_required(o, "status", v.status, "ChangeTransactionTariffResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "ChangeTransactionTariffResponse.statusInfo");
-  convert::get_optional(o, "customData", v.customData, "ChangeTransactionTariffResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingLimitType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
-  convert::put(o, "isLocalGeneration", v.isLocalGeneration);
-  convert::put(o, "isGridCritical", v.isGridCritical);
-  convert::put(o, "customData", v.customData);
-}
-
-ChargingLimitType tag_invoke(boost::json::value_to_tag<ChargingLimitType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingLimitType");
-  ChargingLimitType v;
-  convert::get_required(o, "chargingLimitSource", v.chargingLimitSource, "ChargingLimitType.chargingLimitSource");
-  convert::get_optional(o, "isLocalGeneration", v.isLocalGeneration, "ChargingLimitType.isLocalGeneration");
-  convert::get_optional(o, "isGridCritical", v.isGridCritical, "ChargingLimitType.isGridCritical");
-  convert::get_optional(o, "customData", v.customData, "ChargingLimitType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DERChargingParametersType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(42);
-  convert::put(o, "evSupportedDERControl", v.evSupportedDERControl);
-  convert::put(o, "evOverExcitedMaxDischargePower", v.evOverExcitedMaxDischargePower);
-  convert::put(o, "evOverExcitedPowerFactor", v.evOverExcitedPowerFactor);
-  convert::put(o, "evUnderExcitedMaxDischargePower", v.evUnderExcitedMaxDischargePower);
-  convert::put(o, "evUnderExcitedPowerFactor", v.evUnderExcitedPowerFactor);
-  convert::put(o, "maxApparentPower", v.maxApparentPower);
-  convert::put(o, "maxChargeApparentPower", v.maxChargeApparentPower);
-  convert::put(o, "maxChargeApparentPower_L2", v.maxChargeApparentPower_L2);
-  convert::put(o, "maxChargeApparentPower_L3", v.maxChargeApparentPower_L3);
-  convert::put(o, "maxDischargeApparentPower", v.maxDischargeApparentPower);
-  convert::put(o, "maxDischargeApparentPower_L2", v.maxDischargeApparentPower_L2);
-  convert::put(o, "maxDischargeApparentPower_L3", v.maxDischargeApparentPower_L3);
-  convert::put(o, "maxChargeReactivePower", v.maxChargeReactivePower);
-  convert::put(o, "maxChargeReactivePower_L2", v.maxChargeReactivePower_L2);
-  convert::put(o, "maxChargeReactivePower_L3", v.maxChargeReactivePower_L3);
-  convert::put(o, "minChargeReactivePower", v.minChargeReactivePower);
-  convert::put(o, "minChargeReactivePower_L2", v.minChargeReactivePower_L2);
-  convert::put(o, "minChargeReactivePower_L3", v.minChargeReactivePower_L3);
-  convert::put(o, "maxDischargeReactivePower", v.maxDischargeReactivePower);
-  convert::put(o, "maxDischargeReactivePower_L2", v.maxDischargeReactivePower_L2);
-  convert::put(o, "maxDischargeReactivePower_L3", v.maxDischargeReactivePower_L3);
-  convert::put(o, "minDischargeReactivePower", v.minDischargeReactivePower);
-  convert::put(o, "minDischargeReactivePower_L2", v.minDischargeReactivePower_L2);
-  convert::put(o, "minDischargeReactivePower_L3", v.minDischargeReactivePower_L3);
-  convert::put(o, "nominalVoltage", v.nominalVoltage);
-  convert::put(o, "nominalVoltageOffset", v.nominalVoltageOffset);
-  convert::put(o, "maxNominalVoltage", v.maxNominalVoltage);
-  convert::put(o, "minNominalVoltage", v.minNominalVoltage);
-  convert::put(o, "evInverterManufacturer", v.evInverterManufacturer);
-  convert::put(o, "evInverterModel", v.evInverterModel);
-  convert::put(o, "evInverterSerialNumber", v.evInverterSerialNumber);
-  convert::put(o, "evInverterSwVersion", v.evInverterSwVersion);
-  convert::put(o, "evInverterHwVersion", v.evInverterHwVersion);
-  convert::put(o, "evIslandingDetectionMethod", v.evIslandingDetectionMethod);
-  convert::put(o, "evIslandingTripTime", v.evIslandingTripTime);
-  convert::put(o, "evMaximumLevel1DCInjection", v.evMaximumLevel1DCInjection);
-  convert::put(o, "evDurationLevel1DCInjection", v.evDurationLevel1DCInjection);
-  convert::put(o, "evMaximumLevel2DCInjection", v.evMaximumLevel2DCInjection);
-  convert::put(o, "evDurationLevel2DCInjection", v.evDurationLevel2DCInjection);
-  convert::put(o, "evReactiveSusceptance", v.evReactiveSusceptance);
-  convert::put(o, "evSessionTotalDischargeEnergyAvailable", v.evSessionTotalDischargeEnergyAvailable);
-  convert::put(o, "customData", v.customData);
-}
-
-DERChargingParametersType tag_invoke(boost::json::value_to_tag<DERChargingParametersType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "DERChargingParametersType");
-  DERChargingParametersType v;
-  convert::get_optional(o, "evSupportedDERControl", v.evSupportedDERControl, "DERChargingParametersType.evSupportedDERControl");
-  convert::get_optional(o, "evOverExcitedMaxDischargePower", v.evOverExcitedMaxDischargePower, "DERChargingParametersType.evOverExcitedMaxDischargePower");
-  convert::get_optional(o, "evOverExcitedPowerFactor", v.evOverExcitedPowerFactor, "DERChargingParametersType.evOverExcitedPowerFactor");
-  convert::get_optional(o, "evUnderExcitedMaxDischargePower", v.evUnderExcitedMaxDischargePower, "DERChargingParametersType.evUnderExcitedMaxDischargePower");
-  convert::get_optional(o, "evUnderExcitedPowerFactor", v.evUnderExcitedPowerFactor, "DERChargingParametersType.evUnderExcitedPowerFactor");
-  convert::get_optional(o, "maxApparentPower", v.maxApparentPower, "DERChargingParametersType.maxApparentPower");
-  convert::get_optional(o, "maxChargeApparentPower", v.maxChargeApparentPower, "DERChargingParametersType.maxChargeApparentPower");
-  convert::get_optional(o, "maxChargeApparentPower_L2", v.maxChargeApparentPower_L2, "DERChargingParametersType.maxChargeApparentPower_L2");
-  convert::get_optional(o, "maxChargeApparentPower_L3", v.maxChargeApparentPower_L3, "DERChargingParametersType.maxChargeApparentPower_L3");
-  convert::get_optional(o, "maxDischargeApparentPower", v.maxDischargeApparentPower, "DERChargingParametersType.maxDischargeApparentPower");
-  convert::get_optional(o, "maxDischargeApparentPower_L2", v.maxDischargeApparentPower_L2, "DERChargingParametersType.maxDischargeApparentPower_L2");
-  convert::get_optional(o, "maxDischargeApparentPower_L3", v.maxDischargeApparentPower_L3, "DERChargingParametersType.maxDischargeApparentPower_L3");
-  convert::get_optional(o, "maxChargeReactivePower", v.maxChargeReactivePower, "DERChargingParametersType.maxChargeReactivePower");
-  convert::get_optional(o, "maxChargeReactivePower_L2", v.maxChargeReactivePower_L2, "DERChargingParametersType.maxChargeReactivePower_L2");
-  convert::get_optional(o, "maxChargeReactivePower_L3", v.maxChargeReactivePower_L3, "DERChargingParametersType.maxChargeReactivePower_L3");
-  convert::get_optional(o, "minChargeReactivePower", v.minChargeReactivePower, "DERChargingParametersType.minChargeReactivePower");
-  convert::get_optional(o, "minChargeReactivePower_L2", v.minChargeReactivePower_L2, "DERChargingParametersType.minChargeReactivePower_L2");
-  convert::get_optional(o, "minChargeReactivePower_L3", v.minChargeReactivePower_L3, "DERChargingParametersType.minChargeReactivePower_L3");
-  convert::get_optional(o, "maxDischargeReactivePower", v.maxDischargeReactivePower, "DERChargingParametersType.maxDischargeReactivePower");
-  convert::get_optional(o, "maxDischargeReactivePower_L2", v.maxDischargeReactivePower_L2, "DERChargingParametersType.maxDischargeReactivePower_L2");
-  convert::get_optional(o, "maxDischargeReactivePower_L3", v.maxDischargeReactivePower_L3, "DERChargingParametersType.maxDischargeReactivePower_L3");
-  convert::get_optional(o, "minDischargeReactivePower", v.minDischargeReactivePower, "DERChargingParametersType.minDischargeReactivePower");
-  convert::get_optional(o, "minDischargeReactivePower_L2", v.minDischargeReactivePower_L2, "DERChargingParametersType.minDischargeReactivePower_L2");
-  convert::get_optional(o, "minDischargeReactivePower_L3", v.minDischargeReactivePower_L3, "DERChargingParametersType.minDischargeReactivePower_L3");
-  convert::get_optional(o, "nominalVoltage", v.nominalVoltage, "DERChargingParametersType.nominalVoltage");
-  convert::get_optional(o, "nominalVoltageOffset", v.nominalVoltageOffset, "DERChargingParametersType.nominalVoltageOffset");
-  convert::get_optional(o, "maxNominalVoltage", v.maxNominalVoltage, "DERChargingParametersType.maxNominalVoltage");
-  convert::get_optional(o, "minNominalVoltage", v.minNominalVoltage, "DERChargingParametersType.minNominalVoltage");
-  convert::get_optional(o, "evInverterManufacturer", v.evInverterManufacturer, "DERChargingParametersType.evInverterManufacturer");
-  convert::get_optional(o, "evInverterModel", v.evInverterModel, "DERChargingParametersType.evInverterModel");
-  convert::get_optional(o, "evInverterSerialNumber", v.evInverterSerialNumber, "DERChargingParametersType.evInverterSerialNumber");
-  convert::get_optional(o, "evInverterSwVersion", v.evInverterSwVersion, "DERChargingParametersType.evInverterSwVersion");
-  convert::get_optional(o, "evInverterHwVersion", v.evInverterHwVersion, "DERChargingParametersType.evInverterHwVersion");
-  convert::get_optional(o, "evIslandingDetectionMethod", v.evIslandingDetectionMethod, "DERChargingParametersType.evIslandingDetectionMethod");
-  convert::get_optional(o, "evIslandingTripTime", v.evIslandingTripTime, "DERChargingParametersType.evIslandingTripTime");
-  convert::get_optional(o, "evMaximumLevel1DCInjection", v.evMaximumLevel1DCInjection, "DERChargingParametersType.evMaximumLevel1DCInjection");
-  convert::get_optional(o, "evDurationLevel1DCInjection", v.evDurationLevel1DCInjection, "DERChargingParametersType.evDurationLevel1DCInjection");
-  convert::get_optional(o, "evMaximumLevel2DCInjection", v.evMaximumLevel2DCInjection, "DERChargingParametersType.evMaximumLevel2DCInjection");
-  convert::get_optional(o, "evDurationLevel2DCInjection", v.evDurationLevel2DCInjection, "DERChargingParametersType.evDurationLevel2DCInjection");
-  convert::get_optional(o, "evReactiveSusceptance", v.evReactiveSusceptance, "DERChargingParametersType.evReactiveSusceptance");
-  convert::get_optional(o, "evSessionTotalDischargeEnergyAvailable", v.evSessionTotalDischargeEnergyAvailable, "DERChargingParametersType.evSessionTotalDischargeEnergyAvailable");
-  convert::get_optional(o, "customData", v.customData, "DERChargingParametersType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVPriceRuleType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "energyFee", v.energyFee);
-  convert::put(o, "powerRangeStart", v.powerRangeStart);
-  convert::put(o, "customData", v.customData);
-}
-
-EVPriceRuleType tag_invoke(boost::json::value_to_tag<EVPriceRuleType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EVPriceRuleType");
-  EVPriceRuleType v;
-  convert::get_required(o, "energyFee", v.energyFee, "EVPriceRuleType.energyFee");
-  convert::get_required(o, "powerRangeStart", v.powerRangeStart, "EVPriceRuleType.powerRangeStart");
-  convert::get_optional(o, "customData", v.customData, "EVPriceRuleType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVAbsolutePriceScheduleEntryType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "duration", v.duration);
-  convert::put(o, "evPriceRule", v.evPriceRule);
-  convert::put(o, "customData", v.customData);
-}
-
-EVAbsolutePriceScheduleEntryType tag_invoke(boost::json::value_to_tag<EVAbsolutePriceScheduleEntryType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EVAbsolutePriceScheduleEntryType");
-  EVAbsolutePriceScheduleEntryType v;
-  convert::get_required(o, "duration", v.duration, "EVAbsolutePriceScheduleEntryType.duration");
-  convert::get_required(o, "evPriceRule", v.evPriceRule, "EVAbsolutePriceScheduleEntryType.evPriceRule");
-  convert::get_optional(o, "customData", v.customData, "EVAbsolutePriceScheduleEntryType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVAbsolutePriceScheduleType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "timeAnchor", v.timeAnchor);
-  convert::put(o, "currency", v.currency);
-  convert::put(o, "evAbsolutePriceScheduleEntries", v.evAbsolutePriceScheduleEntries);
-  convert::put(o, "priceAlgorithm", v.priceAlgorithm);
-  convert::put(o, "customData", v.customData);
-}
-
-EVAbsolutePriceScheduleType tag_invoke(boost::json::value_to_tag<EVAbsolutePriceScheduleType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EVAbsolutePriceScheduleType");
-  EVAbsolutePriceScheduleType v;
-  convert::get_required(o, "timeAnchor", v.timeAnchor, "EVAbsolutePriceScheduleType.timeAnchor");
-  convert::get_required(o, "currency", v.currency, "EVAbsolutePriceScheduleType.currency");
-  convert::get_required(o, "evAbsolutePriceScheduleEntries", v.evAbsolutePriceScheduleEntries, "EVAbsolutePriceScheduleType.evAbsolutePriceScheduleEntries");
-  convert::get_required(o, "priceAlgorithm", v.priceAlgorithm, "EVAbsolutePriceScheduleType.priceAlgorithm");
-  convert::get_optional(o, "customData", v.customData, "EVAbsolutePriceScheduleType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVPowerScheduleEntryType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "duration", v.duration);
-  convert::put(o, "power", v.power);
-  convert::put(o, "customData", v.customData);
-}
-
-EVPowerScheduleEntryType tag_invoke(boost::json::value_to_tag<EVPowerScheduleEntryType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EVPowerScheduleEntryType");
-  EVPowerScheduleEntryType v;
-  convert::get_required(o, "duration", v.duration, "EVPowerScheduleEntryType.duration");
-  convert::get_required(o, "power", v.power, "EVPowerScheduleEntryType.power");
-  convert::get_optional(o, "customData", v.customData, "EVPowerScheduleEntryType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVPowerScheduleType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "evPowerScheduleEntries", v.evPowerScheduleEntries);
-  convert::put(o, "timeAnchor", v.timeAnchor);
-  convert::put(o, "customData", v.customData);
-}
-
-EVPowerScheduleType tag_invoke(boost::json::value_to_tag<EVPowerScheduleType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EVPowerScheduleType");
-  EVPowerScheduleType v;
-  convert::get_required(o, "evPowerScheduleEntries", v.evPowerScheduleEntries, "EVPowerScheduleType.evPowerScheduleEntries");
-  convert::get_required(o, "timeAnchor", v.timeAnchor, "EVPowerScheduleType.timeAnchor");
-  convert::get_optional(o, "customData", v.customData, "EVPowerScheduleType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVEnergyOfferType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "evAbsolutePriceSchedule", v.evAbsolutePriceSchedule);
-  convert::put(o, "evPowerSchedule", v.evPowerSchedule);
-  convert::put(o, "customData", v.customData);
-}
-
-EVEnergyOfferType tag_invoke(boost::json::value_to_tag<EVEnergyOfferType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EVEnergyOfferType");
-  EVEnergyOfferType v;
-  convert::get_optional(o, "evAbsolutePriceSchedule", v.evAbsolutePriceSchedule, "EVEnergyOfferType.evAbsolutePriceSchedule");
-  convert::get_required(o, "evPowerSchedule", v.evPowerSchedule, "EVEnergyOfferType.evPowerSchedule");
-  convert::get_optional(o, "customData", v.customData, "EVEnergyOfferType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DCChargingParametersType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(9);
-  convert::put(o, "evMaxCurrent", v.evMaxCurrent);
-  convert::put(o, "evMaxVoltage", v.evMaxVoltage);
-  convert::put(o, "evMaxPower", v.evMaxPower);
-  convert::put(o, "evEnergyCapacity", v.evEnergyCapacity);
-  convert::put(o, "energyAmount", v.energyAmount);
-  convert::put(o, "stateOfCharge", v.stateOfCharge);
-  convert::put(o, "fullSoC", v.fullSoC);
-  convert::put(o, "bulkSoC", v.bulkSoC);
-  convert::put(o, "customData", v.customData);
-}
-
-DCChargingParametersType tag_invoke(boost::json::value_to_tag<DCChargingParametersType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "DCChargingParametersType");
-  DCChargingParametersType v;
-  convert::get_required(o, "evMaxCurrent", v.evMaxCurrent, "DCChargingParametersType.evMaxCurrent");
-  convert::get_required(o, "evMaxVoltage", v.evMaxVoltage, "DCChargingParametersType.evMaxVoltage");
-  convert::get_optional(o, "evMaxPower", v.evMaxPower, "DCChargingParametersType.evMaxPower");
-  convert::get_optional(o, "evEnergyCapacity", v.evEnergyCapacity, "DCChargingParametersType.evEnergyCapacity");
-  convert::get_optional(o, "energyAmount", v.energyAmount, "DCChargingParametersType.energyAmount");
-  convert::get_optional(o, "stateOfCharge", v.stateOfCharge, "DCChargingParametersType.stateOfCharge");
-  convert::get_optional(o, "fullSoC", v.fullSoC, "DCChargingParametersType.fullSoC");
-  convert::get_optional(o, "bulkSoC", v.bulkSoC, "DCChargingParametersType.bulkSoC");
-  convert::get_optional(o, "customData", v.customData, "DCChargingParametersType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const V2XChargingParametersType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(25);
-  convert::put(o, "minChargePower", v.minChargePower);
-  convert::put(o, "minChargePower_L2", v.minChargePower_L2);
-  convert::put(o, "minChargePower_L3", v.minChargePower_L3);
-  convert::put(o, "maxChargePower", v.maxChargePower);
-  convert::put(o, "maxChargePower_L2", v.maxChargePower_L2);
-  convert::put(o, "maxChargePower_L3", v.maxChargePower_L3);
-  convert::put(o, "minDischargePower", v.minDischargePower);
-  convert::put(o, "minDischargePower_L2", v.minDischargePower_L2);
-  convert::put(o, "minDischargePower_L3", v.minDischargePower_L3);
-  convert::put(o, "maxDischargePower", v.maxDischargePower);
-  convert::put(o, "maxDischargePower_L2", v.maxDischargePower_L2);
-  convert::put(o, "maxDischargePower_L3", v.maxDischargePower_L3);
-  convert::put(o, "minChargeCurrent", v.minChargeCurrent);
-  convert::put(o, "maxChargeCurrent", v.maxChargeCurrent);
-  convert::put(o, "minDischargeCurrent", v.minDischargeCurrent);
-  convert::put(o, "maxDischargeCurrent", v.maxDischargeCurrent);
-  convert::put(o, "minVoltage", v.minVoltage);
-  convert::put(o, "maxVoltage", v.maxVoltage);
-  convert::put(o, "evTargetEnergyRequest", v.evTargetEnergyRequest);
-  convert::put(o, "evMinEnergyRequest", v.evMinEnergyRequest);
-  convert::put(o, "evMaxEnergyRequest", v.evMaxEnergyRequest);
-  convert::put(o, "evMinV2XEnergyRequest", v.evMinV2XEnergyRequest);
-  convert::put(o, "evMaxV2XEnergyRequest", v.evMaxV2XEnergyRequest);
-  convert::put(o, "targetSoC", v.targetSoC);
-  convert::put(o, "customData", v.customData);
-}
-
-V2XChargingParametersType tag_invoke(boost::json::value_to_tag<V2XChargingParametersType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "V2XChargingParametersType");
-  V2XChargingParametersType v;
-  convert::get_optional(o, "minChargePower", v.minChargePower, "V2XChargingParametersType.minChargePower");
-  convert::get_optional(o, "minChargePower_L2", v.minChargePower_L2, "V2XChargingParametersType.minChargePower_L2");
-  convert::get_optional(o, "minChargePower_L3", v.minChargePower_L3, "V2XChargingParametersType.minChargePower_L3");
-  convert::get_optional(o, "maxChargePower", v.maxChargePower, "V2XChargingParametersType.maxChargePower");
-  convert::get_optional(o, "maxChargePower_L2", v.maxChargePower_L2, "V2XChargingParametersType.maxChargePower_L2");
-  convert::get_optional(o, "maxChargePower_L3", v.maxChargePower_L3, "V2XChargingParametersType.maxChargePower_L3");
-  convert::get_optional(o, "minDischargePower", v.minDischargePower, "V2XChargingParametersType.minDischargePower");
-  convert::get_optional(o, "minDischargePower_L2", v.minDischargePower_L2, "V2XChargingParametersType.minDischargePower_L2");
-  convert::get_optional(o, "minDischargePower_L3", v.minDischargePower_L3, "V2XChargingParametersType.minDischargePower_L3");
-  convert::get_optional(o, "maxDischargePower", v.maxDischargePower, "V2XChargingParametersType.maxDischargePower");
-  convert::get_optional(o, "maxDischargePower_L2", v.maxDischargePower_L2, "V2XChargingParametersType.maxDischargePower_L2");
-  convert::get_optional(o, "maxDischargePower_L3", v.maxDischargePower_L3, "V2XChargingParametersType.maxDischargePower_L3");
-  convert::get_optional(o, "minChargeCurrent", v.minChargeCurrent, "V2XChargingParametersType.minChargeCurrent");
-  convert::get_optional(o, "maxChargeCurrent", v.maxChargeCurrent, "V2XChargingParametersType.maxChargeCurrent");
-  convert::get_optional(o, "minDischargeCurrent", v.minDischargeCurrent, "V2XChargingParametersType.minDischargeCurrent");
-  convert::get_optional(o, "maxDischargeCurrent", v.maxDischargeCurrent, "V2XChargingParametersType.maxDischargeCurrent");
-  convert::get_optional(o, "minVoltage", v.minVoltage, "V2XChargingParametersType.minVoltage");
-  convert::get_optional(o, "maxVoltage", v.maxVoltage, "V2XChargingParametersType.maxVoltage");
-  convert::get_optional(o, "evTargetEnergyRequest", v.evTargetEnergyRequest, "V2XChargingParametersType.evTargetEnergyRequest");
-  convert::get_optional(o, "evMinEnergyRequest", v.evMinEnergyRequest, "V2XChargingParametersType.evMinEnergyRequest");
-  convert::get_optional(o, "evMaxEnergyRequest", v.evMaxEnergyRequest, "V2XChargingParametersType.evMaxEnergyRequest");
-  convert::get_optional(o, "evMinV2XEnergyRequest", v.evMinV2XEnergyRequest, "V2XChargingParametersType.evMinV2XEnergyRequest");
-  convert::get_optional(o, "evMaxV2XEnergyRequest", v.evMaxV2XEnergyRequest, "V2XChargingParametersType.evMaxV2XEnergyRequest");
-  convert::get_optional(o, "targetSoC", v.targetSoC, "V2XChargingParametersType.targetSoC");
-  convert::get_optional(o, "customData", v.customData, "V2XChargingParametersType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingNeedsType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(11);
-  convert::put(o, "acChargingParameters", v.acChargingParameters);
-  convert::put(o, "derChargingParameters", v.derChargingParameters);
-  convert::put(o, "evEnergyOffer", v.evEnergyOffer);
-  convert::put(o, "requestedEnergyTransfer", v.requestedEnergyTransfer);
-  convert::put(o, "dcChargingParameters", v.dcChargingParameters);
-  convert::put(o, "v2xChargingParameters", v.v2xChargingParameters);
-  convert::put(o, "availableEnergyTransfer", v.availableEnergyTransfer);
-  convert::put(o, "controlMode", v.controlMode);
-  convert::put(o, "mobilityNeedsMode", v.mobilityNeedsMode);
-  convert::put(o, "departureTime", v.departureTime);
-  convert::put(o, "customData", v.customData);
-}
-
-ChargingNeedsType tag_invoke(boost::json::value_to_tag<ChargingNeedsType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingNeedsType");
-  ChargingNeedsType v;
-  convert::get_optional(o, "acChargingParameters", v.acChargingParameters, "ChargingNeedsType.acChargingParameters");
-  convert::get_optional(o, "derChargingParameters", v.derChargingParameters, "ChargingNeedsType.derChargingParameters");
-  convert::get_optional(o, "evEnergyOffer", v.evEnergyOffer, "ChargingNeedsType.evEnergyOffer");
-  convert::get_required(o, "requestedEnergyTransfer", v.requestedEnergyTransfer, "ChargingNeedsType.requestedEnergyTransfer");
-  convert::get_optional(o, "dcChargingParameters", v.dcChargingParameters, "ChargingNeedsType.dcChargingParameters");
-  convert::get_optional(o, "v2xChargingParameters", v.v2xChargingParameters, "ChargingNeedsType.v2xChargingParameters");
-  convert::get_optional(o, "availableEnergyTransfer", v.availableEnergyTransfer, "ChargingNeedsType.availableEnergyTransfer");
-  convert::get_optional(o, "controlMode", v.controlMode, "ChargingNeedsType.controlMode");
-  convert::get_optional(o, "mobilityNeedsMode", v.mobilityNeedsMode, "ChargingNeedsType.mobilityNeedsMode");
-  convert::get_optional(o, "departureTime", v.departureTime, "ChargingNeedsType.departureTime");
-  convert::get_optional(o, "customData", v.customData, "ChargingNeedsType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CostDimensionType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "type", v.type);
-  convert::put(o, "volume", v.volume);
-  convert::put(o, "customData", v.customData);
-}
-
-CostDimensionType tag_invoke(boost::json::value_to_tag<CostDimensionType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CostDimensionType");
-  CostDimensionType v;
-  convert::get_required(o, "type", v.type, "CostDimensionType.type");
-  convert::get_required(o, "volume", v.volume, "CostDimensionType.volume");
-  convert::get_optional(o, "customData", v.customData, "CostDimensionType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingPeriodType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "dimensions", v.dimensions);
-  convert::put(o, "tariffId", v.tariffId);
-  convert::put(o, "startPeriod", v.startPeriod);
-  convert::put(o, "customData", v.customData);
-}
-
-ChargingPeriodType tag_invoke(boost::json::value_to_tag<ChargingPeriodType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingPeriodType");
-  ChargingPeriodType v;
-  convert::get_optional(o, "dimensions", v.dimensions, "ChargingPeriodType.dimensions");
-  convert::get_optional(o, "tariffId", v.tariffId, "ChargingPeriodType.tariffId");
-  convert::get_required(o, "startPeriod", v.startPeriod, "ChargingPeriodType.startPeriod");
-  convert::get_optional(o, "customData", v.customData, "ChargingPeriodType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingProfileCriterionType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
-  convert::put(o, "stackLevel", v.stackLevel);
-  convert::put(o, "chargingProfileId", v.chargingProfileId);
-  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
-  convert::put(o, "customData", v.customData);
-}
-
-ChargingProfileCriterionType tag_invoke(boost::json::value_to_tag<ChargingProfileCriterionType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingProfileCriterionType");
-  ChargingProfileCriterionType v;
-  convert::get_optional(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ChargingProfileCriterionType.chargingProfilePurpose");
-  convert::get_optional(o, "stackLevel", v.stackLevel, "ChargingProfileCriterionType.stackLevel");
-  convert::get_optional(o, "chargingProfileId", v.chargingProfileId, "ChargingProfileCriterionType.chargingProfileId");
-  convert::get_optional(o, "chargingLimitSource", v.chargingLimitSource, "ChargingProfileCriterionType.chargingLimitSource");
-  convert::get_optional(o, "customData", v.customData, "ChargingProfileCriterionType.customData");
   return v;
 }
 

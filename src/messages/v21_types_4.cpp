@@ -6,6 +6,834 @@
 
 namespace ocpp::v21 {
 
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const TariffType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(13);
+  convert::put(o, "tariffId", v.tariffId);
+  convert::put(o, "description", v.description);
+  convert::put(o, "currency", v.currency);
+  convert::put(o, "energy", v.energy);
+  convert::put(o, "validFrom", v.validFrom);
+  convert::put(o, "chargingTime", v.chargingTime);
+  convert::put(o, "idleTime", v.idleTime);
+  convert::put(o, "fixedFee", v.fixedFee);
+  convert::put(o, "reservationTime", v.reservationTime);
+  convert::put(o, "reservationFixed", v.reservationFixed);
+  convert::put(o, "minCost", v.minCost);
+  convert::put(o, "maxCost", v.maxCost);
+  convert::put(o, "customData", v.customData);
+}
+
+TariffType tag_invoke(boost::json::value_to_tag<TariffType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "TariffType");
+  TariffType v;
+  convert::get_required(o, "tariffId", v.tariffId, "TariffType.tariffId");
+  convert::get_optional(o, "description", v.description, "TariffType.description");
+  convert::get_required(o, "currency", v.currency, "TariffType.currency");
+  convert::get_optional(o, "energy", v.energy, "TariffType.energy");
+  convert::get_optional(o, "validFrom", v.validFrom, "TariffType.validFrom");
+  convert::get_optional(o, "chargingTime", v.chargingTime, "TariffType.chargingTime");
+  convert::get_optional(o, "idleTime", v.idleTime, "TariffType.idleTime");
+  convert::get_optional(o, "fixedFee", v.fixedFee, "TariffType.fixedFee");
+  convert::get_optional(o, "reservationTime", v.reservationTime, "TariffType.reservationTime");
+  convert::get_optional(o, "reservationFixed", v.reservationFixed, "TariffType.reservationFixed");
+  convert::get_optional(o, "minCost", v.minCost, "TariffType.minCost");
+  convert::get_optional(o, "maxCost", v.maxCost, "TariffType.maxCost");
+  convert::get_optional(o, "customData", v.customData, "TariffType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "idTokenInfo", v.idTokenInfo);
+  convert::put(o, "certificateStatus", v.certificateStatus);
+  convert::put(o, "allowedEnergyTransfer", v.allowedEnergyTransfer);
+  convert::put(o, "tariff", v.tariff);
+  convert::put(o, "customData", v.customData);
+}
+
+AuthorizeResponse tag_invoke(boost::json::value_to_tag<AuthorizeResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizeResponse");
+  AuthorizeResponse v;
+  convert::get_required(o, "idTokenInfo", v.idTokenInfo, "AuthorizeResponse.idTokenInfo");
+  convert::get_optional(o, "certificateStatus", v.certificateStatus, "AuthorizeResponse.certificateStatus");
+  convert::get_optional(o, "allowedEnergyTransfer", v.allowedEnergyTransfer, "AuthorizeResponse.allowedEnergyTransfer");
+  convert::get_optional(o, "tariff", v.tariff, "AuthorizeResponse.tariff");
+  convert::get_optional(o, "customData", v.customData, "AuthorizeResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BatteryDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(7);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "serialNumber", v.serialNumber);
+  convert::put(o, "soC", v.soC);
+  convert::put(o, "soH", v.soH);
+  convert::put(o, "productionDate", v.productionDate);
+  convert::put(o, "vendorInfo", v.vendorInfo);
+  convert::put(o, "customData", v.customData);
+}
+
+BatteryDataType tag_invoke(boost::json::value_to_tag<BatteryDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BatteryDataType");
+  BatteryDataType v;
+  convert::get_required(o, "evseId", v.evseId, "BatteryDataType.evseId");
+  convert::get_required(o, "serialNumber", v.serialNumber, "BatteryDataType.serialNumber");
+  convert::get_required(o, "soC", v.soC, "BatteryDataType.soC");
+  convert::get_required(o, "soH", v.soH, "BatteryDataType.soH");
+  convert::get_optional(o, "productionDate", v.productionDate, "BatteryDataType.productionDate");
+  convert::get_optional(o, "vendorInfo", v.vendorInfo, "BatteryDataType.vendorInfo");
+  convert::get_optional(o, "customData", v.customData, "BatteryDataType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BatterySwapRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "batteryData", v.batteryData);
+  convert::put(o, "eventType", v.eventType);
+  convert::put(o, "idToken", v.idToken);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "customData", v.customData);
+}
+
+BatterySwapRequest tag_invoke(boost::json::value_to_tag<BatterySwapRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BatterySwapRequest");
+  BatterySwapRequest v;
+  convert::get_required(o, "batteryData", v.batteryData, "BatterySwapRequest.batteryData");
+  convert::get_required(o, "eventType", v.eventType, "BatterySwapRequest.eventType");
+  convert::get_required(o, "idToken", v.idToken, "BatterySwapRequest.idToken");
+  convert::get_required(o, "requestId", v.requestId, "BatterySwapRequest.requestId");
+  convert::get_optional(o, "customData", v.customData, "BatterySwapRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BatterySwapResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+BatterySwapResponse tag_invoke(boost::json::value_to_tag<BatterySwapResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BatterySwapResponse");
+  BatterySwapResponse v;
+  convert::get_optional(o, "customData", v.customData, "BatterySwapResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ModemType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "iccid", v.iccid);
+  convert::put(o, "imsi", v.imsi);
+  convert::put(o, "customData", v.customData);
+}
+
+ModemType tag_invoke(boost::json::value_to_tag<ModemType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ModemType");
+  ModemType v;
+  convert::get_optional(o, "iccid", v.iccid, "ModemType.iccid");
+  convert::get_optional(o, "imsi", v.imsi, "ModemType.imsi");
+  convert::get_optional(o, "customData", v.customData, "ModemType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingStationType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "serialNumber", v.serialNumber);
+  convert::put(o, "model", v.model);
+  convert::put(o, "modem", v.modem);
+  convert::put(o, "vendorName", v.vendorName);
+  convert::put(o, "firmwareVersion", v.firmwareVersion);
+  convert::put(o, "customData", v.customData);
+}
+
+ChargingStationType tag_invoke(boost::json::value_to_tag<ChargingStationType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingStationType");
+  ChargingStationType v;
+  convert::get_optional(o, "serialNumber", v.serialNumber, "ChargingStationType.serialNumber");
+  convert::get_required(o, "model", v.model, "ChargingStationType.model");
+  convert::get_optional(o, "modem", v.modem, "ChargingStationType.modem");
+  convert::get_required(o, "vendorName", v.vendorName, "ChargingStationType.vendorName");
+  convert::get_optional(o, "firmwareVersion", v.firmwareVersion, "ChargingStationType.firmwareVersion");
+  convert::get_optional(o, "customData", v.customData, "ChargingStationType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "chargingStation", v.chargingStation);
+  convert::put(o, "reason", v.reason);
+  convert::put(o, "customData", v.customData);
+}
+
+BootNotificationRequest tag_invoke(boost::json::value_to_tag<BootNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BootNotificationRequest");
+  BootNotificationRequest v;
+  convert::get_required(o, "chargingStation", v.chargingStation, "BootNotificationRequest.chargingStation");
+  convert::get_required(o, "reason", v.reason, "BootNotificationRequest.reason");
+  convert::get_optional(o, "customData", v.customData, "BootNotificationRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "currentTime", v.currentTime);
+  convert::put(o, "interval", v.interval);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "customData", v.customData);
+}
+
+BootNotificationResponse tag_invoke(boost::json::value_to_tag<BootNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BootNotificationResponse");
+  BootNotificationResponse v;
+  convert::get_required(o, "currentTime", v.currentTime, "BootNotificationResponse.currentTime");
+  convert::get_required(o, "interval", v.interval, "BootNotificationResponse.interval");
+  convert::get_required(o, "status", v.status, "BootNotificationResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "BootNotificationResponse.statusInfo");
+  convert::get_optional(o, "customData", v.customData, "BootNotificationResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "reservationId", v.reservationId);
+  convert::put(o, "customData", v.customData);
+}
+
+CancelReservationRequest tag_invoke(boost::json::value_to_tag<CancelReservationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CancelReservationRequest");
+  CancelReservationRequest v;
+  convert::get_required(o, "reservationId", v.reservationId, "CancelReservationRequest.reservationId");
+  convert::get_optional(o, "customData", v.customData, "CancelReservationRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "customData", v.customData);
+}
+
+CancelReservationResponse tag_invoke(boost::json::value_to_tag<CancelReservationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CancelReservationResponse");
+  CancelReservationResponse v;
+  convert::get_required(o, "status", v.status, "CancelReservationResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "CancelReservationResponse.statusInfo");
+  convert::get_optional(o, "customData", v.customData, "CancelReservationResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "hashAlgorithm", v.hashAlgorithm);
+  convert::put(o, "issuerNameHash", v.issuerNameHash);
+  convert::put(o, "issuerKeyHash", v.issuerKeyHash);
+  convert::put(o, "serialNumber", v.serialNumber);
+  convert::put(o, "customData", v.customData);
+}
+
+CertificateHashDataType tag_invoke(boost::json::value_to_tag<CertificateHashDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataType");
+  CertificateHashDataType v;
+  convert::get_required(o, "hashAlgorithm", v.hashAlgorithm, "CertificateHashDataType.hashAlgorithm");
+  convert::get_required(o, "issuerNameHash", v.issuerNameHash, "CertificateHashDataType.issuerNameHash");
+  convert::get_required(o, "issuerKeyHash", v.issuerKeyHash, "CertificateHashDataType.issuerKeyHash");
+  convert::get_required(o, "serialNumber", v.serialNumber, "CertificateHashDataType.serialNumber");
+  convert::get_optional(o, "customData", v.customData, "CertificateHashDataType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataChainType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "certificateHashData", v.certificateHashData);
+  convert::put(o, "certificateType", v.certificateType);
+  convert::put(o, "childCertificateHashData", v.childCertificateHashData);
+  convert::put(o, "customData", v.customData);
+}
+
+CertificateHashDataChainType tag_invoke(boost::json::value_to_tag<CertificateHashDataChainType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataChainType");
+  CertificateHashDataChainType v;
+  convert::get_required(o, "certificateHashData", v.certificateHashData, "CertificateHashDataChainType.certificateHashData");
+  convert::get_required(o, "certificateType", v.certificateType, "CertificateHashDataChainType.certificateType");
+  convert::get_optional(o, "childCertificateHashData", v.childCertificateHashData, "CertificateHashDataChainType.childCertificateHashData");
+  convert::get_optional(o, "customData", v.customData, "CertificateHashDataChainType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "certificateChain", v.certificateChain);
+  convert::put(o, "certificateType", v.certificateType);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "customData", v.customData);
+}
+
+CertificateSignedRequest tag_invoke(boost::json::value_to_tag<CertificateSignedRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateSignedRequest");
+  CertificateSignedRequest v;
+  convert::get_required(o, "certificateChain", v.certificateChain, "CertificateSignedRequest.certificateChain");
+  convert::get_optional(o, "certificateType", v.certificateType, "CertificateSignedRequest.certificateType");
+  convert::get_optional(o, "requestId", v.requestId, "CertificateSignedRequest.requestId");
+  convert::get_optional(o, "customData", v.customData, "CertificateSignedRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "customData", v.customData);
+}
+
+CertificateSignedResponse tag_invoke(boost::json::value_to_tag<CertificateSignedResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateSignedResponse");
+  CertificateSignedResponse v;
+  convert::get_required(o, "status", v.status, "CertificateSignedResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "CertificateSignedResponse.statusInfo");
+  convert::get_optional(o, "customData", v.customData, "CertificateSignedResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateStatusRequestInfoType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "certificateHashData", v.certificateHashData);
+  convert::put(o, "source", v.source);
+  convert::put(o, "urls", v.urls);
+  convert::put(o, "customData", v.customData);
+}
+
+CertificateStatusRequestInfoType tag_invoke(boost::json::value_to_tag<CertificateStatusRequestInfoType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateStatusRequestInfoType");
+  CertificateStatusRequestInfoType v;
+  convert::get_required(o, "certificateHashData", v.certificateHashData, "CertificateStatusRequestInfoType.certificateHashData");
+  convert::get_required(o, "source", v.source, "CertificateStatusRequestInfoType.source");
+  convert::get_required(o, "urls", v.urls, "CertificateStatusRequestInfoType.urls");
+  convert::get_optional(o, "customData", v.customData, "CertificateStatusRequestInfoType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateStatusType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "certificateHashData", v.certificateHashData);
+  convert::put(o, "source", v.source);
+  convert::put(o, "status", v.status);
+  convert::put(o, "nextUpdate", v.nextUpdate);
+  convert::put(o, "customData", v.customData);
+}
+
+CertificateStatusType tag_invoke(boost::json::value_to_tag<CertificateStatusType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateStatusType");
+  CertificateStatusType v;
+  convert::get_required(o, "certificateHashData", v.certificateHashData, "CertificateStatusType.certificateHashData");
+  convert::get_required(o, "source", v.source, "CertificateStatusType.source");
+  convert::get_required(o, "status", v.status, "CertificateStatusType.status");
+  convert::get_required(o, "nextUpdate", v.nextUpdate, "CertificateStatusType.nextUpdate");
+  convert::get_optional(o, "customData", v.customData, "CertificateStatusType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVSEType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "id", v.id);
+  convert::put(o, "connectorId", v.connectorId);
+  convert::put(o, "customData", v.customData);
+}
+
+EVSEType tag_invoke(boost::json::value_to_tag<EVSEType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EVSEType");
+  EVSEType v;
+  convert::get_required(o, "id", v.id, "EVSEType.id");
+  convert::get_optional(o, "connectorId", v.connectorId, "EVSEType.connectorId");
+  convert::get_optional(o, "customData", v.customData, "EVSEType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "evse", v.evse);
+  convert::put(o, "operationalStatus", v.operationalStatus);
+  convert::put(o, "customData", v.customData);
+}
+
+ChangeAvailabilityRequest tag_invoke(boost::json::value_to_tag<ChangeAvailabilityRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityRequest");
+  ChangeAvailabilityRequest v;
+  convert::get_optional(o, "evse", v.evse, "ChangeAvailabilityRequest.evse");
+  convert::get_required(o, "operationalStatus", v.operationalStatus, "ChangeAvailabilityRequest.operationalStatus");
+  convert::get_optional(o, "customData", v.customData, "ChangeAvailabilityRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "customData", v.customData);
+}
+
+ChangeAvailabilityResponse tag_invoke(boost::json::value_to_tag<ChangeAvailabilityResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityResponse");
+  ChangeAvailabilityResponse v;
+  convert::get_required(o, "status", v.status, "ChangeAvailabilityResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "ChangeAvailabilityResponse.statusInfo");
+  convert::get_optional(o, "customData", v.customData, "ChangeAvailabilityResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeTransactionTariffRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "tariff", v.tariff);
+  convert::put(o, "transactionId", v.transactionId);
+  convert::put(o, "customData", v.customData);
+}
+
+ChangeTransactionTariffRequest tag_invoke(boost::json::value_to_tag<ChangeTransactionTariffRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeTransactionTariffRequest");
+  ChangeTransactionTariffRequest v;
+  convert::get_required(o, "tariff", v.tariff, "ChangeTransactionTariffRequest.tariff");
+  convert::get_required(o, "transactionId", v.transactionId, "ChangeTransactionTariffRequest.transactionId");
+  convert::get_optional(o, "customData", v.customData, "ChangeTransactionTariffRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeTransactionTariffResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "customData", v.customData);
+}
+
+ChangeTransactionTariffResponse tag_invoke(boost::json::value_to_tag<ChangeTransactionTariffResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeTransactionTariffResponse");
+  ChangeTransactionTariffResponse v;
+  convert::get_required(o, "status", v.status, "ChangeTransactionTariffResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "ChangeTransactionTariffResponse.statusInfo");
+  convert::get_optional(o, "customData", v.customData, "ChangeTransactionTariffResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingLimitType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
+  convert::put(o, "isLocalGeneration", v.isLocalGeneration);
+  convert::put(o, "isGridCritical", v.isGridCritical);
+  convert::put(o, "customData", v.customData);
+}
+
+ChargingLimitType tag_invoke(boost::json::value_to_tag<ChargingLimitType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingLimitType");
+  ChargingLimitType v;
+  convert::get_required(o, "chargingLimitSource", v.chargingLimitSource, "ChargingLimitType.chargingLimitSource");
+  convert::get_optional(o, "isLocalGeneration", v.isLocalGeneration, "ChargingLimitType.isLocalGeneration");
+  convert::get_optional(o, "isGridCritical", v.isGridCritical, "ChargingLimitType.isGridCritical");
+  convert::get_optional(o, "customData", v.customData, "ChargingLimitType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DERChargingParametersType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(42);
+  convert::put(o, "evSupportedDERControl", v.evSupportedDERControl);
+  convert::put(o, "evOverExcitedMaxDischargePower", v.evOverExcitedMaxDischargePower);
+  convert::put(o, "evOverExcitedPowerFactor", v.evOverExcitedPowerFactor);
+  convert::put(o, "evUnderExcitedMaxDischargePower", v.evUnderExcitedMaxDischargePower);
+  convert::put(o, "evUnderExcitedPowerFactor", v.evUnderExcitedPowerFactor);
+  convert::put(o, "maxApparentPower", v.maxApparentPower);
+  convert::put(o, "maxChargeApparentPower", v.maxChargeApparentPower);
+  convert::put(o, "maxChargeApparentPower_L2", v.maxChargeApparentPower_L2);
+  convert::put(o, "maxChargeApparentPower_L3", v.maxChargeApparentPower_L3);
+  convert::put(o, "maxDischargeApparentPower", v.maxDischargeApparentPower);
+  convert::put(o, "maxDischargeApparentPower_L2", v.maxDischargeApparentPower_L2);
+  convert::put(o, "maxDischargeApparentPower_L3", v.maxDischargeApparentPower_L3);
+  convert::put(o, "maxChargeReactivePower", v.maxChargeReactivePower);
+  convert::put(o, "maxChargeReactivePower_L2", v.maxChargeReactivePower_L2);
+  convert::put(o, "maxChargeReactivePower_L3", v.maxChargeReactivePower_L3);
+  convert::put(o, "minChargeReactivePower", v.minChargeReactivePower);
+  convert::put(o, "minChargeReactivePower_L2", v.minChargeReactivePower_L2);
+  convert::put(o, "minChargeReactivePower_L3", v.minChargeReactivePower_L3);
+  convert::put(o, "maxDischargeReactivePower", v.maxDischargeReactivePower);
+  convert::put(o, "maxDischargeReactivePower_L2", v.maxDischargeReactivePower_L2);
+  convert::put(o, "maxDischargeReactivePower_L3", v.maxDischargeReactivePower_L3);
+  convert::put(o, "minDischargeReactivePower", v.minDischargeReactivePower);
+  convert::put(o, "minDischargeReactivePower_L2", v.minDischargeReactivePower_L2);
+  convert::put(o, "minDischargeReactivePower_L3", v.minDischargeReactivePower_L3);
+  convert::put(o, "nominalVoltage", v.nominalVoltage);
+  convert::put(o, "nominalVoltageOffset", v.nominalVoltageOffset);
+  convert::put(o, "maxNominalVoltage", v.maxNominalVoltage);
+  convert::put(o, "minNominalVoltage", v.minNominalVoltage);
+  convert::put(o, "evInverterManufacturer", v.evInverterManufacturer);
+  convert::put(o, "evInverterModel", v.evInverterModel);
+  convert::put(o, "evInverterSerialNumber", v.evInverterSerialNumber);
+  convert::put(o, "evInverterSwVersion", v.evInverterSwVersion);
+  convert::put(o, "evInverterHwVersion", v.evInverterHwVersion);
+  convert::put(o, "evIslandingDetectionMethod", v.evIslandingDetectionMethod);
+  convert::put(o, "evIslandingTripTime", v.evIslandingTripTime);
+  convert::put(o, "evMaximumLevel1DCInjection", v.evMaximumLevel1DCInjection);
+  convert::put(o, "evDurationLevel1DCInjection", v.evDurationLevel1DCInjection);
+  convert::put(o, "evMaximumLevel2DCInjection", v.evMaximumLevel2DCInjection);
+  convert::put(o, "evDurationLevel2DCInjection", v.evDurationLevel2DCInjection);
+  convert::put(o, "evReactiveSusceptance", v.evReactiveSusceptance);
+  convert::put(o, "evSessionTotalDischargeEnergyAvailable", v.evSessionTotalDischargeEnergyAvailable);
+  convert::put(o, "customData", v.customData);
+}
+
+DERChargingParametersType tag_invoke(boost::json::value_to_tag<DERChargingParametersType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DERChargingParametersType");
+  DERChargingParametersType v;
+  convert::get_optional(o, "evSupportedDERControl", v.evSupportedDERControl, "DERChargingParametersType.evSupportedDERControl");
+  convert::get_optional(o, "evOverExcitedMaxDischargePower", v.evOverExcitedMaxDischargePower, "DERChargingParametersType.evOverExcitedMaxDischargePower");
+  convert::get_optional(o, "evOverExcitedPowerFactor", v.evOverExcitedPowerFactor, "DERChargingParametersType.evOverExcitedPowerFactor");
+  convert::get_optional(o, "evUnderExcitedMaxDischargePower", v.evUnderExcitedMaxDischargePower, "DERChargingParametersType.evUnderExcitedMaxDischargePower");
+  convert::get_optional(o, "evUnderExcitedPowerFactor", v.evUnderExcitedPowerFactor, "DERChargingParametersType.evUnderExcitedPowerFactor");
+  convert::get_optional(o, "maxApparentPower", v.maxApparentPower, "DERChargingParametersType.maxApparentPower");
+  convert::get_optional(o, "maxChargeApparentPower", v.maxChargeApparentPower, "DERChargingParametersType.maxChargeApparentPower");
+  convert::get_optional(o, "maxChargeApparentPower_L2", v.maxChargeApparentPower_L2, "DERChargingParametersType.maxChargeApparentPower_L2");
+  convert::get_optional(o, "maxChargeApparentPower_L3", v.maxChargeApparentPower_L3, "DERChargingParametersType.maxChargeApparentPower_L3");
+  convert::get_optional(o, "maxDischargeApparentPower", v.maxDischargeApparentPower, "DERChargingParametersType.maxDischargeApparentPower");
+  convert::get_optional(o, "maxDischargeApparentPower_L2", v.maxDischargeApparentPower_L2, "DERChargingParametersType.maxDischargeApparentPower_L2");
+  convert::get_optional(o, "maxDischargeApparentPower_L3", v.maxDischargeApparentPower_L3, "DERChargingParametersType.maxDischargeApparentPower_L3");
+  convert::get_optional(o, "maxChargeReactivePower", v.maxChargeReactivePower, "DERChargingParametersType.maxChargeReactivePower");
+  convert::get_optional(o, "maxChargeReactivePower_L2", v.maxChargeReactivePower_L2, "DERChargingParametersType.maxChargeReactivePower_L2");
+  convert::get_optional(o, "maxChargeReactivePower_L3", v.maxChargeReactivePower_L3, "DERChargingParametersType.maxChargeReactivePower_L3");
+  convert::get_optional(o, "minChargeReactivePower", v.minChargeReactivePower, "DERChargingParametersType.minChargeReactivePower");
+  convert::get_optional(o, "minChargeReactivePower_L2", v.minChargeReactivePower_L2, "DERChargingParametersType.minChargeReactivePower_L2");
+  convert::get_optional(o, "minChargeReactivePower_L3", v.minChargeReactivePower_L3, "DERChargingParametersType.minChargeReactivePower_L3");
+  convert::get_optional(o, "maxDischargeReactivePower", v.maxDischargeReactivePower, "DERChargingParametersType.maxDischargeReactivePower");
+  convert::get_optional(o, "maxDischargeReactivePower_L2", v.maxDischargeReactivePower_L2, "DERChargingParametersType.maxDischargeReactivePower_L2");
+  convert::get_optional(o, "maxDischargeReactivePower_L3", v.maxDischargeReactivePower_L3, "DERChargingParametersType.maxDischargeReactivePower_L3");
+  convert::get_optional(o, "minDischargeReactivePower", v.minDischargeReactivePower, "DERChargingParametersType.minDischargeReactivePower");
+  convert::get_optional(o, "minDischargeReactivePower_L2", v.minDischargeReactivePower_L2, "DERChargingParametersType.minDischargeReactivePower_L2");
+  convert::get_optional(o, "minDischargeReactivePower_L3", v.minDischargeReactivePower_L3, "DERChargingParametersType.minDischargeReactivePower_L3");
+  convert::get_optional(o, "nominalVoltage", v.nominalVoltage, "DERChargingParametersType.nominalVoltage");
+  convert::get_optional(o, "nominalVoltageOffset", v.nominalVoltageOffset, "DERChargingParametersType.nominalVoltageOffset");
+  convert::get_optional(o, "maxNominalVoltage", v.maxNominalVoltage, "DERChargingParametersType.maxNominalVoltage");
+  convert::get_optional(o, "minNominalVoltage", v.minNominalVoltage, "DERChargingParametersType.minNominalVoltage");
+  convert::get_optional(o, "evInverterManufacturer", v.evInverterManufacturer, "DERChargingParametersType.evInverterManufacturer");
+  convert::get_optional(o, "evInverterModel", v.evInverterModel, "DERChargingParametersType.evInverterModel");
+  convert::get_optional(o, "evInverterSerialNumber", v.evInverterSerialNumber, "DERChargingParametersType.evInverterSerialNumber");
+  convert::get_optional(o, "evInverterSwVersion", v.evInverterSwVersion, "DERChargingParametersType.evInverterSwVersion");
+  convert::get_optional(o, "evInverterHwVersion", v.evInverterHwVersion, "DERChargingParametersType.evInverterHwVersion");
+  convert::get_optional(o, "evIslandingDetectionMethod", v.evIslandingDetectionMethod, "DERChargingParametersType.evIslandingDetectionMethod");
+  convert::get_optional(o, "evIslandingTripTime", v.evIslandingTripTime, "DERChargingParametersType.evIslandingTripTime");
+  convert::get_optional(o, "evMaximumLevel1DCInjection", v.evMaximumLevel1DCInjection, "DERChargingParametersType.evMaximumLevel1DCInjection");
+  convert::get_optional(o, "evDurationLevel1DCInjection", v.evDurationLevel1DCInjection, "DERChargingParametersType.evDurationLevel1DCInjection");
+  convert::get_optional(o, "evMaximumLevel2DCInjection", v.evMaximumLevel2DCInjection, "DERChargingParametersType.evMaximumLevel2DCInjection");
+  convert::get_optional(o, "evDurationLevel2DCInjection", v.evDurationLevel2DCInjection, "DERChargingParametersType.evDurationLevel2DCInjection");
+  convert::get_optional(o, "evReactiveSusceptance", v.evReactiveSusceptance, "DERChargingParametersType.evReactiveSusceptance");
+  convert::get_optional(o, "evSessionTotalDischargeEnergyAvailable", v.evSessionTotalDischargeEnergyAvailable, "DERChargingParametersType.evSessionTotalDischargeEnergyAvailable");
+  convert::get_optional(o, "customData", v.customData, "DERChargingParametersType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVPriceRuleType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "energyFee", v.energyFee);
+  convert::put(o, "powerRangeStart", v.powerRangeStart);
+  convert::put(o, "customData", v.customData);
+}
+
+EVPriceRuleType tag_invoke(boost::json::value_to_tag<EVPriceRuleType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EVPriceRuleType");
+  EVPriceRuleType v;
+  convert::get_required(o, "energyFee", v.energyFee, "EVPriceRuleType.energyFee");
+  convert::get_required(o, "powerRangeStart", v.powerRangeStart, "EVPriceRuleType.powerRangeStart");
+  convert::get_optional(o, "customData", v.customData, "EVPriceRuleType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVAbsolutePriceScheduleEntryType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "duration", v.duration);
+  convert::put(o, "evPriceRule", v.evPriceRule);
+  convert::put(o, "customData", v.customData);
+}
+
+EVAbsolutePriceScheduleEntryType tag_invoke(boost::json::value_to_tag<EVAbsolutePriceScheduleEntryType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EVAbsolutePriceScheduleEntryType");
+  EVAbsolutePriceScheduleEntryType v;
+  convert::get_required(o, "duration", v.duration, "EVAbsolutePriceScheduleEntryType.duration");
+  convert::get_required(o, "evPriceRule", v.evPriceRule, "EVAbsolutePriceScheduleEntryType.evPriceRule");
+  convert::get_optional(o, "customData", v.customData, "EVAbsolutePriceScheduleEntryType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVAbsolutePriceScheduleType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "timeAnchor", v.timeAnchor);
+  convert::put(o, "currency", v.currency);
+  convert::put(o, "evAbsolutePriceScheduleEntries", v.evAbsolutePriceScheduleEntries);
+  convert::put(o, "priceAlgorithm", v.priceAlgorithm);
+  convert::put(o, "customData", v.customData);
+}
+
+EVAbsolutePriceScheduleType tag_invoke(boost::json::value_to_tag<EVAbsolutePriceScheduleType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EVAbsolutePriceScheduleType");
+  EVAbsolutePriceScheduleType v;
+  convert::get_required(o, "timeAnchor", v.timeAnchor, "EVAbsolutePriceScheduleType.timeAnchor");
+  convert::get_required(o, "currency", v.currency, "EVAbsolutePriceScheduleType.currency");
+  convert::get_required(o, "evAbsolutePriceScheduleEntries", v.evAbsolutePriceScheduleEntries, "EVAbsolutePriceScheduleType.evAbsolutePriceScheduleEntries");
+  convert::get_required(o, "priceAlgorithm", v.priceAlgorithm, "EVAbsolutePriceScheduleType.priceAlgorithm");
+  convert::get_optional(o, "customData", v.customData, "EVAbsolutePriceScheduleType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVPowerScheduleEntryType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "duration", v.duration);
+  convert::put(o, "power", v.power);
+  convert::put(o, "customData", v.customData);
+}
+
+EVPowerScheduleEntryType tag_invoke(boost::json::value_to_tag<EVPowerScheduleEntryType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EVPowerScheduleEntryType");
+  EVPowerScheduleEntryType v;
+  convert::get_required(o, "duration", v.duration, "EVPowerScheduleEntryType.duration");
+  convert::get_required(o, "power", v.power, "EVPowerScheduleEntryType.power");
+  convert::get_optional(o, "customData", v.customData, "EVPowerScheduleEntryType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVPowerScheduleType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "evPowerScheduleEntries", v.evPowerScheduleEntries);
+  convert::put(o, "timeAnchor", v.timeAnchor);
+  convert::put(o, "customData", v.customData);
+}
+
+EVPowerScheduleType tag_invoke(boost::json::value_to_tag<EVPowerScheduleType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EVPowerScheduleType");
+  EVPowerScheduleType v;
+  convert::get_required(o, "evPowerScheduleEntries", v.evPowerScheduleEntries, "EVPowerScheduleType.evPowerScheduleEntries");
+  convert::get_required(o, "timeAnchor", v.timeAnchor, "EVPowerScheduleType.timeAnchor");
+  convert::get_optional(o, "customData", v.customData, "EVPowerScheduleType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVEnergyOfferType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "evAbsolutePriceSchedule", v.evAbsolutePriceSchedule);
+  convert::put(o, "evPowerSchedule", v.evPowerSchedule);
+  convert::put(o, "customData", v.customData);
+}
+
+EVEnergyOfferType tag_invoke(boost::json::value_to_tag<EVEnergyOfferType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EVEnergyOfferType");
+  EVEnergyOfferType v;
+  convert::get_optional(o, "evAbsolutePriceSchedule", v.evAbsolutePriceSchedule, "EVEnergyOfferType.evAbsolutePriceSchedule");
+  convert::get_required(o, "evPowerSchedule", v.evPowerSchedule, "EVEnergyOfferType.evPowerSchedule");
+  convert::get_optional(o, "customData", v.customData, "EVEnergyOfferType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DCChargingParametersType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "evMaxCurrent", v.evMaxCurrent);
+  convert::put(o, "evMaxVoltage", v.evMaxVoltage);
+  convert::put(o, "evMaxPower", v.evMaxPower);
+  convert::put(o, "evEnergyCapacity", v.evEnergyCapacity);
+  convert::put(o, "energyAmount", v.energyAmount);
+  convert::put(o, "stateOfCharge", v.stateOfCharge);
+  convert::put(o, "fullSoC", v.fullSoC);
+  convert::put(o, "bulkSoC", v.bulkSoC);
+  convert::put(o, "customData", v.customData);
+}
+
+DCChargingParametersType tag_invoke(boost::json::value_to_tag<DCChargingParametersType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DCChargingParametersType");
+  DCChargingParametersType v;
+  convert::get_required(o, "evMaxCurrent", v.evMaxCurrent, "DCChargingParametersType.evMaxCurrent");
+  convert::get_required(o, "evMaxVoltage", v.evMaxVoltage, "DCChargingParametersType.evMaxVoltage");
+  convert::get_optional(o, "evMaxPower", v.evMaxPower, "DCChargingParametersType.evMaxPower");
+  convert::get_optional(o, "evEnergyCapacity", v.evEnergyCapacity, "DCChargingParametersType.evEnergyCapacity");
+  convert::get_optional(o, "energyAmount", v.energyAmount, "DCChargingParametersType.energyAmount");
+  convert::get_optional(o, "stateOfCharge", v.stateOfCharge, "DCChargingParametersType.stateOfCharge");
+  convert::get_optional(o, "fullSoC", v.fullSoC, "DCChargingParametersType.fullSoC");
+  convert::get_optional(o, "bulkSoC", v.bulkSoC, "DCChargingParametersType.bulkSoC");
+  convert::get_optional(o, "customData", v.customData, "DCChargingParametersType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const V2XChargingParametersType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(25);
+  convert::put(o, "minChargePower", v.minChargePower);
+  convert::put(o, "minChargePower_L2", v.minChargePower_L2);
+  convert::put(o, "minChargePower_L3", v.minChargePower_L3);
+  convert::put(o, "maxChargePower", v.maxChargePower);
+  convert::put(o, "maxChargePower_L2", v.maxChargePower_L2);
+  convert::put(o, "maxChargePower_L3", v.maxChargePower_L3);
+  convert::put(o, "minDischargePower", v.minDischargePower);
+  convert::put(o, "minDischargePower_L2", v.minDischargePower_L2);
+  convert::put(o, "minDischargePower_L3", v.minDischargePower_L3);
+  convert::put(o, "maxDischargePower", v.maxDischargePower);
+  convert::put(o, "maxDischargePower_L2", v.maxDischargePower_L2);
+  convert::put(o, "maxDischargePower_L3", v.maxDischargePower_L3);
+  convert::put(o, "minChargeCurrent", v.minChargeCurrent);
+  convert::put(o, "maxChargeCurrent", v.maxChargeCurrent);
+  convert::put(o, "minDischargeCurrent", v.minDischargeCurrent);
+  convert::put(o, "maxDischargeCurrent", v.maxDischargeCurrent);
+  convert::put(o, "minVoltage", v.minVoltage);
+  convert::put(o, "maxVoltage", v.maxVoltage);
+  convert::put(o, "evTargetEnergyRequest", v.evTargetEnergyRequest);
+  convert::put(o, "evMinEnergyRequest", v.evMinEnergyRequest);
+  convert::put(o, "evMaxEnergyRequest", v.evMaxEnergyRequest);
+  convert::put(o, "evMinV2XEnergyRequest", v.evMinV2XEnergyRequest);
+  convert::put(o, "evMaxV2XEnergyRequest", v.evMaxV2XEnergyRequest);
+  convert::put(o, "targetSoC", v.targetSoC);
+  convert::put(o, "customData", v.customData);
+}
+
+V2XChargingParametersType tag_invoke(boost::json::value_to_tag<V2XChargingParametersType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "V2XChargingParametersType");
+  V2XChargingParametersType v;
+  convert::get_optional(o, "minChargePower", v.minChargePower, "V2XChargingParametersType.minChargePower");
+  convert::get_optional(o, "minChargePower_L2", v.minChargePower_L2, "V2XChargingParametersType.minChargePower_L2");
+  convert::get_optional(o, "minChargePower_L3", v.minChargePower_L3, "V2XChargingParametersType.minChargePower_L3");
+  convert::get_optional(o, "maxChargePower", v.maxChargePower, "V2XChargingParametersType.maxChargePower");
+  convert::get_optional(o, "maxChargePower_L2", v.maxChargePower_L2, "V2XChargingParametersType.maxChargePower_L2");
+  convert::get_optional(o, "maxChargePower_L3", v.maxChargePower_L3, "V2XChargingParametersType.maxChargePower_L3");
+  convert::get_optional(o, "minDischargePower", v.minDischargePower, "V2XChargingParametersType.minDischargePower");
+  convert::get_optional(o, "minDischargePower_L2", v.minDischargePower_L2, "V2XChargingParametersType.minDischargePower_L2");
+  convert::get_optional(o, "minDischargePower_L3", v.minDischargePower_L3, "V2XChargingParametersType.minDischargePower_L3");
+  convert::get_optional(o, "maxDischargePower", v.maxDischargePower, "V2XChargingParametersType.maxDischargePower");
+  convert::get_optional(o, "maxDischargePower_L2", v.maxDischargePower_L2, "V2XChargingParametersType.maxDischargePower_L2");
+  convert::get_optional(o, "maxDischargePower_L3", v.maxDischargePower_L3, "V2XChargingParametersType.maxDischargePower_L3");
+  convert::get_optional(o, "minChargeCurrent", v.minChargeCurrent, "V2XChargingParametersType.minChargeCurrent");
+  convert::get_optional(o, "maxChargeCurrent", v.maxChargeCurrent, "V2XChargingParametersType.maxChargeCurrent");
+  convert::get_optional(o, "minDischargeCurrent", v.minDischargeCurrent, "V2XChargingParametersType.minDischargeCurrent");
+  convert::get_optional(o, "maxDischargeCurrent", v.maxDischargeCurrent, "V2XChargingParametersType.maxDischargeCurrent");
+  convert::get_optional(o, "minVoltage", v.minVoltage, "V2XChargingParametersType.minVoltage");
+  convert::get_optional(o, "maxVoltage", v.maxVoltage, "V2XChargingParametersType.maxVoltage");
+  convert::get_optional(o, "evTargetEnergyRequest", v.evTargetEnergyRequest, "V2XChargingParametersType.evTargetEnergyRequest");
+  convert::get_optional(o, "evMinEnergyRequest", v.evMinEnergyRequest, "V2XChargingParametersType.evMinEnergyRequest");
+  convert::get_optional(o, "evMaxEnergyRequest", v.evMaxEnergyRequest, "V2XChargingParametersType.evMaxEnergyRequest");
+  convert::get_optional(o, "evMinV2XEnergyRequest", v.evMinV2XEnergyRequest, "V2XChargingParametersType.evMinV2XEnergyRequest");
+  convert::get_optional(o, "evMaxV2XEnergyRequest", v.evMaxV2XEnergyRequest, "V2XChargingParametersType.evMaxV2XEnergyRequest");
+  convert::get_optional(o, "targetSoC", v.targetSoC, "V2XChargingParametersType.targetSoC");
+  convert::get_optional(o, "customData", v.customData, "V2XChargingParametersType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingNeedsType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(11);
+  convert::put(o, "acChargingParameters", v.acChargingParameters);
+  convert::put(o, "derChargingParameters", v.derChargingParameters);
+  convert::put(o, "evEnergyOffer", v.evEnergyOffer);
+  convert::put(o, "requestedEnergyTransfer", v.requestedEnergyTransfer);
+  convert::put(o, "dcChargingParameters", v.dcChargingParameters);
+  convert::put(o, "v2xChargingParameters", v.v2xChargingParameters);
+  convert::put(o, "availableEnergyTransfer", v.availableEnergyTransfer);
+  convert::put(o, "controlMode", v.controlMode);
+  convert::put(o, "mobilityNeedsMode", v.mobilityNeedsMode);
+  convert::put(o, "departureTime", v.departureTime);
+  convert::put(o, "customData", v.customData);
+}
+
+ChargingNeedsType tag_invoke(boost::json::value_to_tag<ChargingNeedsType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingNeedsType");
+  ChargingNeedsType v;
+  convert::get_optional(o, "acChargingParameters", v.acChargingParameters, "ChargingNeedsType.acChargingParameters");
+  convert::get_optional(o, "derChargingParameters", v.derChargingParameters, "ChargingNeedsType.derChargingParameters");
+  convert::get_optional(o, "evEnergyOffer", v.evEnergyOffer, "ChargingNeedsType.evEnergyOffer");
+  convert::get_required(o, "requestedEnergyTransfer", v.requestedEnergyTransfer, "ChargingNeedsType.requestedEnergyTransfer");
+  convert::get_optional(o, "dcChargingParameters", v.dcChargingParameters, "ChargingNeedsType.dcChargingParameters");
+  convert::get_optional(o, "v2xChargingParameters", v.v2xChargingParameters, "ChargingNeedsType.v2xChargingParameters");
+  convert::get_optional(o, "availableEnergyTransfer", v.availableEnergyTransfer, "ChargingNeedsType.availableEnergyTransfer");
+  convert::get_optional(o, "controlMode", v.controlMode, "ChargingNeedsType.controlMode");
+  convert::get_optional(o, "mobilityNeedsMode", v.mobilityNeedsMode, "ChargingNeedsType.mobilityNeedsMode");
+  convert::get_optional(o, "departureTime", v.departureTime, "ChargingNeedsType.departureTime");
+  convert::get_optional(o, "customData", v.customData, "ChargingNeedsType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CostDimensionType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "type", v.type);
+  convert::put(o, "volume", v.volume);
+  convert::put(o, "customData", v.customData);
+}
+
+CostDimensionType tag_invoke(boost::json::value_to_tag<CostDimensionType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CostDimensionType");
+  CostDimensionType v;
+  convert::get_required(o, "type", v.type, "CostDimensionType.type");
+  convert::get_required(o, "volume", v.volume, "CostDimensionType.volume");
+  convert::get_optional(o, "customData", v.customData, "CostDimensionType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingPeriodType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "dimensions", v.dimensions);
+  convert::put(o, "tariffId", v.tariffId);
+  convert::put(o, "startPeriod", v.startPeriod);
+  convert::put(o, "customData", v.customData);
+}
+
+ChargingPeriodType tag_invoke(boost::json::value_to_tag<ChargingPeriodType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingPeriodType");
+  ChargingPeriodType v;
+  convert::get_optional(o, "dimensions", v.dimensions, "ChargingPeriodType.dimensions");
+  convert::get_optional(o, "tariffId", v.tariffId, "ChargingPeriodType.tariffId");
+  convert::get_required(o, "startPeriod", v.startPeriod, "ChargingPeriodType.startPeriod");
+  convert::get_optional(o, "customData", v.customData, "ChargingPeriodType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingProfileCriterionType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
+  convert::put(o, "stackLevel", v.stackLevel);
+  convert::put(o, "chargingProfileId", v.chargingProfileId);
+  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
+  convert::put(o, "customData", v.customData);
+}
+
+ChargingProfileCriterionType tag_invoke(boost::json::value_to_tag<ChargingProfileCriterionType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingProfileCriterionType");
+  ChargingProfileCriterionType v;
+  convert::get_optional(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ChargingProfileCriterionType.chargingProfilePurpose");
+  convert::get_optional(o, "stackLevel", v.stackLevel, "ChargingProfileCriterionType.stackLevel");
+  convert::get_optional(o, "chargingProfileId", v.chargingProfileId, "ChargingProfileCriterionType.chargingProfileId");
+  convert::get_optional(o, "chargingLimitSource", v.chargingLimitSource, "ChargingProfileCriterionType.chargingLimitSource");
+  convert::get_optional(o, "customData", v.customData, "ChargingProfileCriterionType.customData");
+  return v;
+}
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const LimitAtSoCType& v) {
   boost::json::object& o = jv.emplace_object();
   o.reserve(3);
@@ -1114,464 +1942,6 @@ DeleteCertificateRequest tag_invoke(boost::json::value_to_tag<DeleteCertificateR
   DeleteCertificateRequest v;
   convert::get_required(o, "certificateHashData", v.certificateHashData, "DeleteCertificateRequest.certificateHashData");
   convert::get_optional(o, "customData", v.customData, "DeleteCertificateRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DeleteCertificateResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "customData", v.customData);
-}
-
-DeleteCertificateResponse tag_invoke(boost::json::value_to_tag<DeleteCertificateResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "DeleteCertificateResponse");
-  DeleteCertificateResponse v;
-  convert::get_required(o, "status", v.status, "DeleteCertificateResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "DeleteCertificateResponse.statusInfo");
-  convert::get_optional(o, "customData", v.customData, "DeleteCertificateResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EnterServiceType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(9);
-  convert::put(o, "priority", v.priority);
-  convert::put(o, "highVoltage", v.highVoltage);
-  convert::put(o, "lowVoltage", v.lowVoltage);
-  convert::put(o, "highFreq", v.highFreq);
-  convert::put(o, "lowFreq", v.lowFreq);
-  convert::put(o, "delay", v.delay);
-  convert::put(o, "randomDelay", v.randomDelay);
-  convert::put(o, "rampRate", v.rampRate);
-  convert::put(o, "customData", v.customData);
-}
-
-EnterServiceType tag_invoke(boost::json::value_to_tag<EnterServiceType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EnterServiceType");
-  EnterServiceType v;
-  convert::get_required(o, "priority", v.priority, "EnterServiceType.priority");
-  convert::get_required(o, "highVoltage", v.highVoltage, "EnterServiceType.highVoltage");
-  convert::get_required(o, "lowVoltage", v.lowVoltage, "EnterServiceType.lowVoltage");
-  convert::get_required(o, "highFreq", v.highFreq, "EnterServiceType.highFreq");
-  convert::get_required(o, "lowFreq", v.lowFreq, "EnterServiceType.lowFreq");
-  convert::get_optional(o, "delay", v.delay, "EnterServiceType.delay");
-  convert::get_optional(o, "randomDelay", v.randomDelay, "EnterServiceType.randomDelay");
-  convert::get_optional(o, "rampRate", v.rampRate, "EnterServiceType.rampRate");
-  convert::get_optional(o, "customData", v.customData, "EnterServiceType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EnterServiceGetType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "enterService", v.enterService);
-  convert::put(o, "id", v.id);
-  convert::put(o, "customData", v.customData);
-}
-
-EnterServiceGetType tag_invoke(boost::json::value_to_tag<EnterServiceGetType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EnterServiceGetType");
-  EnterServiceGetType v;
-  convert::get_required(o, "enterService", v.enterService, "EnterServiceGetType.enterService");
-  convert::get_required(o, "id", v.id, "EnterServiceGetType.id");
-  convert::get_optional(o, "customData", v.customData, "EnterServiceGetType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EventDataType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(15);
-  convert::put(o, "eventId", v.eventId);
-  convert::put(o, "timestamp", v.timestamp);
-  convert::put(o, "trigger", v.trigger);
-  convert::put(o, "cause", v.cause);
-  convert::put(o, "actualValue", v.actualValue);
-  convert::put(o, "techCode", v.techCode);
-  convert::put(o, "techInfo", v.techInfo);
-  convert::put(o, "cleared", v.cleared);
-  convert::put(o, "transactionId", v.transactionId);
-  convert::put(o, "component", v.component);
-  convert::put(o, "variableMonitoringId", v.variableMonitoringId);
-  convert::put(o, "eventNotificationType", v.eventNotificationType);
-  convert::put(o, "variable", v.variable);
-  convert::put(o, "severity", v.severity);
-  convert::put(o, "customData", v.customData);
-}
-
-EventDataType tag_invoke(boost::json::value_to_tag<EventDataType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EventDataType");
-  EventDataType v;
-  convert::get_required(o, "eventId", v.eventId, "EventDataType.eventId");
-  convert::get_required(o, "timestamp", v.timestamp, "EventDataType.timestamp");
-  convert::get_required(o, "trigger", v.trigger, "EventDataType.trigger");
-  convert::get_optional(o, "cause", v.cause, "EventDataType.cause");
-  convert::get_required(o, "actualValue", v.actualValue, "EventDataType.actualValue");
-  convert::get_optional(o, "techCode", v.techCode, "EventDataType.techCode");
-  convert::get_optional(o, "techInfo", v.techInfo, "EventDataType.techInfo");
-  convert::get_optional(o, "cleared", v.cleared, "EventDataType.cleared");
-  convert::get_optional(o, "transactionId", v.transactionId, "EventDataType.transactionId");
-  convert::get_required(o, "component", v.component, "EventDataType.component");
-  convert::get_optional(o, "variableMonitoringId", v.variableMonitoringId, "EventDataType.variableMonitoringId");
-  convert::get_required(o, "eventNotificationType", v.eventNotificationType, "EventDataType.eventNotificationType");
-  convert::get_required(o, "variable", v.variable, "EventDataType.variable");
-  convert::get_optional(o, "severity", v.severity, "EventDataType.severity");
-  convert::get_optional(o, "customData", v.customData, "EventDataType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareStatusNotificationRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "status", v.status);
-  convert::put(o, "requestId", v.requestId);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "customData", v.customData);
-}
-
-FirmwareStatusNotificationRequest tag_invoke(boost::json::value_to_tag<FirmwareStatusNotificationRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FirmwareStatusNotificationRequest");
-  FirmwareStatusNotificationRequest v;
-  convert::get_required(o, "status", v.status, "FirmwareStatusNotificationRequest.status");
-  convert::get_optional(o, "requestId", v.requestId, "FirmwareStatusNotificationRequest.requestId");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "FirmwareStatusNotificationRequest.statusInfo");
-  convert::get_optional(o, "customData", v.customData, "FirmwareStatusNotificationRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareStatusNotificationResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-FirmwareStatusNotificationResponse tag_invoke(boost::json::value_to_tag<FirmwareStatusNotificationResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FirmwareStatusNotificationResponse");
-  FirmwareStatusNotificationResponse v;
-  convert::get_optional(o, "customData", v.customData, "FirmwareStatusNotificationResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "location", v.location);
-  convert::put(o, "retrieveDateTime", v.retrieveDateTime);
-  convert::put(o, "installDateTime", v.installDateTime);
-  convert::put(o, "signingCertificate", v.signingCertificate);
-  convert::put(o, "signature", v.signature);
-  convert::put(o, "customData", v.customData);
-}
-
-FirmwareType tag_invoke(boost::json::value_to_tag<FirmwareType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FirmwareType");
-  FirmwareType v;
-  convert::get_required(o, "location", v.location, "FirmwareType.location");
-  convert::get_required(o, "retrieveDateTime", v.retrieveDateTime, "FirmwareType.retrieveDateTime");
-  convert::get_optional(o, "installDateTime", v.installDateTime, "FirmwareType.installDateTime");
-  convert::get_optional(o, "signingCertificate", v.signingCertificate, "FirmwareType.signingCertificate");
-  convert::get_optional(o, "signature", v.signature, "FirmwareType.signature");
-  convert::get_optional(o, "customData", v.customData, "FirmwareType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FixedPFType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "priority", v.priority);
-  convert::put(o, "displacement", v.displacement);
-  convert::put(o, "excitation", v.excitation);
-  convert::put(o, "startTime", v.startTime);
-  convert::put(o, "duration", v.duration);
-  convert::put(o, "customData", v.customData);
-}
-
-FixedPFType tag_invoke(boost::json::value_to_tag<FixedPFType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FixedPFType");
-  FixedPFType v;
-  convert::get_required(o, "priority", v.priority, "FixedPFType.priority");
-  convert::get_required(o, "displacement", v.displacement, "FixedPFType.displacement");
-  convert::get_required(o, "excitation", v.excitation, "FixedPFType.excitation");
-  convert::get_optional(o, "startTime", v.startTime, "FixedPFType.startTime");
-  convert::get_optional(o, "duration", v.duration, "FixedPFType.duration");
-  convert::get_optional(o, "customData", v.customData, "FixedPFType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FixedPFGetType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "fixedPF", v.fixedPF);
-  convert::put(o, "id", v.id);
-  convert::put(o, "isDefault", v.isDefault);
-  convert::put(o, "isSuperseded", v.isSuperseded);
-  convert::put(o, "customData", v.customData);
-}
-
-FixedPFGetType tag_invoke(boost::json::value_to_tag<FixedPFGetType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FixedPFGetType");
-  FixedPFGetType v;
-  convert::get_required(o, "fixedPF", v.fixedPF, "FixedPFGetType.fixedPF");
-  convert::get_required(o, "id", v.id, "FixedPFGetType.id");
-  convert::get_required(o, "isDefault", v.isDefault, "FixedPFGetType.isDefault");
-  convert::get_required(o, "isSuperseded", v.isSuperseded, "FixedPFGetType.isSuperseded");
-  convert::get_optional(o, "customData", v.customData, "FixedPFGetType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FixedVarType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "priority", v.priority);
-  convert::put(o, "setpoint", v.setpoint);
-  convert::put(o, "unit", v.unit);
-  convert::put(o, "startTime", v.startTime);
-  convert::put(o, "duration", v.duration);
-  convert::put(o, "customData", v.customData);
-}
-
-FixedVarType tag_invoke(boost::json::value_to_tag<FixedVarType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FixedVarType");
-  FixedVarType v;
-  convert::get_required(o, "priority", v.priority, "FixedVarType.priority");
-  convert::get_required(o, "setpoint", v.setpoint, "FixedVarType.setpoint");
-  convert::get_required(o, "unit", v.unit, "FixedVarType.unit");
-  convert::get_optional(o, "startTime", v.startTime, "FixedVarType.startTime");
-  convert::get_optional(o, "duration", v.duration, "FixedVarType.duration");
-  convert::get_optional(o, "customData", v.customData, "FixedVarType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FixedVarGetType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "fixedVar", v.fixedVar);
-  convert::put(o, "id", v.id);
-  convert::put(o, "isDefault", v.isDefault);
-  convert::put(o, "isSuperseded", v.isSuperseded);
-  convert::put(o, "customData", v.customData);
-}
-
-FixedVarGetType tag_invoke(boost::json::value_to_tag<FixedVarGetType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FixedVarGetType");
-  FixedVarGetType v;
-  convert::get_required(o, "fixedVar", v.fixedVar, "FixedVarGetType.fixedVar");
-  convert::get_required(o, "id", v.id, "FixedVarGetType.id");
-  convert::get_required(o, "isDefault", v.isDefault, "FixedVarGetType.isDefault");
-  convert::get_required(o, "isSuperseded", v.isSuperseded, "FixedVarGetType.isSuperseded");
-  convert::get_optional(o, "customData", v.customData, "FixedVarGetType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FreqDroopType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(9);
-  convert::put(o, "priority", v.priority);
-  convert::put(o, "overFreq", v.overFreq);
-  convert::put(o, "underFreq", v.underFreq);
-  convert::put(o, "overDroop", v.overDroop);
-  convert::put(o, "underDroop", v.underDroop);
-  convert::put(o, "responseTime", v.responseTime);
-  convert::put(o, "startTime", v.startTime);
-  convert::put(o, "duration", v.duration);
-  convert::put(o, "customData", v.customData);
-}
-
-FreqDroopType tag_invoke(boost::json::value_to_tag<FreqDroopType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FreqDroopType");
-  FreqDroopType v;
-  convert::get_required(o, "priority", v.priority, "FreqDroopType.priority");
-  convert::get_required(o, "overFreq", v.overFreq, "FreqDroopType.overFreq");
-  convert::get_required(o, "underFreq", v.underFreq, "FreqDroopType.underFreq");
-  convert::get_required(o, "overDroop", v.overDroop, "FreqDroopType.overDroop");
-  convert::get_required(o, "underDroop", v.underDroop, "FreqDroopType.underDroop");
-  convert::get_required(o, "responseTime", v.responseTime, "FreqDroopType.responseTime");
-  convert::get_optional(o, "startTime", v.startTime, "FreqDroopType.startTime");
-  convert::get_optional(o, "duration", v.duration, "FreqDroopType.duration");
-  convert::get_optional(o, "customData", v.customData, "FreqDroopType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FreqDroopGetType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "freqDroop", v.freqDroop);
-  convert::put(o, "id", v.id);
-  convert::put(o, "isDefault", v.isDefault);
-  convert::put(o, "isSuperseded", v.isSuperseded);
-  convert::put(o, "customData", v.customData);
-}
-
-FreqDroopGetType tag_invoke(boost::json::value_to_tag<FreqDroopGetType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FreqDroopGetType");
-  FreqDroopGetType v;
-  convert::get_required(o, "freqDroop", v.freqDroop, "FreqDroopGetType.freqDroop");
-  convert::get_required(o, "id", v.id, "FreqDroopGetType.id");
-  convert::get_required(o, "isDefault", v.isDefault, "FreqDroopGetType.isDefault");
-  convert::get_required(o, "isSuperseded", v.isSuperseded, "FreqDroopGetType.isSuperseded");
-  convert::get_optional(o, "customData", v.customData, "FreqDroopGetType.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const Get15118EVCertificateRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "iso15118SchemaVersion", v.iso15118SchemaVersion);
-  convert::put(o, "action", v.action);
-  convert::put(o, "exiRequest", v.exiRequest);
-  convert::put(o, "maximumContractCertificateChains", v.maximumContractCertificateChains);
-  convert::put(o, "prioritizedEMAIDs", v.prioritizedEMAIDs);
-  convert::put(o, "customData", v.customData);
-}
-
-Get15118EVCertificateRequest tag_invoke(boost::json::value_to_tag<Get15118EVCertificateRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "Get15118EVCertificateRequest");
-  Get15118EVCertificateRequest v;
-  convert::get_required(o, "iso15118SchemaVersion", v.iso15118SchemaVersion, "Get15118EVCertificateRequest.iso15118SchemaVersion");
-  convert::get_required(o, "action", v.action, "Get15118EVCertificateRequest.action");
-  convert::get_required(o, "exiRequest", v.exiRequest, "Get15118EVCertificateRequest.exiRequest");
-  convert::get_optional(o, "maximumContractCertificateChains", v.maximumContractCertificateChains, "Get15118EVCertificateRequest.maximumContractCertificateChains");
-  convert::get_optional(o, "prioritizedEMAIDs", v.prioritizedEMAIDs, "Get15118EVCertificateRequest.prioritizedEMAIDs");
-  convert::get_optional(o, "customData", v.customData, "Get15118EVCertificateRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const Get15118EVCertificateResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "exiResponse", v.exiResponse);
-  convert::put(o, "remainingContracts", v.remainingContracts);
-  convert::put(o, "customData", v.customData);
-}
-
-Get15118EVCertificateResponse tag_invoke(boost::json::value_to_tag<Get15118EVCertificateResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "Get15118EVCertificateResponse");
-  Get15118EVCertificateResponse v;
-  convert::get_required(o, "status", v.status, "Get15118EVCertificateResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "Get15118EVCertificateResponse.statusInfo");
-  convert::get_required(o, "exiResponse", v.exiResponse, "Get15118EVCertificateResponse.exiResponse");
-  convert::get_optional(o, "remainingContracts", v.remainingContracts, "Get15118EVCertificateResponse.remainingContracts");
-  convert::get_optional(o, "customData", v.customData, "Get15118EVCertificateResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetBaseReportRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "requestId", v.requestId);
-  convert::put(o, "reportBase", v.reportBase);
-  convert::put(o, "customData", v.customData);
-}
-
-GetBaseReportRequest tag_invoke(boost::json::value_to_tag<GetBaseReportRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetBaseReportRequest");
-  GetBaseReportRequest v;
-  convert::get_required(o, "requestId", v.requestId, "GetBaseReportRequest.requestId");
-  convert::get_required(o, "reportBase", v.reportBase, "GetBaseReportRequest.reportBase");
-  convert::get_optional(o, "customData", v.customData, "GetBaseReportRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetBaseReportResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "customData", v.customData);
-}
-
-GetBaseReportResponse tag_invoke(boost::json::value_to_tag<GetBaseReportResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetBaseReportResponse");
-  GetBaseReportResponse v;
-  convert::get_required(o, "status", v.status, "GetBaseReportResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "GetBaseReportResponse.statusInfo");
-  convert::get_optional(o, "customData", v.customData, "GetBaseReportResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateChainStatusRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "certificateStatusRequests", v.certificateStatusRequests);
-  convert::put(o, "customData", v.customData);
-}
-
-GetCertificateChainStatusRequest tag_invoke(boost::json::value_to_tag<GetCertificateChainStatusRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetCertificateChainStatusRequest");
-  GetCertificateChainStatusRequest v;
-  convert::get_required(o, "certificateStatusRequests", v.certificateStatusRequests, "GetCertificateChainStatusRequest.certificateStatusRequests");
-  convert::get_optional(o, "customData", v.customData, "GetCertificateChainStatusRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateChainStatusResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "certificateStatus", v.certificateStatus);
-  convert::put(o, "customData", v.customData);
-}
-
-GetCertificateChainStatusResponse tag_invoke(boost::json::value_to_tag<GetCertificateChainStatusResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetCertificateChainStatusResponse");
-  GetCertificateChainStatusResponse v;
-  convert::get_required(o, "certificateStatus", v.certificateStatus, "GetCertificateChainStatusResponse.certificateStatus");
-  convert::get_optional(o, "customData", v.customData, "GetCertificateChainStatusResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateStatusRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "ocspRequestData", v.ocspRequestData);
-  convert::put(o, "customData", v.customData);
-}
-
-GetCertificateStatusRequest tag_invoke(boost::json::value_to_tag<GetCertificateStatusRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetCertificateStatusRequest");
-  GetCertificateStatusRequest v;
-  convert::get_required(o, "ocspRequestData", v.ocspRequestData, "GetCertificateStatusRequest.ocspRequestData");
-  convert::get_optional(o, "customData", v.customData, "GetCertificateStatusRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateStatusResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "ocspResult", v.ocspResult);
-  convert::put(o, "customData", v.customData);
-}
-
-GetCertificateStatusResponse tag_invoke(boost::json::value_to_tag<GetCertificateStatusResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetCertificateStatusResponse");
-  GetCertificateStatusResponse v;
-  convert::get_required(o, "status", v.status, "GetCertificateStatusResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "GetCertificateStatusResponse.statusInfo");
-  convert::get_optional(o, "ocspResult", v.ocspResult, "GetCertificateStatusResponse.ocspResult");
-  convert::get_optional(o, "customData", v.customData, "GetCertificateStatusResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetChargingProfilesRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "requestId", v.requestId);
-  convert::put(o, "evseId", v.evseId);
-  convert::put(o, "chargingProfile", v.chargingProfile);
-  convert::put(o, "customData", v.customData);
-}
-
-GetChargingProfilesRequest tag_invoke(boost::json::value_to_tag<GetChargingProfilesRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetChargingProfilesRequest");
-  GetChargingProfilesRequest v;
-  convert::get_required(o, "requestId", v.requestId, "GetChargingProfilesRequest.requestId");
-  convert::get_optional(o, "evseId", v.evseId, "GetChargingProfilesRequest.evseId");
-  convert::get_required(o, "chargingProfile", v.chargingProfile, "GetChargingProfilesRequest.chargingProfile");
-  convert::get_optional(o, "customData", v.customData, "GetChargingProfilesRequest.customData");
   return v;
 }
 

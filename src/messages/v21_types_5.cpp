@@ -6,6 +6,464 @@
 
 namespace ocpp::v21 {
 
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DeleteCertificateResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "customData", v.customData);
+}
+
+DeleteCertificateResponse tag_invoke(boost::json::value_to_tag<DeleteCertificateResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DeleteCertificateResponse");
+  DeleteCertificateResponse v;
+  convert::get_required(o, "status", v.status, "DeleteCertificateResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "DeleteCertificateResponse.statusInfo");
+  convert::get_optional(o, "customData", v.customData, "DeleteCertificateResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EnterServiceType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "priority", v.priority);
+  convert::put(o, "highVoltage", v.highVoltage);
+  convert::put(o, "lowVoltage", v.lowVoltage);
+  convert::put(o, "highFreq", v.highFreq);
+  convert::put(o, "lowFreq", v.lowFreq);
+  convert::put(o, "delay", v.delay);
+  convert::put(o, "randomDelay", v.randomDelay);
+  convert::put(o, "rampRate", v.rampRate);
+  convert::put(o, "customData", v.customData);
+}
+
+EnterServiceType tag_invoke(boost::json::value_to_tag<EnterServiceType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EnterServiceType");
+  EnterServiceType v;
+  convert::get_required(o, "priority", v.priority, "EnterServiceType.priority");
+  convert::get_required(o, "highVoltage", v.highVoltage, "EnterServiceType.highVoltage");
+  convert::get_required(o, "lowVoltage", v.lowVoltage, "EnterServiceType.lowVoltage");
+  convert::get_required(o, "highFreq", v.highFreq, "EnterServiceType.highFreq");
+  convert::get_required(o, "lowFreq", v.lowFreq, "EnterServiceType.lowFreq");
+  convert::get_optional(o, "delay", v.delay, "EnterServiceType.delay");
+  convert::get_optional(o, "randomDelay", v.randomDelay, "EnterServiceType.randomDelay");
+  convert::get_optional(o, "rampRate", v.rampRate, "EnterServiceType.rampRate");
+  convert::get_optional(o, "customData", v.customData, "EnterServiceType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EnterServiceGetType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "enterService", v.enterService);
+  convert::put(o, "id", v.id);
+  convert::put(o, "customData", v.customData);
+}
+
+EnterServiceGetType tag_invoke(boost::json::value_to_tag<EnterServiceGetType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EnterServiceGetType");
+  EnterServiceGetType v;
+  convert::get_required(o, "enterService", v.enterService, "EnterServiceGetType.enterService");
+  convert::get_required(o, "id", v.id, "EnterServiceGetType.id");
+  convert::get_optional(o, "customData", v.customData, "EnterServiceGetType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EventDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(15);
+  convert::put(o, "eventId", v.eventId);
+  convert::put(o, "timestamp", v.timestamp);
+  convert::put(o, "trigger", v.trigger);
+  convert::put(o, "cause", v.cause);
+  convert::put(o, "actualValue", v.actualValue);
+  convert::put(o, "techCode", v.techCode);
+  convert::put(o, "techInfo", v.techInfo);
+  convert::put(o, "cleared", v.cleared);
+  convert::put(o, "transactionId", v.transactionId);
+  convert::put(o, "component", v.component);
+  convert::put(o, "variableMonitoringId", v.variableMonitoringId);
+  convert::put(o, "eventNotificationType", v.eventNotificationType);
+  convert::put(o, "variable", v.variable);
+  convert::put(o, "severity", v.severity);
+  convert::put(o, "customData", v.customData);
+}
+
+EventDataType tag_invoke(boost::json::value_to_tag<EventDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EventDataType");
+  EventDataType v;
+  convert::get_required(o, "eventId", v.eventId, "EventDataType.eventId");
+  convert::get_required(o, "timestamp", v.timestamp, "EventDataType.timestamp");
+  convert::get_required(o, "trigger", v.trigger, "EventDataType.trigger");
+  convert::get_optional(o, "cause", v.cause, "EventDataType.cause");
+  convert::get_required(o, "actualValue", v.actualValue, "EventDataType.actualValue");
+  convert::get_optional(o, "techCode", v.techCode, "EventDataType.techCode");
+  convert::get_optional(o, "techInfo", v.techInfo, "EventDataType.techInfo");
+  convert::get_optional(o, "cleared", v.cleared, "EventDataType.cleared");
+  convert::get_optional(o, "transactionId", v.transactionId, "EventDataType.transactionId");
+  convert::get_required(o, "component", v.component, "EventDataType.component");
+  convert::get_optional(o, "variableMonitoringId", v.variableMonitoringId, "EventDataType.variableMonitoringId");
+  convert::get_required(o, "eventNotificationType", v.eventNotificationType, "EventDataType.eventNotificationType");
+  convert::get_required(o, "variable", v.variable, "EventDataType.variable");
+  convert::get_optional(o, "severity", v.severity, "EventDataType.severity");
+  convert::get_optional(o, "customData", v.customData, "EventDataType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareStatusNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "status", v.status);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "customData", v.customData);
+}
+
+FirmwareStatusNotificationRequest tag_invoke(boost::json::value_to_tag<FirmwareStatusNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FirmwareStatusNotificationRequest");
+  FirmwareStatusNotificationRequest v;
+  convert::get_required(o, "status", v.status, "FirmwareStatusNotificationRequest.status");
+  convert::get_optional(o, "requestId", v.requestId, "FirmwareStatusNotificationRequest.requestId");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "FirmwareStatusNotificationRequest.statusInfo");
+  convert::get_optional(o, "customData", v.customData, "FirmwareStatusNotificationRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareStatusNotificationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+FirmwareStatusNotificationResponse tag_invoke(boost::json::value_to_tag<FirmwareStatusNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FirmwareStatusNotificationResponse");
+  FirmwareStatusNotificationResponse v;
+  convert::get_optional(o, "customData", v.customData, "FirmwareStatusNotificationResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "location", v.location);
+  convert::put(o, "retrieveDateTime", v.retrieveDateTime);
+  convert::put(o, "installDateTime", v.installDateTime);
+  convert::put(o, "signingCertificate", v.signingCertificate);
+  convert::put(o, "signature", v.signature);
+  convert::put(o, "customData", v.customData);
+}
+
+FirmwareType tag_invoke(boost::json::value_to_tag<FirmwareType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FirmwareType");
+  FirmwareType v;
+  convert::get_required(o, "location", v.location, "FirmwareType.location");
+  convert::get_required(o, "retrieveDateTime", v.retrieveDateTime, "FirmwareType.retrieveDateTime");
+  convert::get_optional(o, "installDateTime", v.installDateTime, "FirmwareType.installDateTime");
+  convert::get_optional(o, "signingCertificate", v.signingCertificate, "FirmwareType.signingCertificate");
+  convert::get_optional(o, "signature", v.signature, "FirmwareType.signature");
+  convert::get_optional(o, "customData", v.customData, "FirmwareType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FixedPFType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "priority", v.priority);
+  convert::put(o, "displacement", v.displacement);
+  convert::put(o, "excitation", v.excitation);
+  convert::put(o, "startTime", v.startTime);
+  convert::put(o, "duration", v.duration);
+  convert::put(o, "customData", v.customData);
+}
+
+FixedPFType tag_invoke(boost::json::value_to_tag<FixedPFType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FixedPFType");
+  FixedPFType v;
+  convert::get_required(o, "priority", v.priority, "FixedPFType.priority");
+  convert::get_required(o, "displacement", v.displacement, "FixedPFType.displacement");
+  convert::get_required(o, "excitation", v.excitation, "FixedPFType.excitation");
+  convert::get_optional(o, "startTime", v.startTime, "FixedPFType.startTime");
+  convert::get_optional(o, "duration", v.duration, "FixedPFType.duration");
+  convert::get_optional(o, "customData", v.customData, "FixedPFType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FixedPFGetType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "fixedPF", v.fixedPF);
+  convert::put(o, "id", v.id);
+  convert::put(o, "isDefault", v.isDefault);
+  convert::put(o, "isSuperseded", v.isSuperseded);
+  convert::put(o, "customData", v.customData);
+}
+
+FixedPFGetType tag_invoke(boost::json::value_to_tag<FixedPFGetType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FixedPFGetType");
+  FixedPFGetType v;
+  convert::get_required(o, "fixedPF", v.fixedPF, "FixedPFGetType.fixedPF");
+  convert::get_required(o, "id", v.id, "FixedPFGetType.id");
+  convert::get_required(o, "isDefault", v.isDefault, "FixedPFGetType.isDefault");
+  convert::get_required(o, "isSuperseded", v.isSuperseded, "FixedPFGetType.isSuperseded");
+  convert::get_optional(o, "customData", v.customData, "FixedPFGetType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FixedVarType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "priority", v.priority);
+  convert::put(o, "setpoint", v.setpoint);
+  convert::put(o, "unit", v.unit);
+  convert::put(o, "startTime", v.startTime);
+  convert::put(o, "duration", v.duration);
+  convert::put(o, "customData", v.customData);
+}
+
+FixedVarType tag_invoke(boost::json::value_to_tag<FixedVarType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FixedVarType");
+  FixedVarType v;
+  convert::get_required(o, "priority", v.priority, "FixedVarType.priority");
+  convert::get_required(o, "setpoint", v.setpoint, "FixedVarType.setpoint");
+  convert::get_required(o, "unit", v.unit, "FixedVarType.unit");
+  convert::get_optional(o, "startTime", v.startTime, "FixedVarType.startTime");
+  convert::get_optional(o, "duration", v.duration, "FixedVarType.duration");
+  convert::get_optional(o, "customData", v.customData, "FixedVarType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FixedVarGetType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "fixedVar", v.fixedVar);
+  convert::put(o, "id", v.id);
+  convert::put(o, "isDefault", v.isDefault);
+  convert::put(o, "isSuperseded", v.isSuperseded);
+  convert::put(o, "customData", v.customData);
+}
+
+FixedVarGetType tag_invoke(boost::json::value_to_tag<FixedVarGetType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FixedVarGetType");
+  FixedVarGetType v;
+  convert::get_required(o, "fixedVar", v.fixedVar, "FixedVarGetType.fixedVar");
+  convert::get_required(o, "id", v.id, "FixedVarGetType.id");
+  convert::get_required(o, "isDefault", v.isDefault, "FixedVarGetType.isDefault");
+  convert::get_required(o, "isSuperseded", v.isSuperseded, "FixedVarGetType.isSuperseded");
+  convert::get_optional(o, "customData", v.customData, "FixedVarGetType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FreqDroopType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "priority", v.priority);
+  convert::put(o, "overFreq", v.overFreq);
+  convert::put(o, "underFreq", v.underFreq);
+  convert::put(o, "overDroop", v.overDroop);
+  convert::put(o, "underDroop", v.underDroop);
+  convert::put(o, "responseTime", v.responseTime);
+  convert::put(o, "startTime", v.startTime);
+  convert::put(o, "duration", v.duration);
+  convert::put(o, "customData", v.customData);
+}
+
+FreqDroopType tag_invoke(boost::json::value_to_tag<FreqDroopType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FreqDroopType");
+  FreqDroopType v;
+  convert::get_required(o, "priority", v.priority, "FreqDroopType.priority");
+  convert::get_required(o, "overFreq", v.overFreq, "FreqDroopType.overFreq");
+  convert::get_required(o, "underFreq", v.underFreq, "FreqDroopType.underFreq");
+  convert::get_required(o, "overDroop", v.overDroop, "FreqDroopType.overDroop");
+  convert::get_required(o, "underDroop", v.underDroop, "FreqDroopType.underDroop");
+  convert::get_required(o, "responseTime", v.responseTime, "FreqDroopType.responseTime");
+  convert::get_optional(o, "startTime", v.startTime, "FreqDroopType.startTime");
+  convert::get_optional(o, "duration", v.duration, "FreqDroopType.duration");
+  convert::get_optional(o, "customData", v.customData, "FreqDroopType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FreqDroopGetType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "freqDroop", v.freqDroop);
+  convert::put(o, "id", v.id);
+  convert::put(o, "isDefault", v.isDefault);
+  convert::put(o, "isSuperseded", v.isSuperseded);
+  convert::put(o, "customData", v.customData);
+}
+
+FreqDroopGetType tag_invoke(boost::json::value_to_tag<FreqDroopGetType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FreqDroopGetType");
+  FreqDroopGetType v;
+  convert::get_required(o, "freqDroop", v.freqDroop, "FreqDroopGetType.freqDroop");
+  convert::get_required(o, "id", v.id, "FreqDroopGetType.id");
+  convert::get_required(o, "isDefault", v.isDefault, "FreqDroopGetType.isDefault");
+  convert::get_required(o, "isSuperseded", v.isSuperseded, "FreqDroopGetType.isSuperseded");
+  convert::get_optional(o, "customData", v.customData, "FreqDroopGetType.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const Get15118EVCertificateRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "iso15118SchemaVersion", v.iso15118SchemaVersion);
+  convert::put(o, "action", v.action);
+  convert::put(o, "exiRequest", v.exiRequest);
+  convert::put(o, "maximumContractCertificateChains", v.maximumContractCertificateChains);
+  convert::put(o, "prioritizedEMAIDs", v.prioritizedEMAIDs);
+  convert::put(o, "customData", v.customData);
+}
+
+Get15118EVCertificateRequest tag_invoke(boost::json::value_to_tag<Get15118EVCertificateRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "Get15118EVCertificateRequest");
+  Get15118EVCertificateRequest v;
+  convert::get_required(o, "iso15118SchemaVersion", v.iso15118SchemaVersion, "Get15118EVCertificateRequest.iso15118SchemaVersion");
+  convert::get_required(o, "action", v.action, "Get15118EVCertificateRequest.action");
+  convert::get_required(o, "exiRequest", v.exiRequest, "Get15118EVCertificateRequest.exiRequest");
+  convert::get_optional(o, "maximumContractCertificateChains", v.maximumContractCertificateChains, "Get15118EVCertificateRequest.maximumContractCertificateChains");
+  convert::get_optional(o, "prioritizedEMAIDs", v.prioritizedEMAIDs, "Get15118EVCertificateRequest.prioritizedEMAIDs");
+  convert::get_optional(o, "customData", v.customData, "Get15118EVCertificateRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const Get15118EVCertificateResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "exiResponse", v.exiResponse);
+  convert::put(o, "remainingContracts", v.remainingContracts);
+  convert::put(o, "customData", v.customData);
+}
+
+Get15118EVCertificateResponse tag_invoke(boost::json::value_to_tag<Get15118EVCertificateResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "Get15118EVCertificateResponse");
+  Get15118EVCertificateResponse v;
+  convert::get_required(o, "status", v.status, "Get15118EVCertificateResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "Get15118EVCertificateResponse.statusInfo");
+  convert::get_required(o, "exiResponse", v.exiResponse, "Get15118EVCertificateResponse.exiResponse");
+  convert::get_optional(o, "remainingContracts", v.remainingContracts, "Get15118EVCertificateResponse.remainingContracts");
+  convert::get_optional(o, "customData", v.customData, "Get15118EVCertificateResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetBaseReportRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "reportBase", v.reportBase);
+  convert::put(o, "customData", v.customData);
+}
+
+GetBaseReportRequest tag_invoke(boost::json::value_to_tag<GetBaseReportRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetBaseReportRequest");
+  GetBaseReportRequest v;
+  convert::get_required(o, "requestId", v.requestId, "GetBaseReportRequest.requestId");
+  convert::get_required(o, "reportBase", v.reportBase, "GetBaseReportRequest.reportBase");
+  convert::get_optional(o, "customData", v.customData, "GetBaseReportRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetBaseReportResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "customData", v.customData);
+}
+
+GetBaseReportResponse tag_invoke(boost::json::value_to_tag<GetBaseReportResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetBaseReportResponse");
+  GetBaseReportResponse v;
+  convert::get_required(o, "status", v.status, "GetBaseReportResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "GetBaseReportResponse.statusInfo");
+  convert::get_optional(o, "customData", v.customData, "GetBaseReportResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateChainStatusRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "certificateStatusRequests", v.certificateStatusRequests);
+  convert::put(o, "customData", v.customData);
+}
+
+GetCertificateChainStatusRequest tag_invoke(boost::json::value_to_tag<GetCertificateChainStatusRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetCertificateChainStatusRequest");
+  GetCertificateChainStatusRequest v;
+  convert::get_required(o, "certificateStatusRequests", v.certificateStatusRequests, "GetCertificateChainStatusRequest.certificateStatusRequests");
+  convert::get_optional(o, "customData", v.customData, "GetCertificateChainStatusRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateChainStatusResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "certificateStatus", v.certificateStatus);
+  convert::put(o, "customData", v.customData);
+}
+
+GetCertificateChainStatusResponse tag_invoke(boost::json::value_to_tag<GetCertificateChainStatusResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetCertificateChainStatusResponse");
+  GetCertificateChainStatusResponse v;
+  convert::get_required(o, "certificateStatus", v.certificateStatus, "GetCertificateChainStatusResponse.certificateStatus");
+  convert::get_optional(o, "customData", v.customData, "GetCertificateChainStatusResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateStatusRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "ocspRequestData", v.ocspRequestData);
+  convert::put(o, "customData", v.customData);
+}
+
+GetCertificateStatusRequest tag_invoke(boost::json::value_to_tag<GetCertificateStatusRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetCertificateStatusRequest");
+  GetCertificateStatusRequest v;
+  convert::get_required(o, "ocspRequestData", v.ocspRequestData, "GetCertificateStatusRequest.ocspRequestData");
+  convert::get_optional(o, "customData", v.customData, "GetCertificateStatusRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateStatusResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "ocspResult", v.ocspResult);
+  convert::put(o, "customData", v.customData);
+}
+
+GetCertificateStatusResponse tag_invoke(boost::json::value_to_tag<GetCertificateStatusResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetCertificateStatusResponse");
+  GetCertificateStatusResponse v;
+  convert::get_required(o, "status", v.status, "GetCertificateStatusResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "GetCertificateStatusResponse.statusInfo");
+  convert::get_optional(o, "ocspResult", v.ocspResult, "GetCertificateStatusResponse.ocspResult");
+  convert::get_optional(o, "customData", v.customData, "GetCertificateStatusResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetChargingProfilesRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "chargingProfile", v.chargingProfile);
+  convert::put(o, "customData", v.customData);
+}
+
+GetChargingProfilesRequest tag_invoke(boost::json::value_to_tag<GetChargingProfilesRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetChargingProfilesRequest");
+  GetChargingProfilesRequest v;
+  convert::get_required(o, "requestId", v.requestId, "GetChargingProfilesRequest.requestId");
+  convert::get_optional(o, "evseId", v.evseId, "GetChargingProfilesRequest.evseId");
+  convert::get_required(o, "chargingProfile", v.chargingProfile, "GetChargingProfilesRequest.chargingProfile");
+  convert::get_optional(o, "customData", v.customData, "GetChargingProfilesRequest.customData");
+  return v;
+}
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetChargingProfilesResponse& v) {
   boost::json::object& o = jv.emplace_object();
   o.reserve(3);
@@ -1466,118 +1924,6 @@ NotifyReportResponse tag_invoke(boost::json::value_to_tag<NotifyReportResponse>,
   const boost::json::object& o = convert::as_object(jv, "NotifyReportResponse");
   NotifyReportResponse v;
   convert::get_optional(o, "customData", v.customData, "NotifyReportResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifySettlementRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(11);
-  convert::put(o, "transactionId", v.transactionId);
-  convert::put(o, "pspRef", v.pspRef);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "settlementAmount", v.settlementAmount);
-  convert::put(o, "settlementTime", v.settlementTime);
-  convert::put(o, "receiptId", v.receiptId);
-  convert::put(o, "receiptUrl", v.receiptUrl);
-  convert::put(o, "vatCompany", v.vatCompany);
-  convert::put(o, "vatNumber", v.vatNumber);
-  convert::put(o, "customData", v.customData);
-}
-
-NotifySettlementRequest tag_invoke(boost::json::value_to_tag<NotifySettlementRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifySettlementRequest");
-  NotifySettlementRequest v;
-  convert::get_optional(o, "transactionId", v.transactionId, "NotifySettlementRequest.transactionId");
-  convert::get_required(o, "pspRef", v.pspRef, "NotifySettlementRequest.pspRef");
-  convert::get_required(o, "status", v.status, "NotifySettlementRequest.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "NotifySettlementRequest.statusInfo");
-  convert::get_required(o, "settlementAmount", v.settlementAmount, "NotifySettlementRequest.settlementAmount");
-  convert::get_required(o, "settlementTime", v.settlementTime, "NotifySettlementRequest.settlementTime");
-  convert::get_optional(o, "receiptId", v.receiptId, "NotifySettlementRequest.receiptId");
-  convert::get_optional(o, "receiptUrl", v.receiptUrl, "NotifySettlementRequest.receiptUrl");
-  convert::get_optional(o, "vatCompany", v.vatCompany, "NotifySettlementRequest.vatCompany");
-  convert::get_optional(o, "vatNumber", v.vatNumber, "NotifySettlementRequest.vatNumber");
-  convert::get_optional(o, "customData", v.customData, "NotifySettlementRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifySettlementResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "receiptUrl", v.receiptUrl);
-  convert::put(o, "receiptId", v.receiptId);
-  convert::put(o, "customData", v.customData);
-}
-
-NotifySettlementResponse tag_invoke(boost::json::value_to_tag<NotifySettlementResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifySettlementResponse");
-  NotifySettlementResponse v;
-  convert::get_optional(o, "receiptUrl", v.receiptUrl, "NotifySettlementResponse.receiptUrl");
-  convert::get_optional(o, "receiptId", v.receiptId, "NotifySettlementResponse.receiptId");
-  convert::get_optional(o, "customData", v.customData, "NotifySettlementResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyWebPaymentStartedRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "evseId", v.evseId);
-  convert::put(o, "timeout", v.timeout);
-  convert::put(o, "customData", v.customData);
-}
-
-NotifyWebPaymentStartedRequest tag_invoke(boost::json::value_to_tag<NotifyWebPaymentStartedRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifyWebPaymentStartedRequest");
-  NotifyWebPaymentStartedRequest v;
-  convert::get_required(o, "evseId", v.evseId, "NotifyWebPaymentStartedRequest.evseId");
-  convert::get_required(o, "timeout", v.timeout, "NotifyWebPaymentStartedRequest.timeout");
-  convert::get_optional(o, "customData", v.customData, "NotifyWebPaymentStartedRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyWebPaymentStartedResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-NotifyWebPaymentStartedResponse tag_invoke(boost::json::value_to_tag<NotifyWebPaymentStartedResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "NotifyWebPaymentStartedResponse");
-  NotifyWebPaymentStartedResponse v;
-  convert::get_optional(o, "customData", v.customData, "NotifyWebPaymentStartedResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const OpenPeriodicEventStreamRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "constantStreamData", v.constantStreamData);
-  convert::put(o, "customData", v.customData);
-}
-
-OpenPeriodicEventStreamRequest tag_invoke(boost::json::value_to_tag<OpenPeriodicEventStreamRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "OpenPeriodicEventStreamRequest");
-  OpenPeriodicEventStreamRequest v;
-  convert::get_required(o, "constantStreamData", v.constantStreamData, "OpenPeriodicEventStreamRequest.constantStreamData");
-  convert::get_optional(o, "customData", v.customData, "OpenPeriodicEventStreamRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const OpenPeriodicEventStreamResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "customData", v.customData);
-}
-
-OpenPeriodicEventStreamResponse tag_invoke(boost::json::value_to_tag<OpenPeriodicEventStreamResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "OpenPeriodicEventStreamResponse");
-  OpenPeriodicEventStreamResponse v;
-  convert::get_required(o, "status", v.status, "OpenPeriodicEventStreamResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "OpenPeriodicEventStreamResponse.statusInfo");
-  convert::get_optional(o, "customData", v.customData, "OpenPeriodicEventStreamResponse.customData");
   return v;
 }
 

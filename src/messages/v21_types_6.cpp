@@ -6,6 +6,118 @@
 
 namespace ocpp::v21 {
 
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifySettlementRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(11);
+  convert::put(o, "transactionId", v.transactionId);
+  convert::put(o, "pspRef", v.pspRef);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "settlementAmount", v.settlementAmount);
+  convert::put(o, "settlementTime", v.settlementTime);
+  convert::put(o, "receiptId", v.receiptId);
+  convert::put(o, "receiptUrl", v.receiptUrl);
+  convert::put(o, "vatCompany", v.vatCompany);
+  convert::put(o, "vatNumber", v.vatNumber);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifySettlementRequest tag_invoke(boost::json::value_to_tag<NotifySettlementRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifySettlementRequest");
+  NotifySettlementRequest v;
+  convert::get_optional(o, "transactionId", v.transactionId, "NotifySettlementRequest.transactionId");
+  convert::get_required(o, "pspRef", v.pspRef, "NotifySettlementRequest.pspRef");
+  convert::get_required(o, "status", v.status, "NotifySettlementRequest.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "NotifySettlementRequest.statusInfo");
+  convert::get_required(o, "settlementAmount", v.settlementAmount, "NotifySettlementRequest.settlementAmount");
+  convert::get_required(o, "settlementTime", v.settlementTime, "NotifySettlementRequest.settlementTime");
+  convert::get_optional(o, "receiptId", v.receiptId, "NotifySettlementRequest.receiptId");
+  convert::get_optional(o, "receiptUrl", v.receiptUrl, "NotifySettlementRequest.receiptUrl");
+  convert::get_optional(o, "vatCompany", v.vatCompany, "NotifySettlementRequest.vatCompany");
+  convert::get_optional(o, "vatNumber", v.vatNumber, "NotifySettlementRequest.vatNumber");
+  convert::get_optional(o, "customData", v.customData, "NotifySettlementRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifySettlementResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "receiptUrl", v.receiptUrl);
+  convert::put(o, "receiptId", v.receiptId);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifySettlementResponse tag_invoke(boost::json::value_to_tag<NotifySettlementResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifySettlementResponse");
+  NotifySettlementResponse v;
+  convert::get_optional(o, "receiptUrl", v.receiptUrl, "NotifySettlementResponse.receiptUrl");
+  convert::get_optional(o, "receiptId", v.receiptId, "NotifySettlementResponse.receiptId");
+  convert::get_optional(o, "customData", v.customData, "NotifySettlementResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyWebPaymentStartedRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "timeout", v.timeout);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyWebPaymentStartedRequest tag_invoke(boost::json::value_to_tag<NotifyWebPaymentStartedRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyWebPaymentStartedRequest");
+  NotifyWebPaymentStartedRequest v;
+  convert::get_required(o, "evseId", v.evseId, "NotifyWebPaymentStartedRequest.evseId");
+  convert::get_required(o, "timeout", v.timeout, "NotifyWebPaymentStartedRequest.timeout");
+  convert::get_optional(o, "customData", v.customData, "NotifyWebPaymentStartedRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyWebPaymentStartedResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyWebPaymentStartedResponse tag_invoke(boost::json::value_to_tag<NotifyWebPaymentStartedResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyWebPaymentStartedResponse");
+  NotifyWebPaymentStartedResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyWebPaymentStartedResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const OpenPeriodicEventStreamRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "constantStreamData", v.constantStreamData);
+  convert::put(o, "customData", v.customData);
+}
+
+OpenPeriodicEventStreamRequest tag_invoke(boost::json::value_to_tag<OpenPeriodicEventStreamRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "OpenPeriodicEventStreamRequest");
+  OpenPeriodicEventStreamRequest v;
+  convert::get_required(o, "constantStreamData", v.constantStreamData, "OpenPeriodicEventStreamRequest.constantStreamData");
+  convert::get_optional(o, "customData", v.customData, "OpenPeriodicEventStreamRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const OpenPeriodicEventStreamResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "customData", v.customData);
+}
+
+OpenPeriodicEventStreamResponse tag_invoke(boost::json::value_to_tag<OpenPeriodicEventStreamResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "OpenPeriodicEventStreamResponse");
+  OpenPeriodicEventStreamResponse v;
+  convert::get_required(o, "status", v.status, "OpenPeriodicEventStreamResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "OpenPeriodicEventStreamResponse.statusInfo");
+  convert::get_optional(o, "customData", v.customData, "OpenPeriodicEventStreamResponse.customData");
+  return v;
+}
+
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const PublishFirmwareRequest& v) {
   boost::json::object& o = jv.emplace_object();
   o.reserve(6);

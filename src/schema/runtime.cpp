@@ -298,8 +298,8 @@ bool check_bounds(double d, const NumberRule& r, ValidationError* e) {
 
 }  // namespace
 
-bool check_string(const boost::json::value& v, const StringRule& rule, const ValidationOptions& opt,
-                  ValidationError* e) {
+bool check_string_slow(const boost::json::value& v, const StringRule& rule, const ValidationOptions& opt,
+                       ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return fail(e, "type", "expected string");
   std::string_view sv = view(*s);
@@ -329,7 +329,7 @@ bool check_string(const boost::json::value& v, const StringRule& rule, const Val
   return true;
 }
 
-bool check_integer(const boost::json::value& v, const NumberRule* rule, ValidationError* e) {
+bool check_integer_slow(const boost::json::value& v, const NumberRule* rule, ValidationError* e) {
   double d;
   switch (v.kind()) {
     case boost::json::kind::int64:
@@ -351,7 +351,7 @@ bool check_integer(const boost::json::value& v, const NumberRule* rule, Validati
   return check_bounds(d, *rule, e);
 }
 
-bool check_number(const boost::json::value& v, const NumberRule* rule, ValidationError* e) {
+bool check_number_slow(const boost::json::value& v, const NumberRule* rule, ValidationError* e) {
   double d;
   switch (v.kind()) {
     case boost::json::kind::int64:
@@ -369,12 +369,8 @@ bool check_number(const boost::json::value& v, const NumberRule* rule, Validatio
   return rule ? check_bounds(d, *rule, e) : true;
 }
 
-bool check_boolean(const boost::json::value& v, ValidationError* e) {
-  return v.is_bool() ? true : fail(e, "type", "expected boolean");
-}
-
-const boost::json::array* check_array(const boost::json::value& v, std::size_t min_items,
-                                      std::size_t max_items, ValidationError* e) {
+const boost::json::array* check_array_slow(const boost::json::value& v, std::size_t min_items,
+                                           std::size_t max_items, ValidationError* e) {
   const boost::json::array* a = v.if_array();
   if (!a) {
     fail(e, "type", "expected array");

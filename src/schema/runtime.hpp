@@ -13,6 +13,8 @@
 
 #include <ocpp/schema/validation.hpp>
 
+#include "keymatch.hpp"
+
 namespace ocpp::schema::rt {
 
 enum class Format : unsigned char { none, date_time, uri };
@@ -45,44 +47,50 @@ bool prefix(ValidationError* e, std::string_view segment);
 // Prepend "/<index>"; returns false.
 bool prefix_index(ValidationError* e, std::size_t index);
 
-// Equality for short strings (keys, enum values) without a memcmp call.
-inline bool same(std::string_view a, std::string_view b) noexcept {
-  const std::size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* p = a.data();
-  const char* q = b.data();
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {  // 8 bytes at a time, inlined (no memcmp call)
-    std::uint64_t x, y;
-    std::memcpy(&x, p + i, 8);
-    std::memcpy(&y, q + i, 8);
-    if (x != y) return false;
-  }
-  for (; i < n; ++i)
-    if (p[i] != q[i]) return false;
-  return true;
-}
-
-// Index of `key` in `keys[0..n)`, or -1.
-inline int find_key(std::string_view key, const std::string_view* keys, int n) noexcept {
-  for (int i = 0; i < n; ++i)
-    if (same(keys[i], key)) return i;
-  return -1;
-}
-
-// Members whose property index is remembered between the two passes over an object.
-inline constexpr std::size_t kIndexCache = 32;
-
 inline std::string_view view(const boost::json::string& s) noexcept { return {s.data(), s.size()}; }
 
-bool check_string(const boost::json::value& v, const StringRule& rule, const ValidationOptions& opt,
-                  ValidationError* e);
-bool check_integer(const boost::json::value& v, const NumberRule* rule, ValidationError* e);
-bool check_number(const boost::json::value& v, const NumberRule* rule, ValidationError* e);
-bool check_boolean(const boost::json::value& v, ValidationError* e);
+// The checks below are called once per member; their common passing case is inline (the rules are
+// constants of the generated TU, so it folds to a type test and a size compare) and everything
+// else, including every failure, is out of line.
+bool check_string_slow(const boost::json::value& v, const StringRule& rule, const ValidationOptions& opt,
+                       ValidationError* e);
+bool check_integer_slow(const boost::json::value& v, const NumberRule* rule, ValidationError* e);
+bool check_number_slow(const boost::json::value& v, const NumberRule* rule, ValidationError* e);
+const boost::json::array* check_array_slow(const boost::json::value& v, std::size_t min_items,
+                                           std::size_t max_items, ValidationError* e);
+
+inline bool check_string(const boost::json::value& v, const StringRule& rule, const ValidationOptions& opt,
+                         ValidationError* e) {
+  // Code points never exceed bytes, and a code point takes at most 4 bytes: within these byte
+  // bounds neither length limit can fail, so nothing needs counting.
+  const boost::json::string* s = v.if_string();
+  if (s && rule.format == Format::none && s->size() <= rule.max_length && s->size() >= rule.min_length * 4)
+    return true;
+  return check_string_slow(v, rule, opt, e);
+}
+
+inline bool check_integer(const boost::json::value& v, const NumberRule* rule, ValidationError* e) {
+  if (!rule && (v.is_int64() || v.is_uint64())) return true;
+  return check_integer_slow(v, rule, e);
+}
+
+inline bool check_number(const boost::json::value& v, const NumberRule* rule, ValidationError* e) {
+  if (!rule && v.is_number()) return true;
+  return check_number_slow(v, rule, e);
+}
+
+inline bool check_boolean(const boost::json::value& v, ValidationError* e) {
+  return v.is_bool() ? true : fail(e, "type", "expected boolean");
+}
+
 // Type + minItems/maxItems; nullptr on failure (error filled).
-const boost::json::array* check_array(const boost::json::value& v, std::size_t min_items,
-                                      std::size_t max_items, ValidationError* e);
+inline const boost::json::array* check_array(const boost::json::value& v, std::size_t min_items,
+                                             std::size_t max_items, ValidationError* e) {
+  const boost::json::array* a = v.if_array();
+  if (a && a->size() >= min_items && a->size() <= max_items) return a;
+  return check_array_slow(v, min_items, max_items, e);
+}
+
 bool fail_enum(ValidationError* e);
 
 }  // namespace ocpp::schema::rt

@@ -90,338 +90,1301 @@ bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationE
 
 }  // namespace
 
+namespace {
+
+int match_BootNotificationStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Pend") && keymatch::load4(p + 3) == keymatch::word4("ding") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool ve_BootNotificationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  BootNotificationStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_BootNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CancelReservationStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CancelReservationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CancelReservationStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CancelReservationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CertificateSignedStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CertificateSignedStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CertificateSignedStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CertificateSignedStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CertificateUseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 1 : -1;
+    case 28: return keymatch::load8(p) == keymatch::word8("CentralS") && keymatch::load8(p + 8) == keymatch::word8("ystemRoo") && keymatch::load8(p + 16) == keymatch::word8("tCertifi") && keymatch::load8(p + 20) == keymatch::word8("tificate") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CertificateUseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CertificateUseEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CertificateUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChangeAvailabilityStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChangeAvailabilityStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChangeAvailabilityStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChangeAvailabilityStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChangeAvailabilityType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("Operativ") && keymatch::load8(p + 1) == keymatch::word8("perative") ? 1 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Inoperat") && keymatch::load8(p + 3) == keymatch::word8("perative") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChangeAvailabilityType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChangeAvailabilityType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChangeAvailabilityType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChangeConfigurationStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 3 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("RebootRe") && keymatch::load8(p + 6) == keymatch::word8("Required") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChangeConfigurationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChangeConfigurationStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChangeConfigurationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChargingProfileKind(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Absolute") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Relative") ? 2 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Recurrin") && keymatch::load8(p + 1) == keymatch::word8("ecurring") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChargingProfileKind(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChargingProfileKind tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChargingProfileKind(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChargingProfilePurpose(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("TxProfil") && keymatch::load8(p + 1) == keymatch::word8("xProfile") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("TxDefaul") && keymatch::load8(p + 8) == keymatch::word8("tProfile") ? 1 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("ChargePo") && keymatch::load8(p + 8) == keymatch::word8("intMaxPr") && keymatch::load8(p + 13) == keymatch::word8("xProfile") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChargingProfilePurpose(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChargingProfilePurpose tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChargingProfilePurpose(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChargingRateUnit(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 1:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 0 : -1;
+        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChargingRateUnit(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChargingRateUnit tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChargingRateUnit(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ClearChargingProfileStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ClearChargingProfileStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ClearChargingProfileStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ClearChargingProfileStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_Context(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 7 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 6 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Sample.C") && keymatch::load8(p + 4) == keymatch::word8("le.Clock") ? 2 : -1;
+    case 15:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'S': return keymatch::load8(p) == keymatch::word8("Sample.P") && keymatch::load8(p + 7) == keymatch::word8("Periodic") ? 3 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 7) == keymatch::word8("tion.End") ? 5 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.End") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ion.Begi") && keymatch::load8(p + 9) == keymatch::word8("on.Begin") ? 4 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.Beg") && keymatch::load8(p + 10) == keymatch::word8("on.Begin") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_Context(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  Context tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_Context(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DataTransferStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("VendorId") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownM") && keymatch::load8(p + 8) == keymatch::word8("essageId") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DataTransferStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DataTransferStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DataTransferStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DeleteCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DeleteCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DeleteCertificateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DeleteCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DiagnosticsStatusNotificationStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 3 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 4) == keymatch::word8("adFailed") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DiagnosticsStatusNotificationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DiagnosticsStatusNotificationStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DiagnosticsStatusNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ErrorCode(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("NoEr") && keymatch::load4(p + 3) == keymatch::word4("rror") ? 6 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'O': return keymatch::load8(p) == keymatch::word8("OtherErr") && keymatch::load8(p + 2) == keymatch::word8("herError") ? 7 : -1;
+        case 'W': return keymatch::load8(p) == keymatch::word8("WeakSign") && keymatch::load8(p + 2) == keymatch::word8("akSignal") ? 15 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("OverVolt") && keymatch::load8(p + 3) == keymatch::word8("rVoltage") ? 14 : -1;
+    case 12:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'R': return keymatch::load8(p) == keymatch::word8("ResetFai") && keymatch::load8(p + 4) == keymatch::word8("tFailure") ? 12 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("UnderVol") && keymatch::load8(p + 4) == keymatch::word8("rVoltage") ? 13 : -1;
+        default: return -1;
+      }
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'G': return keymatch::load8(p) == keymatch::word8("GroundFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 2 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Internal") && keymatch::load8(p + 5) == keymatch::word8("nalError") ? 4 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("ReaderFa") && keymatch::load8(p + 5) == keymatch::word8("rFailure") ? 11 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("HighTemp") && keymatch::load8(p + 7) == keymatch::word8("perature") ? 3 : -1;
+    case 17:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("LocalLis") && keymatch::load8(p + 8) == keymatch::word8("tConflic") && keymatch::load8(p + 9) == keymatch::word8("Conflict") ? 5 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("PowerMet") && keymatch::load8(p + 8) == keymatch::word8("erFailur") && keymatch::load8(p + 9) == keymatch::word8("rFailure") ? 9 : -1;
+        default: return -1;
+      }
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'O': return keymatch::load8(p) == keymatch::word8("OverCurr") && keymatch::load8(p + 8) == keymatch::word8("entFailu") && keymatch::load8(p + 10) == keymatch::word8("tFailure") ? 8 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("PowerSwi") && keymatch::load8(p + 8) == keymatch::word8("tchFailu") && keymatch::load8(p + 10) == keymatch::word8("hFailure") ? 10 : -1;
+        default: return -1;
+      }
+    case 20:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("Connecto") && keymatch::load8(p + 8) == keymatch::word8("rLockFai") && keymatch::load8(p + 12) == keymatch::word8("kFailure") ? 0 : -1;
+        case 'E': return keymatch::load8(p) == keymatch::word8("EVCommun") && keymatch::load8(p + 8) == keymatch::word8("icationE") && keymatch::load8(p + 12) == keymatch::word8("ionError") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ErrorCode(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ErrorCode tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ErrorCode(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_FirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 5 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 8 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 7 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 4 : -1;
+        default: return -1;
+      }
+    case 16:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("InstallS") && keymatch::load8(p + 8) == keymatch::word8("cheduled") ? 10 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("InstallR") && keymatch::load8(p + 8) == keymatch::word8("ebooting") ? 9 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("InvalidS") && keymatch::load8(p + 8) == keymatch::word8("ignature") ? 12 : -1;
+        default: return -1;
+      }
+    case 17:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 3 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 8) == keymatch::word8("eVerifie") && keymatch::load8(p + 9) == keymatch::word8("Verified") ? 13 : -1;
+        default: return -1;
+      }
+    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 6 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("InstallV") && keymatch::load8(p + 8) == keymatch::word8("erificat") && keymatch::load8(p + 16) == keymatch::word8("ionFaile") && keymatch::load8(p + 17) == keymatch::word8("onFailed") ? 11 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_FirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  FirmwareStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_FirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_FirmwareStatusNotificationStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 3 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 6 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 5 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_FirmwareStatusNotificationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  FirmwareStatusNotificationStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_FirmwareStatusNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_Format(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("Ra") && keymatch::load2(p + 1) == keymatch::word2("aw") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("SignedDa") && keymatch::load8(p + 2) == keymatch::word8("gnedData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_Format(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  Format tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_Format(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GenericStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GenericStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GenericStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GenericStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GetInstalledCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GetInstalledCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GetInstalledCertificateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GetInstalledCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_HashAlgorithmEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[3])) {
+        case '2': return keymatch::load4(p) == keymatch::word4("SHA2") && keymatch::load4(p + 2) == keymatch::word4("A256") ? 0 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("SHA3") && keymatch::load4(p + 2) == keymatch::word4("A384") ? 1 : -1;
+        case '5': return keymatch::load4(p) == keymatch::word4("SHA5") && keymatch::load4(p + 2) == keymatch::word4("A512") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_HashAlgorithmEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  HashAlgorithmEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_HashAlgorithmEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_IdTagInfoStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'B': return keymatch::load4(p) == keymatch::word4("Bloc") && keymatch::load4(p + 3) == keymatch::word4("cked") ? 1 : -1;
+        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 2 : -1;
+        case 'I': return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 3 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Concurre") && keymatch::load8(p + 4) == keymatch::word8("urrentTx") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_IdTagInfoStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  IdTagInfoStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_IdTagInfoStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_InstallCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_InstallCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  InstallCertificateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_InstallCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_Location(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("EV") ? 1 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("Body") ? 4 : -1;
+    case 5:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load4(p) == keymatch::word4("Cabl") && keymatch::load4(p + 1) == keymatch::word4("able") ? 0 : -1;
+        case 'I': return keymatch::load4(p) == keymatch::word4("Inle") && keymatch::load4(p + 1) == keymatch::word4("nlet") ? 2 : -1;
+        default: return -1;
+      }
+    case 6: return keymatch::load4(p) == keymatch::word4("Outl") && keymatch::load4(p + 2) == keymatch::word4("tlet") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_Location(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  Location tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_Location(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_LogEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11: return keymatch::load8(p) == keymatch::word8("Security") && keymatch::load8(p + 3) == keymatch::word8("urityLog") ? 1 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("Diagnost") && keymatch::load8(p + 6) == keymatch::word8("sticsLog") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_LogEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  LogEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_LogEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_LogStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_LogStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  LogStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_LogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_Measurand(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'R': return keymatch::load2(p) == keymatch::word2("RP") && keymatch::load2(p + 1) == keymatch::word2("PM") ? 21 : -1;
+        case 'S': return keymatch::load2(p) == keymatch::word2("So") && keymatch::load2(p + 1) == keymatch::word2("oC") ? 20 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("Volt") && keymatch::load4(p + 3) == keymatch::word4("tage") ? 17 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Frequenc") && keymatch::load8(p + 1) == keymatch::word8("requency") ? 18 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Temperat") && keymatch::load8(p + 3) == keymatch::word8("perature") ? 19 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Power.Fa") && keymatch::load8(p + 4) == keymatch::word8("r.Factor") ? 13 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("Power.Of") && keymatch::load8(p + 5) == keymatch::word8(".Offered") ? 10 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Export") ? 15 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Import") ? 14 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 7) == keymatch::word8(".Offered") ? 16 : -1;
+    case 19:
+      switch (static_cast<unsigned char>(p[13])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Exp") && keymatch::load8(p + 11) == keymatch::word8("e.Export") ? 8 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Imp") && keymatch::load8(p + 11) == keymatch::word8("e.Import") ? 9 : -1;
+        default: return -1;
+      }
+    case 21:
+      switch (static_cast<unsigned char>(p[15])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.E") && keymatch::load8(p + 13) == keymatch::word8("e.Export") ? 11 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.I") && keymatch::load8(p + 13) == keymatch::word8("e.Import") ? 12 : -1;
+        default: return -1;
+      }
+    case 29:
+      switch (static_cast<unsigned char>(p[14])) {
+        case 'E':
+          switch (static_cast<unsigned char>(p[21])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 4 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 0 : -1;
+            default: return -1;
+          }
+        case 'I':
+          switch (static_cast<unsigned char>(p[21])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 5 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 1 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 31:
+      switch (static_cast<unsigned char>(p[16])) {
+        case 'E':
+          switch (static_cast<unsigned char>(p[23])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 6 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 2 : -1;
+            default: return -1;
+          }
+        case 'I':
+          switch (static_cast<unsigned char>(p[23])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 7 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 3 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_Measurand(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  Measurand tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_Measurand(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MessageTriggerEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("Heartbea") && keymatch::load8(p + 1) == keymatch::word8("eartbeat") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 3) == keymatch::word8("erValues") ? 4 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("BootNoti") && keymatch::load8(p + 8) == keymatch::word8("fication") ? 0 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("StatusNo") && keymatch::load8(p + 8) == keymatch::word8("tificati") && keymatch::load8(p + 10) == keymatch::word8("fication") ? 6 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("LogStatu") && keymatch::load8(p + 8) == keymatch::word8("sNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 1 : -1;
+    case 26:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 8) == keymatch::word8("StatusNo") && keymatch::load8(p + 16) == keymatch::word8("tificati") && keymatch::load8(p + 18) == keymatch::word8("fication") ? 2 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("SignChar") && keymatch::load8(p + 8) == keymatch::word8("gePointC") && keymatch::load8(p + 16) == keymatch::word8("ertifica") && keymatch::load8(p + 18) == keymatch::word8("tificate") ? 5 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MessageTriggerEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MessageTriggerEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MessageTriggerEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_Phase(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 1: return keymatch::load1(p) == keymatch::word1("N") ? 3 : -1;
+    case 2:
+      switch (static_cast<unsigned char>(p[1])) {
+        case '1': return keymatch::load2(p) == keymatch::word2("L1") ? 0 : -1;
+        case '2': return keymatch::load2(p) == keymatch::word2("L2") ? 1 : -1;
+        case '3': return keymatch::load2(p) == keymatch::word2("L3") ? 2 : -1;
+        default: return -1;
+      }
+    case 4:
+      switch (static_cast<unsigned char>(p[1])) {
+        case '1': return keymatch::load4(p) == keymatch::word4("L1-N") ? 4 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("L2-N") ? 5 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("L3-N") ? 6 : -1;
+        default: return -1;
+      }
+    case 5:
+      switch (static_cast<unsigned char>(p[1])) {
+        case '1': return keymatch::load4(p) == keymatch::word4("L1-L") && keymatch::load4(p + 1) == keymatch::word4("1-L2") ? 7 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("L2-L") && keymatch::load4(p + 1) == keymatch::word4("2-L3") ? 8 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("L3-L") && keymatch::load4(p + 1) == keymatch::word4("3-L1") ? 9 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_Phase(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  Phase tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_Phase(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_Reason(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load4(p) == keymatch::word4("Loca") && keymatch::load4(p + 1) == keymatch::word4("ocal") ? 3 : -1;
+        case 'O': return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 4 : -1;
+        default: return -1;
+      }
+    case 6:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'b': return keymatch::load4(p) == keymatch::word4("Rebo") && keymatch::load4(p + 2) == keymatch::word4("boot") ? 6 : -1;
+        case 'm': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 2) == keymatch::word4("mote") ? 7 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'H': return keymatch::load8(p) == keymatch::word8("HardRese") && keymatch::load8(p + 1) == keymatch::word8("ardReset") ? 2 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("PowerLos") && keymatch::load8(p + 1) == keymatch::word8("owerLoss") ? 5 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("SoftRese") && keymatch::load8(p + 1) == keymatch::word8("oftReset") ? 8 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("DeAuthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 10 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Emergenc") && keymatch::load8(p + 5) == keymatch::word8("encyStop") ? 0 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("UnlockCo") && keymatch::load8(p + 5) == keymatch::word8("kCommand") ? 9 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("EVDiscon") && keymatch::load8(p + 6) == keymatch::word8("onnected") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_Reason(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  Reason tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_Reason(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_RecurrencyKind(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Dail") && keymatch::load4(p + 1) == keymatch::word4("aily") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("Week") && keymatch::load4(p + 2) == keymatch::word4("ekly") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_RecurrencyKind(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  RecurrencyKind tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_RecurrencyKind(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_RequestedMessage(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("Heartbea") && keymatch::load8(p + 1) == keymatch::word8("eartbeat") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 3) == keymatch::word8("erValues") ? 4 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("BootNoti") && keymatch::load8(p + 8) == keymatch::word8("fication") ? 0 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("StatusNo") && keymatch::load8(p + 8) == keymatch::word8("tificati") && keymatch::load8(p + 10) == keymatch::word8("fication") ? 5 : -1;
+    case 26: return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 8) == keymatch::word8("StatusNo") && keymatch::load8(p + 16) == keymatch::word8("tificati") && keymatch::load8(p + 18) == keymatch::word8("fication") ? 2 : -1;
+    case 29: return keymatch::load8(p) == keymatch::word8("Diagnost") && keymatch::load8(p + 8) == keymatch::word8("icsStatu") && keymatch::load8(p + 16) == keymatch::word8("sNotific") && keymatch::load8(p + 21) == keymatch::word8("fication") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_RequestedMessage(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  RequestedMessage tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_RequestedMessage(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ReserveNowStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 3 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ReserveNowStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ReserveNowStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ReserveNowStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ResetType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'H': return keymatch::load4(p) == keymatch::word4("Hard") ? 0 : -1;
+        case 'S': return keymatch::load4(p) == keymatch::word4("Soft") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ResetType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ResetType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ResetType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_SendLocalListStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("VersionM") && keymatch::load8(p + 7) == keymatch::word8("Mismatch") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_SendLocalListStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  SendLocalListStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_SendLocalListStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_SetChargingProfileStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_SetChargingProfileStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  SetChargingProfileStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_SetChargingProfileStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_StatusNotificationStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 8 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("Charging") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Reserved") ? 6 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 0 : -1;
+        case 'F': return keymatch::load8(p) == keymatch::word8("Finishin") && keymatch::load8(p + 1) == keymatch::word8("inishing") ? 5 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Preparin") && keymatch::load8(p + 1) == keymatch::word8("reparing") ? 1 : -1;
+        default: return -1;
+      }
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'S': return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 3) == keymatch::word8("pendedEV") ? 4 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 7 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 5) == keymatch::word8("ndedEVSE") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_StatusNotificationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  StatusNotificationStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_StatusNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TriggerMessageStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("NotImple") && keymatch::load8(p + 6) == keymatch::word8("lemented") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TriggerMessageStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TriggerMessageStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TriggerMessageStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TriggerMessageStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("NotImple") && keymatch::load8(p + 6) == keymatch::word8("lemented") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TriggerMessageStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TriggerMessageStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TriggerMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_Unit(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 1:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 10 : -1;
+        case 'K': return keymatch::load1(p) == keymatch::word1("K") ? 12 : -1;
+        case 'V': return keymatch::load1(p) == keymatch::word1("V") ? 11 : -1;
+        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 4 : -1;
+        default: return -1;
+      }
+    case 2:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'V': return keymatch::load2(p) == keymatch::word2("VA") ? 6 : -1;
+        case 'W': return keymatch::load2(p) == keymatch::word2("Wh") ? 0 : -1;
+        case 'k': return keymatch::load2(p) == keymatch::word2("kW") ? 5 : -1;
+        default: return -1;
+      }
+    case 3:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'V': return keymatch::load2(p) == keymatch::word2("kV") && keymatch::load2(p + 1) == keymatch::word2("VA") ? 7 : -1;
+        case 'W': return keymatch::load2(p) == keymatch::word2("kW") && keymatch::load2(p + 1) == keymatch::word2("Wh") ? 1 : -1;
+        case 'a': return keymatch::load2(p) == keymatch::word2("va") && keymatch::load2(p + 1) == keymatch::word2("ar") ? 8 : -1;
+        default: return -1;
+      }
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'k': return keymatch::load4(p) == keymatch::word4("kvar") ? 9 : -1;
+        case 'v': return keymatch::load4(p) == keymatch::word4("varh") ? 2 : -1;
+        default: return -1;
+      }
+    case 5: return keymatch::load4(p) == keymatch::word4("kvar") && keymatch::load4(p + 1) == keymatch::word4("varh") ? 3 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C':
+          switch (static_cast<unsigned char>(p[3])) {
+            case 'c': return keymatch::load4(p) == keymatch::word4("Celc") && keymatch::load4(p + 3) == keymatch::word4("cius") ? 13 : -1;
+            case 's': return keymatch::load4(p) == keymatch::word4("Cels") && keymatch::load4(p + 3) == keymatch::word4("sius") ? 14 : -1;
+            default: return -1;
+          }
+        case 'P': return keymatch::load4(p) == keymatch::word4("Perc") && keymatch::load4(p + 3) == keymatch::word4("cent") ? 16 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("Fahrenhe") && keymatch::load8(p + 2) == keymatch::word8("hrenheit") ? 15 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_Unit(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  Unit tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_Unit(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_UnlockConnectorStatus(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("Unlocked") ? 0 : -1;
+    case 12:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("UnlockFa") && keymatch::load8(p + 4) == keymatch::word8("ckFailed") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_UnlockConnectorStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  UnlockConnectorStatus tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_UnlockConnectorStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_UpdateFirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'I': return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 3 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("RevokedC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 4 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_UpdateFirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  UpdateFirmwareStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_UpdateFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_UpdateType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Full") ? 1 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Differen") && keymatch::load8(p + 4) == keymatch::word8("erential") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_UpdateType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  UpdateType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_UpdateType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_UploadLogStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 4 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("BadMessa") && keymatch::load8(p + 2) == keymatch::word8("dMessage") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 5 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("Permissi") && keymatch::load8(p + 8) == keymatch::word8("onDenied") ? 3 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedOper") && keymatch::load8(p + 13) == keymatch::word8("peration") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_UploadLogStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  UploadLogStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_UploadLogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int keys_vo_IdTagInfo(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("expiryDa") && keymatch::load8(p + 2) == keymatch::word8("piryDate") ? 0 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("parentId") && keymatch::load8(p + 3) == keymatch::word8("entIdTag") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_IdTagInfo(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"expiryDate", "parentIdTag", "status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_IdTagInfo(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/expiryDate");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/parentIdTag");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_IdTagInfoStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x4u;
   if ((seen & kRequired) != kRequired) {
@@ -430,45 +1393,69 @@ bool vo_IdTagInfo(const boost::json::value& v, const ValidationOptions& opt, Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/expiryDate");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/parentIdTag");
-        break;
-      case 2:
-        if (!ve_IdTagInfoStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_CertificateHashDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 12: return keymatch::load8(p) == keymatch::word8("serialNu") && keymatch::load8(p + 4) == keymatch::word8("alNumber") ? 3 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'h': return keymatch::load8(p) == keymatch::word8("hashAlgo") && keymatch::load8(p + 5) == keymatch::word8("lgorithm") ? 0 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("issuerKe") && keymatch::load8(p + 5) == keymatch::word8("rKeyHash") ? 2 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("issuerNa") && keymatch::load8(p + 6) == keymatch::word8("NameHash") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_CertificateHashDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_CertificateHashDataType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_HashAlgorithmEnumType(kv.value(), e)) {
+          rt::prefix(e, "/hashAlgorithm");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+          rt::prefix(e, "/issuerNameHash");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+          rt::prefix(e, "/issuerKeyHash");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/serialNumber");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -483,48 +1470,56 @@ bool vo_CertificateHashDataType(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_HashAlgorithmEnumType(m, e)) return rt::prefix(e, "/hashAlgorithm");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/issuerNameHash");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/issuerKeyHash");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/serialNumber");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ChargingSchedulePeriod(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("limi") && keymatch::load4(p + 1) == keymatch::word4("imit") ? 1 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("startPer") && keymatch::load8(p + 3) == keymatch::word8("rtPeriod") ? 0 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("numberPh") && keymatch::load8(p + 4) == keymatch::word8("erPhases") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ChargingSchedulePeriod(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"startPeriod", "limit", "numberPhases"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ChargingSchedulePeriod(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/startPeriod");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), &kNumberRule4, e)) {
+          rt::prefix(e, "/limit");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/numberPhases");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -535,45 +1530,70 @@ bool vo_ChargingSchedulePeriod(const boost::json::value& v, const ValidationOpti
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/startPeriod");
-        break;
-      case 1:
-        if (!rt::check_number(m, &kNumberRule4, e)) return rt::prefix(e, "/limit");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/numberPhases");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ChargingSchedule(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("startSch") && keymatch::load8(p + 5) == keymatch::word8("Schedule") ? 1 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("minCharg") && keymatch::load8(p + 7) == keymatch::word8("gingRate") ? 4 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("RateUnit") ? 2 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 14) == keymatch::word8("lePeriod") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ChargingSchedule(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"duration", "startSchedule", "chargingRateUnit", "chargingSchedulePeriod", "minChargingRate"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ChargingSchedule(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/startSchedule");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_ChargingRateUnit(kv.value(), e)) {
+          rt::prefix(e, "/chargingRateUnit");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !va_0(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingSchedulePeriod");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_number(kv.value(), &kNumberRule4, e)) {
+          rt::prefix(e, "/minChargingRate");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xcu;
   if ((seen & kRequired) != kRequired) {
@@ -584,51 +1604,101 @@ bool vo_ChargingSchedule(const boost::json::value& v, const ValidationOptions& o
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/startSchedule");
-        break;
-      case 2:
-        if (!ve_ChargingRateUnit(m, e)) return rt::prefix(e, "/chargingRateUnit");
-        break;
-      case 3:
-        if (!va_0(m, opt, e)) return rt::prefix(e, "/chargingSchedulePeriod");
-        break;
-      case 4:
-        if (!rt::check_number(m, &kNumberRule4, e)) return rt::prefix(e, "/minChargingRate");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ChargingProfile(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("vali") && keymatch::load4(p + 3) == keymatch::word4("idTo") ? 7 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("validFro") && keymatch::load8(p + 1) == keymatch::word8("alidFrom") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("stackLev") && keymatch::load8(p + 2) == keymatch::word8("ackLevel") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 1 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("recurren") && keymatch::load8(p + 6) == keymatch::word8("encyKind") ? 5 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("Schedule") ? 8 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileI") && keymatch::load8(p + 9) == keymatch::word8("rofileId") ? 0 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileK") && keymatch::load8(p + 11) == keymatch::word8("fileKind") ? 4 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileP") && keymatch::load8(p + 14) == keymatch::word8("ePurpose") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ChargingProfile(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargingProfileId", "transactionId", "stackLevel", "chargingProfilePurpose", "chargingProfileKind", "recurrencyKind", "validFrom", "validTo", "chargingSchedule"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 9);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ChargingProfile(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/chargingProfileId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/stackLevel");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !ve_ChargingProfilePurpose(kv.value(), e)) {
+          rt::prefix(e, "/chargingProfilePurpose");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !ve_ChargingProfileKind(kv.value(), e)) {
+          rt::prefix(e, "/chargingProfileKind");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !ve_RecurrencyKind(kv.value(), e)) {
+          rt::prefix(e, "/recurrencyKind");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/validFrom");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/validTo");
+          failed = true;
+        }
+        break;
+      case 8:
+        seen |= std::uint64_t{1} << 8;
+        if (!failed && !vo_ChargingSchedule(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingSchedule");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x11du;
   if ((seen & kRequired) != kRequired) {
@@ -645,63 +1715,56 @@ bool vo_ChargingProfile(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 9);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/chargingProfileId");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/stackLevel");
-        break;
-      case 3:
-        if (!ve_ChargingProfilePurpose(m, e)) return rt::prefix(e, "/chargingProfilePurpose");
-        break;
-      case 4:
-        if (!ve_ChargingProfileKind(m, e)) return rt::prefix(e, "/chargingProfileKind");
-        break;
-      case 5:
-        if (!ve_RecurrencyKind(m, e)) return rt::prefix(e, "/recurrencyKind");
-        break;
-      case 6:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/validFrom");
-        break;
-      case 7:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/validTo");
-        break;
-      case 8:
-        if (!vo_ChargingSchedule(m, opt, e)) return rt::prefix(e, "/chargingSchedule");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ConfigurationKey(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("ke") && keymatch::load2(p + 1) == keymatch::word2("ey") ? 0 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("valu") && keymatch::load4(p + 1) == keymatch::word4("alue") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("readonly") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ConfigurationKey(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"key", "readonly", "value"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ConfigurationKey(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/key");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/readonly");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/value");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -712,45 +1775,72 @@ bool vo_ConfigurationKey(const boost::json::value& v, const ValidationOptions& o
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/key");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/readonly");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/value");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_FirmwareType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("location") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("signatur") && keymatch::load8(p + 1) == keymatch::word8("ignature") ? 4 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("installD") && keymatch::load8(p + 7) == keymatch::word8("DateTime") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("retrieve") && keymatch::load8(p + 8) == keymatch::word8("DateTime") ? 1 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("signingC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_FirmwareType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"location", "retrieveDateTime", "installDateTime", "signingCertificate", "signature"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_FirmwareType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule7, opt, e)) {
+          rt::prefix(e, "/location");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/retrieveDateTime");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/installDateTime");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/signingCertificate");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_string(kv.value(), kStringRule9, opt, e)) {
+          rt::prefix(e, "/signature");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1bu;
   if ((seen & kRequired) != kRequired) {
@@ -765,51 +1855,59 @@ bool vo_FirmwareType(const boost::json::value& v, const ValidationOptions& opt, 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule7, opt, e)) return rt::prefix(e, "/location");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/retrieveDateTime");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/installDateTime");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule8, opt, e)) return rt::prefix(e, "/signingCertificate");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/signature");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_LogParametersType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 14: return keymatch::load8(p) == keymatch::word8("remoteLo") && keymatch::load8(p + 6) == keymatch::word8("Location") ? 0 : -1;
+    case 15:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'l': return keymatch::load8(p) == keymatch::word8("latestTi") && keymatch::load8(p + 7) == keymatch::word8("imestamp") ? 2 : -1;
+        case 'o': return keymatch::load8(p) == keymatch::word8("oldestTi") && keymatch::load8(p + 7) == keymatch::word8("imestamp") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_LogParametersType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"remoteLocation", "oldestTimestamp", "latestTimestamp"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_LogParametersType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule7, opt, e)) {
+          rt::prefix(e, "/remoteLocation");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/oldestTimestamp");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/latestTimestamp");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -818,45 +1916,48 @@ bool vo_LogParametersType(const boost::json::value& v, const ValidationOptions& 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule7, opt, e)) return rt::prefix(e, "/remoteLocation");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/oldestTimestamp");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/latestTimestamp");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_LocalAuthorizationList(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("idTa") && keymatch::load4(p + 1) == keymatch::word4("dTag") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("idTagInf") && keymatch::load8(p + 1) == keymatch::word8("dTagInfo") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_LocalAuthorizationList(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"idTag", "idTagInfo"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_LocalAuthorizationList(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/idTag");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_IdTagInfo(kv.value(), opt, e)) {
+          rt::prefix(e, "/idTagInfo");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -865,42 +1966,87 @@ bool vo_LocalAuthorizationList(const boost::json::value& v, const ValidationOpti
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/idTag");
-        break;
-      case 1:
-        if (!vo_IdTagInfo(m, opt, e)) return rt::prefix(e, "/idTagInfo");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_SampledValue(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("unit") ? 6 : -1;
+    case 5:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'p': return keymatch::load4(p) == keymatch::word4("phas") && keymatch::load4(p + 1) == keymatch::word4("hase") ? 4 : -1;
+        case 'v': return keymatch::load4(p) == keymatch::word4("valu") && keymatch::load4(p + 1) == keymatch::word4("alue") ? 0 : -1;
+        default: return -1;
+      }
+    case 6: return keymatch::load4(p) == keymatch::word4("form") && keymatch::load4(p + 2) == keymatch::word4("rmat") ? 2 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("cont") && keymatch::load4(p + 3) == keymatch::word4("text") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("location") ? 5 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("measuran") && keymatch::load8(p + 1) == keymatch::word8("easurand") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_SampledValue(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"value", "context", "format", "measurand", "phase", "location", "unit"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_SampledValue(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/value");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !ve_Context(kv.value(), e)) {
+          rt::prefix(e, "/context");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !ve_Format(kv.value(), e)) {
+          rt::prefix(e, "/format");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !ve_Measurand(kv.value(), e)) {
+          rt::prefix(e, "/measurand");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !ve_Phase(kv.value(), e)) {
+          rt::prefix(e, "/phase");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !ve_Location(kv.value(), e)) {
+          rt::prefix(e, "/location");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !ve_Unit(kv.value(), e)) {
+          rt::prefix(e, "/unit");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -909,57 +2055,49 @@ bool vo_SampledValue(const boost::json::value& v, const ValidationOptions& opt, 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule10, opt, e)) return rt::prefix(e, "/value");
-        break;
-      case 1:
-        if (!ve_Context(m, e)) return rt::prefix(e, "/context");
-        break;
-      case 2:
-        if (!ve_Format(m, e)) return rt::prefix(e, "/format");
-        break;
-      case 3:
-        if (!ve_Measurand(m, e)) return rt::prefix(e, "/measurand");
-        break;
-      case 4:
-        if (!ve_Phase(m, e)) return rt::prefix(e, "/phase");
-        break;
-      case 5:
-        if (!ve_Location(m, e)) return rt::prefix(e, "/location");
-        break;
-      case 6:
-        if (!ve_Unit(m, e)) return rt::prefix(e, "/unit");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_MeterValue(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 0 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("sampledV") && keymatch::load8(p + 4) == keymatch::word8("ledValue") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_MeterValue(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"timestamp", "sampledValue"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_MeterValue(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !va_1(kv.value(), opt, e)) {
+          rt::prefix(e, "/sampledValue");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -970,46 +2108,45 @@ bool vo_MeterValue(const boost::json::value& v, const ValidationOptions& opt, Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 1:
-        if (!va_1(m, opt, e)) return rt::prefix(e, "/sampledValue");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 }  // namespace validators
 
 using namespace validators;
 
+namespace {
+
+int keys_validate_AuthorizeRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("idTa") && keymatch::load4(p + 1) == keymatch::word4("dTag") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_AuthorizeRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"idTag"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_AuthorizeRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/idTag");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1018,39 +2155,41 @@ bool validate_AuthorizeRequest(const boost::json::value& v, const ValidationOpti
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/idTag");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_AuthorizeResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("idTagInf") && keymatch::load8(p + 1) == keymatch::word8("dTagInfo") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_AuthorizeResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"idTagInfo"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_AuthorizeResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_IdTagInfo(kv.value(), opt, e)) {
+          rt::prefix(e, "/idTagInfo");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1059,39 +2198,102 @@ bool validate_AuthorizeResponse(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_IdTagInfo(m, opt, e)) return rt::prefix(e, "/idTagInfo");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_BootNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("imsi") ? 6 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("icci") && keymatch::load4(p + 1) == keymatch::word4("ccid") ? 5 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("meterTyp") && keymatch::load8(p + 1) == keymatch::word8("eterType") ? 7 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("firmware") && keymatch::load8(p + 7) == keymatch::word8("eVersion") ? 4 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("chargePo") && keymatch::load8(p + 8) == keymatch::word8("intModel") ? 1 : -1;
+    case 17:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("chargePo") && keymatch::load8(p + 8) == keymatch::word8("intVendo") && keymatch::load8(p + 9) == keymatch::word8("ntVendor") ? 0 : -1;
+        case 'm': return keymatch::load8(p) == keymatch::word8("meterSer") && keymatch::load8(p + 8) == keymatch::word8("ialNumbe") && keymatch::load8(p + 9) == keymatch::word8("alNumber") ? 8 : -1;
+        default: return -1;
+      }
+    case 21: return keymatch::load8(p) == keymatch::word8("chargeBo") && keymatch::load8(p + 8) == keymatch::word8("xSerialN") && keymatch::load8(p + 13) == keymatch::word8("alNumber") ? 3 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("chargePo") && keymatch::load8(p + 8) == keymatch::word8("intSeria") && keymatch::load8(p + 15) == keymatch::word8("alNumber") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_BootNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargePointVendor", "chargePointModel", "chargePointSerialNumber", "chargeBoxSerialNumber", "firmwareVersion", "iccid", "imsi", "meterType", "meterSerialNumber"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 9);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_BootNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/chargePointVendor");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/chargePointModel");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/chargePointSerialNumber");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/chargeBoxSerialNumber");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/firmwareVersion");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/iccid");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/imsi");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/meterType");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/meterSerialNumber");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1102,63 +2304,57 @@ bool validate_BootNotificationRequest(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 9);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/chargePointVendor");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/chargePointModel");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule11, opt, e)) return rt::prefix(e, "/chargePointSerialNumber");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule11, opt, e)) return rt::prefix(e, "/chargeBoxSerialNumber");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/firmwareVersion");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/iccid");
-        break;
-      case 6:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/imsi");
-        break;
-      case 7:
-        if (!rt::check_string(m, kStringRule11, opt, e)) return rt::prefix(e, "/meterType");
-        break;
-      case 8:
-        if (!rt::check_string(m, kStringRule11, opt, e)) return rt::prefix(e, "/meterSerialNumber");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_BootNotificationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("interval") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("currentT") && keymatch::load8(p + 3) == keymatch::word8("rentTime") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_BootNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "currentTime", "interval"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_BootNotificationResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_BootNotificationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/currentTime");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/interval");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -1171,45 +2367,41 @@ bool validate_BootNotificationResponse(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_BootNotificationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/currentTime");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/interval");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CancelReservationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 13: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 5) == keymatch::word8("vationId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CancelReservationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"reservationId"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CancelReservationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/reservationId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1218,39 +2410,41 @@ bool validate_CancelReservationRequest(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/reservationId");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CancelReservationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CancelReservationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CancelReservationResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CancelReservationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1259,39 +2453,41 @@ bool validate_CancelReservationResponse(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CancelReservationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CertificateSignedRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 16: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateChain") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CertificateSignedRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateChain"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CertificateSignedRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/certificateChain");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1300,39 +2496,41 @@ bool validate_CertificateSignedRequest(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/certificateChain");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CertificateSignedResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CertificateSignedResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CertificateSignedResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CertificateSignedStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1341,39 +2539,49 @@ bool validate_CertificateSignedResponse(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CertificateSignedStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ChangeAvailabilityRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 1 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ChangeAvailabilityRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"connectorId", "type"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ChangeAvailabilityRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_ChangeAvailabilityType(kv.value(), e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1384,42 +2592,41 @@ bool validate_ChangeAvailabilityRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 1:
-        if (!ve_ChangeAvailabilityType(m, e)) return rt::prefix(e, "/type");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ChangeAvailabilityResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ChangeAvailabilityResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ChangeAvailabilityResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ChangeAvailabilityStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1428,39 +2635,49 @@ bool validate_ChangeAvailabilityResponse(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ChangeAvailabilityStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ChangeConfigurationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("ke") && keymatch::load2(p + 1) == keymatch::word2("ey") ? 0 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("valu") && keymatch::load4(p + 1) == keymatch::word4("alue") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ChangeConfigurationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"key", "value"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ChangeConfigurationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/key");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/value");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1471,42 +2688,41 @@ bool validate_ChangeConfigurationRequest(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/key");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/value");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ChangeConfigurationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ChangeConfigurationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ChangeConfigurationResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ChangeConfigurationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1515,20 +2731,7 @@ bool validate_ChangeConfigurationResponse(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ChangeConfigurationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_ClearCacheRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
@@ -1540,23 +2743,38 @@ bool validate_ClearCacheRequest(const boost::json::value& v, const ValidationOpt
   return true;
 }
 
+namespace {
+
+int keys_validate_ClearCacheResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_ClearCacheResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ClearCacheResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CancelReservationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1565,80 +2783,98 @@ bool validate_ClearCacheResponse(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CancelReservationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ClearChargingProfileRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("stackLev") && keymatch::load8(p + 2) == keymatch::word8("ackLevel") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 1 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileP") && keymatch::load8(p + 14) == keymatch::word8("ePurpose") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ClearChargingProfileRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "connectorId", "chargingProfilePurpose", "stackLevel"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
+    switch (keys_validate_ClearChargingProfileRequest(kv.key())) {
       case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/id");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
         break;
       case 2:
-        if (!ve_ChargingProfilePurpose(m, e)) return rt::prefix(e, "/chargingProfilePurpose");
+        if (!failed && !ve_ChargingProfilePurpose(kv.value(), e)) {
+          rt::prefix(e, "/chargingProfilePurpose");
+          failed = true;
+        }
         break;
       case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/stackLevel");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/stackLevel");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ClearChargingProfileResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ClearChargingProfileResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ClearChargingProfileResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ClearChargingProfileStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1647,39 +2883,55 @@ bool validate_ClearChargingProfileResponse(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ClearChargingProfileStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_DataTransferRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("data") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("vendorId") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("messageI") && keymatch::load8(p + 1) == keymatch::word8("essageId") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_DataTransferRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"vendorId", "messageId", "data"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_DataTransferRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule13, opt, e)) {
+          rt::prefix(e, "/vendorId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/messageId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/data");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1688,45 +2940,48 @@ bool validate_DataTransferRequest(const boost::json::value& v, const ValidationO
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule13, opt, e)) return rt::prefix(e, "/vendorId");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/messageId");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule10, opt, e)) return rt::prefix(e, "/data");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_DataTransferResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("data") ? 1 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_DataTransferResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "data"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_DataTransferResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_DataTransferStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/data");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1735,42 +2990,41 @@ bool validate_DataTransferResponse(const boost::json::value& v, const Validation
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_DataTransferStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule10, opt, e)) return rt::prefix(e, "/data");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_DeleteCertificateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 19: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 11) == keymatch::word8("HashData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_DeleteCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateHashData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_DeleteCertificateRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateHashData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1779,39 +3033,41 @@ bool validate_DeleteCertificateRequest(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_CertificateHashDataType(m, opt, e)) return rt::prefix(e, "/certificateHashData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_DeleteCertificateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_DeleteCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_DeleteCertificateResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_DeleteCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1820,39 +3076,41 @@ bool validate_DeleteCertificateResponse(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_DeleteCertificateStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_DiagnosticsStatusNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_DiagnosticsStatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_DiagnosticsStatusNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_DiagnosticsStatusNotificationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1861,20 +3119,7 @@ bool validate_DiagnosticsStatusNotificationRequest(const boost::json::value& v, 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_DiagnosticsStatusNotificationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_DiagnosticsStatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
@@ -1886,23 +3131,45 @@ bool validate_DiagnosticsStatusNotificationResponse(const boost::json::value& v,
   return true;
 }
 
+namespace {
+
+int keys_validate_ExtendedTriggerMessageRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("requeste") && keymatch::load8(p + 8) == keymatch::word8("dMessage") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_ExtendedTriggerMessageRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"requestedMessage", "connectorId"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ExtendedTriggerMessageRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_MessageTriggerEnumType(kv.value(), e)) {
+          rt::prefix(e, "/requestedMessage");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1911,42 +3178,41 @@ bool validate_ExtendedTriggerMessageRequest(const boost::json::value& v, const V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_MessageTriggerEnumType(m, e)) return rt::prefix(e, "/requestedMessage");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ExtendedTriggerMessageResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ExtendedTriggerMessageResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ExtendedTriggerMessageResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_TriggerMessageStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1955,39 +3221,41 @@ bool validate_ExtendedTriggerMessageResponse(const boost::json::value& v, const 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_TriggerMessageStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_FirmwareStatusNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_FirmwareStatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_FirmwareStatusNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_FirmwareStatusNotificationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1996,20 +3264,7 @@ bool validate_FirmwareStatusNotificationRequest(const boost::json::value& v, con
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_FirmwareStatusNotificationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_FirmwareStatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
@@ -2021,23 +3276,53 @@ bool validate_FirmwareStatusNotificationResponse(const boost::json::value& v, co
   return true;
 }
 
+namespace {
+
+int keys_validate_GetCompositeScheduleRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 1 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 0 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("RateUnit") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_GetCompositeScheduleRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"connectorId", "duration", "chargingRateUnit"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetCompositeScheduleRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !ve_ChargingRateUnit(kv.value(), e)) {
+          rt::prefix(e, "/chargingRateUnit");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2048,45 +3333,62 @@ bool validate_GetCompositeScheduleRequest(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 2:
-        if (!ve_ChargingRateUnit(m, e)) return rt::prefix(e, "/chargingRateUnit");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetCompositeScheduleResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 1 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("schedule") && keymatch::load8(p + 5) == keymatch::word8("uleStart") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("Schedule") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetCompositeScheduleResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "connectorId", "scheduleStart", "chargingSchedule"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetCompositeScheduleResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CancelReservationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/scheduleStart");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_ChargingSchedule(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingSchedule");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2095,115 +3397,152 @@ bool validate_GetCompositeScheduleResponse(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CancelReservationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/scheduleStart");
-        break;
-      case 3:
-        if (!vo_ChargingSchedule(m, opt, e)) return rt::prefix(e, "/chargingSchedule");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetConfigurationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("ke") && keymatch::load2(p + 1) == keymatch::word2("ey") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetConfigurationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"key"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_GetConfigurationRequest(kv.key())) {
       case 0:
-        if (!va_2(m, opt, e)) return rt::prefix(e, "/key");
+        if (!failed && !va_2(kv.value(), opt, e)) {
+          rt::prefix(e, "/key");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetConfigurationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("unknownK") && keymatch::load8(p + 2) == keymatch::word8("knownKey") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("configur") && keymatch::load8(p + 8) == keymatch::word8("ationKey") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetConfigurationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"configurationKey", "unknownKey"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
+    switch (keys_validate_GetConfigurationResponse(kv.key())) {
       case 0:
-        if (!va_3(m, opt, e)) return rt::prefix(e, "/configurationKey");
+        if (!failed && !va_3(kv.value(), opt, e)) {
+          rt::prefix(e, "/configurationKey");
+          failed = true;
+        }
         break;
       case 1:
-        if (!va_2(m, opt, e)) return rt::prefix(e, "/unknownKey");
+        if (!failed && !va_2(kv.value(), opt, e)) {
+          rt::prefix(e, "/unknownKey");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetDiagnosticsRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("retr") && keymatch::load4(p + 3) == keymatch::word4("ries") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'l': return keymatch::load8(p) == keymatch::word8("location") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("stopTime") ? 4 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("startTim") && keymatch::load8(p + 1) == keymatch::word8("tartTime") ? 3 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("retryInt") && keymatch::load8(p + 5) == keymatch::word8("Interval") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetDiagnosticsRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"location", "retries", "retryInterval", "startTime", "stopTime"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetDiagnosticsRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/location");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/retries");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/retryInterval");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/startTime");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/stopTime");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2212,83 +3551,77 @@ bool validate_GetDiagnosticsRequest(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule14, opt, e)) return rt::prefix(e, "/location");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/retries");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/retryInterval");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/startTime");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/stopTime");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetDiagnosticsResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("fileName") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetDiagnosticsResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"fileName"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_GetDiagnosticsResponse(kv.key())) {
       case 0:
-        if (!rt::check_string(m, kStringRule13, opt, e)) return rt::prefix(e, "/fileName");
+        if (!failed && !rt::check_string(kv.value(), kStringRule13, opt, e)) {
+          rt::prefix(e, "/fileName");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetInstalledCertificateIdsRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 15: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 7) == keymatch::word8("cateType") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetInstalledCertificateIdsRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateType"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetInstalledCertificateIdsRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CertificateUseEnumType(kv.value(), e)) {
+          rt::prefix(e, "/certificateType");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2297,39 +3630,48 @@ bool validate_GetInstalledCertificateIdsRequest(const boost::json::value& v, con
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CertificateUseEnumType(m, e)) return rt::prefix(e, "/certificateType");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetInstalledCertificateIdsResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 11) == keymatch::word8("HashData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetInstalledCertificateIdsResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateHashData", "status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetInstalledCertificateIdsResponse(kv.key())) {
+      case 0:
+        if (!failed && !va_4(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateHashData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_GetInstalledCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -2338,23 +3680,7 @@ bool validate_GetInstalledCertificateIdsResponse(const boost::json::value& v, co
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_4(m, opt, e)) return rt::prefix(e, "/certificateHashData");
-        break;
-      case 1:
-        if (!ve_GetInstalledCertificateStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_GetLocalListVersionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
@@ -2366,23 +3692,38 @@ bool validate_GetLocalListVersionRequest(const boost::json::value& v, const Vali
   return true;
 }
 
+namespace {
+
+int keys_validate_GetLocalListVersionResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11: return keymatch::load8(p) == keymatch::word8("listVers") && keymatch::load8(p + 3) == keymatch::word8("tVersion") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_GetLocalListVersionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"listVersion"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetLocalListVersionResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/listVersion");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2391,39 +3732,75 @@ bool validate_GetLocalListVersionResponse(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/listVersion");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetLogRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("lo") && keymatch::load2(p + 1) == keymatch::word2("og") ? 0 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'l': return keymatch::load4(p) == keymatch::word4("logT") && keymatch::load4(p + 3) == keymatch::word4("Type") ? 1 : -1;
+        case 'r': return keymatch::load4(p) == keymatch::word4("retr") && keymatch::load4(p + 3) == keymatch::word4("ries") ? 3 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("retryInt") && keymatch::load8(p + 5) == keymatch::word8("Interval") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetLogRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"log", "logType", "requestId", "retries", "retryInterval"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetLogRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_LogParametersType(kv.value(), opt, e)) {
+          rt::prefix(e, "/log");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_LogEnumType(kv.value(), e)) {
+          rt::prefix(e, "/logType");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/retries");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/retryInterval");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -2436,51 +3813,48 @@ bool validate_GetLogRequest(const boost::json::value& v, const ValidationOptions
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_LogParametersType(m, opt, e)) return rt::prefix(e, "/log");
-        break;
-      case 1:
-        if (!ve_LogEnumType(m, e)) return rt::prefix(e, "/logType");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/retries");
-        break;
-      case 4:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/retryInterval");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetLogResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("filename") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetLogResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "filename"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetLogResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_LogStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule13, opt, e)) {
+          rt::prefix(e, "/filename");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2489,23 +3863,7 @@ bool validate_GetLogResponse(const boost::json::value& v, const ValidationOption
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_LogStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule13, opt, e)) return rt::prefix(e, "/filename");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_HeartbeatRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
@@ -2517,23 +3875,38 @@ bool validate_HeartbeatRequest(const boost::json::value& v, const ValidationOpti
   return true;
 }
 
+namespace {
+
+int keys_validate_HeartbeatResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11: return keymatch::load8(p) == keymatch::word8("currentT") && keymatch::load8(p + 3) == keymatch::word8("rentTime") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_HeartbeatResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"currentTime"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_HeartbeatResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/currentTime");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2542,39 +3915,49 @@ bool validate_HeartbeatResponse(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/currentTime");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_InstallCertificateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 3) == keymatch::word8("tificate") ? 1 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 7) == keymatch::word8("cateType") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_InstallCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateType", "certificate"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_InstallCertificateRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CertificateUseEnumType(kv.value(), e)) {
+          rt::prefix(e, "/certificateType");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/certificate");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2585,42 +3968,41 @@ bool validate_InstallCertificateRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CertificateUseEnumType(m, e)) return rt::prefix(e, "/certificateType");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule8, opt, e)) return rt::prefix(e, "/certificate");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_InstallCertificateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_InstallCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_InstallCertificateResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_InstallCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2629,39 +4011,48 @@ bool validate_InstallCertificateResponse(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_InstallCertificateStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_LogStatusNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_LogStatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "requestId"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_LogStatusNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_UploadLogStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2670,23 +4061,7 @@ bool validate_LogStatusNotificationRequest(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_UploadLogStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_LogStatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
@@ -2698,23 +4073,53 @@ bool validate_LogStatusNotificationResponse(const boost::json::value& v, const V
   return true;
 }
 
+namespace {
+
+int keys_validate_MeterValuesRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("meterVal") && keymatch::load8(p + 2) == keymatch::word8("terValue") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_MeterValuesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"connectorId", "transactionId", "meterValue"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_MeterValuesRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !va_5(kv.value(), opt, e)) {
+          rt::prefix(e, "/meterValue");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x5u;
   if ((seen & kRequired) != kRequired) {
@@ -2725,26 +4130,7 @@ bool validate_MeterValuesRequest(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 2:
-        if (!va_5(m, opt, e)) return rt::prefix(e, "/meterValue");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_MeterValuesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
@@ -2756,23 +4142,52 @@ bool validate_MeterValuesResponse(const boost::json::value& v, const ValidationO
   return true;
 }
 
+namespace {
+
+int keys_validate_RemoteStartTransactionRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("idTa") && keymatch::load4(p + 1) == keymatch::word4("dTag") ? 1 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 0 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 7) == keymatch::word8("gProfile") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_RemoteStartTransactionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"connectorId", "idTag", "chargingProfile"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_RemoteStartTransactionRequest(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/idTag");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_ChargingProfile(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingProfile");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -2781,45 +4196,41 @@ bool validate_RemoteStartTransactionRequest(const boost::json::value& v, const V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/idTag");
-        break;
-      case 2:
-        if (!vo_ChargingProfile(m, opt, e)) return rt::prefix(e, "/chargingProfile");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_RemoteStartTransactionResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_RemoteStartTransactionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_RemoteStartTransactionResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CancelReservationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2828,39 +4239,41 @@ bool validate_RemoteStartTransactionResponse(const boost::json::value& v, const 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CancelReservationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_RemoteStopTransactionRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_RemoteStopTransactionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"transactionId"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_RemoteStopTransactionRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2869,39 +4282,41 @@ bool validate_RemoteStopTransactionRequest(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/transactionId");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_RemoteStopTransactionResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_RemoteStopTransactionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_RemoteStopTransactionResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CancelReservationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2910,39 +4325,76 @@ bool validate_RemoteStopTransactionResponse(const boost::json::value& v, const V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CancelReservationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ReserveNowRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("idTa") && keymatch::load4(p + 1) == keymatch::word4("dTag") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("expiryDa") && keymatch::load8(p + 2) == keymatch::word8("piryDate") ? 1 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 0 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("parentId") && keymatch::load8(p + 3) == keymatch::word8("entIdTag") ? 3 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 5) == keymatch::word8("vationId") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ReserveNowRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"connectorId", "expiryDate", "idTag", "parentIdTag", "reservationId"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ReserveNowRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/expiryDate");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/idTag");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/parentIdTag");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/reservationId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x17u;
   if ((seen & kRequired) != kRequired) {
@@ -2957,51 +4409,41 @@ bool validate_ReserveNowRequest(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/expiryDate");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/idTag");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/parentIdTag");
-        break;
-      case 4:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/reservationId");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ReserveNowResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ReserveNowResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ReserveNowResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ReserveNowStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3010,39 +4452,41 @@ bool validate_ReserveNowResponse(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ReserveNowStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ResetRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ResetRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"type"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ResetRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ResetType(kv.value(), e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3051,39 +4495,41 @@ bool validate_ResetRequest(const boost::json::value& v, const ValidationOptions&
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ResetType(m, e)) return rt::prefix(e, "/type");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ResetResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ResetResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ResetResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CancelReservationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3092,39 +4538,56 @@ bool validate_ResetResponse(const boost::json::value& v, const ValidationOptions
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CancelReservationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SecurityEventNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("techInfo") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SecurityEventNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"type", "timestamp", "techInfo"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SecurityEventNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule13, opt, e)) {
+          rt::prefix(e, "/techInfo");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3135,26 +4598,7 @@ bool validate_SecurityEventNotificationRequest(const boost::json::value& v, cons
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/type");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule13, opt, e)) return rt::prefix(e, "/techInfo");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_SecurityEventNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
@@ -3166,23 +4610,53 @@ bool validate_SecurityEventNotificationResponse(const boost::json::value& v, con
   return true;
 }
 
+namespace {
+
+int keys_validate_SendLocalListRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("updateTy") && keymatch::load8(p + 2) == keymatch::word8("dateType") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("listVers") && keymatch::load8(p + 3) == keymatch::word8("tVersion") ? 0 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("localAut") && keymatch::load8(p + 8) == keymatch::word8("horizati") && keymatch::load8(p + 14) == keymatch::word8("tionList") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_SendLocalListRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"listVersion", "localAuthorizationList", "updateType"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SendLocalListRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/listVersion");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !va_6(kv.value(), opt, e)) {
+          rt::prefix(e, "/localAuthorizationList");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_UpdateType(kv.value(), e)) {
+          rt::prefix(e, "/updateType");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x5u;
   if ((seen & kRequired) != kRequired) {
@@ -3193,45 +4667,41 @@ bool validate_SendLocalListRequest(const boost::json::value& v, const Validation
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/listVersion");
-        break;
-      case 1:
-        if (!va_6(m, opt, e)) return rt::prefix(e, "/localAuthorizationList");
-        break;
-      case 2:
-        if (!ve_UpdateType(m, e)) return rt::prefix(e, "/updateType");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SendLocalListResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SendLocalListResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SendLocalListResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_SendLocalListStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3240,39 +4710,49 @@ bool validate_SendLocalListResponse(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_SendLocalListStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetChargingProfileRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 0 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("csChargi") && keymatch::load8(p + 8) == keymatch::word8("ngProfil") && keymatch::load8(p + 10) == keymatch::word8("Profiles") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetChargingProfileRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"connectorId", "csChargingProfiles"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetChargingProfileRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_ChargingProfile(kv.value(), opt, e)) {
+          rt::prefix(e, "/csChargingProfiles");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3283,42 +4763,41 @@ bool validate_SetChargingProfileRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 1:
-        if (!vo_ChargingProfile(m, opt, e)) return rt::prefix(e, "/csChargingProfiles");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetChargingProfileResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetChargingProfileResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetChargingProfileResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_SetChargingProfileStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3327,39 +4806,41 @@ bool validate_SetChargingProfileResponse(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_SetChargingProfileStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SignCertificateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("cs") && keymatch::load2(p + 1) == keymatch::word2("sr") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SignCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"csr"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SignCertificateRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/csr");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3368,39 +4849,41 @@ bool validate_SignCertificateRequest(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule8, opt, e)) return rt::prefix(e, "/csr");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SignCertificateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SignCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SignCertificateResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3409,39 +4892,48 @@ bool validate_SignCertificateResponse(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SignedFirmwareStatusNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SignedFirmwareStatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "requestId"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SignedFirmwareStatusNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_FirmwareStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3450,23 +4942,7 @@ bool validate_SignedFirmwareStatusNotificationRequest(const boost::json::value& 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_FirmwareStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_SignedFirmwareStatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
@@ -3478,23 +4954,60 @@ bool validate_SignedFirmwareStatusNotificationResponse(const boost::json::value&
   return true;
 }
 
+namespace {
+
+int keys_validate_SignedUpdateFirmwareRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("retr") && keymatch::load4(p + 3) == keymatch::word4("ries") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("firmware") ? 3 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("retryInt") && keymatch::load8(p + 5) == keymatch::word8("Interval") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_SignedUpdateFirmwareRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"retries", "retryInterval", "requestId", "firmware"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SignedUpdateFirmwareRequest(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/retries");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/retryInterval");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !vo_FirmwareType(kv.value(), opt, e)) {
+          rt::prefix(e, "/firmware");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xcu;
   if ((seen & kRequired) != kRequired) {
@@ -3505,48 +5018,41 @@ bool validate_SignedUpdateFirmwareRequest(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/retries");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/retryInterval");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 3:
-        if (!vo_FirmwareType(m, opt, e)) return rt::prefix(e, "/firmware");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SignedUpdateFirmwareResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SignedUpdateFirmwareResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SignedUpdateFirmwareResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_UpdateFirmwareStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3555,39 +5061,72 @@ bool validate_SignedUpdateFirmwareResponse(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_UpdateFirmwareStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_StartTransactionRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("idTa") && keymatch::load4(p + 1) == keymatch::word4("dTag") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 4 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("meterSta") && keymatch::load8(p + 2) == keymatch::word8("terStart") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 5) == keymatch::word8("vationId") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_StartTransactionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"connectorId", "idTag", "meterStart", "reservationId", "timestamp"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_StartTransactionRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/idTag");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/meterStart");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/reservationId");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x17u;
   if ((seen & kRequired) != kRequired) {
@@ -3602,51 +5141,49 @@ bool validate_StartTransactionRequest(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/idTag");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/meterStart");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/reservationId");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_StartTransactionResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("idTagInf") && keymatch::load8(p + 1) == keymatch::word8("dTagInfo") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_StartTransactionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"idTagInfo", "transactionId"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_StartTransactionResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_IdTagInfo(kv.value(), opt, e)) {
+          rt::prefix(e, "/idTagInfo");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3657,42 +5194,89 @@ bool validate_StartTransactionResponse(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_IdTagInfo(m, opt, e)) return rt::prefix(e, "/idTagInfo");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/transactionId");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_StatusNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("info") ? 2 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 3 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("vendorId") ? 5 : -1;
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'e': return keymatch::load8(p) == keymatch::word8("errorCod") && keymatch::load8(p + 1) == keymatch::word8("rrorCode") ? 1 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 4 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 0 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("vendorEr") && keymatch::load8(p + 7) == keymatch::word8("rrorCode") ? 6 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_StatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"connectorId", "errorCode", "info", "status", "timestamp", "vendorId", "vendorErrorCode"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_StatusNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_ErrorCode(kv.value(), e)) {
+          rt::prefix(e, "/errorCode");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/info");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !ve_StatusNotificationStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_string(kv.value(), kStringRule13, opt, e)) {
+          rt::prefix(e, "/vendorId");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/vendorErrorCode");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xbu;
   if ((seen & kRequired) != kRequired) {
@@ -3705,38 +5289,7 @@ bool validate_StatusNotificationRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 1:
-        if (!ve_ErrorCode(m, e)) return rt::prefix(e, "/errorCode");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/info");
-        break;
-      case 3:
-        if (!ve_StatusNotificationStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule13, opt, e)) return rt::prefix(e, "/vendorId");
-        break;
-      case 6:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/vendorErrorCode");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_StatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
@@ -3748,23 +5301,79 @@ bool validate_StatusNotificationResponse(const boost::json::value& v, const Vali
   return true;
 }
 
+namespace {
+
+int keys_validate_StopTransactionRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("idTa") && keymatch::load4(p + 1) == keymatch::word4("dTag") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("reas") && keymatch::load4(p + 2) == keymatch::word4("ason") ? 4 : -1;
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'm': return keymatch::load8(p) == keymatch::word8("meterSto") && keymatch::load8(p + 1) == keymatch::word8("eterStop") ? 1 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 2 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 7) == keymatch::word8("tionData") ? 5 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_StopTransactionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"idTag", "meterStop", "timestamp", "transactionId", "reason", "transactionData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_StopTransactionRequest(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/idTag");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/meterStop");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !ve_Reason(kv.value(), e)) {
+          rt::prefix(e, "/reason");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !va_5(kv.value(), opt, e)) {
+          rt::prefix(e, "/transactionData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xeu;
   if ((seen & kRequired) != kRequired) {
@@ -3777,86 +5386,84 @@ bool validate_StopTransactionRequest(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/idTag");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/meterStop");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 4:
-        if (!ve_Reason(m, e)) return rt::prefix(e, "/reason");
-        break;
-      case 5:
-        if (!va_5(m, opt, e)) return rt::prefix(e, "/transactionData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_StopTransactionResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("idTagInf") && keymatch::load8(p + 1) == keymatch::word8("dTagInfo") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_StopTransactionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"idTagInfo"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_StopTransactionResponse(kv.key())) {
       case 0:
-        if (!vo_IdTagInfo(m, opt, e)) return rt::prefix(e, "/idTagInfo");
+        if (!failed && !vo_IdTagInfo(kv.value(), opt, e)) {
+          rt::prefix(e, "/idTagInfo");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_TriggerMessageRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("requeste") && keymatch::load8(p + 8) == keymatch::word8("dMessage") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_TriggerMessageRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"requestedMessage", "connectorId"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_TriggerMessageRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_RequestedMessage(kv.value(), e)) {
+          rt::prefix(e, "/requestedMessage");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3865,42 +5472,41 @@ bool validate_TriggerMessageRequest(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_RequestedMessage(m, e)) return rt::prefix(e, "/requestedMessage");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_TriggerMessageResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_TriggerMessageResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_TriggerMessageResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_TriggerMessageStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3909,39 +5515,41 @@ bool validate_TriggerMessageResponse(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_TriggerMessageStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UnlockConnectorRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UnlockConnectorRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"connectorId"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UnlockConnectorRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3950,39 +5558,41 @@ bool validate_UnlockConnectorRequest(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/connectorId");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UnlockConnectorResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UnlockConnectorResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UnlockConnectorResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_UnlockConnectorStatus(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3991,39 +5601,63 @@ bool validate_UnlockConnectorResponse(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_UnlockConnectorStatus(m, e)) return rt::prefix(e, "/status");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UpdateFirmwareRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("retr") && keymatch::load4(p + 3) == keymatch::word4("ries") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("location") ? 0 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("retrieve") && keymatch::load8(p + 4) == keymatch::word8("ieveDate") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("retryInt") && keymatch::load8(p + 5) == keymatch::word8("Interval") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UpdateFirmwareRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"location", "retries", "retrieveDate", "retryInterval"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UpdateFirmwareRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/location");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/retries");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/retrieveDate");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/retryInterval");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x5u;
   if ((seen & kRequired) != kRequired) {
@@ -4034,29 +5668,7 @@ bool validate_UpdateFirmwareRequest(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule14, opt, e)) return rt::prefix(e, "/location");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/retries");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/retrieveDate");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/retryInterval");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 bool validate_UpdateFirmwareResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {

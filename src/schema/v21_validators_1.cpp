@@ -31,11 +31,6 @@ constexpr rt::StringRule kStringRule18{0, rt::kNoLimit, rt::Format::none};
 constexpr rt::StringRule kStringRule19{0, 60, rt::Format::none};
 constexpr rt::StringRule kStringRule20{0, 500, rt::Format::none};
 constexpr rt::StringRule kStringRule21{0, 25, rt::Format::none};
-constexpr rt::NumberRule kNumberRule22{rt::NumberRule::kMin | rt::NumberRule::kMax, 0.0, 0.0, 3.0, 0.0, 0.0};
-constexpr rt::NumberRule kNumberRule23{rt::NumberRule::kMax, 0.0, 0.0, 0.0, 0.0, 0.0};
-constexpr rt::StringRule kStringRule24{0, 88, rt::Format::none};
-constexpr rt::StringRule kStringRule25{0, 36, rt::Format::none};
-constexpr rt::StringRule kStringRule26{0, 256, rt::Format::none};
 
 bool va_0(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
@@ -235,94 +230,23 @@ bool va_21(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_22(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_integer((*a)[i], nullptr, e)) return rt::prefix_index(e, i);
-  return true;
-}
+}  // namespace
 
-bool va_23(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 4, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_string((*a)[i], kStringRule1, opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
+namespace {
 
-bool va_24(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 20, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_V2XFreqWattPointType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_25(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 20, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_V2XSignalWattPointType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_26(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 3, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_CostType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_27(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 3, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_ConsumptionCostType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_28(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 1024, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_SalesTariffEntryType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_29(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 100, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_PriceLevelScheduleEntryType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_30(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 1024, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_ChargingSchedulePeriodType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_31(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 3, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_ChargingScheduleType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
+int match_APNAuthenticationEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("PA") && keymatch::load2(p + 1) == keymatch::word2("AP") ? 0 : -1;
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load4(p) == keymatch::word4("AUTO") ? 3 : -1;
+        case 'C': return keymatch::load4(p) == keymatch::word4("CHAP") ? 1 : -1;
+        case 'N': return keymatch::load4(p) == keymatch::word4("NONE") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
 }
 
 }  // namespace
@@ -330,825 +254,3167 @@ bool va_31(const boost::json::value& v, const ValidationOptions& opt, Validation
 bool ve_APNAuthenticationEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  APNAuthenticationEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_APNAuthenticationEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_AttributeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'n': return keymatch::load4(p) == keymatch::word4("MinS") && keymatch::load4(p + 2) == keymatch::word4("nSet") ? 2 : -1;
+        case 'r': return keymatch::load4(p) == keymatch::word4("Targ") && keymatch::load4(p + 2) == keymatch::word4("rget") ? 1 : -1;
+        case 't': return keymatch::load4(p) == keymatch::word4("Actu") && keymatch::load4(p + 2) == keymatch::word4("tual") ? 0 : -1;
+        case 'x': return keymatch::load4(p) == keymatch::word4("MaxS") && keymatch::load4(p + 2) == keymatch::word4("xSet") ? 3 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_AttributeEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  AttributeEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_AttributeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_AuthorizationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'B': return keymatch::load4(p) == keymatch::word4("Bloc") && keymatch::load4(p + 3) == keymatch::word4("cked") ? 1 : -1;
+        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 3 : -1;
+        case 'I': return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 4 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 9 : -1;
+        default: return -1;
+      }
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NoCredit") ? 5 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("Concurre") && keymatch::load8(p + 4) == keymatch::word8("urrentTx") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("NotAtThi") && keymatch::load8(p + 5) == keymatch::word8("ThisTime") ? 8 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("NotAtThi") && keymatch::load8(p + 8) == keymatch::word8("sLocatio") && keymatch::load8(p + 9) == keymatch::word8("Location") ? 7 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("NotAllow") && keymatch::load8(p + 8) == keymatch::word8("edTypeEV") && keymatch::load8(p + 10) == keymatch::word8("TypeEVSE") ? 6 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_AuthorizationStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  AuthorizationStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_AuthorizationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_AuthorizeCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CertChai") && keymatch::load8(p + 6) == keymatch::word8("ainError") ? 5 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 6) == keymatch::word8("ureError") ? 1 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("Contract") && keymatch::load8(p + 8) == keymatch::word8("Cancelle") && keymatch::load8(p + 9) == keymatch::word8("ancelled") ? 6 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[11])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Certific") && keymatch::load8(p + 8) == keymatch::word8("ateExpir") && keymatch::load8(p + 10) == keymatch::word8("eExpired") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Certific") && keymatch::load8(p + 8) == keymatch::word8("ateRevok") && keymatch::load8(p + 10) == keymatch::word8("eRevoked") ? 3 : -1;
+        default: return -1;
+      }
+    case 22: return keymatch::load8(p) == keymatch::word8("NoCertif") && keymatch::load8(p + 8) == keymatch::word8("icateAva") && keymatch::load8(p + 14) == keymatch::word8("vailable") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_AuthorizeCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  AuthorizeCertificateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_AuthorizeCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_BatterySwapEventEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("BatteryI") && keymatch::load8(p + 1) == keymatch::word8("atteryIn") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("BatteryO") && keymatch::load8(p + 2) == keymatch::word8("tteryOut") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("BatteryO") && keymatch::load8(p + 8) == keymatch::word8("utTimeou") && keymatch::load8(p + 9) == keymatch::word8("tTimeout") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_BatterySwapEventEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  BatterySwapEventEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_BatterySwapEventEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_BootReasonEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'P': return keymatch::load4(p) == keymatch::word4("Powe") && keymatch::load4(p + 3) == keymatch::word4("erUp") ? 3 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 7 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("Watchdog") ? 8 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Triggere") && keymatch::load8(p + 1) == keymatch::word8("riggered") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("LocalRes") && keymatch::load8(p + 2) == keymatch::word8("calReset") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("RemoteRe") && keymatch::load8(p + 3) == keymatch::word8("oteReset") ? 4 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 6) == keymatch::word8("reUpdate") ? 1 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 6) == keymatch::word8("ledReset") ? 5 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Applicat") && keymatch::load8(p + 8) == keymatch::word8("ionReset") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_BootReasonEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  BootReasonEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_BootReasonEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CancelReservationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CancelReservationStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CancelReservationStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CancelReservationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CertificateActionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Upda") && keymatch::load4(p + 2) == keymatch::word4("date") ? 1 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Inst") && keymatch::load4(p + 3) == keymatch::word4("tall") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CertificateActionEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CertificateActionEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CertificateActionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CertificateSignedStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CertificateSignedStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CertificateSignedStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CertificateSignedStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CertificateSigningUseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 14: return keymatch::load8(p) == keymatch::word8("V2GCerti") && keymatch::load8(p + 6) == keymatch::word8("tificate") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("V2G20Cer") && keymatch::load8(p + 8) == keymatch::word8("tificate") ? 2 : -1;
+    case 26: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationC") && keymatch::load8(p + 16) == keymatch::word8("ertifica") && keymatch::load8(p + 18) == keymatch::word8("tificate") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CertificateSigningUseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CertificateSigningUseEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CertificateSigningUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Good") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 3 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'R': return keymatch::load4(p) == keymatch::word4("Revo") && keymatch::load4(p + 3) == keymatch::word4("oked") ? 1 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CertificateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CertificateStatusSourceEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("CR") && keymatch::load2(p + 1) == keymatch::word2("RL") ? 0 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("OCSP") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CertificateStatusSourceEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CertificateStatusSourceEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CertificateStatusSourceEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChangeAvailabilityStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChangeAvailabilityStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChangeAvailabilityStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChangeAvailabilityStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChargingProfileKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Dyna") && keymatch::load4(p + 3) == keymatch::word4("amic") ? 3 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Absolute") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Relative") ? 2 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Recurrin") && keymatch::load8(p + 1) == keymatch::word8("ecurring") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChargingProfileKindEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChargingProfileKindEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChargingProfileKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChargingProfilePurposeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("TxProfil") && keymatch::load8(p + 1) == keymatch::word8("xProfile") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("LocalGen") && keymatch::load8(p + 7) == keymatch::word8("neration") ? 5 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'P': return keymatch::load8(p) == keymatch::word8("Priority") && keymatch::load8(p + 8) == keymatch::word8("Charging") ? 4 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("TxDefaul") && keymatch::load8(p + 8) == keymatch::word8("tProfile") ? 2 : -1;
+        default: return -1;
+      }
+    case 25: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationM") && keymatch::load8(p + 16) == keymatch::word8("axProfil") && keymatch::load8(p + 17) == keymatch::word8("xProfile") ? 1 : -1;
+    case 34: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationE") && keymatch::load8(p + 16) == keymatch::word8("xternalC") && keymatch::load8(p + 24) == keymatch::word8("onstrain") && keymatch::load8(p + 26) == keymatch::word8("straints") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChargingProfilePurposeEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChargingProfilePurposeEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChargingProfilePurposeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChargingProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChargingProfileStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChargingProfileStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChargingProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChargingRateUnitEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 1:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 1 : -1;
+        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 0 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChargingRateUnitEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChargingRateUnitEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChargingRateUnitEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ChargingStateEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 4 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Charging") ? 1 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("EVConnec") && keymatch::load8(p + 3) == keymatch::word8("onnected") ? 0 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 3) == keymatch::word8("pendedEV") ? 2 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 5) == keymatch::word8("ndedEVSE") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ChargingStateEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ChargingStateEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ChargingStateEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ClearCacheStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ClearCacheStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ClearCacheStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ClearCacheStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ClearChargingProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ClearChargingProfileStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ClearChargingProfileStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ClearChargingProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ClearMessageStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ClearMessageStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ClearMessageStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ClearMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ClearMonitoringStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ClearMonitoringStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ClearMonitoringStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ClearMonitoringStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ComponentCriterionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Acti") && keymatch::load4(p + 2) == keymatch::word4("tive") ? 0 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load4(p) == keymatch::word4("Enab") && keymatch::load4(p + 3) == keymatch::word4("bled") ? 2 : -1;
+        case 'P': return keymatch::load4(p) == keymatch::word4("Prob") && keymatch::load4(p + 3) == keymatch::word4("blem") ? 3 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ComponentCriterionEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ComponentCriterionEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ComponentCriterionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ConnectorStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 4 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 1 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Reserved") ? 2 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 0 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ConnectorStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ConnectorStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ConnectorStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ControlModeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 14: return keymatch::load8(p) == keymatch::word8("DynamicC") && keymatch::load8(p + 6) == keymatch::word8("cControl") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 8) == keymatch::word8("dControl") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ControlModeEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ControlModeEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ControlModeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CostDimensionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Ener") && keymatch::load4(p + 2) == keymatch::word4("ergy") ? 0 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("MaxPower") ? 3 : -1;
+        case 'd': return keymatch::load8(p) == keymatch::word8("IdleTIme") ? 5 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("MinPower") ? 4 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("MaxCurre") && keymatch::load8(p + 2) == keymatch::word8("xCurrent") ? 1 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("MinCurre") && keymatch::load8(p + 2) == keymatch::word8("nCurrent") ? 2 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 4) == keymatch::word8("gingTime") ? 6 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CostDimensionEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CostDimensionEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CostDimensionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CostKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 21: return keymatch::load8(p) == keymatch::word8("CarbonDi") && keymatch::load8(p + 8) == keymatch::word8("oxideEmi") && keymatch::load8(p + 13) == keymatch::word8("Emission") ? 0 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("Relative") && keymatch::load8(p + 8) == keymatch::word8("PricePer") && keymatch::load8(p + 15) == keymatch::word8("rcentage") ? 1 : -1;
+    case 29: return keymatch::load8(p) == keymatch::word8("Renewabl") && keymatch::load8(p + 8) == keymatch::word8("eGenerat") && keymatch::load8(p + 16) == keymatch::word8("ionPerce") && keymatch::load8(p + 21) == keymatch::word8("rcentage") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CostKindEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CostKindEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CostKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_CustomerInformationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 2 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_CustomerInformationStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  CustomerInformationStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_CustomerInformationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DERControlEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Watt") && keymatch::load4(p + 2) == keymatch::word4("ttPF") ? 20 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'V': return keymatch::load4(p) == keymatch::word4("Volt") && keymatch::load4(p + 3) == keymatch::word4("tVar") ? 18 : -1;
+        case 'W': return keymatch::load4(p) == keymatch::word4("Watt") && keymatch::load4(p + 3) == keymatch::word4("tVar") ? 21 : -1;
+        default: return -1;
+      }
+    case 8:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'i': return keymatch::load8(p) == keymatch::word8("FixedVar") ? 5 : -1;
+        case 'o': return keymatch::load8(p) == keymatch::word8("VoltWatt") ? 19 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("FreqWatt") ? 2 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("FreqDroo") && keymatch::load8(p + 1) == keymatch::word8("reqDroop") ? 1 : -1;
+        case 'G': return keymatch::load8(p) == keymatch::word8("Gradient") && keymatch::load8(p + 1) == keymatch::word8("radients") ? 6 : -1;
+        case 'H':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'F': return keymatch::load8(p) == keymatch::word8("HFMayTri") && keymatch::load8(p + 1) == keymatch::word8("FMayTrip") ? 8 : -1;
+            case 'V':
+              switch (static_cast<unsigned char>(p[3])) {
+                case 'a': return keymatch::load8(p) == keymatch::word8("HVMayTri") && keymatch::load8(p + 1) == keymatch::word8("VMayTrip") ? 11 : -1;
+                case 'o': return keymatch::load8(p) == keymatch::word8("HVMomCes") && keymatch::load8(p + 1) == keymatch::word8("VMomCess") ? 10 : -1;
+                default: return -1;
+              }
+            default: return -1;
+          }
+        case 'L':
+          switch (static_cast<unsigned char>(p[3])) {
+            case 'a': return keymatch::load8(p) == keymatch::word8("LVMayTri") && keymatch::load8(p + 1) == keymatch::word8("VMayTrip") ? 16 : -1;
+            case 'o': return keymatch::load8(p) == keymatch::word8("LVMomCes") && keymatch::load8(p + 1) == keymatch::word8("VMomCess") ? 15 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'H':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'F': return keymatch::load8(p) == keymatch::word8("HFMustTr") && keymatch::load8(p + 2) == keymatch::word8("MustTrip") ? 7 : -1;
+            case 'V': return keymatch::load8(p) == keymatch::word8("HVMustTr") && keymatch::load8(p + 2) == keymatch::word8("MustTrip") ? 9 : -1;
+            default: return -1;
+          }
+        case 'L':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'F': return keymatch::load8(p) == keymatch::word8("LFMustTr") && keymatch::load8(p + 2) == keymatch::word8("MustTrip") ? 13 : -1;
+            case 'V': return keymatch::load8(p) == keymatch::word8("LVMustTr") && keymatch::load8(p + 2) == keymatch::word8("MustTrip") ? 14 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("EnterSer") && keymatch::load8(p + 4) == keymatch::word8("rService") ? 0 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[7])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("FixedPFA") && keymatch::load8(p + 5) == keymatch::word8("PFAbsorb") ? 3 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("FixedPFI") && keymatch::load8(p + 5) == keymatch::word8("PFInject") ? 4 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("LimitMax") && keymatch::load8(p + 8) == keymatch::word8("Discharg") && keymatch::load8(p + 9) == keymatch::word8("ischarge") ? 12 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("PowerMon") && keymatch::load8(p + 8) == keymatch::word8("itoringM") && keymatch::load8(p + 15) == keymatch::word8("MustTrip") ? 17 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DERControlEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DERControlEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DERControlEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DERControlStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 3 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DERControlStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DERControlStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DERControlStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DERUnitEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("PctM") && keymatch::load4(p + 3) == keymatch::word4("MaxW") ? 1 : -1;
+    case 9:
+      switch (static_cast<unsigned char>(p[3])) {
+        case 'M': return keymatch::load8(p) == keymatch::word8("PctMaxVa") && keymatch::load8(p + 1) == keymatch::word8("ctMaxVar") ? 2 : -1;
+        case 'W': return keymatch::load8(p) == keymatch::word8("PctWAvai") && keymatch::load8(p + 1) == keymatch::word8("ctWAvail") ? 3 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("PctVarAv") && keymatch::load8(p + 3) == keymatch::word8("VarAvail") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("PctEffec") && keymatch::load8(p + 5) == keymatch::word8("fectiveV") ? 5 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("Not_Appl") && keymatch::load8(p + 6) == keymatch::word8("plicable") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DERUnitEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DERUnitEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DERUnitEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DataEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stri") && keymatch::load4(p + 2) == keymatch::word4("ring") ? 0 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'b': return keymatch::load4(p) == keymatch::word4("bool") && keymatch::load4(p + 3) == keymatch::word4("lean") ? 4 : -1;
+        case 'd': return keymatch::load4(p) == keymatch::word4("deci") && keymatch::load4(p + 3) == keymatch::word4("imal") ? 1 : -1;
+        case 'i': return keymatch::load4(p) == keymatch::word4("inte") && keymatch::load4(p + 3) == keymatch::word4("eger") ? 2 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("dateTime") ? 3 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'M': return keymatch::load8(p) == keymatch::word8("MemberLi") && keymatch::load8(p + 2) == keymatch::word8("mberList") ? 7 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("OptionLi") && keymatch::load8(p + 2) == keymatch::word8("tionList") ? 5 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("Sequence") && keymatch::load8(p + 4) == keymatch::word8("enceList") ? 6 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DataEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DataEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DataEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DataTransferStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("VendorId") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownM") && keymatch::load8(p + 8) == keymatch::word8("essageId") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DataTransferStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DataTransferStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DataTransferStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DayOfWeekEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'F': return keymatch::load4(p) == keymatch::word4("Frid") && keymatch::load4(p + 2) == keymatch::word4("iday") ? 4 : -1;
+        case 'M': return keymatch::load4(p) == keymatch::word4("Mond") && keymatch::load4(p + 2) == keymatch::word4("nday") ? 0 : -1;
+        case 'S': return keymatch::load4(p) == keymatch::word4("Sund") && keymatch::load4(p + 2) == keymatch::word4("nday") ? 6 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("Tues") && keymatch::load4(p + 3) == keymatch::word4("sday") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'S': return keymatch::load8(p) == keymatch::word8("Saturday") ? 5 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("Thursday") ? 3 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Wednesda") && keymatch::load8(p + 1) == keymatch::word8("ednesday") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DayOfWeekEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DayOfWeekEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DayOfWeekEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DeleteCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DeleteCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DeleteCertificateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DeleteCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_DisplayMessageStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedStat") && keymatch::load8(p + 9) == keymatch::word8("tedState") ? 4 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("UnknownT") && keymatch::load8(p + 8) == keymatch::word8("ransacti") && keymatch::load8(p + 10) == keymatch::word8("nsaction") ? 5 : -1;
+    case 20:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("Language") && keymatch::load8(p + 8) == keymatch::word8("NotSuppo") && keymatch::load8(p + 12) == keymatch::word8("upported") ? 6 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedPrio") && keymatch::load8(p + 12) == keymatch::word8("Priority") ? 3 : -1;
+        default: return -1;
+      }
+    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedMess") && keymatch::load8(p + 16) == keymatch::word8("ageForma") && keymatch::load8(p + 17) == keymatch::word8("geFormat") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_DisplayMessageStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  DisplayMessageStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_DisplayMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_EnergyTransferModeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("DC") ? 3 : -1;
+    case 3: return keymatch::load2(p) == keymatch::word2("WP") && keymatch::load2(p + 1) == keymatch::word2("PT") ? 10 : -1;
+    case 6:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A':
+          switch (static_cast<unsigned char>(p[3])) {
+            case 'B': return keymatch::load4(p) == keymatch::word4("AC_B") && keymatch::load4(p + 2) == keymatch::word4("_BPT") ? 4 : -1;
+            case 'D': return keymatch::load4(p) == keymatch::word4("AC_D") && keymatch::load4(p + 2) == keymatch::word4("_DER") ? 6 : -1;
+            default: return -1;
+          }
+        case 'D': return keymatch::load4(p) == keymatch::word4("DC_B") && keymatch::load4(p + 2) == keymatch::word4("_BPT") ? 7 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("DC_A") && keymatch::load4(p + 3) == keymatch::word4("ACDP") ? 8 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("AC_BPT_D") && keymatch::load8(p + 2) == keymatch::word8("_BPT_DER") ? 5 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("DC_ACDP_") && keymatch::load8(p + 3) == keymatch::word8("ACDP_BPT") ? 9 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("AC_two_p") && keymatch::load8(p + 4) == keymatch::word8("wo_phase") ? 1 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("AC_three") && keymatch::load8(p + 6) == keymatch::word8("ee_phase") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("AC_singl") && keymatch::load8(p + 7) == keymatch::word8("le_phase") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_EnergyTransferModeEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  EnergyTransferModeEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_EnergyTransferModeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_EventNotificationEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 13: return keymatch::load8(p) == keymatch::word8("CustomMo") && keymatch::load8(p + 5) == keymatch::word8("mMonitor") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 8) == keymatch::word8("dMonitor") ? 1 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("Preconfi") && keymatch::load8(p + 8) == keymatch::word8("guredMon") && keymatch::load8(p + 12) == keymatch::word8("dMonitor") ? 2 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 8) == keymatch::word8("dNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_EventNotificationEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  EventNotificationEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_EventNotificationEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_EventTriggerEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Delt") && keymatch::load4(p + 1) == keymatch::word4("elta") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Alerting") ? 0 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Periodic") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_EventTriggerEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  EventTriggerEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_EventTriggerEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_EvseKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load2(p) == keymatch::word2("AC") ? 0 : -1;
+        case 'D': return keymatch::load2(p) == keymatch::word2("DC") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_EvseKindEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  EvseKindEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_EvseKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_FirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 5 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 8 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 7 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 4 : -1;
+        default: return -1;
+      }
+    case 16:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("InstallS") && keymatch::load8(p + 8) == keymatch::word8("cheduled") ? 10 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("InstallR") && keymatch::load8(p + 8) == keymatch::word8("ebooting") ? 9 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("InvalidS") && keymatch::load8(p + 8) == keymatch::word8("ignature") ? 12 : -1;
+        default: return -1;
+      }
+    case 17:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 3 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 8) == keymatch::word8("eVerifie") && keymatch::load8(p + 9) == keymatch::word8("Verified") ? 13 : -1;
+        default: return -1;
+      }
+    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 6 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("InstallV") && keymatch::load8(p + 8) == keymatch::word8("erificat") && keymatch::load8(p + 16) == keymatch::word8("ionFaile") && keymatch::load8(p + 17) == keymatch::word8("onFailed") ? 11 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_FirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  FirmwareStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_FirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GenericDeviceModelStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("EmptyRes") && keymatch::load8(p + 6) == keymatch::word8("esultSet") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GenericDeviceModelStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GenericDeviceModelStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GenericDeviceModelStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GenericStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GenericStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GenericStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GenericStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GetCertificateIdUseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 17: return keymatch::load8(p) == keymatch::word8("MORootCe") && keymatch::load8(p + 8) == keymatch::word8("rtificat") && keymatch::load8(p + 9) == keymatch::word8("tificate") ? 1 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'O': return keymatch::load8(p) == keymatch::word8("OEMRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 5 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("V2GRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 0 : -1;
+        default: return -1;
+      }
+    case 19:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CSMSRoot") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 2 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("V2GCerti") && keymatch::load8(p + 8) == keymatch::word8("ficateCh") && keymatch::load8(p + 11) == keymatch::word8("ateChain") ? 3 : -1;
+        default: return -1;
+      }
+    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GetCertificateIdUseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GetCertificateIdUseEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GetCertificateIdUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GetCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GetCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GetCertificateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GetCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GetChargingProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("NoProfil") && keymatch::load8(p + 2) == keymatch::word8("Profiles") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GetChargingProfileStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GetChargingProfileStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GetChargingProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GetDisplayMessagesStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GetDisplayMessagesStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GetDisplayMessagesStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GetDisplayMessagesStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GetInstalledCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GetInstalledCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GetInstalledCertificateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GetInstalledCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GetVariableStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 2 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedAttr") && keymatch::load8(p + 16) == keymatch::word8("ibuteTyp") && keymatch::load8(p + 17) == keymatch::word8("buteType") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GetVariableStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GetVariableStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GetVariableStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_GridEventFaultEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11:
+      switch (static_cast<unsigned char>(p[4])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("OverCurr") && keymatch::load8(p + 3) == keymatch::word8("rCurrent") ? 3 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("OverVolt") && keymatch::load8(p + 3) == keymatch::word8("rVoltage") ? 5 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("UnderVol") && keymatch::load8(p + 4) == keymatch::word8("rVoltage") ? 9 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("LowInput") && keymatch::load8(p + 5) == keymatch::word8("putPower") ? 2 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("OverFreq") && keymatch::load8(p + 5) == keymatch::word8("requency") ? 4 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("PhaseRot") && keymatch::load8(p + 5) == keymatch::word8("Rotation") ? 6 : -1;
+        default: return -1;
+      }
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("LocalEme") && keymatch::load8(p + 6) == keymatch::word8("mergency") ? 1 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("UnderFre") && keymatch::load8(p + 6) == keymatch::word8("requency") ? 8 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("RemoteEm") && keymatch::load8(p + 7) == keymatch::word8("mergency") ? 7 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CurrentI") && keymatch::load8(p + 8) == keymatch::word8("mbalance") ? 0 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("VoltageI") && keymatch::load8(p + 8) == keymatch::word8("mbalance") ? 10 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_GridEventFaultEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  GridEventFaultEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_GridEventFaultEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_HashAlgorithmEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[3])) {
+        case '2': return keymatch::load4(p) == keymatch::word4("SHA2") && keymatch::load4(p + 2) == keymatch::word4("A256") ? 0 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("SHA3") && keymatch::load4(p + 2) == keymatch::word4("A384") ? 1 : -1;
+        case '5': return keymatch::load4(p) == keymatch::word4("SHA5") && keymatch::load4(p + 2) == keymatch::word4("A512") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_HashAlgorithmEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  HashAlgorithmEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_HashAlgorithmEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_InstallCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 2 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_InstallCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  InstallCertificateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_InstallCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_InstallCertificateUseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 17: return keymatch::load8(p) == keymatch::word8("MORootCe") && keymatch::load8(p + 8) == keymatch::word8("rtificat") && keymatch::load8(p + 9) == keymatch::word8("tificate") ? 1 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'O': return keymatch::load8(p) == keymatch::word8("OEMRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 4 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("V2GRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 0 : -1;
+        default: return -1;
+      }
+    case 19: return keymatch::load8(p) == keymatch::word8("CSMSRoot") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 3 : -1;
+    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_InstallCertificateUseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  InstallCertificateUseEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_InstallCertificateUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_IslandingDetectionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("RoCo") && keymatch::load4(p + 1) == keymatch::word4("oCoF") ? 1 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'F': return keymatch::load4(p) == keymatch::word4("UFP_") && keymatch::load4(p + 3) == keymatch::word4("_OFP") ? 3 : -1;
+        case 'V': return keymatch::load4(p) == keymatch::word4("UVP_") && keymatch::load4(p + 3) == keymatch::word4("_OVP") ? 2 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("RCLQFact") && keymatch::load8(p + 2) == keymatch::word8("LQFactor") ? 13 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("OtherAct") && keymatch::load8(p + 3) == keymatch::word8("erActive") ? 14 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("OtherPas") && keymatch::load8(p + 4) == keymatch::word8("rPassive") ? 6 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("Frequenc") && keymatch::load8(p + 5) == keymatch::word8("encyJump") ? 12 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'S': return keymatch::load8(p) == keymatch::word8("SandiaVo") && keymatch::load8(p + 8) == keymatch::word8("ltageShi") && keymatch::load8(p + 10) == keymatch::word8("ageShift") ? 11 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("VoltageV") && keymatch::load8(p + 8) == keymatch::word8("ectorShi") && keymatch::load8(p + 10) == keymatch::word8("torShift") ? 4 : -1;
+        default: return -1;
+      }
+    case 20:
+      switch (static_cast<unsigned char>(p[9])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Impedanc") && keymatch::load8(p + 8) == keymatch::word8("eAtFrequ") && keymatch::load8(p + 12) == keymatch::word8("requency") ? 8 : -1;
+        case 'M': return keymatch::load8(p) == keymatch::word8("Impedanc") && keymatch::load8(p + 8) == keymatch::word8("eMeasure") && keymatch::load8(p + 12) == keymatch::word8("surement") ? 7 : -1;
+        case 'q': return keymatch::load8(p) == keymatch::word8("SandiaFr") && keymatch::load8(p + 8) == keymatch::word8("equencyS") && keymatch::load8(p + 12) == keymatch::word8("ncyShift") ? 10 : -1;
+        default: return -1;
+      }
+    case 21: return keymatch::load8(p) == keymatch::word8("ZeroCros") && keymatch::load8(p + 8) == keymatch::word8("singDete") && keymatch::load8(p + 13) == keymatch::word8("etection") ? 5 : -1;
+    case 22:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'N': return keymatch::load8(p) == keymatch::word8("NoAntiIs") && keymatch::load8(p + 8) == keymatch::word8("landingS") && keymatch::load8(p + 14) == keymatch::word8("gSupport") ? 0 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("SlipMode") && keymatch::load8(p + 8) == keymatch::word8("Frequenc") && keymatch::load8(p + 14) == keymatch::word8("ncyShift") ? 9 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_IslandingDetectionEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  IslandingDetectionEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_IslandingDetectionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_Iso15118EVCertificateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_Iso15118EVCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  Iso15118EVCertificateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_Iso15118EVCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_LocationEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("EV") ? 2 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("Body") ? 0 : -1;
+    case 5:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load4(p) == keymatch::word4("Cabl") && keymatch::load4(p + 1) == keymatch::word4("able") ? 1 : -1;
+        case 'I': return keymatch::load4(p) == keymatch::word4("Inle") && keymatch::load4(p + 1) == keymatch::word4("nlet") ? 3 : -1;
+        default: return -1;
+      }
+    case 6: return keymatch::load4(p) == keymatch::word4("Outl") && keymatch::load4(p + 2) == keymatch::word4("tlet") ? 4 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Upstream") ? 5 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_LocationEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  LocationEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_LocationEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_LogEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 11: return keymatch::load8(p) == keymatch::word8("Security") && keymatch::load8(p + 3) == keymatch::word8("urityLog") ? 1 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("Diagnost") && keymatch::load8(p + 6) == keymatch::word8("sticsLog") ? 0 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("DataColl") && keymatch::load8(p + 8) == keymatch::word8("ectorLog") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_LogEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  LogEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_LogEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_LogStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_LogStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  LogStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_LogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MeasurandEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("So") && keymatch::load2(p + 1) == keymatch::word2("oC") ? 52 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Volt") && keymatch::load4(p + 3) == keymatch::word4("tage") ? 53 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Frequenc") && keymatch::load8(p + 1) == keymatch::word8("requency") ? 39 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Power.Fa") && keymatch::load8(p + 4) == keymatch::word8("r.Factor") ? 46 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("Power.Of") && keymatch::load8(p + 5) == keymatch::word8(".Offered") ? 49 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Export") ? 0 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Import") ? 3 : -1;
+        default: return -1;
+      }
+    case 15:
+      switch (static_cast<unsigned char>(p[9])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("Voltage.") && keymatch::load8(p + 7) == keymatch::word8(".Maximum") ? 55 : -1;
+        case 'f': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 7) == keymatch::word8(".Offered") ? 6 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("Voltage.") && keymatch::load8(p + 7) == keymatch::word8(".Minimum") ? 54 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("InletHot") ? 16 : -1;
+    case 17:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("TargetSO") && keymatch::load8(p + 9) == keymatch::word8("argetSOC") ? 9 : -1;
+        case 'E': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ne") && keymatch::load8(p + 9) == keymatch::word8("tive.Net") ? 23 : -1;
+        default: return -1;
+      }
+    case 18:
+      switch (static_cast<unsigned char>(p[9])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("MaximumS") && keymatch::load8(p + 10) == keymatch::word8("ximumSOC") ? 10 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("MinimumS") && keymatch::load8(p + 10) == keymatch::word8("nimumSOC") ? 8 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("PresentS") && keymatch::load8(p + 10) == keymatch::word8("esentSOC") ? 7 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Bu") && keymatch::load8(p + 10) == keymatch::word8("est.Bulk") ? 38 : -1;
+        default: return -1;
+      }
+    case 19:
+      switch (static_cast<unsigned char>(p[13])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Exp") && keymatch::load8(p + 11) == keymatch::word8("e.Export") ? 40 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Imp") && keymatch::load8(p + 11) == keymatch::word8("e.Import") ? 41 : -1;
+        case 'n': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 11) == keymatch::word8("rent.Net") ? 27 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 11) == keymatch::word8("tive.Net") ? 32 : -1;
+        default: return -1;
+      }
+    case 20:
+      switch (static_cast<unsigned char>(p[6])) {
+        case 'E':
+          switch (static_cast<unsigned char>(p[13])) {
+            case 'M': return keymatch::load8(p) == keymatch::word8("Power.Ex") && keymatch::load8(p + 8) == keymatch::word8("port.Min") && keymatch::load8(p + 12) == keymatch::word8(".Minimum") ? 44 : -1;
+            case 'O': return keymatch::load8(p) == keymatch::word8("Power.Ex") && keymatch::load8(p + 8) == keymatch::word8("port.Off") && keymatch::load8(p + 12) == keymatch::word8(".Offered") ? 45 : -1;
+            default: return -1;
+          }
+        case 'I':
+          switch (static_cast<unsigned char>(p[13])) {
+            case 'M': return keymatch::load8(p) == keymatch::word8("Power.Im") && keymatch::load8(p + 8) == keymatch::word8("port.Min") && keymatch::load8(p + 12) == keymatch::word8(".Minimum") ? 48 : -1;
+            case 'O': return keymatch::load8(p) == keymatch::word8("Power.Im") && keymatch::load8(p + 8) == keymatch::word8("port.Off") && keymatch::load8(p + 12) == keymatch::word8(".Offered") ? 47 : -1;
+            default: return -1;
+          }
+        case 'R': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Ta") && keymatch::load8(p + 12) == keymatch::word8("t.Target") ? 33 : -1;
+        default: return -1;
+      }
+    case 21:
+      switch (static_cast<unsigned char>(p[15])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.E") && keymatch::load8(p + 13) == keymatch::word8("e.Export") ? 50 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.I") && keymatch::load8(p + 13) == keymatch::word8("e.Import") ? 51 : -1;
+        case 'a': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Ma") && keymatch::load8(p + 13) == keymatch::word8(".Maximum") ? 35 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Mi") && keymatch::load8(p + 13) == keymatch::word8(".Minimum") ? 34 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Res") && keymatch::load8(p + 13) == keymatch::word8("Residual") ? 43 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Set") && keymatch::load8(p + 13) == keymatch::word8("Setpoint") ? 42 : -1;
+        default: return -1;
+      }
+    case 22:
+      switch (static_cast<unsigned char>(p[16])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 14) == keymatch::word8("t.Export") ? 25 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 14) == keymatch::word8("t.Import") ? 26 : -1;
+        case 'f':
+          switch (static_cast<unsigned char>(p[8])) {
+            case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 8) == keymatch::word8("Export.O") && keymatch::load8(p + 14) == keymatch::word8(".Offered") ? 1 : -1;
+            case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 8) == keymatch::word8("Import.O") && keymatch::load8(p + 14) == keymatch::word8(".Offered") ? 4 : -1;
+            default: return -1;
+          }
+        case 'i':
+          switch (static_cast<unsigned char>(p[8])) {
+            case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 8) == keymatch::word8("Export.M") && keymatch::load8(p + 14) == keymatch::word8(".Minimum") ? 2 : -1;
+            case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 8) == keymatch::word8("Import.M") && keymatch::load8(p + 14) == keymatch::word8(".Minimum") ? 5 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 24: return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("Charging") && keymatch::load8(p + 16) == keymatch::word8("Complete") ? 14 : -1;
+    case 25:
+      switch (static_cast<unsigned char>(p[15])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Ma") && keymatch::load8(p + 16) == keymatch::word8("ximum.V2") && keymatch::load8(p + 17) == keymatch::word8("imum.V2X") ? 37 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("EnergyRe") && keymatch::load8(p + 8) == keymatch::word8("quest.Mi") && keymatch::load8(p + 16) == keymatch::word8("nimum.V2") && keymatch::load8(p + 17) == keymatch::word8("imum.V2X") ? 36 : -1;
+        default: return -1;
+      }
+    case 29:
+      switch (static_cast<unsigned char>(p[14])) {
+        case 'E':
+          switch (static_cast<unsigned char>(p[21])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 17 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 18 : -1;
+            default: return -1;
+          }
+        case 'I':
+          switch (static_cast<unsigned char>(p[21])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 19 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 20 : -1;
+            default: return -1;
+          }
+        case 'y': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("BatteryE") && keymatch::load8(p + 16) == keymatch::word8("nergyCap") && keymatch::load8(p + 21) == keymatch::word8("Capacity") ? 15 : -1;
+        default: return -1;
+      }
+    case 30: return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Cab") && keymatch::load8(p + 22) == keymatch::word8("ableLoss") ? 21 : -1;
+    case 31:
+      switch (static_cast<unsigned char>(p[16])) {
+        case 'E':
+          switch (static_cast<unsigned char>(p[23])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 28 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 29 : -1;
+            default: return -1;
+          }
+        case 'I':
+          switch (static_cast<unsigned char>(p[23])) {
+            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 30 : -1;
+            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 31 : -1;
+            default: return -1;
+          }
+        case 't': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Se") && keymatch::load8(p + 16) == keymatch::word8("tpoint.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 24 : -1;
+        default: return -1;
+      }
+    case 32: return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("Remainin") && keymatch::load8(p + 16) == keymatch::word8("gTimeToT") && keymatch::load8(p + 24) == keymatch::word8("argetSOC") ? 12 : -1;
+    case 33:
+      switch (static_cast<unsigned char>(p[24])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("Remainin") && keymatch::load8(p + 16) == keymatch::word8("gTimeToM") && keymatch::load8(p + 24) == keymatch::word8("aximumSO") && keymatch::load8(p + 25) == keymatch::word8("ximumSOC") ? 13 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("Display.") && keymatch::load8(p + 8) == keymatch::word8("Remainin") && keymatch::load8(p + 16) == keymatch::word8("gTimeToM") && keymatch::load8(p + 24) == keymatch::word8("inimumSO") && keymatch::load8(p + 25) == keymatch::word8("nimumSOC") ? 11 : -1;
+        default: return -1;
+      }
+    case 45: return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Loc") && keymatch::load8(p + 24) == keymatch::word8("alGenera") && keymatch::load8(p + 32) == keymatch::word8("tion.Reg") && keymatch::load8(p + 37) == keymatch::word8("Register") ? 22 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MeasurandEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MeasurandEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MeasurandEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MessageFormatEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("UR") && keymatch::load2(p + 1) == keymatch::word2("RI") ? 2 : -1;
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'H': return keymatch::load4(p) == keymatch::word4("HTML") ? 1 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("UTF8") ? 3 : -1;
+        default: return -1;
+      }
+    case 5: return keymatch::load4(p) == keymatch::word4("ASCI") && keymatch::load4(p + 1) == keymatch::word4("SCII") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("QRCO") && keymatch::load4(p + 2) == keymatch::word4("CODE") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MessageFormatEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MessageFormatEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MessageFormatEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MessagePriorityEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("InFr") && keymatch::load4(p + 3) == keymatch::word4("ront") ? 1 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("AlwaysFr") && keymatch::load8(p + 3) == keymatch::word8("aysFront") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NormalCy") && keymatch::load8(p + 3) == keymatch::word8("malCycle") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MessagePriorityEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MessagePriorityEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MessagePriorityEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MessageStateEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 2 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Charging") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 1) == keymatch::word8("uspended") ? 4 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Discharg") && keymatch::load8(p + 3) == keymatch::word8("charging") ? 5 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 3 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MessageStateEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MessageStateEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MessageStateEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MessageTriggerEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("Heartbea") && keymatch::load8(p + 1) == keymatch::word8("eartbeat") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 3) == keymatch::word8("erValues") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("CustomTr") && keymatch::load8(p + 5) == keymatch::word8("mTrigger") ? 12 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'B': return keymatch::load8(p) == keymatch::word8("BootNoti") && keymatch::load8(p + 8) == keymatch::word8("fication") ? 0 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ionEvent") ? 9 : -1;
+        default: return -1;
+      }
+    case 18:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'i': return keymatch::load8(p) == keymatch::word8("SignV2GC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 6 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("StatusNo") && keymatch::load8(p + 8) == keymatch::word8("tificati") && keymatch::load8(p + 10) == keymatch::word8("fication") ? 8 : -1;
+        default: return -1;
+      }
+    case 20: return keymatch::load8(p) == keymatch::word8("SignV2G2") && keymatch::load8(p + 8) == keymatch::word8("0Certifi") && keymatch::load8(p + 12) == keymatch::word8("tificate") ? 7 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("LogStatu") && keymatch::load8(p + 8) == keymatch::word8("sNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 1 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("SignComb") && keymatch::load8(p + 8) == keymatch::word8("inedCert") && keymatch::load8(p + 15) == keymatch::word8("tificate") ? 10 : -1;
+    case 26: return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 8) == keymatch::word8("StatusNo") && keymatch::load8(p + 16) == keymatch::word8("tificati") && keymatch::load8(p + 18) == keymatch::word8("fication") ? 2 : -1;
+    case 30: return keymatch::load8(p) == keymatch::word8("SignChar") && keymatch::load8(p + 8) == keymatch::word8("gingStat") && keymatch::load8(p + 16) == keymatch::word8("ionCerti") && keymatch::load8(p + 22) == keymatch::word8("tificate") ? 5 : -1;
+    case 33: return keymatch::load8(p) == keymatch::word8("PublishF") && keymatch::load8(p + 8) == keymatch::word8("irmwareS") && keymatch::load8(p + 16) == keymatch::word8("tatusNot") && keymatch::load8(p + 24) == keymatch::word8("ificatio") && keymatch::load8(p + 25) == keymatch::word8("fication") ? 11 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MessageTriggerEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MessageTriggerEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MessageTriggerEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MobilityNeedsModeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("EVCC") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("EVCC_SEC") && keymatch::load8(p + 1) == keymatch::word8("VCC_SECC") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MobilityNeedsModeEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MobilityNeedsModeEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MobilityNeedsModeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MonitorEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Delt") && keymatch::load4(p + 1) == keymatch::word4("elta") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Periodic") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("TargetDe") && keymatch::load8(p + 3) == keymatch::word8("getDelta") ? 5 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("LowerThr") && keymatch::load8(p + 6) == keymatch::word8("hreshold") ? 1 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("UpperThr") && keymatch::load8(p + 6) == keymatch::word8("hreshold") ? 0 : -1;
+        default: return -1;
+      }
+    case 19: return keymatch::load8(p) == keymatch::word8("TargetDe") && keymatch::load8(p + 8) == keymatch::word8("ltaRelat") && keymatch::load8(p + 11) == keymatch::word8("Relative") ? 6 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("Periodic") && keymatch::load8(p + 8) == keymatch::word8("ClockAli") && keymatch::load8(p + 12) == keymatch::word8("kAligned") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MonitorEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MonitorEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MonitorEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MonitoringBaseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("Al") && keymatch::load2(p + 1) == keymatch::word2("ll") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 5) == keymatch::word8("iredOnly") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("FactoryD") && keymatch::load8(p + 6) == keymatch::word8("yDefault") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MonitoringBaseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MonitoringBaseEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MonitoringBaseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MonitoringCriterionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 15: return keymatch::load8(p) == keymatch::word8("DeltaMon") && keymatch::load8(p + 7) == keymatch::word8("nitoring") ? 1 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("Periodic") && keymatch::load8(p + 8) == keymatch::word8("Monitori") && keymatch::load8(p + 10) == keymatch::word8("nitoring") ? 2 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("Threshol") && keymatch::load8(p + 8) == keymatch::word8("dMonitor") && keymatch::load8(p + 11) == keymatch::word8("nitoring") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MonitoringCriterionEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MonitoringCriterionEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MonitoringCriterionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_MutabilityEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("ReadOnly") ? 0 : -1;
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'R': return keymatch::load8(p) == keymatch::word8("ReadWrit") && keymatch::load8(p + 1) == keymatch::word8("eadWrite") ? 2 : -1;
+        case 'W': return keymatch::load8(p) == keymatch::word8("WriteOnl") && keymatch::load8(p + 1) == keymatch::word8("riteOnly") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_MutabilityEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  MutabilityEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_MutabilityEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_NotifyAllowedEnergyTransferStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_NotifyAllowedEnergyTransferStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  NotifyAllowedEnergyTransferStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_NotifyAllowedEnergyTransferStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_NotifyEVChargingNeedsStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("Processi") && keymatch::load8(p + 2) == keymatch::word8("ocessing") ? 2 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("NoChargi") && keymatch::load8(p + 8) == keymatch::word8("ngProfil") && keymatch::load8(p + 9) == keymatch::word8("gProfile") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_NotifyEVChargingNeedsStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  NotifyEVChargingNeedsStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_NotifyEVChargingNeedsStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_OCPPInterfaceEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("An") && keymatch::load2(p + 1) == keymatch::word2("ny") ? 8 : -1;
+    case 6:
+      switch (static_cast<unsigned char>(p[5])) {
+        case '0': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red0") ? 0 : -1;
+        case '1': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red1") ? 1 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red2") ? 2 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red3") ? 3 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[8])) {
+        case '0': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless0") ? 4 : -1;
+        case '1': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless1") ? 5 : -1;
+        case '2': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless2") ? 6 : -1;
+        case '3': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless3") ? 7 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_OCPPInterfaceEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  OCPPInterfaceEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_OCPPInterfaceEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_OCPPTransportEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'J': return keymatch::load4(p) == keymatch::word4("JSON") ? 1 : -1;
+        case 'S': return keymatch::load4(p) == keymatch::word4("SOAP") ? 0 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_OCPPTransportEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  OCPPTransportEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_OCPPTransportEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_OCPPVersionEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[5])) {
+        case '0': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP20") ? 3 : -1;
+        case '1': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP21") ? 5 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP12") ? 0 : -1;
+        case '5': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP15") ? 1 : -1;
+        case '6': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP16") ? 2 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 3) == keymatch::word4("P201") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_OCPPVersionEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  OCPPVersionEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_OCPPVersionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_OperationModeEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 0 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 4) == keymatch::word8("gingOnly") ? 1 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("External") && keymatch::load8(p + 6) == keymatch::word8("alLimits") ? 4 : -1;
+        case 'L': return keymatch::load8(p) == keymatch::word8("LocalFre") && keymatch::load8(p + 6) == keymatch::word8("requency") ? 6 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("CentralS") && keymatch::load8(p + 7) == keymatch::word8("Setpoint") ? 2 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CentralF") && keymatch::load8(p + 8) == keymatch::word8("requency") ? 5 : -1;
+        case 'E': return keymatch::load8(p) == keymatch::word8("External") && keymatch::load8(p + 8) == keymatch::word8("Setpoint") ? 3 : -1;
+        default: return -1;
+      }
+    case 18: return keymatch::load8(p) == keymatch::word8("LocalLoa") && keymatch::load8(p + 8) == keymatch::word8("dBalanci") && keymatch::load8(p + 10) == keymatch::word8("alancing") ? 7 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_OperationModeEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  OperationModeEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_OperationModeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_OperationalStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("Operativ") && keymatch::load8(p + 1) == keymatch::word8("perative") ? 1 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Inoperat") && keymatch::load8(p + 3) == keymatch::word8("perative") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_OperationalStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  OperationalStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_OperationalStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_PaymentStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 3 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Sett") && keymatch::load4(p + 3) == keymatch::word4("tled") ? 0 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("Canceled") ? 1 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_PaymentStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  PaymentStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_PaymentStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_PhaseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 1: return keymatch::load1(p) == keymatch::word1("N") ? 3 : -1;
+    case 2:
+      switch (static_cast<unsigned char>(p[1])) {
+        case '1': return keymatch::load2(p) == keymatch::word2("L1") ? 0 : -1;
+        case '2': return keymatch::load2(p) == keymatch::word2("L2") ? 1 : -1;
+        case '3': return keymatch::load2(p) == keymatch::word2("L3") ? 2 : -1;
+        default: return -1;
+      }
+    case 4:
+      switch (static_cast<unsigned char>(p[1])) {
+        case '1': return keymatch::load4(p) == keymatch::word4("L1-N") ? 4 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("L2-N") ? 5 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("L3-N") ? 6 : -1;
+        default: return -1;
+      }
+    case 5:
+      switch (static_cast<unsigned char>(p[1])) {
+        case '1': return keymatch::load4(p) == keymatch::word4("L1-L") && keymatch::load4(p + 1) == keymatch::word4("1-L2") ? 7 : -1;
+        case '2': return keymatch::load4(p) == keymatch::word4("L2-L") && keymatch::load4(p + 1) == keymatch::word4("2-L3") ? 8 : -1;
+        case '3': return keymatch::load4(p) == keymatch::word4("L3-L") && keymatch::load4(p + 1) == keymatch::word4("3-L1") ? 9 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_PhaseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  PhaseEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_PhaseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_PowerDuringCessationEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Acti") && keymatch::load4(p + 2) == keymatch::word4("tive") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Reactive") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_PowerDuringCessationEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  PowerDuringCessationEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_PowerDuringCessationEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_PreconditioningStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Read") && keymatch::load4(p + 1) == keymatch::word4("eady") ? 1 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("NotReady") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("Precondi") && keymatch::load8(p + 7) == keymatch::word8("itioning") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_PreconditioningStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  PreconditioningStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_PreconditioningStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_PriorityChargingStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("NoProfil") && keymatch::load8(p + 1) == keymatch::word8("oProfile") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_PriorityChargingStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  PriorityChargingStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_PriorityChargingStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_PublishFirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Publishe") && keymatch::load8(p + 1) == keymatch::word8("ublished") ? 4 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("PublishF") && keymatch::load8(p + 5) == keymatch::word8("shFailed") ? 9 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[8])) {
+        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 5 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 6 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 7) == keymatch::word8("Checksum") ? 7 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("Checksum") && keymatch::load8(p + 8) == keymatch::word8("Verified") ? 8 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_PublishFirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  PublishFirmwareStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_PublishFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ReadingContextEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 2 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 7 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Sample.C") && keymatch::load8(p + 4) == keymatch::word8("le.Clock") ? 3 : -1;
+    case 15:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'S': return keymatch::load8(p) == keymatch::word8("Sample.P") && keymatch::load8(p + 7) == keymatch::word8("Periodic") ? 4 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 7) == keymatch::word8("tion.End") ? 6 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.End") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ion.Begi") && keymatch::load8(p + 9) == keymatch::word8("on.Begin") ? 5 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.Beg") && keymatch::load8(p + 10) == keymatch::word8("on.Begin") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ReadingContextEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ReadingContextEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ReadingContextEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ReasonEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load4(p) == keymatch::word4("Loca") && keymatch::load4(p + 1) == keymatch::word4("ocal") ? 7 : -1;
+        case 'O': return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 9 : -1;
+        default: return -1;
+      }
+    case 6:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'b': return keymatch::load4(p) == keymatch::word4("Rebo") && keymatch::load4(p + 2) == keymatch::word4("boot") ? 13 : -1;
+        case 'm': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 2) == keymatch::word4("mote") ? 14 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("Time") && keymatch::load4(p + 3) == keymatch::word4("eout") ? 18 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("PowerLos") && keymatch::load8(p + 1) == keymatch::word8("owerLoss") ? 11 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("MasterPa") && keymatch::load8(p + 2) == keymatch::word8("sterPass") ? 6 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'G': return keymatch::load8(p) == keymatch::word8("GroundFa") && keymatch::load8(p + 3) == keymatch::word8("undFault") ? 4 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("StoppedB") && keymatch::load8(p + 3) == keymatch::word8("ppedByEV") ? 16 : -1;
+        default: return -1;
+      }
+    case 12:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("DeAuthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 0 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("PowerQua") && keymatch::load8(p + 4) == keymatch::word8("rQuality") ? 12 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("Emergenc") && keymatch::load8(p + 5) == keymatch::word8("encyStop") ? 1 : -1;
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("EVDiscon") && keymatch::load8(p + 6) == keymatch::word8("onnected") ? 3 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("Immediat") && keymatch::load8(p + 6) == keymatch::word8("ateReset") ? 5 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("SOCLimit") && keymatch::load8(p + 7) == keymatch::word8("tReached") ? 15 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load8(p) == keymatch::word8("LocalOut") && keymatch::load8(p + 8) == keymatch::word8("OfCredit") ? 8 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("Overcurr") && keymatch::load8(p + 8) == keymatch::word8("entFault") ? 10 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("TimeLimi") && keymatch::load8(p + 8) == keymatch::word8("tReached") ? 17 : -1;
+        default: return -1;
+      }
+    case 18: return keymatch::load8(p) == keymatch::word8("EnergyLi") && keymatch::load8(p + 8) == keymatch::word8("mitReach") && keymatch::load8(p + 10) == keymatch::word8("tReached") ? 2 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("ReqEnerg") && keymatch::load8(p + 8) == keymatch::word8("yTransfe") && keymatch::load8(p + 16) == keymatch::word8("rRejecte") && keymatch::load8(p + 17) == keymatch::word8("Rejected") ? 19 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ReasonEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ReasonEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ReasonEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_RecurrencyKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Dail") && keymatch::load4(p + 1) == keymatch::word4("aily") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("Week") && keymatch::load4(p + 2) == keymatch::word4("ekly") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_RecurrencyKindEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  RecurrencyKindEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_RecurrencyKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_RegistrationStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Pend") && keymatch::load4(p + 3) == keymatch::word4("ding") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_RegistrationStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  RegistrationStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_RegistrationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ReportBaseEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 13: return keymatch::load8(p) == keymatch::word8("FullInve") && keymatch::load8(p + 5) == keymatch::word8("nventory") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("SummaryI") && keymatch::load8(p + 8) == keymatch::word8("nventory") ? 2 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("Configur") && keymatch::load8(p + 8) == keymatch::word8("ationInv") && keymatch::load8(p + 14) == keymatch::word8("nventory") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ReportBaseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ReportBaseEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ReportBaseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_RequestStartStopStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_RequestStartStopStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  RequestStartStopStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_RequestStartStopStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ReservationUpdateStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 0 : -1;
+        case 'R': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 3) == keymatch::word4("oved") ? 1 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("NoTransa") && keymatch::load8(p + 5) == keymatch::word8("nsaction") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ReservationUpdateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ReservationUpdateStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ReservationUpdateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ReserveNowStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 3 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ReserveNowStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ReserveNowStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ReserveNowStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ResetEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("OnId") && keymatch::load4(p + 2) == keymatch::word4("Idle") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Immediat") && keymatch::load8(p + 1) == keymatch::word8("mmediate") ? 0 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("Immediat") && keymatch::load8(p + 8) == keymatch::word8("eAndResu") && keymatch::load8(p + 10) == keymatch::word8("ndResume") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ResetEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ResetEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ResetEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_ResetStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_ResetStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  ResetStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_ResetStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_SendLocalListStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("VersionM") && keymatch::load8(p + 7) == keymatch::word8("Mismatch") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_SendLocalListStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  SendLocalListStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_SendLocalListStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_SetMonitoringStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 4 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("Duplicat") && keymatch::load8(p + 1) == keymatch::word8("uplicate") ? 5 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 1 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("Unsuppor") && keymatch::load8(p + 8) == keymatch::word8("tedMonit") && keymatch::load8(p + 14) == keymatch::word8("itorType") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_SetMonitoringStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  SetMonitoringStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_SetMonitoringStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_SetNetworkProfileStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 2 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_SetNetworkProfileStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  SetNetworkProfileStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_SetNetworkProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_SetVariableStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("RebootRe") && keymatch::load8(p + 6) == keymatch::word8("Required") ? 5 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 2 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedAttr") && keymatch::load8(p + 16) == keymatch::word8("ibuteTyp") && keymatch::load8(p + 17) == keymatch::word8("buteType") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_SetVariableStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  SetVariableStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_SetVariableStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TariffChangeStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("TxNotFou") && keymatch::load8(p + 2) == keymatch::word8("NotFound") ? 4 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("TooManyE") && keymatch::load8(p + 7) == keymatch::word8("Elements") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("NoCurren") && keymatch::load8(p + 8) == keymatch::word8("cyChange") ? 5 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("Conditio") && keymatch::load8(p + 8) == keymatch::word8("nNotSupp") && keymatch::load8(p + 13) == keymatch::word8("upported") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TariffChangeStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TariffChangeStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TariffChangeStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TariffClearStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NoTariff") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TariffClearStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TariffClearStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TariffClearStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TariffCostEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load4(p) == keymatch::word4("MaxC") && keymatch::load4(p + 3) == keymatch::word4("Cost") ? 2 : -1;
+        case 'i': return keymatch::load4(p) == keymatch::word4("MinC") && keymatch::load4(p + 3) == keymatch::word4("Cost") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("NormalCo") && keymatch::load8(p + 2) == keymatch::word8("rmalCost") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TariffCostEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TariffCostEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TariffCostEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TariffGetStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'N': return keymatch::load8(p) == keymatch::word8("NoTariff") ? 2 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TariffGetStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TariffGetStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TariffGetStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TariffKindEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 12: return keymatch::load8(p) == keymatch::word8("DriverTa") && keymatch::load8(p + 4) == keymatch::word8("erTariff") ? 1 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("DefaultT") && keymatch::load8(p + 5) == keymatch::word8("ltTariff") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TariffKindEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TariffKindEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TariffKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TariffSetStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("TooManyE") && keymatch::load8(p + 7) == keymatch::word8("Elements") ? 2 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("Duplicat") && keymatch::load8(p + 8) == keymatch::word8("eTariffI") && keymatch::load8(p + 9) == keymatch::word8("TariffId") ? 4 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("Conditio") && keymatch::load8(p + 8) == keymatch::word8("nNotSupp") && keymatch::load8(p + 13) == keymatch::word8("upported") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TariffSetStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TariffSetStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TariffSetStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TransactionEventEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("Ende") && keymatch::load4(p + 1) == keymatch::word4("nded") ? 0 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'S': return keymatch::load4(p) == keymatch::word4("Star") && keymatch::load4(p + 3) == keymatch::word4("rted") ? 1 : -1;
+        case 'U': return keymatch::load4(p) == keymatch::word4("Upda") && keymatch::load4(p + 3) == keymatch::word4("ated") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TransactionEventEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TransactionEventEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TransactionEventEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TriggerMessageStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("NotImple") && keymatch::load8(p + 6) == keymatch::word8("lemented") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TriggerMessageStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TriggerMessageStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TriggerMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_TriggerReasonEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 26 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("LimitSet") ? 12 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("TxResume") && keymatch::load8(p + 1) == keymatch::word8("xResumed") ? 27 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[6])) {
+        case 'S': return keymatch::load8(p) == keymatch::word8("RemoteSt") && keymatch::load8(p + 2) == keymatch::word8("moteStop") ? 17 : -1;
+        case 'c': return keymatch::load8(p) == keymatch::word8("EVDetect") && keymatch::load8(p + 2) == keymatch::word8("Detected") ? 11 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("Authoriz") && keymatch::load8(p + 2) == keymatch::word8("thorized") ? 1 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("EVDepart") && keymatch::load8(p + 2) == keymatch::word8("Departed") ? 10 : -1;
+        default: return -1;
+      }
+    case 11:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'e': return keymatch::load8(p) == keymatch::word8("RemoteSt") && keymatch::load8(p + 3) == keymatch::word8("oteStart") ? 16 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("RunningC") && keymatch::load8(p + 3) == keymatch::word8("ningCost") ? 19 : -1;
+        default: return -1;
+      }
+    case 12:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'D': return keymatch::load8(p) == keymatch::word8("Deauthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 6 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("ResetCom") && keymatch::load8(p + 4) == keymatch::word8("tCommand") ? 18 : -1;
+        default: return -1;
+      }
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'T': return keymatch::load8(p) == keymatch::word8("TariffCh") && keymatch::load8(p + 5) == keymatch::word8("fChanged") ? 23 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("UnlockCo") && keymatch::load8(p + 5) == keymatch::word8("kCommand") ? 28 : -1;
+        default: return -1;
+      }
+    case 14:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CablePlu") && keymatch::load8(p + 6) == keymatch::word8("luggedIn") ? 2 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("StopAuth") && keymatch::load8(p + 6) == keymatch::word8("thorized") ? 22 : -1;
+        default: return -1;
+      }
+    case 15:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'M': return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 7) == keymatch::word8("lueClock") ? 13 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("SoCLimit") && keymatch::load8(p + 7) == keymatch::word8("tReached") ? 21 : -1;
+        default: return -1;
+      }
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("CostLimi") && keymatch::load8(p + 8) == keymatch::word8("tReached") ? 5 : -1;
+        case 'E': return keymatch::load8(p) == keymatch::word8("EVConnec") && keymatch::load8(p + 8) == keymatch::word8("tTimeout") ? 9 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("TimeLimi") && keymatch::load8(p + 8) == keymatch::word8("tReached") ? 25 : -1;
+        default: return -1;
+      }
+    case 17:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Abnormal") && keymatch::load8(p + 8) == keymatch::word8("Conditio") && keymatch::load8(p + 9) == keymatch::word8("ondition") ? 0 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("TariffNo") && keymatch::load8(p + 8) == keymatch::word8("tAccepte") && keymatch::load8(p + 9) == keymatch::word8("Accepted") ? 24 : -1;
+        default: return -1;
+      }
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'E': return keymatch::load8(p) == keymatch::word8("EnergyLi") && keymatch::load8(p + 8) == keymatch::word8("mitReach") && keymatch::load8(p + 10) == keymatch::word8("tReached") ? 7 : -1;
+        case 'M': return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 8) == keymatch::word8("uePeriod") && keymatch::load8(p + 10) == keymatch::word8("Periodic") ? 14 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("SignedDa") && keymatch::load8(p + 8) == keymatch::word8("taReceiv") && keymatch::load8(p + 10) == keymatch::word8("Received") ? 20 : -1;
+        default: return -1;
+      }
+    case 19:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("RateChan") && keymatch::load8(p + 11) == keymatch::word8("eChanged") ? 3 : -1;
+        case 'E': return keymatch::load8(p) == keymatch::word8("EVCommun") && keymatch::load8(p + 8) == keymatch::word8("icationL") && keymatch::load8(p + 11) == keymatch::word8("tionLost") ? 8 : -1;
+        default: return -1;
+      }
+    case 20:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StateCha") && keymatch::load8(p + 12) == keymatch::word8("eChanged") ? 4 : -1;
+        case 'O': return keymatch::load8(p) == keymatch::word8("Operatio") && keymatch::load8(p + 8) == keymatch::word8("nModeCha") && keymatch::load8(p + 12) == keymatch::word8("eChanged") ? 15 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_TriggerReasonEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  TriggerReasonEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_TriggerReasonEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_UnlockStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("Unlocked") ? 0 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("UnlockFa") && keymatch::load8(p + 4) == keymatch::word8("ckFailed") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("onnector") ? 3 : -1;
+    case 28: return keymatch::load8(p) == keymatch::word8("OngoingA") && keymatch::load8(p + 8) == keymatch::word8("uthorize") && keymatch::load8(p + 16) == keymatch::word8("dTransac") && keymatch::load8(p + 20) == keymatch::word8("nsaction") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_UnlockStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  UnlockStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_UnlockStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_UnpublishFirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("NoFirmwa") && keymatch::load8(p + 2) == keymatch::word8("Firmware") ? 1 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("Unpublis") && keymatch::load8(p + 3) == keymatch::word8("ublished") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 7) == keymatch::word8("dOngoing") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_UnpublishFirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  UnpublishFirmwareStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_UnpublishFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_UpdateEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Full") ? 1 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("Differen") && keymatch::load8(p + 4) == keymatch::word8("erential") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_UpdateEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  UpdateEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_UpdateEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_UpdateFirmwareStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'I': return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 3 : -1;
+        case 'R': return keymatch::load8(p) == keymatch::word8("RevokedC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 4 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_UpdateFirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  UpdateFirmwareStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_UpdateFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_UploadLogStatusEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 4 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("BadMessa") && keymatch::load8(p + 2) == keymatch::word8("dMessage") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 5 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 7 : -1;
+        case 'P': return keymatch::load8(p) == keymatch::word8("Permissi") && keymatch::load8(p + 8) == keymatch::word8("onDenied") ? 3 : -1;
+        default: return -1;
+      }
+    case 21: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedOper") && keymatch::load8(p + 13) == keymatch::word8("peration") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_UploadLogStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  UploadLogStatusEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_UploadLogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int match_VPNEnumType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'L': return keymatch::load4(p) == keymatch::word4("L2TP") ? 2 : -1;
+        case 'P': return keymatch::load4(p) == keymatch::word4("PPTP") ? 3 : -1;
+        default: return -1;
+      }
+    case 5:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'K': return keymatch::load4(p) == keymatch::word4("IKEv") && keymatch::load4(p + 1) == keymatch::word4("KEv2") ? 0 : -1;
+        case 'P': return keymatch::load4(p) == keymatch::word4("IPSe") && keymatch::load4(p + 1) == keymatch::word4("PSec") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool ve_VPNEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  VPNEnumType tmp{};
-  return from_string(rt::view(*s), tmp) ? true : rt::fail_enum(e);
+  return match_VPNEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
+
+namespace {
+
+int keys_vo_CustomDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("vendorId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_CustomDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"vendorId"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0) seen |= std::uint64_t{1} << i;
+    switch (keys_vo_CustomDataType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/vendorId");
+          failed = true;
+        }
+        break;
+      default:
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
     if (!(seen & (std::uint64_t{1} << 0)))
       return rt::fail_member(e, "vendorId", "required", "missing required property");
   }
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/vendorId");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ACChargingParametersType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 12:
+      switch (static_cast<unsigned char>(p[3])) {
+        case 'a':
+          switch (static_cast<unsigned char>(p[5])) {
+            case 'C': return keymatch::load8(p) == keymatch::word8("evMaxCur") && keymatch::load8(p + 4) == keymatch::word8("xCurrent") ? 2 : -1;
+            case 'V': return keymatch::load8(p) == keymatch::word8("evMaxVol") && keymatch::load8(p + 4) == keymatch::word8("xVoltage") ? 3 : -1;
+            default: return -1;
+          }
+        case 'i': return keymatch::load8(p) == keymatch::word8("evMinCur") && keymatch::load8(p + 4) == keymatch::word8("nCurrent") ? 1 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("energyAm") && keymatch::load8(p + 4) == keymatch::word8("gyAmount") ? 0 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ACChargingParametersType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"energyAmount", "evMinCurrent", "evMaxCurrent", "evMaxVoltage", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ACChargingParametersType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/energyAmount");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMinCurrent");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMaxCurrent");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMaxVoltage");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -1163,51 +3429,59 @@ bool vo_ACChargingParametersType(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/energyAmount");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMinCurrent");
-        break;
-      case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMaxCurrent");
-        break;
-      case 3:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMaxVoltage");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_StatusInfoType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("reasonCo") && keymatch::load8(p + 2) == keymatch::word8("asonCode") ? 0 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("addition") && keymatch::load8(p + 6) == keymatch::word8("onalInfo") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_StatusInfoType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"reasonCode", "additionalInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_StatusInfoType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/reasonCode");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+          rt::prefix(e, "/additionalInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1216,45 +3490,95 @@ bool vo_StatusInfoType(const boost::json::value& v, const ValidationOptions& opt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/reasonCode");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/additionalInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_APNType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("ap") && keymatch::load2(p + 1) == keymatch::word2("pn") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("simP") && keymatch::load4(p + 2) == keymatch::word4("mPin") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 7 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[3])) {
+        case 'P': return keymatch::load8(p) == keymatch::word8("apnPassw") && keymatch::load8(p + 3) == keymatch::word8("Password") ? 2 : -1;
+        case 'U': return keymatch::load8(p) == keymatch::word8("apnUserN") && keymatch::load8(p + 3) == keymatch::word8("UserName") ? 1 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("preferre") && keymatch::load8(p + 8) == keymatch::word8("dNetwork") ? 4 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("apnAuthe") && keymatch::load8(p + 8) == keymatch::word8("nticatio") && keymatch::load8(p + 9) == keymatch::word8("tication") ? 6 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("useOnlyP") && keymatch::load8(p + 8) == keymatch::word8("referred") && keymatch::load8(p + 15) == keymatch::word8("dNetwork") ? 5 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_APNType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"apn", "apnUserName", "apnPassword", "simPin", "preferredNetwork", "useOnlyPreferredNetwork", "apnAuthentication", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 8);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_APNType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/apn");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/apnUserName");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/apnPassword");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/simPin");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/preferredNetwork");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/useOnlyPreferredNetwork");
+          failed = true;
+        }
+        break;
+      case 6:
+        seen |= std::uint64_t{1} << 6;
+        if (!failed && !ve_APNAuthenticationEnumType(kv.value(), e)) {
+          rt::prefix(e, "/apnAuthentication");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x41u;
   if ((seen & kRequired) != kRequired) {
@@ -1265,60 +3589,56 @@ bool vo_APNType(const boost::json::value& v, const ValidationOptions& opt, Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 8);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/apn");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/apnUserName");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/apnPassword");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/simPin");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/preferredNetwork");
-        break;
-      case 5:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/useOnlyPreferredNetwork");
-        break;
-      case 6:
-        if (!ve_APNAuthenticationEnumType(m, e)) return rt::prefix(e, "/apnAuthentication");
-        break;
-      case 7:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_RationalNumberType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("valu") && keymatch::load4(p + 1) == keymatch::word4("alue") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("exponent") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_RationalNumberType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"exponent", "value", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_RationalNumberType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/exponent");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/value");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1329,45 +3649,88 @@ bool vo_RationalNumberType(const boost::json::value& v, const ValidationOptions&
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/exponent");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/value");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_PriceRuleType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("energyFe") && keymatch::load8(p + 1) == keymatch::word8("nergyFee") ? 3 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 6 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("parkingF") && keymatch::load8(p + 2) == keymatch::word8("rkingFee") ? 4 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("powerRan") && keymatch::load8(p + 7) == keymatch::word8("ngeStart") ? 5 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("parkingF") && keymatch::load8(p + 8) == keymatch::word8("eePeriod") ? 0 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("carbonDi") && keymatch::load8(p + 8) == keymatch::word8("oxideEmi") && keymatch::load8(p + 13) == keymatch::word8("Emission") ? 1 : -1;
+    case 29: return keymatch::load8(p) == keymatch::word8("renewabl") && keymatch::load8(p + 8) == keymatch::word8("eGenerat") && keymatch::load8(p + 16) == keymatch::word8("ionPerce") && keymatch::load8(p + 21) == keymatch::word8("rcentage") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_PriceRuleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"parkingFeePeriod", "carbonDioxideEmission", "renewableGenerationPercentage", "energyFee", "parkingFee", "powerRangeStart", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_PriceRuleType(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/parkingFeePeriod");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule7, e)) {
+          rt::prefix(e, "/carbonDioxideEmission");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule8, e)) {
+          rt::prefix(e, "/renewableGenerationPercentage");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !vo_RationalNumberType(kv.value(), opt, e)) {
+          rt::prefix(e, "/energyFee");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_RationalNumberType(kv.value(), opt, e)) {
+          rt::prefix(e, "/parkingFee");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !vo_RationalNumberType(kv.value(), opt, e)) {
+          rt::prefix(e, "/powerRangeStart");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x28u;
   if ((seen & kRequired) != kRequired) {
@@ -1378,57 +3741,56 @@ bool vo_PriceRuleType(const boost::json::value& v, const ValidationOptions& opt,
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/parkingFeePeriod");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/carbonDioxideEmission");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule8, e)) return rt::prefix(e, "/renewableGenerationPercentage");
-        break;
-      case 3:
-        if (!vo_RationalNumberType(m, opt, e)) return rt::prefix(e, "/energyFee");
-        break;
-      case 4:
-        if (!vo_RationalNumberType(m, opt, e)) return rt::prefix(e, "/parkingFee");
-        break;
-      case 5:
-        if (!vo_RationalNumberType(m, opt, e)) return rt::prefix(e, "/powerRangeStart");
-        break;
-      case 6:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_PriceRuleStackType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("priceRul") && keymatch::load8(p + 1) == keymatch::word8("riceRule") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_PriceRuleStackType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"duration", "priceRule", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_PriceRuleStackType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !va_0(kv.value(), opt, e)) {
+          rt::prefix(e, "/priceRule");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1439,45 +3801,106 @@ bool vo_PriceRuleStackType(const boost::json::value& v, const ValidationOptions&
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 1:
-        if (!va_0(m, opt, e)) return rt::prefix(e, "/priceRule");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TaxRuleType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("taxR") && keymatch::load4(p + 3) == keymatch::word4("Rate") ? 7 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("taxRuleI") && keymatch::load8(p + 1) == keymatch::word8("axRuleID") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 8 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("taxRuleN") && keymatch::load8(p + 3) == keymatch::word8("RuleName") ? 1 : -1;
+    case 18:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("appliesT") && keymatch::load8(p + 8) == keymatch::word8("oEnergyF") && keymatch::load8(p + 10) == keymatch::word8("nergyFee") ? 3 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("taxInclu") && keymatch::load8(p + 8) == keymatch::word8("dedInPri") && keymatch::load8(p + 10) == keymatch::word8("dInPrice") ? 2 : -1;
+        default: return -1;
+      }
+    case 19: return keymatch::load8(p) == keymatch::word8("appliesT") && keymatch::load8(p + 8) == keymatch::word8("oParking") && keymatch::load8(p + 11) == keymatch::word8("rkingFee") ? 4 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("appliesT") && keymatch::load8(p + 8) == keymatch::word8("oOversta") && keymatch::load8(p + 12) == keymatch::word8("rstayFee") ? 5 : -1;
+    case 27: return keymatch::load8(p) == keymatch::word8("appliesT") && keymatch::load8(p + 8) == keymatch::word8("oMinimum") && keymatch::load8(p + 16) == keymatch::word8("MaximumC") && keymatch::load8(p + 19) == keymatch::word8("imumCost") ? 6 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TaxRuleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"taxRuleID", "taxRuleName", "taxIncludedInPrice", "appliesToEnergyFee", "appliesToParkingFee", "appliesToOverstayFee", "appliesToMinimumMaximumCost", "taxRate", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 9);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TaxRuleType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule7, e)) {
+          rt::prefix(e, "/taxRuleID");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule9, opt, e)) {
+          rt::prefix(e, "/taxRuleName");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/taxIncludedInPrice");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/appliesToEnergyFee");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/appliesToParkingFee");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/appliesToOverstayFee");
+          failed = true;
+        }
+        break;
+      case 6:
+        seen |= std::uint64_t{1} << 6;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/appliesToMinimumMaximumCost");
+          failed = true;
+        }
+        break;
+      case 7:
+        seen |= std::uint64_t{1} << 7;
+        if (!failed && !vo_RationalNumberType(kv.value(), opt, e)) {
+          rt::prefix(e, "/taxRate");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xf9u;
   if ((seen & kRequired) != kRequired) {
@@ -1496,63 +3919,71 @@ bool vo_TaxRuleType(const boost::json::value& v, const ValidationOptions& opt, V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 9);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/taxRuleID");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/taxRuleName");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/taxIncludedInPrice");
-        break;
-      case 3:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/appliesToEnergyFee");
-        break;
-      case 4:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/appliesToParkingFee");
-        break;
-      case 5:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/appliesToOverstayFee");
-        break;
-      case 6:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/appliesToMinimumMaximumCost");
-        break;
-      case 7:
-        if (!vo_RationalNumberType(m, opt, e)) return rt::prefix(e, "/taxRate");
-        break;
-      case 8:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_OverstayRuleType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("startTim") && keymatch::load8(p + 1) == keymatch::word8("tartTime") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("overstay") && keymatch::load8(p + 3) == keymatch::word8("rstayFee") ? 0 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("overstay") && keymatch::load8(p + 8) == keymatch::word8("FeePerio") && keymatch::load8(p + 9) == keymatch::word8("eePeriod") ? 3 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("overstay") && keymatch::load8(p + 8) == keymatch::word8("RuleDesc") && keymatch::load8(p + 15) == keymatch::word8("cription") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_OverstayRuleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"overstayFee", "overstayRuleDescription", "startTime", "overstayFeePeriod", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_OverstayRuleType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_RationalNumberType(kv.value(), opt, e)) {
+          rt::prefix(e, "/overstayFee");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/overstayRuleDescription");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/startTime");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/overstayFeePeriod");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xdu;
   if ((seen & kRequired) != kRequired) {
@@ -1565,51 +3996,62 @@ bool vo_OverstayRuleType(const boost::json::value& v, const ValidationOptions& o
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_RationalNumberType(m, opt, e)) return rt::prefix(e, "/overstayFee");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule10, opt, e)) return rt::prefix(e, "/overstayRuleDescription");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/startTime");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/overstayFeePeriod");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_OverstayRuleListType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("overstay") && keymatch::load8(p + 4) == keymatch::word8("stayRule") ? 1 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("overstay") && keymatch::load8(p + 8) == keymatch::word8("TimeThre") && keymatch::load8(p + 13) == keymatch::word8("hreshold") ? 2 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("overstay") && keymatch::load8(p + 8) == keymatch::word8("PowerThr") && keymatch::load8(p + 14) == keymatch::word8("hreshold") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_OverstayRuleListType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"overstayPowerThreshold", "overstayRule", "overstayTimeThreshold", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_OverstayRuleListType(kv.key())) {
+      case 0:
+        if (!failed && !vo_RationalNumberType(kv.value(), opt, e)) {
+          rt::prefix(e, "/overstayPowerThreshold");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !va_1(kv.value(), opt, e)) {
+          rt::prefix(e, "/overstayRule");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/overstayTimeThreshold");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -1618,48 +4060,60 @@ bool vo_OverstayRuleListType(const boost::json::value& v, const ValidationOption
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_RationalNumberType(m, opt, e)) return rt::prefix(e, "/overstayPowerThreshold");
-        break;
-      case 1:
-        if (!va_1(m, opt, e)) return rt::prefix(e, "/overstayRule");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/overstayTimeThreshold");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_AdditionalSelectedServicesType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("serviceF") && keymatch::load8(p + 2) == keymatch::word8("rviceFee") ? 0 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("serviceN") && keymatch::load8(p + 3) == keymatch::word8("viceName") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_AdditionalSelectedServicesType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"serviceFee", "serviceName", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_AdditionalSelectedServicesType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_RationalNumberType(kv.value(), opt, e)) {
+          rt::prefix(e, "/serviceFee");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/serviceName");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1670,45 +4124,146 @@ bool vo_AdditionalSelectedServicesType(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_RationalNumberType(m, opt, e)) return rt::prefix(e, "/serviceFee");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule11, opt, e)) return rt::prefix(e, "/serviceName");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_AbsolutePriceScheduleType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("currency") ? 3 : -1;
+        case 'l': return keymatch::load8(p) == keymatch::word8("language") ? 4 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("taxRules") ? 9 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 12 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("timeAnch") && keymatch::load8(p + 2) == keymatch::word8("meAnchor") ? 0 : -1;
+        default: return -1;
+      }
+    case 11:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("maximumC") && keymatch::load8(p + 3) == keymatch::word8("imumCost") ? 7 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("minimumC") && keymatch::load8(p + 3) == keymatch::word8("imumCost") ? 6 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("priceAlg") && keymatch::load8(p + 6) == keymatch::word8("lgorithm") ? 5 : -1;
+    case 15:
+      switch (static_cast<unsigned char>(p[5])) {
+        case 'R': return keymatch::load8(p) == keymatch::word8("priceRul") && keymatch::load8(p + 7) == keymatch::word8("leStacks") ? 8 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("priceSch") && keymatch::load8(p + 7) == keymatch::word8("heduleID") ? 1 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("overstay") && keymatch::load8(p + 8) == keymatch::word8("RuleList") ? 10 : -1;
+    case 24: return keymatch::load8(p) == keymatch::word8("priceSch") && keymatch::load8(p + 8) == keymatch::word8("eduleDes") && keymatch::load8(p + 16) == keymatch::word8("cription") ? 2 : -1;
+    case 26: return keymatch::load8(p) == keymatch::word8("addition") && keymatch::load8(p + 8) == keymatch::word8("alSelect") && keymatch::load8(p + 16) == keymatch::word8("edServic") && keymatch::load8(p + 18) == keymatch::word8("Services") ? 11 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_AbsolutePriceScheduleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"timeAnchor", "priceScheduleID", "priceScheduleDescription", "currency", "language", "priceAlgorithm", "minimumCost", "maximumCost", "priceRuleStacks", "taxRules", "overstayRuleList", "additionalSelectedServices", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 13);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_AbsolutePriceScheduleType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/timeAnchor");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule7, e)) {
+          rt::prefix(e, "/priceScheduleID");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule13, opt, e)) {
+          rt::prefix(e, "/priceScheduleDescription");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/currency");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_string(kv.value(), kStringRule15, opt, e)) {
+          rt::prefix(e, "/language");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/priceAlgorithm");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_RationalNumberType(kv.value(), opt, e)) {
+          rt::prefix(e, "/minimumCost");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !vo_RationalNumberType(kv.value(), opt, e)) {
+          rt::prefix(e, "/maximumCost");
+          failed = true;
+        }
+        break;
+      case 8:
+        seen |= std::uint64_t{1} << 8;
+        if (!failed && !va_2(kv.value(), opt, e)) {
+          rt::prefix(e, "/priceRuleStacks");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !va_3(kv.value(), opt, e)) {
+          rt::prefix(e, "/taxRules");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !vo_OverstayRuleListType(kv.value(), opt, e)) {
+          rt::prefix(e, "/overstayRuleList");
+          failed = true;
+        }
+        break;
+      case 11:
+        if (!failed && !va_4(kv.value(), opt, e)) {
+          rt::prefix(e, "/additionalSelectedServices");
+          failed = true;
+        }
+        break;
+      case 12:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x13bu;
   if ((seen & kRequired) != kRequired) {
@@ -1727,75 +4282,56 @@ bool vo_AbsolutePriceScheduleType(const boost::json::value& v, const ValidationO
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 13);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/timeAnchor");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/priceScheduleID");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule13, opt, e)) return rt::prefix(e, "/priceScheduleDescription");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule14, opt, e)) return rt::prefix(e, "/currency");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule15, opt, e)) return rt::prefix(e, "/language");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/priceAlgorithm");
-        break;
-      case 6:
-        if (!vo_RationalNumberType(m, opt, e)) return rt::prefix(e, "/minimumCost");
-        break;
-      case 7:
-        if (!vo_RationalNumberType(m, opt, e)) return rt::prefix(e, "/maximumCost");
-        break;
-      case 8:
-        if (!va_2(m, opt, e)) return rt::prefix(e, "/priceRuleStacks");
-        break;
-      case 9:
-        if (!va_3(m, opt, e)) return rt::prefix(e, "/taxRules");
-        break;
-      case 10:
-        if (!vo_OverstayRuleListType(m, opt, e)) return rt::prefix(e, "/overstayRuleList");
-        break;
-      case 11:
-        if (!va_4(m, opt, e)) return rt::prefix(e, "/additionalSelectedServices");
-        break;
-      case 12:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_AdditionalInfoType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("addition") && keymatch::load8(p + 8) == keymatch::word8("alIdToke") && keymatch::load8(p + 9) == keymatch::word8("lIdToken") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_AdditionalInfoType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"additionalIdToken", "type", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_AdditionalInfoType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/additionalIdToken");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1806,45 +4342,98 @@ bool vo_AdditionalInfoType(const boost::json::value& v, const ValidationOptions&
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/additionalIdToken");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/type");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_AddressType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load4(p) == keymatch::word4("city") ? 3 : -1;
+        case 'n': return keymatch::load4(p) == keymatch::word4("name") ? 0 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("coun") && keymatch::load4(p + 3) == keymatch::word4("ntry") ? 5 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[7])) {
+        case '1': return keymatch::load8(p) == keymatch::word8("address1") ? 1 : -1;
+        case '2': return keymatch::load8(p) == keymatch::word8("address2") ? 2 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 6 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("postalCo") && keymatch::load8(p + 2) == keymatch::word8("stalCode") ? 4 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_AddressType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"name", "address1", "address2", "city", "postalCode", "country", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_AddressType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/name");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule9, opt, e)) {
+          rt::prefix(e, "/address1");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule9, opt, e)) {
+          rt::prefix(e, "/address2");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule9, opt, e)) {
+          rt::prefix(e, "/city");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/postalCode");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/country");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2bu;
   if ((seen & kRequired) != kRequired) {
@@ -1859,95 +4448,113 @@ bool vo_AddressType(const boost::json::value& v, const ValidationOptions& opt, V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/name");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/address1");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/address2");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/city");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/postalCode");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/country");
-        break;
-      case 6:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_PeriodicEventStreamParamsType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("valu") && keymatch::load4(p + 2) == keymatch::word4("lues") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("interval") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_PeriodicEventStreamParamsType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"interval", "values", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
+    switch (keys_vo_PeriodicEventStreamParamsType(kv.key())) {
       case 0:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/interval");
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule7, e)) {
+          rt::prefix(e, "/interval");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/values");
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule7, e)) {
+          rt::prefix(e, "/values");
+          failed = true;
+        }
         break;
       case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_IdTokenType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 2 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("addition") && keymatch::load8(p + 6) == keymatch::word8("onalInfo") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_IdTokenType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"additionalInfo", "idToken", "type", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_IdTokenType(kv.key())) {
+      case 0:
+        if (!failed && !va_5(kv.value(), opt, e)) {
+          rt::prefix(e, "/additionalInfo");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/idToken");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x6u;
   if ((seen & kRequired) != kRequired) {
@@ -1958,48 +4565,63 @@ bool vo_IdTokenType(const boost::json::value& v, const ValidationOptions& opt, V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_5(m, opt, e)) return rt::prefix(e, "/additionalInfo");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/idToken");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/type");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_MessageContentType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("form") && keymatch::load4(p + 2) == keymatch::word4("rmat") ? 0 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("cont") && keymatch::load4(p + 3) == keymatch::word4("tent") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("language") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_MessageContentType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"format", "language", "content", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_MessageContentType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_MessageFormatEnumType(kv.value(), e)) {
+          rt::prefix(e, "/format");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule15, opt, e)) {
+          rt::prefix(e, "/language");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+          rt::prefix(e, "/content");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x5u;
   if ((seen & kRequired) != kRequired) {
@@ -2010,48 +4632,105 @@ bool vo_MessageContentType(const boost::json::value& v, const ValidationOptions&
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_MessageFormatEnumType(m, e)) return rt::prefix(e, "/format");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule15, opt, e)) return rt::prefix(e, "/language");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/content");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_IdTokenInfoType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'e': return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 6 : -1;
+        case 's': return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[8])) {
+        case '1': return keymatch::load8(p) == keymatch::word8("language") && keymatch::load8(p + 1) == keymatch::word8("anguage1") ? 4 : -1;
+        case '2': return keymatch::load8(p) == keymatch::word8("language") && keymatch::load8(p + 1) == keymatch::word8("anguage2") ? 5 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 8 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("groupIdT") && keymatch::load8(p + 4) == keymatch::word8("pIdToken") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("personal") && keymatch::load8(p + 7) == keymatch::word8("lMessage") ? 7 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("Priority") ? 2 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("cacheExp") && keymatch::load8(p + 8) == keymatch::word8("iryDateT") && keymatch::load8(p + 11) == keymatch::word8("DateTime") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_IdTokenInfoType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "cacheExpiryDateTime", "chargingPriority", "groupIdToken", "language1", "language2", "evseId", "personalMessage", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 9);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_IdTokenInfoType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_AuthorizationStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/cacheExpiryDateTime");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/chargingPriority");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/groupIdToken");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule15, opt, e)) {
+          rt::prefix(e, "/language1");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_string(kv.value(), kStringRule15, opt, e)) {
+          rt::prefix(e, "/language2");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !va_6(kv.value(), opt, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !vo_MessageContentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/personalMessage");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2060,63 +4739,55 @@ bool vo_IdTokenInfoType(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 9);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_AuthorizationStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/cacheExpiryDateTime");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/chargingPriority");
-        break;
-      case 3:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/groupIdToken");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule15, opt, e)) return rt::prefix(e, "/language1");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule15, opt, e)) return rt::prefix(e, "/language2");
-        break;
-      case 6:
-        if (!va_6(m, opt, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 7:
-        if (!vo_MessageContentType(m, opt, e)) return rt::prefix(e, "/personalMessage");
-        break;
-      case 8:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_AuthorizationData(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("idTokenI") && keymatch::load8(p + 3) == keymatch::word8("okenInfo") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_AuthorizationData(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"idToken", "idTokenInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_AuthorizationData(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idToken");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_IdTokenInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idTokenInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2125,45 +4796,88 @@ bool vo_AuthorizationData(const boost::json::value& v, const ValidationOptions& 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/idToken");
-        break;
-      case 1:
-        if (!vo_IdTokenInfoType(m, opt, e)) return rt::prefix(e, "/idTokenInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_OCSPRequestDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 12:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'r': return keymatch::load8(p) == keymatch::word8("responde") && keymatch::load8(p + 4) == keymatch::word8("onderURL") ? 4 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("serialNu") && keymatch::load8(p + 4) == keymatch::word8("alNumber") ? 3 : -1;
+        default: return -1;
+      }
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'h': return keymatch::load8(p) == keymatch::word8("hashAlgo") && keymatch::load8(p + 5) == keymatch::word8("lgorithm") ? 0 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("issuerKe") && keymatch::load8(p + 5) == keymatch::word8("rKeyHash") ? 2 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("issuerNa") && keymatch::load8(p + 6) == keymatch::word8("NameHash") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_OCSPRequestDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber", "responderURL", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_OCSPRequestDataType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_HashAlgorithmEnumType(kv.value(), e)) {
+          rt::prefix(e, "/hashAlgorithm");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule16, opt, e)) {
+          rt::prefix(e, "/issuerNameHash");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule16, opt, e)) {
+          rt::prefix(e, "/issuerKeyHash");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule17, opt, e)) {
+          rt::prefix(e, "/serialNumber");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/responderURL");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1fu;
   if ((seen & kRequired) != kRequired) {
@@ -2180,140 +4894,245 @@ bool vo_OCSPRequestDataType(const boost::json::value& v, const ValidationOptions
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_HashAlgorithmEnumType(m, e)) return rt::prefix(e, "/hashAlgorithm");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule16, opt, e)) return rt::prefix(e, "/issuerNameHash");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule16, opt, e)) return rt::prefix(e, "/issuerKeyHash");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule17, opt, e)) return rt::prefix(e, "/serialNumber");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/responderURL");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TariffConditionsType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load4(p) == keymatch::word4("maxT") && keymatch::load4(p + 3) == keymatch::word4("Time") ? 13 : -1;
+        case 'i': return keymatch::load4(p) == keymatch::word4("minT") && keymatch::load4(p + 3) == keymatch::word4("Time") ? 12 : -1;
+        default: return -1;
+      }
+    case 8:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("maxPower") ? 11 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("minPower") ? 10 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("evseKind") ? 5 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'n': return keymatch::load8(p) == keymatch::word8("minEnerg") && keymatch::load8(p + 1) == keymatch::word8("inEnergy") ? 6 : -1;
+        case 'x': return keymatch::load8(p) == keymatch::word8("maxEnerg") && keymatch::load8(p + 1) == keymatch::word8("axEnergy") ? 7 : -1;
+        case 'y': return keymatch::load8(p) == keymatch::word8("dayOfWee") && keymatch::load8(p + 1) == keymatch::word8("ayOfWeek") ? 2 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("maxCurre") && keymatch::load8(p + 2) == keymatch::word8("xCurrent") ? 9 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("minCurre") && keymatch::load8(p + 2) == keymatch::word8("nCurrent") ? 8 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 18 : -1;
+        default: return -1;
+      }
+    case 11:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'l': return keymatch::load8(p) == keymatch::word8("validToD") && keymatch::load8(p + 3) == keymatch::word8("idToDate") ? 4 : -1;
+        case 'n': return keymatch::load8(p) == keymatch::word8("minIdleT") && keymatch::load8(p + 3) == keymatch::word8("IdleTime") ? 16 : -1;
+        case 'x': return keymatch::load8(p) == keymatch::word8("maxIdleT") && keymatch::load8(p + 3) == keymatch::word8("IdleTime") ? 17 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("endTimeO") && keymatch::load8(p + 4) == keymatch::word8("imeOfDay") ? 1 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("validFro") && keymatch::load8(p + 5) == keymatch::word8("FromDate") ? 3 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("startTim") && keymatch::load8(p + 6) == keymatch::word8("imeOfDay") ? 0 : -1;
+    case 15:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 7) == keymatch::word8("gingTime") ? 15 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("minCharg") && keymatch::load8(p + 7) == keymatch::word8("gingTime") ? 14 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TariffConditionsType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"startTimeOfDay", "endTimeOfDay", "dayOfWeek", "validFromDate", "validToDate", "evseKind", "minEnergy", "maxEnergy", "minCurrent", "maxCurrent", "minPower", "maxPower", "minTime", "maxTime", "minChargingTime", "maxChargingTime", "minIdleTime", "maxIdleTime", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 19);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 19);
-    ++j;
-    switch (i) {
+    switch (keys_vo_TariffConditionsType(kv.key())) {
       case 0:
-        if (!rt::check_string(m, kStringRule18, opt, e)) return rt::prefix(e, "/startTimeOfDay");
+        if (!failed && !rt::check_string(kv.value(), kStringRule18, opt, e)) {
+          rt::prefix(e, "/startTimeOfDay");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_string(m, kStringRule18, opt, e)) return rt::prefix(e, "/endTimeOfDay");
+        if (!failed && !rt::check_string(kv.value(), kStringRule18, opt, e)) {
+          rt::prefix(e, "/endTimeOfDay");
+          failed = true;
+        }
         break;
       case 2:
-        if (!va_7(m, opt, e)) return rt::prefix(e, "/dayOfWeek");
+        if (!failed && !va_7(kv.value(), opt, e)) {
+          rt::prefix(e, "/dayOfWeek");
+          failed = true;
+        }
         break;
       case 3:
-        if (!rt::check_string(m, kStringRule18, opt, e)) return rt::prefix(e, "/validFromDate");
+        if (!failed && !rt::check_string(kv.value(), kStringRule18, opt, e)) {
+          rt::prefix(e, "/validFromDate");
+          failed = true;
+        }
         break;
       case 4:
-        if (!rt::check_string(m, kStringRule18, opt, e)) return rt::prefix(e, "/validToDate");
+        if (!failed && !rt::check_string(kv.value(), kStringRule18, opt, e)) {
+          rt::prefix(e, "/validToDate");
+          failed = true;
+        }
         break;
       case 5:
-        if (!ve_EvseKindEnumType(m, e)) return rt::prefix(e, "/evseKind");
+        if (!failed && !ve_EvseKindEnumType(kv.value(), e)) {
+          rt::prefix(e, "/evseKind");
+          failed = true;
+        }
         break;
       case 6:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minEnergy");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minEnergy");
+          failed = true;
+        }
         break;
       case 7:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxEnergy");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxEnergy");
+          failed = true;
+        }
         break;
       case 8:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minCurrent");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minCurrent");
+          failed = true;
+        }
         break;
       case 9:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxCurrent");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxCurrent");
+          failed = true;
+        }
         break;
       case 10:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minPower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minPower");
+          failed = true;
+        }
         break;
       case 11:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxPower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxPower");
+          failed = true;
+        }
         break;
       case 12:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/minTime");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minTime");
+          failed = true;
+        }
         break;
       case 13:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/maxTime");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxTime");
+          failed = true;
+        }
         break;
       case 14:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/minChargingTime");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minChargingTime");
+          failed = true;
+        }
         break;
       case 15:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/maxChargingTime");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargingTime");
+          failed = true;
+        }
         break;
       case 16:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/minIdleTime");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minIdleTime");
+          failed = true;
+        }
         break;
       case 17:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/maxIdleTime");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxIdleTime");
+          failed = true;
+        }
         break;
       case 18:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TariffEnergyPriceType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("priceKwh") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'o': return keymatch::load8(p) == keymatch::word8("conditio") && keymatch::load8(p + 2) == keymatch::word8("nditions") ? 1 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TariffEnergyPriceType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"priceKwh", "conditions", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TariffEnergyPriceType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/priceKwh");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_TariffConditionsType(kv.value(), opt, e)) {
+          rt::prefix(e, "/conditions");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2322,45 +5141,63 @@ bool vo_TariffEnergyPriceType(const boost::json::value& v, const ValidationOptio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/priceKwh");
-        break;
-      case 1:
-        if (!vo_TariffConditionsType(m, opt, e)) return rt::prefix(e, "/conditions");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TaxRateType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("ta") && keymatch::load2(p + 1) == keymatch::word2("ax") ? 1 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 0 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("stac") && keymatch::load4(p + 1) == keymatch::word4("tack") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TaxRateType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"type", "tax", "stack", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TaxRateType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/tax");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule7, e)) {
+          rt::prefix(e, "/stack");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2371,48 +5208,55 @@ bool vo_TaxRateType(const boost::json::value& v, const ValidationOptions& opt, V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/type");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/tax");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/stack");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TariffEnergyType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("pric") && keymatch::load4(p + 2) == keymatch::word4("ices") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("taxRates") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TariffEnergyType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"prices", "taxRates", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TariffEnergyType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_8(kv.value(), opt, e)) {
+          rt::prefix(e, "/prices");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !va_9(kv.value(), opt, e)) {
+          rt::prefix(e, "/taxRates");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2421,45 +5265,59 @@ bool vo_TariffEnergyType(const boost::json::value& v, const ValidationOptions& o
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_8(m, opt, e)) return rt::prefix(e, "/prices");
-        break;
-      case 1:
-        if (!va_9(m, opt, e)) return rt::prefix(e, "/taxRates");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TariffTimePriceType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'o': return keymatch::load8(p) == keymatch::word8("conditio") && keymatch::load8(p + 2) == keymatch::word8("nditions") ? 1 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("priceMin") && keymatch::load8(p + 3) == keymatch::word8("ceMinute") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TariffTimePriceType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"priceMinute", "conditions", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TariffTimePriceType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/priceMinute");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_TariffConditionsType(kv.value(), opt, e)) {
+          rt::prefix(e, "/conditions");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2468,45 +5326,55 @@ bool vo_TariffTimePriceType(const boost::json::value& v, const ValidationOptions
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/priceMinute");
-        break;
-      case 1:
-        if (!vo_TariffConditionsType(m, opt, e)) return rt::prefix(e, "/conditions");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TariffTimeType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("pric") && keymatch::load4(p + 2) == keymatch::word4("ices") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("taxRates") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TariffTimeType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"prices", "taxRates", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TariffTimeType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_10(kv.value(), opt, e)) {
+          rt::prefix(e, "/prices");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !va_9(kv.value(), opt, e)) {
+          rt::prefix(e, "/taxRates");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2515,101 +5383,155 @@ bool vo_TariffTimeType(const boost::json::value& v, const ValidationOptions& opt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_10(m, opt, e)) return rt::prefix(e, "/prices");
-        break;
-      case 1:
-        if (!va_9(m, opt, e)) return rt::prefix(e, "/taxRates");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TariffConditionsFixedType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("evseKind") ? 5 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("dayOfWee") && keymatch::load8(p + 1) == keymatch::word8("ayOfWeek") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 8 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("validToD") && keymatch::load8(p + 3) == keymatch::word8("idToDate") ? 4 : -1;
+    case 12:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'e': return keymatch::load8(p) == keymatch::word8("endTimeO") && keymatch::load8(p + 4) == keymatch::word8("imeOfDay") ? 1 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("paymentB") && keymatch::load8(p + 4) == keymatch::word8("entBrand") ? 6 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("validFro") && keymatch::load8(p + 5) == keymatch::word8("FromDate") ? 3 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("startTim") && keymatch::load8(p + 6) == keymatch::word8("imeOfDay") ? 0 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("paymentR") && keymatch::load8(p + 8) == keymatch::word8("ecogniti") && keymatch::load8(p + 10) == keymatch::word8("ognition") ? 7 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TariffConditionsFixedType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"startTimeOfDay", "endTimeOfDay", "dayOfWeek", "validFromDate", "validToDate", "evseKind", "paymentBrand", "paymentRecognition", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 9);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 9);
-    ++j;
-    switch (i) {
+    switch (keys_vo_TariffConditionsFixedType(kv.key())) {
       case 0:
-        if (!rt::check_string(m, kStringRule18, opt, e)) return rt::prefix(e, "/startTimeOfDay");
+        if (!failed && !rt::check_string(kv.value(), kStringRule18, opt, e)) {
+          rt::prefix(e, "/startTimeOfDay");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_string(m, kStringRule18, opt, e)) return rt::prefix(e, "/endTimeOfDay");
+        if (!failed && !rt::check_string(kv.value(), kStringRule18, opt, e)) {
+          rt::prefix(e, "/endTimeOfDay");
+          failed = true;
+        }
         break;
       case 2:
-        if (!va_7(m, opt, e)) return rt::prefix(e, "/dayOfWeek");
+        if (!failed && !va_7(kv.value(), opt, e)) {
+          rt::prefix(e, "/dayOfWeek");
+          failed = true;
+        }
         break;
       case 3:
-        if (!rt::check_string(m, kStringRule18, opt, e)) return rt::prefix(e, "/validFromDate");
+        if (!failed && !rt::check_string(kv.value(), kStringRule18, opt, e)) {
+          rt::prefix(e, "/validFromDate");
+          failed = true;
+        }
         break;
       case 4:
-        if (!rt::check_string(m, kStringRule18, opt, e)) return rt::prefix(e, "/validToDate");
+        if (!failed && !rt::check_string(kv.value(), kStringRule18, opt, e)) {
+          rt::prefix(e, "/validToDate");
+          failed = true;
+        }
         break;
       case 5:
-        if (!ve_EvseKindEnumType(m, e)) return rt::prefix(e, "/evseKind");
+        if (!failed && !ve_EvseKindEnumType(kv.value(), e)) {
+          rt::prefix(e, "/evseKind");
+          failed = true;
+        }
         break;
       case 6:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/paymentBrand");
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/paymentBrand");
+          failed = true;
+        }
         break;
       case 7:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/paymentRecognition");
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/paymentRecognition");
+          failed = true;
+        }
         break;
       case 8:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TariffFixedPriceType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'o': return keymatch::load8(p) == keymatch::word8("conditio") && keymatch::load8(p + 2) == keymatch::word8("nditions") ? 0 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("priceFix") && keymatch::load8(p + 2) == keymatch::word8("iceFixed") ? 1 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TariffFixedPriceType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"conditions", "priceFixed", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TariffFixedPriceType(kv.key())) {
+      case 0:
+        if (!failed && !vo_TariffConditionsFixedType(kv.value(), opt, e)) {
+          rt::prefix(e, "/conditions");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/priceFixed");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -2618,45 +5540,55 @@ bool vo_TariffFixedPriceType(const boost::json::value& v, const ValidationOption
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_TariffConditionsFixedType(m, opt, e)) return rt::prefix(e, "/conditions");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/priceFixed");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TariffFixedType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("pric") && keymatch::load4(p + 2) == keymatch::word4("ices") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("taxRates") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TariffFixedType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"prices", "taxRates", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TariffFixedType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_11(kv.value(), opt, e)) {
+          rt::prefix(e, "/prices");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !va_9(kv.value(), opt, e)) {
+          rt::prefix(e, "/taxRates");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2665,86 +5597,195 @@ bool vo_TariffFixedType(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_11(m, opt, e)) return rt::prefix(e, "/prices");
-        break;
-      case 1:
-        if (!va_9(m, opt, e)) return rt::prefix(e, "/taxRates");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_PriceType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'e': return keymatch::load4(p) == keymatch::word4("excl") && keymatch::load4(p + 3) == keymatch::word4("lTax") ? 0 : -1;
+        case 'i': return keymatch::load4(p) == keymatch::word4("incl") && keymatch::load4(p + 3) == keymatch::word4("lTax") ? 1 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("taxRates") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_PriceType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"exclTax", "inclTax", "taxRates", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
+    switch (keys_vo_PriceType(kv.key())) {
       case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/exclTax");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/exclTax");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/inclTax");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/inclTax");
+          failed = true;
+        }
         break;
       case 2:
-        if (!va_9(m, opt, e)) return rt::prefix(e, "/taxRates");
+        if (!failed && !va_9(kv.value(), opt, e)) {
+          rt::prefix(e, "/taxRates");
+          failed = true;
+        }
         break;
       case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TariffType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("ener") && keymatch::load4(p + 2) == keymatch::word4("ergy") ? 3 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load4(p) == keymatch::word4("maxC") && keymatch::load4(p + 3) == keymatch::word4("Cost") ? 11 : -1;
+        case 'i': return keymatch::load4(p) == keymatch::word4("minC") && keymatch::load4(p + 3) == keymatch::word4("Cost") ? 10 : -1;
+        default: return -1;
+      }
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("currency") ? 2 : -1;
+        case 'f': return keymatch::load8(p) == keymatch::word8("fixedFee") ? 7 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("idleTime") ? 6 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("tariffId") ? 0 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("validFro") && keymatch::load8(p + 1) == keymatch::word8("alidFrom") ? 4 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 12 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("descript") && keymatch::load8(p + 3) == keymatch::word8("cription") ? 1 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 4) == keymatch::word8("gingTime") ? 5 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 7) == keymatch::word8("tionTime") ? 8 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 8) == keymatch::word8("ionFixed") ? 9 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TariffType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"tariffId", "description", "currency", "energy", "validFrom", "chargingTime", "idleTime", "fixedFee", "reservationTime", "reservationFixed", "minCost", "maxCost", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 13);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TariffType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule19, opt, e)) {
+          rt::prefix(e, "/tariffId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !va_12(kv.value(), opt, e)) {
+          rt::prefix(e, "/description");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/currency");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_TariffEnergyType(kv.value(), opt, e)) {
+          rt::prefix(e, "/energy");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/validFrom");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_TariffTimeType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingTime");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_TariffTimeType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idleTime");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !vo_TariffFixedType(kv.value(), opt, e)) {
+          rt::prefix(e, "/fixedFee");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !vo_TariffTimeType(kv.value(), opt, e)) {
+          rt::prefix(e, "/reservationTime");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !vo_TariffFixedType(kv.value(), opt, e)) {
+          rt::prefix(e, "/reservationFixed");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !vo_PriceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/minCost");
+          failed = true;
+        }
+        break;
+      case 11:
+        if (!failed && !vo_PriceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/maxCost");
+          failed = true;
+        }
+        break;
+      case 12:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x5u;
   if ((seen & kRequired) != kRequired) {
@@ -2755,75 +5796,94 @@ bool vo_TariffType(const boost::json::value& v, const ValidationOptions& opt, Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 13);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule19, opt, e)) return rt::prefix(e, "/tariffId");
-        break;
-      case 1:
-        if (!va_12(m, opt, e)) return rt::prefix(e, "/description");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule14, opt, e)) return rt::prefix(e, "/currency");
-        break;
-      case 3:
-        if (!vo_TariffEnergyType(m, opt, e)) return rt::prefix(e, "/energy");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/validFrom");
-        break;
-      case 5:
-        if (!vo_TariffTimeType(m, opt, e)) return rt::prefix(e, "/chargingTime");
-        break;
-      case 6:
-        if (!vo_TariffTimeType(m, opt, e)) return rt::prefix(e, "/idleTime");
-        break;
-      case 7:
-        if (!vo_TariffFixedType(m, opt, e)) return rt::prefix(e, "/fixedFee");
-        break;
-      case 8:
-        if (!vo_TariffTimeType(m, opt, e)) return rt::prefix(e, "/reservationTime");
-        break;
-      case 9:
-        if (!vo_TariffFixedType(m, opt, e)) return rt::prefix(e, "/reservationFixed");
-        break;
-      case 10:
-        if (!vo_PriceType(m, opt, e)) return rt::prefix(e, "/minCost");
-        break;
-      case 11:
-        if (!vo_PriceType(m, opt, e)) return rt::prefix(e, "/maxCost");
-        break;
-      case 12:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_BatteryDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'C': return keymatch::load2(p) == keymatch::word2("so") && keymatch::load2(p + 1) == keymatch::word2("oC") ? 2 : -1;
+        case 'H': return keymatch::load2(p) == keymatch::word2("so") && keymatch::load2(p + 1) == keymatch::word2("oH") ? 3 : -1;
+        default: return -1;
+      }
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 6 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("vendorIn") && keymatch::load8(p + 2) == keymatch::word8("ndorInfo") ? 5 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("serialNu") && keymatch::load8(p + 4) == keymatch::word8("alNumber") ? 1 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("producti") && keymatch::load8(p + 6) == keymatch::word8("tionDate") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_BatteryDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "serialNumber", "soC", "soH", "productionDate", "vendorInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_BatteryDataType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule7, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/serialNumber");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_number(kv.value(), &kNumberRule8, e)) {
+          rt::prefix(e, "/soC");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_number(kv.value(), &kNumberRule8, e)) {
+          rt::prefix(e, "/soH");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/productionDate");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_string(kv.value(), kStringRule20, opt, e)) {
+          rt::prefix(e, "/vendorInfo");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -2838,95 +5898,135 @@ bool vo_BatteryDataType(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/serialNumber");
-        break;
-      case 2:
-        if (!rt::check_number(m, &kNumberRule8, e)) return rt::prefix(e, "/soC");
-        break;
-      case 3:
-        if (!rt::check_number(m, &kNumberRule8, e)) return rt::prefix(e, "/soH");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/productionDate");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule20, opt, e)) return rt::prefix(e, "/vendorInfo");
-        break;
-      case 6:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ModemType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("imsi") ? 1 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("icci") && keymatch::load4(p + 1) == keymatch::word4("ccid") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ModemType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"iccid", "imsi", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
+    switch (keys_vo_ModemType(kv.key())) {
       case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/iccid");
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/iccid");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/imsi");
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/imsi");
+          failed = true;
+        }
         break;
       case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ChargingStationType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5:
+      switch (static_cast<unsigned char>(p[4])) {
+        case 'l': return keymatch::load4(p) == keymatch::word4("mode") && keymatch::load4(p + 1) == keymatch::word4("odel") ? 1 : -1;
+        case 'm': return keymatch::load4(p) == keymatch::word4("mode") && keymatch::load4(p + 1) == keymatch::word4("odem") ? 2 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("vendorNa") && keymatch::load8(p + 2) == keymatch::word8("ndorName") ? 3 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("serialNu") && keymatch::load8(p + 4) == keymatch::word8("alNumber") ? 0 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("firmware") && keymatch::load8(p + 7) == keymatch::word8("eVersion") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ChargingStationType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"serialNumber", "model", "modem", "vendorName", "firmwareVersion", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ChargingStationType(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_string(kv.value(), kStringRule21, opt, e)) {
+          rt::prefix(e, "/serialNumber");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/model");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_ModemType(kv.value(), opt, e)) {
+          rt::prefix(e, "/modem");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/vendorName");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/firmwareVersion");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xau;
   if ((seen & kRequired) != kRequired) {
@@ -2937,54 +6037,76 @@ bool vo_ChargingStationType(const boost::json::value& v, const ValidationOptions
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule21, opt, e)) return rt::prefix(e, "/serialNumber");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/model");
-        break;
-      case 2:
-        if (!vo_ModemType(m, opt, e)) return rt::prefix(e, "/modem");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/vendorName");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/firmwareVersion");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_CertificateHashDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("serialNu") && keymatch::load8(p + 4) == keymatch::word8("alNumber") ? 3 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'h': return keymatch::load8(p) == keymatch::word8("hashAlgo") && keymatch::load8(p + 5) == keymatch::word8("lgorithm") ? 0 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("issuerKe") && keymatch::load8(p + 5) == keymatch::word8("rKeyHash") ? 2 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("issuerNa") && keymatch::load8(p + 6) == keymatch::word8("NameHash") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_CertificateHashDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_CertificateHashDataType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_HashAlgorithmEnumType(kv.value(), e)) {
+          rt::prefix(e, "/hashAlgorithm");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule16, opt, e)) {
+          rt::prefix(e, "/issuerNameHash");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule16, opt, e)) {
+          rt::prefix(e, "/issuerKeyHash");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule17, opt, e)) {
+          rt::prefix(e, "/serialNumber");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -2999,51 +6121,63 @@ bool vo_CertificateHashDataType(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_HashAlgorithmEnumType(m, e)) return rt::prefix(e, "/hashAlgorithm");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule16, opt, e)) return rt::prefix(e, "/issuerNameHash");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule16, opt, e)) return rt::prefix(e, "/issuerKeyHash");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule17, opt, e)) return rt::prefix(e, "/serialNumber");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_CertificateHashDataChainType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 7) == keymatch::word8("cateType") ? 1 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 11) == keymatch::word8("HashData") ? 0 : -1;
+    case 24: return keymatch::load8(p) == keymatch::word8("childCer") && keymatch::load8(p + 8) == keymatch::word8("tificate") && keymatch::load8(p + 16) == keymatch::word8("HashData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_CertificateHashDataChainType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateHashData", "certificateType", "childCertificateHashData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_CertificateHashDataChainType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateHashData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_GetCertificateIdUseEnumType(kv.value(), e)) {
+          rt::prefix(e, "/certificateType");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_13(kv.value(), opt, e)) {
+          rt::prefix(e, "/childCertificateHashData");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3054,48 +6188,64 @@ bool vo_CertificateHashDataChainType(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_CertificateHashDataType(m, opt, e)) return rt::prefix(e, "/certificateHashData");
-        break;
-      case 1:
-        if (!ve_GetCertificateIdUseEnumType(m, e)) return rt::prefix(e, "/certificateType");
-        break;
-      case 2:
-        if (!va_13(m, opt, e)) return rt::prefix(e, "/childCertificateHashData");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_CertificateStatusRequestInfoType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("urls") ? 2 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("sour") && keymatch::load4(p + 2) == keymatch::word4("urce") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 11) == keymatch::word8("HashData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_CertificateStatusRequestInfoType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateHashData", "source", "urls", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_CertificateStatusRequestInfoType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateHashData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_CertificateStatusSourceEnumType(kv.value(), e)) {
+          rt::prefix(e, "/source");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !va_14(kv.value(), opt, e)) {
+          rt::prefix(e, "/urls");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -3108,48 +6258,80 @@ bool vo_CertificateStatusRequestInfoType(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_CertificateHashDataType(m, opt, e)) return rt::prefix(e, "/certificateHashData");
-        break;
-      case 1:
-        if (!ve_CertificateStatusSourceEnumType(m, e)) return rt::prefix(e, "/source");
-        break;
-      case 2:
-        if (!va_14(m, opt, e)) return rt::prefix(e, "/urls");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_CertificateStatusType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'o': return keymatch::load4(p) == keymatch::word4("sour") && keymatch::load4(p + 2) == keymatch::word4("urce") ? 1 : -1;
+        case 't': return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 2 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+        case 'n': return keymatch::load8(p) == keymatch::word8("nextUpda") && keymatch::load8(p + 2) == keymatch::word8("xtUpdate") ? 3 : -1;
+        default: return -1;
+      }
+    case 19: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 11) == keymatch::word8("HashData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_CertificateStatusType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateHashData", "source", "status", "nextUpdate", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_CertificateStatusType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateHashData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_CertificateStatusSourceEnumType(kv.value(), e)) {
+          rt::prefix(e, "/source");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_CertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/nextUpdate");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -3164,51 +6346,55 @@ bool vo_CertificateStatusType(const boost::json::value& v, const ValidationOptio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_CertificateHashDataType(m, opt, e)) return rt::prefix(e, "/certificateHashData");
-        break;
-      case 1:
-        if (!ve_CertificateStatusSourceEnumType(m, e)) return rt::prefix(e, "/source");
-        break;
-      case 2:
-        if (!ve_CertificateStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/nextUpdate");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_EVSEType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_EVSEType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "connectorId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_EVSEType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule7, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule7, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3217,45 +6403,62 @@ bool vo_EVSEType(const boost::json::value& v, const ValidationOptions& opt, Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ChargingLimitType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("isGridCr") && keymatch::load8(p + 6) == keymatch::word8("Critical") ? 2 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("isLocalG") && keymatch::load8(p + 8) == keymatch::word8("eneratio") && keymatch::load8(p + 9) == keymatch::word8("neration") ? 1 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("LimitSou") && keymatch::load8(p + 11) == keymatch::word8("itSource") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ChargingLimitType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargingLimitSource", "isLocalGeneration", "isGridCritical", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ChargingLimitType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/chargingLimitSource");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isLocalGeneration");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isGridCritical");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3264,203 +6467,451 @@ bool vo_ChargingLimitType(const boost::json::value& v, const ValidationOptions& 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/chargingLimitSource");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isLocalGeneration");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isGridCritical");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_DERChargingParametersType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 41 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("nominalV") && keymatch::load8(p + 6) == keymatch::word8("lVoltage") ? 24 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("evInvert") && keymatch::load8(p + 7) == keymatch::word8("terModel") ? 29 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("maxAppar") && keymatch::load8(p + 8) == keymatch::word8("entPower") ? 5 : -1;
+    case 17:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("maxNomin") && keymatch::load8(p + 8) == keymatch::word8("alVoltag") && keymatch::load8(p + 9) == keymatch::word8("lVoltage") ? 26 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("minNomin") && keymatch::load8(p + 8) == keymatch::word8("alVoltag") && keymatch::load8(p + 9) == keymatch::word8("lVoltage") ? 27 : -1;
+        default: return -1;
+      }
+    case 19:
+      switch (static_cast<unsigned char>(p[10])) {
+        case 'H': return keymatch::load8(p) == keymatch::word8("evInvert") && keymatch::load8(p + 8) == keymatch::word8("erHwVers") && keymatch::load8(p + 11) == keymatch::word8("wVersion") ? 32 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("evInvert") && keymatch::load8(p + 8) == keymatch::word8("erSwVers") && keymatch::load8(p + 11) == keymatch::word8("wVersion") ? 31 : -1;
+        case 'g': return keymatch::load8(p) == keymatch::word8("evIsland") && keymatch::load8(p + 8) == keymatch::word8("ingTripT") && keymatch::load8(p + 11) == keymatch::word8("TripTime") ? 34 : -1;
+        default: return -1;
+      }
+    case 20: return keymatch::load8(p) == keymatch::word8("nominalV") && keymatch::load8(p + 8) == keymatch::word8("oltageOf") && keymatch::load8(p + 12) == keymatch::word8("geOffset") ? 25 : -1;
+    case 21:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'R': return keymatch::load8(p) == keymatch::word8("evReacti") && keymatch::load8(p + 8) == keymatch::word8("veSuscep") && keymatch::load8(p + 13) == keymatch::word8("ceptance") ? 39 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("evSuppor") && keymatch::load8(p + 8) == keymatch::word8("tedDERCo") && keymatch::load8(p + 13) == keymatch::word8("RControl") ? 0 : -1;
+        default: return -1;
+      }
+    case 22:
+      switch (static_cast<unsigned char>(p[10])) {
+        case 'M': return keymatch::load8(p) == keymatch::word8("evInvert") && keymatch::load8(p + 8) == keymatch::word8("erManufa") && keymatch::load8(p + 14) == keymatch::word8("facturer") ? 28 : -1;
+        case 'S': return keymatch::load8(p) == keymatch::word8("evInvert") && keymatch::load8(p + 8) == keymatch::word8("erSerial") && keymatch::load8(p + 14) == keymatch::word8("alNumber") ? 30 : -1;
+        case 'e':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'a': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 8) == keymatch::word8("eReactiv") && keymatch::load8(p + 14) == keymatch::word8("ivePower") ? 12 : -1;
+            case 'i': return keymatch::load8(p) == keymatch::word8("minCharg") && keymatch::load8(p + 8) == keymatch::word8("eReactiv") && keymatch::load8(p + 14) == keymatch::word8("ivePower") ? 15 : -1;
+            default: return -1;
+          }
+        case 'p': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 8) == keymatch::word8("eApparen") && keymatch::load8(p + 14) == keymatch::word8("entPower") ? 6 : -1;
+        default: return -1;
+      }
+    case 24: return keymatch::load8(p) == keymatch::word8("evOverEx") && keymatch::load8(p + 8) == keymatch::word8("citedPow") && keymatch::load8(p + 16) == keymatch::word8("erFactor") ? 2 : -1;
+    case 25:
+      switch (static_cast<unsigned char>(p[12])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("maxDisch") && keymatch::load8(p + 8) == keymatch::word8("argeAppa") && keymatch::load8(p + 16) == keymatch::word8("rentPowe") && keymatch::load8(p + 17) == keymatch::word8("entPower") ? 9 : -1;
+        case 'R':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'a': return keymatch::load8(p) == keymatch::word8("maxDisch") && keymatch::load8(p + 8) == keymatch::word8("argeReac") && keymatch::load8(p + 16) == keymatch::word8("tivePowe") && keymatch::load8(p + 17) == keymatch::word8("ivePower") ? 18 : -1;
+            case 'i': return keymatch::load8(p) == keymatch::word8("minDisch") && keymatch::load8(p + 8) == keymatch::word8("argeReac") && keymatch::load8(p + 16) == keymatch::word8("tivePowe") && keymatch::load8(p + 17) == keymatch::word8("ivePower") ? 21 : -1;
+            default: return -1;
+          }
+        case 'a':
+          switch (static_cast<unsigned char>(p[24])) {
+            case '2': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 8) == keymatch::word8("eApparen") && keymatch::load8(p + 16) == keymatch::word8("tPower_L") && keymatch::load8(p + 17) == keymatch::word8("Power_L2") ? 7 : -1;
+            case '3': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 8) == keymatch::word8("eApparen") && keymatch::load8(p + 16) == keymatch::word8("tPower_L") && keymatch::load8(p + 17) == keymatch::word8("Power_L3") ? 8 : -1;
+            default: return -1;
+          }
+        case 'c':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'a':
+              switch (static_cast<unsigned char>(p[24])) {
+                case '2': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 8) == keymatch::word8("eReactiv") && keymatch::load8(p + 16) == keymatch::word8("ePower_L") && keymatch::load8(p + 17) == keymatch::word8("Power_L2") ? 13 : -1;
+                case '3': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 8) == keymatch::word8("eReactiv") && keymatch::load8(p + 16) == keymatch::word8("ePower_L") && keymatch::load8(p + 17) == keymatch::word8("Power_L3") ? 14 : -1;
+                default: return -1;
+              }
+            case 'i':
+              switch (static_cast<unsigned char>(p[24])) {
+                case '2': return keymatch::load8(p) == keymatch::word8("minCharg") && keymatch::load8(p + 8) == keymatch::word8("eReactiv") && keymatch::load8(p + 16) == keymatch::word8("ePower_L") && keymatch::load8(p + 17) == keymatch::word8("Power_L2") ? 16 : -1;
+                case '3': return keymatch::load8(p) == keymatch::word8("minCharg") && keymatch::load8(p + 8) == keymatch::word8("eReactiv") && keymatch::load8(p + 16) == keymatch::word8("ePower_L") && keymatch::load8(p + 17) == keymatch::word8("Power_L3") ? 17 : -1;
+                default: return -1;
+              }
+            default: return -1;
+          }
+        case 'e': return keymatch::load8(p) == keymatch::word8("evUnderE") && keymatch::load8(p + 8) == keymatch::word8("xcitedPo") && keymatch::load8(p + 16) == keymatch::word8("werFacto") && keymatch::load8(p + 17) == keymatch::word8("erFactor") ? 4 : -1;
+        default: return -1;
+      }
+    case 26:
+      switch (static_cast<unsigned char>(p[14])) {
+        case '1': return keymatch::load8(p) == keymatch::word8("evMaximu") && keymatch::load8(p + 8) == keymatch::word8("mLevel1D") && keymatch::load8(p + 16) == keymatch::word8("CInjecti") && keymatch::load8(p + 18) == keymatch::word8("njection") ? 35 : -1;
+        case '2': return keymatch::load8(p) == keymatch::word8("evMaximu") && keymatch::load8(p + 8) == keymatch::word8("mLevel2D") && keymatch::load8(p + 16) == keymatch::word8("CInjecti") && keymatch::load8(p + 18) == keymatch::word8("njection") ? 37 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("evIsland") && keymatch::load8(p + 8) == keymatch::word8("ingDetec") && keymatch::load8(p + 16) == keymatch::word8("tionMeth") && keymatch::load8(p + 18) == keymatch::word8("onMethod") ? 33 : -1;
+        default: return -1;
+      }
+    case 27:
+      switch (static_cast<unsigned char>(p[15])) {
+        case '1': return keymatch::load8(p) == keymatch::word8("evDurati") && keymatch::load8(p + 8) == keymatch::word8("onLevel1") && keymatch::load8(p + 16) == keymatch::word8("DCInject") && keymatch::load8(p + 19) == keymatch::word8("njection") ? 36 : -1;
+        case '2': return keymatch::load8(p) == keymatch::word8("evDurati") && keymatch::load8(p + 8) == keymatch::word8("onLevel2") && keymatch::load8(p + 16) == keymatch::word8("DCInject") && keymatch::load8(p + 19) == keymatch::word8("njection") ? 38 : -1;
+        default: return -1;
+      }
+    case 28:
+      switch (static_cast<unsigned char>(p[27])) {
+        case '2':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'a':
+              switch (static_cast<unsigned char>(p[12])) {
+                case 'A': return keymatch::load8(p) == keymatch::word8("maxDisch") && keymatch::load8(p + 8) == keymatch::word8("argeAppa") && keymatch::load8(p + 16) == keymatch::word8("rentPowe") && keymatch::load8(p + 20) == keymatch::word8("Power_L2") ? 10 : -1;
+                case 'R': return keymatch::load8(p) == keymatch::word8("maxDisch") && keymatch::load8(p + 8) == keymatch::word8("argeReac") && keymatch::load8(p + 16) == keymatch::word8("tivePowe") && keymatch::load8(p + 20) == keymatch::word8("Power_L2") ? 19 : -1;
+                default: return -1;
+              }
+            case 'i': return keymatch::load8(p) == keymatch::word8("minDisch") && keymatch::load8(p + 8) == keymatch::word8("argeReac") && keymatch::load8(p + 16) == keymatch::word8("tivePowe") && keymatch::load8(p + 20) == keymatch::word8("Power_L2") ? 22 : -1;
+            default: return -1;
+          }
+        case '3':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'a':
+              switch (static_cast<unsigned char>(p[12])) {
+                case 'A': return keymatch::load8(p) == keymatch::word8("maxDisch") && keymatch::load8(p + 8) == keymatch::word8("argeAppa") && keymatch::load8(p + 16) == keymatch::word8("rentPowe") && keymatch::load8(p + 20) == keymatch::word8("Power_L3") ? 11 : -1;
+                case 'R': return keymatch::load8(p) == keymatch::word8("maxDisch") && keymatch::load8(p + 8) == keymatch::word8("argeReac") && keymatch::load8(p + 16) == keymatch::word8("tivePowe") && keymatch::load8(p + 20) == keymatch::word8("Power_L3") ? 20 : -1;
+                default: return -1;
+              }
+            case 'i': return keymatch::load8(p) == keymatch::word8("minDisch") && keymatch::load8(p + 8) == keymatch::word8("argeReac") && keymatch::load8(p + 16) == keymatch::word8("tivePowe") && keymatch::load8(p + 20) == keymatch::word8("Power_L3") ? 23 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 30: return keymatch::load8(p) == keymatch::word8("evOverEx") && keymatch::load8(p + 8) == keymatch::word8("citedMax") && keymatch::load8(p + 16) == keymatch::word8("Discharg") && keymatch::load8(p + 22) == keymatch::word8("rgePower") ? 1 : -1;
+    case 31: return keymatch::load8(p) == keymatch::word8("evUnderE") && keymatch::load8(p + 8) == keymatch::word8("xcitedMa") && keymatch::load8(p + 16) == keymatch::word8("xDischar") && keymatch::load8(p + 23) == keymatch::word8("rgePower") ? 3 : -1;
+    case 38: return keymatch::load8(p) == keymatch::word8("evSessio") && keymatch::load8(p + 8) == keymatch::word8("nTotalDi") && keymatch::load8(p + 16) == keymatch::word8("schargeE") && keymatch::load8(p + 24) == keymatch::word8("nergyAva") && keymatch::load8(p + 30) == keymatch::word8("vailable") ? 40 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_DERChargingParametersType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evSupportedDERControl", "evOverExcitedMaxDischargePower", "evOverExcitedPowerFactor", "evUnderExcitedMaxDischargePower", "evUnderExcitedPowerFactor", "maxApparentPower", "maxChargeApparentPower", "maxChargeApparentPower_L2", "maxChargeApparentPower_L3", "maxDischargeApparentPower", "maxDischargeApparentPower_L2", "maxDischargeApparentPower_L3", "maxChargeReactivePower", "maxChargeReactivePower_L2", "maxChargeReactivePower_L3", "minChargeReactivePower", "minChargeReactivePower_L2", "minChargeReactivePower_L3", "maxDischargeReactivePower", "maxDischargeReactivePower_L2", "maxDischargeReactivePower_L3", "minDischargeReactivePower", "minDischargeReactivePower_L2", "minDischargeReactivePower_L3", "nominalVoltage", "nominalVoltageOffset", "maxNominalVoltage", "minNominalVoltage", "evInverterManufacturer", "evInverterModel", "evInverterSerialNumber", "evInverterSwVersion", "evInverterHwVersion", "evIslandingDetectionMethod", "evIslandingTripTime", "evMaximumLevel1DCInjection", "evDurationLevel1DCInjection", "evMaximumLevel2DCInjection", "evDurationLevel2DCInjection", "evReactiveSusceptance", "evSessionTotalDischargeEnergyAvailable", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 42);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 42);
-    ++j;
-    switch (i) {
+    switch (keys_vo_DERChargingParametersType(kv.key())) {
       case 0:
-        if (!va_15(m, opt, e)) return rt::prefix(e, "/evSupportedDERControl");
+        if (!failed && !va_15(kv.value(), opt, e)) {
+          rt::prefix(e, "/evSupportedDERControl");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evOverExcitedMaxDischargePower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evOverExcitedMaxDischargePower");
+          failed = true;
+        }
         break;
       case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evOverExcitedPowerFactor");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evOverExcitedPowerFactor");
+          failed = true;
+        }
         break;
       case 3:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evUnderExcitedMaxDischargePower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evUnderExcitedMaxDischargePower");
+          failed = true;
+        }
         break;
       case 4:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evUnderExcitedPowerFactor");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evUnderExcitedPowerFactor");
+          failed = true;
+        }
         break;
       case 5:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxApparentPower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxApparentPower");
+          failed = true;
+        }
         break;
       case 6:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxChargeApparentPower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargeApparentPower");
+          failed = true;
+        }
         break;
       case 7:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxChargeApparentPower_L2");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargeApparentPower_L2");
+          failed = true;
+        }
         break;
       case 8:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxChargeApparentPower_L3");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargeApparentPower_L3");
+          failed = true;
+        }
         break;
       case 9:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxDischargeApparentPower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxDischargeApparentPower");
+          failed = true;
+        }
         break;
       case 10:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxDischargeApparentPower_L2");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxDischargeApparentPower_L2");
+          failed = true;
+        }
         break;
       case 11:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxDischargeApparentPower_L3");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxDischargeApparentPower_L3");
+          failed = true;
+        }
         break;
       case 12:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxChargeReactivePower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargeReactivePower");
+          failed = true;
+        }
         break;
       case 13:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxChargeReactivePower_L2");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargeReactivePower_L2");
+          failed = true;
+        }
         break;
       case 14:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxChargeReactivePower_L3");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargeReactivePower_L3");
+          failed = true;
+        }
         break;
       case 15:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minChargeReactivePower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minChargeReactivePower");
+          failed = true;
+        }
         break;
       case 16:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minChargeReactivePower_L2");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minChargeReactivePower_L2");
+          failed = true;
+        }
         break;
       case 17:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minChargeReactivePower_L3");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minChargeReactivePower_L3");
+          failed = true;
+        }
         break;
       case 18:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxDischargeReactivePower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxDischargeReactivePower");
+          failed = true;
+        }
         break;
       case 19:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxDischargeReactivePower_L2");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxDischargeReactivePower_L2");
+          failed = true;
+        }
         break;
       case 20:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxDischargeReactivePower_L3");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxDischargeReactivePower_L3");
+          failed = true;
+        }
         break;
       case 21:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minDischargeReactivePower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minDischargeReactivePower");
+          failed = true;
+        }
         break;
       case 22:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minDischargeReactivePower_L2");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minDischargeReactivePower_L2");
+          failed = true;
+        }
         break;
       case 23:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minDischargeReactivePower_L3");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minDischargeReactivePower_L3");
+          failed = true;
+        }
         break;
       case 24:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/nominalVoltage");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/nominalVoltage");
+          failed = true;
+        }
         break;
       case 25:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/nominalVoltageOffset");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/nominalVoltageOffset");
+          failed = true;
+        }
         break;
       case 26:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxNominalVoltage");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxNominalVoltage");
+          failed = true;
+        }
         break;
       case 27:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minNominalVoltage");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minNominalVoltage");
+          failed = true;
+        }
         break;
       case 28:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/evInverterManufacturer");
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/evInverterManufacturer");
+          failed = true;
+        }
         break;
       case 29:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/evInverterModel");
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/evInverterModel");
+          failed = true;
+        }
         break;
       case 30:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/evInverterSerialNumber");
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/evInverterSerialNumber");
+          failed = true;
+        }
         break;
       case 31:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/evInverterSwVersion");
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/evInverterSwVersion");
+          failed = true;
+        }
         break;
       case 32:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/evInverterHwVersion");
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/evInverterHwVersion");
+          failed = true;
+        }
         break;
       case 33:
-        if (!va_16(m, opt, e)) return rt::prefix(e, "/evIslandingDetectionMethod");
+        if (!failed && !va_16(kv.value(), opt, e)) {
+          rt::prefix(e, "/evIslandingDetectionMethod");
+          failed = true;
+        }
         break;
       case 34:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evIslandingTripTime");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evIslandingTripTime");
+          failed = true;
+        }
         break;
       case 35:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMaximumLevel1DCInjection");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMaximumLevel1DCInjection");
+          failed = true;
+        }
         break;
       case 36:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evDurationLevel1DCInjection");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evDurationLevel1DCInjection");
+          failed = true;
+        }
         break;
       case 37:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMaximumLevel2DCInjection");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMaximumLevel2DCInjection");
+          failed = true;
+        }
         break;
       case 38:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evDurationLevel2DCInjection");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evDurationLevel2DCInjection");
+          failed = true;
+        }
         break;
       case 39:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evReactiveSusceptance");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evReactiveSusceptance");
+          failed = true;
+        }
         break;
       case 40:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evSessionTotalDischargeEnergyAvailable");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evSessionTotalDischargeEnergyAvailable");
+          failed = true;
+        }
         break;
       case 41:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_EVPriceRuleType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("energyFe") && keymatch::load8(p + 1) == keymatch::word8("nergyFee") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("powerRan") && keymatch::load8(p + 7) == keymatch::word8("ngeStart") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_EVPriceRuleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"energyFee", "powerRangeStart", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_EVPriceRuleType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/energyFee");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/powerRangeStart");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3471,45 +6922,56 @@ bool vo_EVPriceRuleType(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/energyFee");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/powerRangeStart");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_EVAbsolutePriceScheduleEntryType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("evPriceR") && keymatch::load8(p + 3) == keymatch::word8("riceRule") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_EVAbsolutePriceScheduleEntryType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"duration", "evPriceRule", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_EVAbsolutePriceScheduleEntryType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !va_17(kv.value(), opt, e)) {
+          rt::prefix(e, "/evPriceRule");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3520,45 +6982,76 @@ bool vo_EVAbsolutePriceScheduleEntryType(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 1:
-        if (!va_17(m, opt, e)) return rt::prefix(e, "/evPriceRule");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_EVAbsolutePriceScheduleType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("currency") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("timeAnch") && keymatch::load8(p + 2) == keymatch::word8("meAnchor") ? 0 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("priceAlg") && keymatch::load8(p + 6) == keymatch::word8("lgorithm") ? 3 : -1;
+    case 30: return keymatch::load8(p) == keymatch::word8("evAbsolu") && keymatch::load8(p + 8) == keymatch::word8("tePriceS") && keymatch::load8(p + 16) == keymatch::word8("cheduleE") && keymatch::load8(p + 22) == keymatch::word8("eEntries") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_EVAbsolutePriceScheduleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"timeAnchor", "currency", "evAbsolutePriceScheduleEntries", "priceAlgorithm", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_EVAbsolutePriceScheduleType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/timeAnchor");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/currency");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !va_18(kv.value(), opt, e)) {
+          rt::prefix(e, "/evAbsolutePriceScheduleEntries");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/priceAlgorithm");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -3573,51 +7066,56 @@ bool vo_EVAbsolutePriceScheduleType(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/timeAnchor");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule14, opt, e)) return rt::prefix(e, "/currency");
-        break;
-      case 2:
-        if (!va_18(m, opt, e)) return rt::prefix(e, "/evAbsolutePriceScheduleEntries");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/priceAlgorithm");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_EVPowerScheduleEntryType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("powe") && keymatch::load4(p + 1) == keymatch::word4("ower") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_EVPowerScheduleEntryType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"duration", "power", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_EVPowerScheduleEntryType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/power");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3628,45 +7126,60 @@ bool vo_EVPowerScheduleEntryType(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/power");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_EVPowerScheduleType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("timeAnch") && keymatch::load8(p + 2) == keymatch::word8("meAnchor") ? 1 : -1;
+        default: return -1;
+      }
+    case 22: return keymatch::load8(p) == keymatch::word8("evPowerS") && keymatch::load8(p + 8) == keymatch::word8("cheduleE") && keymatch::load8(p + 14) == keymatch::word8("eEntries") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_EVPowerScheduleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evPowerScheduleEntries", "timeAnchor", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_EVPowerScheduleType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_19(kv.value(), opt, e)) {
+          rt::prefix(e, "/evPowerScheduleEntries");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/timeAnchor");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3677,45 +7190,55 @@ bool vo_EVPowerScheduleType(const boost::json::value& v, const ValidationOptions
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_19(m, opt, e)) return rt::prefix(e, "/evPowerScheduleEntries");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/timeAnchor");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_EVEnergyOfferType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("evPowerS") && keymatch::load8(p + 7) == keymatch::word8("Schedule") ? 1 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("evAbsolu") && keymatch::load8(p + 8) == keymatch::word8("tePriceS") && keymatch::load8(p + 15) == keymatch::word8("Schedule") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_EVEnergyOfferType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evAbsolutePriceSchedule", "evPowerSchedule", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_EVEnergyOfferType(kv.key())) {
+      case 0:
+        if (!failed && !vo_EVAbsolutePriceScheduleType(kv.value(), opt, e)) {
+          rt::prefix(e, "/evAbsolutePriceSchedule");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_EVPowerScheduleType(kv.value(), opt, e)) {
+          rt::prefix(e, "/evPowerSchedule");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -3724,45 +7247,110 @@ bool vo_EVEnergyOfferType(const boost::json::value& v, const ValidationOptions& 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_EVAbsolutePriceScheduleType(m, opt, e)) return rt::prefix(e, "/evAbsolutePriceSchedule");
-        break;
-      case 1:
-        if (!vo_EVPowerScheduleType(m, opt, e)) return rt::prefix(e, "/evPowerSchedule");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_DCChargingParametersType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'b': return keymatch::load4(p) == keymatch::word4("bulk") && keymatch::load4(p + 3) == keymatch::word4("kSoC") ? 7 : -1;
+        case 'f': return keymatch::load4(p) == keymatch::word4("full") && keymatch::load4(p + 3) == keymatch::word4("lSoC") ? 6 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 8 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("evMaxPow") && keymatch::load8(p + 2) == keymatch::word8("MaxPower") ? 2 : -1;
+        default: return -1;
+      }
+    case 12:
+      switch (static_cast<unsigned char>(p[5])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("evMaxCur") && keymatch::load8(p + 4) == keymatch::word8("xCurrent") ? 0 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("evMaxVol") && keymatch::load8(p + 4) == keymatch::word8("xVoltage") ? 1 : -1;
+        case 'y': return keymatch::load8(p) == keymatch::word8("energyAm") && keymatch::load8(p + 4) == keymatch::word8("gyAmount") ? 4 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("stateOfC") && keymatch::load8(p + 5) == keymatch::word8("OfCharge") ? 5 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("evEnergy") && keymatch::load8(p + 8) == keymatch::word8("Capacity") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_DCChargingParametersType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evMaxCurrent", "evMaxVoltage", "evMaxPower", "evEnergyCapacity", "energyAmount", "stateOfCharge", "fullSoC", "bulkSoC", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 9);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_DCChargingParametersType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMaxCurrent");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMaxVoltage");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMaxPower");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evEnergyCapacity");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/energyAmount");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule8, e)) {
+          rt::prefix(e, "/stateOfCharge");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule8, e)) {
+          rt::prefix(e, "/fullSoC");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule8, e)) {
+          rt::prefix(e, "/bulkSoC");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3773,167 +7361,383 @@ bool vo_DCChargingParametersType(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 9);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMaxCurrent");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMaxVoltage");
-        break;
-      case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMaxPower");
-        break;
-      case 3:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evEnergyCapacity");
-        break;
-      case 4:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/energyAmount");
-        break;
-      case 5:
-        if (!rt::check_integer(m, &kNumberRule8, e)) return rt::prefix(e, "/stateOfCharge");
-        break;
-      case 6:
-        if (!rt::check_integer(m, &kNumberRule8, e)) return rt::prefix(e, "/fullSoC");
-        break;
-      case 7:
-        if (!rt::check_integer(m, &kNumberRule8, e)) return rt::prefix(e, "/bulkSoC");
-        break;
-      case 8:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_V2XChargingParametersType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("targetSo") && keymatch::load8(p + 1) == keymatch::word8("argetSoC") ? 23 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("maxVolta") && keymatch::load8(p + 2) == keymatch::word8("xVoltage") ? 17 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("minVolta") && keymatch::load8(p + 2) == keymatch::word8("nVoltage") ? 16 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 24 : -1;
+        default: return -1;
+      }
+    case 14:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 6) == keymatch::word8("rgePower") ? 3 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("minCharg") && keymatch::load8(p + 6) == keymatch::word8("rgePower") ? 0 : -1;
+        default: return -1;
+      }
+    case 16:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 8) == keymatch::word8("eCurrent") ? 13 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("minCharg") && keymatch::load8(p + 8) == keymatch::word8("eCurrent") ? 12 : -1;
+        default: return -1;
+      }
+    case 17:
+      switch (static_cast<unsigned char>(p[16])) {
+        case '2':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'a': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 8) == keymatch::word8("ePower_L") && keymatch::load8(p + 9) == keymatch::word8("Power_L2") ? 4 : -1;
+            case 'i': return keymatch::load8(p) == keymatch::word8("minCharg") && keymatch::load8(p + 8) == keymatch::word8("ePower_L") && keymatch::load8(p + 9) == keymatch::word8("Power_L2") ? 1 : -1;
+            default: return -1;
+          }
+        case '3':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'a': return keymatch::load8(p) == keymatch::word8("maxCharg") && keymatch::load8(p + 8) == keymatch::word8("ePower_L") && keymatch::load8(p + 9) == keymatch::word8("Power_L3") ? 5 : -1;
+            case 'i': return keymatch::load8(p) == keymatch::word8("minCharg") && keymatch::load8(p + 8) == keymatch::word8("ePower_L") && keymatch::load8(p + 9) == keymatch::word8("Power_L3") ? 2 : -1;
+            default: return -1;
+          }
+        case 'r':
+          switch (static_cast<unsigned char>(p[1])) {
+            case 'a': return keymatch::load8(p) == keymatch::word8("maxDisch") && keymatch::load8(p + 8) == keymatch::word8("argePowe") && keymatch::load8(p + 9) == keymatch::word8("rgePower") ? 9 : -1;
+            case 'i': return keymatch::load8(p) == keymatch::word8("minDisch") && keymatch::load8(p + 8) == keymatch::word8("argePowe") && keymatch::load8(p + 9) == keymatch::word8("rgePower") ? 6 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 18:
+      switch (static_cast<unsigned char>(p[3])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("evMaxEne") && keymatch::load8(p + 8) == keymatch::word8("rgyReque") && keymatch::load8(p + 10) == keymatch::word8("yRequest") ? 20 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("evMinEne") && keymatch::load8(p + 8) == keymatch::word8("rgyReque") && keymatch::load8(p + 10) == keymatch::word8("yRequest") ? 19 : -1;
+        default: return -1;
+      }
+    case 19:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("maxDisch") && keymatch::load8(p + 8) == keymatch::word8("argeCurr") && keymatch::load8(p + 11) == keymatch::word8("eCurrent") ? 15 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("minDisch") && keymatch::load8(p + 8) == keymatch::word8("argeCurr") && keymatch::load8(p + 11) == keymatch::word8("eCurrent") ? 14 : -1;
+        default: return -1;
+      }
+    case 20:
+      switch (static_cast<unsigned char>(p[1])) {
+        case 'a':
+          switch (static_cast<unsigned char>(p[19])) {
+            case '2': return keymatch::load8(p) == keymatch::word8("maxDisch") && keymatch::load8(p + 8) == keymatch::word8("argePowe") && keymatch::load8(p + 12) == keymatch::word8("Power_L2") ? 10 : -1;
+            case '3': return keymatch::load8(p) == keymatch::word8("maxDisch") && keymatch::load8(p + 8) == keymatch::word8("argePowe") && keymatch::load8(p + 12) == keymatch::word8("Power_L3") ? 11 : -1;
+            default: return -1;
+          }
+        case 'i':
+          switch (static_cast<unsigned char>(p[19])) {
+            case '2': return keymatch::load8(p) == keymatch::word8("minDisch") && keymatch::load8(p + 8) == keymatch::word8("argePowe") && keymatch::load8(p + 12) == keymatch::word8("Power_L2") ? 7 : -1;
+            case '3': return keymatch::load8(p) == keymatch::word8("minDisch") && keymatch::load8(p + 8) == keymatch::word8("argePowe") && keymatch::load8(p + 12) == keymatch::word8("Power_L3") ? 8 : -1;
+            default: return -1;
+          }
+        default: return -1;
+      }
+    case 21:
+      switch (static_cast<unsigned char>(p[4])) {
+        case 'n': return keymatch::load8(p) == keymatch::word8("evMinV2X") && keymatch::load8(p + 8) == keymatch::word8("EnergyRe") && keymatch::load8(p + 13) == keymatch::word8("yRequest") ? 21 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("evTarget") && keymatch::load8(p + 8) == keymatch::word8("EnergyRe") && keymatch::load8(p + 13) == keymatch::word8("yRequest") ? 18 : -1;
+        case 'x': return keymatch::load8(p) == keymatch::word8("evMaxV2X") && keymatch::load8(p + 8) == keymatch::word8("EnergyRe") && keymatch::load8(p + 13) == keymatch::word8("yRequest") ? 22 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_V2XChargingParametersType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"minChargePower", "minChargePower_L2", "minChargePower_L3", "maxChargePower", "maxChargePower_L2", "maxChargePower_L3", "minDischargePower", "minDischargePower_L2", "minDischargePower_L3", "maxDischargePower", "maxDischargePower_L2", "maxDischargePower_L3", "minChargeCurrent", "maxChargeCurrent", "minDischargeCurrent", "maxDischargeCurrent", "minVoltage", "maxVoltage", "evTargetEnergyRequest", "evMinEnergyRequest", "evMaxEnergyRequest", "evMinV2XEnergyRequest", "evMaxV2XEnergyRequest", "targetSoC", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 25);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 25);
-    ++j;
-    switch (i) {
+    switch (keys_vo_V2XChargingParametersType(kv.key())) {
       case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minChargePower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minChargePower");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minChargePower_L2");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minChargePower_L2");
+          failed = true;
+        }
         break;
       case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minChargePower_L3");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minChargePower_L3");
+          failed = true;
+        }
         break;
       case 3:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxChargePower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargePower");
+          failed = true;
+        }
         break;
       case 4:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxChargePower_L2");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargePower_L2");
+          failed = true;
+        }
         break;
       case 5:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxChargePower_L3");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargePower_L3");
+          failed = true;
+        }
         break;
       case 6:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minDischargePower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minDischargePower");
+          failed = true;
+        }
         break;
       case 7:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minDischargePower_L2");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minDischargePower_L2");
+          failed = true;
+        }
         break;
       case 8:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minDischargePower_L3");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minDischargePower_L3");
+          failed = true;
+        }
         break;
       case 9:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxDischargePower");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxDischargePower");
+          failed = true;
+        }
         break;
       case 10:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxDischargePower_L2");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxDischargePower_L2");
+          failed = true;
+        }
         break;
       case 11:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxDischargePower_L3");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxDischargePower_L3");
+          failed = true;
+        }
         break;
       case 12:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minChargeCurrent");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minChargeCurrent");
+          failed = true;
+        }
         break;
       case 13:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxChargeCurrent");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxChargeCurrent");
+          failed = true;
+        }
         break;
       case 14:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minDischargeCurrent");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minDischargeCurrent");
+          failed = true;
+        }
         break;
       case 15:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxDischargeCurrent");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxDischargeCurrent");
+          failed = true;
+        }
         break;
       case 16:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minVoltage");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minVoltage");
+          failed = true;
+        }
         break;
       case 17:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxVoltage");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxVoltage");
+          failed = true;
+        }
         break;
       case 18:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evTargetEnergyRequest");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evTargetEnergyRequest");
+          failed = true;
+        }
         break;
       case 19:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMinEnergyRequest");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMinEnergyRequest");
+          failed = true;
+        }
         break;
       case 20:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMaxEnergyRequest");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMaxEnergyRequest");
+          failed = true;
+        }
         break;
       case 21:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMinV2XEnergyRequest");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMinV2XEnergyRequest");
+          failed = true;
+        }
         break;
       case 22:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/evMaxV2XEnergyRequest");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evMaxV2XEnergyRequest");
+          failed = true;
+        }
         break;
       case 23:
-        if (!rt::check_integer(m, &kNumberRule8, e)) return rt::prefix(e, "/targetSoC");
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule8, e)) {
+          rt::prefix(e, "/targetSoC");
+          failed = true;
+        }
         break;
       case 24:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ChargingNeedsType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 10 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("controlM") && keymatch::load8(p + 3) == keymatch::word8("trolMode") ? 7 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'd': return keymatch::load8(p) == keymatch::word8("departur") && keymatch::load8(p + 5) == keymatch::word8("tureTime") ? 9 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("evEnergy") && keymatch::load8(p + 5) == keymatch::word8("rgyOffer") ? 2 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("mobility") && keymatch::load8(p + 8) == keymatch::word8("NeedsMod") && keymatch::load8(p + 9) == keymatch::word8("eedsMode") ? 8 : -1;
+    case 20:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("acChargi") && keymatch::load8(p + 8) == keymatch::word8("ngParame") && keymatch::load8(p + 12) == keymatch::word8("rameters") ? 0 : -1;
+        case 'd': return keymatch::load8(p) == keymatch::word8("dcChargi") && keymatch::load8(p + 8) == keymatch::word8("ngParame") && keymatch::load8(p + 12) == keymatch::word8("rameters") ? 4 : -1;
+        default: return -1;
+      }
+    case 21:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'd': return keymatch::load8(p) == keymatch::word8("derCharg") && keymatch::load8(p + 8) == keymatch::word8("ingParam") && keymatch::load8(p + 13) == keymatch::word8("rameters") ? 1 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("v2xCharg") && keymatch::load8(p + 8) == keymatch::word8("ingParam") && keymatch::load8(p + 13) == keymatch::word8("rameters") ? 5 : -1;
+        default: return -1;
+      }
+    case 23:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("availabl") && keymatch::load8(p + 8) == keymatch::word8("eEnergyT") && keymatch::load8(p + 15) == keymatch::word8("Transfer") ? 6 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("requeste") && keymatch::load8(p + 8) == keymatch::word8("dEnergyT") && keymatch::load8(p + 15) == keymatch::word8("Transfer") ? 3 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ChargingNeedsType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"acChargingParameters", "derChargingParameters", "evEnergyOffer", "requestedEnergyTransfer", "dcChargingParameters", "v2xChargingParameters", "availableEnergyTransfer", "controlMode", "mobilityNeedsMode", "departureTime", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 11);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ChargingNeedsType(kv.key())) {
+      case 0:
+        if (!failed && !vo_ACChargingParametersType(kv.value(), opt, e)) {
+          rt::prefix(e, "/acChargingParameters");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_DERChargingParametersType(kv.value(), opt, e)) {
+          rt::prefix(e, "/derChargingParameters");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_EVEnergyOfferType(kv.value(), opt, e)) {
+          rt::prefix(e, "/evEnergyOffer");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !ve_EnergyTransferModeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/requestedEnergyTransfer");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_DCChargingParametersType(kv.value(), opt, e)) {
+          rt::prefix(e, "/dcChargingParameters");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_V2XChargingParametersType(kv.value(), opt, e)) {
+          rt::prefix(e, "/v2xChargingParameters");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !va_20(kv.value(), opt, e)) {
+          rt::prefix(e, "/availableEnergyTransfer");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !ve_ControlModeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/controlMode");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !ve_MobilityNeedsModeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/mobilityNeedsMode");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/departureTime");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x8u;
   if ((seen & kRequired) != kRequired) {
@@ -3942,69 +7746,56 @@ bool vo_ChargingNeedsType(const boost::json::value& v, const ValidationOptions& 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 11);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_ACChargingParametersType(m, opt, e)) return rt::prefix(e, "/acChargingParameters");
-        break;
-      case 1:
-        if (!vo_DERChargingParametersType(m, opt, e)) return rt::prefix(e, "/derChargingParameters");
-        break;
-      case 2:
-        if (!vo_EVEnergyOfferType(m, opt, e)) return rt::prefix(e, "/evEnergyOffer");
-        break;
-      case 3:
-        if (!ve_EnergyTransferModeEnumType(m, e)) return rt::prefix(e, "/requestedEnergyTransfer");
-        break;
-      case 4:
-        if (!vo_DCChargingParametersType(m, opt, e)) return rt::prefix(e, "/dcChargingParameters");
-        break;
-      case 5:
-        if (!vo_V2XChargingParametersType(m, opt, e)) return rt::prefix(e, "/v2xChargingParameters");
-        break;
-      case 6:
-        if (!va_20(m, opt, e)) return rt::prefix(e, "/availableEnergyTransfer");
-        break;
-      case 7:
-        if (!ve_ControlModeEnumType(m, e)) return rt::prefix(e, "/controlMode");
-        break;
-      case 8:
-        if (!ve_MobilityNeedsModeEnumType(m, e)) return rt::prefix(e, "/mobilityNeedsMode");
-        break;
-      case 9:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/departureTime");
-        break;
-      case 10:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_CostDimensionType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("volu") && keymatch::load4(p + 2) == keymatch::word4("lume") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_CostDimensionType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"type", "volume", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_CostDimensionType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CostDimensionEnumType(kv.value(), e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/volume");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -4015,45 +7806,66 @@ bool vo_CostDimensionType(const boost::json::value& v, const ValidationOptions& 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CostDimensionEnumType(m, e)) return rt::prefix(e, "/type");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/volume");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ChargingPeriodType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("tariffId") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 'd': return keymatch::load8(p) == keymatch::word8("dimensio") && keymatch::load8(p + 2) == keymatch::word8("mensions") ? 0 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("startPer") && keymatch::load8(p + 3) == keymatch::word8("rtPeriod") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ChargingPeriodType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"dimensions", "tariffId", "startPeriod", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ChargingPeriodType(kv.key())) {
+      case 0:
+        if (!failed && !va_21(kv.value(), opt, e)) {
+          rt::prefix(e, "/dimensions");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule19, opt, e)) {
+          rt::prefix(e, "/tariffId");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/startPeriod");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x4u;
   if ((seen & kRequired) != kRequired) {
@@ -4062,937 +7874,7 @@ bool vo_ChargingPeriodType(const boost::json::value& v, const ValidationOptions&
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_21(m, opt, e)) return rt::prefix(e, "/dimensions");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule19, opt, e)) return rt::prefix(e, "/tariffId");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/startPeriod");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_ChargingProfileCriterionType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargingProfilePurpose", "stackLevel", "chargingProfileId", "chargingLimitSource", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ChargingProfilePurposeEnumType(m, e)) return rt::prefix(e, "/chargingProfilePurpose");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/stackLevel");
-        break;
-      case 2:
-        if (!va_22(m, opt, e)) return rt::prefix(e, "/chargingProfileId");
-        break;
-      case 3:
-        if (!va_23(m, opt, e)) return rt::prefix(e, "/chargingLimitSource");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_LimitAtSoCType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"soc", "limit", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x3u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "soc", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "limit", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule8, e)) return rt::prefix(e, "/soc");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/limit");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_V2XFreqWattPointType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"frequency", "power", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x3u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "frequency", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "power", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/frequency");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/power");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_V2XSignalWattPointType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"signal", "power", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x3u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "signal", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "power", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/signal");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/power");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_ChargingSchedulePeriodType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"startPeriod", "limit", "limit_L2", "limit_L3", "numberPhases", "phaseToUse", "dischargeLimit", "dischargeLimit_L2", "dischargeLimit_L3", "setpoint", "setpoint_L2", "setpoint_L3", "setpointReactive", "setpointReactive_L2", "setpointReactive_L3", "preconditioningRequest", "evseSleep", "v2xBaseline", "operationMode", "v2xFreqWattCurve", "v2xSignalWattCurve", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 22);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "startPeriod", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 22);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/startPeriod");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/limit");
-        break;
-      case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/limit_L2");
-        break;
-      case 3:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/limit_L3");
-        break;
-      case 4:
-        if (!rt::check_integer(m, &kNumberRule22, e)) return rt::prefix(e, "/numberPhases");
-        break;
-      case 5:
-        if (!rt::check_integer(m, &kNumberRule22, e)) return rt::prefix(e, "/phaseToUse");
-        break;
-      case 6:
-        if (!rt::check_number(m, &kNumberRule23, e)) return rt::prefix(e, "/dischargeLimit");
-        break;
-      case 7:
-        if (!rt::check_number(m, &kNumberRule23, e)) return rt::prefix(e, "/dischargeLimit_L2");
-        break;
-      case 8:
-        if (!rt::check_number(m, &kNumberRule23, e)) return rt::prefix(e, "/dischargeLimit_L3");
-        break;
-      case 9:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpoint");
-        break;
-      case 10:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpoint_L2");
-        break;
-      case 11:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpoint_L3");
-        break;
-      case 12:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpointReactive");
-        break;
-      case 13:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpointReactive_L2");
-        break;
-      case 14:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpointReactive_L3");
-        break;
-      case 15:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/preconditioningRequest");
-        break;
-      case 16:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/evseSleep");
-        break;
-      case 17:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/v2xBaseline");
-        break;
-      case 18:
-        if (!ve_OperationModeEnumType(m, e)) return rt::prefix(e, "/operationMode");
-        break;
-      case 19:
-        if (!va_24(m, opt, e)) return rt::prefix(e, "/v2xFreqWattCurve");
-        break;
-      case 20:
-        if (!va_25(m, opt, e)) return rt::prefix(e, "/v2xSignalWattCurve");
-        break;
-      case 21:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_RelativeTimeIntervalType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"start", "duration", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "start", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/start");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_CostType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"costKind", "amount", "amountMultiplier", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x3u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "costKind", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "amount", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CostKindEnumType(m, e)) return rt::prefix(e, "/costKind");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/amount");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/amountMultiplier");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_ConsumptionCostType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"startValue", "cost", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x3u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "startValue", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "cost", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/startValue");
-        break;
-      case 1:
-        if (!va_26(m, opt, e)) return rt::prefix(e, "/cost");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_SalesTariffEntryType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"relativeTimeInterval", "ePriceLevel", "consumptionCost", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "relativeTimeInterval", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_RelativeTimeIntervalType(m, opt, e)) return rt::prefix(e, "/relativeTimeInterval");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/ePriceLevel");
-        break;
-      case 2:
-        if (!va_27(m, opt, e)) return rt::prefix(e, "/consumptionCost");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_SalesTariffType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "salesTariffDescription", "numEPriceLevels", "salesTariffEntry", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x9u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "id", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 3)))
-      return rt::fail_member(e, "salesTariffEntry", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule10, opt, e)) return rt::prefix(e, "/salesTariffDescription");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/numEPriceLevels");
-        break;
-      case 3:
-        if (!va_28(m, opt, e)) return rt::prefix(e, "/salesTariffEntry");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_PriceLevelScheduleEntryType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"duration", "priceLevel", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x3u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "duration", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "priceLevel", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/priceLevel");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_PriceLevelScheduleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"priceLevelScheduleEntries", "timeAnchor", "priceScheduleId", "priceScheduleDescription", "numberOfPriceLevels", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x17u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "timeAnchor", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 2)))
-      return rt::fail_member(e, "priceScheduleId", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 4)))
-      return rt::fail_member(e, "numberOfPriceLevels", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "priceLevelScheduleEntries", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_29(m, opt, e)) return rt::prefix(e, "/priceLevelScheduleEntries");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/timeAnchor");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/priceScheduleId");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule10, opt, e)) return rt::prefix(e, "/priceScheduleDescription");
-        break;
-      case 4:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/numberOfPriceLevels");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_ChargingScheduleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "limitAtSoC", "startSchedule", "duration", "chargingRateUnit", "minChargingRate", "powerTolerance", "signatureId", "digestValue", "useLocalTime", "chargingSchedulePeriod", "randomizedDelay", "salesTariff", "absolutePriceSchedule", "priceLevelSchedule", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 16);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x411u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "id", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 4)))
-      return rt::fail_member(e, "chargingRateUnit", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 10)))
-      return rt::fail_member(e, "chargingSchedulePeriod", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 16);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!vo_LimitAtSoCType(m, opt, e)) return rt::prefix(e, "/limitAtSoC");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/startSchedule");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 4:
-        if (!ve_ChargingRateUnitEnumType(m, e)) return rt::prefix(e, "/chargingRateUnit");
-        break;
-      case 5:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minChargingRate");
-        break;
-      case 6:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/powerTolerance");
-        break;
-      case 7:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/signatureId");
-        break;
-      case 8:
-        if (!rt::check_string(m, kStringRule24, opt, e)) return rt::prefix(e, "/digestValue");
-        break;
-      case 9:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/useLocalTime");
-        break;
-      case 10:
-        if (!va_30(m, opt, e)) return rt::prefix(e, "/chargingSchedulePeriod");
-        break;
-      case 11:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/randomizedDelay");
-        break;
-      case 12:
-        if (!vo_SalesTariffType(m, opt, e)) return rt::prefix(e, "/salesTariff");
-        break;
-      case 13:
-        if (!vo_AbsolutePriceScheduleType(m, opt, e)) return rt::prefix(e, "/absolutePriceSchedule");
-        break;
-      case 14:
-        if (!vo_PriceLevelScheduleType(m, opt, e)) return rt::prefix(e, "/priceLevelSchedule");
-        break;
-      case 15:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_ChargingProfileType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "stackLevel", "chargingProfilePurpose", "chargingProfileKind", "recurrencyKind", "validFrom", "validTo", "transactionId", "maxOfflineDuration", "chargingSchedule", "invalidAfterOfflineDuration", "dynUpdateInterval", "dynUpdateTime", "priceScheduleSignature", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 15);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x20fu;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "id", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "stackLevel", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 2)))
-      return rt::fail_member(e, "chargingProfilePurpose", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 3)))
-      return rt::fail_member(e, "chargingProfileKind", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 9)))
-      return rt::fail_member(e, "chargingSchedule", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 15);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule7, e)) return rt::prefix(e, "/stackLevel");
-        break;
-      case 2:
-        if (!ve_ChargingProfilePurposeEnumType(m, e)) return rt::prefix(e, "/chargingProfilePurpose");
-        break;
-      case 3:
-        if (!ve_ChargingProfileKindEnumType(m, e)) return rt::prefix(e, "/chargingProfileKind");
-        break;
-      case 4:
-        if (!ve_RecurrencyKindEnumType(m, e)) return rt::prefix(e, "/recurrencyKind");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/validFrom");
-        break;
-      case 6:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/validTo");
-        break;
-      case 7:
-        if (!rt::check_string(m, kStringRule25, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 8:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/maxOfflineDuration");
-        break;
-      case 9:
-        if (!va_31(m, opt, e)) return rt::prefix(e, "/chargingSchedule");
-        break;
-      case 10:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/invalidAfterOfflineDuration");
-        break;
-      case 11:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/dynUpdateInterval");
-        break;
-      case 12:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/dynUpdateTime");
-        break;
-      case 13:
-        if (!rt::check_string(m, kStringRule26, opt, e)) return rt::prefix(e, "/priceScheduleSignature");
-        break;
-      case 14:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool vo_ChargingScheduleUpdateType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"limit", "limit_L2", "limit_L3", "dischargeLimit", "dischargeLimit_L2", "dischargeLimit_L3", "setpoint", "setpoint_L2", "setpoint_L3", "setpointReactive", "setpointReactive_L2", "setpointReactive_L3", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 13);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 13);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/limit");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/limit_L2");
-        break;
-      case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/limit_L3");
-        break;
-      case 3:
-        if (!rt::check_number(m, &kNumberRule23, e)) return rt::prefix(e, "/dischargeLimit");
-        break;
-      case 4:
-        if (!rt::check_number(m, &kNumberRule23, e)) return rt::prefix(e, "/dischargeLimit_L2");
-        break;
-      case 5:
-        if (!rt::check_number(m, &kNumberRule23, e)) return rt::prefix(e, "/dischargeLimit_L3");
-        break;
-      case 6:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpoint");
-        break;
-      case 7:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpoint_L2");
-        break;
-      case 8:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpoint_L3");
-        break;
-      case 9:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpointReactive");
-        break;
-      case 10:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpointReactive_L2");
-        break;
-      case 11:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpointReactive_L3");
-        break;
-      case 12:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 }  // namespace validators

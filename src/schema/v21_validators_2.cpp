@@ -10,114 +10,119 @@ namespace validators {
 namespace {
 
 constexpr rt::NumberRule kNumberRule0{rt::NumberRule::kMin, 0.0, 0.0, 0.0, 0.0, 0.0};
-constexpr rt::StringRule kStringRule1{0, 60, rt::Format::none};
-constexpr rt::StringRule kStringRule2{0, 50, rt::Format::none};
-constexpr rt::StringRule kStringRule3{0, rt::kNoLimit, rt::Format::date_time};
-constexpr rt::StringRule kStringRule4{0, 3, rt::Format::none};
-constexpr rt::StringRule kStringRule5{0, 500, rt::Format::none};
-constexpr rt::StringRule kStringRule6{0, 36, rt::Format::none};
-constexpr rt::StringRule kStringRule7{0, 2500, rt::Format::none};
-constexpr rt::StringRule kStringRule8{0, 2000, rt::Format::none};
-constexpr rt::StringRule kStringRule9{0, 5500, rt::Format::none};
-constexpr rt::StringRule kStringRule10{0, 800, rt::Format::none};
-constexpr rt::StringRule kStringRule11{0, 255, rt::Format::none};
-constexpr rt::StringRule kStringRule12{0, 32768, rt::Format::none};
-constexpr rt::StringRule kStringRule13{0, 20, rt::Format::none};
-constexpr rt::StringRule kStringRule14{0, 64, rt::Format::none};
-constexpr rt::StringRule kStringRule15{0, 48, rt::Format::none};
-constexpr rt::StringRule kStringRule16{0, 16, rt::Format::none};
-constexpr rt::NumberRule kNumberRule17{rt::NumberRule::kMin, 1.0, 0.0, 0.0, 0.0, 0.0};
-constexpr rt::StringRule kStringRule18{0, 1000, rt::Format::none};
-constexpr rt::NumberRule kNumberRule19{rt::NumberRule::kMin | rt::NumberRule::kMax, 0.0, 0.0, 100.0, 0.0, 0.0};
-constexpr rt::StringRule kStringRule20{0, 10000, rt::Format::none};
+constexpr rt::StringRule kStringRule1{0, 20, rt::Format::none};
+constexpr rt::NumberRule kNumberRule2{rt::NumberRule::kMin | rt::NumberRule::kMax, 0.0, 0.0, 100.0, 0.0, 0.0};
+constexpr rt::NumberRule kNumberRule3{rt::NumberRule::kMin | rt::NumberRule::kMax, 0.0, 0.0, 3.0, 0.0, 0.0};
+constexpr rt::NumberRule kNumberRule4{rt::NumberRule::kMax, 0.0, 0.0, 0.0, 0.0, 0.0};
+constexpr rt::StringRule kStringRule5{0, 32, rt::Format::none};
+constexpr rt::StringRule kStringRule6{0, rt::kNoLimit, rt::Format::date_time};
+constexpr rt::StringRule kStringRule7{0, 88, rt::Format::none};
+constexpr rt::StringRule kStringRule8{0, 36, rt::Format::none};
+constexpr rt::StringRule kStringRule9{0, 256, rt::Format::none};
+constexpr rt::StringRule kStringRule10{0, 60, rt::Format::none};
+constexpr rt::StringRule kStringRule11{0, 50, rt::Format::none};
+constexpr rt::StringRule kStringRule12{0, 3, rt::Format::none};
+constexpr rt::StringRule kStringRule13{0, 500, rt::Format::none};
+constexpr rt::StringRule kStringRule14{0, 2500, rt::Format::none};
+constexpr rt::StringRule kStringRule15{0, 2000, rt::Format::none};
+constexpr rt::StringRule kStringRule16{0, 5500, rt::Format::none};
+constexpr rt::StringRule kStringRule17{0, 800, rt::Format::none};
+constexpr rt::StringRule kStringRule18{0, 255, rt::Format::none};
+constexpr rt::StringRule kStringRule19{0, 32768, rt::Format::none};
+constexpr rt::StringRule kStringRule20{0, 64, rt::Format::none};
+constexpr rt::StringRule kStringRule21{0, 48, rt::Format::none};
+constexpr rt::StringRule kStringRule22{0, 16, rt::Format::none};
+constexpr rt::NumberRule kNumberRule23{rt::NumberRule::kMin, 1.0, 0.0, 0.0, 0.0, 0.0};
+constexpr rt::StringRule kStringRule24{0, 1000, rt::Format::none};
+constexpr rt::StringRule kStringRule25{0, 10000, rt::Format::none};
 
 bool va_0(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_ChargingSchedulePeriodType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!rt::check_integer((*a)[i], nullptr, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_1(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  const boost::json::array* a = rt::check_array(v, 1, 4, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_ChargingPeriodType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!rt::check_string((*a)[i], kStringRule1, opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_2(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 10, e);
+  const boost::json::array* a = rt::check_array(v, 1, 20, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_DERCurvePointsType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_V2XFreqWattPointType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_3(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  const boost::json::array* a = rt::check_array(v, 1, 20, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_integer((*a)[i], &kNumberRule0, e)) return rt::prefix_index(e, i);
+    if (!vo_V2XSignalWattPointType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_4(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  const boost::json::array* a = rt::check_array(v, 1, 3, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_string((*a)[i], kStringRule11, opt, e)) return rt::prefix_index(e, i);
+    if (!vo_CostType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_5(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 4, e);
+  const boost::json::array* a = rt::check_array(v, 1, 3, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_MessageContentType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_ConsumptionCostType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  const boost::json::array* a = rt::check_array(v, 1, 1024, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_SampledValueType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_SalesTariffEntryType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_7(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  const boost::json::array* a = rt::check_array(v, 1, 100, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_VariableMonitoringType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_PriceLevelScheduleEntryType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_8(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 4, e);
+  const boost::json::array* a = rt::check_array(v, 1, 1024, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_VariableAttributeType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_ChargingSchedulePeriodType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_9(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 4, e);
+  const boost::json::array* a = rt::check_array(v, 1, 3, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_OCSPRequestDataType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_ChargingScheduleType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -126,7 +131,7 @@ bool va_10(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!ve_EnergyTransferModeEnumType((*a)[i], e)) return rt::prefix_index(e, i);
+    if (!vo_ChargingSchedulePeriodType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -135,16 +140,16 @@ bool va_11(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_BatteryDataType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_ChargingPeriodType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_12(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  const boost::json::array* a = rt::check_array(v, 1, 10, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_string((*a)[i], kStringRule1, opt, e)) return rt::prefix_index(e, i);
+    if (!vo_DERCurvePointsType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -153,7 +158,7 @@ bool va_13(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_ClearTariffsResultType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!rt::check_integer((*a)[i], &kNumberRule0, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -162,8 +167,1500 @@ bool va_14(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_ClearMonitoringResultType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!rt::check_string((*a)[i], kStringRule18, opt, e)) return rt::prefix_index(e, i);
   return true;
+}
+
+bool va_15(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, 4, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_MessageContentType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_16(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_SampledValueType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_17(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_VariableMonitoringType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_18(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, 4, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_VariableAttributeType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_19(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, 4, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_OCSPRequestDataType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_20(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!ve_EnergyTransferModeEnumType((*a)[i], e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_21(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_BatteryDataType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+}  // namespace
+
+namespace {
+
+int keys_vo_ChargingProfileCriterionType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("stackLev") && keymatch::load8(p + 2) == keymatch::word8("ackLevel") ? 1 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileI") && keymatch::load8(p + 9) == keymatch::word8("rofileId") ? 2 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("LimitSou") && keymatch::load8(p + 11) == keymatch::word8("itSource") ? 3 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileP") && keymatch::load8(p + 14) == keymatch::word8("ePurpose") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_ChargingProfileCriterionType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_ChargingProfileCriterionType(kv.key())) {
+      case 0:
+        if (!failed && !ve_ChargingProfilePurposeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/chargingProfilePurpose");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/stackLevel");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_0(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingProfileId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !va_1(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingLimitSource");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_LimitAtSoCType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("so") && keymatch::load2(p + 1) == keymatch::word2("oc") ? 0 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("limi") && keymatch::load4(p + 1) == keymatch::word4("imit") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_LimitAtSoCType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_LimitAtSoCType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule2, e)) {
+          rt::prefix(e, "/soc");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/limit");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x3u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "soc", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "limit", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_V2XFreqWattPointType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("powe") && keymatch::load4(p + 1) == keymatch::word4("ower") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("frequenc") && keymatch::load8(p + 1) == keymatch::word8("requency") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_V2XFreqWattPointType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_V2XFreqWattPointType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/frequency");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/power");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x3u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "frequency", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "power", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_V2XSignalWattPointType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("powe") && keymatch::load4(p + 1) == keymatch::word4("ower") ? 1 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("sign") && keymatch::load4(p + 2) == keymatch::word4("gnal") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_V2XSignalWattPointType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_V2XSignalWattPointType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/signal");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/power");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x3u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "signal", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "power", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_ChargingSchedulePeriodType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("limi") && keymatch::load4(p + 1) == keymatch::word4("imit") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[7])) {
+        case '2': return keymatch::load8(p) == keymatch::word8("limit_L2") ? 2 : -1;
+        case '3': return keymatch::load8(p) == keymatch::word8("limit_L3") ? 3 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("setpoint") ? 9 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("evseSlee") && keymatch::load8(p + 1) == keymatch::word8("vseSleep") ? 16 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 21 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("phaseToU") && keymatch::load8(p + 2) == keymatch::word8("aseToUse") ? 5 : -1;
+        default: return -1;
+      }
+    case 11:
+      switch (static_cast<unsigned char>(p[10])) {
+        case '2': return keymatch::load8(p) == keymatch::word8("setpoint") && keymatch::load8(p + 3) == keymatch::word8("point_L2") ? 10 : -1;
+        case '3': return keymatch::load8(p) == keymatch::word8("setpoint") && keymatch::load8(p + 3) == keymatch::word8("point_L3") ? 11 : -1;
+        case 'd': return keymatch::load8(p) == keymatch::word8("startPer") && keymatch::load8(p + 3) == keymatch::word8("rtPeriod") ? 0 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("v2xBasel") && keymatch::load8(p + 3) == keymatch::word8("Baseline") ? 17 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("numberPh") && keymatch::load8(p + 4) == keymatch::word8("erPhases") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("operatio") && keymatch::load8(p + 5) == keymatch::word8("tionMode") ? 18 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("discharg") && keymatch::load8(p + 6) == keymatch::word8("rgeLimit") ? 6 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 's': return keymatch::load8(p) == keymatch::word8("setpoint") && keymatch::load8(p + 8) == keymatch::word8("Reactive") ? 12 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("v2xFreqW") && keymatch::load8(p + 8) == keymatch::word8("attCurve") ? 19 : -1;
+        default: return -1;
+      }
+    case 17:
+      switch (static_cast<unsigned char>(p[16])) {
+        case '2': return keymatch::load8(p) == keymatch::word8("discharg") && keymatch::load8(p + 8) == keymatch::word8("eLimit_L") && keymatch::load8(p + 9) == keymatch::word8("Limit_L2") ? 7 : -1;
+        case '3': return keymatch::load8(p) == keymatch::word8("discharg") && keymatch::load8(p + 8) == keymatch::word8("eLimit_L") && keymatch::load8(p + 9) == keymatch::word8("Limit_L3") ? 8 : -1;
+        default: return -1;
+      }
+    case 18: return keymatch::load8(p) == keymatch::word8("v2xSigna") && keymatch::load8(p + 8) == keymatch::word8("lWattCur") && keymatch::load8(p + 10) == keymatch::word8("attCurve") ? 20 : -1;
+    case 19:
+      switch (static_cast<unsigned char>(p[18])) {
+        case '2': return keymatch::load8(p) == keymatch::word8("setpoint") && keymatch::load8(p + 8) == keymatch::word8("Reactive") && keymatch::load8(p + 11) == keymatch::word8("ctive_L2") ? 13 : -1;
+        case '3': return keymatch::load8(p) == keymatch::word8("setpoint") && keymatch::load8(p + 8) == keymatch::word8("Reactive") && keymatch::load8(p + 11) == keymatch::word8("ctive_L3") ? 14 : -1;
+        default: return -1;
+      }
+    case 22: return keymatch::load8(p) == keymatch::word8("precondi") && keymatch::load8(p + 8) == keymatch::word8("tioningR") && keymatch::load8(p + 14) == keymatch::word8("gRequest") ? 15 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_ChargingSchedulePeriodType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_ChargingSchedulePeriodType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/startPeriod");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/limit");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/limit_L2");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/limit_L3");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule3, e)) {
+          rt::prefix(e, "/numberPhases");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule3, e)) {
+          rt::prefix(e, "/phaseToUse");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_number(kv.value(), &kNumberRule4, e)) {
+          rt::prefix(e, "/dischargeLimit");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_number(kv.value(), &kNumberRule4, e)) {
+          rt::prefix(e, "/dischargeLimit_L2");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !rt::check_number(kv.value(), &kNumberRule4, e)) {
+          rt::prefix(e, "/dischargeLimit_L3");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpoint");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpoint_L2");
+          failed = true;
+        }
+        break;
+      case 11:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpoint_L3");
+          failed = true;
+        }
+        break;
+      case 12:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpointReactive");
+          failed = true;
+        }
+        break;
+      case 13:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpointReactive_L2");
+          failed = true;
+        }
+        break;
+      case 14:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpointReactive_L3");
+          failed = true;
+        }
+        break;
+      case 15:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/preconditioningRequest");
+          failed = true;
+        }
+        break;
+      case 16:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/evseSleep");
+          failed = true;
+        }
+        break;
+      case 17:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/v2xBaseline");
+          failed = true;
+        }
+        break;
+      case 18:
+        if (!failed && !ve_OperationModeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/operationMode");
+          failed = true;
+        }
+        break;
+      case 19:
+        if (!failed && !va_2(kv.value(), opt, e)) {
+          rt::prefix(e, "/v2xFreqWattCurve");
+          failed = true;
+        }
+        break;
+      case 20:
+        if (!failed && !va_3(kv.value(), opt, e)) {
+          rt::prefix(e, "/v2xSignalWattCurve");
+          failed = true;
+        }
+        break;
+      case 21:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "startPeriod", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_RelativeTimeIntervalType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("star") && keymatch::load4(p + 1) == keymatch::word4("tart") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_RelativeTimeIntervalType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_RelativeTimeIntervalType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/start");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "start", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_CostType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("amou") && keymatch::load4(p + 2) == keymatch::word4("ount") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("costKind") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("amountMu") && keymatch::load8(p + 8) == keymatch::word8("ltiplier") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_CostType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_CostType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CostKindEnumType(kv.value(), e)) {
+          rt::prefix(e, "/costKind");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/amount");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/amountMultiplier");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x3u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "costKind", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "amount", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_ConsumptionCostType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("cost") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("startVal") && keymatch::load8(p + 2) == keymatch::word8("artValue") ? 0 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_ConsumptionCostType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_ConsumptionCostType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/startValue");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !va_4(kv.value(), opt, e)) {
+          rt::prefix(e, "/cost");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x3u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "startValue", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "cost", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_SalesTariffEntryType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("ePriceLe") && keymatch::load8(p + 3) == keymatch::word8("iceLevel") ? 1 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("consumpt") && keymatch::load8(p + 7) == keymatch::word8("tionCost") ? 2 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("relative") && keymatch::load8(p + 8) == keymatch::word8("TimeInte") && keymatch::load8(p + 12) == keymatch::word8("Interval") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_SalesTariffEntryType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_SalesTariffEntryType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_RelativeTimeIntervalType(kv.value(), opt, e)) {
+          rt::prefix(e, "/relativeTimeInterval");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/ePriceLevel");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_5(kv.value(), opt, e)) {
+          rt::prefix(e, "/consumptionCost");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "relativeTimeInterval", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_SalesTariffType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("numEPric") && keymatch::load8(p + 7) == keymatch::word8("ceLevels") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("salesTar") && keymatch::load8(p + 8) == keymatch::word8("iffEntry") ? 3 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("salesTar") && keymatch::load8(p + 8) == keymatch::word8("iffDescr") && keymatch::load8(p + 14) == keymatch::word8("cription") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_SalesTariffType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_SalesTariffType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/salesTariffDescription");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/numEPriceLevels");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !va_6(kv.value(), opt, e)) {
+          rt::prefix(e, "/salesTariffEntry");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x9u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "id", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 3)))
+      return rt::fail_member(e, "salesTariffEntry", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_PriceLevelScheduleEntryType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("priceLev") && keymatch::load8(p + 2) == keymatch::word8("iceLevel") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_PriceLevelScheduleEntryType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_PriceLevelScheduleEntryType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/priceLevel");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x3u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "duration", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "priceLevel", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_PriceLevelScheduleType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("timeAnch") && keymatch::load8(p + 2) == keymatch::word8("meAnchor") ? 1 : -1;
+        default: return -1;
+      }
+    case 15: return keymatch::load8(p) == keymatch::word8("priceSch") && keymatch::load8(p + 7) == keymatch::word8("heduleId") ? 2 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("numberOf") && keymatch::load8(p + 8) == keymatch::word8("PriceLev") && keymatch::load8(p + 11) == keymatch::word8("ceLevels") ? 4 : -1;
+    case 24: return keymatch::load8(p) == keymatch::word8("priceSch") && keymatch::load8(p + 8) == keymatch::word8("eduleDes") && keymatch::load8(p + 16) == keymatch::word8("cription") ? 3 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("priceLev") && keymatch::load8(p + 8) == keymatch::word8("elSchedu") && keymatch::load8(p + 16) == keymatch::word8("leEntrie") && keymatch::load8(p + 17) == keymatch::word8("eEntries") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_PriceLevelScheduleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_PriceLevelScheduleType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_7(kv.value(), opt, e)) {
+          rt::prefix(e, "/priceLevelScheduleEntries");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/timeAnchor");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/priceScheduleId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/priceScheduleDescription");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/numberOfPriceLevels");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x17u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "timeAnchor", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 2)))
+      return rt::fail_member(e, "priceScheduleId", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 4)))
+      return rt::fail_member(e, "numberOfPriceLevels", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "priceLevelScheduleEntries", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_ChargingScheduleType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 3 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 15 : -1;
+        case 'l': return keymatch::load8(p) == keymatch::word8("limitAtS") && keymatch::load8(p + 2) == keymatch::word8("mitAtSoC") ? 1 : -1;
+        default: return -1;
+      }
+    case 11:
+      switch (static_cast<unsigned char>(p[6])) {
+        case 'V': return keymatch::load8(p) == keymatch::word8("digestVa") && keymatch::load8(p + 3) == keymatch::word8("estValue") ? 8 : -1;
+        case 'a': return keymatch::load8(p) == keymatch::word8("salesTar") && keymatch::load8(p + 3) == keymatch::word8("esTariff") ? 12 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("signatur") && keymatch::load8(p + 3) == keymatch::word8("natureId") ? 7 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("useLocal") && keymatch::load8(p + 4) == keymatch::word8("ocalTime") ? 9 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("startSch") && keymatch::load8(p + 5) == keymatch::word8("Schedule") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("powerTol") && keymatch::load8(p + 6) == keymatch::word8("olerance") ? 6 : -1;
+    case 15:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'm': return keymatch::load8(p) == keymatch::word8("minCharg") && keymatch::load8(p + 7) == keymatch::word8("gingRate") ? 5 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("randomiz") && keymatch::load8(p + 7) == keymatch::word8("zedDelay") ? 11 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("RateUnit") ? 4 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("priceLev") && keymatch::load8(p + 8) == keymatch::word8("elSchedu") && keymatch::load8(p + 10) == keymatch::word8("Schedule") ? 14 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("absolute") && keymatch::load8(p + 8) == keymatch::word8("PriceSch") && keymatch::load8(p + 13) == keymatch::word8("Schedule") ? 13 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 14) == keymatch::word8("lePeriod") ? 10 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_ChargingScheduleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_ChargingScheduleType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_LimitAtSoCType(kv.value(), opt, e)) {
+          rt::prefix(e, "/limitAtSoC");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/startSchedule");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !ve_ChargingRateUnitEnumType(kv.value(), e)) {
+          rt::prefix(e, "/chargingRateUnit");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minChargingRate");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/powerTolerance");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/signatureId");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !rt::check_string(kv.value(), kStringRule7, opt, e)) {
+          rt::prefix(e, "/digestValue");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/useLocalTime");
+          failed = true;
+        }
+        break;
+      case 10:
+        seen |= std::uint64_t{1} << 10;
+        if (!failed && !va_8(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingSchedulePeriod");
+          failed = true;
+        }
+        break;
+      case 11:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/randomizedDelay");
+          failed = true;
+        }
+        break;
+      case 12:
+        if (!failed && !vo_SalesTariffType(kv.value(), opt, e)) {
+          rt::prefix(e, "/salesTariff");
+          failed = true;
+        }
+        break;
+      case 13:
+        if (!failed && !vo_AbsolutePriceScheduleType(kv.value(), opt, e)) {
+          rt::prefix(e, "/absolutePriceSchedule");
+          failed = true;
+        }
+        break;
+      case 14:
+        if (!failed && !vo_PriceLevelScheduleType(kv.value(), opt, e)) {
+          rt::prefix(e, "/priceLevelSchedule");
+          failed = true;
+        }
+        break;
+      case 15:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x411u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "id", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 4)))
+      return rt::fail_member(e, "chargingRateUnit", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 10)))
+      return rt::fail_member(e, "chargingSchedulePeriod", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_ChargingProfileType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("vali") && keymatch::load4(p + 3) == keymatch::word4("idTo") ? 6 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("validFro") && keymatch::load8(p + 1) == keymatch::word8("alidFrom") ? 5 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 14 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("stackLev") && keymatch::load8(p + 2) == keymatch::word8("ackLevel") ? 1 : -1;
+        default: return -1;
+      }
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'd': return keymatch::load8(p) == keymatch::word8("dynUpdat") && keymatch::load8(p + 5) == keymatch::word8("dateTime") ? 12 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 7 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("recurren") && keymatch::load8(p + 6) == keymatch::word8("encyKind") ? 4 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("Schedule") ? 9 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("dynUpdat") && keymatch::load8(p + 8) == keymatch::word8("eInterva") && keymatch::load8(p + 9) == keymatch::word8("Interval") ? 11 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("maxOffli") && keymatch::load8(p + 8) == keymatch::word8("neDurati") && keymatch::load8(p + 10) == keymatch::word8("Duration") ? 8 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileK") && keymatch::load8(p + 11) == keymatch::word8("fileKind") ? 3 : -1;
+    case 22:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileP") && keymatch::load8(p + 14) == keymatch::word8("ePurpose") ? 2 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("priceSch") && keymatch::load8(p + 8) == keymatch::word8("eduleSig") && keymatch::load8(p + 14) == keymatch::word8("ignature") ? 13 : -1;
+        default: return -1;
+      }
+    case 27: return keymatch::load8(p) == keymatch::word8("invalidA") && keymatch::load8(p + 8) == keymatch::word8("fterOffl") && keymatch::load8(p + 16) == keymatch::word8("ineDurat") && keymatch::load8(p + 19) == keymatch::word8("Duration") ? 10 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_ChargingProfileType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_ChargingProfileType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/stackLevel");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_ChargingProfilePurposeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/chargingProfilePurpose");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !ve_ChargingProfileKindEnumType(kv.value(), e)) {
+          rt::prefix(e, "/chargingProfileKind");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !ve_RecurrencyKindEnumType(kv.value(), e)) {
+          rt::prefix(e, "/recurrencyKind");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/validFrom");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/validTo");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxOfflineDuration");
+          failed = true;
+        }
+        break;
+      case 9:
+        seen |= std::uint64_t{1} << 9;
+        if (!failed && !va_9(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingSchedule");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/invalidAfterOfflineDuration");
+          failed = true;
+        }
+        break;
+      case 11:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/dynUpdateInterval");
+          failed = true;
+        }
+        break;
+      case 12:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/dynUpdateTime");
+          failed = true;
+        }
+        break;
+      case 13:
+        if (!failed && !rt::check_string(kv.value(), kStringRule9, opt, e)) {
+          rt::prefix(e, "/priceScheduleSignature");
+          failed = true;
+        }
+        break;
+      case 14:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x20fu;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "id", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "stackLevel", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 2)))
+      return rt::fail_member(e, "chargingProfilePurpose", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 3)))
+      return rt::fail_member(e, "chargingProfileKind", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 9)))
+      return rt::fail_member(e, "chargingSchedule", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_ChargingScheduleUpdateType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("limi") && keymatch::load4(p + 1) == keymatch::word4("imit") ? 0 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[7])) {
+        case '2': return keymatch::load8(p) == keymatch::word8("limit_L2") ? 1 : -1;
+        case '3': return keymatch::load8(p) == keymatch::word8("limit_L3") ? 2 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("setpoint") ? 6 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 12 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[10])) {
+        case '2': return keymatch::load8(p) == keymatch::word8("setpoint") && keymatch::load8(p + 3) == keymatch::word8("point_L2") ? 7 : -1;
+        case '3': return keymatch::load8(p) == keymatch::word8("setpoint") && keymatch::load8(p + 3) == keymatch::word8("point_L3") ? 8 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("discharg") && keymatch::load8(p + 6) == keymatch::word8("rgeLimit") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("setpoint") && keymatch::load8(p + 8) == keymatch::word8("Reactive") ? 9 : -1;
+    case 17:
+      switch (static_cast<unsigned char>(p[16])) {
+        case '2': return keymatch::load8(p) == keymatch::word8("discharg") && keymatch::load8(p + 8) == keymatch::word8("eLimit_L") && keymatch::load8(p + 9) == keymatch::word8("Limit_L2") ? 4 : -1;
+        case '3': return keymatch::load8(p) == keymatch::word8("discharg") && keymatch::load8(p + 8) == keymatch::word8("eLimit_L") && keymatch::load8(p + 9) == keymatch::word8("Limit_L3") ? 5 : -1;
+        default: return -1;
+      }
+    case 19:
+      switch (static_cast<unsigned char>(p[18])) {
+        case '2': return keymatch::load8(p) == keymatch::word8("setpoint") && keymatch::load8(p + 8) == keymatch::word8("Reactive") && keymatch::load8(p + 11) == keymatch::word8("ctive_L2") ? 10 : -1;
+        case '3': return keymatch::load8(p) == keymatch::word8("setpoint") && keymatch::load8(p + 8) == keymatch::word8("Reactive") && keymatch::load8(p + 11) == keymatch::word8("ctive_L3") ? 11 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool vo_ChargingScheduleUpdateType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_vo_ChargingScheduleUpdateType(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/limit");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/limit_L2");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/limit_L3");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_number(kv.value(), &kNumberRule4, e)) {
+          rt::prefix(e, "/dischargeLimit");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_number(kv.value(), &kNumberRule4, e)) {
+          rt::prefix(e, "/dischargeLimit_L2");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_number(kv.value(), &kNumberRule4, e)) {
+          rt::prefix(e, "/dischargeLimit_L3");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpoint");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpoint_L2");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpoint_L3");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpointReactive");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpointReactive_L2");
+          failed = true;
+        }
+        break;
+      case 11:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpointReactive_L3");
+          failed = true;
+        }
+        break;
+      case 12:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_vo_ClearChargingProfileType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("stackLev") && keymatch::load8(p + 2) == keymatch::word8("ackLevel") ? 2 : -1;
+        default: return -1;
+      }
+    case 22: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileP") && keymatch::load8(p + 14) == keymatch::word8("ePurpose") ? 1 : -1;
+    default: return -1;
+  }
 }
 
 }  // namespace
@@ -172,60 +1669,102 @@ bool vo_ClearChargingProfileType(const boost::json::value& v, const ValidationOp
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "chargingProfilePurpose", "stackLevel", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
+    switch (keys_vo_ClearChargingProfileType(kv.key())) {
       case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/evseId");
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
         break;
       case 1:
-        if (!ve_ChargingProfilePurposeEnumType(m, e)) return rt::prefix(e, "/chargingProfilePurpose");
+        if (!failed && !ve_ChargingProfilePurposeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/chargingProfilePurpose");
+          failed = true;
+        }
         break;
       case 2:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/stackLevel");
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/stackLevel");
+          failed = true;
+        }
         break;
       case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ClearMonitoringResultType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ClearMonitoringResultType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "id", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ClearMonitoringResultType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ClearMonitoringStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -236,48 +1775,66 @@ bool vo_ClearMonitoringResultType(const boost::json::value& v, const ValidationO
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ClearMonitoringStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/id");
-        break;
-      case 2:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ClearTariffsResultType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("tariffId") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 0 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ClearTariffsResultType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"statusInfo", "tariffId", "status", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ClearTariffsResultType(kv.key())) {
+      case 0:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/tariffId");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_TariffClearStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x4u;
   if ((seen & kRequired) != kRequired) {
@@ -286,48 +1843,66 @@ bool vo_ClearTariffsResultType(const boost::json::value& v, const ValidationOpti
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/tariffId");
-        break;
-      case 2:
-        if (!ve_TariffClearStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ComponentType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'e': return keymatch::load4(p) == keymatch::word4("evse") ? 0 : -1;
+        case 'n': return keymatch::load4(p) == keymatch::word4("name") ? 1 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("instance") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ComponentType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evse", "name", "instance", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ComponentType(kv.key())) {
+      case 0:
+        if (!failed && !vo_EVSEType(kv.value(), opt, e)) {
+          rt::prefix(e, "/evse");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/name");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/instance");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -336,48 +1911,55 @@ bool vo_ComponentType(const boost::json::value& v, const ValidationOptions& opt,
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_EVSEType(m, opt, e)) return rt::prefix(e, "/evse");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/name");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/instance");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_VariableType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("name") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("instance") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_VariableType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"name", "instance", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_VariableType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/name");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/instance");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -386,45 +1968,55 @@ bool vo_VariableType(const boost::json::value& v, const ValidationOptions& opt, 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/name");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/instance");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ComponentVariableType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("variable") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 1) == keymatch::word8("omponent") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ComponentVariableType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"component", "variable", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ComponentVariableType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/component");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_VariableType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variable");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -433,45 +2025,80 @@ bool vo_ComponentVariableType(const boost::json::value& v, const ValidationOptio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/component");
-        break;
-      case 1:
-        if (!vo_VariableType(m, opt, e)) return rt::prefix(e, "/variable");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_CompositeScheduleType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("schedule") && keymatch::load8(p + 5) == keymatch::word8("uleStart") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("RateUnit") ? 3 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 14) == keymatch::word8("lePeriod") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_CompositeScheduleType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "duration", "scheduleStart", "chargingRateUnit", "chargingSchedulePeriod", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_CompositeScheduleType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/scheduleStart");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !ve_ChargingRateUnitEnumType(kv.value(), e)) {
+          rt::prefix(e, "/chargingRateUnit");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !va_10(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingSchedulePeriod");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1fu;
   if ((seen & kRequired) != kRequired) {
@@ -488,54 +2115,64 @@ bool vo_CompositeScheduleType(const boost::json::value& v, const ValidationOptio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/scheduleStart");
-        break;
-      case 3:
-        if (!ve_ChargingRateUnitEnumType(m, e)) return rt::prefix(e, "/chargingRateUnit");
-        break;
-      case 4:
-        if (!va_0(m, opt, e)) return rt::prefix(e, "/chargingSchedulePeriod");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ConstantStreamDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("para") && keymatch::load4(p + 2) == keymatch::word4("rams") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("variable") && keymatch::load8(p + 8) == keymatch::word8("Monitori") && keymatch::load8(p + 12) == keymatch::word8("toringId") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ConstantStreamDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "params", "variableMonitoringId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ConstantStreamDataType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_PeriodicEventStreamParamsType(kv.value(), opt, e)) {
+          rt::prefix(e, "/params");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/variableMonitoringId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -548,86 +2185,172 @@ bool vo_ConstantStreamDataType(const boost::json::value& v, const ValidationOpti
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!vo_PeriodicEventStreamParamsType(m, opt, e)) return rt::prefix(e, "/params");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/variableMonitoringId");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TotalPriceType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'e': return keymatch::load4(p) == keymatch::word4("excl") && keymatch::load4(p + 3) == keymatch::word4("lTax") ? 0 : -1;
+        case 'i': return keymatch::load4(p) == keymatch::word4("incl") && keymatch::load4(p + 3) == keymatch::word4("lTax") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TotalPriceType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"exclTax", "inclTax", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
+    switch (keys_vo_TotalPriceType(kv.key())) {
       case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/exclTax");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/exclTax");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/inclTax");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/inclTax");
+          failed = true;
+        }
         break;
       case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TotalCostType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'f': return keymatch::load4(p) == keymatch::word4("fixe") && keymatch::load4(p + 1) == keymatch::word4("ixed") ? 2 : -1;
+        case 't': return keymatch::load4(p) == keymatch::word4("tota") && keymatch::load4(p + 1) == keymatch::word4("otal") ? 8 : -1;
+        default: return -1;
+      }
+    case 6: return keymatch::load4(p) == keymatch::word4("ener") && keymatch::load4(p + 2) == keymatch::word4("ergy") ? 3 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("currency") ? 0 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("idleTime") ? 5 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 9 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("typeOfCo") && keymatch::load8(p + 2) == keymatch::word8("peOfCost") ? 1 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 4) == keymatch::word8("gingTime") ? 4 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 7) == keymatch::word8("tionTime") ? 6 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 8) == keymatch::word8("ionFixed") ? 7 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TotalCostType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"currency", "typeOfCost", "fixed", "energy", "chargingTime", "idleTime", "reservationTime", "reservationFixed", "total", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 10);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TotalCostType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/currency");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_TariffCostEnumType(kv.value(), e)) {
+          rt::prefix(e, "/typeOfCost");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_PriceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/fixed");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_PriceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/energy");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_PriceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingTime");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_PriceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idleTime");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_PriceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/reservationTime");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !vo_PriceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/reservationFixed");
+          failed = true;
+        }
+        break;
+      case 8:
+        seen |= std::uint64_t{1} << 8;
+        if (!failed && !vo_TotalPriceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/total");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x103u;
   if ((seen & kRequired) != kRequired) {
@@ -640,66 +2363,71 @@ bool vo_TotalCostType(const boost::json::value& v, const ValidationOptions& opt,
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 10);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/currency");
-        break;
-      case 1:
-        if (!ve_TariffCostEnumType(m, e)) return rt::prefix(e, "/typeOfCost");
-        break;
-      case 2:
-        if (!vo_PriceType(m, opt, e)) return rt::prefix(e, "/fixed");
-        break;
-      case 3:
-        if (!vo_PriceType(m, opt, e)) return rt::prefix(e, "/energy");
-        break;
-      case 4:
-        if (!vo_PriceType(m, opt, e)) return rt::prefix(e, "/chargingTime");
-        break;
-      case 5:
-        if (!vo_PriceType(m, opt, e)) return rt::prefix(e, "/idleTime");
-        break;
-      case 6:
-        if (!vo_PriceType(m, opt, e)) return rt::prefix(e, "/reservationTime");
-        break;
-      case 7:
-        if (!vo_PriceType(m, opt, e)) return rt::prefix(e, "/reservationFixed");
-        break;
-      case 8:
-        if (!vo_TotalPriceType(m, opt, e)) return rt::prefix(e, "/total");
-        break;
-      case 9:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TotalUsageType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("ener") && keymatch::load4(p + 2) == keymatch::word4("ergy") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("idleTime") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 4) == keymatch::word8("gingTime") ? 1 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 7) == keymatch::word8("tionTime") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TotalUsageType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"energy", "chargingTime", "idleTime", "reservationTime", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TotalUsageType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/energy");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/chargingTime");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/idleTime");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/reservationTime");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -712,51 +2440,81 @@ bool vo_TotalUsageType(const boost::json::value& v, const ValidationOptions& opt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/energy");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/chargingTime");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/idleTime");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/reservationTime");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_CostDetailsType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("totalCos") && keymatch::load8(p + 1) == keymatch::word8("otalCost") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("totalUsa") && keymatch::load8(p + 2) == keymatch::word8("talUsage") ? 2 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("failureR") && keymatch::load8(p + 5) == keymatch::word8("reReason") ? 4 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 7) == keymatch::word8("gPeriods") ? 0 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("failureT") && keymatch::load8(p + 8) == keymatch::word8("oCalcula") && keymatch::load8(p + 10) == keymatch::word8("alculate") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_CostDetailsType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargingPeriods", "totalCost", "totalUsage", "failureToCalculate", "failureReason", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_CostDetailsType(kv.key())) {
+      case 0:
+        if (!failed && !va_11(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingPeriods");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_TotalCostType(kv.value(), opt, e)) {
+          rt::prefix(e, "/totalCost");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !vo_TotalUsageType(kv.value(), opt, e)) {
+          rt::prefix(e, "/totalUsage");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/failureToCalculate");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule13, opt, e)) {
+          rt::prefix(e, "/failureReason");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x6u;
   if ((seen & kRequired) != kRequired) {
@@ -767,54 +2525,60 @@ bool vo_CostDetailsType(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_1(m, opt, e)) return rt::prefix(e, "/chargingPeriods");
-        break;
-      case 1:
-        if (!vo_TotalCostType(m, opt, e)) return rt::prefix(e, "/totalCost");
-        break;
-      case 2:
-        if (!vo_TotalUsageType(m, opt, e)) return rt::prefix(e, "/totalUsage");
-        break;
-      case 3:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/failureToCalculate");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/failureReason");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_DERCurvePointsType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 1:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'x': return keymatch::load1(p) == keymatch::word1("x") ? 0 : -1;
+        case 'y': return keymatch::load1(p) == keymatch::word1("y") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_DERCurvePointsType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"x", "y", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_DERCurvePointsType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/x");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/y");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -825,171 +2589,300 @@ bool vo_DERCurvePointsType(const boost::json::value& v, const ValidationOptions&
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/x");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/y");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_HysteresisType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("hysteres") && keymatch::load8(p + 5) == keymatch::word8("resisLow") ? 1 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("hysteres") && keymatch::load8(p + 6) == keymatch::word8("esisHigh") ? 0 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("hysteres") && keymatch::load8(p + 7) == keymatch::word8("sisDelay") ? 2 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("hysteres") && keymatch::load8(p + 8) == keymatch::word8("isGradie") && keymatch::load8(p + 10) == keymatch::word8("Gradient") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_HysteresisType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"hysteresisHigh", "hysteresisLow", "hysteresisDelay", "hysteresisGradient", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
+    switch (keys_vo_HysteresisType(kv.key())) {
       case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/hysteresisHigh");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/hysteresisHigh");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/hysteresisLow");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/hysteresisLow");
+          failed = true;
+        }
         break;
       case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/hysteresisDelay");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/hysteresisDelay");
+          failed = true;
+        }
         break;
       case 3:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/hysteresisGradient");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/hysteresisGradient");
+          failed = true;
+        }
         break;
       case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ReactivePowerParamsType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("vRef") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("autonomo") && keymatch::load8(p + 8) == keymatch::word8("usVRefEn") && keymatch::load8(p + 12) == keymatch::word8("efEnable") ? 1 : -1;
+    case 26: return keymatch::load8(p) == keymatch::word8("autonomo") && keymatch::load8(p + 8) == keymatch::word8("usVRefTi") && keymatch::load8(p + 16) == keymatch::word8("meConsta") && keymatch::load8(p + 18) == keymatch::word8("Constant") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ReactivePowerParamsType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"vRef", "autonomousVRefEnable", "autonomousVRefTimeConstant", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
+    switch (keys_vo_ReactivePowerParamsType(kv.key())) {
       case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/vRef");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/vRef");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/autonomousVRefEnable");
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/autonomousVRefEnable");
+          failed = true;
+        }
         break;
       case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/autonomousVRefTimeConstant");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/autonomousVRefTimeConstant");
+          failed = true;
+        }
         break;
       case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_VoltageParamsType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("hv10MinM") && keymatch::load8(p + 8) == keymatch::word8("eanValue") ? 0 : -1;
+    case 20:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'h': return keymatch::load8(p) == keymatch::word8("hv10MinM") && keymatch::load8(p + 8) == keymatch::word8("eanTripD") && keymatch::load8(p + 12) == keymatch::word8("ripDelay") ? 1 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("powerDur") && keymatch::load8(p + 8) == keymatch::word8("ingCessa") && keymatch::load8(p + 12) == keymatch::word8("essation") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_VoltageParamsType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"hv10MinMeanValue", "hv10MinMeanTripDelay", "powerDuringCessation", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
+    switch (keys_vo_VoltageParamsType(kv.key())) {
       case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/hv10MinMeanValue");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/hv10MinMeanValue");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/hv10MinMeanTripDelay");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/hv10MinMeanTripDelay");
+          failed = true;
+        }
         break;
       case 2:
-        if (!ve_PowerDuringCessationEnumType(m, e)) return rt::prefix(e, "/powerDuringCessation");
+        if (!failed && !ve_PowerDuringCessationEnumType(kv.value(), e)) {
+          rt::prefix(e, "/powerDuringCessation");
+          failed = true;
+        }
         break;
       case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_DERCurveType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("yUni") && keymatch::load4(p + 1) == keymatch::word4("Unit") ? 5 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'd': return keymatch::load8(p) == keymatch::word8("duration") ? 8 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("priority") ? 2 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("curveDat") && keymatch::load8(p + 1) == keymatch::word8("urveData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("startTim") && keymatch::load8(p + 1) == keymatch::word8("tartTime") ? 7 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 9 : -1;
+        case 'h': return keymatch::load8(p) == keymatch::word8("hysteres") && keymatch::load8(p + 2) == keymatch::word8("steresis") ? 1 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("response") && keymatch::load8(p + 4) == keymatch::word8("onseTime") ? 6 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("voltageP") && keymatch::load8(p + 5) == keymatch::word8("geParams") ? 4 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("reactive") && keymatch::load8(p + 8) == keymatch::word8("PowerPar") && keymatch::load8(p + 11) == keymatch::word8("erParams") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_DERCurveType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"curveData", "hysteresis", "priority", "reactivePowerParams", "voltageParams", "yUnit", "responseTime", "startTime", "duration", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 10);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_DERCurveType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_12(kv.value(), opt, e)) {
+          rt::prefix(e, "/curveData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_HysteresisType(kv.value(), opt, e)) {
+          rt::prefix(e, "/hysteresis");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/priority");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_ReactivePowerParamsType(kv.value(), opt, e)) {
+          rt::prefix(e, "/reactivePowerParams");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_VoltageParamsType(kv.value(), opt, e)) {
+          rt::prefix(e, "/voltageParams");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !ve_DERUnitEnumType(kv.value(), e)) {
+          rt::prefix(e, "/yUnit");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/responseTime");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/startTime");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x25u;
   if ((seen & kRequired) != kRequired) {
@@ -1002,66 +2895,84 @@ bool vo_DERCurveType(const boost::json::value& v, const ValidationOptions& opt, 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 10);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_2(m, opt, e)) return rt::prefix(e, "/curveData");
-        break;
-      case 1:
-        if (!vo_HysteresisType(m, opt, e)) return rt::prefix(e, "/hysteresis");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/priority");
-        break;
-      case 3:
-        if (!vo_ReactivePowerParamsType(m, opt, e)) return rt::prefix(e, "/reactivePowerParams");
-        break;
-      case 4:
-        if (!vo_VoltageParamsType(m, opt, e)) return rt::prefix(e, "/voltageParams");
-        break;
-      case 5:
-        if (!ve_DERUnitEnumType(m, e)) return rt::prefix(e, "/yUnit");
-        break;
-      case 6:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/responseTime");
-        break;
-      case 7:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/startTime");
-        break;
-      case 8:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 9:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_DERCurveGetType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("curv") && keymatch::load4(p + 1) == keymatch::word4("urve") ? 0 : -1;
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("curveTyp") && keymatch::load8(p + 1) == keymatch::word8("urveType") ? 2 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("isDefaul") && keymatch::load8(p + 1) == keymatch::word8("sDefault") ? 3 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("isSupers") && keymatch::load8(p + 4) == keymatch::word8("perseded") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_DERCurveGetType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"curve", "id", "curveType", "isDefault", "isSuperseded", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_DERCurveGetType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_DERCurveType(kv.value(), opt, e)) {
+          rt::prefix(e, "/curve");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_DERControlEnumType(kv.value(), e)) {
+          rt::prefix(e, "/curveType");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isDefault");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isSuperseded");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1fu;
   if ((seen & kRequired) != kRequired) {
@@ -1078,54 +2989,113 @@ bool vo_DERCurveGetType(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_DERCurveType(m, opt, e)) return rt::prefix(e, "/curve");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/id");
-        break;
-      case 2:
-        if (!ve_DERControlEnumType(m, e)) return rt::prefix(e, "/curveType");
-        break;
-      case 3:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isDefault");
-        break;
-      case 4:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isSuperseded");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_EnterServiceType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("dela") && keymatch::load4(p + 1) == keymatch::word4("elay") ? 5 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("lowF") && keymatch::load4(p + 3) == keymatch::word4("Freq") ? 4 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'h': return keymatch::load8(p) == keymatch::word8("highFreq") ? 3 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("priority") ? 0 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("rampRate") ? 7 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 8 : -1;
+        case 'l': return keymatch::load8(p) == keymatch::word8("lowVolta") && keymatch::load8(p + 2) == keymatch::word8("wVoltage") ? 2 : -1;
+        default: return -1;
+      }
+    case 11:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'h': return keymatch::load8(p) == keymatch::word8("highVolt") && keymatch::load8(p + 3) == keymatch::word8("hVoltage") ? 1 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("randomDe") && keymatch::load8(p + 3) == keymatch::word8("domDelay") ? 6 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_EnterServiceType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"priority", "highVoltage", "lowVoltage", "highFreq", "lowFreq", "delay", "randomDelay", "rampRate", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 9);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_EnterServiceType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/priority");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/highVoltage");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/lowVoltage");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/highFreq");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/lowFreq");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/delay");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/randomDelay");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/rampRate");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1fu;
   if ((seen & kRequired) != kRequired) {
@@ -1142,63 +3112,56 @@ bool vo_EnterServiceType(const boost::json::value& v, const ValidationOptions& o
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 9);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/priority");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/highVoltage");
-        break;
-      case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/lowVoltage");
-        break;
-      case 3:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/highFreq");
-        break;
-      case 4:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/lowFreq");
-        break;
-      case 5:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/delay");
-        break;
-      case 6:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/randomDelay");
-        break;
-      case 7:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/rampRate");
-        break;
-      case 8:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_EnterServiceGetType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("enterSer") && keymatch::load8(p + 4) == keymatch::word8("rService") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_EnterServiceGetType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"enterService", "id", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_EnterServiceGetType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_EnterServiceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/enterService");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1209,45 +3172,157 @@ bool vo_EnterServiceGetType(const boost::json::value& v, const ValidationOptions
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_EnterServiceType(m, opt, e)) return rt::prefix(e, "/enterService");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/id");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_EventDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("caus") && keymatch::load4(p + 1) == keymatch::word4("ause") ? 3 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load4(p) == keymatch::word4("clea") && keymatch::load4(p + 3) == keymatch::word4("ared") ? 7 : -1;
+        case 'e': return keymatch::load4(p) == keymatch::word4("even") && keymatch::load4(p + 3) == keymatch::word4("ntId") ? 0 : -1;
+        case 't': return keymatch::load4(p) == keymatch::word4("trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 2 : -1;
+        default: return -1;
+      }
+    case 8:
+      switch (static_cast<unsigned char>(p[4])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("techCode") ? 5 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("techInfo") ? 6 : -1;
+        case 'a': return keymatch::load8(p) == keymatch::word8("variable") ? 12 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("severity") ? 13 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 1) == keymatch::word8("omponent") ? 9 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 14 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("actualVa") && keymatch::load8(p + 3) == keymatch::word8("ualValue") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 8 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("variable") && keymatch::load8(p + 8) == keymatch::word8("Monitori") && keymatch::load8(p + 12) == keymatch::word8("toringId") ? 10 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("eventNot") && keymatch::load8(p + 8) == keymatch::word8("ificatio") && keymatch::load8(p + 13) == keymatch::word8("tionType") ? 11 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_EventDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"eventId", "timestamp", "trigger", "cause", "actualValue", "techCode", "techInfo", "cleared", "transactionId", "component", "variableMonitoringId", "eventNotificationType", "variable", "severity", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 15);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_EventDataType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/eventId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_EventTriggerEnumType(kv.value(), e)) {
+          rt::prefix(e, "/trigger");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/cause");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/actualValue");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/techCode");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_string(kv.value(), kStringRule13, opt, e)) {
+          rt::prefix(e, "/techInfo");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/cleared");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 9:
+        seen |= std::uint64_t{1} << 9;
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/component");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/variableMonitoringId");
+          failed = true;
+        }
+        break;
+      case 11:
+        seen |= std::uint64_t{1} << 11;
+        if (!failed && !ve_EventNotificationEnumType(kv.value(), e)) {
+          rt::prefix(e, "/eventNotificationType");
+          failed = true;
+        }
+        break;
+      case 12:
+        seen |= std::uint64_t{1} << 12;
+        if (!failed && !vo_VariableType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variable");
+          failed = true;
+        }
+        break;
+      case 13:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/severity");
+          failed = true;
+        }
+        break;
+      case 14:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1a17u;
   if ((seen & kRequired) != kRequired) {
@@ -1268,81 +3343,77 @@ bool vo_EventDataType(const boost::json::value& v, const ValidationOptions& opt,
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 15);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/eventId");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 2:
-        if (!ve_EventTriggerEnumType(m, e)) return rt::prefix(e, "/trigger");
-        break;
-      case 3:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/cause");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule7, opt, e)) return rt::prefix(e, "/actualValue");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/techCode");
-        break;
-      case 6:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/techInfo");
-        break;
-      case 7:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/cleared");
-        break;
-      case 8:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 9:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/component");
-        break;
-      case 10:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/variableMonitoringId");
-        break;
-      case 11:
-        if (!ve_EventNotificationEnumType(m, e)) return rt::prefix(e, "/eventNotificationType");
-        break;
-      case 12:
-        if (!vo_VariableType(m, opt, e)) return rt::prefix(e, "/variable");
-        break;
-      case 13:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/severity");
-        break;
-      case 14:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_FirmwareType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("location") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("signatur") && keymatch::load8(p + 1) == keymatch::word8("ignature") ? 4 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("installD") && keymatch::load8(p + 7) == keymatch::word8("DateTime") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("retrieve") && keymatch::load8(p + 8) == keymatch::word8("DateTime") ? 1 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("signingC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_FirmwareType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"location", "retrieveDateTime", "installDateTime", "signingCertificate", "signature", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_FirmwareType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule15, opt, e)) {
+          rt::prefix(e, "/location");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/retrieveDateTime");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/installDateTime");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule16, opt, e)) {
+          rt::prefix(e, "/signingCertificate");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule17, opt, e)) {
+          rt::prefix(e, "/signature");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1353,54 +3424,86 @@ bool vo_FirmwareType(const boost::json::value& v, const ValidationOptions& opt, 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule8, opt, e)) return rt::prefix(e, "/location");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/retrieveDateTime");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/installDateTime");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/signingCertificate");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule10, opt, e)) return rt::prefix(e, "/signature");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_FixedPFType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'd': return keymatch::load8(p) == keymatch::word8("duration") ? 4 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("priority") ? 0 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("startTim") && keymatch::load8(p + 1) == keymatch::word8("tartTime") ? 3 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("excitati") && keymatch::load8(p + 2) == keymatch::word8("citation") ? 2 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("displace") && keymatch::load8(p + 4) == keymatch::word8("lacement") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_FixedPFType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"priority", "displacement", "excitation", "startTime", "duration", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_FixedPFType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/priority");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/displacement");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/excitation");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/startTime");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -1413,54 +3516,72 @@ bool vo_FixedPFType(const boost::json::value& v, const ValidationOptions& opt, V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/priority");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/displacement");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/excitation");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/startTime");
-        break;
-      case 4:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_FixedPFGetType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("fixe") && keymatch::load4(p + 3) == keymatch::word4("edPF") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("isDefaul") && keymatch::load8(p + 1) == keymatch::word8("sDefault") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("isSupers") && keymatch::load8(p + 4) == keymatch::word8("perseded") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_FixedPFGetType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"fixedPF", "id", "isDefault", "isSuperseded", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_FixedPFGetType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_FixedPFType(kv.value(), opt, e)) {
+          rt::prefix(e, "/fixedPF");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isDefault");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isSuperseded");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -1475,51 +3596,82 @@ bool vo_FixedPFGetType(const boost::json::value& v, const ValidationOptions& opt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_FixedPFType(m, opt, e)) return rt::prefix(e, "/fixedPF");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/id");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isDefault");
-        break;
-      case 3:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isSuperseded");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_FixedVarType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("unit") ? 2 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'd': return keymatch::load8(p) == keymatch::word8("duration") ? 4 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("priority") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("setpoint") ? 1 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("startTim") && keymatch::load8(p + 1) == keymatch::word8("tartTime") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_FixedVarType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"priority", "setpoint", "unit", "startTime", "duration", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_FixedVarType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/priority");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/setpoint");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_DERUnitEnumType(kv.value(), e)) {
+          rt::prefix(e, "/unit");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/startTime");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -1532,54 +3684,72 @@ bool vo_FixedVarType(const boost::json::value& v, const ValidationOptions& opt, 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/priority");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/setpoint");
-        break;
-      case 2:
-        if (!ve_DERUnitEnumType(m, e)) return rt::prefix(e, "/unit");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/startTime");
-        break;
-      case 4:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_FixedVarGetType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("fixedVar") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("isDefaul") && keymatch::load8(p + 1) == keymatch::word8("sDefault") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("isSupers") && keymatch::load8(p + 4) == keymatch::word8("perseded") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_FixedVarGetType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"fixedVar", "id", "isDefault", "isSuperseded", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_FixedVarGetType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_FixedVarType(kv.value(), opt, e)) {
+          rt::prefix(e, "/fixedVar");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isDefault");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isSuperseded");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -1594,51 +3764,114 @@ bool vo_FixedVarGetType(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_FixedVarType(m, opt, e)) return rt::prefix(e, "/fixedVar");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/id");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isDefault");
-        break;
-      case 3:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isSuperseded");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_FreqDroopType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'd': return keymatch::load8(p) == keymatch::word8("duration") ? 7 : -1;
+        case 'o': return keymatch::load8(p) == keymatch::word8("overFreq") ? 1 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("priority") ? 0 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'o': return keymatch::load8(p) == keymatch::word8("overDroo") && keymatch::load8(p + 1) == keymatch::word8("verDroop") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("startTim") && keymatch::load8(p + 1) == keymatch::word8("tartTime") ? 6 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("underFre") && keymatch::load8(p + 1) == keymatch::word8("nderFreq") ? 2 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 8 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("underDro") && keymatch::load8(p + 2) == keymatch::word8("derDroop") ? 4 : -1;
+        default: return -1;
+      }
+    case 12: return keymatch::load8(p) == keymatch::word8("response") && keymatch::load8(p + 4) == keymatch::word8("onseTime") ? 5 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_FreqDroopType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"priority", "overFreq", "underFreq", "overDroop", "underDroop", "responseTime", "startTime", "duration", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 9);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_FreqDroopType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/priority");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/overFreq");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/underFreq");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/overDroop");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/underDroop");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/responseTime");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/startTime");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3fu;
   if ((seen & kRequired) != kRequired) {
@@ -1657,63 +3890,76 @@ bool vo_FreqDroopType(const boost::json::value& v, const ValidationOptions& opt,
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 9);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/priority");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/overFreq");
-        break;
-      case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/underFreq");
-        break;
-      case 3:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/overDroop");
-        break;
-      case 4:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/underDroop");
-        break;
-      case 5:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/responseTime");
-        break;
-      case 6:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/startTime");
-        break;
-      case 7:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 8:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_FreqDroopGetType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'f': return keymatch::load8(p) == keymatch::word8("freqDroo") && keymatch::load8(p + 1) == keymatch::word8("reqDroop") ? 0 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("isDefaul") && keymatch::load8(p + 1) == keymatch::word8("sDefault") ? 2 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("isSupers") && keymatch::load8(p + 4) == keymatch::word8("perseded") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_FreqDroopGetType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"freqDroop", "id", "isDefault", "isSuperseded", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_FreqDroopGetType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_FreqDroopType(kv.value(), opt, e)) {
+          rt::prefix(e, "/freqDroop");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isDefault");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isSuperseded");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -1728,51 +3974,66 @@ bool vo_FreqDroopGetType(const boost::json::value& v, const ValidationOptions& o
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_FreqDroopType(m, opt, e)) return rt::prefix(e, "/freqDroop");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/id");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isDefault");
-        break;
-      case 3:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isSuperseded");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_LogParametersType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("remoteLo") && keymatch::load8(p + 6) == keymatch::word8("Location") ? 0 : -1;
+    case 15:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'l': return keymatch::load8(p) == keymatch::word8("latestTi") && keymatch::load8(p + 7) == keymatch::word8("imestamp") ? 2 : -1;
+        case 'o': return keymatch::load8(p) == keymatch::word8("oldestTi") && keymatch::load8(p + 7) == keymatch::word8("imestamp") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_LogParametersType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"remoteLocation", "oldestTimestamp", "latestTimestamp", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_LogParametersType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule15, opt, e)) {
+          rt::prefix(e, "/remoteLocation");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/oldestTimestamp");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/latestTimestamp");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1781,48 +4042,85 @@ bool vo_LogParametersType(const boost::json::value& v, const ValidationOptions& 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule8, opt, e)) return rt::prefix(e, "/remoteLocation");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/oldestTimestamp");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/latestTimestamp");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TariffAssignmentType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 3) == keymatch::word4("eIds") ? 3 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'i': return keymatch::load8(p) == keymatch::word8("idTokens") ? 4 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("tariffId") ? 0 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("validFro") && keymatch::load8(p + 1) == keymatch::word8("alidFrom") ? 2 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("tariffKi") && keymatch::load8(p + 2) == keymatch::word8("riffKind") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TariffAssignmentType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"tariffId", "tariffKind", "validFrom", "evseIds", "idTokens", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TariffAssignmentType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/tariffId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_TariffKindEnumType(kv.value(), e)) {
+          rt::prefix(e, "/tariffKind");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/validFrom");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !va_13(kv.value(), opt, e)) {
+          rt::prefix(e, "/evseIds");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !va_14(kv.value(), opt, e)) {
+          rt::prefix(e, "/idTokens");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1833,54 +4131,63 @@ bool vo_TariffAssignmentType(const boost::json::value& v, const ValidationOption
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/tariffId");
-        break;
-      case 1:
-        if (!ve_TariffKindEnumType(m, e)) return rt::prefix(e, "/tariffKind");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/validFrom");
-        break;
-      case 3:
-        if (!va_3(m, opt, e)) return rt::prefix(e, "/evseIds");
-        break;
-      case 4:
-        if (!va_4(m, opt, e)) return rt::prefix(e, "/idTokens");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_GetVariableDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("variable") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 1) == keymatch::word8("omponent") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("attribut") && keymatch::load8(p + 5) == keymatch::word8("buteType") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_GetVariableDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"attributeType", "component", "variable", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_GetVariableDataType(kv.key())) {
+      case 0:
+        if (!failed && !ve_AttributeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/attributeType");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/component");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !vo_VariableType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variable");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x6u;
   if ((seen & kRequired) != kRequired) {
@@ -1891,48 +4198,85 @@ bool vo_GetVariableDataType(const boost::json::value& v, const ValidationOptions
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_AttributeEnumType(m, e)) return rt::prefix(e, "/attributeType");
-        break;
-      case 1:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/component");
-        break;
-      case 2:
-        if (!vo_VariableType(m, opt, e)) return rt::prefix(e, "/variable");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_GetVariableResultType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("variable") ? 5 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 1) == keymatch::word8("omponent") ? 4 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 6 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("attribut") && keymatch::load8(p + 5) == keymatch::word8("buteType") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("attribut") && keymatch::load8(p + 6) == keymatch::word8("uteValue") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("attribut") && keymatch::load8(p + 7) == keymatch::word8("teStatus") ? 0 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("attribut") && keymatch::load8(p + 8) == keymatch::word8("eStatusI") && keymatch::load8(p + 11) == keymatch::word8("atusInfo") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_GetVariableResultType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"attributeStatus", "attributeStatusInfo", "attributeType", "attributeValue", "component", "variable", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_GetVariableResultType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GetVariableStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/attributeStatus");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/attributeStatusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !ve_AttributeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/attributeType");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/attributeValue");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/component");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !vo_VariableType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variable");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x31u;
   if ((seen & kRequired) != kRequired) {
@@ -1945,57 +4289,68 @@ bool vo_GetVariableResultType(const boost::json::value& v, const ValidationOptio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GetVariableStatusEnumType(m, e)) return rt::prefix(e, "/attributeStatus");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/attributeStatusInfo");
-        break;
-      case 2:
-        if (!ve_AttributeEnumType(m, e)) return rt::prefix(e, "/attributeType");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule7, opt, e)) return rt::prefix(e, "/attributeValue");
-        break;
-      case 4:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/component");
-        break;
-      case 5:
-        if (!vo_VariableType(m, opt, e)) return rt::prefix(e, "/variable");
-        break;
-      case 6:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_GradientType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'g': return keymatch::load8(p) == keymatch::word8("gradient") ? 1 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("priority") ? 0 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("softGrad") && keymatch::load8(p + 4) == keymatch::word8("Gradient") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_GradientType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"priority", "gradient", "softGradient", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_GradientType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/priority");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/gradient");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/softGradient");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -2008,48 +4363,56 @@ bool vo_GradientType(const boost::json::value& v, const ValidationOptions& opt, 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/priority");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/gradient");
-        break;
-      case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/softGradient");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_GradientGetType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("gradient") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_GradientGetType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"gradient", "id", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_GradientGetType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_GradientType(kv.value(), opt, e)) {
+          rt::prefix(e, "/gradient");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2060,45 +4423,80 @@ bool vo_GradientGetType(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_GradientType(m, opt, e)) return rt::prefix(e, "/gradient");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/id");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_LimitMaxDischargeType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'd': return keymatch::load8(p) == keymatch::word8("duration") ? 4 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("priority") ? 0 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("startTim") && keymatch::load8(p + 1) == keymatch::word8("tartTime") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 20: return keymatch::load8(p) == keymatch::word8("pctMaxDi") && keymatch::load8(p + 8) == keymatch::word8("schargeP") && keymatch::load8(p + 12) == keymatch::word8("rgePower") ? 1 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("powerMon") && keymatch::load8(p + 8) == keymatch::word8("itoringM") && keymatch::load8(p + 15) == keymatch::word8("MustTrip") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_LimitMaxDischargeType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"priority", "pctMaxDischargePower", "powerMonitoringMustTrip", "startTime", "duration", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_LimitMaxDischargeType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/priority");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/pctMaxDischargePower");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_DERCurveType(kv.value(), opt, e)) {
+          rt::prefix(e, "/powerMonitoringMustTrip");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/startTime");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2107,54 +4505,72 @@ bool vo_LimitMaxDischargeType(const boost::json::value& v, const ValidationOptio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/priority");
-        break;
-      case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/pctMaxDischargePower");
-        break;
-      case 2:
-        if (!vo_DERCurveType(m, opt, e)) return rt::prefix(e, "/powerMonitoringMustTrip");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/startTime");
-        break;
-      case 4:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_LimitMaxDischargeGetType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("isDefaul") && keymatch::load8(p + 1) == keymatch::word8("sDefault") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("isSupers") && keymatch::load8(p + 4) == keymatch::word8("perseded") ? 2 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("limitMax") && keymatch::load8(p + 8) == keymatch::word8("Discharg") && keymatch::load8(p + 9) == keymatch::word8("ischarge") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_LimitMaxDischargeGetType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "isDefault", "isSuperseded", "limitMaxDischarge", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_LimitMaxDischargeGetType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isDefault");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isSuperseded");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !vo_LimitMaxDischargeType(kv.value(), opt, e)) {
+          rt::prefix(e, "/limitMaxDischarge");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -2169,51 +4585,114 @@ bool vo_LimitMaxDischargeGetType(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isDefault");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isSuperseded");
-        break;
-      case 3:
-        if (!vo_LimitMaxDischargeType(m, opt, e)) return rt::prefix(e, "/limitMaxDischarge");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_MessageInfoType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 1) == keymatch::word4("tate") ? 3 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'd': return keymatch::load4(p) == keymatch::word4("disp") && keymatch::load4(p + 3) == keymatch::word4("play") ? 0 : -1;
+        case 'm': return keymatch::load4(p) == keymatch::word4("mess") && keymatch::load4(p + 3) == keymatch::word4("sage") ? 7 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("priority") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 9 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("endDateT") && keymatch::load8(p + 3) == keymatch::word8("DateTime") ? 5 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("messageE") && keymatch::load8(p + 4) == keymatch::word8("ageExtra") ? 8 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 's': return keymatch::load8(p) == keymatch::word8("startDat") && keymatch::load8(p + 5) == keymatch::word8("DateTime") ? 4 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 6 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_MessageInfoType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"display", "id", "priority", "state", "startDateTime", "endDateTime", "transactionId", "message", "messageExtra", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 10);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_MessageInfoType(kv.key())) {
+      case 0:
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/display");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_MessagePriorityEnumType(kv.value(), e)) {
+          rt::prefix(e, "/priority");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !ve_MessageStateEnumType(kv.value(), e)) {
+          rt::prefix(e, "/state");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/startDateTime");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/endDateTime");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 7:
+        seen |= std::uint64_t{1} << 7;
+        if (!failed && !vo_MessageContentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/message");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !va_15(kv.value(), opt, e)) {
+          rt::prefix(e, "/messageExtra");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x86u;
   if ((seen & kRequired) != kRequired) {
@@ -2226,66 +4705,70 @@ bool vo_MessageInfoType(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 10);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/display");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/id");
-        break;
-      case 2:
-        if (!ve_MessagePriorityEnumType(m, e)) return rt::prefix(e, "/priority");
-        break;
-      case 3:
-        if (!ve_MessageStateEnumType(m, e)) return rt::prefix(e, "/state");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/startDateTime");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/endDateTime");
-        break;
-      case 6:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 7:
-        if (!vo_MessageContentType(m, opt, e)) return rt::prefix(e, "/message");
-        break;
-      case 8:
-        if (!va_5(m, opt, e)) return rt::prefix(e, "/messageExtra");
-        break;
-      case 9:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_SignedMeterValueType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("publicKe") && keymatch::load8(p + 1) == keymatch::word8("ublicKey") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("signingM") && keymatch::load8(p + 5) == keymatch::word8("ngMethod") ? 1 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("encoding") && keymatch::load8(p + 6) == keymatch::word8("ngMethod") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("signedMe") && keymatch::load8(p + 7) == keymatch::word8("eterData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_SignedMeterValueType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"signedMeterData", "signingMethod", "encodingMethod", "publicKey", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_SignedMeterValueType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule19, opt, e)) {
+          rt::prefix(e, "/signedMeterData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/signingMethod");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/encodingMethod");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/publicKey");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x5u;
   if ((seen & kRequired) != kRequired) {
@@ -2296,89 +4779,148 @@ bool vo_SignedMeterValueType(const boost::json::value& v, const ValidationOption
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/signedMeterData");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/signingMethod");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/encodingMethod");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule7, opt, e)) return rt::prefix(e, "/publicKey");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_UnitOfMeasureType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("unit") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 'm': return keymatch::load8(p) == keymatch::word8("multipli") && keymatch::load8(p + 2) == keymatch::word8("ltiplier") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_UnitOfMeasureType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"unit", "multiplier", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
+    switch (keys_vo_UnitOfMeasureType(kv.key())) {
       case 0:
-        if (!rt::check_string(m, kStringRule13, opt, e)) return rt::prefix(e, "/unit");
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/unit");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/multiplier");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/multiplier");
+          failed = true;
+        }
         break;
       case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_SampledValueType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'p': return keymatch::load4(p) == keymatch::word4("phas") && keymatch::load4(p + 1) == keymatch::word4("hase") ? 3 : -1;
+        case 'v': return keymatch::load4(p) == keymatch::word4("valu") && keymatch::load4(p + 1) == keymatch::word4("alue") ? 0 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("cont") && keymatch::load4(p + 3) == keymatch::word4("text") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("location") ? 4 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("measuran") && keymatch::load8(p + 1) == keymatch::word8("easurand") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 7 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("unitOfMe") && keymatch::load8(p + 5) == keymatch::word8("fMeasure") ? 6 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("signedMe") && keymatch::load8(p + 8) == keymatch::word8("terValue") ? 5 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_SampledValueType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"value", "measurand", "context", "phase", "location", "signedMeterValue", "unitOfMeasure", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 8);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_SampledValueType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/value");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !ve_MeasurandEnumType(kv.value(), e)) {
+          rt::prefix(e, "/measurand");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !ve_ReadingContextEnumType(kv.value(), e)) {
+          rt::prefix(e, "/context");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !ve_PhaseEnumType(kv.value(), e)) {
+          rt::prefix(e, "/phase");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !ve_LocationEnumType(kv.value(), e)) {
+          rt::prefix(e, "/location");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_SignedMeterValueType(kv.value(), opt, e)) {
+          rt::prefix(e, "/signedMeterValue");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_UnitOfMeasureType(kv.value(), opt, e)) {
+          rt::prefix(e, "/unitOfMeasure");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2387,60 +4929,56 @@ bool vo_SampledValueType(const boost::json::value& v, const ValidationOptions& o
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 8);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/value");
-        break;
-      case 1:
-        if (!ve_MeasurandEnumType(m, e)) return rt::prefix(e, "/measurand");
-        break;
-      case 2:
-        if (!ve_ReadingContextEnumType(m, e)) return rt::prefix(e, "/context");
-        break;
-      case 3:
-        if (!ve_PhaseEnumType(m, e)) return rt::prefix(e, "/phase");
-        break;
-      case 4:
-        if (!ve_LocationEnumType(m, e)) return rt::prefix(e, "/location");
-        break;
-      case 5:
-        if (!vo_SignedMeterValueType(m, opt, e)) return rt::prefix(e, "/signedMeterValue");
-        break;
-      case 6:
-        if (!vo_UnitOfMeasureType(m, opt, e)) return rt::prefix(e, "/unitOfMeasure");
-        break;
-      case 7:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_MeterValueType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("sampledV") && keymatch::load8(p + 4) == keymatch::word8("ledValue") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_MeterValueType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"sampledValue", "timestamp", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_MeterValueType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_16(kv.value(), opt, e)) {
+          rt::prefix(e, "/sampledValue");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2451,45 +4989,88 @@ bool vo_MeterValueType(const boost::json::value& v, const ValidationOptions& opt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_6(m, opt, e)) return rt::prefix(e, "/sampledValue");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_VariableMonitoringType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 3 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("valu") && keymatch::load4(p + 1) == keymatch::word4("alue") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("severity") ? 4 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 6 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 3) == keymatch::word8("nsaction") ? 1 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("eventNot") && keymatch::load8(p + 8) == keymatch::word8("ificatio") && keymatch::load8(p + 13) == keymatch::word8("tionType") ? 5 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_VariableMonitoringType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "transaction", "value", "type", "severity", "eventNotificationType", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_VariableMonitoringType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/transaction");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/value");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !ve_MonitorEnumType(kv.value(), e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/severity");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !ve_EventNotificationEnumType(kv.value(), e)) {
+          rt::prefix(e, "/eventNotificationType");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3fu;
   if ((seen & kRequired) != kRequired) {
@@ -2508,57 +5089,64 @@ bool vo_VariableMonitoringType(const boost::json::value& v, const ValidationOpti
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/transaction");
-        break;
-      case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/value");
-        break;
-      case 3:
-        if (!ve_MonitorEnumType(m, e)) return rt::prefix(e, "/type");
-        break;
-      case 4:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/severity");
-        break;
-      case 5:
-        if (!ve_EventNotificationEnumType(m, e)) return rt::prefix(e, "/eventNotificationType");
-        break;
-      case 6:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_MonitoringDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("variable") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 1) == keymatch::word8("omponent") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("variable") && keymatch::load8(p + 8) == keymatch::word8("Monitori") && keymatch::load8(p + 10) == keymatch::word8("nitoring") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_MonitoringDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"component", "variable", "variableMonitoring", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_MonitoringDataType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/component");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_VariableType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variable");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !va_17(kv.value(), opt, e)) {
+          rt::prefix(e, "/variableMonitoring");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -2571,48 +5159,91 @@ bool vo_MonitoringDataType(const boost::json::value& v, const ValidationOptions&
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/component");
-        break;
-      case 1:
-        if (!vo_VariableType(m, opt, e)) return rt::prefix(e, "/variable");
-        break;
-      case 2:
-        if (!va_7(m, opt, e)) return rt::prefix(e, "/variableMonitoring");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_VPNType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("ke") && keymatch::load2(p + 1) == keymatch::word2("ey") ? 4 : -1;
+    case 4:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 't': return keymatch::load4(p) == keymatch::word4("type") ? 5 : -1;
+        case 'u': return keymatch::load4(p) == keymatch::word4("user") ? 1 : -1;
+        default: return -1;
+      }
+    case 5: return keymatch::load4(p) == keymatch::word4("grou") && keymatch::load4(p + 1) == keymatch::word4("roup") ? 2 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("serv") && keymatch::load4(p + 2) == keymatch::word4("rver") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("password") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 6 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_VPNType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"server", "user", "group", "password", "key", "type", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_VPNType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule15, opt, e)) {
+          rt::prefix(e, "/server");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/user");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/group");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule20, opt, e)) {
+          rt::prefix(e, "/password");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_string(kv.value(), kStringRule18, opt, e)) {
+          rt::prefix(e, "/key");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !ve_VPNEnumType(kv.value(), e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3bu;
   if ((seen & kRequired) != kRequired) {
@@ -2629,57 +5260,127 @@ bool vo_VPNType(const boost::json::value& v, const ValidationOptions& opt, Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule8, opt, e)) return rt::prefix(e, "/server");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/user");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/group");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule14, opt, e)) return rt::prefix(e, "/password");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule11, opt, e)) return rt::prefix(e, "/key");
-        break;
-      case 5:
-        if (!ve_VPNEnumType(m, e)) return rt::prefix(e, "/type");
-        break;
-      case 6:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_NetworkConnectionProfileType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'a': return keymatch::load2(p) == keymatch::word2("ap") && keymatch::load2(p + 1) == keymatch::word2("pn") ? 0 : -1;
+        case 'v': return keymatch::load2(p) == keymatch::word2("vp") && keymatch::load2(p + 1) == keymatch::word2("pn") ? 9 : -1;
+        default: return -1;
+      }
+    case 8: return keymatch::load8(p) == keymatch::word8("identity") ? 7 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 10 : -1;
+    case 11:
+      switch (static_cast<unsigned char>(p[4])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("ocppCsms") && keymatch::load8(p + 3) == keymatch::word8("pCsmsUrl") ? 5 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("ocppVers") && keymatch::load8(p + 3) == keymatch::word8("pVersion") ? 1 : -1;
+        default: return -1;
+      }
+    case 13:
+      switch (static_cast<unsigned char>(p[4])) {
+        case 'I': return keymatch::load8(p) == keymatch::word8("ocppInte") && keymatch::load8(p + 5) == keymatch::word8("nterface") ? 2 : -1;
+        case 'T': return keymatch::load8(p) == keymatch::word8("ocppTran") && keymatch::load8(p + 5) == keymatch::word8("ransport") ? 3 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("messageT") && keymatch::load8(p + 6) == keymatch::word8("eTimeout") ? 4 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("security") && keymatch::load8(p + 7) == keymatch::word8("yProfile") ? 6 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("basicAut") && keymatch::load8(p + 8) == keymatch::word8("hPasswor") && keymatch::load8(p + 9) == keymatch::word8("Password") ? 8 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_NetworkConnectionProfileType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"apn", "ocppVersion", "ocppInterface", "ocppTransport", "messageTimeout", "ocppCsmsUrl", "securityProfile", "identity", "basicAuthPassword", "vpn", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 11);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_NetworkConnectionProfileType(kv.key())) {
+      case 0:
+        if (!failed && !vo_APNType(kv.value(), opt, e)) {
+          rt::prefix(e, "/apn");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !ve_OCPPVersionEnumType(kv.value(), e)) {
+          rt::prefix(e, "/ocppVersion");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_OCPPInterfaceEnumType(kv.value(), e)) {
+          rt::prefix(e, "/ocppInterface");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !ve_OCPPTransportEnumType(kv.value(), e)) {
+          rt::prefix(e, "/ocppTransport");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/messageTimeout");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !rt::check_string(kv.value(), kStringRule15, opt, e)) {
+          rt::prefix(e, "/ocppCsmsUrl");
+          failed = true;
+        }
+        break;
+      case 6:
+        seen |= std::uint64_t{1} << 6;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/securityProfile");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_string(kv.value(), kStringRule21, opt, e)) {
+          rt::prefix(e, "/identity");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !rt::check_string(kv.value(), kStringRule20, opt, e)) {
+          rt::prefix(e, "/basicAuthPassword");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !vo_VPNType(kv.value(), opt, e)) {
+          rt::prefix(e, "/vpn");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7cu;
   if ((seen & kRequired) != kRequired) {
@@ -2696,69 +5397,60 @@ bool vo_NetworkConnectionProfileType(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 11);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_APNType(m, opt, e)) return rt::prefix(e, "/apn");
-        break;
-      case 1:
-        if (!ve_OCPPVersionEnumType(m, e)) return rt::prefix(e, "/ocppVersion");
-        break;
-      case 2:
-        if (!ve_OCPPInterfaceEnumType(m, e)) return rt::prefix(e, "/ocppInterface");
-        break;
-      case 3:
-        if (!ve_OCPPTransportEnumType(m, e)) return rt::prefix(e, "/ocppTransport");
-        break;
-      case 4:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/messageTimeout");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule8, opt, e)) return rt::prefix(e, "/ocppCsmsUrl");
-        break;
-      case 6:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/securityProfile");
-        break;
-      case 7:
-        if (!rt::check_string(m, kStringRule15, opt, e)) return rt::prefix(e, "/identity");
-        break;
-      case 8:
-        if (!rt::check_string(m, kStringRule14, opt, e)) return rt::prefix(e, "/basicAuthPassword");
-        break;
-      case 9:
-        if (!vo_VPNType(m, opt, e)) return rt::prefix(e, "/vpn");
-        break;
-      case 10:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_StreamDataElementType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 1:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 't': return keymatch::load1(p) == keymatch::word1("t") ? 0 : -1;
+        case 'v': return keymatch::load1(p) == keymatch::word1("v") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_StreamDataElementType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"t", "v", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_StreamDataElementType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/t");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/v");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2769,92 +5461,174 @@ bool vo_StreamDataElementType(const boost::json::value& v, const ValidationOptio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/t");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule7, opt, e)) return rt::prefix(e, "/v");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_VariableAttributeType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 0 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("valu") && keymatch::load4(p + 1) == keymatch::word4("alue") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("constant") ? 4 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+        case 'm': return keymatch::load8(p) == keymatch::word8("mutabili") && keymatch::load8(p + 2) == keymatch::word8("tability") ? 2 : -1;
+        case 'p': return keymatch::load8(p) == keymatch::word8("persiste") && keymatch::load8(p + 2) == keymatch::word8("rsistent") ? 3 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_VariableAttributeType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"type", "value", "mutability", "persistent", "constant", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
+    switch (keys_vo_VariableAttributeType(kv.key())) {
       case 0:
-        if (!ve_AttributeEnumType(m, e)) return rt::prefix(e, "/type");
+        if (!failed && !ve_AttributeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_string(m, kStringRule7, opt, e)) return rt::prefix(e, "/value");
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/value");
+          failed = true;
+        }
         break;
       case 2:
-        if (!ve_MutabilityEnumType(m, e)) return rt::prefix(e, "/mutability");
+        if (!failed && !ve_MutabilityEnumType(kv.value(), e)) {
+          rt::prefix(e, "/mutability");
+          failed = true;
+        }
         break;
       case 3:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/persistent");
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/persistent");
+          failed = true;
+        }
         break;
       case 4:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/constant");
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/constant");
+          failed = true;
+        }
         break;
       case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_VariableCharacteristicsType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("unit") ? 0 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'n': return keymatch::load8(p) == keymatch::word8("minLimit") ? 2 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("dataType") ? 1 : -1;
+        case 'x': return keymatch::load8(p) == keymatch::word8("maxLimit") ? 3 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 7 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("valuesLi") && keymatch::load8(p + 2) == keymatch::word8("luesList") ? 5 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("maxEleme") && keymatch::load8(p + 3) == keymatch::word8("Elements") ? 4 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("supports") && keymatch::load8(p + 8) == keymatch::word8("Monitori") && keymatch::load8(p + 10) == keymatch::word8("nitoring") ? 6 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_VariableCharacteristicsType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"unit", "dataType", "minLimit", "maxLimit", "maxElements", "valuesList", "supportsMonitoring", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 8);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_VariableCharacteristicsType(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_string(kv.value(), kStringRule22, opt, e)) {
+          rt::prefix(e, "/unit");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_DataEnumType(kv.value(), e)) {
+          rt::prefix(e, "/dataType");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/minLimit");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxLimit");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule23, e)) {
+          rt::prefix(e, "/maxElements");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_string(kv.value(), kStringRule24, opt, e)) {
+          rt::prefix(e, "/valuesList");
+          failed = true;
+        }
+        break;
+      case 6:
+        seen |= std::uint64_t{1} << 6;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/supportsMonitoring");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x42u;
   if ((seen & kRequired) != kRequired) {
@@ -2865,60 +5639,71 @@ bool vo_VariableCharacteristicsType(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 8);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule16, opt, e)) return rt::prefix(e, "/unit");
-        break;
-      case 1:
-        if (!ve_DataEnumType(m, e)) return rt::prefix(e, "/dataType");
-        break;
-      case 2:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/minLimit");
-        break;
-      case 3:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxLimit");
-        break;
-      case 4:
-        if (!rt::check_integer(m, &kNumberRule17, e)) return rt::prefix(e, "/maxElements");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule18, opt, e)) return rt::prefix(e, "/valuesList");
-        break;
-      case 6:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/supportsMonitoring");
-        break;
-      case 7:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_ReportDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("variable") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 1) == keymatch::word8("omponent") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("variable") && keymatch::load8(p + 8) == keymatch::word8("Attribut") && keymatch::load8(p + 9) == keymatch::word8("ttribute") ? 2 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("variable") && keymatch::load8(p + 8) == keymatch::word8("Characte") && keymatch::load8(p + 15) == keymatch::word8("eristics") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_ReportDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"component", "variable", "variableAttribute", "variableCharacteristics", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_ReportDataType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/component");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_VariableType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variable");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !va_18(kv.value(), opt, e)) {
+          rt::prefix(e, "/variableAttribute");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_VariableCharacteristicsType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variableCharacteristics");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -2931,51 +5716,105 @@ bool vo_ReportDataType(const boost::json::value& v, const ValidationOptions& opt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/component");
-        break;
-      case 1:
-        if (!vo_VariableType(m, opt, e)) return rt::prefix(e, "/variable");
-        break;
-      case 2:
-        if (!va_8(m, opt, e)) return rt::prefix(e, "/variableAttribute");
-        break;
-      case 3:
-        if (!vo_VariableCharacteristicsType(m, opt, e)) return rt::prefix(e, "/variableCharacteristics");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_SetMonitoringDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 4 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("valu") && keymatch::load4(p + 1) == keymatch::word4("alue") ? 3 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 's': return keymatch::load8(p) == keymatch::word8("severity") ? 5 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("variable") ? 7 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 1) == keymatch::word8("omponent") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 8 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 3) == keymatch::word8("nsaction") ? 2 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("periodic") && keymatch::load8(p + 8) == keymatch::word8("EventStr") && keymatch::load8(p + 11) == keymatch::word8("ntStream") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_SetMonitoringDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "periodicEventStream", "transaction", "value", "type", "severity", "component", "variable", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 9);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_SetMonitoringDataType(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_PeriodicEventStreamParamsType(kv.value(), opt, e)) {
+          rt::prefix(e, "/periodicEventStream");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/transaction");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/value");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !ve_MonitorEnumType(kv.value(), e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/severity");
+          failed = true;
+        }
+        break;
+      case 6:
+        seen |= std::uint64_t{1} << 6;
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/component");
+          failed = true;
+        }
+        break;
+      case 7:
+        seen |= std::uint64_t{1} << 7;
+        if (!failed && !vo_VariableType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variable");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xf8u;
   if ((seen & kRequired) != kRequired) {
@@ -2992,63 +5831,102 @@ bool vo_SetMonitoringDataType(const boost::json::value& v, const ValidationOptio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 9);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!vo_PeriodicEventStreamParamsType(m, opt, e)) return rt::prefix(e, "/periodicEventStream");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/transaction");
-        break;
-      case 3:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/value");
-        break;
-      case 4:
-        if (!ve_MonitorEnumType(m, e)) return rt::prefix(e, "/type");
-        break;
-      case 5:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/severity");
-        break;
-      case 6:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/component");
-        break;
-      case 7:
-        if (!vo_VariableType(m, opt, e)) return rt::prefix(e, "/variable");
-        break;
-      case 8:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_SetMonitoringResultType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 3 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 2 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 's': return keymatch::load8(p) == keymatch::word8("severity") ? 6 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("variable") ? 5 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 1) == keymatch::word8("omponent") ? 4 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 7 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_SetMonitoringResultType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "statusInfo", "status", "type", "component", "variable", "severity", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 8);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_SetMonitoringResultType(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_SetMonitoringStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !ve_MonitorEnumType(kv.value(), e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/component");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !vo_VariableType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variable");
+          failed = true;
+        }
+        break;
+      case 6:
+        seen |= std::uint64_t{1} << 6;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/severity");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7cu;
   if ((seen & kRequired) != kRequired) {
@@ -3065,60 +5943,71 @@ bool vo_SetMonitoringResultType(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 8);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!ve_SetMonitoringStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 3:
-        if (!ve_MonitorEnumType(m, e)) return rt::prefix(e, "/type");
-        break;
-      case 4:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/component");
-        break;
-      case 5:
-        if (!vo_VariableType(m, opt, e)) return rt::prefix(e, "/variable");
-        break;
-      case 6:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/severity");
-        break;
-      case 7:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_SetVariableDataType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("variable") ? 3 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 1) == keymatch::word8("omponent") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("attribut") && keymatch::load8(p + 5) == keymatch::word8("buteType") ? 0 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("attribut") && keymatch::load8(p + 6) == keymatch::word8("uteValue") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_SetVariableDataType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"attributeType", "attributeValue", "component", "variable", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_SetVariableDataType(kv.key())) {
+      case 0:
+        if (!failed && !ve_AttributeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/attributeType");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule14, opt, e)) {
+          rt::prefix(e, "/attributeValue");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/component");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !vo_VariableType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variable");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xeu;
   if ((seen & kRequired) != kRequired) {
@@ -3131,51 +6020,78 @@ bool vo_SetVariableDataType(const boost::json::value& v, const ValidationOptions
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_AttributeEnumType(m, e)) return rt::prefix(e, "/attributeType");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule7, opt, e)) return rt::prefix(e, "/attributeValue");
-        break;
-      case 2:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/component");
-        break;
-      case 3:
-        if (!vo_VariableType(m, opt, e)) return rt::prefix(e, "/variable");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_SetVariableResultType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("variable") ? 4 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 1) == keymatch::word8("omponent") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("attribut") && keymatch::load8(p + 5) == keymatch::word8("buteType") ? 0 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("attribut") && keymatch::load8(p + 7) == keymatch::word8("teStatus") ? 1 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("attribut") && keymatch::load8(p + 8) == keymatch::word8("eStatusI") && keymatch::load8(p + 11) == keymatch::word8("atusInfo") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_SetVariableResultType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"attributeType", "attributeStatus", "attributeStatusInfo", "component", "variable", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_SetVariableResultType(kv.key())) {
+      case 0:
+        if (!failed && !ve_AttributeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/attributeType");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_SetVariableStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/attributeStatus");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/attributeStatusInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !vo_ComponentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/component");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !vo_VariableType(kv.value(), opt, e)) {
+          rt::prefix(e, "/variable");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1au;
   if ((seen & kRequired) != kRequired) {
@@ -3188,98 +6104,169 @@ bool vo_SetVariableResultType(const boost::json::value& v, const ValidationOptio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_AttributeEnumType(m, e)) return rt::prefix(e, "/attributeType");
-        break;
-      case 1:
-        if (!ve_SetVariableStatusEnumType(m, e)) return rt::prefix(e, "/attributeStatus");
-        break;
-      case 2:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/attributeStatusInfo");
-        break;
-      case 3:
-        if (!vo_ComponentType(m, opt, e)) return rt::prefix(e, "/component");
-        break;
-      case 4:
-        if (!vo_VariableType(m, opt, e)) return rt::prefix(e, "/variable");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TransactionLimitType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("maxS") && keymatch::load4(p + 2) == keymatch::word4("xSoC") ? 3 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[3])) {
+        case 'C': return keymatch::load4(p) == keymatch::word4("maxC") && keymatch::load4(p + 3) == keymatch::word4("Cost") ? 0 : -1;
+        case 'T': return keymatch::load4(p) == keymatch::word4("maxT") && keymatch::load4(p + 3) == keymatch::word4("Time") ? 2 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("maxEnerg") && keymatch::load8(p + 1) == keymatch::word8("axEnergy") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TransactionLimitType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"maxCost", "maxEnergy", "maxTime", "maxSoC", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
+    switch (keys_vo_TransactionLimitType(kv.key())) {
       case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxCost");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxCost");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/maxEnergy");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxEnergy");
+          failed = true;
+        }
         break;
       case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/maxTime");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/maxTime");
+          failed = true;
+        }
         break;
       case 3:
-        if (!rt::check_integer(m, &kNumberRule19, e)) return rt::prefix(e, "/maxSoC");
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule2, e)) {
+          rt::prefix(e, "/maxSoC");
+          failed = true;
+        }
         break;
       case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_vo_TransactionType(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("tariffId") ? 6 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 8 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 5) == keymatch::word8("ingState") ? 1 : -1;
+        case 'o': return keymatch::load8(p) == keymatch::word8("operatio") && keymatch::load8(p + 5) == keymatch::word8("tionMode") ? 5 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("remoteSt") && keymatch::load8(p + 5) == keymatch::word8("eStartId") ? 4 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("stoppedR") && keymatch::load8(p + 5) == keymatch::word8("edReason") ? 3 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 0 : -1;
+        default: return -1;
+      }
+    case 16: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 8) == keymatch::word8("ionLimit") ? 7 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("timeSpen") && keymatch::load8(p + 8) == keymatch::word8("tChargin") && keymatch::load8(p + 9) == keymatch::word8("Charging") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool vo_TransactionType(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"transactionId", "chargingState", "timeSpentCharging", "stoppedReason", "remoteStartId", "operationMode", "tariffId", "transactionLimit", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 9);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_vo_TransactionType(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !ve_ChargingStateEnumType(kv.value(), e)) {
+          rt::prefix(e, "/chargingState");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/timeSpentCharging");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !ve_ReasonEnumType(kv.value(), e)) {
+          rt::prefix(e, "/stoppedReason");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/remoteStartId");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !ve_OperationModeEnumType(kv.value(), e)) {
+          rt::prefix(e, "/operationMode");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/tariffId");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !vo_TransactionLimitType(kv.value(), opt, e)) {
+          rt::prefix(e, "/transactionLimit");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3288,67 +6275,60 @@ bool vo_TransactionType(const boost::json::value& v, const ValidationOptions& op
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 9);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 1:
-        if (!ve_ChargingStateEnumType(m, e)) return rt::prefix(e, "/chargingState");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/timeSpentCharging");
-        break;
-      case 3:
-        if (!ve_ReasonEnumType(m, e)) return rt::prefix(e, "/stoppedReason");
-        break;
-      case 4:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/remoteStartId");
-        break;
-      case 5:
-        if (!ve_OperationModeEnumType(m, e)) return rt::prefix(e, "/operationMode");
-        break;
-      case 6:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/tariffId");
-        break;
-      case 7:
-        if (!vo_TransactionLimitType(m, opt, e)) return rt::prefix(e, "/transactionLimit");
-        break;
-      case 8:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 }  // namespace validators
 
 using namespace validators;
 
+namespace {
+
+int keys_validate_AFRRSignalRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("sign") && keymatch::load4(p + 2) == keymatch::word4("gnal") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
 bool validate_AFRRSignalRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"timestamp", "signal", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_AFRRSignalRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/signal");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3359,45 +6339,59 @@ bool validate_AFRRSignalRequest(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/signal");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_AFRRSignalResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_AFRRSignalResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_AFRRSignalResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3406,45 +6400,56 @@ bool validate_AFRRSignalResponse(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_AdjustPeriodicEventStreamRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("para") && keymatch::load4(p + 2) == keymatch::word4("rams") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_AdjustPeriodicEventStreamRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "params", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_AdjustPeriodicEventStreamRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_PeriodicEventStreamParamsType(kv.value(), opt, e)) {
+          rt::prefix(e, "/params");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3455,45 +6460,59 @@ bool validate_AdjustPeriodicEventStreamRequest(const boost::json::value& v, cons
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!vo_PeriodicEventStreamParamsType(m, opt, e)) return rt::prefix(e, "/params");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_AdjustPeriodicEventStreamResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_AdjustPeriodicEventStreamResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_AdjustPeriodicEventStreamResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3502,45 +6521,62 @@ bool validate_AdjustPeriodicEventStreamResponse(const boost::json::value& v, con
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_AuthorizeRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 3) == keymatch::word8("tificate") ? 1 : -1;
+    case 27: return keymatch::load8(p) == keymatch::word8("iso15118") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 16) == keymatch::word8("ateHashD") && keymatch::load8(p + 19) == keymatch::word8("HashData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_AuthorizeRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"idToken", "certificate", "iso15118CertificateHashData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_AuthorizeRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idToken");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule25, opt, e)) {
+          rt::prefix(e, "/certificate");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_19(kv.value(), opt, e)) {
+          rt::prefix(e, "/iso15118CertificateHashData");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3549,48 +6585,69 @@ bool validate_AuthorizeRequest(const boost::json::value& v, const ValidationOpti
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/idToken");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule20, opt, e)) return rt::prefix(e, "/certificate");
-        break;
-      case 2:
-        if (!va_9(m, opt, e)) return rt::prefix(e, "/iso15118CertificateHashData");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_AuthorizeResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("tari") && keymatch::load4(p + 2) == keymatch::word4("riff") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("idTokenI") && keymatch::load8(p + 3) == keymatch::word8("okenInfo") ? 0 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateStatu") && keymatch::load8(p + 9) == keymatch::word8("teStatus") ? 1 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("allowedE") && keymatch::load8(p + 8) == keymatch::word8("nergyTra") && keymatch::load8(p + 13) == keymatch::word8("Transfer") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_AuthorizeResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"idTokenInfo", "certificateStatus", "allowedEnergyTransfer", "tariff", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_AuthorizeResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_IdTokenInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idTokenInfo");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !ve_AuthorizeCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/certificateStatus");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_20(kv.value(), opt, e)) {
+          rt::prefix(e, "/allowedEnergyTransfer");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_TariffType(kv.value(), opt, e)) {
+          rt::prefix(e, "/tariff");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3599,51 +6656,76 @@ bool validate_AuthorizeResponse(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_IdTokenInfoType(m, opt, e)) return rt::prefix(e, "/idTokenInfo");
-        break;
-      case 1:
-        if (!ve_AuthorizeCertificateStatusEnumType(m, e)) return rt::prefix(e, "/certificateStatus");
-        break;
-      case 2:
-        if (!va_10(m, opt, e)) return rt::prefix(e, "/allowedEnergyTransfer");
-        break;
-      case 3:
-        if (!vo_TariffType(m, opt, e)) return rt::prefix(e, "/tariff");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_BatterySwapRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 2 : -1;
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'e': return keymatch::load8(p) == keymatch::word8("eventTyp") && keymatch::load8(p + 1) == keymatch::word8("ventType") ? 1 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 3 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("batteryD") && keymatch::load8(p + 3) == keymatch::word8("teryData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_BatterySwapRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"batteryData", "eventType", "idToken", "requestId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_BatterySwapRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_21(kv.value(), opt, e)) {
+          rt::prefix(e, "/batteryData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_BatterySwapEventEnumType(kv.value(), e)) {
+          rt::prefix(e, "/eventType");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idToken");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -3658,83 +6740,92 @@ bool validate_BatterySwapRequest(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_11(m, opt, e)) return rt::prefix(e, "/batteryData");
-        break;
-      case 1:
-        if (!ve_BatterySwapEventEnumType(m, e)) return rt::prefix(e, "/eventType");
-        break;
-      case 2:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/idToken");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_BatterySwapResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_BatterySwapResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_BatterySwapResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_BootNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("reas") && keymatch::load4(p + 2) == keymatch::word4("ason") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 7) == keymatch::word8("gStation") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_BootNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargingStation", "reason", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_BootNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_ChargingStationType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingStation");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_BootReasonEnumType(kv.value(), e)) {
+          rt::prefix(e, "/reason");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3745,45 +6836,75 @@ bool validate_BootNotificationRequest(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_ChargingStationType(m, opt, e)) return rt::prefix(e, "/chargingStation");
-        break;
-      case 1:
-        if (!ve_BootReasonEnumType(m, e)) return rt::prefix(e, "/reason");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_BootNotificationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("interval") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 3 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("currentT") && keymatch::load8(p + 3) == keymatch::word8("rentTime") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_BootNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"currentTime", "interval", "status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_BootNotificationResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/currentTime");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/interval");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_RegistrationStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -3796,51 +6917,48 @@ bool validate_BootNotificationResponse(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/currentTime");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/interval");
-        break;
-      case 2:
-        if (!ve_RegistrationStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 3:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CancelReservationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 5) == keymatch::word8("vationId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CancelReservationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"reservationId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CancelReservationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/reservationId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3849,42 +6967,59 @@ bool validate_CancelReservationRequest(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/reservationId");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CancelReservationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CancelReservationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CancelReservationResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CancelReservationStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3893,45 +7028,62 @@ bool validate_CancelReservationResponse(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CancelReservationStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CertificateSignedRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 7) == keymatch::word8("cateType") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateChain") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CertificateSignedRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateChain", "certificateType", "requestId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CertificateSignedRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule25, opt, e)) {
+          rt::prefix(e, "/certificateChain");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !ve_CertificateSigningUseEnumType(kv.value(), e)) {
+          rt::prefix(e, "/certificateType");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3940,48 +7092,59 @@ bool validate_CertificateSignedRequest(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule20, opt, e)) return rt::prefix(e, "/certificateChain");
-        break;
-      case 1:
-        if (!ve_CertificateSigningUseEnumType(m, e)) return rt::prefix(e, "/certificateType");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CertificateSignedResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CertificateSignedResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CertificateSignedResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CertificateSignedStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3990,45 +7153,55 @@ bool validate_CertificateSignedResponse(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CertificateSignedStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ChangeAvailabilityRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("evse") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("operatio") && keymatch::load8(p + 8) == keymatch::word8("nalStatu") && keymatch::load8(p + 9) == keymatch::word8("alStatus") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ChangeAvailabilityRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evse", "operationalStatus", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ChangeAvailabilityRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_EVSEType(kv.value(), opt, e)) {
+          rt::prefix(e, "/evse");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_OperationalStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/operationalStatus");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -4037,45 +7210,59 @@ bool validate_ChangeAvailabilityRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_EVSEType(m, opt, e)) return rt::prefix(e, "/evse");
-        break;
-      case 1:
-        if (!ve_OperationalStatusEnumType(m, e)) return rt::prefix(e, "/operationalStatus");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ChangeAvailabilityResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ChangeAvailabilityResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ChangeAvailabilityResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ChangeAvailabilityStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4084,45 +7271,56 @@ bool validate_ChangeAvailabilityResponse(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ChangeAvailabilityStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ChangeTransactionTariffRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("tari") && keymatch::load4(p + 2) == keymatch::word4("riff") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ChangeTransactionTariffRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"tariff", "transactionId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ChangeTransactionTariffRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_TariffType(kv.value(), opt, e)) {
+          rt::prefix(e, "/tariff");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -4133,45 +7331,59 @@ bool validate_ChangeTransactionTariffRequest(const boost::json::value& v, const 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_TariffType(m, opt, e)) return rt::prefix(e, "/tariff");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ChangeTransactionTariffResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ChangeTransactionTariffResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ChangeTransactionTariffResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_TariffChangeStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4180,77 +7392,95 @@ bool validate_ChangeTransactionTariffResponse(const boost::json::value& v, const
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_TariffChangeStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ClearCacheRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ClearCacheRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_ClearCacheRequest(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ClearCacheResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ClearCacheResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ClearCacheResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ClearCacheStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4259,83 +7489,109 @@ bool validate_ClearCacheResponse(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ClearCacheStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ClearChargingProfileRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileI") && keymatch::load8(p + 9) == keymatch::word8("rofileId") ? 0 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileC") && keymatch::load8(p + 15) == keymatch::word8("Criteria") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ClearChargingProfileRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargingProfileId", "chargingProfileCriteria", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
+    switch (keys_validate_ClearChargingProfileRequest(kv.key())) {
       case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/chargingProfileId");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/chargingProfileId");
+          failed = true;
+        }
         break;
       case 1:
-        if (!vo_ClearChargingProfileType(m, opt, e)) return rt::prefix(e, "/chargingProfileCriteria");
+        if (!failed && !vo_ClearChargingProfileType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingProfileCriteria");
+          failed = true;
+        }
         break;
       case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ClearChargingProfileResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ClearChargingProfileResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ClearChargingProfileResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ClearChargingProfileStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4344,45 +7600,66 @@ bool validate_ClearChargingProfileResponse(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ClearChargingProfileStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ClearDERControlRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("controlI") && keymatch::load8(p + 1) == keymatch::word8("ontrolId") ? 2 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("isDefaul") && keymatch::load8(p + 1) == keymatch::word8("sDefault") ? 0 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("controlT") && keymatch::load8(p + 3) == keymatch::word8("trolType") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ClearDERControlRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"isDefault", "controlType", "controlId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ClearDERControlRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isDefault");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !ve_DERControlEnumType(kv.value(), e)) {
+          rt::prefix(e, "/controlType");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/controlId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4391,48 +7668,59 @@ bool validate_ClearDERControlRequest(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isDefault");
-        break;
-      case 1:
-        if (!ve_DERControlEnumType(m, e)) return rt::prefix(e, "/controlType");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/controlId");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ClearDERControlResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ClearDERControlResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ClearDERControlResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_DERControlStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4441,45 +7729,48 @@ bool validate_ClearDERControlResponse(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_DERControlStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ClearDisplayMessageRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ClearDisplayMessageRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ClearDisplayMessageRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4488,240 +7779,7 @@ bool validate_ClearDisplayMessageRequest(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ClearDisplayMessageResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ClearMessageStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ClearTariffsRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"tariffIds", "evseId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_12(m, opt, e)) return rt::prefix(e, "/tariffIds");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ClearTariffsResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"clearTariffsResult", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "clearTariffsResult", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_13(m, opt, e)) return rt::prefix(e, "/clearTariffsResult");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ClearVariableMonitoringRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "id", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_3(m, opt, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ClearVariableMonitoringResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"clearMonitoringResult", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "clearMonitoringResult", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_14(m, opt, e)) return rt::prefix(e, "/clearMonitoringResult");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 }  // namespace ocpp::v21

@@ -9,52 +9,44 @@ namespace validators {
 
 namespace {
 
-constexpr rt::StringRule kStringRule0{0, 20, rt::Format::none};
+constexpr rt::StringRule kStringRule0{0, 60, rt::Format::none};
 constexpr rt::NumberRule kNumberRule1{rt::NumberRule::kMin, 0.0, 0.0, 0.0, 0.0, 0.0};
-constexpr rt::StringRule kStringRule2{0, 36, rt::Format::none};
-constexpr rt::StringRule kStringRule3{0, 64, rt::Format::none};
-constexpr rt::StringRule kStringRule4{0, 50, rt::Format::none};
-constexpr rt::StringRule kStringRule5{0, 255, rt::Format::none};
-constexpr rt::StringRule kStringRule6{0, 11000, rt::Format::none};
-constexpr rt::StringRule kStringRule7{0, 17000, rt::Format::none};
-constexpr rt::StringRule kStringRule8{0, 18000, rt::Format::none};
-constexpr rt::StringRule kStringRule9{0, rt::kNoLimit, rt::Format::date_time};
-constexpr rt::StringRule kStringRule10{0, 10000, rt::Format::none};
-constexpr rt::StringRule kStringRule11{0, 512, rt::Format::none};
-constexpr rt::StringRule kStringRule12{0, 200, rt::Format::none};
-constexpr rt::NumberRule kNumberRule13{rt::NumberRule::kMin, 1.0, 0.0, 0.0, 0.0, 0.0};
-constexpr rt::StringRule kStringRule14{0, 500, rt::Format::none};
-constexpr rt::StringRule kStringRule15{0, 2000, rt::Format::none};
-constexpr rt::StringRule kStringRule16{0, 32, rt::Format::none};
+constexpr rt::StringRule kStringRule2{0, 20, rt::Format::none};
+constexpr rt::StringRule kStringRule3{0, 36, rt::Format::none};
+constexpr rt::StringRule kStringRule4{0, 64, rt::Format::none};
+constexpr rt::StringRule kStringRule5{0, 50, rt::Format::none};
+constexpr rt::StringRule kStringRule6{0, 255, rt::Format::none};
+constexpr rt::StringRule kStringRule7{0, 11000, rt::Format::none};
+constexpr rt::StringRule kStringRule8{0, 17000, rt::Format::none};
+constexpr rt::StringRule kStringRule9{0, 18000, rt::Format::none};
+constexpr rt::StringRule kStringRule10{0, rt::kNoLimit, rt::Format::date_time};
+constexpr rt::StringRule kStringRule11{0, 10000, rt::Format::none};
+constexpr rt::StringRule kStringRule12{0, 512, rt::Format::none};
+constexpr rt::StringRule kStringRule13{0, 200, rt::Format::none};
+constexpr rt::NumberRule kNumberRule14{rt::NumberRule::kMin, 1.0, 0.0, 0.0, 0.0, 0.0};
+constexpr rt::StringRule kStringRule15{0, 500, rt::Format::none};
+constexpr rt::StringRule kStringRule16{0, 2000, rt::Format::none};
+constexpr rt::StringRule kStringRule17{0, 32, rt::Format::none};
 
 bool va_0(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 8, e);
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_string((*a)[i], kStringRule5, opt, e)) return rt::prefix_index(e, i);
+    if (!rt::check_string((*a)[i], kStringRule0, opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_1(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 4, e);
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_CertificateStatusRequestInfoType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_ClearTariffsResultType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_2(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 4, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_CertificateStatusType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_3(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -63,7 +55,43 @@ bool va_3(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
+bool va_3(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_ClearMonitoringResultType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
 bool va_4(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, 8, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!rt::check_string((*a)[i], kStringRule6, opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_5(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, 4, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_CertificateStatusRequestInfoType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, 4, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_CertificateStatusType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_7(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -72,7 +100,7 @@ bool va_4(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_5(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_8(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -81,7 +109,7 @@ bool va_5(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_9(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -90,7 +118,7 @@ bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_7(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_10(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, 3, e);
   if (!a) return false;
@@ -99,7 +127,7 @@ bool va_7(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_8(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_11(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -108,7 +136,7 @@ bool va_8(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_9(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_12(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, 4, e);
   if (!a) return false;
@@ -117,7 +145,7 @@ bool va_9(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_10(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_13(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -126,7 +154,7 @@ bool va_10(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_11(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_14(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -135,7 +163,7 @@ bool va_11(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_12(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_15(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -144,7 +172,7 @@ bool va_12(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_13(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_16(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -153,7 +181,7 @@ bool va_13(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_14(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_17(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -162,7 +190,7 @@ bool va_14(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_15(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_18(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -171,39 +199,12 @@ bool va_15(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_16(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_19(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, 24, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_string((*a)[i], kStringRule2, opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_17(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_MessageInfoType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_18(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_EventDataType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_19(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_MonitoringDataType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!rt::check_string((*a)[i], kStringRule3, opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -212,7 +213,7 @@ bool va_20(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_StreamDataElementType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_MessageInfoType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -221,7 +222,7 @@ bool va_21(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_ReportDataType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_EventDataType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -230,7 +231,7 @@ bool va_22(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_string((*a)[i], kStringRule15, opt, e)) return rt::prefix_index(e, i);
+    if (!vo_MonitoringDataType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -239,34 +240,34 @@ bool va_23(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_ChargingProfileType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_StreamDataElementType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_24(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 24, e);
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_DERCurveGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_ReportDataType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_25(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 24, e);
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_EnterServiceGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!rt::check_string((*a)[i], kStringRule16, opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
 bool va_26(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 24, e);
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_FixedPFGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_ChargingProfileType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -275,7 +276,7 @@ bool va_27(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, 24, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_FixedVarGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_DERCurveGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -284,7 +285,7 @@ bool va_28(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, 24, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_FreqDroopGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_EnterServiceGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -293,7 +294,7 @@ bool va_29(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, 24, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_GradientGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+    if (!vo_FixedPFGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -302,7 +303,43 @@ bool va_30(const boost::json::value& v, const ValidationOptions& opt, Validation
   const boost::json::array* a = rt::check_array(v, 1, 24, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_FixedVarGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_31(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, 24, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_FreqDroopGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_32(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, 24, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_GradientGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_33(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, 24, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
     if (!vo_LimitMaxDischargeGetType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
+
+bool va_34(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_AuthorizationData((*a)[i], opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
@@ -313,102 +350,206 @@ bool va_30(const boost::json::value& v, const ValidationOptions& opt, Validation
 
 using namespace validators;
 
-bool validate_ClearedChargingLimitRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+namespace {
+
+int keys_validate_ClearDisplayMessageResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearDisplayMessageResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargingLimitSource", "evseId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ClearDisplayMessageResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ClearMessageStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
     if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "chargingLimitSource", "required", "missing required property");
+      return rt::fail_member(e, "status", "required", "missing required property");
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClearTariffsRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("tariffId") && keymatch::load8(p + 1) == keymatch::word8("ariffIds") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearTariffsRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
+    switch (keys_validate_ClearTariffsRequest(kv.key())) {
       case 0:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/chargingLimitSource");
+        if (!failed && !va_0(kv.value(), opt, e)) {
+          rt::prefix(e, "/tariffIds");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/evseId");
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
         break;
       case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
-  }
-  return true;
-}
-
-bool validate_ClearedChargingLimitResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
-bool validate_ClosePeriodicEventStreamRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+namespace {
+
+int keys_validate_ClearTariffsResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("clearTar") && keymatch::load8(p + 8) == keymatch::word8("iffsResu") && keymatch::load8(p + 10) == keymatch::word8("fsResult") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearTariffsResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ClearTariffsResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_1(kv.value(), opt, e)) {
+          rt::prefix(e, "/clearTariffsResult");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "clearTariffsResult", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClearVariableMonitoringRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearVariableMonitoringRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ClearVariableMonitoringRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_2(kv.value(), opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -417,74 +558,285 @@ bool validate_ClosePeriodicEventStreamRequest(const boost::json::value& v, const
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClearVariableMonitoringResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("clearMon") && keymatch::load8(p + 8) == keymatch::word8("itoringR") && keymatch::load8(p + 13) == keymatch::word8("ngResult") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearVariableMonitoringResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
+    switch (keys_validate_ClearVariableMonitoringResponse(kv.key())) {
       case 0:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/id");
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_3(kv.value(), opt, e)) {
+          rt::prefix(e, "/clearMonitoringResult");
+          failed = true;
+        }
         break;
       case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "clearMonitoringResult", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ClearedChargingLimitRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("LimitSou") && keymatch::load8(p + 11) == keymatch::word8("itSource") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearedChargingLimitRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ClearedChargingLimitRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+          rt::prefix(e, "/chargingLimitSource");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "chargingLimitSource", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClearedChargingLimitResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearedChargingLimitResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ClearedChargingLimitResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClosePeriodicEventStreamRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClosePeriodicEventStreamRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ClosePeriodicEventStreamRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "id", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClosePeriodicEventStreamResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ClosePeriodicEventStreamResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_ClosePeriodicEventStreamResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CostUpdatedRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("totalCos") && keymatch::load8(p + 1) == keymatch::word8("otalCost") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CostUpdatedRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"totalCost", "transactionId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CostUpdatedRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/totalCost");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -495,77 +847,121 @@ bool validate_CostUpdatedRequest(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/totalCost");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CostUpdatedResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CostUpdatedResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_CostUpdatedResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CustomerInformationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("clea") && keymatch::load4(p + 1) == keymatch::word4("lear") ? 4 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("repo") && keymatch::load4(p + 2) == keymatch::word4("port") ? 3 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 6 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("customer") && keymatch::load8(p + 8) == keymatch::word8("Identifi") && keymatch::load8(p + 10) == keymatch::word8("entifier") ? 5 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("customer") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CustomerInformationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customerCertificate", "idToken", "requestId", "report", "clear", "customerIdentifier", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CustomerInformationRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customerCertificate");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idToken");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/report");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/clear");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/customerIdentifier");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1cu;
   if ((seen & kRequired) != kRequired) {
@@ -578,57 +974,59 @@ bool validate_CustomerInformationRequest(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_CertificateHashDataType(m, opt, e)) return rt::prefix(e, "/customerCertificate");
-        break;
-      case 1:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/idToken");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 3:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/report");
-        break;
-      case 4:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/clear");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/customerIdentifier");
-        break;
-      case 6:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_CustomerInformationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_CustomerInformationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_CustomerInformationResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_CustomerInformationStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -637,45 +1035,62 @@ bool validate_CustomerInformationResponse(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_CustomerInformationStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_DataTransferRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("data") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("vendorId") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("messageI") && keymatch::load8(p + 1) == keymatch::word8("essageId") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_DataTransferRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"messageId", "data", "vendorId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_DataTransferRequest(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/messageId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !((void)kv.value(), true)) {
+          rt::prefix(e, "/data");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/vendorId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x4u;
   if ((seen & kRequired) != kRequired) {
@@ -684,48 +1099,66 @@ bool validate_DataTransferRequest(const boost::json::value& v, const ValidationO
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/messageId");
-        break;
-      case 1:
-        if (!((void)m, true)) return rt::prefix(e, "/data");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/vendorId");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_DataTransferResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("data") ? 2 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_DataTransferResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "data", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_DataTransferResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_DataTransferStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !((void)kv.value(), true)) {
+          rt::prefix(e, "/data");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -734,48 +1167,48 @@ bool validate_DataTransferResponse(const boost::json::value& v, const Validation
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_DataTransferStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!((void)m, true)) return rt::prefix(e, "/data");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_DeleteCertificateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 11) == keymatch::word8("HashData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_DeleteCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateHashData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_DeleteCertificateRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateHashData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -784,42 +1217,59 @@ bool validate_DeleteCertificateRequest(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_CertificateHashDataType(m, opt, e)) return rt::prefix(e, "/certificateHashData");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_DeleteCertificateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_DeleteCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_DeleteCertificateResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_DeleteCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -828,45 +1278,66 @@ bool validate_DeleteCertificateResponse(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_DeleteCertificateStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_FirmwareStatusNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_FirmwareStatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "requestId", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_FirmwareStatusNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_FirmwareStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -875,80 +1346,118 @@ bool validate_FirmwareStatusNotificationRequest(const boost::json::value& v, con
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_FirmwareStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 2:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_FirmwareStatusNotificationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_FirmwareStatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_FirmwareStatusNotificationResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_Get15118EVCertificateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("acti") && keymatch::load4(p + 2) == keymatch::word4("tion") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("exiReque") && keymatch::load8(p + 2) == keymatch::word8("iRequest") ? 2 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("prioriti") && keymatch::load8(p + 8) == keymatch::word8("zedEMAID") && keymatch::load8(p + 9) == keymatch::word8("edEMAIDs") ? 4 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("iso15118") && keymatch::load8(p + 8) == keymatch::word8("SchemaVe") && keymatch::load8(p + 13) == keymatch::word8("aVersion") ? 0 : -1;
+    case 32: return keymatch::load8(p) == keymatch::word8("maximumC") && keymatch::load8(p + 8) == keymatch::word8("ontractC") && keymatch::load8(p + 16) == keymatch::word8("ertifica") && keymatch::load8(p + 24) == keymatch::word8("teChains") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_Get15118EVCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"iso15118SchemaVersion", "action", "exiRequest", "maximumContractCertificateChains", "prioritizedEMAIDs", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_Get15118EVCertificateRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/iso15118SchemaVersion");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_CertificateActionEnumType(kv.value(), e)) {
+          rt::prefix(e, "/action");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule7, opt, e)) {
+          rt::prefix(e, "/exiRequest");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/maximumContractCertificateChains");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !va_4(kv.value(), opt, e)) {
+          rt::prefix(e, "/prioritizedEMAIDs");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -961,54 +1470,74 @@ bool validate_Get15118EVCertificateRequest(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/iso15118SchemaVersion");
-        break;
-      case 1:
-        if (!ve_CertificateActionEnumType(m, e)) return rt::prefix(e, "/action");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/exiRequest");
-        break;
-      case 3:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/maximumContractCertificateChains");
-        break;
-      case 4:
-        if (!va_0(m, opt, e)) return rt::prefix(e, "/prioritizedEMAIDs");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_Get15118EVCertificateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("exiRespo") && keymatch::load8(p + 3) == keymatch::word8("Response") ? 2 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("remainin") && keymatch::load8(p + 8) == keymatch::word8("gContrac") && keymatch::load8(p + 10) == keymatch::word8("ontracts") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_Get15118EVCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "exiResponse", "remainingContracts", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_Get15118EVCertificateResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_Iso15118EVCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+          rt::prefix(e, "/exiResponse");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/remainingContracts");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x5u;
   if ((seen & kRequired) != kRequired) {
@@ -1019,51 +1548,60 @@ bool validate_Get15118EVCertificateResponse(const boost::json::value& v, const V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_Iso15118EVCertificateStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule7, opt, e)) return rt::prefix(e, "/exiResponse");
-        break;
-      case 3:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/remainingContracts");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetBaseReportRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("reportBa") && keymatch::load8(p + 2) == keymatch::word8("portBase") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetBaseReportRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"requestId", "reportBase", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetBaseReportRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_ReportBaseEnumType(kv.value(), e)) {
+          rt::prefix(e, "/reportBase");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1074,45 +1612,59 @@ bool validate_GetBaseReportRequest(const boost::json::value& v, const Validation
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 1:
-        if (!ve_ReportBaseEnumType(m, e)) return rt::prefix(e, "/reportBase");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetBaseReportResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetBaseReportResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetBaseReportResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericDeviceModelStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1121,45 +1673,48 @@ bool validate_GetBaseReportResponse(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericDeviceModelStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetCertificateChainStatusRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 25: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateStatu") && keymatch::load8(p + 16) == keymatch::word8("sRequest") && keymatch::load8(p + 17) == keymatch::word8("Requests") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetCertificateChainStatusRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateStatusRequests", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetCertificateChainStatusRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_5(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateStatusRequests");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1168,42 +1723,48 @@ bool validate_GetCertificateChainStatusRequest(const boost::json::value& v, cons
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_1(m, opt, e)) return rt::prefix(e, "/certificateStatusRequests");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetCertificateChainStatusResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateStatu") && keymatch::load8(p + 9) == keymatch::word8("teStatus") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetCertificateChainStatusResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateStatus", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetCertificateChainStatusResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_6(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateStatus");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1212,42 +1773,48 @@ bool validate_GetCertificateChainStatusResponse(const boost::json::value& v, con
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_2(m, opt, e)) return rt::prefix(e, "/certificateStatus");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetCertificateStatusRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("ocspRequ") && keymatch::load8(p + 7) == keymatch::word8("uestData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetCertificateStatusRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"ocspRequestData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetCertificateStatusRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_OCSPRequestDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/ocspRequestData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1256,42 +1823,66 @@ bool validate_GetCertificateStatusRequest(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_OCSPRequestDataType(m, opt, e)) return rt::prefix(e, "/ocspRequestData");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetCertificateStatusResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 'o': return keymatch::load8(p) == keymatch::word8("ocspResu") && keymatch::load8(p + 2) == keymatch::word8("spResult") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetCertificateStatusResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "ocspResult", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetCertificateStatusResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GetCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule9, opt, e)) {
+          rt::prefix(e, "/ocspResult");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1300,48 +1891,63 @@ bool validate_GetCertificateStatusResponse(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GetCertificateStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule8, opt, e)) return rt::prefix(e, "/ocspResult");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetChargingProfilesRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 7) == keymatch::word8("gProfile") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetChargingProfilesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"requestId", "evseId", "chargingProfile", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetChargingProfilesRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !vo_ChargingProfileCriterionType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingProfile");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x5u;
   if ((seen & kRequired) != kRequired) {
@@ -1352,48 +1958,59 @@ bool validate_GetChargingProfilesRequest(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 2:
-        if (!vo_ChargingProfileCriterionType(m, opt, e)) return rt::prefix(e, "/chargingProfile");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetChargingProfilesResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetChargingProfilesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetChargingProfilesResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GetChargingProfileStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1402,45 +2019,63 @@ bool validate_GetChargingProfilesResponse(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GetChargingProfileStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetCompositeScheduleRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("RateUnit") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetCompositeScheduleRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"duration", "chargingRateUnit", "evseId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetCompositeScheduleRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !ve_ChargingRateUnitEnumType(kv.value(), e)) {
+          rt::prefix(e, "/chargingRateUnit");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x5u;
   if ((seen & kRequired) != kRequired) {
@@ -1451,48 +2086,66 @@ bool validate_GetCompositeScheduleRequest(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/duration");
-        break;
-      case 1:
-        if (!ve_ChargingRateUnitEnumType(m, e)) return rt::prefix(e, "/chargingRateUnit");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetCompositeScheduleResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("schedule") ? 2 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetCompositeScheduleResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "schedule", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetCompositeScheduleResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CompositeScheduleType(kv.value(), opt, e)) {
+          rt::prefix(e, "/schedule");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1501,48 +2154,73 @@ bool validate_GetCompositeScheduleResponse(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CompositeScheduleType(m, opt, e)) return rt::prefix(e, "/schedule");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetDERControlRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("controlI") && keymatch::load8(p + 1) == keymatch::word8("ontrolId") ? 3 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("isDefaul") && keymatch::load8(p + 1) == keymatch::word8("sDefault") ? 1 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 0 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("controlT") && keymatch::load8(p + 3) == keymatch::word8("trolType") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetDERControlRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"requestId", "isDefault", "controlType", "controlId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetDERControlRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isDefault");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !ve_DERControlEnumType(kv.value(), e)) {
+          rt::prefix(e, "/controlType");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/controlId");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1551,51 +2229,59 @@ bool validate_GetDERControlRequest(const boost::json::value& v, const Validation
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isDefault");
-        break;
-      case 2:
-        if (!ve_DERControlEnumType(m, e)) return rt::prefix(e, "/controlType");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/controlId");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetDERControlResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetDERControlResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetDERControlResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_DERControlStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1604,45 +2290,69 @@ bool validate_GetDERControlResponse(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_DERControlStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetDisplayMessagesRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 1) == keymatch::word4("tate") ? 3 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("priority") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetDisplayMessagesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "requestId", "priority", "state", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetDisplayMessagesRequest(kv.key())) {
+      case 0:
+        if (!failed && !va_2(kv.value(), opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !ve_MessagePriorityEnumType(kv.value(), e)) {
+          rt::prefix(e, "/priority");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !ve_MessageStateEnumType(kv.value(), e)) {
+          rt::prefix(e, "/state");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -1651,51 +2361,59 @@ bool validate_GetDisplayMessagesRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_3(m, opt, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 2:
-        if (!ve_MessagePriorityEnumType(m, e)) return rt::prefix(e, "/priority");
-        break;
-      case 3:
-        if (!ve_MessageStateEnumType(m, e)) return rt::prefix(e, "/state");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetDisplayMessagesResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetDisplayMessagesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetDisplayMessagesResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GetDisplayMessagesStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1704,80 +2422,109 @@ bool validate_GetDisplayMessagesResponse(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GetDisplayMessagesStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetInstalledCertificateIdsRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 7) == keymatch::word8("cateType") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetInstalledCertificateIdsRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateType", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
+    switch (keys_validate_GetInstalledCertificateIdsRequest(kv.key())) {
       case 0:
-        if (!va_4(m, opt, e)) return rt::prefix(e, "/certificateType");
+        if (!failed && !va_7(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateType");
+          failed = true;
+        }
         break;
       case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetInstalledCertificateIdsResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    case 24: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 16) == keymatch::word8("ataChain") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetInstalledCertificateIdsResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "certificateHashDataChain", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetInstalledCertificateIdsResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GetInstalledCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_8(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateHashDataChain");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1786,80 +2533,84 @@ bool validate_GetInstalledCertificateIdsResponse(const boost::json::value& v, co
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GetInstalledCertificateStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!va_5(m, opt, e)) return rt::prefix(e, "/certificateHashDataChain");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetLocalListVersionRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetLocalListVersionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_GetLocalListVersionRequest(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetLocalListVersionResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("versionN") && keymatch::load8(p + 5) == keymatch::word8("onNumber") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetLocalListVersionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"versionNumber", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetLocalListVersionResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/versionNumber");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1868,42 +2619,82 @@ bool validate_GetLocalListVersionResponse(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/versionNumber");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetLogRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("lo") && keymatch::load2(p + 1) == keymatch::word2("og") ? 0 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'l': return keymatch::load4(p) == keymatch::word4("logT") && keymatch::load4(p + 3) == keymatch::word4("Type") ? 1 : -1;
+        case 'r': return keymatch::load4(p) == keymatch::word4("retr") && keymatch::load4(p + 3) == keymatch::word4("ries") ? 3 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("retryInt") && keymatch::load8(p + 5) == keymatch::word8("Interval") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetLogRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"log", "logType", "requestId", "retries", "retryInterval", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetLogRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_LogParametersType(kv.value(), opt, e)) {
+          rt::prefix(e, "/log");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_LogEnumType(kv.value(), e)) {
+          rt::prefix(e, "/logType");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/retries");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/retryInterval");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -1916,54 +2707,66 @@ bool validate_GetLogRequest(const boost::json::value& v, const ValidationOptions
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_LogParametersType(m, opt, e)) return rt::prefix(e, "/log");
-        break;
-      case 1:
-        if (!ve_LogEnumType(m, e)) return rt::prefix(e, "/logType");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 3:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/retries");
-        break;
-      case 4:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/retryInterval");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetLogResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("filename") ? 2 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetLogResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "filename", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetLogResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_LogStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/filename");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1972,48 +2775,62 @@ bool validate_GetLogResponse(const boost::json::value& v, const ValidationOption
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_LogStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/filename");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetMonitoringReportRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 8) == keymatch::word8("tVariabl") && keymatch::load8(p + 9) == keymatch::word8("Variable") ? 0 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("monitori") && keymatch::load8(p + 8) == keymatch::word8("ngCriter") && keymatch::load8(p + 10) == keymatch::word8("Criteria") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetMonitoringReportRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"componentVariable", "requestId", "monitoringCriteria", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetMonitoringReportRequest(kv.key())) {
+      case 0:
+        if (!failed && !va_9(kv.value(), opt, e)) {
+          rt::prefix(e, "/componentVariable");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_10(kv.value(), opt, e)) {
+          rt::prefix(e, "/monitoringCriteria");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -2022,48 +2839,59 @@ bool validate_GetMonitoringReportRequest(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_6(m, opt, e)) return rt::prefix(e, "/componentVariable");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 2:
-        if (!va_7(m, opt, e)) return rt::prefix(e, "/monitoringCriteria");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetMonitoringReportResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetMonitoringReportResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetMonitoringReportResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericDeviceModelStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2072,112 +2900,145 @@ bool validate_GetMonitoringReportResponse(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericDeviceModelStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetPeriodicEventStreamRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetPeriodicEventStreamRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_GetPeriodicEventStreamRequest(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetPeriodicEventStreamResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("constant") && keymatch::load8(p + 8) == keymatch::word8("StreamDa") && keymatch::load8(p + 10) == keymatch::word8("reamData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetPeriodicEventStreamResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"constantStreamData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
+    switch (keys_validate_GetPeriodicEventStreamResponse(kv.key())) {
       case 0:
-        if (!va_8(m, opt, e)) return rt::prefix(e, "/constantStreamData");
+        if (!failed && !va_11(kv.value(), opt, e)) {
+          rt::prefix(e, "/constantStreamData");
+          failed = true;
+        }
         break;
       case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetReportRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 17:
+      switch (static_cast<unsigned char>(p[9])) {
+        case 'C': return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 8) == keymatch::word8("tCriteri") && keymatch::load8(p + 9) == keymatch::word8("Criteria") ? 2 : -1;
+        case 'V': return keymatch::load8(p) == keymatch::word8("componen") && keymatch::load8(p + 8) == keymatch::word8("tVariabl") && keymatch::load8(p + 9) == keymatch::word8("Variable") ? 0 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetReportRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"componentVariable", "requestId", "componentCriteria", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetReportRequest(kv.key())) {
+      case 0:
+        if (!failed && !va_9(kv.value(), opt, e)) {
+          rt::prefix(e, "/componentVariable");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_12(kv.value(), opt, e)) {
+          rt::prefix(e, "/componentCriteria");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -2186,48 +3047,59 @@ bool validate_GetReportRequest(const boost::json::value& v, const ValidationOpti
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_6(m, opt, e)) return rt::prefix(e, "/componentVariable");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 2:
-        if (!va_9(m, opt, e)) return rt::prefix(e, "/componentCriteria");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetReportResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetReportResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetReportResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericDeviceModelStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2236,45 +3108,48 @@ bool validate_GetReportResponse(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericDeviceModelStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetTariffsRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetTariffsRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetTariffsRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2283,42 +3158,66 @@ bool validate_GetTariffsRequest(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetTariffsResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("tariffAs") && keymatch::load8(p + 8) == keymatch::word8("signment") && keymatch::load8(p + 9) == keymatch::word8("ignments") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetTariffsResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "tariffAssignments", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetTariffsResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_TariffGetStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_13(kv.value(), opt, e)) {
+          rt::prefix(e, "/tariffAssignments");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2327,83 +3226,98 @@ bool validate_GetTariffsResponse(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_TariffGetStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!va_10(m, opt, e)) return rt::prefix(e, "/tariffAssignments");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetTransactionStatusRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetTransactionStatusRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"transactionId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
+    switch (keys_validate_GetTransactionStatusRequest(kv.key())) {
       case 0:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/transactionId");
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
         break;
       case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetTransactionStatusResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("messages") && keymatch::load8(p + 7) == keymatch::word8("sInQueue") ? 1 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("ongoingI") && keymatch::load8(p + 8) == keymatch::word8("ndicator") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetTransactionStatusResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"ongoingIndicator", "messagesInQueue", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetTransactionStatusResponse(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/ongoingIndicator");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/messagesInQueue");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -2412,45 +3326,48 @@ bool validate_GetTransactionStatusResponse(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/ongoingIndicator");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/messagesInQueue");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetVariablesRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("getVaria") && keymatch::load8(p + 7) == keymatch::word8("ableData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetVariablesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"getVariableData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetVariablesRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_14(kv.value(), opt, e)) {
+          rt::prefix(e, "/getVariableData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2459,42 +3376,48 @@ bool validate_GetVariablesRequest(const boost::json::value& v, const ValidationO
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_11(m, opt, e)) return rt::prefix(e, "/getVariableData");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_GetVariablesResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("getVaria") && keymatch::load8(p + 8) == keymatch::word8("bleResul") && keymatch::load8(p + 9) == keymatch::word8("leResult") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_GetVariablesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"getVariableResult", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_GetVariablesResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_15(kv.value(), opt, e)) {
+          rt::prefix(e, "/getVariableResult");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2503,74 +3426,84 @@ bool validate_GetVariablesResponse(const boost::json::value& v, const Validation
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_12(m, opt, e)) return rt::prefix(e, "/getVariableResult");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_HeartbeatRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_HeartbeatRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_HeartbeatRequest(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_HeartbeatResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("currentT") && keymatch::load8(p + 3) == keymatch::word8("rentTime") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_HeartbeatResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"currentTime", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_HeartbeatResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/currentTime");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2579,42 +3512,56 @@ bool validate_HeartbeatResponse(const boost::json::value& v, const ValidationOpt
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/currentTime");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_InstallCertificateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 3) == keymatch::word8("tificate") ? 1 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 7) == keymatch::word8("cateType") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_InstallCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"certificateType", "certificate", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_InstallCertificateRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_InstallCertificateUseEnumType(kv.value(), e)) {
+          rt::prefix(e, "/certificateType");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule11, opt, e)) {
+          rt::prefix(e, "/certificate");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2625,45 +3572,59 @@ bool validate_InstallCertificateRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_InstallCertificateUseEnumType(m, e)) return rt::prefix(e, "/certificateType");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule10, opt, e)) return rt::prefix(e, "/certificate");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_InstallCertificateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_InstallCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_InstallCertificateResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_InstallCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2672,45 +3633,66 @@ bool validate_InstallCertificateResponse(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_InstallCertificateStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_LogStatusNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_LogStatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "requestId", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_LogStatusNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_UploadLogStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2719,80 +3701,96 @@ bool validate_LogStatusNotificationRequest(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_UploadLogStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 2:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_LogStatusNotificationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_LogStatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_LogStatusNotificationResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_MeterValuesRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 'm': return keymatch::load8(p) == keymatch::word8("meterVal") && keymatch::load8(p + 2) == keymatch::word8("terValue") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_MeterValuesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "meterValue", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_MeterValuesRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !va_16(kv.value(), opt, e)) {
+          rt::prefix(e, "/meterValue");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2803,77 +3801,92 @@ bool validate_MeterValuesRequest(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 1:
-        if (!va_13(m, opt, e)) return rt::prefix(e, "/meterValue");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_MeterValuesResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_MeterValuesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_MeterValuesResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyAllowedEnergyTransferRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 0 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("allowedE") && keymatch::load8(p + 8) == keymatch::word8("nergyTra") && keymatch::load8(p + 13) == keymatch::word8("Transfer") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyAllowedEnergyTransferRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"transactionId", "allowedEnergyTransfer", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyAllowedEnergyTransferRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !va_17(kv.value(), opt, e)) {
+          rt::prefix(e, "/allowedEnergyTransfer");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2884,45 +3897,59 @@ bool validate_NotifyAllowedEnergyTransferRequest(const boost::json::value& v, co
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 1:
-        if (!va_14(m, opt, e)) return rt::prefix(e, "/allowedEnergyTransfer");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyAllowedEnergyTransferResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyAllowedEnergyTransferResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyAllowedEnergyTransferResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_NotifyAllowedEnergyTransferStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2931,45 +3958,62 @@ bool validate_NotifyAllowedEnergyTransferResponse(const boost::json::value& v, c
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_NotifyAllowedEnergyTransferStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyChargingLimitRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 5) == keymatch::word8("ingLimit") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("Schedule") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyChargingLimitRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargingSchedule", "evseId", "chargingLimit", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyChargingLimitRequest(kv.key())) {
+      case 0:
+        if (!failed && !va_18(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingSchedule");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !vo_ChargingLimitType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingLimit");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x4u;
   if ((seen & kRequired) != kRequired) {
@@ -2978,80 +4022,115 @@ bool validate_NotifyChargingLimitRequest(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_15(m, opt, e)) return rt::prefix(e, "/chargingSchedule");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 2:
-        if (!vo_ChargingLimitType(m, opt, e)) return rt::prefix(e, "/chargingLimit");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyChargingLimitResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyChargingLimitResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifyChargingLimitResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyCustomerInformationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("tb") && keymatch::load2(p + 1) == keymatch::word2("bc") ? 1 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("data") ? 0 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("seqN") && keymatch::load4(p + 1) == keymatch::word4("eqNo") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 4 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("generate") && keymatch::load8(p + 3) == keymatch::word8("eratedAt") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyCustomerInformationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"data", "tbc", "seqNo", "generatedAt", "requestId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyCustomerInformationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule12, opt, e)) {
+          rt::prefix(e, "/data");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/tbc");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/seqNo");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/generatedAt");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1du;
   if ((seen & kRequired) != kRequired) {
@@ -3066,86 +4145,121 @@ bool validate_NotifyCustomerInformationRequest(const boost::json::value& v, cons
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule11, opt, e)) return rt::prefix(e, "/data");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/tbc");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/seqNo");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/generatedAt");
-        break;
-      case 4:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyCustomerInformationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyCustomerInformationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifyCustomerInformationResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyDERAlarmRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'e': return keymatch::load8(p) == keymatch::word8("extraInf") && keymatch::load8(p + 1) == keymatch::word8("xtraInfo") ? 4 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 3 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'a': return keymatch::load8(p) == keymatch::word8("alarmEnd") && keymatch::load8(p + 2) == keymatch::word8("armEnded") ? 2 : -1;
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("controlT") && keymatch::load8(p + 3) == keymatch::word8("trolType") ? 0 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("gridEven") && keymatch::load8(p + 6) == keymatch::word8("entFault") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyDERAlarmRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"controlType", "gridEventFault", "alarmEnded", "timestamp", "extraInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyDERAlarmRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_DERControlEnumType(kv.value(), e)) {
+          rt::prefix(e, "/controlType");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !ve_GridEventFaultEnumType(kv.value(), e)) {
+          rt::prefix(e, "/gridEventFault");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/alarmEnded");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_string(kv.value(), kStringRule13, opt, e)) {
+          rt::prefix(e, "/extraInfo");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x9u;
   if ((seen & kRequired) != kRequired) {
@@ -3156,86 +4270,111 @@ bool validate_NotifyDERAlarmRequest(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_DERControlEnumType(m, e)) return rt::prefix(e, "/controlType");
-        break;
-      case 1:
-        if (!ve_GridEventFaultEnumType(m, e)) return rt::prefix(e, "/gridEventFault");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/alarmEnded");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule12, opt, e)) return rt::prefix(e, "/extraInfo");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyDERAlarmResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyDERAlarmResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifyDERAlarmResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyDERStartStopRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("star") && keymatch::load4(p + 3) == keymatch::word4("rted") ? 1 : -1;
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("controlI") && keymatch::load8(p + 1) == keymatch::word8("ontrolId") ? 0 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 2 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("supersed") && keymatch::load8(p + 5) == keymatch::word8("sededIds") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyDERStartStopRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"controlId", "started", "timestamp", "supersededIds", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyDERStartStopRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/controlId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/started");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !va_19(kv.value(), opt, e)) {
+          rt::prefix(e, "/supersededIds");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -3248,83 +4387,98 @@ bool validate_NotifyDERStartStopRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/controlId");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/started");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 3:
-        if (!va_16(m, opt, e)) return rt::prefix(e, "/supersededIds");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyDERStartStopResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyDERStartStopResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifyDERStartStopResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyDisplayMessagesRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("tb") && keymatch::load2(p + 1) == keymatch::word2("bc") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("messageI") && keymatch::load8(p + 3) == keymatch::word8("sageInfo") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyDisplayMessagesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"messageInfo", "requestId", "tbc", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyDisplayMessagesRequest(kv.key())) {
+      case 0:
+        if (!failed && !va_20(kv.value(), opt, e)) {
+          rt::prefix(e, "/messageInfo");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/tbc");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -3333,80 +4487,106 @@ bool validate_NotifyDisplayMessagesRequest(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_17(m, opt, e)) return rt::prefix(e, "/messageInfo");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/tbc");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyDisplayMessagesResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyDisplayMessagesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifyDisplayMessagesResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyEVChargingNeedsRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 5) == keymatch::word8("ingNeeds") ? 2 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("maxSched") && keymatch::load8(p + 8) == keymatch::word8("uleTuple") && keymatch::load8(p + 9) == keymatch::word8("leTuples") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyEVChargingNeedsRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "maxScheduleTuples", "chargingNeeds", "timestamp", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyEVChargingNeedsRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule14, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/maxScheduleTuples");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !vo_ChargingNeedsType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingNeeds");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x5u;
   if ((seen & kRequired) != kRequired) {
@@ -3417,51 +4597,59 @@ bool validate_NotifyEVChargingNeedsRequest(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule13, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/maxScheduleTuples");
-        break;
-      case 2:
-        if (!vo_ChargingNeedsType(m, opt, e)) return rt::prefix(e, "/chargingNeeds");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyEVChargingNeedsResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyEVChargingNeedsResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyEVChargingNeedsResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_NotifyEVChargingNeedsStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3470,45 +4658,78 @@ bool validate_NotifyEVChargingNeedsResponse(const boost::json::value& v, const V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_NotifyEVChargingNeedsStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyEVChargingScheduleRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("timeBase") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("Schedule") ? 1 : -1;
+    case 24: return keymatch::load8(p) == keymatch::word8("powerTol") && keymatch::load8(p + 8) == keymatch::word8("eranceAc") && keymatch::load8(p + 16) == keymatch::word8("ceptance") ? 4 : -1;
+    case 26: return keymatch::load8(p) == keymatch::word8("selected") && keymatch::load8(p + 8) == keymatch::word8("Charging") && keymatch::load8(p + 16) == keymatch::word8("Schedule") && keymatch::load8(p + 18) == keymatch::word8("heduleId") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyEVChargingScheduleRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"timeBase", "chargingSchedule", "evseId", "selectedChargingScheduleId", "powerToleranceAcceptance", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyEVChargingScheduleRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/timeBase");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_ChargingScheduleType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingSchedule");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule14, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/selectedChargingScheduleId");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/powerToleranceAcceptance");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x7u;
   if ((seen & kRequired) != kRequired) {
@@ -3521,54 +4742,59 @@ bool validate_NotifyEVChargingScheduleRequest(const boost::json::value& v, const
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/timeBase");
-        break;
-      case 1:
-        if (!vo_ChargingScheduleType(m, opt, e)) return rt::prefix(e, "/chargingSchedule");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule13, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 3:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/selectedChargingScheduleId");
-        break;
-      case 4:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/powerToleranceAcceptance");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyEVChargingScheduleResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyEVChargingScheduleResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyEVChargingScheduleResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -3577,45 +4803,71 @@ bool validate_NotifyEVChargingScheduleResponse(const boost::json::value& v, cons
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyEventRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("tb") && keymatch::load2(p + 1) == keymatch::word2("bc") ? 1 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("seqN") && keymatch::load4(p + 1) == keymatch::word4("eqNo") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("eventDat") && keymatch::load8(p + 1) == keymatch::word8("ventData") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("generate") && keymatch::load8(p + 3) == keymatch::word8("eratedAt") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyEventRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"generatedAt", "tbc", "seqNo", "eventData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyEventRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/generatedAt");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/tbc");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/seqNo");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !va_21(kv.value(), opt, e)) {
+          rt::prefix(e, "/eventData");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xdu;
   if ((seen & kRequired) != kRequired) {
@@ -3628,83 +4880,114 @@ bool validate_NotifyEventRequest(const boost::json::value& v, const ValidationOp
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/generatedAt");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/tbc");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/seqNo");
-        break;
-      case 3:
-        if (!va_18(m, opt, e)) return rt::prefix(e, "/eventData");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyEventResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyEventResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifyEventResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyMonitoringReportRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("tb") && keymatch::load2(p + 1) == keymatch::word2("bc") ? 2 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("seqN") && keymatch::load4(p + 1) == keymatch::word4("eqNo") ? 3 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("moni") && keymatch::load4(p + 3) == keymatch::word4("itor") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("generate") && keymatch::load8(p + 3) == keymatch::word8("eratedAt") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyMonitoringReportRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"monitor", "requestId", "tbc", "seqNo", "generatedAt", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyMonitoringReportRequest(kv.key())) {
+      case 0:
+        if (!failed && !va_22(kv.value(), opt, e)) {
+          rt::prefix(e, "/monitor");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/tbc");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/seqNo");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/generatedAt");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1au;
   if ((seen & kRequired) != kRequired) {
@@ -3717,86 +5000,108 @@ bool validate_NotifyMonitoringReportRequest(const boost::json::value& v, const V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_19(m, opt, e)) return rt::prefix(e, "/monitor");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 2:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/tbc");
-        break;
-      case 3:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/seqNo");
-        break;
-      case 4:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/generatedAt");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyMonitoringReportResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyMonitoringReportResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifyMonitoringReportResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyPeriodicEventStreamRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 4: return keymatch::load4(p) == keymatch::word4("data") ? 0 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("pend") && keymatch::load4(p + 3) == keymatch::word4("ding") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("basetime") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyPeriodicEventStreamRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"data", "id", "pending", "basetime", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyPeriodicEventStreamRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_23(kv.value(), opt, e)) {
+          rt::prefix(e, "/data");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/pending");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/basetime");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -3811,51 +5116,56 @@ bool validate_NotifyPeriodicEventStreamRequest(const boost::json::value& v, cons
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_20(m, opt, e)) return rt::prefix(e, "/data");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/id");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/pending");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/basetime");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyPriorityChargingRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("activate") && keymatch::load8(p + 1) == keymatch::word8("ctivated") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyPriorityChargingRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"transactionId", "activated", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyPriorityChargingRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/activated");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -3866,77 +5176,118 @@ bool validate_NotifyPriorityChargingRequest(const boost::json::value& v, const V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/activated");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyPriorityChargingResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyPriorityChargingResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifyPriorityChargingResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyReportRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("tb") && keymatch::load2(p + 1) == keymatch::word2("bc") ? 3 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("seqN") && keymatch::load4(p + 1) == keymatch::word4("eqNo") ? 4 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("reportDa") && keymatch::load8(p + 2) == keymatch::word8("portData") ? 2 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("generate") && keymatch::load8(p + 3) == keymatch::word8("eratedAt") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyReportRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"requestId", "generatedAt", "reportData", "tbc", "seqNo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyReportRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/generatedAt");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_24(kv.value(), opt, e)) {
+          rt::prefix(e, "/reportData");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/tbc");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/seqNo");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x13u;
   if ((seen & kRequired) != kRequired) {
@@ -3949,86 +5300,162 @@ bool validate_NotifyReportRequest(const boost::json::value& v, const ValidationO
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/generatedAt");
-        break;
-      case 2:
-        if (!va_21(m, opt, e)) return rt::prefix(e, "/reportData");
-        break;
-      case 3:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/tbc");
-        break;
-      case 4:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/seqNo");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyReportResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyReportResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifyReportResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifySettlementRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'p': return keymatch::load4(p) == keymatch::word4("pspR") && keymatch::load4(p + 2) == keymatch::word4("pRef") ? 1 : -1;
+        case 's': return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 2 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'r': return keymatch::load8(p) == keymatch::word8("receiptI") && keymatch::load8(p + 1) == keymatch::word8("eceiptId") ? 6 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("vatNumbe") && keymatch::load8(p + 1) == keymatch::word8("atNumber") ? 9 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 10 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("receiptU") && keymatch::load8(p + 2) == keymatch::word8("ceiptUrl") ? 7 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 3 : -1;
+        case 'v': return keymatch::load8(p) == keymatch::word8("vatCompa") && keymatch::load8(p + 2) == keymatch::word8("tCompany") ? 8 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 0 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("settleme") && keymatch::load8(p + 6) == keymatch::word8("mentTime") ? 5 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("settleme") && keymatch::load8(p + 8) == keymatch::word8("ntAmount") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifySettlementRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"transactionId", "pspRef", "status", "statusInfo", "settlementAmount", "settlementTime", "receiptId", "receiptUrl", "vatCompany", "vatNumber", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 11);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifySettlementRequest(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/pspRef");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_PaymentStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule15, opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/settlementAmount");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/settlementTime");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/receiptId");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_string(kv.value(), kStringRule16, opt, e)) {
+          rt::prefix(e, "/receiptUrl");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !vo_AddressType(kv.value(), opt, e)) {
+          rt::prefix(e, "/vatCompany");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+          rt::prefix(e, "/vatNumber");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x36u;
   if ((seen & kRequired) != kRequired) {
@@ -4043,107 +5470,110 @@ bool validate_NotifySettlementRequest(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 11);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule2, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/pspRef");
-        break;
-      case 2:
-        if (!ve_PaymentStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule14, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 4:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/settlementAmount");
-        break;
-      case 5:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/settlementTime");
-        break;
-      case 6:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/receiptId");
-        break;
-      case 7:
-        if (!rt::check_string(m, kStringRule15, opt, e)) return rt::prefix(e, "/receiptUrl");
-        break;
-      case 8:
-        if (!vo_AddressType(m, opt, e)) return rt::prefix(e, "/vatCompany");
-        break;
-      case 9:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/vatNumber");
-        break;
-      case 10:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifySettlementResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("receiptI") && keymatch::load8(p + 1) == keymatch::word8("eceiptId") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("receiptU") && keymatch::load8(p + 2) == keymatch::word8("ceiptUrl") ? 0 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifySettlementResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"receiptUrl", "receiptId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifySettlementResponse(kv.key())) {
       case 0:
-        if (!rt::check_string(m, kStringRule15, opt, e)) return rt::prefix(e, "/receiptUrl");
+        if (!failed && !rt::check_string(kv.value(), kStringRule16, opt, e)) {
+          rt::prefix(e, "/receiptUrl");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/receiptId");
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/receiptId");
+          failed = true;
+        }
         break;
       case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyWebPaymentStartedRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("time") && keymatch::load4(p + 3) == keymatch::word4("eout") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyWebPaymentStartedRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "timeout", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_NotifyWebPaymentStartedRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/timeout");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -4154,77 +5584,84 @@ bool validate_NotifyWebPaymentStartedRequest(const boost::json::value& v, const 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/timeout");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_NotifyWebPaymentStartedResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_NotifyWebPaymentStartedResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_NotifyWebPaymentStartedResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_OpenPeriodicEventStreamRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("constant") && keymatch::load8(p + 8) == keymatch::word8("StreamDa") && keymatch::load8(p + 10) == keymatch::word8("reamData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_OpenPeriodicEventStreamRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"constantStreamData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_OpenPeriodicEventStreamRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_ConstantStreamDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/constantStreamData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4233,42 +5670,59 @@ bool validate_OpenPeriodicEventStreamRequest(const boost::json::value& v, const 
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_ConstantStreamDataType(m, opt, e)) return rt::prefix(e, "/constantStreamData");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_OpenPeriodicEventStreamResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_OpenPeriodicEventStreamResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_OpenPeriodicEventStreamResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4277,45 +5731,82 @@ bool validate_OpenPeriodicEventStreamResponse(const boost::json::value& v, const
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_PublishFirmwareRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("retr") && keymatch::load4(p + 3) == keymatch::word4("ries") ? 1 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("checksum") ? 2 : -1;
+        case 'l': return keymatch::load8(p) == keymatch::word8("location") ? 0 : -1;
+        default: return -1;
+      }
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("retryInt") && keymatch::load8(p + 5) == keymatch::word8("Interval") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_PublishFirmwareRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"location", "retries", "checksum", "requestId", "retryInterval", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_PublishFirmwareRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule16, opt, e)) {
+          rt::prefix(e, "/location");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/retries");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule17, opt, e)) {
+          rt::prefix(e, "/checksum");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/retryInterval");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xdu;
   if ((seen & kRequired) != kRequired) {
@@ -4328,54 +5819,59 @@ bool validate_PublishFirmwareRequest(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule15, opt, e)) return rt::prefix(e, "/location");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/retries");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule16, opt, e)) return rt::prefix(e, "/checksum");
-        break;
-      case 3:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 4:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/retryInterval");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_PublishFirmwareResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_PublishFirmwareResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_PublishFirmwareResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4384,45 +5880,73 @@ bool validate_PublishFirmwareResponse(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_PublishFirmwareStatusNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("location") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 3 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_PublishFirmwareStatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "location", "requestId", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_PublishFirmwareStatusNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_PublishFirmwareStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !va_25(kv.value(), opt, e)) {
+          rt::prefix(e, "/location");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4431,83 +5955,84 @@ bool validate_PublishFirmwareStatusNotificationRequest(const boost::json::value&
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_PublishFirmwareStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!va_22(m, opt, e)) return rt::prefix(e, "/location");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 3:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_PublishFirmwareStatusNotificationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_PublishFirmwareStatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_PublishFirmwareStatusNotificationResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_PullDynamicScheduleUpdateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileI") && keymatch::load8(p + 9) == keymatch::word8("rofileId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_PullDynamicScheduleUpdateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargingProfileId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_PullDynamicScheduleUpdateRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/chargingProfileId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4516,42 +6041,66 @@ bool validate_PullDynamicScheduleUpdateRequest(const boost::json::value& v, cons
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/chargingProfileId");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_PullDynamicScheduleUpdateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    case 14: return keymatch::load8(p) == keymatch::word8("schedule") && keymatch::load8(p + 6) == keymatch::word8("leUpdate") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_PullDynamicScheduleUpdateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"scheduleUpdate", "status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_PullDynamicScheduleUpdateResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_ChargingScheduleUpdateType(kv.value(), opt, e)) {
+          rt::prefix(e, "/scheduleUpdate");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_ChargingProfileStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -4560,48 +6109,79 @@ bool validate_PullDynamicScheduleUpdateResponse(const boost::json::value& v, con
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_ChargingScheduleUpdateType(m, opt, e)) return rt::prefix(e, "/scheduleUpdate");
-        break;
-      case 1:
-        if (!ve_ChargingProfileStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 2:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ReportChargingProfilesRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("tb") && keymatch::load2(p + 1) == keymatch::word2("bc") ? 3 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 4 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 7) == keymatch::word8("gProfile") ? 2 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("LimitSou") && keymatch::load8(p + 11) == keymatch::word8("itSource") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ReportChargingProfilesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"requestId", "chargingLimitSource", "chargingProfile", "tbc", "evseId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ReportChargingProfilesRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+          rt::prefix(e, "/chargingLimitSource");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !va_26(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingProfile");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/tbc");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x17u;
   if ((seen & kRequired) != kRequired) {
@@ -4616,86 +6196,159 @@ bool validate_ReportChargingProfilesRequest(const boost::json::value& v, const V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule0, opt, e)) return rt::prefix(e, "/chargingLimitSource");
-        break;
-      case 2:
-        if (!va_23(m, opt, e)) return rt::prefix(e, "/chargingProfile");
-        break;
-      case 3:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/tbc");
-        break;
-      case 4:
-        if (!rt::check_integer(m, &kNumberRule1, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ReportChargingProfilesResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ReportChargingProfilesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_ReportChargingProfilesResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ReportDERControlRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("tb") && keymatch::load2(p + 1) == keymatch::word2("bc") ? 9 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("curv") && keymatch::load4(p + 1) == keymatch::word4("urve") ? 0 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'f': return keymatch::load8(p) == keymatch::word8("fixedVar") ? 4 : -1;
+        case 'g': return keymatch::load8(p) == keymatch::word8("gradient") ? 6 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'f': return keymatch::load8(p) == keymatch::word8("freqDroo") && keymatch::load8(p + 1) == keymatch::word8("reqDroop") ? 5 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 8 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 10 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("enterSer") && keymatch::load8(p + 4) == keymatch::word8("rService") ? 1 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[7])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("fixedPFA") && keymatch::load8(p + 5) == keymatch::word8("PFAbsorb") ? 2 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("fixedPFI") && keymatch::load8(p + 5) == keymatch::word8("PFInject") ? 3 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("limitMax") && keymatch::load8(p + 8) == keymatch::word8("Discharg") && keymatch::load8(p + 9) == keymatch::word8("ischarge") ? 7 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ReportDERControlRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"curve", "enterService", "fixedPFAbsorb", "fixedPFInject", "fixedVar", "freqDroop", "gradient", "limitMaxDischarge", "requestId", "tbc", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 11);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_ReportDERControlRequest(kv.key())) {
+      case 0:
+        if (!failed && !va_27(kv.value(), opt, e)) {
+          rt::prefix(e, "/curve");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !va_28(kv.value(), opt, e)) {
+          rt::prefix(e, "/enterService");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_29(kv.value(), opt, e)) {
+          rt::prefix(e, "/fixedPFAbsorb");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !va_29(kv.value(), opt, e)) {
+          rt::prefix(e, "/fixedPFInject");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !va_30(kv.value(), opt, e)) {
+          rt::prefix(e, "/fixedVar");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !va_31(kv.value(), opt, e)) {
+          rt::prefix(e, "/freqDroop");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !va_32(kv.value(), opt, e)) {
+          rt::prefix(e, "/gradient");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !va_33(kv.value(), opt, e)) {
+          rt::prefix(e, "/limitMaxDischarge");
+          failed = true;
+        }
+        break;
+      case 8:
+        seen |= std::uint64_t{1} << 8;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/tbc");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x100u;
   if ((seen & kRequired) != kRequired) {
@@ -4704,101 +6357,92 @@ bool validate_ReportDERControlRequest(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 11);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_24(m, opt, e)) return rt::prefix(e, "/curve");
-        break;
-      case 1:
-        if (!va_25(m, opt, e)) return rt::prefix(e, "/enterService");
-        break;
-      case 2:
-        if (!va_26(m, opt, e)) return rt::prefix(e, "/fixedPFAbsorb");
-        break;
-      case 3:
-        if (!va_26(m, opt, e)) return rt::prefix(e, "/fixedPFInject");
-        break;
-      case 4:
-        if (!va_27(m, opt, e)) return rt::prefix(e, "/fixedVar");
-        break;
-      case 5:
-        if (!va_28(m, opt, e)) return rt::prefix(e, "/freqDroop");
-        break;
-      case 6:
-        if (!va_29(m, opt, e)) return rt::prefix(e, "/gradient");
-        break;
-      case 7:
-        if (!va_30(m, opt, e)) return rt::prefix(e, "/limitMaxDischarge");
-        break;
-      case 8:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 9:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/tbc");
-        break;
-      case 10:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_ReportDERControlResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_ReportDERControlResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_ReportDERControlResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_RequestBatterySwapRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_RequestBatterySwapRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"idToken", "requestId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_RequestBatterySwapRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idToken");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -4809,45 +6453,59 @@ bool validate_RequestBatterySwapRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/idToken");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_RequestBatterySwapResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_RequestBatterySwapResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_RequestBatterySwapResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -4856,26 +6514,1431 @@ bool validate_RequestBatterySwapResponse(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_RequestStartTransactionRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("groupIdT") && keymatch::load8(p + 4) == keymatch::word8("pIdToken") ? 1 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("remoteSt") && keymatch::load8(p + 5) == keymatch::word8("eStartId") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 7) == keymatch::word8("gProfile") ? 4 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_RequestStartTransactionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
+    switch (keys_validate_RequestStartTransactionRequest(kv.key())) {
       case 0:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule14, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
         break;
       case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/groupIdToken");
+          failed = true;
+        }
         break;
       case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idToken");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/remoteStartId");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_ChargingProfileType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingProfile");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  constexpr std::uint64_t kRequired = 0xcu;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 3)))
+      return rt::fail_member(e, "remoteStartId", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 2)))
+      return rt::fail_member(e, "idToken", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_RequestStartTransactionResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_RequestStartTransactionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_RequestStartTransactionResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_RequestStartStopStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_RequestStopTransactionRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_RequestStopTransactionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_RequestStopTransactionRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "transactionId", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_RequestStopTransactionResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_RequestStopTransactionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_RequestStopTransactionResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_RequestStartStopStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ReservationStatusUpdateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 5) == keymatch::word8("vationId") ? 0 : -1;
+    case 23: return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 8) == keymatch::word8("ionUpdat") && keymatch::load8(p + 15) == keymatch::word8("teStatus") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ReservationStatusUpdateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ReservationStatusUpdateRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/reservationId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_ReservationUpdateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/reservationUpdateStatus");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x3u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "reservationId", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "reservationUpdateStatus", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ReservationStatusUpdateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ReservationStatusUpdateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ReservationStatusUpdateResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ReserveNowRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 4 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 6 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("groupIdT") && keymatch::load8(p + 4) == keymatch::word8("pIdToken") ? 5 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 5) == keymatch::word8("ctorType") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("expiryDa") && keymatch::load8(p + 6) == keymatch::word8("DateTime") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ReserveNowRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ReserveNowRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/expiryDateTime");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+          rt::prefix(e, "/connectorType");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idToken");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/groupIdToken");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0xbu;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "id", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "expiryDateTime", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 3)))
+      return rt::fail_member(e, "idToken", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ReserveNowResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ReserveNowResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ReserveNowResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ReserveNowStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ResetRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 0 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ResetRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ResetRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ResetEnumType(kv.value(), e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "type", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ResetResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ResetResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ResetResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ResetStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SecurityEventNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("type") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("techInfo") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SecurityEventNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SecurityEventNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/type");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule10, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/techInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x3u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "type", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "timestamp", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SecurityEventNotificationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SecurityEventNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SecurityEventNotificationResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SendLocalListRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 'u': return keymatch::load8(p) == keymatch::word8("updateTy") && keymatch::load8(p + 2) == keymatch::word8("dateType") ? 2 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("versionN") && keymatch::load8(p + 5) == keymatch::word8("onNumber") ? 1 : -1;
+    case 22: return keymatch::load8(p) == keymatch::word8("localAut") && keymatch::load8(p + 8) == keymatch::word8("horizati") && keymatch::load8(p + 14) == keymatch::word8("tionList") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SendLocalListRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SendLocalListRequest(kv.key())) {
+      case 0:
+        if (!failed && !va_34(kv.value(), opt, e)) {
+          rt::prefix(e, "/localAuthorizationList");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/versionNumber");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_UpdateEnumType(kv.value(), e)) {
+          rt::prefix(e, "/updateType");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x6u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "versionNumber", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 2)))
+      return rt::fail_member(e, "updateType", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SendLocalListResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SendLocalListResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SendLocalListResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_SendLocalListStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SetChargingProfileRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 7) == keymatch::word8("gProfile") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SetChargingProfileRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SetChargingProfileRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_ChargingProfileType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingProfile");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x3u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "evseId", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "chargingProfile", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SetChargingProfileResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SetChargingProfileResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SetChargingProfileResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ChargingProfileStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SetDERControlRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("curv") && keymatch::load4(p + 1) == keymatch::word4("urve") ? 3 : -1;
+    case 8:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'f': return keymatch::load8(p) == keymatch::word8("fixedVar") ? 7 : -1;
+        case 'g': return keymatch::load8(p) == keymatch::word8("gradient") ? 9 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("controlI") && keymatch::load8(p + 1) == keymatch::word8("ontrolId") ? 1 : -1;
+        case 'f': return keymatch::load8(p) == keymatch::word8("freqDroo") && keymatch::load8(p + 1) == keymatch::word8("reqDroop") ? 8 : -1;
+        case 'i': return keymatch::load8(p) == keymatch::word8("isDefaul") && keymatch::load8(p + 1) == keymatch::word8("sDefault") ? 0 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 11 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("controlT") && keymatch::load8(p + 3) == keymatch::word8("trolType") ? 2 : -1;
+    case 12: return keymatch::load8(p) == keymatch::word8("enterSer") && keymatch::load8(p + 4) == keymatch::word8("rService") ? 4 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[7])) {
+        case 'A': return keymatch::load8(p) == keymatch::word8("fixedPFA") && keymatch::load8(p + 5) == keymatch::word8("PFAbsorb") ? 5 : -1;
+        case 'I': return keymatch::load8(p) == keymatch::word8("fixedPFI") && keymatch::load8(p + 5) == keymatch::word8("PFInject") ? 6 : -1;
+        default: return -1;
+      }
+    case 17: return keymatch::load8(p) == keymatch::word8("limitMax") && keymatch::load8(p + 8) == keymatch::word8("Discharg") && keymatch::load8(p + 9) == keymatch::word8("ischarge") ? 10 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SetDERControlRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SetDERControlRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/isDefault");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+          rt::prefix(e, "/controlId");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_DERControlEnumType(kv.value(), e)) {
+          rt::prefix(e, "/controlType");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_DERCurveType(kv.value(), opt, e)) {
+          rt::prefix(e, "/curve");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_EnterServiceType(kv.value(), opt, e)) {
+          rt::prefix(e, "/enterService");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_FixedPFType(kv.value(), opt, e)) {
+          rt::prefix(e, "/fixedPFAbsorb");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !vo_FixedPFType(kv.value(), opt, e)) {
+          rt::prefix(e, "/fixedPFInject");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !vo_FixedVarType(kv.value(), opt, e)) {
+          rt::prefix(e, "/fixedVar");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !vo_FreqDroopType(kv.value(), opt, e)) {
+          rt::prefix(e, "/freqDroop");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !vo_GradientType(kv.value(), opt, e)) {
+          rt::prefix(e, "/gradient");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !vo_LimitMaxDischargeType(kv.value(), opt, e)) {
+          rt::prefix(e, "/limitMaxDischarge");
+          failed = true;
+        }
+        break;
+      case 11:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x7u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "isDefault", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "controlId", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 2)))
+      return rt::fail_member(e, "controlType", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SetDERControlResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    case 13: return keymatch::load8(p) == keymatch::word8("supersed") && keymatch::load8(p + 5) == keymatch::word8("sededIds") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SetDERControlResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SetDERControlResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_DERControlStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_19(kv.value(), opt, e)) {
+          rt::prefix(e, "/supersededIds");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SetDefaultTariffRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'e': return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+        case 't': return keymatch::load4(p) == keymatch::word4("tari") && keymatch::load4(p + 2) == keymatch::word4("riff") ? 1 : -1;
+        default: return -1;
+      }
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SetDefaultTariffRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SetDefaultTariffRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule1, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_TariffType(kv.value(), opt, e)) {
+          rt::prefix(e, "/tariff");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x3u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "evseId", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "tariff", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SetDefaultTariffResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SetDefaultTariffResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SetDefaultTariffResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_TariffSetStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SetDisplayMessageRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("mess") && keymatch::load4(p + 3) == keymatch::word4("sage") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SetDisplayMessageRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SetDisplayMessageRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !vo_MessageInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/message");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "message", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_SetDisplayMessageResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_SetDisplayMessageResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_SetDisplayMessageResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_DisplayMessageStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x1u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 0)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
 
 }  // namespace ocpp::v21

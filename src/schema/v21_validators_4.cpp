@@ -9,36 +9,16 @@ namespace validators {
 
 namespace {
 
-constexpr rt::NumberRule kNumberRule0{rt::NumberRule::kMin, 1.0, 0.0, 0.0, 0.0, 0.0};
-constexpr rt::StringRule kStringRule1{0, 36, rt::Format::none};
-constexpr rt::NumberRule kNumberRule2{rt::NumberRule::kMin, 0.0, 0.0, 0.0, 0.0, 0.0};
-constexpr rt::StringRule kStringRule3{0, rt::kNoLimit, rt::Format::date_time};
-constexpr rt::StringRule kStringRule4{0, 20, rt::Format::none};
-constexpr rt::StringRule kStringRule5{0, 50, rt::Format::none};
-constexpr rt::StringRule kStringRule6{0, 255, rt::Format::none};
-constexpr rt::StringRule kStringRule7{0, 5500, rt::Format::none};
-constexpr rt::NumberRule kNumberRule8{rt::NumberRule::kMin | rt::NumberRule::kMax, 0.0, 0.0, 3.0, 0.0, 0.0};
-constexpr rt::StringRule kStringRule9{0, 32, rt::Format::none};
+constexpr rt::NumberRule kNumberRule0{rt::NumberRule::kMin, 0.0, 0.0, 0.0, 0.0, 0.0};
+constexpr rt::StringRule kStringRule1{0, 5500, rt::Format::none};
+constexpr rt::StringRule kStringRule2{0, rt::kNoLimit, rt::Format::date_time};
+constexpr rt::NumberRule kNumberRule3{rt::NumberRule::kMin | rt::NumberRule::kMax, 0.0, 0.0, 3.0, 0.0, 0.0};
+constexpr rt::StringRule kStringRule4{0, 50, rt::Format::none};
+constexpr rt::StringRule kStringRule5{0, 32, rt::Format::none};
+constexpr rt::StringRule kStringRule6{0, 36, rt::Format::none};
+constexpr rt::StringRule kStringRule7{0, 20, rt::Format::none};
 
 bool va_0(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_AuthorizationData((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_1(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, 24, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_string((*a)[i], kStringRule1, opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_2(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -47,7 +27,7 @@ bool va_2(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_3(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_1(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -56,7 +36,7 @@ bool va_3(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_4(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_2(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -65,7 +45,7 @@ bool va_4(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_5(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_3(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -74,7 +54,7 @@ bool va_5(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_4(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -83,7 +63,7 @@ bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_7(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_5(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, 4, e);
   if (!a) return false;
@@ -99,1101 +79,45 @@ bool va_7(const boost::json::value& v, const ValidationOptions& opt, ValidationE
 
 using namespace validators;
 
-bool validate_RequestStartTransactionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "groupIdToken", "idToken", "remoteStartId", "chargingProfile", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+namespace {
+
+int keys_validate_SetMonitoringBaseRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("monitori") && keymatch::load8(p + 6) == keymatch::word8("ringBase") ? 0 : -1;
+    default: return -1;
   }
-  constexpr std::uint64_t kRequired = 0xcu;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 3)))
-      return rt::fail_member(e, "remoteStartId", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 2)))
-      return rt::fail_member(e, "idToken", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule0, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 1:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/groupIdToken");
-        break;
-      case 2:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/idToken");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/remoteStartId");
-        break;
-      case 4:
-        if (!vo_ChargingProfileType(m, opt, e)) return rt::prefix(e, "/chargingProfile");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
 }
 
-bool validate_RequestStartTransactionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "transactionId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_RequestStartStopStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_RequestStopTransactionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"transactionId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "transactionId", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_RequestStopTransactionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_RequestStartStopStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ReservationStatusUpdateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"reservationId", "reservationUpdateStatus", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x3u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "reservationId", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "reservationUpdateStatus", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/reservationId");
-        break;
-      case 1:
-        if (!ve_ReservationUpdateStatusEnumType(m, e)) return rt::prefix(e, "/reservationUpdateStatus");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ReservationStatusUpdateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ReserveNowRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"id", "expiryDateTime", "connectorType", "idToken", "evseId", "groupIdToken", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0xbu;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "id", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "expiryDateTime", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 3)))
-      return rt::fail_member(e, "idToken", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/id");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/expiryDateTime");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/connectorType");
-        break;
-      case 3:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/idToken");
-        break;
-      case 4:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 5:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/groupIdToken");
-        break;
-      case 6:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ReserveNowResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ReserveNowStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ResetRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"type", "evseId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "type", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ResetEnumType(m, e)) return rt::prefix(e, "/type");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_ResetResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ResetStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SecurityEventNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"type", "timestamp", "techInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x3u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "type", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "timestamp", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/type");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule6, opt, e)) return rt::prefix(e, "/techInfo");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SecurityEventNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SendLocalListRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"localAuthorizationList", "versionNumber", "updateType", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x6u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "versionNumber", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 2)))
-      return rt::fail_member(e, "updateType", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_0(m, opt, e)) return rt::prefix(e, "/localAuthorizationList");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/versionNumber");
-        break;
-      case 2:
-        if (!ve_UpdateEnumType(m, e)) return rt::prefix(e, "/updateType");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SendLocalListResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_SendLocalListStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SetChargingProfileRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "chargingProfile", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x3u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "evseId", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "chargingProfile", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 1:
-        if (!vo_ChargingProfileType(m, opt, e)) return rt::prefix(e, "/chargingProfile");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SetChargingProfileResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ChargingProfileStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SetDERControlRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"isDefault", "controlId", "controlType", "curve", "enterService", "fixedPFAbsorb", "fixedPFInject", "fixedVar", "freqDroop", "gradient", "limitMaxDischarge", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 12);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x7u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "isDefault", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "controlId", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 2)))
-      return rt::fail_member(e, "controlType", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 12);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/isDefault");
-        break;
-      case 1:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/controlId");
-        break;
-      case 2:
-        if (!ve_DERControlEnumType(m, e)) return rt::prefix(e, "/controlType");
-        break;
-      case 3:
-        if (!vo_DERCurveType(m, opt, e)) return rt::prefix(e, "/curve");
-        break;
-      case 4:
-        if (!vo_EnterServiceType(m, opt, e)) return rt::prefix(e, "/enterService");
-        break;
-      case 5:
-        if (!vo_FixedPFType(m, opt, e)) return rt::prefix(e, "/fixedPFAbsorb");
-        break;
-      case 6:
-        if (!vo_FixedPFType(m, opt, e)) return rt::prefix(e, "/fixedPFInject");
-        break;
-      case 7:
-        if (!vo_FixedVarType(m, opt, e)) return rt::prefix(e, "/fixedVar");
-        break;
-      case 8:
-        if (!vo_FreqDroopType(m, opt, e)) return rt::prefix(e, "/freqDroop");
-        break;
-      case 9:
-        if (!vo_GradientType(m, opt, e)) return rt::prefix(e, "/gradient");
-        break;
-      case 10:
-        if (!vo_LimitMaxDischargeType(m, opt, e)) return rt::prefix(e, "/limitMaxDischarge");
-        break;
-      case 11:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SetDERControlResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "supersededIds", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_DERControlStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!va_1(m, opt, e)) return rt::prefix(e, "/supersededIds");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SetDefaultTariffRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "tariff", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x3u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "evseId", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "tariff", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 1:
-        if (!vo_TariffType(m, opt, e)) return rt::prefix(e, "/tariff");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SetDefaultTariffResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_TariffSetStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SetDisplayMessageRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"message", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "message", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_MessageInfoType(m, opt, e)) return rt::prefix(e, "/message");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
-
-bool validate_SetDisplayMessageResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
-  }
-  constexpr std::uint64_t kRequired = 0x1u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 0)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_DisplayMessageStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
-}
+}  // namespace
 
 bool validate_SetMonitoringBaseRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"monitoringBase", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetMonitoringBaseRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_MonitoringBaseEnumType(kv.value(), e)) {
+          rt::prefix(e, "/monitoringBase");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1202,42 +126,59 @@ bool validate_SetMonitoringBaseRequest(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_MonitoringBaseEnumType(m, e)) return rt::prefix(e, "/monitoringBase");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetMonitoringBaseResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetMonitoringBaseResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetMonitoringBaseResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericDeviceModelStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1246,45 +187,48 @@ bool validate_SetMonitoringBaseResponse(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericDeviceModelStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetMonitoringLevelRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("severity") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetMonitoringLevelRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"severity", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetMonitoringLevelRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/severity");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1293,42 +237,59 @@ bool validate_SetMonitoringLevelRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/severity");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetMonitoringLevelResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetMonitoringLevelResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetMonitoringLevelResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1337,45 +298,56 @@ bool validate_SetMonitoringLevelResponse(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetNetworkProfileRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("connecti") && keymatch::load8(p + 6) == keymatch::word8("tionData") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("configur") && keymatch::load8(p + 8) == keymatch::word8("ationSlo") && keymatch::load8(p + 9) == keymatch::word8("tionSlot") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetNetworkProfileRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"configurationSlot", "connectionData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetNetworkProfileRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/configurationSlot");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_NetworkConnectionProfileType(kv.value(), opt, e)) {
+          rt::prefix(e, "/connectionData");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -1386,45 +358,59 @@ bool validate_SetNetworkProfileRequest(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/configurationSlot");
-        break;
-      case 1:
-        if (!vo_NetworkConnectionProfileType(m, opt, e)) return rt::prefix(e, "/connectionData");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetNetworkProfileResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetNetworkProfileResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetNetworkProfileResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_SetNetworkProfileStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1433,45 +419,48 @@ bool validate_SetNetworkProfileResponse(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_SetNetworkProfileStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetVariableMonitoringRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("setMonit") && keymatch::load8(p + 8) == keymatch::word8("oringDat") && keymatch::load8(p + 9) == keymatch::word8("ringData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetVariableMonitoringRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"setMonitoringData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetVariableMonitoringRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_0(kv.value(), opt, e)) {
+          rt::prefix(e, "/setMonitoringData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1480,42 +469,48 @@ bool validate_SetVariableMonitoringRequest(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_2(m, opt, e)) return rt::prefix(e, "/setMonitoringData");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetVariableMonitoringResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("setMonit") && keymatch::load8(p + 8) == keymatch::word8("oringRes") && keymatch::load8(p + 11) == keymatch::word8("ngResult") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetVariableMonitoringResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"setMonitoringResult", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetVariableMonitoringResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_1(kv.value(), opt, e)) {
+          rt::prefix(e, "/setMonitoringResult");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1524,42 +519,48 @@ bool validate_SetVariableMonitoringResponse(const boost::json::value& v, const V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_3(m, opt, e)) return rt::prefix(e, "/setMonitoringResult");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetVariablesRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("setVaria") && keymatch::load8(p + 7) == keymatch::word8("ableData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetVariablesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"setVariableData", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetVariablesRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_2(kv.value(), opt, e)) {
+          rt::prefix(e, "/setVariableData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1568,42 +569,48 @@ bool validate_SetVariablesRequest(const boost::json::value& v, const ValidationO
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_4(m, opt, e)) return rt::prefix(e, "/setVariableData");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SetVariablesResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("setVaria") && keymatch::load8(p + 8) == keymatch::word8("bleResul") && keymatch::load8(p + 9) == keymatch::word8("leResult") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SetVariablesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"setVariableResult", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SetVariablesResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !va_3(kv.value(), opt, e)) {
+          rt::prefix(e, "/setVariableResult");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1612,42 +619,69 @@ bool validate_SetVariablesResponse(const boost::json::value& v, const Validation
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!va_5(m, opt, e)) return rt::prefix(e, "/setVariableResult");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SignCertificateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 3: return keymatch::load2(p) == keymatch::word2("cs") && keymatch::load2(p + 1) == keymatch::word2("sr") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 7) == keymatch::word8("cateType") ? 1 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("hashRoot") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SignCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"csr", "certificateType", "hashRootCertificate", "requestId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SignCertificateRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
+          rt::prefix(e, "/csr");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !ve_CertificateSigningUseEnumType(kv.value(), e)) {
+          rt::prefix(e, "/certificateType");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/hashRootCertificate");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1656,51 +690,59 @@ bool validate_SignCertificateRequest(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule7, opt, e)) return rt::prefix(e, "/csr");
-        break;
-      case 1:
-        if (!ve_CertificateSigningUseEnumType(m, e)) return rt::prefix(e, "/certificateType");
-        break;
-      case 2:
-        if (!vo_CertificateHashDataType(m, opt, e)) return rt::prefix(e, "/hashRootCertificate");
-        break;
-      case 3:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_SignCertificateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_SignCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_SignCertificateResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -1709,45 +751,72 @@ bool validate_SignCertificateResponse(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_StatusNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 3 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 7) == keymatch::word8("orStatus") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_StatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"timestamp", "connectorStatus", "evseId", "connectorId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_StatusNotificationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_ConnectorStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/connectorStatus");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xfu;
   if ((seen & kRequired) != kRequired) {
@@ -1762,83 +831,206 @@ bool validate_StatusNotificationRequest(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 1:
-        if (!ve_ConnectorStatusEnumType(m, e)) return rt::prefix(e, "/connectorStatus");
-        break;
-      case 2:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 3:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_StatusNotificationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_StatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 1);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 1);
-    ++j;
-    switch (i) {
+    switch (keys_validate_StatusNotificationResponse(kv.key())) {
       case 0:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_TransactionEventRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("evse") ? 13 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("seqN") && keymatch::load4(p + 1) == keymatch::word4("eqNo") ? 5 : -1;
+    case 7:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'i': return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 14 : -1;
+        case 'o': return keymatch::load4(p) == keymatch::word4("offl") && keymatch::load4(p + 3) == keymatch::word4("line") ? 6 : -1;
+        default: return -1;
+      }
+    case 9:
+      switch (static_cast<unsigned char>(p[2])) {
+        case 'e': return keymatch::load8(p) == keymatch::word8("eventTyp") && keymatch::load8(p + 1) == keymatch::word8("ventType") ? 1 : -1;
+        case 'm': return keymatch::load8(p) == keymatch::word8("timestam") && keymatch::load8(p + 1) == keymatch::word8("imestamp") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("evseSlee") && keymatch::load8(p + 1) == keymatch::word8("vseSleep") ? 11 : -1;
+        default: return -1;
+      }
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 15 : -1;
+        case 'm': return keymatch::load8(p) == keymatch::word8("meterVal") && keymatch::load8(p + 2) == keymatch::word8("terValue") ? 2 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("costDeta") && keymatch::load8(p + 3) == keymatch::word8("tDetails") ? 0 : -1;
+    case 13:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'r': return keymatch::load8(p) == keymatch::word8("reservat") && keymatch::load8(p + 5) == keymatch::word8("vationId") ? 9 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("triggerR") && keymatch::load8(p + 5) == keymatch::word8("erReason") ? 4 : -1;
+        default: return -1;
+      }
+    case 15:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("cableMax") && keymatch::load8(p + 7) == keymatch::word8("xCurrent") ? 8 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 7) == keymatch::word8("tionInfo") ? 12 : -1;
+        default: return -1;
+      }
+    case 18: return keymatch::load8(p) == keymatch::word8("numberOf") && keymatch::load8(p + 8) == keymatch::word8("PhasesUs") && keymatch::load8(p + 10) == keymatch::word8("asesUsed") ? 7 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("precondi") && keymatch::load8(p + 8) == keymatch::word8("tioningS") && keymatch::load8(p + 13) == keymatch::word8("ngStatus") ? 10 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_TransactionEventRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"costDetails", "eventType", "meterValue", "timestamp", "triggerReason", "seqNo", "offline", "numberOfPhasesUsed", "cableMaxCurrent", "reservationId", "preconditioningStatus", "evseSleep", "transactionInfo", "evse", "idToken", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 16);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_TransactionEventRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CostDetailsType(kv.value(), opt, e)) {
+          rt::prefix(e, "/costDetails");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_TransactionEventEnumType(kv.value(), e)) {
+          rt::prefix(e, "/eventType");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !va_4(kv.value(), opt, e)) {
+          rt::prefix(e, "/meterValue");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+          rt::prefix(e, "/timestamp");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !ve_TriggerReasonEnumType(kv.value(), e)) {
+          rt::prefix(e, "/triggerReason");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/seqNo");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/offline");
+          failed = true;
+        }
+        break;
+      case 7:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule3, e)) {
+          rt::prefix(e, "/numberOfPhasesUsed");
+          failed = true;
+        }
+        break;
+      case 8:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/cableMaxCurrent");
+          failed = true;
+        }
+        break;
+      case 9:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/reservationId");
+          failed = true;
+        }
+        break;
+      case 10:
+        if (!failed && !ve_PreconditioningStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/preconditioningStatus");
+          failed = true;
+        }
+        break;
+      case 11:
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/evseSleep");
+          failed = true;
+        }
+        break;
+      case 12:
+        seen |= std::uint64_t{1} << 12;
+        if (!failed && !vo_TransactionType(kv.value(), opt, e)) {
+          rt::prefix(e, "/transactionInfo");
+          failed = true;
+        }
+        break;
+      case 13:
+        if (!failed && !vo_EVSEType(kv.value(), opt, e)) {
+          rt::prefix(e, "/evse");
+          failed = true;
+        }
+        break;
+      case 14:
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idToken");
+          failed = true;
+        }
+        break;
+      case 15:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x103au;
   if ((seen & kRequired) != kRequired) {
@@ -1855,134 +1047,144 @@ bool validate_TransactionEventRequest(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 16);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_CostDetailsType(m, opt, e)) return rt::prefix(e, "/costDetails");
-        break;
-      case 1:
-        if (!ve_TransactionEventEnumType(m, e)) return rt::prefix(e, "/eventType");
-        break;
-      case 2:
-        if (!va_6(m, opt, e)) return rt::prefix(e, "/meterValue");
-        break;
-      case 3:
-        if (!rt::check_string(m, kStringRule3, opt, e)) return rt::prefix(e, "/timestamp");
-        break;
-      case 4:
-        if (!ve_TriggerReasonEnumType(m, e)) return rt::prefix(e, "/triggerReason");
-        break;
-      case 5:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/seqNo");
-        break;
-      case 6:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/offline");
-        break;
-      case 7:
-        if (!rt::check_integer(m, &kNumberRule8, e)) return rt::prefix(e, "/numberOfPhasesUsed");
-        break;
-      case 8:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/cableMaxCurrent");
-        break;
-      case 9:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/reservationId");
-        break;
-      case 10:
-        if (!ve_PreconditioningStatusEnumType(m, e)) return rt::prefix(e, "/preconditioningStatus");
-        break;
-      case 11:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/evseSleep");
-        break;
-      case 12:
-        if (!vo_TransactionType(m, opt, e)) return rt::prefix(e, "/transactionInfo");
-        break;
-      case 13:
-        if (!vo_EVSEType(m, opt, e)) return rt::prefix(e, "/evse");
-        break;
-      case 14:
-        if (!vo_IdTokenType(m, opt, e)) return rt::prefix(e, "/idToken");
-        break;
-      case 15:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_TransactionEventResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("totalCos") && keymatch::load8(p + 1) == keymatch::word8("otalCost") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 6 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("idTokenI") && keymatch::load8(p + 3) == keymatch::word8("okenInfo") ? 2 : -1;
+    case 16:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("Priority") ? 1 : -1;
+        case 't': return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 8) == keymatch::word8("ionLimit") ? 3 : -1;
+        default: return -1;
+      }
+    case 22: return keymatch::load8(p) == keymatch::word8("updatedP") && keymatch::load8(p + 8) == keymatch::word8("ersonalM") && keymatch::load8(p + 14) == keymatch::word8("lMessage") ? 4 : -1;
+    case 27: return keymatch::load8(p) == keymatch::word8("updatedP") && keymatch::load8(p + 8) == keymatch::word8("ersonalM") && keymatch::load8(p + 16) == keymatch::word8("essageEx") && keymatch::load8(p + 19) == keymatch::word8("ageExtra") ? 5 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_TransactionEventResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"totalCost", "chargingPriority", "idTokenInfo", "transactionLimit", "updatedPersonalMessage", "updatedPersonalMessageExtra", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 7);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i < 0 && !unknown) unknown = &kv;
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 7);
-    ++j;
-    switch (i) {
+    switch (keys_validate_TransactionEventResponse(kv.key())) {
       case 0:
-        if (!rt::check_number(m, nullptr, e)) return rt::prefix(e, "/totalCost");
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/totalCost");
+          failed = true;
+        }
         break;
       case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/chargingPriority");
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/chargingPriority");
+          failed = true;
+        }
         break;
       case 2:
-        if (!vo_IdTokenInfoType(m, opt, e)) return rt::prefix(e, "/idTokenInfo");
+        if (!failed && !vo_IdTokenInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idTokenInfo");
+          failed = true;
+        }
         break;
       case 3:
-        if (!vo_TransactionLimitType(m, opt, e)) return rt::prefix(e, "/transactionLimit");
+        if (!failed && !vo_TransactionLimitType(kv.value(), opt, e)) {
+          rt::prefix(e, "/transactionLimit");
+          failed = true;
+        }
         break;
       case 4:
-        if (!vo_MessageContentType(m, opt, e)) return rt::prefix(e, "/updatedPersonalMessage");
+        if (!failed && !vo_MessageContentType(kv.value(), opt, e)) {
+          rt::prefix(e, "/updatedPersonalMessage");
+          failed = true;
+        }
         break;
       case 5:
-        if (!va_7(m, opt, e)) return rt::prefix(e, "/updatedPersonalMessageExtra");
+        if (!failed && !va_5(kv.value(), opt, e)) {
+          rt::prefix(e, "/updatedPersonalMessageExtra");
+          failed = true;
+        }
         break;
       case 6:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
         break;
       default:
+        if (!unknown) unknown = &kv;
         break;
     }
   }
-  return true;
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_TriggerMessageRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("evse") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 3 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("customTr") && keymatch::load8(p + 5) == keymatch::word8("mTrigger") ? 2 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("requeste") && keymatch::load8(p + 8) == keymatch::word8("dMessage") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_TriggerMessageRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evse", "requestedMessage", "customTrigger", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 4);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_TriggerMessageRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_EVSEType(kv.value(), opt, e)) {
+          rt::prefix(e, "/evse");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_MessageTriggerEnumType(kv.value(), e)) {
+          rt::prefix(e, "/requestedMessage");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/customTrigger");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x2u;
   if ((seen & kRequired) != kRequired) {
@@ -1991,48 +1193,59 @@ bool validate_TriggerMessageRequest(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 4);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_EVSEType(m, opt, e)) return rt::prefix(e, "/evse");
-        break;
-      case 1:
-        if (!ve_MessageTriggerEnumType(m, e)) return rt::prefix(e, "/requestedMessage");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule5, opt, e)) return rt::prefix(e, "/customTrigger");
-        break;
-      case 3:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_TriggerMessageResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_TriggerMessageResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_TriggerMessageResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_TriggerMessageStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2041,45 +1254,56 @@ bool validate_TriggerMessageResponse(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_TriggerMessageStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UnlockConnectorRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 11: return keymatch::load8(p) == keymatch::word8("connecto") && keymatch::load8(p + 3) == keymatch::word8("nectorId") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UnlockConnectorRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"evseId", "connectorId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UnlockConnectorRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/connectorId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2090,45 +1314,59 @@ bool validate_UnlockConnectorRequest(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/connectorId");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UnlockConnectorResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UnlockConnectorResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UnlockConnectorResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_UnlockStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2137,45 +1375,48 @@ bool validate_UnlockConnectorResponse(const boost::json::value& v, const Validat
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_UnlockStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UnpublishFirmwareRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("checksum") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UnpublishFirmwareRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"checksum", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UnpublishFirmwareRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/checksum");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2184,42 +1425,48 @@ bool validate_UnpublishFirmwareRequest(const boost::json::value& v, const Valida
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule9, opt, e)) return rt::prefix(e, "/checksum");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UnpublishFirmwareResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UnpublishFirmwareResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 2);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UnpublishFirmwareResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_UnpublishFirmwareStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2228,42 +1475,56 @@ bool validate_UnpublishFirmwareResponse(const boost::json::value& v, const Valid
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 2);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_UnpublishFirmwareStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UpdateDynamicScheduleRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 14: return keymatch::load8(p) == keymatch::word8("schedule") && keymatch::load8(p + 6) == keymatch::word8("leUpdate") ? 1 : -1;
+    case 17: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("ProfileI") && keymatch::load8(p + 9) == keymatch::word8("rofileId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UpdateDynamicScheduleRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"chargingProfileId", "scheduleUpdate", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UpdateDynamicScheduleRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/chargingProfileId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_ChargingScheduleUpdateType(kv.value(), opt, e)) {
+          rt::prefix(e, "/scheduleUpdate");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2274,45 +1535,59 @@ bool validate_UpdateDynamicScheduleRequest(const boost::json::value& v, const Va
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/chargingProfileId");
-        break;
-      case 1:
-        if (!vo_ChargingScheduleUpdateType(m, opt, e)) return rt::prefix(e, "/scheduleUpdate");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UpdateDynamicScheduleResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UpdateDynamicScheduleResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UpdateDynamicScheduleResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_ChargingProfileStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2321,45 +1596,70 @@ bool validate_UpdateDynamicScheduleResponse(const boost::json::value& v, const V
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_ChargingProfileStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UpdateFirmwareRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 7: return keymatch::load4(p) == keymatch::word4("retr") && keymatch::load4(p + 3) == keymatch::word4("ries") ? 0 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("firmware") ? 3 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 4 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("retryInt") && keymatch::load8(p + 5) == keymatch::word8("Interval") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UpdateFirmwareRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"retries", "retryInterval", "requestId", "firmware", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 5);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UpdateFirmwareRequest(kv.key())) {
+      case 0:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/retries");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/retryInterval");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !vo_FirmwareType(kv.value(), opt, e)) {
+          rt::prefix(e, "/firmware");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0xcu;
   if ((seen & kRequired) != kRequired) {
@@ -2370,51 +1670,59 @@ bool validate_UpdateFirmwareRequest(const boost::json::value& v, const Validatio
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 5);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/retries");
-        break;
-      case 1:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/retryInterval");
-        break;
-      case 2:
-        if (!rt::check_integer(m, nullptr, e)) return rt::prefix(e, "/requestId");
-        break;
-      case 3:
-        if (!vo_FirmwareType(m, opt, e)) return rt::prefix(e, "/firmware");
-        break;
-      case 4:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UpdateFirmwareResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UpdateFirmwareResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UpdateFirmwareResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_UpdateFirmwareStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2423,45 +1731,56 @@ bool validate_UpdateFirmwareResponse(const boost::json::value& v, const Validati
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_UpdateFirmwareStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UsePriorityChargingRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 8: return keymatch::load8(p) == keymatch::word8("activate") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UsePriorityChargingRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"transactionId", "activate", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UsePriorityChargingRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/activate");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x3u;
   if ((seen & kRequired) != kRequired) {
@@ -2472,45 +1791,59 @@ bool validate_UsePriorityChargingRequest(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule1, opt, e)) return rt::prefix(e, "/transactionId");
-        break;
-      case 1:
-        if (!rt::check_boolean(m, e)) return rt::prefix(e, "/activate");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_UsePriorityChargingResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 0 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_UsePriorityChargingResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"status", "statusInfo", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_UsePriorityChargingResponse(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !ve_PriorityChargingStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2519,45 +1852,55 @@ bool validate_UsePriorityChargingResponse(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!ve_PriorityChargingStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_VatNumberValidationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("vatNumbe") && keymatch::load8(p + 1) == keymatch::word8("atNumber") ? 0 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_VatNumberValidationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"vatNumber", "evseId", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 3);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_VatNumberValidationRequest(kv.key())) {
+      case 0:
+        seen |= std::uint64_t{1} << 0;
+        if (!failed && !rt::check_string(kv.value(), kStringRule7, opt, e)) {
+          rt::prefix(e, "/vatNumber");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x1u;
   if ((seen & kRequired) != kRequired) {
@@ -2566,45 +1909,85 @@ bool validate_VatNumberValidationRequest(const boost::json::value& v, const Vali
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 3);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/vatNumber");
-        break;
-      case 1:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 2:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
+
+namespace {
+
+int keys_validate_VatNumberValidationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'e': return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 3 : -1;
+        case 's': return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 4 : -1;
+        default: return -1;
+      }
+    case 7: return keymatch::load4(p) == keymatch::word4("comp") && keymatch::load4(p + 3) == keymatch::word4("pany") ? 0 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("vatNumbe") && keymatch::load8(p + 1) == keymatch::word8("atNumber") ? 2 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 5 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 1 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
 
 bool validate_VatNumberValidationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  static constexpr std::string_view kKeys[] = {"company", "statusInfo", "vatNumber", "evseId", "status", "customData"};
-  signed char index[rt::kIndexCache];
-  std::size_t j = 0;
   std::uint64_t seen = 0;
   const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
   for (const boost::json::key_value_pair& kv : *o) {
-    const int i = rt::find_key(kv.key(), kKeys, 6);
-    if (j < rt::kIndexCache) index[j] = static_cast<signed char>(i);
-    ++j;
-    if (i >= 0)
-      seen |= std::uint64_t{1} << i;
-    else if (!unknown)
-      unknown = &kv;
+    switch (keys_validate_VatNumberValidationResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_AddressType(kv.value(), opt, e)) {
+          rt::prefix(e, "/company");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule7, opt, e)) {
+          rt::prefix(e, "/vatNumber");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_integer(kv.value(), &kNumberRule0, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 5:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
   }
   constexpr std::uint64_t kRequired = 0x14u;
   if ((seen & kRequired) != kRequired) {
@@ -2615,35 +1998,7 @@ bool validate_VatNumberValidationResponse(const boost::json::value& v, const Val
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  j = 0;
-  for (const boost::json::key_value_pair& kv : *o) {
-    const boost::json::value& m = kv.value();
-    const int i = j < rt::kIndexCache ? index[j] : rt::find_key(kv.key(), kKeys, 6);
-    ++j;
-    switch (i) {
-      case 0:
-        if (!vo_AddressType(m, opt, e)) return rt::prefix(e, "/company");
-        break;
-      case 1:
-        if (!vo_StatusInfoType(m, opt, e)) return rt::prefix(e, "/statusInfo");
-        break;
-      case 2:
-        if (!rt::check_string(m, kStringRule4, opt, e)) return rt::prefix(e, "/vatNumber");
-        break;
-      case 3:
-        if (!rt::check_integer(m, &kNumberRule2, e)) return rt::prefix(e, "/evseId");
-        break;
-      case 4:
-        if (!ve_GenericStatusEnumType(m, e)) return rt::prefix(e, "/status");
-        break;
-      case 5:
-        if (!vo_CustomDataType(m, opt, e)) return rt::prefix(e, "/customData");
-        break;
-      default:
-        break;
-    }
-  }
-  return true;
+  return !failed;
 }
 
 }  // namespace ocpp::v21
