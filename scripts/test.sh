@@ -7,12 +7,15 @@ bash scripts/setup.sh
 jobs=$(nproc)
 
 run() {
-  local preset=$1
+  local preset=$1 start=$SECONDS
   echo "== $preset: configure and build"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -- -j"$jobs"
+  echo "== $preset: built in $((SECONDS - start)) s"
+  start=$SECONDS
   echo "== $preset: test"
   ctest --preset "$preset" -j"$jobs"
+  echo "== $preset: tested in $((SECONDS - start)) s"
 }
 
 run release
