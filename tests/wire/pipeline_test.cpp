@@ -520,3 +520,33 @@ TEST_F(WireTest, BasicAuthProfileOne) {
   get(client->connect(asio::use_future));
   EXPECT_EQ(get(accepted.get_future()), "CP:1");
 }
+
+// An upgrade whose request completes after close() began gets 503. B connects first, so the
+// server has accepted it by the time A's middleware runs (one acceptor, in order).
+TEST_F(WireTest, AnUpgradeCompletingDuringShutdownGets503) {
+  auto server = make_server();
+  std::promise<void> a_in_middleware;
+  std::shared_ptr<ConnectionContext> held;
+  server->use([&](std::shared_ptr<ConnectionContext> ctx) {
+    held = std::move(ctx);
+    a_in_middleware.set_value();
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  asio::ip::tcp::socket b(io);
+  b.connect({asio::ip::make_address("127.0.0.1"), port});
+  const std::string request = upgrade_request("/ocpp/CPB", "Sec-WebSocket-Protocol: ocpp1.6\r\n");
+  asio::write(b, asio::buffer(request.substr(0, 20)));
+  auto a = make_client(port, "CPA");
+  auto a_connected = a->connect(asio::use_future);
+  get(a_in_middleware.get_future());
+  auto closed = server->close(CloseOptions{}, asio::use_future);
+  asio::write(b, asio::buffer(request.substr(20)));
+  std::string response;
+  boost::system::error_code ec;
+  asio::read(b, asio::dynamic_buffer(response), ec);
+  EXPECT_EQ(response.substr(0, response.find("\r\n")), "HTTP/1.1 503 Service Unavailable");
+  on_pool([&] { held->reject(503, "bye"); });
+  EXPECT_THROW(get(a_connected), ConnectError);
+  get(closed);
+}
