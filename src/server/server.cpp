@@ -605,8 +605,7 @@ std::size_t Server::client_count() const {
 asio::any_io_executor Server::executor() const { return impl_->executors.front(); }
 
 void Server::log_not_connected(std::string_view identity, std::string_view action) const {
-  auto& logger = impl_->options.logger ? *impl_->options.logger : *default_logger();
-  logger.log(LogLevel::warn, "server", identity, "safe_send_to_client " + std::string(action) + ": not connected");
+  impl_->logger().log(LogLevel::warn, "server", identity, "safe_send_to_client " + std::string(action) + ": not connected");
 }
 
 void Server::start_broadcast(std::optional<std::vector<std::string>> identities, std::string action,
