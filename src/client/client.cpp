@@ -10,6 +10,7 @@
 
 #include "ocpp/client/url.hpp"
 #include "../session/complete.hpp"
+#include "../tls/context.hpp"
 #include "../transport/ws_connect.hpp"
 
 namespace ocpp {
@@ -25,12 +26,43 @@ std::shared_ptr<Client> Client::create(asio::any_io_executor executor, ClientOpt
   return std::shared_ptr<Client>(new Client(std::move(executor), std::move(options)));
 }
 
+namespace {
+
+// Refuses, before any connection, a profile that cannot work with the URL and the credentials.
+SecurityProfile check_security_profile(const ClientOptions& o, bool secure) {
+  const bool has_password = o.password.has_value();
+  const bool has_cert = !o.tls.cert_file.empty() || !o.tls.key_file.empty();
+  const auto profile =
+      o.security_profile.value_or(secure ? (has_cert ? SecurityProfile::tls_client_cert : SecurityProfile::tls_basic_auth)
+                                         : (has_password ? SecurityProfile::basic_auth : SecurityProfile::none));
+  const auto n = std::to_string(static_cast<int>(profile));
+  if (static_cast<int>(profile) < 0 || static_cast<int>(profile) > 3)
+    throw std::invalid_argument("Security profile " + n + " does not exist (0-3)");
+  if (uses_tls(profile) != secure)
+    throw std::invalid_argument("Security profile " + n + " needs a " + (secure ? "ws://" : "wss://") + " endpoint, not " +
+                                o.endpoint);
+  // Inferred, wss:// without a password is TLS alone, outside the profiles but useful in tests.
+  if (uses_password(profile) && !has_password && o.security_profile)
+    throw std::invalid_argument("Security profile " + n + " needs a password (Basic Auth)");
+  if (!uses_password(profile) && has_password)
+    throw std::invalid_argument("Security profile " + n + " sends no password; use profile " +
+                                (secure ? "2" : "1") + " for Basic Auth");
+  if (profile == SecurityProfile::tls_client_cert && (o.tls.cert_file.empty() || o.tls.key_file.empty()))
+    throw std::invalid_argument("Security profile 3 needs a client certificate and key (tls.cert_file, tls.key_file)");
+  if (profile != SecurityProfile::tls_client_cert && has_cert)
+    throw std::invalid_argument("A client certificate is only sent with security profile 3");
+  return profile;
+}
+
+}  // namespace
+
 Client::Client(asio::any_io_executor executor, ClientOptions options)
     : SessionSide(executor, options, options.identity), client_options_(std::move(options)) {
   if (client_options_.identity.empty()) throw std::invalid_argument("ClientOptions::identity is required");
   auto url = parse_ws_url(client_options_.endpoint);
   if (!url) throw std::invalid_argument("ClientOptions::endpoint must be a ws:// or wss:// URL");
-  if (url->secure) throw std::invalid_argument("wss:// needs security profile 2 or 3 (not yet available)");
+  profile_ = check_security_profile(client_options_, url->secure);
+  if (url->secure) tls_context_ = detail::make_client_context(client_options_.tls);
   host_ = url->host;
   port_ = url->port;
   target_ = build_target(*url, client_options_.identity, client_options_.query);
@@ -71,8 +103,15 @@ void Client::attempt() {
   auto headers = client_options_.headers;
   if (client_options_.password)
     headers.emplace_back("Authorization", basic_auth_header(client_options_.identity, *client_options_.password));
-  detail::ConnectRequest req{host_, port_, target_, offered_, std::move(headers), client_options_.connect_timeout,
-                             client_options_.max_frame_bytes};
+  detail::ConnectRequest req{host_,
+                             port_,
+                             target_,
+                             offered_,
+                             std::move(headers),
+                             client_options_.connect_timeout,
+                             client_options_.max_frame_bytes,
+                             std::static_pointer_cast<SSL_CTX>(tls_context_),
+                             client_options_.tls.server_name};
   connecting_ = detail::ws_connect(
       get_executor(), std::move(req),
       [weak = std::weak_ptr<Client>(std::static_pointer_cast<Client>(shared_from_this()))](detail::ConnectOutcome out) {

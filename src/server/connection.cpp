@@ -55,6 +55,7 @@ std::string_view to_string(SecurityEventType t) noexcept {
     case SecurityEventType::connection_rate_limit: return "CONNECTION_RATE_LIMIT";
     case SecurityEventType::connection_limit: return "CONNECTION_LIMIT";
     case SecurityEventType::rate_limit_exceeded: return "RATE_LIMIT_EXCEEDED";
+    case SecurityEventType::tls_handshake_failed: return "TLS_HANDSHAKE_FAILED";
   }
   return {};
 }

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "../session/complete.hpp"
+#include "../tls/context.hpp"
 #include "../transport/ws_transport.hpp"
 #include "ocpp/server/basic_auth.hpp"
 #include "ocpp/server/handshake.hpp"
@@ -29,6 +30,27 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+// What a TLS listener gives each new connection; update_tls swaps it whole.
+struct TlsSettings {
+  detail::SslContext context;
+  CertificateBinding binding;
+};
+
+struct Listener {
+  std::shared_ptr<tcp::acceptor> acceptor;
+  SecurityProfile profile = SecurityProfile::none;
+  std::uint16_t port = 0;
+  std::shared_ptr<const TlsSettings> tls;  // guarded by Server::Impl::mutex
+};
+
+std::shared_ptr<const TlsSettings> make_tls_settings(SecurityProfile profile, const ServerTlsOptions& options) {
+  return std::make_shared<const TlsSettings>(TlsSettings{detail::make_server_context(profile, options), options.binding});
+}
+
+}  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Impl> {
   std::vector<asio::any_io_executor> executors;
@@ -60,7 +82,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   void stop_sweeping();
 
   std::mutex mutex;  // guards everything below
-  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::shared_ptr<Listener>> listeners;
   std::unordered_map<std::string, std::shared_ptr<ServerClient>> registry;
   bool accepting = true;
 
@@ -68,7 +90,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     return executors[next_executor.fetch_add(1, std::memory_order_relaxed) % executors.size()];
   }
 
-  void accept_loop(std::shared_ptr<tcp::acceptor> acceptor);
+  void accept_loop(std::shared_ptr<Listener> listener);
   void on_upgraded(std::shared_ptr<ServerClient> client, std::shared_ptr<Transport> transport, std::string protocol,
                    json::object state);
   void unregister(const ServerClient* client);
@@ -117,16 +139,45 @@ namespace {
 // then the middleware and auth chain, then the WebSocket handshake.
 class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this<Upgrade> {
  public:
-  Upgrade(tcp::socket socket, std::shared_ptr<Server::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+  Upgrade(tcp::socket socket, std::shared_ptr<Server::Impl> server, SecurityProfile profile,
+          std::shared_ptr<const TlsSettings> tls)
+      : stream_(std::move(socket)), server_(std::move(server)), tls_(std::move(tls)), deadline_(stream_.get_executor()) {
+    info_.security_profile = profile;
+  }
 
+  // handshake_timeout bounds everything from the TCP accept to the open WebSocket (or the end of
+  // an HTTP error answer): TLS handshake, request, chain, response.
   void run() {
-    parser_.emplace();
-    parser_->header_limit(8 * 1024);
-    parser_->body_limit(0);
-    stream_.expires_after(server_->options.handshake_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_request(ec);
+    beast::error_code ignored;
+    auto address = stream_.socket().remote_endpoint(ignored).address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    info_.remote_address = address.to_string();
+    deadline_.expires_after(server_->options.handshake_timeout);
+    deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->upgraded_) return;
+      if (self->chain_running_ && !self->done_) return self->abort("handshake timeout");
+      beast::error_code ignored;
+      self->socket().close(ignored);
+    });
+    if (!tls_) return read_request();
+    try {
+      stream_.attach_tls(detail::make_server_ssl(tls_->context.get()));
+    } catch (const std::exception& e) {
+      security_event(SecurityEventType::tls_handshake_failed, e.what());
+      return stream_.socket().close(ignored);
+    }
+    stream_.async_handshake([self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->deadline_.cancel();
+        self->security_event(SecurityEventType::tls_handshake_failed, detail::tls_failure(self->stream_.ssl(), ec));
+        beast::error_code ignored;
+        return self->stream_.socket().close(ignored);
+      }
+      if (X509* cert = SSL_get0_peer_certificate(self->stream_.ssl()))
+        self->info_.client_certificate = detail::peer_certificate(cert);
+      self->read_request();
     });
   }
 
@@ -161,15 +212,24 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     });
   }
 
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(8 * 1024);
+    parser_->body_limit(0);
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_request(ec);
+    });
+  }
+
+  tcp::socket& socket() { return ws_ ? ws_->next_layer().socket() : stream_.socket(); }
+
   void on_request(beast::error_code ec) {
-    if (ec) return;  // timed out, or the peer went away or sent garbage: nothing to answer
+    if (ec) {  // timed out, or the peer went away or sent garbage: nothing to answer
+      deadline_.cancel();
+      return;
+    }
     auto& req = parser_->get();
     auto& impl = *server_;
-    beast::error_code ignored;
-    auto address = stream_.socket().remote_endpoint(ignored).address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    info_.remote_address = address.to_string();
     if (!impl.is_accepting()) return respond(http::status::service_unavailable, "Server is shutting down");
     if (impl.metrics && req.method() == http::verb::get && !websocket::is_upgrade(req)) {
       const auto target = req.target().substr(0, req.target().find('?'));
@@ -224,6 +284,24 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
       }
       info_.headers.emplace_back(field.name_string(), field.value());
     }
+    if (uses_password(info_.security_profile) && !info_.password) {
+      security_event(SecurityEventType::auth_failed, "no Basic Auth password for this identity");
+      return respond(http::status::unauthorized, "Unauthorized");
+    }
+    if (info_.security_profile == SecurityProfile::tls_client_cert && tls_->binding) {
+      bool fits = false;
+      try {
+        fits = info_.client_certificate && tls_->binding(*info_.client_certificate, info_);
+      } catch (const std::exception& e) {
+        return fail_chain(std::string("certificate binding: ") + e.what());
+      }
+      if (!fits) {
+        security_event(SecurityEventType::auth_failed,
+                       "client certificate CN=" + (info_.client_certificate ? info_.client_certificate->common_name : "") +
+                           " does not fit the identity");
+        return respond(http::status::forbidden, "Client certificate does not match the identity");
+      }
+    }
 
     middleware_ = impl.middleware;
     if (route_) middleware_.insert(middleware_.end(), route_->middleware().begin(), route_->middleware().end());
@@ -231,11 +309,7 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     if (middleware_.empty() && !auth_) return accept_upgrade({});
 
     handshake_ = std::make_shared<const HandshakeInfo>(info_);
-    stream_.expires_never();
-    deadline_.emplace(stream_.get_executor(), impl.options.handshake_timeout);
-    deadline_->async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->abort("handshake timeout");
-    });
+    chain_running_ = true;
     watch_socket();
     run_step(0);
   }
@@ -282,7 +356,6 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
 
   void end_chain() {
     done_ = true;
-    if (deadline_) deadline_->cancel();
     beast::error_code ignored;
     stream_.socket().cancel(ignored);
   }
@@ -290,6 +363,7 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
   void abort(std::string reason) {
     if (done_) return;
     end_chain();
+    deadline_.cancel();
     aborted = true;
     abort_signal.emit(asio::cancellation_type::terminal);
     beast::error_code ignored;
@@ -312,7 +386,6 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
       mismatch_ = false;
     }
     for (auto& kv : options.session) state_[kv.key()] = std::move(kv.value());
-    stream_.expires_after(server_->options.handshake_timeout);
     ws_.emplace(std::move(stream_));
     ws_->set_option(websocket::stream_base::decorator(
         [name = server_->options.server_header, protocol = protocol_](websocket::response_type& res) {
@@ -321,7 +394,9 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
         }));
     ws_->read_message_max(server_->options.max_frame_bytes);
     ws_->async_accept(parser_->get(), [self = shared_from_this()](beast::error_code ec) {
+      self->deadline_.cancel();
       if (ec) return;
+      self->upgraded_ = true;
       if (self->mismatch_) return self->close_mismatch();
       self->on_accepted();
     });
@@ -362,19 +437,21 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     res->set(http::field::connection, "close");
     res->body() = std::string(message);
     res->prepare_payload();
-    stream_.expires_after(server_->options.handshake_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) {
+      self->deadline_.cancel();
+      detail::send_close_notify(self->stream_);
       beast::error_code ignored;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       self->stream_.socket().close(ignored);
     });
   }
 
-  beast::tcp_stream stream_;
+  detail::NetStream stream_;
   std::optional<detail::WsStream> ws_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::shared_ptr<Server::Impl> server_;
+  std::shared_ptr<const TlsSettings> tls_;  // the listener's at accept time
   HandshakeInfo info_;
   std::shared_ptr<const HandshakeInfo> handshake_;  // what the chain sees
   std::string protocol_;
@@ -384,27 +461,38 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
   AuthCallback auth_;
   json::object state_;
   std::size_t step_ = 0;
+  bool chain_running_ = false;
   bool done_ = false;
-  std::optional<asio::steady_timer> deadline_;
+  bool upgraded_ = false;
+  asio::steady_timer deadline_;
 };
 
 }  // namespace
 
-void Server::Impl::accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
-  acceptor->async_accept(pick_executor(), [self = shared_from_this(), acceptor](beast::error_code ec,
-                                                                                tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+void Server::Impl::accept_loop(std::shared_ptr<Listener> listener) {
+  auto& acceptor = *listener->acceptor;
+  acceptor.async_accept(pick_executor(), [self = shared_from_this(), listener](beast::error_code ec,
+                                                                              tcp::socket socket) {
+    auto& acceptor = *listener->acceptor;
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (ec) {
       // Typically out of file descriptors: back off briefly instead of spinning.
-      auto timer = std::make_shared<asio::steady_timer>(acceptor->get_executor(), std::chrono::milliseconds(50));
-      timer->async_wait([self, acceptor, timer](beast::error_code) { self->accept_loop(acceptor); });
+      auto timer = std::make_shared<asio::steady_timer>(acceptor.get_executor(), std::chrono::milliseconds(50));
+      timer->async_wait([self, listener, timer](beast::error_code) { self->accept_loop(listener); });
       return;
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    std::shared_ptr<const TlsSettings> tls;
+    {
+      std::lock_guard lock(self->mutex);
+      tls = listener->tls;
+    }
     auto ex = socket.get_executor();
-    asio::post(ex, [up = std::make_shared<Upgrade>(std::move(socket), self)] { up->run(); });
-    self->accept_loop(acceptor);
+    asio::post(ex, [up = std::make_shared<Upgrade>(std::move(socket), self, listener->profile, std::move(tls))] {
+      up->run();
+    });
+    self->accept_loop(listener);
   });
 }
 
@@ -513,9 +601,9 @@ Server::Server(std::vector<asio::any_io_executor> executors, ServerOptions optio
 
 namespace {
 // Acceptors are closed on their own executor: their accept loop may be running there right now.
-void close_acceptors(std::vector<std::shared_ptr<tcp::acceptor>> acceptors) {
-  for (auto& a : acceptors)
-    asio::dispatch(a->get_executor(), [a] {
+void close_listeners(std::vector<std::shared_ptr<Listener>> listeners) {
+  for (auto& l : listeners)
+    asio::dispatch(l->acceptor->get_executor(), [a = l->acceptor] {
       beast::error_code ignored;
       a->close(ignored);
     });
@@ -523,33 +611,58 @@ void close_acceptors(std::vector<std::shared_ptr<tcp::acceptor>> acceptors) {
 }  // namespace
 
 Server::~Server() {
-  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::shared_ptr<Listener>> listeners;
   {
     std::lock_guard lock(impl_->mutex);
-    acceptors.swap(impl_->acceptors);
+    listeners.swap(impl_->listeners);
   }
-  close_acceptors(std::move(acceptors));
+  close_listeners(std::move(listeners));
   impl_->stop_sweeping();
 }
 
 std::uint16_t Server::listen(std::uint16_t port, const std::string& host) {
+  ListenOptions options;
+  options.port = port;
+  options.host = host;
+  return listen(options);
+}
+
+std::uint16_t Server::listen(const ListenOptions& options) {
+  auto listener = std::make_shared<Listener>();
+  listener->profile = options.profile;
+  if (uses_tls(options.profile)) listener->tls = make_tls_settings(options.profile, options.tls);
   auto acceptor = std::make_shared<tcp::acceptor>(impl_->executors.front());
-  const tcp::endpoint endpoint(asio::ip::make_address(host), port);
+  listener->acceptor = acceptor;
+  const tcp::endpoint endpoint(asio::ip::make_address(options.host), options.port);
   acceptor->open(endpoint.protocol());
   acceptor->set_option(asio::socket_base::reuse_address(true));
   acceptor->bind(endpoint);
   acceptor->listen(asio::socket_base::max_listen_connections);
   const auto bound = acceptor->local_endpoint().port();
+  listener->port = bound;
   {
     std::lock_guard lock(impl_->mutex);
     impl_->accepting = true;
-    impl_->acceptors.push_back(acceptor);
+    impl_->listeners.push_back(listener);
   }
   asio::dispatch(impl_->executors.front(), [impl = impl_] {
     if (!impl->sweeper) impl->schedule_sweep();
   });
-  asio::dispatch(acceptor->get_executor(), [impl = impl_, acceptor] { impl->accept_loop(acceptor); });
+  asio::dispatch(acceptor->get_executor(), [impl = impl_, listener] { impl->accept_loop(listener); });
   return bound;
+}
+
+void Server::update_tls(std::uint16_t port, const ServerTlsOptions& tls) {
+  std::shared_ptr<Listener> listener;
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (auto& l : impl_->listeners)
+      if (l->port == port && l->tls) listener = l;
+  }
+  if (!listener) throw std::invalid_argument("No TLS listener on port " + std::to_string(port));
+  auto settings = make_tls_settings(listener->profile, tls);  // may throw: the old settings stay
+  std::lock_guard lock(impl_->mutex);
+  listener->tls = std::move(settings);
 }
 
 Server& Server::use(ConnectionMiddleware middleware) {
@@ -662,14 +775,14 @@ void Server::start_broadcast(std::optional<std::vector<std::string>> identities,
 
 void Server::start_close(CloseOptions options, asio::any_completion_handler<void()> handler) {
   std::vector<std::shared_ptr<ServerClient>> open;
-  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::shared_ptr<Listener>> listeners;
   {
     std::lock_guard lock(impl_->mutex);
     impl_->accepting = false;
-    acceptors.swap(impl_->acceptors);
+    listeners.swap(impl_->listeners);
     for (const auto& [id, c] : impl_->registry) open.push_back(c);
   }
-  close_acceptors(std::move(acceptors));
+  close_listeners(std::move(listeners));
   impl_->stop_sweeping();
   auto ex = impl_->executors.front();
   if (open.empty()) {

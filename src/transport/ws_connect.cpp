@@ -1,6 +1,8 @@
 #include "ws_connect.hpp"
 
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -8,6 +10,7 @@
 #include <algorithm>
 
 #include "ocpp/rpc/error.hpp"
+#include "../tls/context.hpp"
 #include "ws_transport.hpp"
 
 namespace ocpp::detail {
@@ -31,10 +34,17 @@ std::string join(const std::vector<std::string>& v) {
 class Connector final : public ConnectOperation, public std::enable_shared_from_this<Connector> {
  public:
   Connector(asio::any_io_executor ex, ConnectRequest req, std::function<void(ConnectOutcome)> done)
-      : resolver_(ex), ws_(ex), req_(std::move(req)), done_(std::move(done)) {}
+      : resolver_(ex), deadline_(ex), ws_(tcp::socket(ex)), req_(std::move(req)), done_(std::move(done)) {}
 
   void run() {
-    beast::get_lowest_layer(ws_).expires_after(req_.timeout);
+    deadline_.expires_after(req_.timeout);
+    deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      // After a success the stream lives in the transport; only a closing handshake is left to bound.
+      if (ec || !self || (!self->done_ && !self->closing_)) return;
+      self->timed_out_ = true;
+      self->abort();
+    });
     resolver_.async_resolve(req_.host, req_.port,
                             [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
                               if (ec) return self->fail("Cannot resolve " + self->req_.host + ": " + ec.message());
@@ -45,19 +55,40 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
   void cancel() override {
     if (!done_) return;  // finished: the stream may have moved into a transport
     cancelled_ = true;
-    resolver_.cancel();
-    beast::get_lowest_layer(ws_).cancel();
-    beast::error_code ec;
-    beast::get_lowest_layer(ws_).socket().close(ec);
+    abort();
   }
 
  private:
+  void abort() {
+    resolver_.cancel();
+    beast::error_code ec;
+    socket().close(ec);
+  }
+
+  tcp::socket& socket() { return ws_.next_layer().socket(); }
+
   void connect(const tcp::resolver::results_type& results) {
-    beast::get_lowest_layer(ws_).async_connect(
-        results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-          if (ec) return self->fail("Cannot connect: " + self->describe(ec));
-          self->handshake();
-        });
+    asio::async_connect(socket(), results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+      if (ec) return self->fail("Cannot connect: " + self->describe(ec));
+      beast::error_code ignored;
+      self->socket().set_option(tcp::no_delay(true), ignored);
+      if (!self->req_.tls) return self->handshake();
+      self->tls_handshake();
+    });
+  }
+
+  void tls_handshake() {
+    try {
+      ws_.next_layer().attach_tls(
+          make_client_ssl(req_.tls.get(), req_.server_name.empty() ? req_.host : req_.server_name));
+    } catch (const std::exception& e) {
+      return fail(e.what(), 0, false);
+    }
+    ws_.next_layer().async_handshake([self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) return self->handshake();
+      if (self->cancelled_ || self->timed_out_) return self->fail("TLS handshake failed: " + self->describe(ec));
+      self->fail("TLS handshake failed: " + tls_failure(self->ws_.next_layer().ssl(), ec));
+    });
   }
 
   void handshake() {
@@ -96,12 +127,13 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
 
   std::string describe(const beast::error_code& ec) const {
     if (cancelled_) return "connection aborted";
-    if (ec == beast::error::timeout) return "timed out after " + std::to_string(req_.timeout.count()) + " ms";
+    if (timed_out_) return "timed out after " + std::to_string(req_.timeout.count()) + " ms";
     return ec.message();
   }
 
   void fail(std::string message, unsigned status = 0, bool retryable = true, bool close_socket = false) {
     if (close_socket) {
+      closing_ = true;
       // The upgrade succeeded but the result is unusable: say why with a close frame.
       ws_.async_close(websocket::close_reason(websocket::close_code::protocol_error, "Unacceptable subprotocol"),
                       [keep = shared_from_this()](beast::error_code) {});
@@ -113,17 +145,21 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
 
   void finish(ConnectOutcome out) {
     if (!done_) return;
+    if (!closing_) deadline_.cancel();  // else it bounds the closing handshake
     auto done = std::move(done_);
     done_ = nullptr;
     done(std::move(out));
   }
 
   tcp::resolver resolver_;
+  asio::steady_timer deadline_;
   WsStream ws_;
   ConnectRequest req_;
   std::function<void(ConnectOutcome)> done_;
   websocket::response_type response_;
   bool cancelled_ = false;
+  bool timed_out_ = false;
+  bool closing_ = false;
 };
 
 }  // namespace

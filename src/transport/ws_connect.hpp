@@ -12,6 +12,8 @@
 
 #include "ocpp/transport/transport.hpp"
 
+typedef struct ssl_ctx_st SSL_CTX;
+
 namespace ocpp::detail {
 
 struct ConnectRequest {
@@ -22,6 +24,8 @@ struct ConnectRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{30000};
   std::size_t max_frame_bytes = 64 * 1024;
+  std::shared_ptr<SSL_CTX> tls;  // wss://
+  std::string server_name;       // SNI and certificate check; default: host
 };
 
 struct ConnectOutcome {

@@ -17,7 +17,6 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
   WsTransport(WsStream ws, std::size_t max_frame) : ws_(std::move(ws)) {
     ws_.read_message_max(max_frame);
     ws_.auto_fragment(false);
-    beast::get_lowest_layer(ws_).expires_never();
   }
 
   void start(std::weak_ptr<TransportSink> sink) override {
@@ -53,8 +52,8 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     if (finished_) return;
     terminated_ = true;
     beast::error_code ec;
-    beast::get_lowest_layer(ws_).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-    beast::get_lowest_layer(ws_).socket().close(ec);
+    ws_.next_layer().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    ws_.next_layer().socket().close(ec);
   }
 
  private:
@@ -120,7 +119,7 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     }
     if (!close_sent_ && !terminated_ && ec != websocket::error::closed) {
       beast::error_code ignored;
-      beast::get_lowest_layer(ws_).socket().close(ignored);
+      ws_.next_layer().socket().close(ignored);
     }
     queue_.clear();
     auto sink = sink_.lock();

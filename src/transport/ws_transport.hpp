@@ -1,15 +1,15 @@
 #pragma once
 // Internal: the Beast WebSocket transport. Only the transport TUs include Beast.
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include <memory>
 
+#include "net_stream.hpp"
 #include "ocpp/transport/transport.hpp"
 
 namespace ocpp::detail {
 
-using WsStream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+using WsStream = boost::beast::websocket::stream<NetStream>;
 
 // Takes over an upgraded stream. `max_frame_bytes` bounds inbound messages (bigger → close 1009).
 std::shared_ptr<Transport> make_ws_transport(WsStream ws, std::size_t max_frame_bytes);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ocpp/session/side.hpp"
+#include "ocpp/tls/tls.hpp"
 
 namespace ocpp {
 
@@ -26,6 +27,10 @@ struct ClientOptions : SessionOptions {
   std::vector<std::pair<std::string, std::string>> headers;
   // Security profiles 1 and 2: HTTP Basic Auth with the identity as username; binary-safe.
   std::optional<std::string> password;
+  // Checked against the URL and credentials before connecting (create() throws on a misfit).
+  // Unset: profile 0 or 1 for ws://, 2 or 3 for wss://, from the password and the certificate.
+  std::optional<SecurityProfile> security_profile;
+  ClientTlsOptions tls;  // wss://
   std::vector<std::pair<std::string, std::string>> query;
   bool reconnect = true;  // after an unexpected close of an established connection
   std::size_t max_reconnects = std::numeric_limits<std::size_t>::max();  // per incident
@@ -47,7 +52,9 @@ class Client : public SessionSide<Role::charging_station> {
  public:
   using ConnectSignature = void(std::exception_ptr);
 
-  // Throws std::invalid_argument for an empty identity or an endpoint that is not ws:// / wss://.
+  // Throws std::invalid_argument for an empty identity, an endpoint that is not ws:// / wss://, or
+  // a security profile that does not fit the endpoint and credentials; TlsError for unusable TLS
+  // files.
   static std::shared_ptr<Client> create(boost::asio::any_io_executor executor, ClientOptions options);
 
   // Completes when the connection is open (at once if it already is), or with ConnectError.
@@ -61,6 +68,7 @@ class Client : public SessionSide<Role::charging_station> {
   }
 
   const std::string& url() const noexcept { return url_; }
+  SecurityProfile security_profile() const noexcept { return profile_; }
 
   // The connection dropped; a reconnect may follow (then `close` fires only when it is final).
   void on_disconnect(std::function<void(const CloseResult&)> f) { disconnect_ = std::move(f); }
@@ -82,6 +90,8 @@ class Client : public SessionSide<Role::charging_station> {
   ClientOptions client_options_;
   std::string host_, port_, target_, url_;
   std::vector<std::string> offered_;
+  SecurityProfile profile_ = SecurityProfile::none;
+  std::shared_ptr<void> tls_context_;  // SSL_CTX, made once: certificates are read at create()
   std::vector<ConnectHandler> connect_waiters_;
   std::shared_ptr<detail::ConnectOperation> connecting_;
   struct ReconnectTimer;

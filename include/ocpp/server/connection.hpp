@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "ocpp/tls/tls.hpp"
+
 namespace ocpp {
 
 struct HandshakeInfo {
@@ -26,7 +28,8 @@ struct HandshakeInfo {
   std::map<std::string, std::string, std::less<>> params;    // route parameters
   // Basic Auth password bytes (binary-safe) when the Authorization header names this identity.
   std::optional<std::string> password;
-  std::string client_certificate;  // PEM, when the client presented one (TLS listeners)
+  SecurityProfile security_profile = SecurityProfile::none;  // of the listener
+  std::optional<PeerCertificate> client_certificate;        // profile 3, verified
   // The first value of a header (case-insensitive name), empty when absent.
   std::string_view header(std::string_view name) const noexcept;
 };
@@ -105,7 +108,14 @@ struct UpgradeErrorEvent {
   std::string error;  // what a middleware or the auth callback threw
 };
 
-enum class SecurityEventType { auth_failed, upgrade_aborted, connection_rate_limit, connection_limit, rate_limit_exceeded };
+enum class SecurityEventType {
+  auth_failed,
+  upgrade_aborted,
+  connection_rate_limit,
+  connection_limit,
+  rate_limit_exceeded,
+  tls_handshake_failed,  // protocol, cipher or certificate refused; details say which
+};
 std::string_view to_string(SecurityEventType t) noexcept;  // "AUTH_FAILED", ...
 
 struct SecurityEvent {

@@ -53,6 +53,16 @@ struct ServerOptions : SessionOptions {
   bool health_endpoint = false;
 };
 
+// One listening socket and the security profile of every connection it accepts.
+struct ListenOptions {
+  std::uint16_t port = 0;  // 0: any free port
+  std::string host = "0.0.0.0";
+  // 1 and 2: an upgrade without a Basic Auth password for its identity gets 401 before the chain.
+  // 2 and 3: TLS with `tls`. 3: a client certificate signed by tls.ca_file and fitting tls.binding.
+  SecurityProfile profile = SecurityProfile::none;
+  ServerTlsOptions tls{};
+};
+
 // Per-route settings; unset fields keep the server's.
 struct RouteConfig {
   std::optional<std::vector<std::string>> protocols{};
@@ -128,6 +138,12 @@ class Server {
   // Binds and starts accepting; returns the bound port (pass 0 for any free port). May be called
   // for several ports. Throws boost::system::system_error when binding fails.
   std::uint16_t listen(std::uint16_t port = 0, const std::string& host = "0.0.0.0");
+  // The same with a security profile; also throws TlsError for unusable TLS material.
+  std::uint16_t listen(const ListenOptions& options);
+  // Replaces the certificates, CA and binding of the TLS listener on `port`: new connections use
+  // them, open ones keep what they were accepted with. Throws TlsError (and keeps the old ones)
+  // for unusable material, std::invalid_argument for a port that is no TLS listener.
+  void update_tls(std::uint16_t port, const ServerTlsOptions& tls);
 
   // Connection middleware for every upgrade, in the order added, before the route's own.
   Server& use(ConnectionMiddleware middleware);

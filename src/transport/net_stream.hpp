@@ -1,0 +1,144 @@
+#pragma once
+// Internal: the byte stream under every WebSocket: a TCP socket, with TLS when an SSL object is
+// attached. OpenSSL reads and writes the socket's descriptor itself (non-blocking), and Asio only
+// waits for readiness. asio::ssl::stream instead keeps ~68 KB of fixed buffers per connection;
+// here OpenSSL holds record buffers only while a record is in flight (SSL_MODE_RELEASE_BUFFERS).
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+#include <openssl/ssl.h>
+
+#include <memory>
+
+namespace ocpp::detail {
+
+struct SslFree {
+  void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
+};
+using SslPtr = std::unique_ptr<SSL, SslFree>;
+
+enum class TlsOp { read, write, handshake };
+
+class NetStream {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+  using socket_type = boost::asio::ip::tcp::socket;
+
+  explicit NetStream(socket_type socket) : socket_(std::move(socket)) {}
+
+  executor_type get_executor() noexcept { return socket_.get_executor(); }
+  socket_type& socket() noexcept { return socket_; }
+  SSL* ssl() const noexcept { return ssl_.get(); }
+
+  // Hands the socket to OpenSSL; the handshake follows with async_handshake.
+  void attach_tls(SslPtr ssl) {
+    socket_.non_blocking(true);  // Asio sets O_NONBLOCK lazily; OpenSSL must never block the thread
+    SSL_set_fd(ssl.get(), static_cast<int>(socket_.native_handle()));
+    ssl_ = std::move(ssl);
+  }
+
+  template <class Token>
+  auto async_handshake(Token&& token) {
+    return run<TlsOp::handshake>(boost::asio::mutable_buffer(), std::forward<Token>(token));
+  }
+
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& buffers, Token&& token) {
+    if (!ssl_) return socket_.async_read_some(buffers, std::forward<Token>(token));
+    return run<TlsOp::read>(first_buffer<boost::asio::mutable_buffer>(buffers), std::forward<Token>(token));
+  }
+
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& buffers, Token&& token) {
+    if (!ssl_) return socket_.async_write_some(buffers, std::forward<Token>(token));
+    return run<TlsOp::write>(gather(buffers), std::forward<Token>(token));
+  }
+
+  // One attempt of the operation: SSL_ERROR_NONE with `n` set, else what OpenSSL wants.
+  int step(TlsOp op, boost::asio::mutable_buffer buffer, std::size_t& n);
+  // The error an OpenSSL failure code (not WANT_*) stands for; eof for a close by the peer.
+  boost::system::error_code error_for(int ssl_error) const;
+
+ private:
+  template <class Buffer, class Buffers>
+  static Buffer first_buffer(const Buffers& buffers) {
+    for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers); ++it)
+      if (Buffer b(*it); b.size() != 0) return b;
+    return Buffer();
+  }
+
+  // TLS writes one record per call, so the WebSocket header and payload (separate buffers) are
+  // joined first; a retry after WANT_WRITE joins the same bytes again, as OpenSSL requires.
+  template <class Buffers>
+  boost::asio::mutable_buffer gather(const Buffers& buffers) {
+    auto first = first_buffer<boost::asio::const_buffer>(buffers);
+    if (first.size() >= kRecord || boost::asio::buffer_size(buffers) == first.size())
+      return {const_cast<void*>(first.data()), first.size()};
+    const auto n = boost::asio::buffer_copy(boost::asio::buffer(scratch(), kRecord), buffers);
+    return {scratch(), n};
+  }
+  static constexpr std::size_t kRecord = 16384;
+  static char* scratch();  // per thread: the bytes are consumed by SSL_write before it returns
+
+  template <TlsOp Op>
+  struct Io {
+    NetStream& stream;
+    boost::asio::mutable_buffer buffer;
+    bool waited = false;
+    bool posted = false;
+    boost::system::error_code result;
+    std::size_t n = 0;
+
+    template <class Self>
+    void operator()(Self& self, boost::system::error_code ec = {}) {
+      if (posted) return self.complete(result, n);
+      if (ec) return self.complete(ec, 0);
+      const int status = stream.step(Op, buffer, n);
+      if (status == SSL_ERROR_WANT_READ || status == SSL_ERROR_WANT_WRITE) {
+        waited = true;
+        return stream.socket_.async_wait(
+            status == SSL_ERROR_WANT_READ ? socket_type::wait_read : socket_type::wait_write, std::move(self));
+      }
+      result = status == SSL_ERROR_NONE ? boost::system::error_code() : stream.error_for(status);
+      if (waited) return self.complete(result, n);
+      // Done without waiting: complete through the executor, never inside the initiating call.
+      posted = true;
+      boost::asio::post(stream.socket_.get_executor(), std::move(self));
+    }
+  };
+
+  template <TlsOp Op, class Token>
+  auto run(boost::asio::mutable_buffer buffer, Token&& token) {
+    return boost::asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
+        Io<Op>{*this, buffer, false, false, {}, 0}, token, socket_);
+  }
+
+  socket_type socket_;
+  SslPtr ssl_;
+};
+
+// Beast closes the lowest layer through this customisation point (on timeouts and failures).
+inline void beast_close_socket(NetStream& stream) {
+  boost::system::error_code ignored;
+  stream.socket().close(ignored);
+}
+
+// Closing: a TLS stream sends close_notify (once, without waiting), then the TCP teardown.
+void send_close_notify(NetStream& stream) noexcept;
+
+inline void teardown(boost::beast::role_type role, NetStream& stream, boost::system::error_code& ec) {
+  send_close_notify(stream);
+  boost::beast::websocket::teardown(role, stream.socket(), ec);
+}
+
+template <class Handler>
+void async_teardown(boost::beast::role_type role, NetStream& stream, Handler&& handler) {
+  send_close_notify(stream);
+  boost::beast::websocket::async_teardown(role, stream.socket(), std::forward<Handler>(handler));
+}
+
+}  // namespace ocpp::detail
