@@ -170,10 +170,8 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     }
     stream_.async_handshake([self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) {
-        self->deadline_.cancel();
         self->security_event(SecurityEventType::tls_handshake_failed, detail::tls_failure(self->stream_.ssl(), ec));
-        beast::error_code ignored;
-        return self->stream_.socket().close(ignored);
+        return self->linger();
       }
       if (X509* cert = SSL_get0_peer_certificate(self->stream_.ssl()))
         self->info_.client_certificate = detail::peer_certificate(cert);
@@ -209,6 +207,23 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     asio::post(stream_.get_executor(), [self = shared_from_this(), f = std::move(f), step]() mutable {
       if (self->done_ || step != self->step_) return;
       f(*self);
+    });
+  }
+
+  // After a refused TLS handshake: closing with the client's next bytes unread would reset the
+  // connection and lose OpenSSL's alert (a TLS 1.3 client sends its request before it learns that
+  // its certificate was refused). So stop sending, read until the client closes, or the deadline.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    drain();
+  }
+  void drain() {
+    stream_.socket().async_read_some(asio::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) return self->drain();
+      self->deadline_.cancel();
+      beast::error_code ignored;
+      self->stream_.socket().close(ignored);
     });
   }
 
@@ -465,6 +480,7 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
   bool done_ = false;
   bool upgraded_ = false;
   asio::steady_timer deadline_;
+  char discard_[64];
 };
 
 }  // namespace
@@ -483,6 +499,7 @@ void Server::Impl::accept_loop(std::shared_ptr<Listener> listener) {
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    detail::close_on_exec(socket.native_handle());
     std::shared_ptr<const TlsSettings> tls;
     {
       std::lock_guard lock(self->mutex);
@@ -635,6 +652,7 @@ std::uint16_t Server::listen(const ListenOptions& options) {
   listener->acceptor = acceptor;
   const tcp::endpoint endpoint(asio::ip::make_address(options.host), options.port);
   acceptor->open(endpoint.protocol());
+  detail::close_on_exec(acceptor->native_handle());
   acceptor->set_option(asio::socket_base::reuse_address(true));
   acceptor->bind(endpoint);
   acceptor->listen(asio::socket_base::max_listen_connections);

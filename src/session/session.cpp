@@ -530,13 +530,9 @@ void RpcSession::cancel_inbound() {
 void RpcSession::send_frame(std::string frame, MessageType type, std::string_view id, std::string_view action,
                             std::string_view error_code) {
   if (!transport_) return;
-  if (observed()) {
-    std::string copy = frame;
-    transport_->send(std::move(frame));
-    observe(MessageEvent{MessageDirection::out, type, id, action, copy, std::nullopt, error_code});
-  } else {
-    transport_->send(std::move(frame));
-  }
+  // Observed before it is handed over, so the frame is not copied.
+  if (observed()) observe(MessageEvent{MessageDirection::out, type, id, action, frame, std::nullopt, error_code});
+  transport_->send(std::move(frame));
 }
 
 void RpcSession::observe(const MessageEvent& e) {
@@ -624,8 +620,9 @@ void RpcSession::over_rate_limit(const Frame& f) {
 void RpcSession::on_bad_frame(std::string_view raw, const FrameError& error) {
   std::string reply;
   if (error.reply) {
-    reply = serialize_call_error(error.id, wire_name(error.code, version_), error.message, {});
-    send_frame(reply, MessageType::CallError, error.id, {});
+    const auto code = wire_name(error.code, version_);
+    reply = serialize_call_error(error.id, code, error.message, {});
+    send_frame(reply, MessageType::CallError, error.id, {}, code);
   }
   if (error.is_response) {
     // A malformed answer to one of our calls: fail that call now rather than let it time out, and
@@ -635,9 +632,9 @@ void RpcSession::on_bad_frame(std::string_view raw, const FrameError& error) {
       pending_.erase(it);
       complete_call(*call, std::make_exception_ptr(RpcError(ErrorCode::FormatViolation, error.message)), {});
       if (error.type == MessageType::CallResult && features_of(version_).call_result_errors) {
-        reply = serialize_call_result_error(error.id, wire_name(ErrorCode::FormatViolation, version_),
-                                            error.message, {});
-        send_frame(reply, MessageType::CallResultError, error.id, call->action);
+        const auto code = wire_name(ErrorCode::FormatViolation, version_);
+        reply = serialize_call_result_error(error.id, code, error.message, {});
+        send_frame(reply, MessageType::CallResultError, error.id, call->action, code);
       }
       pump_queue();
     }
@@ -655,9 +652,9 @@ void RpcSession::count_bad_message() {
 void RpcSession::handle_call(Frame& f) {
   const bool is_send = f.type == MessageType::Send;
   if (!is_send && inbound_.count(f.id)) {
-    std::string reply = serialize_call_error(f.id, wire_name(ErrorCode::RpcFrameworkError, version_),
-                                             "Already processing a call with message id " + f.id, {});
-    send_frame(reply, MessageType::CallError, f.id, f.action);
+    const auto code = wire_name(ErrorCode::RpcFrameworkError, version_);
+    std::string reply = serialize_call_error(f.id, code, "Already processing a call with message id " + f.id, {});
+    send_frame(reply, MessageType::CallError, f.id, f.action, code);
     if (events_.bad_message) events_.bad_message(BadMessageEvent{{}, "duplicate message id", reply});
     count_bad_message();
     return;
@@ -798,9 +795,11 @@ void RpcSession::handle_response(Frame& f) {
       ValidationFailure e(call->action, true, *failure);
       report_validation_failure(ValidationPhase::inbound_result, MessageType::CallResult, call->action, f.id,
                                 f.payload, *failure, e.code());
-      if (features_of(version_).call_result_errors)
-        send_frame(serialize_call_result_error(f.id, wire_name(e.code(), version_), e.description(), e.details()),
-                   MessageType::CallResultError, f.id, call->action);
+      if (features_of(version_).call_result_errors) {
+        const auto code = wire_name(e.code(), version_);
+        send_frame(serialize_call_result_error(f.id, code, e.description(), e.details()), MessageType::CallResultError,
+                   f.id, call->action, code);
+      }
       complete_call(*call, std::make_exception_ptr(std::move(e)), {});
     } else {
       complete_call(*call, nullptr, std::move(f.payload));

@@ -10,11 +10,16 @@
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include <fcntl.h>
 #include <openssl/ssl.h>
 
 #include <memory>
 
 namespace ocpp::detail {
+
+// Asio's sockets are inherited by child processes (it neither accepts with SOCK_CLOEXEC nor sets
+// the flag); a station or CSMS that spawns helpers must not leak its connections into them.
+inline void close_on_exec(int fd) noexcept { ::fcntl(fd, F_SETFD, FD_CLOEXEC); }
 
 struct SslFree {
   void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }

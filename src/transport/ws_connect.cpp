@@ -72,6 +72,7 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
       if (ec) return self->fail("Cannot connect: " + self->describe(ec));
       beast::error_code ignored;
       self->socket().set_option(tcp::no_delay(true), ignored);
+      close_on_exec(self->socket().native_handle());
       if (!self->req_.tls) return self->handshake();
       self->tls_handshake();
     });

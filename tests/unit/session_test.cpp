@@ -335,6 +335,19 @@ TEST_F(SessionTest, MessageEventsForEveryFrameWithLatency) {
   EXPECT_TRUE(latency.has_value());
 }
 
+TEST_F(SessionTest, AnsweredBadFramesAreObservedWithTheirErrorCode) {
+  auto a = with_raw("ocpp1.6");
+  std::vector<std::string> codes;
+  a->on_message([&](const MessageEvent& e) {
+    if (e.direction == MessageDirection::out) codes.emplace_back(e.error_code);
+  });
+  send_raw("not json");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1; }));
+  ASSERT_EQ(codes.size(), 1u);
+  EXPECT_EQ(codes[0], "FormationViolation") << "what the wire says, also in the event";
+  EXPECT_EQ(raw->frame(0)[2], json::value(codes[0]));
+}
+
 TEST_F(SessionTest, SafeCallGivesEmptyInsteadOfThrowing) {
   auto [a, b] = pair();
   std::optional<std::optional<json::value>> got;

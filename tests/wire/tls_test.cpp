@@ -375,7 +375,8 @@ TEST_F(TlsTest, ProfileThreeAcceptsAVerifiedCertificateWhoseCnIsTheIdentity) {
 
 TEST_F(TlsTest, ProfileThreeRefusesNoCertificateAnUnknownCaAndAnExpiredOne) {
   auto server = tls_server(SecurityProfile::tls_client_cert);
-  EXPECT_NE(connect_error(tls_client(ClientOptions{})), "connected");
+  const auto why = connect_error(tls_client(ClientOptions{}));
+  EXPECT_NE(why.find("certificate required"), std::string::npos) << "the server's alert reaches the client: " << why;
   EXPECT_EQ(event_containing("did not return a certificate").rfind("TLS_HANDSHAKE_FAILED", 0), 0u);
   EXPECT_NE(connect_error(tls_client(with_cert(material().client_other_ca))), "connected");
   EXPECT_EQ(event_containing("unable to get local issuer").rfind("TLS_HANDSHAKE_FAILED", 0), 0u);

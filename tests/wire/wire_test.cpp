@@ -2,6 +2,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <fcntl.h>
+
+#include <filesystem>
+
 #include "wire_fixture.hpp"
 
 using namespace ocpp_test;
@@ -81,6 +85,23 @@ TEST_F(WireTest, HandshakeGatesAnswerWithHttpStatuses) {
             "HTTP/1.1 400 Bad Request");
   EXPECT_EQ(raw_http(port, upgrade_request("/CP1", "Sec-WebSocket-Protocol: ocpp1.6\r\n")),
             "HTTP/1.1 101 Switching Protocols");
+}
+
+TEST_F(WireTest, SocketsAreNotInheritedByChildProcesses) {
+  auto server = make_server();
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port);
+  get(client->connect(asio::use_future));
+  int sockets = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(entry.path(), ec).string();
+    if (ec || target.rfind("socket:", 0) != 0) continue;
+    const int fd = std::stoi(entry.path().filename().string());
+    ++sockets;
+    EXPECT_TRUE(::fcntl(fd, F_GETFD) & FD_CLOEXEC) << "fd " << fd;
+  }
+  EXPECT_GE(sockets, 3) << "listener, server side and client side";
 }
 
 TEST_F(WireTest, SlowHandshakeIsDropped) {
