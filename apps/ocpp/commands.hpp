@@ -3,10 +3,17 @@
 #include <cstddef>
 #include <utility>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace ocpp::app {
+
+// A misfit of flags found after parsing (a profile without its certificate, ...): main() prints it
+// and exits 2, as for a parse error, so scripts can tell bad usage from a failed run.
+struct UsageError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
 
 struct ServeArgs {
   std::uint16_t port = 9000;
@@ -22,6 +29,10 @@ struct ServeArgs {
   bool exchange_log = false;  // every OCPP message through the logger
   bool metrics = false;       // GET /health and /metrics on the same port
   std::string password_file;  // lines "identity:password" (split at the first colon): Basic Auth
+  int profile = -1;           // security profile 0..3; -1: 1 with a password file, else 0
+  std::vector<std::string> certs;  // profiles 2/3: server certificates, paired in order with keys
+  std::vector<std::string> keys;
+  std::string ca;  // profile 3: CA bundle of the accepted client certificates
 };
 // "100/60s", "5/500ms", "1000/1m", "10/1h" → {limit, window}; throws std::invalid_argument.
 std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text);
@@ -34,7 +45,11 @@ struct SimulateArgs {
   std::size_t count = 1;
   bool quiet = false;
   bool strict = false;
-  std::string password;  // Basic Auth (security profile 1)
+  std::string password;  // Basic Auth (security profiles 1 and 2)
+  int profile = -1;      // -1: the client infers it from the URL scheme, password and certificate
+  std::string cert;      // profile 3; "{id}" is replaced with each station's identity
+  std::string key;
+  std::string ca;        // profiles 2/3: CA bundle to verify the CSMS with; empty: the system's
 };
 int simulate(const SimulateArgs& args);
 

@@ -47,16 +47,39 @@ int main(int argc, char** argv) {
   s->add_option("--password-file", serve.password_file,
                 "Basic Auth: lines of identity:password (split at the first colon); others get 401")
       ->check(CLI::ExistingFile);
+  s->add_option("--profile", serve.profile,
+                "Security profile: 0 ws://, 1 ws:// + Basic Auth, 2 wss:// + Basic Auth, 3 wss:// + client "
+                "certificate (default: 1 with --password-file, else 0)")
+      ->check(CLI::Range(0, 3));
+  s->add_option("--cert", serve.certs,
+                "Profiles 2/3: server certificate (PEM, chain after it); repeatable, paired in order with "
+                "--key, e.g. an RSA and an ECDSA one side by side")
+      ->check(CLI::ExistingFile);
+  s->add_option("--key", serve.keys, "Profiles 2/3: the private key (PEM) of the --cert in the same position")
+      ->check(CLI::ExistingFile);
+  s->add_option("--ca", serve.ca, "Profile 3: CA bundle (PEM) the stations' client certificates must chain to")
+      ->check(CLI::ExistingFile);
 
   ocpp::app::SimulateArgs sim;
   auto* m = app.add_subcommand("simulate", "Run simulated charge points against a CSMS");
-  m->add_option("--url", sim.url, "CSMS endpoint (ws://host:port[/path])")->capture_default_str();
+  m->add_option("--url", sim.url, "CSMS endpoint (ws://host:port[/path]; wss:// for profiles 2 and 3)")
+      ->capture_default_str();
   m->add_option("--identity", sim.identity, "Identity (with --count > 1: a prefix, numbered)")->capture_default_str();
   m->add_option("--protocol", sim.protocol, "ocpp1.6, ocpp2.0.1 or ocpp2.1")->capture_default_str();
   m->add_option("--count", sim.count, "Number of charge points")->capture_default_str();
   m->add_flag("--quiet", sim.quiet, "Print only the summary");
   m->add_flag("--strict", sim.strict, "Strict mode: validate every payload against the OCA schemas");
-  m->add_option("--password", sim.password, "Basic Auth password (security profile 1)");
+  m->add_option("--password", sim.password, "Basic Auth password (security profiles 1 and 2)");
+  m->add_option("--profile", sim.profile,
+                "Security profile 0-3, checked against the URL scheme and credentials (default: inferred "
+                "from them)")
+      ->check(CLI::Range(0, 3));
+  m->add_option("--cert", sim.cert,
+                "Profile 3: client certificate (PEM); {id} is replaced with each station's identity, e.g. "
+                "certs/client-{id}.pem for --count > 1");
+  m->add_option("--key", sim.key, "Profile 3: the client certificate's private key (PEM); {id} as for --cert");
+  m->add_option("--ca", sim.ca, "Profiles 2/3: CA bundle (PEM) to verify the CSMS with (default: the system's)")
+      ->check(CLI::ExistingFile);
 
   ocpp::app::BenchArgs b;
   auto* l = app.add_subcommand("bench", "Load-generate CALLs against any OCPP-J server");
@@ -77,7 +100,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   c->add_option("--host", certs.hosts, "More names or addresses for the server certificates (repeatable)");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Bad usage exits 2 (CLI11's own codes are 100+), the same as the flag misfits found later.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   try {
     if (*s) {
       serve.protocols = split(serve_protocols);
@@ -86,6 +114,9 @@ int main(int argc, char** argv) {
     if (*m) return ocpp::app::simulate(sim);
     if (*l) return ocpp::app::bench(b);
     if (*c) return ocpp::app::certs(certs);
+  } catch (const ocpp::app::UsageError& e) {
+    std::cerr << "ocpp: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "ocpp: " << e.what() << "\n";
     return 1;

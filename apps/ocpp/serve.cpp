@@ -37,7 +37,35 @@ std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text)
   throw std::invalid_argument("--rate-limit window needs a unit ms, s, m or h; got " + text);
 }
 
+namespace {
+
+// Checks the flags against each other before anything listens, so a misfit never half-starts.
+SecurityProfile checked_profile(const ServeArgs& args) {
+  const int number = args.profile >= 0 ? args.profile : args.password_file.empty() ? 0 : 1;
+  if (number > 3) throw UsageError("--profile must be 0, 1, 2 or 3");
+  const auto profile = static_cast<SecurityProfile>(number);
+  const std::string name = "--profile " + std::to_string(number);
+  if (uses_password(profile) && args.password_file.empty())
+    throw UsageError(name + " needs --password-file (HTTP Basic Auth)");
+  if (!uses_password(profile) && !args.password_file.empty())
+    throw UsageError("--password-file is for profiles 1 and 2, not " + name +
+                     (number == 3 ? " (stations authenticate by client certificate)" : ""));
+  if (args.certs.size() != args.keys.size())
+    throw UsageError("--cert and --key pair up in order; got " + std::to_string(args.certs.size()) +
+                     " certificate(s) and " + std::to_string(args.keys.size()) + " key(s)");
+  if (uses_tls(profile) && args.certs.empty()) throw UsageError(name + " (TLS) needs at least one --cert and --key");
+  if (!uses_tls(profile) && !args.certs.empty()) throw UsageError("--cert/--key are for profiles 2 and 3, not " + name);
+  if (profile == SecurityProfile::tls_client_cert && args.ca.empty())
+    throw UsageError(name + " needs --ca, the CA that signed the stations' client certificates");
+  if (profile != SecurityProfile::tls_client_cert && !args.ca.empty())
+    throw UsageError("--ca is for profile 3, not " + name);
+  return profile;
+}
+
+}  // namespace
+
 int serve(const ServeArgs& args) {
+  const auto profile = checked_profile(args);
   IoPool pool(args.threads);
   ServerOptions options;
   options.protocols = args.protocols;
@@ -101,8 +129,21 @@ int serve(const ServeArgs& args) {
     });
   }
 
-  const auto port = server.listen(args.port, args.host);
-  std::cout << "ocpp serve: listening on " << args.host << ":" << port << " (protocols";
+  std::uint16_t port = 0;
+  if (uses_tls(profile)) {
+    ListenOptions listen{.port = args.port, .host = args.host, .profile = profile};
+    for (std::size_t i = 0; i < args.certs.size(); ++i)
+      listen.tls.certificates.push_back({args.certs[i], args.keys[i], ""});
+    listen.tls.ca_file = args.ca;
+    port = server.listen(listen);
+  } else {
+    // Profile 1 is the auth callback alone, as it was before listeners knew their profile.
+    port = server.listen(args.port, args.host);
+  }
+  std::cout << "ocpp serve: listening on " << args.host << ":" << port << " (";
+  if (profile != SecurityProfile::none)
+    std::cout << "security profile " << static_cast<int>(profile) << (uses_tls(profile) ? " over TLS" : "") << ", ";
+  std::cout << "protocols";
   for (const auto& p : args.protocols) std::cout << " " << p;
   std::cout << ", " << args.threads << " thread" << (args.threads == 1 ? "" : "s") << ")\n" << std::flush;
 

@@ -6,7 +6,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <filesystem>
 #include <iostream>
+#include <string_view>
 
 #include "commands.hpp"
 #include "demo_payloads.hpp"
@@ -78,6 +80,20 @@ asio::awaitable<void> run_station(std::shared_ptr<Client> cp, ProtocolVersion v,
   co_await cp->close(bye, asio::use_awaitable);
 }
 
+// "{id}" in a --cert/--key path becomes the station's identity, so each of --count stations can
+// present its own certificate (profile 3 binds the certificate's CN to the identity).
+std::string for_station(std::string path, const std::string& identity) {
+  static constexpr std::string_view placeholder = "{id}";
+  for (auto at = path.find(placeholder); at != std::string::npos; at = path.find(placeholder, at + identity.size()))
+    path.replace(at, placeholder.size(), identity);
+  return path;
+}
+
+void require_file(const std::string& flag, const std::string& path, const std::string& identity) {
+  if (!path.empty() && !std::filesystem::is_regular_file(path))
+    throw UsageError(flag + ": no file " + path + " (for " + identity + ")");
+}
+
 }  // namespace
 
 int simulate(const SimulateArgs& args) {
@@ -92,9 +108,22 @@ int simulate(const SimulateArgs& args) {
     o.protocols = {args.protocol};
     o.strict_mode.enabled = args.strict;
     if (!args.password.empty()) o.password = args.password;
+    if (args.profile >= 0) o.security_profile = static_cast<SecurityProfile>(args.profile);
+    o.tls.ca_file = args.ca;
+    o.tls.cert_file = for_station(args.cert, o.identity);
+    o.tls.key_file = for_station(args.key, o.identity);
+    require_file("--cert", o.tls.cert_file, o.identity);
+    require_file("--key", o.tls.key_file, o.identity);
     o.reconnect = false;
     o.call_timeout = std::chrono::seconds(10);
-    auto cp = Client::create(io.get_executor(), o);
+    std::shared_ptr<Client> cp;
+    try {
+      cp = Client::create(io.get_executor(), o);
+    } catch (const std::invalid_argument& e) {
+      // A profile that does not fit the URL or the credentials: bad usage, not a failed run. The
+      // library names its option fields, so point at the flags that set them.
+      throw UsageError(std::string(e.what()) + "; see --url, --profile, --password, --cert and --key");
+    }
     cp->handle_any([&tally, version](CallContext& ctx) -> HandlerResult {
       auto response = cp_response(version, ctx.action, ctx.params);
       if (response.is_null()) throw RpcError(ErrorCode::NotImplemented, "The simulator does not handle " + ctx.action);
