@@ -7,7 +7,7 @@
 namespace ocpp::app {
 
 int certs(const CertsArgs& args) {
-  for (const auto& path : tls::write_demo_set(args.out, args.identity, args.hosts)) std::cout << path.string() << "\n";
+  for (const auto& path : tls::write_demo_set(args.out, args.identities, args.hosts)) std::cout << path.string() << "\n";
   return 0;
 }
 

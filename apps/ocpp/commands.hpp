@@ -68,7 +68,7 @@ int bench(const BenchArgs& args);
 
 struct CertsArgs {
   std::string out = "certs";
-  std::string identity = "CP001";
+  std::vector<std::string> identities{"CP001"};
   std::vector<std::string> hosts;  // more names or addresses for the server certificates
 };
 int certs(const CertsArgs& args);

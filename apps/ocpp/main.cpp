@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
   ocpp::app::CertsArgs certs;
   auto* c = app.add_subcommand("certs", "Make a CA, RSA and ECDSA server certificates and a client certificate");
   c->add_option("--out", certs.out, "Directory to write to")->capture_default_str();
-  c->add_option("--identity", certs.identity, "The client certificate's CN (the station's identity)")
+  c->add_option("--identity", certs.identities,
+                "The client certificate's CN (the station's identity); repeatable, one certificate each")
       ->capture_default_str();
   c->add_option("--host", certs.hosts, "More names or addresses for the server certificates (repeatable)");
 

@@ -169,6 +169,11 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
       return stream_.socket().close(ignored);
     }
     stream_.async_handshake([self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec == asio::error::eof) {  // a TCP probe (health check, port scan) is no security event
+        self->deadline_.cancel();
+        beast::error_code ignored;
+        return self->stream_.socket().close(ignored);
+      }
       if (ec) {
         self->security_event(SecurityEventType::tls_handshake_failed, detail::tls_failure(self->stream_.ssl(), ec));
         return self->linger();

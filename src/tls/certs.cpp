@@ -147,7 +147,8 @@ Pem issue(const Pem& ca, const CertSpec& spec) {
   return {to_pem(cert.get()), to_pem(key.get())};
 }
 
-std::vector<std::filesystem::path> write_demo_set(const std::filesystem::path& dir, const std::string& identity,
+std::vector<std::filesystem::path> write_demo_set(const std::filesystem::path& dir,
+                                                  const std::vector<std::string>& identities,
                                                   const std::vector<std::string>& hosts) {
   std::filesystem::create_directories(dir);
   std::vector<std::string> dns{"localhost"}, ips{"127.0.0.1"};
@@ -166,7 +167,7 @@ std::vector<std::filesystem::path> write_demo_set(const std::filesystem::path& d
   save("ca", ca);
   for (auto [stem, type] : {std::pair{"server-rsa", KeyType::rsa2048}, {"server-ecdsa", KeyType::ecdsa_p256}})
     save(stem, issue(ca, {.common_name = "localhost", .dns_names = dns, .ip_addresses = ips, .key = type, .server = true}));
-  save("client-" + identity, issue(ca, {.common_name = identity, .client = true}));
+  for (const auto& identity : identities) save("client-" + identity, issue(ca, {.common_name = identity, .client = true}));
   return written;
 }
 

@@ -92,3 +92,16 @@ TEST(Certs, TheDemoSetNamesTheHostsAndTheIdentityAndKeepsKeysPrivate) {
   EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all), std::filesystem::perms::none);
   std::filesystem::remove_all(dir);
 }
+
+TEST(Certs, SeveralStationsGetCertificatesFromTheSameCa) {
+  const auto dir = std::filesystem::temp_directory_path() / ("ocpp-certs-many-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(write_demo_set(dir, std::vector<std::string>{"CP-1", "CP-2"}).size(), 10u);
+  const Pem ca{read(dir / "ca.pem"), read(dir / "ca.key")};
+  for (auto id : {"CP-1", "CP-2"}) {
+    const Pem client{read(dir / ("client-" + std::string(id) + ".pem")), read(dir / ("client-" + std::string(id) + ".key"))};
+    EXPECT_EQ(verify(ca, client), 0) << id;
+    EXPECT_EQ(common_name(client), id);
+  }
+  std::filesystem::remove_all(dir);
+}

@@ -349,10 +349,17 @@ TEST_F(TlsTest, RsaOnlyAndEcdsaOnlyClientsGetTheMatchingCertificate) {
 
 TEST_F(TlsTest, Tls11OnlyAndCbcOnlyClientsAreRefusedAtTheHandshake) {
   auto server = tls_server(SecurityProfile::tls_basic_auth);
+  {
+    asio::io_context io;
+    asio::ip::tcp::socket probe(io);  // a health check's connect and close: no event
+    probe.connect({asio::ip::make_address("127.0.0.1"), port_});
+  }
   EXPECT_FALSE(raw_tls(port_, {TLS1_1_VERSION, "DEFAULT:@SECLEVEL=0"}).handshake);
   EXPECT_EQ(event_containing("unsupported protocol").rfind("TLS_HANDSHAKE_FAILED", 0), 0u);
   EXPECT_FALSE(raw_tls(port_, {TLS1_2_VERSION, "ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:AES128-SHA256"}).handshake);
   EXPECT_EQ(event_containing("no shared cipher").rfind("TLS_HANDSHAKE_FAILED", 0), 0u);
+  std::lock_guard lock(m_);
+  EXPECT_EQ(events_.size(), 2u) << "one per refused client, none for the probe";
 }
 
 TEST_F(TlsTest, ProfileThreeAcceptsAVerifiedCertificateWhoseCnIsTheIdentity) {

@@ -34,9 +34,14 @@ Pem make_ca(const std::string& common_name, KeyType key = KeyType::ecdsa_p256);
 Pem issue(const Pem& ca, const CertSpec& spec);
 
 // The demo set in `dir`: ca.pem + ca.key, server-rsa.pem/.key and server-ecdsa.pem/.key for
-// localhost, 127.0.0.1 and `hosts`, client-<identity>.pem/.key. Keys are written mode 0600.
-// Returns the files written.
-std::vector<std::filesystem::path> write_demo_set(const std::filesystem::path& dir, const std::string& identity,
+// localhost, 127.0.0.1 and `hosts`, client-<identity>.pem/.key for each identity, all from one CA.
+// Keys are written mode 0600. Returns the files written.
+std::vector<std::filesystem::path> write_demo_set(const std::filesystem::path& dir,
+                                                  const std::vector<std::string>& identities,
                                                   const std::vector<std::string>& hosts = {});
+inline std::vector<std::filesystem::path> write_demo_set(const std::filesystem::path& dir, const std::string& identity,
+                                                         const std::vector<std::string>& hosts = {}) {
+  return write_demo_set(dir, std::vector<std::string>{identity}, hosts);
+}
 
 }  // namespace ocpp::tls
