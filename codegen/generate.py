@@ -65,7 +65,6 @@ RUNTIME_FILES = [
     ("schema_runtime.hpp", "src/schema/runtime.hpp"),
     ("schema_runtime.cpp", "src/schema/runtime.cpp"),
     ("keymatch.hpp", "src/schema/keymatch.hpp"),
-    ("keymatch.hpp", "src/messages/keymatch.hpp"),
 ]
 # Directories whose every file is produced by this generator (stale files there are removed / reported).
 OWNED_DIRS = ["include/ocpp/messages", "include/ocpp/schema", "src/messages", "src/schema",
@@ -887,11 +886,23 @@ def enum_match_entries(e):
 # ---- conversions ---------------------------------------------------------------------------------
 
 
+def emit_enum_matchers(v):
+    """src/schema/<ns>_enum_match.hpp: one matcher per enum, inline, shared by the enum's from_string
+    and its validator (which then need no enum object)."""
+    L = [BANNER.format(src=" from schemas/%s" % v.folder)]
+    L.append("#pragma once\n// Internal: the value matchers of the enums of OCPP %s (index or -1).\n" % v.folder)
+    L.append("#include <string_view>\n\n#include \"keymatch.hpp\"\n\n")
+    L.append("namespace ocpp::%s::enum_match {\n\n" % v.ns)
+    for e in sorted_enums(v):
+        L.append("inline " + emit_matcher(e.name, enum_match_entries(e)) + "\n")
+    L.append("}  // namespace ocpp::%s::enum_match\n" % v.ns)
+    return "".join(L)
+
+
 def emit_enum_conversion(e):
     n = len(e.values)
     tbl = "kNames_%s" % e.name
     L = ["constexpr std::string_view %s[] = {%s};\n" % (tbl, ", ".join(cpp_string(x) for x in e.values))]
-    L.append(emit_matcher("match_" + e.name, enum_match_entries(e)))
     L.append("}  // namespace\n\n")
     L.append("std::string_view to_string(%s v) noexcept {\n" % e.name)
     L.append("  const auto i = static_cast<std::size_t>(v);\n")
@@ -899,7 +910,7 @@ def emit_enum_conversion(e):
     L.append("bool from_string(std::string_view s, %s& out) noexcept {\n" % e.name)
     if e.spelling_aliases():
         L.append("  // Also matches the other spelling of Celcius/Celsius (known schema defect).\n")
-    L.append("  const int i = match_%s(s);\n" % e.name)
+    L.append("  const int i = enum_match::%s(s);\n" % e.name)
     L.append("  if (i < 0) return false;\n")
     L.append("  out = static_cast<%s>(i);\n  return true;\n}\n\n" % e.name)
     L.append("void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, %s v) {\n" % e.name)
@@ -960,7 +971,8 @@ def emit_types_sources(v):
         head = (BANNER.format(src=" from schemas/%s" % v.folder)
                 + "// Boost.JSON conversions and enum string conversions for OCPP %s (part %d of %d).\n"
                 % (v.folder, i, len(chunks))
-                + "#include <ocpp/messages/%s.hpp>\n\n#include \"convert.hpp\"\n\n" % v.ns
+                + "#include <ocpp/messages/%s.hpp>\n\n#include \"../schema/%s_enum_match.hpp\"\n#include \"convert.hpp\"\n\n"
+                % (v.ns, v.ns)
                 + "namespace ocpp::%s {\n\n" % v.ns)
         files["src/messages/%s_types_%d.cpp" % (v.ns, i)] = head + "\n".join(chunk) + "\n}  // namespace ocpp::%s\n" % v.ns
     # action table
@@ -1110,13 +1122,11 @@ def emit_object_validator(tu, o, fname):
 
 
 def emit_enum_validator(e):
-    # The validator only asks "is it one of these": the matcher, without a temporary enum object.
-    return ("namespace {\n\n%s\n}  // namespace\n\n"
-            "bool ve_%s(const boost::json::value& v, ValidationError* e) {\n"
+    return ("bool ve_%s(const boost::json::value& v, ValidationError* e) {\n"
             "  const boost::json::string* s = v.if_string();\n"
             "  if (!s) return rt::fail(e, \"type\", \"expected string\");\n"
-            "  return match_%s(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);\n}\n"
-            % (emit_matcher("match_" + e.name, enum_match_entries(e)), e.name, e.name))
+            "  return enum_match::%s(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);\n}\n"
+            % (e.name, e.name))
 
 
 def emit_schema_sources(v):
@@ -1124,7 +1134,8 @@ def emit_schema_sources(v):
     # internal header
     H = [BANNER.format(src=" from schemas/%s" % v.folder)]
     H.append("#pragma once\n// Internal: validators of the named schema types of OCPP %s, shared between TUs.\n" % v.folder)
-    H.append("#include <ocpp/messages/%s.hpp>\n\n#include \"runtime.hpp\"\n\n" % v.ns)
+    H.append("#include <ocpp/messages/%s.hpp>\n\n#include \"%s_enum_match.hpp\"\n#include \"runtime.hpp\"\n\n"
+             % (v.ns, v.ns))
     H.append("namespace ocpp::%s::validators {\n\n" % v.ns)
     H.append("using schema::ValidationError;\nusing schema::ValidationOptions;\nnamespace rt = schema::rt;\n\n")
     enums = sorted_enums(v)
@@ -1135,6 +1146,7 @@ def emit_schema_sources(v):
         H.append("bool vo_%s(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e);\n" % o.name)
     H.append("\n}  // namespace ocpp::%s::validators\n" % v.ns)
     files["src/schema/%s_validators.hpp" % v.ns] = "".join(H)
+    files["src/schema/%s_enum_match.hpp" % v.ns] = emit_enum_matchers(v)
 
     # units: (kind, item); generate per chunk with its own TU state
     units = [("enum", e) for e in enums] + [("obj", o) for o in structs]

@@ -14,7 +14,7 @@
 
 #include <ocpp/messages/common.hpp>
 
-#include "keymatch.hpp"
+#include "../schema/keymatch.hpp"
 
 namespace ocpp::convert {
 

@@ -16,7 +16,6 @@ set(OCPP_MESSAGES_SOURCES
     src/messages/v21_types_3.cpp
     src/messages/v21_types_4.cpp
     src/messages/v21_types_5.cpp
-    src/messages/v21_types_6.cpp
     src/schema/runtime.cpp
     src/schema/v16_validators_1.cpp
     src/schema/v201_validators_1.cpp
@@ -24,5 +23,4 @@ set(OCPP_MESSAGES_SOURCES
     src/schema/v21_validators_1.cpp
     src/schema/v21_validators_2.cpp
     src/schema/v21_validators_3.cpp
-    src/schema/v21_validators_4.cpp
 )

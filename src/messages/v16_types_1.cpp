@@ -2,25 +2,13 @@
 // Boost.JSON conversions and enum string conversions for OCPP 1.6 (part 1 of 2).
 #include <ocpp/messages/v16.hpp>
 
+#include "../schema/v16_enum_match.hpp"
 #include "convert.hpp"
 
 namespace ocpp::v16 {
 
 namespace {
 constexpr std::string_view kNames_BootNotificationStatus[] = {"Accepted", "Pending", "Rejected"};
-int match_BootNotificationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Pend") && keymatch::load4(p + 3) == keymatch::word4("ding") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(BootNotificationStatus v) noexcept {
@@ -29,7 +17,7 @@ std::string_view to_string(BootNotificationStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, BootNotificationStatus& out) noexcept {
-  const int i = match_BootNotificationStatus(s);
+  const int i = enum_match::BootNotificationStatus(s);
   if (i < 0) return false;
   out = static_cast<BootNotificationStatus>(i);
   return true;
@@ -49,18 +37,6 @@ BootNotificationStatus tag_invoke(boost::json::value_to_tag<BootNotificationStat
 
 namespace {
 constexpr std::string_view kNames_CancelReservationStatus[] = {"Accepted", "Rejected"};
-int match_CancelReservationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(CancelReservationStatus v) noexcept {
@@ -69,7 +45,7 @@ std::string_view to_string(CancelReservationStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, CancelReservationStatus& out) noexcept {
-  const int i = match_CancelReservationStatus(s);
+  const int i = enum_match::CancelReservationStatus(s);
   if (i < 0) return false;
   out = static_cast<CancelReservationStatus>(i);
   return true;
@@ -89,18 +65,6 @@ CancelReservationStatus tag_invoke(boost::json::value_to_tag<CancelReservationSt
 
 namespace {
 constexpr std::string_view kNames_CertificateSignedStatusEnumType[] = {"Accepted", "Rejected"};
-int match_CertificateSignedStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(CertificateSignedStatusEnumType v) noexcept {
@@ -109,7 +73,7 @@ std::string_view to_string(CertificateSignedStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateSignedStatusEnumType& out) noexcept {
-  const int i = match_CertificateSignedStatusEnumType(s);
+  const int i = enum_match::CertificateSignedStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateSignedStatusEnumType>(i);
   return true;
@@ -129,14 +93,6 @@ CertificateSignedStatusEnumType tag_invoke(boost::json::value_to_tag<Certificate
 
 namespace {
 constexpr std::string_view kNames_CertificateUseEnumType[] = {"CentralSystemRootCertificate", "ManufacturerRootCertificate"};
-int match_CertificateUseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 1 : -1;
-    case 28: return keymatch::load8(p) == keymatch::word8("CentralS") && keymatch::load8(p + 8) == keymatch::word8("ystemRoo") && keymatch::load8(p + 16) == keymatch::word8("tCertifi") && keymatch::load8(p + 20) == keymatch::word8("tificate") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(CertificateUseEnumType v) noexcept {
@@ -145,7 +101,7 @@ std::string_view to_string(CertificateUseEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateUseEnumType& out) noexcept {
-  const int i = match_CertificateUseEnumType(s);
+  const int i = enum_match::CertificateUseEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateUseEnumType>(i);
   return true;
@@ -165,19 +121,6 @@ CertificateUseEnumType tag_invoke(boost::json::value_to_tag<CertificateUseEnumTy
 
 namespace {
 constexpr std::string_view kNames_ChangeAvailabilityStatus[] = {"Accepted", "Rejected", "Scheduled"};
-int match_ChangeAvailabilityStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChangeAvailabilityStatus v) noexcept {
@@ -186,7 +129,7 @@ std::string_view to_string(ChangeAvailabilityStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, ChangeAvailabilityStatus& out) noexcept {
-  const int i = match_ChangeAvailabilityStatus(s);
+  const int i = enum_match::ChangeAvailabilityStatus(s);
   if (i < 0) return false;
   out = static_cast<ChangeAvailabilityStatus>(i);
   return true;
@@ -206,14 +149,6 @@ ChangeAvailabilityStatus tag_invoke(boost::json::value_to_tag<ChangeAvailability
 
 namespace {
 constexpr std::string_view kNames_ChangeAvailabilityType[] = {"Inoperative", "Operative"};
-int match_ChangeAvailabilityType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("Operativ") && keymatch::load8(p + 1) == keymatch::word8("perative") ? 1 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Inoperat") && keymatch::load8(p + 3) == keymatch::word8("perative") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChangeAvailabilityType v) noexcept {
@@ -222,7 +157,7 @@ std::string_view to_string(ChangeAvailabilityType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChangeAvailabilityType& out) noexcept {
-  const int i = match_ChangeAvailabilityType(s);
+  const int i = enum_match::ChangeAvailabilityType(s);
   if (i < 0) return false;
   out = static_cast<ChangeAvailabilityType>(i);
   return true;
@@ -242,20 +177,6 @@ ChangeAvailabilityType tag_invoke(boost::json::value_to_tag<ChangeAvailabilityTy
 
 namespace {
 constexpr std::string_view kNames_ChangeConfigurationStatus[] = {"Accepted", "Rejected", "RebootRequired", "NotSupported"};
-int match_ChangeConfigurationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 3 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("RebootRe") && keymatch::load8(p + 6) == keymatch::word8("Required") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChangeConfigurationStatus v) noexcept {
@@ -264,7 +185,7 @@ std::string_view to_string(ChangeConfigurationStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, ChangeConfigurationStatus& out) noexcept {
-  const int i = match_ChangeConfigurationStatus(s);
+  const int i = enum_match::ChangeConfigurationStatus(s);
   if (i < 0) return false;
   out = static_cast<ChangeConfigurationStatus>(i);
   return true;
@@ -284,19 +205,6 @@ ChangeConfigurationStatus tag_invoke(boost::json::value_to_tag<ChangeConfigurati
 
 namespace {
 constexpr std::string_view kNames_ChargingProfileKind[] = {"Absolute", "Recurring", "Relative"};
-int match_ChargingProfileKind(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Absolute") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Relative") ? 2 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Recurrin") && keymatch::load8(p + 1) == keymatch::word8("ecurring") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChargingProfileKind v) noexcept {
@@ -305,7 +213,7 @@ std::string_view to_string(ChargingProfileKind v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfileKind& out) noexcept {
-  const int i = match_ChargingProfileKind(s);
+  const int i = enum_match::ChargingProfileKind(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfileKind>(i);
   return true;
@@ -325,15 +233,6 @@ ChargingProfileKind tag_invoke(boost::json::value_to_tag<ChargingProfileKind>, c
 
 namespace {
 constexpr std::string_view kNames_ChargingProfilePurpose[] = {"ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"};
-int match_ChargingProfilePurpose(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("TxProfil") && keymatch::load8(p + 1) == keymatch::word8("xProfile") ? 2 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("TxDefaul") && keymatch::load8(p + 8) == keymatch::word8("tProfile") ? 1 : -1;
-    case 21: return keymatch::load8(p) == keymatch::word8("ChargePo") && keymatch::load8(p + 8) == keymatch::word8("intMaxPr") && keymatch::load8(p + 13) == keymatch::word8("xProfile") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChargingProfilePurpose v) noexcept {
@@ -342,7 +241,7 @@ std::string_view to_string(ChargingProfilePurpose v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfilePurpose& out) noexcept {
-  const int i = match_ChargingProfilePurpose(s);
+  const int i = enum_match::ChargingProfilePurpose(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfilePurpose>(i);
   return true;
@@ -362,18 +261,6 @@ ChargingProfilePurpose tag_invoke(boost::json::value_to_tag<ChargingProfilePurpo
 
 namespace {
 constexpr std::string_view kNames_ChargingRateUnit[] = {"A", "W"};
-int match_ChargingRateUnit(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 1:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 0 : -1;
-        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChargingRateUnit v) noexcept {
@@ -382,7 +269,7 @@ std::string_view to_string(ChargingRateUnit v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingRateUnit& out) noexcept {
-  const int i = match_ChargingRateUnit(s);
+  const int i = enum_match::ChargingRateUnit(s);
   if (i < 0) return false;
   out = static_cast<ChargingRateUnit>(i);
   return true;
@@ -402,14 +289,6 @@ ChargingRateUnit tag_invoke(boost::json::value_to_tag<ChargingRateUnit>, const b
 
 namespace {
 constexpr std::string_view kNames_ClearChargingProfileStatus[] = {"Accepted", "Unknown"};
-int match_ClearChargingProfileStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ClearChargingProfileStatus v) noexcept {
@@ -418,7 +297,7 @@ std::string_view to_string(ClearChargingProfileStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearChargingProfileStatus& out) noexcept {
-  const int i = match_ClearChargingProfileStatus(s);
+  const int i = enum_match::ClearChargingProfileStatus(s);
   if (i < 0) return false;
   out = static_cast<ClearChargingProfileStatus>(i);
   return true;
@@ -438,24 +317,6 @@ ClearChargingProfileStatus tag_invoke(boost::json::value_to_tag<ClearChargingPro
 
 namespace {
 constexpr std::string_view kNames_Context[] = {"Interruption.Begin", "Interruption.End", "Sample.Clock", "Sample.Periodic", "Transaction.Begin", "Transaction.End", "Trigger", "Other"};
-int match_Context(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 7 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 6 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Sample.C") && keymatch::load8(p + 4) == keymatch::word8("le.Clock") ? 2 : -1;
-    case 15:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'S': return keymatch::load8(p) == keymatch::word8("Sample.P") && keymatch::load8(p + 7) == keymatch::word8("Periodic") ? 3 : -1;
-        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 7) == keymatch::word8("tion.End") ? 5 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.End") ? 1 : -1;
-    case 17: return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ion.Begi") && keymatch::load8(p + 9) == keymatch::word8("on.Begin") ? 4 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.Beg") && keymatch::load8(p + 10) == keymatch::word8("on.Begin") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(Context v) noexcept {
@@ -464,7 +325,7 @@ std::string_view to_string(Context v) noexcept {
 }
 
 bool from_string(std::string_view s, Context& out) noexcept {
-  const int i = match_Context(s);
+  const int i = enum_match::Context(s);
   if (i < 0) return false;
   out = static_cast<Context>(i);
   return true;
@@ -484,20 +345,6 @@ Context tag_invoke(boost::json::value_to_tag<Context>, const boost::json::value&
 
 namespace {
 constexpr std::string_view kNames_DataTransferStatus[] = {"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"};
-int match_DataTransferStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("VendorId") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownM") && keymatch::load8(p + 8) == keymatch::word8("essageId") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(DataTransferStatus v) noexcept {
@@ -506,7 +353,7 @@ std::string_view to_string(DataTransferStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, DataTransferStatus& out) noexcept {
-  const int i = match_DataTransferStatus(s);
+  const int i = enum_match::DataTransferStatus(s);
   if (i < 0) return false;
   out = static_cast<DataTransferStatus>(i);
   return true;
@@ -526,19 +373,6 @@ DataTransferStatus tag_invoke(boost::json::value_to_tag<DataTransferStatus>, con
 
 namespace {
 constexpr std::string_view kNames_DeleteCertificateStatusEnumType[] = {"Accepted", "Failed", "NotFound"};
-int match_DeleteCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(DeleteCertificateStatusEnumType v) noexcept {
@@ -547,7 +381,7 @@ std::string_view to_string(DeleteCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DeleteCertificateStatusEnumType& out) noexcept {
-  const int i = match_DeleteCertificateStatusEnumType(s);
+  const int i = enum_match::DeleteCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DeleteCertificateStatusEnumType>(i);
   return true;
@@ -567,16 +401,6 @@ DeleteCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<DeleteCerti
 
 namespace {
 constexpr std::string_view kNames_DiagnosticsStatusNotificationStatus[] = {"Idle", "Uploaded", "UploadFailed", "Uploading"};
-int match_DiagnosticsStatusNotificationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 0 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 1 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 3 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 4) == keymatch::word8("adFailed") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(DiagnosticsStatusNotificationStatus v) noexcept {
@@ -585,7 +409,7 @@ std::string_view to_string(DiagnosticsStatusNotificationStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, DiagnosticsStatusNotificationStatus& out) noexcept {
-  const int i = match_DiagnosticsStatusNotificationStatus(s);
+  const int i = enum_match::DiagnosticsStatusNotificationStatus(s);
   if (i < 0) return false;
   out = static_cast<DiagnosticsStatusNotificationStatus>(i);
   return true;
@@ -605,52 +429,6 @@ DiagnosticsStatusNotificationStatus tag_invoke(boost::json::value_to_tag<Diagnos
 
 namespace {
 constexpr std::string_view kNames_ErrorCode[] = {"ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature", "InternalError", "LocalListConflict", "NoError", "OtherError", "OverCurrentFailure", "PowerMeterFailure", "PowerSwitchFailure", "ReaderFailure", "ResetFailure", "UnderVoltage", "OverVoltage", "WeakSignal"};
-int match_ErrorCode(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("NoEr") && keymatch::load4(p + 3) == keymatch::word4("rror") ? 6 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'O': return keymatch::load8(p) == keymatch::word8("OtherErr") && keymatch::load8(p + 2) == keymatch::word8("herError") ? 7 : -1;
-        case 'W': return keymatch::load8(p) == keymatch::word8("WeakSign") && keymatch::load8(p + 2) == keymatch::word8("akSignal") ? 15 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("OverVolt") && keymatch::load8(p + 3) == keymatch::word8("rVoltage") ? 14 : -1;
-    case 12:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'R': return keymatch::load8(p) == keymatch::word8("ResetFai") && keymatch::load8(p + 4) == keymatch::word8("tFailure") ? 12 : -1;
-        case 'U': return keymatch::load8(p) == keymatch::word8("UnderVol") && keymatch::load8(p + 4) == keymatch::word8("rVoltage") ? 13 : -1;
-        default: return -1;
-      }
-    case 13:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'G': return keymatch::load8(p) == keymatch::word8("GroundFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 2 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Internal") && keymatch::load8(p + 5) == keymatch::word8("nalError") ? 4 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("ReaderFa") && keymatch::load8(p + 5) == keymatch::word8("rFailure") ? 11 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("HighTemp") && keymatch::load8(p + 7) == keymatch::word8("perature") ? 3 : -1;
-    case 17:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load8(p) == keymatch::word8("LocalLis") && keymatch::load8(p + 8) == keymatch::word8("tConflic") && keymatch::load8(p + 9) == keymatch::word8("Conflict") ? 5 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("PowerMet") && keymatch::load8(p + 8) == keymatch::word8("erFailur") && keymatch::load8(p + 9) == keymatch::word8("rFailure") ? 9 : -1;
-        default: return -1;
-      }
-    case 18:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'O': return keymatch::load8(p) == keymatch::word8("OverCurr") && keymatch::load8(p + 8) == keymatch::word8("entFailu") && keymatch::load8(p + 10) == keymatch::word8("tFailure") ? 8 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("PowerSwi") && keymatch::load8(p + 8) == keymatch::word8("tchFailu") && keymatch::load8(p + 10) == keymatch::word8("hFailure") ? 10 : -1;
-        default: return -1;
-      }
-    case 20:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("Connecto") && keymatch::load8(p + 8) == keymatch::word8("rLockFai") && keymatch::load8(p + 12) == keymatch::word8("kFailure") ? 0 : -1;
-        case 'E': return keymatch::load8(p) == keymatch::word8("EVCommun") && keymatch::load8(p + 8) == keymatch::word8("icationE") && keymatch::load8(p + 12) == keymatch::word8("ionError") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ErrorCode v) noexcept {
@@ -659,7 +437,7 @@ std::string_view to_string(ErrorCode v) noexcept {
 }
 
 bool from_string(std::string_view s, ErrorCode& out) noexcept {
-  const int i = match_ErrorCode(s);
+  const int i = enum_match::ErrorCode(s);
   if (i < 0) return false;
   out = static_cast<ErrorCode>(i);
   return true;
@@ -679,42 +457,6 @@ ErrorCode tag_invoke(boost::json::value_to_tag<ErrorCode>, const boost::json::va
 
 namespace {
 constexpr std::string_view kNames_FirmwareStatusEnumType[] = {"Downloaded", "DownloadFailed", "Downloading", "DownloadScheduled", "DownloadPaused", "Idle", "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled", "InstallVerificationFailed", "InvalidSignature", "SignatureVerified"};
-int match_FirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 5 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 8 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 7 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 4 : -1;
-        default: return -1;
-      }
-    case 16:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("InstallS") && keymatch::load8(p + 8) == keymatch::word8("cheduled") ? 10 : -1;
-        case 'e': return keymatch::load8(p) == keymatch::word8("InstallR") && keymatch::load8(p + 8) == keymatch::word8("ebooting") ? 9 : -1;
-        case 'i': return keymatch::load8(p) == keymatch::word8("InvalidS") && keymatch::load8(p + 8) == keymatch::word8("ignature") ? 12 : -1;
-        default: return -1;
-      }
-    case 17:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 3 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 8) == keymatch::word8("eVerifie") && keymatch::load8(p + 9) == keymatch::word8("Verified") ? 13 : -1;
-        default: return -1;
-      }
-    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 6 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("InstallV") && keymatch::load8(p + 8) == keymatch::word8("erificat") && keymatch::load8(p + 16) == keymatch::word8("ionFaile") && keymatch::load8(p + 17) == keymatch::word8("onFailed") ? 11 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(FirmwareStatusEnumType v) noexcept {
@@ -723,7 +465,7 @@ std::string_view to_string(FirmwareStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, FirmwareStatusEnumType& out) noexcept {
-  const int i = match_FirmwareStatusEnumType(s);
+  const int i = enum_match::FirmwareStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<FirmwareStatusEnumType>(i);
   return true;
@@ -743,23 +485,6 @@ FirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<FirmwareStatusEnumTy
 
 namespace {
 constexpr std::string_view kNames_FirmwareStatusNotificationStatus[] = {"Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed", "Installing", "Installed"};
-int match_FirmwareStatusNotificationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 3 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 6 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 5 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 4 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(FirmwareStatusNotificationStatus v) noexcept {
@@ -768,7 +493,7 @@ std::string_view to_string(FirmwareStatusNotificationStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, FirmwareStatusNotificationStatus& out) noexcept {
-  const int i = match_FirmwareStatusNotificationStatus(s);
+  const int i = enum_match::FirmwareStatusNotificationStatus(s);
   if (i < 0) return false;
   out = static_cast<FirmwareStatusNotificationStatus>(i);
   return true;
@@ -788,14 +513,6 @@ FirmwareStatusNotificationStatus tag_invoke(boost::json::value_to_tag<FirmwareSt
 
 namespace {
 constexpr std::string_view kNames_Format[] = {"Raw", "SignedData"};
-int match_Format(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("Ra") && keymatch::load2(p + 1) == keymatch::word2("aw") ? 0 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("SignedDa") && keymatch::load8(p + 2) == keymatch::word8("gnedData") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(Format v) noexcept {
@@ -804,7 +521,7 @@ std::string_view to_string(Format v) noexcept {
 }
 
 bool from_string(std::string_view s, Format& out) noexcept {
-  const int i = match_Format(s);
+  const int i = enum_match::Format(s);
   if (i < 0) return false;
   out = static_cast<Format>(i);
   return true;
@@ -824,18 +541,6 @@ Format tag_invoke(boost::json::value_to_tag<Format>, const boost::json::value& j
 
 namespace {
 constexpr std::string_view kNames_GenericStatusEnumType[] = {"Accepted", "Rejected"};
-int match_GenericStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(GenericStatusEnumType v) noexcept {
@@ -844,7 +549,7 @@ std::string_view to_string(GenericStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GenericStatusEnumType& out) noexcept {
-  const int i = match_GenericStatusEnumType(s);
+  const int i = enum_match::GenericStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GenericStatusEnumType>(i);
   return true;
@@ -864,18 +569,6 @@ GenericStatusEnumType tag_invoke(boost::json::value_to_tag<GenericStatusEnumType
 
 namespace {
 constexpr std::string_view kNames_GetInstalledCertificateStatusEnumType[] = {"Accepted", "NotFound"};
-int match_GetInstalledCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(GetInstalledCertificateStatusEnumType v) noexcept {
@@ -884,7 +577,7 @@ std::string_view to_string(GetInstalledCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetInstalledCertificateStatusEnumType& out) noexcept {
-  const int i = match_GetInstalledCertificateStatusEnumType(s);
+  const int i = enum_match::GetInstalledCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetInstalledCertificateStatusEnumType>(i);
   return true;
@@ -904,19 +597,6 @@ GetInstalledCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<GetIn
 
 namespace {
 constexpr std::string_view kNames_HashAlgorithmEnumType[] = {"SHA256", "SHA384", "SHA512"};
-int match_HashAlgorithmEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6:
-      switch (static_cast<unsigned char>(p[3])) {
-        case '2': return keymatch::load4(p) == keymatch::word4("SHA2") && keymatch::load4(p + 2) == keymatch::word4("A256") ? 0 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("SHA3") && keymatch::load4(p + 2) == keymatch::word4("A384") ? 1 : -1;
-        case '5': return keymatch::load4(p) == keymatch::word4("SHA5") && keymatch::load4(p + 2) == keymatch::word4("A512") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(HashAlgorithmEnumType v) noexcept {
@@ -925,7 +605,7 @@ std::string_view to_string(HashAlgorithmEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, HashAlgorithmEnumType& out) noexcept {
-  const int i = match_HashAlgorithmEnumType(s);
+  const int i = enum_match::HashAlgorithmEnumType(s);
   if (i < 0) return false;
   out = static_cast<HashAlgorithmEnumType>(i);
   return true;
@@ -945,21 +625,6 @@ HashAlgorithmEnumType tag_invoke(boost::json::value_to_tag<HashAlgorithmEnumType
 
 namespace {
 constexpr std::string_view kNames_IdTagInfoStatus[] = {"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"};
-int match_IdTagInfoStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'B': return keymatch::load4(p) == keymatch::word4("Bloc") && keymatch::load4(p + 3) == keymatch::word4("cked") ? 1 : -1;
-        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 2 : -1;
-        case 'I': return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 3 : -1;
-        default: return -1;
-      }
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Concurre") && keymatch::load8(p + 4) == keymatch::word8("urrentTx") ? 4 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(IdTagInfoStatus v) noexcept {
@@ -968,7 +633,7 @@ std::string_view to_string(IdTagInfoStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, IdTagInfoStatus& out) noexcept {
-  const int i = match_IdTagInfoStatus(s);
+  const int i = enum_match::IdTagInfoStatus(s);
   if (i < 0) return false;
   out = static_cast<IdTagInfoStatus>(i);
   return true;
@@ -988,19 +653,6 @@ IdTagInfoStatus tag_invoke(boost::json::value_to_tag<IdTagInfoStatus>, const boo
 
 namespace {
 constexpr std::string_view kNames_InstallCertificateStatusEnumType[] = {"Accepted", "Failed", "Rejected"};
-int match_InstallCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(InstallCertificateStatusEnumType v) noexcept {
@@ -1009,7 +661,7 @@ std::string_view to_string(InstallCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, InstallCertificateStatusEnumType& out) noexcept {
-  const int i = match_InstallCertificateStatusEnumType(s);
+  const int i = enum_match::InstallCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<InstallCertificateStatusEnumType>(i);
   return true;
@@ -1029,21 +681,6 @@ InstallCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<InstallCer
 
 namespace {
 constexpr std::string_view kNames_Location[] = {"Cable", "EV", "Inlet", "Outlet", "Body"};
-int match_Location(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 2: return keymatch::load2(p) == keymatch::word2("EV") ? 1 : -1;
-    case 4: return keymatch::load4(p) == keymatch::word4("Body") ? 4 : -1;
-    case 5:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load4(p) == keymatch::word4("Cabl") && keymatch::load4(p + 1) == keymatch::word4("able") ? 0 : -1;
-        case 'I': return keymatch::load4(p) == keymatch::word4("Inle") && keymatch::load4(p + 1) == keymatch::word4("nlet") ? 2 : -1;
-        default: return -1;
-      }
-    case 6: return keymatch::load4(p) == keymatch::word4("Outl") && keymatch::load4(p + 2) == keymatch::word4("tlet") ? 3 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(Location v) noexcept {
@@ -1052,7 +689,7 @@ std::string_view to_string(Location v) noexcept {
 }
 
 bool from_string(std::string_view s, Location& out) noexcept {
-  const int i = match_Location(s);
+  const int i = enum_match::Location(s);
   if (i < 0) return false;
   out = static_cast<Location>(i);
   return true;
@@ -1072,14 +709,6 @@ Location tag_invoke(boost::json::value_to_tag<Location>, const boost::json::valu
 
 namespace {
 constexpr std::string_view kNames_LogEnumType[] = {"DiagnosticsLog", "SecurityLog"};
-int match_LogEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 11: return keymatch::load8(p) == keymatch::word8("Security") && keymatch::load8(p + 3) == keymatch::word8("urityLog") ? 1 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("Diagnost") && keymatch::load8(p + 6) == keymatch::word8("sticsLog") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(LogEnumType v) noexcept {
@@ -1088,7 +717,7 @@ std::string_view to_string(LogEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, LogEnumType& out) noexcept {
-  const int i = match_LogEnumType(s);
+  const int i = enum_match::LogEnumType(s);
   if (i < 0) return false;
   out = static_cast<LogEnumType>(i);
   return true;
@@ -1108,19 +737,6 @@ LogEnumType tag_invoke(boost::json::value_to_tag<LogEnumType>, const boost::json
 
 namespace {
 constexpr std::string_view kNames_LogStatusEnumType[] = {"Accepted", "Rejected", "AcceptedCanceled"};
-int match_LogStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(LogStatusEnumType v) noexcept {
@@ -1129,7 +745,7 @@ std::string_view to_string(LogStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, LogStatusEnumType& out) noexcept {
-  const int i = match_LogStatusEnumType(s);
+  const int i = enum_match::LogStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<LogStatusEnumType>(i);
   return true;
@@ -1149,74 +765,6 @@ LogStatusEnumType tag_invoke(boost::json::value_to_tag<LogStatusEnumType>, const
 
 namespace {
 constexpr std::string_view kNames_Measurand[] = {"Energy.Active.Export.Register", "Energy.Active.Import.Register", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register", "Energy.Active.Export.Interval", "Energy.Active.Import.Interval", "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Power.Active.Export", "Power.Active.Import", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "Power.Factor", "Current.Import", "Current.Export", "Current.Offered", "Voltage", "Frequency", "Temperature", "SoC", "RPM"};
-int match_Measurand(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'R': return keymatch::load2(p) == keymatch::word2("RP") && keymatch::load2(p + 1) == keymatch::word2("PM") ? 21 : -1;
-        case 'S': return keymatch::load2(p) == keymatch::word2("So") && keymatch::load2(p + 1) == keymatch::word2("oC") ? 20 : -1;
-        default: return -1;
-      }
-    case 7: return keymatch::load4(p) == keymatch::word4("Volt") && keymatch::load4(p + 3) == keymatch::word4("tage") ? 17 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Frequenc") && keymatch::load8(p + 1) == keymatch::word8("requency") ? 18 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Temperat") && keymatch::load8(p + 3) == keymatch::word8("perature") ? 19 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Power.Fa") && keymatch::load8(p + 4) == keymatch::word8("r.Factor") ? 13 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("Power.Of") && keymatch::load8(p + 5) == keymatch::word8(".Offered") ? 10 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Export") ? 15 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Import") ? 14 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 7) == keymatch::word8(".Offered") ? 16 : -1;
-    case 19:
-      switch (static_cast<unsigned char>(p[13])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Exp") && keymatch::load8(p + 11) == keymatch::word8("e.Export") ? 8 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Imp") && keymatch::load8(p + 11) == keymatch::word8("e.Import") ? 9 : -1;
-        default: return -1;
-      }
-    case 21:
-      switch (static_cast<unsigned char>(p[15])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.E") && keymatch::load8(p + 13) == keymatch::word8("e.Export") ? 11 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.I") && keymatch::load8(p + 13) == keymatch::word8("e.Import") ? 12 : -1;
-        default: return -1;
-      }
-    case 29:
-      switch (static_cast<unsigned char>(p[14])) {
-        case 'E':
-          switch (static_cast<unsigned char>(p[21])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 4 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 0 : -1;
-            default: return -1;
-          }
-        case 'I':
-          switch (static_cast<unsigned char>(p[21])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 5 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 1 : -1;
-            default: return -1;
-          }
-        default: return -1;
-      }
-    case 31:
-      switch (static_cast<unsigned char>(p[16])) {
-        case 'E':
-          switch (static_cast<unsigned char>(p[23])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 6 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 2 : -1;
-            default: return -1;
-          }
-        case 'I':
-          switch (static_cast<unsigned char>(p[23])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 7 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 3 : -1;
-            default: return -1;
-          }
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(Measurand v) noexcept {
@@ -1225,7 +773,7 @@ std::string_view to_string(Measurand v) noexcept {
 }
 
 bool from_string(std::string_view s, Measurand& out) noexcept {
-  const int i = match_Measurand(s);
+  const int i = enum_match::Measurand(s);
   if (i < 0) return false;
   out = static_cast<Measurand>(i);
   return true;
@@ -1245,23 +793,6 @@ Measurand tag_invoke(boost::json::value_to_tag<Measurand>, const boost::json::va
 
 namespace {
 constexpr std::string_view kNames_MessageTriggerEnumType[] = {"BootNotification", "LogStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "SignChargePointCertificate", "StatusNotification"};
-int match_MessageTriggerEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("Heartbea") && keymatch::load8(p + 1) == keymatch::word8("eartbeat") ? 3 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 3) == keymatch::word8("erValues") ? 4 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("BootNoti") && keymatch::load8(p + 8) == keymatch::word8("fication") ? 0 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("StatusNo") && keymatch::load8(p + 8) == keymatch::word8("tificati") && keymatch::load8(p + 10) == keymatch::word8("fication") ? 6 : -1;
-    case 21: return keymatch::load8(p) == keymatch::word8("LogStatu") && keymatch::load8(p + 8) == keymatch::word8("sNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 1 : -1;
-    case 26:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'F': return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 8) == keymatch::word8("StatusNo") && keymatch::load8(p + 16) == keymatch::word8("tificati") && keymatch::load8(p + 18) == keymatch::word8("fication") ? 2 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("SignChar") && keymatch::load8(p + 8) == keymatch::word8("gePointC") && keymatch::load8(p + 16) == keymatch::word8("ertifica") && keymatch::load8(p + 18) == keymatch::word8("tificate") ? 5 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(MessageTriggerEnumType v) noexcept {
@@ -1270,7 +801,7 @@ std::string_view to_string(MessageTriggerEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, MessageTriggerEnumType& out) noexcept {
-  const int i = match_MessageTriggerEnumType(s);
+  const int i = enum_match::MessageTriggerEnumType(s);
   if (i < 0) return false;
   out = static_cast<MessageTriggerEnumType>(i);
   return true;
@@ -1290,34 +821,6 @@ MessageTriggerEnumType tag_invoke(boost::json::value_to_tag<MessageTriggerEnumTy
 
 namespace {
 constexpr std::string_view kNames_Phase[] = {"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"};
-int match_Phase(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 1: return keymatch::load1(p) == keymatch::word1("N") ? 3 : -1;
-    case 2:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load2(p) == keymatch::word2("L1") ? 0 : -1;
-        case '2': return keymatch::load2(p) == keymatch::word2("L2") ? 1 : -1;
-        case '3': return keymatch::load2(p) == keymatch::word2("L3") ? 2 : -1;
-        default: return -1;
-      }
-    case 4:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("L1-N") ? 4 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("L2-N") ? 5 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("L3-N") ? 6 : -1;
-        default: return -1;
-      }
-    case 5:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("L1-L") && keymatch::load4(p + 1) == keymatch::word4("1-L2") ? 7 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("L2-L") && keymatch::load4(p + 1) == keymatch::word4("2-L3") ? 8 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("L3-L") && keymatch::load4(p + 1) == keymatch::word4("3-L1") ? 9 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(Phase v) noexcept {
@@ -1326,7 +829,7 @@ std::string_view to_string(Phase v) noexcept {
 }
 
 bool from_string(std::string_view s, Phase& out) noexcept {
-  const int i = match_Phase(s);
+  const int i = enum_match::Phase(s);
   if (i < 0) return false;
   out = static_cast<Phase>(i);
   return true;
@@ -1346,39 +849,6 @@ Phase tag_invoke(boost::json::value_to_tag<Phase>, const boost::json::value& jv)
 
 namespace {
 constexpr std::string_view kNames_Reason[] = {"EmergencyStop", "EVDisconnected", "HardReset", "Local", "Other", "PowerLoss", "Reboot", "Remote", "SoftReset", "UnlockCommand", "DeAuthorized"};
-int match_Reason(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load4(p) == keymatch::word4("Loca") && keymatch::load4(p + 1) == keymatch::word4("ocal") ? 3 : -1;
-        case 'O': return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 4 : -1;
-        default: return -1;
-      }
-    case 6:
-      switch (static_cast<unsigned char>(p[2])) {
-        case 'b': return keymatch::load4(p) == keymatch::word4("Rebo") && keymatch::load4(p + 2) == keymatch::word4("boot") ? 6 : -1;
-        case 'm': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 2) == keymatch::word4("mote") ? 7 : -1;
-        default: return -1;
-      }
-    case 9:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'H': return keymatch::load8(p) == keymatch::word8("HardRese") && keymatch::load8(p + 1) == keymatch::word8("ardReset") ? 2 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("PowerLos") && keymatch::load8(p + 1) == keymatch::word8("owerLoss") ? 5 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("SoftRese") && keymatch::load8(p + 1) == keymatch::word8("oftReset") ? 8 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("DeAuthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 10 : -1;
-    case 13:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Emergenc") && keymatch::load8(p + 5) == keymatch::word8("encyStop") ? 0 : -1;
-        case 'U': return keymatch::load8(p) == keymatch::word8("UnlockCo") && keymatch::load8(p + 5) == keymatch::word8("kCommand") ? 9 : -1;
-        default: return -1;
-      }
-    case 14: return keymatch::load8(p) == keymatch::word8("EVDiscon") && keymatch::load8(p + 6) == keymatch::word8("onnected") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(Reason v) noexcept {
@@ -1387,7 +857,7 @@ std::string_view to_string(Reason v) noexcept {
 }
 
 bool from_string(std::string_view s, Reason& out) noexcept {
-  const int i = match_Reason(s);
+  const int i = enum_match::Reason(s);
   if (i < 0) return false;
   out = static_cast<Reason>(i);
   return true;
@@ -1407,14 +877,6 @@ Reason tag_invoke(boost::json::value_to_tag<Reason>, const boost::json::value& j
 
 namespace {
 constexpr std::string_view kNames_RecurrencyKind[] = {"Daily", "Weekly"};
-int match_RecurrencyKind(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Dail") && keymatch::load4(p + 1) == keymatch::word4("aily") ? 0 : -1;
-    case 6: return keymatch::load4(p) == keymatch::word4("Week") && keymatch::load4(p + 2) == keymatch::word4("ekly") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(RecurrencyKind v) noexcept {
@@ -1423,7 +885,7 @@ std::string_view to_string(RecurrencyKind v) noexcept {
 }
 
 bool from_string(std::string_view s, RecurrencyKind& out) noexcept {
-  const int i = match_RecurrencyKind(s);
+  const int i = enum_match::RecurrencyKind(s);
   if (i < 0) return false;
   out = static_cast<RecurrencyKind>(i);
   return true;
@@ -1443,18 +905,6 @@ RecurrencyKind tag_invoke(boost::json::value_to_tag<RecurrencyKind>, const boost
 
 namespace {
 constexpr std::string_view kNames_RequestedMessage[] = {"BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StatusNotification"};
-int match_RequestedMessage(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("Heartbea") && keymatch::load8(p + 1) == keymatch::word8("eartbeat") ? 3 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 3) == keymatch::word8("erValues") ? 4 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("BootNoti") && keymatch::load8(p + 8) == keymatch::word8("fication") ? 0 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("StatusNo") && keymatch::load8(p + 8) == keymatch::word8("tificati") && keymatch::load8(p + 10) == keymatch::word8("fication") ? 5 : -1;
-    case 26: return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 8) == keymatch::word8("StatusNo") && keymatch::load8(p + 16) == keymatch::word8("tificati") && keymatch::load8(p + 18) == keymatch::word8("fication") ? 2 : -1;
-    case 29: return keymatch::load8(p) == keymatch::word8("Diagnost") && keymatch::load8(p + 8) == keymatch::word8("icsStatu") && keymatch::load8(p + 16) == keymatch::word8("sNotific") && keymatch::load8(p + 21) == keymatch::word8("fication") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(RequestedMessage v) noexcept {
@@ -1463,7 +913,7 @@ std::string_view to_string(RequestedMessage v) noexcept {
 }
 
 bool from_string(std::string_view s, RequestedMessage& out) noexcept {
-  const int i = match_RequestedMessage(s);
+  const int i = enum_match::RequestedMessage(s);
   if (i < 0) return false;
   out = static_cast<RequestedMessage>(i);
   return true;
@@ -1483,21 +933,6 @@ RequestedMessage tag_invoke(boost::json::value_to_tag<RequestedMessage>, const b
 
 namespace {
 constexpr std::string_view kNames_ReserveNowStatus[] = {"Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"};
-int match_ReserveNowStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 2 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 3 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 4 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ReserveNowStatus v) noexcept {
@@ -1506,7 +941,7 @@ std::string_view to_string(ReserveNowStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, ReserveNowStatus& out) noexcept {
-  const int i = match_ReserveNowStatus(s);
+  const int i = enum_match::ReserveNowStatus(s);
   if (i < 0) return false;
   out = static_cast<ReserveNowStatus>(i);
   return true;
@@ -1526,18 +961,6 @@ ReserveNowStatus tag_invoke(boost::json::value_to_tag<ReserveNowStatus>, const b
 
 namespace {
 constexpr std::string_view kNames_ResetType[] = {"Hard", "Soft"};
-int match_ResetType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'H': return keymatch::load4(p) == keymatch::word4("Hard") ? 0 : -1;
-        case 'S': return keymatch::load4(p) == keymatch::word4("Soft") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ResetType v) noexcept {
@@ -1546,7 +969,7 @@ std::string_view to_string(ResetType v) noexcept {
 }
 
 bool from_string(std::string_view s, ResetType& out) noexcept {
-  const int i = match_ResetType(s);
+  const int i = enum_match::ResetType(s);
   if (i < 0) return false;
   out = static_cast<ResetType>(i);
   return true;
@@ -1566,16 +989,6 @@ ResetType tag_invoke(boost::json::value_to_tag<ResetType>, const boost::json::va
 
 namespace {
 constexpr std::string_view kNames_SendLocalListStatus[] = {"Accepted", "Failed", "NotSupported", "VersionMismatch"};
-int match_SendLocalListStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("VersionM") && keymatch::load8(p + 7) == keymatch::word8("Mismatch") ? 3 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(SendLocalListStatus v) noexcept {
@@ -1584,7 +997,7 @@ std::string_view to_string(SendLocalListStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, SendLocalListStatus& out) noexcept {
-  const int i = match_SendLocalListStatus(s);
+  const int i = enum_match::SendLocalListStatus(s);
   if (i < 0) return false;
   out = static_cast<SendLocalListStatus>(i);
   return true;
@@ -1604,19 +1017,6 @@ SendLocalListStatus tag_invoke(boost::json::value_to_tag<SendLocalListStatus>, c
 
 namespace {
 constexpr std::string_view kNames_SetChargingProfileStatus[] = {"Accepted", "Rejected", "NotSupported"};
-int match_SetChargingProfileStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(SetChargingProfileStatus v) noexcept {
@@ -1625,7 +1025,7 @@ std::string_view to_string(SetChargingProfileStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, SetChargingProfileStatus& out) noexcept {
-  const int i = match_SetChargingProfileStatus(s);
+  const int i = enum_match::SetChargingProfileStatus(s);
   if (i < 0) return false;
   out = static_cast<SetChargingProfileStatus>(i);
   return true;
@@ -1645,33 +1045,6 @@ SetChargingProfileStatus tag_invoke(boost::json::value_to_tag<SetChargingProfile
 
 namespace {
 constexpr std::string_view kNames_StatusNotificationStatus[] = {"Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing", "Reserved", "Unavailable", "Faulted"};
-int match_StatusNotificationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 8 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("Charging") ? 2 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Reserved") ? 6 : -1;
-        default: return -1;
-      }
-    case 9:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 0 : -1;
-        case 'F': return keymatch::load8(p) == keymatch::word8("Finishin") && keymatch::load8(p + 1) == keymatch::word8("inishing") ? 5 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Preparin") && keymatch::load8(p + 1) == keymatch::word8("reparing") ? 1 : -1;
-        default: return -1;
-      }
-    case 11:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'S': return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 3) == keymatch::word8("pendedEV") ? 4 : -1;
-        case 'U': return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 7 : -1;
-        default: return -1;
-      }
-    case 13: return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 5) == keymatch::word8("ndedEVSE") ? 3 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(StatusNotificationStatus v) noexcept {
@@ -1680,7 +1053,7 @@ std::string_view to_string(StatusNotificationStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, StatusNotificationStatus& out) noexcept {
-  const int i = match_StatusNotificationStatus(s);
+  const int i = enum_match::StatusNotificationStatus(s);
   if (i < 0) return false;
   out = static_cast<StatusNotificationStatus>(i);
   return true;
@@ -1700,19 +1073,6 @@ StatusNotificationStatus tag_invoke(boost::json::value_to_tag<StatusNotification
 
 namespace {
 constexpr std::string_view kNames_TriggerMessageStatus[] = {"Accepted", "Rejected", "NotImplemented"};
-int match_TriggerMessageStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 14: return keymatch::load8(p) == keymatch::word8("NotImple") && keymatch::load8(p + 6) == keymatch::word8("lemented") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(TriggerMessageStatus v) noexcept {
@@ -1721,7 +1081,7 @@ std::string_view to_string(TriggerMessageStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, TriggerMessageStatus& out) noexcept {
-  const int i = match_TriggerMessageStatus(s);
+  const int i = enum_match::TriggerMessageStatus(s);
   if (i < 0) return false;
   out = static_cast<TriggerMessageStatus>(i);
   return true;
@@ -1741,19 +1101,6 @@ TriggerMessageStatus tag_invoke(boost::json::value_to_tag<TriggerMessageStatus>,
 
 namespace {
 constexpr std::string_view kNames_TriggerMessageStatusEnumType[] = {"Accepted", "Rejected", "NotImplemented"};
-int match_TriggerMessageStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 14: return keymatch::load8(p) == keymatch::word8("NotImple") && keymatch::load8(p + 6) == keymatch::word8("lemented") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(TriggerMessageStatusEnumType v) noexcept {
@@ -1762,7 +1109,7 @@ std::string_view to_string(TriggerMessageStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, TriggerMessageStatusEnumType& out) noexcept {
-  const int i = match_TriggerMessageStatusEnumType(s);
+  const int i = enum_match::TriggerMessageStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<TriggerMessageStatusEnumType>(i);
   return true;
@@ -1782,53 +1129,6 @@ TriggerMessageStatusEnumType tag_invoke(boost::json::value_to_tag<TriggerMessage
 
 namespace {
 constexpr std::string_view kNames_Unit[] = {"Wh", "kWh", "varh", "kvarh", "W", "kW", "VA", "kVA", "var", "kvar", "A", "V", "K", "Celcius", "Celsius", "Fahrenheit", "Percent"};
-int match_Unit(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 1:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 10 : -1;
-        case 'K': return keymatch::load1(p) == keymatch::word1("K") ? 12 : -1;
-        case 'V': return keymatch::load1(p) == keymatch::word1("V") ? 11 : -1;
-        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 4 : -1;
-        default: return -1;
-      }
-    case 2:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'V': return keymatch::load2(p) == keymatch::word2("VA") ? 6 : -1;
-        case 'W': return keymatch::load2(p) == keymatch::word2("Wh") ? 0 : -1;
-        case 'k': return keymatch::load2(p) == keymatch::word2("kW") ? 5 : -1;
-        default: return -1;
-      }
-    case 3:
-      switch (static_cast<unsigned char>(p[1])) {
-        case 'V': return keymatch::load2(p) == keymatch::word2("kV") && keymatch::load2(p + 1) == keymatch::word2("VA") ? 7 : -1;
-        case 'W': return keymatch::load2(p) == keymatch::word2("kW") && keymatch::load2(p + 1) == keymatch::word2("Wh") ? 1 : -1;
-        case 'a': return keymatch::load2(p) == keymatch::word2("va") && keymatch::load2(p + 1) == keymatch::word2("ar") ? 8 : -1;
-        default: return -1;
-      }
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'k': return keymatch::load4(p) == keymatch::word4("kvar") ? 9 : -1;
-        case 'v': return keymatch::load4(p) == keymatch::word4("varh") ? 2 : -1;
-        default: return -1;
-      }
-    case 5: return keymatch::load4(p) == keymatch::word4("kvar") && keymatch::load4(p + 1) == keymatch::word4("varh") ? 3 : -1;
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C':
-          switch (static_cast<unsigned char>(p[3])) {
-            case 'c': return keymatch::load4(p) == keymatch::word4("Celc") && keymatch::load4(p + 3) == keymatch::word4("cius") ? 13 : -1;
-            case 's': return keymatch::load4(p) == keymatch::word4("Cels") && keymatch::load4(p + 3) == keymatch::word4("sius") ? 14 : -1;
-            default: return -1;
-          }
-        case 'P': return keymatch::load4(p) == keymatch::word4("Perc") && keymatch::load4(p + 3) == keymatch::word4("cent") ? 16 : -1;
-        default: return -1;
-      }
-    case 10: return keymatch::load8(p) == keymatch::word8("Fahrenhe") && keymatch::load8(p + 2) == keymatch::word8("hrenheit") ? 15 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(Unit v) noexcept {
@@ -1837,7 +1137,7 @@ std::string_view to_string(Unit v) noexcept {
 }
 
 bool from_string(std::string_view s, Unit& out) noexcept {
-  const int i = match_Unit(s);
+  const int i = enum_match::Unit(s);
   if (i < 0) return false;
   out = static_cast<Unit>(i);
   return true;
@@ -1857,19 +1157,6 @@ Unit tag_invoke(boost::json::value_to_tag<Unit>, const boost::json::value& jv) {
 
 namespace {
 constexpr std::string_view kNames_UnlockConnectorStatus[] = {"Unlocked", "UnlockFailed", "NotSupported"};
-int match_UnlockConnectorStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8: return keymatch::load8(p) == keymatch::word8("Unlocked") ? 0 : -1;
-    case 12:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
-        case 'U': return keymatch::load8(p) == keymatch::word8("UnlockFa") && keymatch::load8(p + 4) == keymatch::word8("ckFailed") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(UnlockConnectorStatus v) noexcept {
@@ -1878,7 +1165,7 @@ std::string_view to_string(UnlockConnectorStatus v) noexcept {
 }
 
 bool from_string(std::string_view s, UnlockConnectorStatus& out) noexcept {
-  const int i = match_UnlockConnectorStatus(s);
+  const int i = enum_match::UnlockConnectorStatus(s);
   if (i < 0) return false;
   out = static_cast<UnlockConnectorStatus>(i);
   return true;
@@ -1894,6 +1181,755 @@ UnlockConnectorStatus tag_invoke(boost::json::value_to_tag<UnlockConnectorStatus
   if (!from_string(std::string_view(s.data(), s.size()), out))
     convert::throw_error("UnlockConnectorStatus", "unknown enumeration value");
   return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UpdateFirmwareStatusEnumType[] = {"Accepted", "Rejected", "AcceptedCanceled", "InvalidCertificate", "RevokedCertificate"};
+}  // namespace
+
+std::string_view to_string(UpdateFirmwareStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 5 ? kNames_UpdateFirmwareStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UpdateFirmwareStatusEnumType& out) noexcept {
+  const int i = enum_match::UpdateFirmwareStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UpdateFirmwareStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UpdateFirmwareStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UpdateFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<UpdateFirmwareStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UpdateFirmwareStatusEnumType");
+  UpdateFirmwareStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UpdateFirmwareStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UpdateType[] = {"Differential", "Full"};
+}  // namespace
+
+std::string_view to_string(UpdateType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_UpdateType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UpdateType& out) noexcept {
+  const int i = enum_match::UpdateType(s);
+  if (i < 0) return false;
+  out = static_cast<UpdateType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UpdateType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UpdateType tag_invoke(boost::json::value_to_tag<UpdateType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UpdateType");
+  UpdateType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UpdateType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UploadLogStatusEnumType[] = {"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading"};
+}  // namespace
+
+std::string_view to_string(UploadLogStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 7 ? kNames_UploadLogStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UploadLogStatusEnumType& out) noexcept {
+  const int i = enum_match::UploadLogStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UploadLogStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UploadLogStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UploadLogStatusEnumType tag_invoke(boost::json::value_to_tag<UploadLogStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UploadLogStatusEnumType");
+  UploadLogStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UploadLogStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "idTag", v.idTag);
+}
+
+AuthorizeRequest tag_invoke(boost::json::value_to_tag<AuthorizeRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizeRequest");
+  AuthorizeRequest v;
+  convert::get_required(o, "idTag", v.idTag, "AuthorizeRequest.idTag");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const IdTagInfo& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "expiryDate", v.expiryDate);
+  convert::put(o, "parentIdTag", v.parentIdTag);
+  convert::put(o, "status", v.status);
+}
+
+IdTagInfo tag_invoke(boost::json::value_to_tag<IdTagInfo>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "IdTagInfo");
+  IdTagInfo v;
+  convert::get_optional(o, "expiryDate", v.expiryDate, "IdTagInfo.expiryDate");
+  convert::get_optional(o, "parentIdTag", v.parentIdTag, "IdTagInfo.parentIdTag");
+  convert::get_required(o, "status", v.status, "IdTagInfo.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "idTagInfo", v.idTagInfo);
+}
+
+AuthorizeResponse tag_invoke(boost::json::value_to_tag<AuthorizeResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizeResponse");
+  AuthorizeResponse v;
+  convert::get_required(o, "idTagInfo", v.idTagInfo, "AuthorizeResponse.idTagInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "chargePointVendor", v.chargePointVendor);
+  convert::put(o, "chargePointModel", v.chargePointModel);
+  convert::put(o, "chargePointSerialNumber", v.chargePointSerialNumber);
+  convert::put(o, "chargeBoxSerialNumber", v.chargeBoxSerialNumber);
+  convert::put(o, "firmwareVersion", v.firmwareVersion);
+  convert::put(o, "iccid", v.iccid);
+  convert::put(o, "imsi", v.imsi);
+  convert::put(o, "meterType", v.meterType);
+  convert::put(o, "meterSerialNumber", v.meterSerialNumber);
+}
+
+BootNotificationRequest tag_invoke(boost::json::value_to_tag<BootNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BootNotificationRequest");
+  BootNotificationRequest v;
+  convert::get_required(o, "chargePointVendor", v.chargePointVendor, "BootNotificationRequest.chargePointVendor");
+  convert::get_required(o, "chargePointModel", v.chargePointModel, "BootNotificationRequest.chargePointModel");
+  convert::get_optional(o, "chargePointSerialNumber", v.chargePointSerialNumber, "BootNotificationRequest.chargePointSerialNumber");
+  convert::get_optional(o, "chargeBoxSerialNumber", v.chargeBoxSerialNumber, "BootNotificationRequest.chargeBoxSerialNumber");
+  convert::get_optional(o, "firmwareVersion", v.firmwareVersion, "BootNotificationRequest.firmwareVersion");
+  convert::get_optional(o, "iccid", v.iccid, "BootNotificationRequest.iccid");
+  convert::get_optional(o, "imsi", v.imsi, "BootNotificationRequest.imsi");
+  convert::get_optional(o, "meterType", v.meterType, "BootNotificationRequest.meterType");
+  convert::get_optional(o, "meterSerialNumber", v.meterSerialNumber, "BootNotificationRequest.meterSerialNumber");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "status", v.status);
+  convert::put(o, "currentTime", v.currentTime);
+  convert::put(o, "interval", v.interval);
+}
+
+BootNotificationResponse tag_invoke(boost::json::value_to_tag<BootNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BootNotificationResponse");
+  BootNotificationResponse v;
+  convert::get_required(o, "status", v.status, "BootNotificationResponse.status");
+  convert::get_required(o, "currentTime", v.currentTime, "BootNotificationResponse.currentTime");
+  convert::get_required(o, "interval", v.interval, "BootNotificationResponse.interval");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "reservationId", v.reservationId);
+}
+
+CancelReservationRequest tag_invoke(boost::json::value_to_tag<CancelReservationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CancelReservationRequest");
+  CancelReservationRequest v;
+  convert::get_required(o, "reservationId", v.reservationId, "CancelReservationRequest.reservationId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+CancelReservationResponse tag_invoke(boost::json::value_to_tag<CancelReservationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CancelReservationResponse");
+  CancelReservationResponse v;
+  convert::get_required(o, "status", v.status, "CancelReservationResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "hashAlgorithm", v.hashAlgorithm);
+  convert::put(o, "issuerNameHash", v.issuerNameHash);
+  convert::put(o, "issuerKeyHash", v.issuerKeyHash);
+  convert::put(o, "serialNumber", v.serialNumber);
+}
+
+CertificateHashDataType tag_invoke(boost::json::value_to_tag<CertificateHashDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataType");
+  CertificateHashDataType v;
+  convert::get_required(o, "hashAlgorithm", v.hashAlgorithm, "CertificateHashDataType.hashAlgorithm");
+  convert::get_required(o, "issuerNameHash", v.issuerNameHash, "CertificateHashDataType.issuerNameHash");
+  convert::get_required(o, "issuerKeyHash", v.issuerKeyHash, "CertificateHashDataType.issuerKeyHash");
+  convert::get_required(o, "serialNumber", v.serialNumber, "CertificateHashDataType.serialNumber");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "certificateChain", v.certificateChain);
+}
+
+CertificateSignedRequest tag_invoke(boost::json::value_to_tag<CertificateSignedRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateSignedRequest");
+  CertificateSignedRequest v;
+  convert::get_required(o, "certificateChain", v.certificateChain, "CertificateSignedRequest.certificateChain");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+CertificateSignedResponse tag_invoke(boost::json::value_to_tag<CertificateSignedResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateSignedResponse");
+  CertificateSignedResponse v;
+  convert::get_required(o, "status", v.status, "CertificateSignedResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "connectorId", v.connectorId);
+  convert::put(o, "type", v.type);
+}
+
+ChangeAvailabilityRequest tag_invoke(boost::json::value_to_tag<ChangeAvailabilityRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityRequest");
+  ChangeAvailabilityRequest v;
+  convert::get_required(o, "connectorId", v.connectorId, "ChangeAvailabilityRequest.connectorId");
+  convert::get_required(o, "type", v.type, "ChangeAvailabilityRequest.type");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+ChangeAvailabilityResponse tag_invoke(boost::json::value_to_tag<ChangeAvailabilityResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityResponse");
+  ChangeAvailabilityResponse v;
+  convert::get_required(o, "status", v.status, "ChangeAvailabilityResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeConfigurationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "key", v.key);
+  convert::put(o, "value", v.value);
+}
+
+ChangeConfigurationRequest tag_invoke(boost::json::value_to_tag<ChangeConfigurationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeConfigurationRequest");
+  ChangeConfigurationRequest v;
+  convert::get_required(o, "key", v.key, "ChangeConfigurationRequest.key");
+  convert::get_required(o, "value", v.value, "ChangeConfigurationRequest.value");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeConfigurationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+ChangeConfigurationResponse tag_invoke(boost::json::value_to_tag<ChangeConfigurationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeConfigurationResponse");
+  ChangeConfigurationResponse v;
+  convert::get_required(o, "status", v.status, "ChangeConfigurationResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingSchedulePeriod& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "startPeriod", v.startPeriod);
+  convert::put(o, "limit", v.limit);
+  convert::put(o, "numberPhases", v.numberPhases);
+}
+
+ChargingSchedulePeriod tag_invoke(boost::json::value_to_tag<ChargingSchedulePeriod>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingSchedulePeriod");
+  ChargingSchedulePeriod v;
+  convert::get_required(o, "startPeriod", v.startPeriod, "ChargingSchedulePeriod.startPeriod");
+  convert::get_required(o, "limit", v.limit, "ChargingSchedulePeriod.limit");
+  convert::get_optional(o, "numberPhases", v.numberPhases, "ChargingSchedulePeriod.numberPhases");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingSchedule& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "duration", v.duration);
+  convert::put(o, "startSchedule", v.startSchedule);
+  convert::put(o, "chargingRateUnit", v.chargingRateUnit);
+  convert::put(o, "chargingSchedulePeriod", v.chargingSchedulePeriod);
+  convert::put(o, "minChargingRate", v.minChargingRate);
+}
+
+ChargingSchedule tag_invoke(boost::json::value_to_tag<ChargingSchedule>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingSchedule");
+  ChargingSchedule v;
+  convert::get_optional(o, "duration", v.duration, "ChargingSchedule.duration");
+  convert::get_optional(o, "startSchedule", v.startSchedule, "ChargingSchedule.startSchedule");
+  convert::get_required(o, "chargingRateUnit", v.chargingRateUnit, "ChargingSchedule.chargingRateUnit");
+  convert::get_required(o, "chargingSchedulePeriod", v.chargingSchedulePeriod, "ChargingSchedule.chargingSchedulePeriod");
+  convert::get_optional(o, "minChargingRate", v.minChargingRate, "ChargingSchedule.minChargingRate");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingProfile& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "chargingProfileId", v.chargingProfileId);
+  convert::put(o, "transactionId", v.transactionId);
+  convert::put(o, "stackLevel", v.stackLevel);
+  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
+  convert::put(o, "chargingProfileKind", v.chargingProfileKind);
+  convert::put(o, "recurrencyKind", v.recurrencyKind);
+  convert::put(o, "validFrom", v.validFrom);
+  convert::put(o, "validTo", v.validTo);
+  convert::put(o, "chargingSchedule", v.chargingSchedule);
+}
+
+ChargingProfile tag_invoke(boost::json::value_to_tag<ChargingProfile>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingProfile");
+  ChargingProfile v;
+  convert::get_required(o, "chargingProfileId", v.chargingProfileId, "ChargingProfile.chargingProfileId");
+  convert::get_optional(o, "transactionId", v.transactionId, "ChargingProfile.transactionId");
+  convert::get_required(o, "stackLevel", v.stackLevel, "ChargingProfile.stackLevel");
+  convert::get_required(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ChargingProfile.chargingProfilePurpose");
+  convert::get_required(o, "chargingProfileKind", v.chargingProfileKind, "ChargingProfile.chargingProfileKind");
+  convert::get_optional(o, "recurrencyKind", v.recurrencyKind, "ChargingProfile.recurrencyKind");
+  convert::get_optional(o, "validFrom", v.validFrom, "ChargingProfile.validFrom");
+  convert::get_optional(o, "validTo", v.validTo, "ChargingProfile.validTo");
+  convert::get_required(o, "chargingSchedule", v.chargingSchedule, "ChargingProfile.chargingSchedule");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearCacheRequest& v) {
+  (void)v;
+  jv.emplace_object();
+}
+
+ClearCacheRequest tag_invoke(boost::json::value_to_tag<ClearCacheRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearCacheRequest");
+  (void)o;
+  ClearCacheRequest v;
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearCacheResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+ClearCacheResponse tag_invoke(boost::json::value_to_tag<ClearCacheResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearCacheResponse");
+  ClearCacheResponse v;
+  convert::get_required(o, "status", v.status, "ClearCacheResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearChargingProfileRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "id", v.id);
+  convert::put(o, "connectorId", v.connectorId);
+  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
+  convert::put(o, "stackLevel", v.stackLevel);
+}
+
+ClearChargingProfileRequest tag_invoke(boost::json::value_to_tag<ClearChargingProfileRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearChargingProfileRequest");
+  ClearChargingProfileRequest v;
+  convert::get_optional(o, "id", v.id, "ClearChargingProfileRequest.id");
+  convert::get_optional(o, "connectorId", v.connectorId, "ClearChargingProfileRequest.connectorId");
+  convert::get_optional(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ClearChargingProfileRequest.chargingProfilePurpose");
+  convert::get_optional(o, "stackLevel", v.stackLevel, "ClearChargingProfileRequest.stackLevel");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearChargingProfileResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+ClearChargingProfileResponse tag_invoke(boost::json::value_to_tag<ClearChargingProfileResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearChargingProfileResponse");
+  ClearChargingProfileResponse v;
+  convert::get_required(o, "status", v.status, "ClearChargingProfileResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ConfigurationKey& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "key", v.key);
+  convert::put(o, "readonly", v.readonly);
+  convert::put(o, "value", v.value);
+}
+
+ConfigurationKey tag_invoke(boost::json::value_to_tag<ConfigurationKey>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ConfigurationKey");
+  ConfigurationKey v;
+  convert::get_required(o, "key", v.key, "ConfigurationKey.key");
+  convert::get_required(o, "readonly", v.readonly, "ConfigurationKey.readonly");
+  convert::get_optional(o, "value", v.value, "ConfigurationKey.value");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DataTransferRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "vendorId", v.vendorId);
+  convert::put(o, "messageId", v.messageId);
+  convert::put(o, "data", v.data);
+}
+
+DataTransferRequest tag_invoke(boost::json::value_to_tag<DataTransferRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DataTransferRequest");
+  DataTransferRequest v;
+  convert::get_required(o, "vendorId", v.vendorId, "DataTransferRequest.vendorId");
+  convert::get_optional(o, "messageId", v.messageId, "DataTransferRequest.messageId");
+  convert::get_optional(o, "data", v.data, "DataTransferRequest.data");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DataTransferResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "status", v.status);
+  convert::put(o, "data", v.data);
+}
+
+DataTransferResponse tag_invoke(boost::json::value_to_tag<DataTransferResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DataTransferResponse");
+  DataTransferResponse v;
+  convert::get_required(o, "status", v.status, "DataTransferResponse.status");
+  convert::get_optional(o, "data", v.data, "DataTransferResponse.data");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DeleteCertificateRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "certificateHashData", v.certificateHashData);
+}
+
+DeleteCertificateRequest tag_invoke(boost::json::value_to_tag<DeleteCertificateRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DeleteCertificateRequest");
+  DeleteCertificateRequest v;
+  convert::get_required(o, "certificateHashData", v.certificateHashData, "DeleteCertificateRequest.certificateHashData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DeleteCertificateResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+DeleteCertificateResponse tag_invoke(boost::json::value_to_tag<DeleteCertificateResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DeleteCertificateResponse");
+  DeleteCertificateResponse v;
+  convert::get_required(o, "status", v.status, "DeleteCertificateResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DiagnosticsStatusNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+DiagnosticsStatusNotificationRequest tag_invoke(boost::json::value_to_tag<DiagnosticsStatusNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DiagnosticsStatusNotificationRequest");
+  DiagnosticsStatusNotificationRequest v;
+  convert::get_required(o, "status", v.status, "DiagnosticsStatusNotificationRequest.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DiagnosticsStatusNotificationResponse& v) {
+  (void)v;
+  jv.emplace_object();
+}
+
+DiagnosticsStatusNotificationResponse tag_invoke(boost::json::value_to_tag<DiagnosticsStatusNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DiagnosticsStatusNotificationResponse");
+  (void)o;
+  DiagnosticsStatusNotificationResponse v;
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ExtendedTriggerMessageRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "requestedMessage", v.requestedMessage);
+  convert::put(o, "connectorId", v.connectorId);
+}
+
+ExtendedTriggerMessageRequest tag_invoke(boost::json::value_to_tag<ExtendedTriggerMessageRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ExtendedTriggerMessageRequest");
+  ExtendedTriggerMessageRequest v;
+  convert::get_required(o, "requestedMessage", v.requestedMessage, "ExtendedTriggerMessageRequest.requestedMessage");
+  convert::get_optional(o, "connectorId", v.connectorId, "ExtendedTriggerMessageRequest.connectorId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ExtendedTriggerMessageResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+ExtendedTriggerMessageResponse tag_invoke(boost::json::value_to_tag<ExtendedTriggerMessageResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ExtendedTriggerMessageResponse");
+  ExtendedTriggerMessageResponse v;
+  convert::get_required(o, "status", v.status, "ExtendedTriggerMessageResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareStatusNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "status", v.status);
+}
+
+FirmwareStatusNotificationRequest tag_invoke(boost::json::value_to_tag<FirmwareStatusNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FirmwareStatusNotificationRequest");
+  FirmwareStatusNotificationRequest v;
+  convert::get_required(o, "status", v.status, "FirmwareStatusNotificationRequest.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareStatusNotificationResponse& v) {
+  (void)v;
+  jv.emplace_object();
+}
+
+FirmwareStatusNotificationResponse tag_invoke(boost::json::value_to_tag<FirmwareStatusNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FirmwareStatusNotificationResponse");
+  (void)o;
+  FirmwareStatusNotificationResponse v;
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "location", v.location);
+  convert::put(o, "retrieveDateTime", v.retrieveDateTime);
+  convert::put(o, "installDateTime", v.installDateTime);
+  convert::put(o, "signingCertificate", v.signingCertificate);
+  convert::put(o, "signature", v.signature);
+}
+
+FirmwareType tag_invoke(boost::json::value_to_tag<FirmwareType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FirmwareType");
+  FirmwareType v;
+  convert::get_required(o, "location", v.location, "FirmwareType.location");
+  convert::get_required(o, "retrieveDateTime", v.retrieveDateTime, "FirmwareType.retrieveDateTime");
+  convert::get_optional(o, "installDateTime", v.installDateTime, "FirmwareType.installDateTime");
+  convert::get_required(o, "signingCertificate", v.signingCertificate, "FirmwareType.signingCertificate");
+  convert::get_required(o, "signature", v.signature, "FirmwareType.signature");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCompositeScheduleRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "connectorId", v.connectorId);
+  convert::put(o, "duration", v.duration);
+  convert::put(o, "chargingRateUnit", v.chargingRateUnit);
+}
+
+GetCompositeScheduleRequest tag_invoke(boost::json::value_to_tag<GetCompositeScheduleRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetCompositeScheduleRequest");
+  GetCompositeScheduleRequest v;
+  convert::get_required(o, "connectorId", v.connectorId, "GetCompositeScheduleRequest.connectorId");
+  convert::get_required(o, "duration", v.duration, "GetCompositeScheduleRequest.duration");
+  convert::get_optional(o, "chargingRateUnit", v.chargingRateUnit, "GetCompositeScheduleRequest.chargingRateUnit");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCompositeScheduleResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "status", v.status);
+  convert::put(o, "connectorId", v.connectorId);
+  convert::put(o, "scheduleStart", v.scheduleStart);
+  convert::put(o, "chargingSchedule", v.chargingSchedule);
+}
+
+GetCompositeScheduleResponse tag_invoke(boost::json::value_to_tag<GetCompositeScheduleResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetCompositeScheduleResponse");
+  GetCompositeScheduleResponse v;
+  convert::get_required(o, "status", v.status, "GetCompositeScheduleResponse.status");
+  convert::get_optional(o, "connectorId", v.connectorId, "GetCompositeScheduleResponse.connectorId");
+  convert::get_optional(o, "scheduleStart", v.scheduleStart, "GetCompositeScheduleResponse.scheduleStart");
+  convert::get_optional(o, "chargingSchedule", v.chargingSchedule, "GetCompositeScheduleResponse.chargingSchedule");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetConfigurationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "key", v.key);
+}
+
+GetConfigurationRequest tag_invoke(boost::json::value_to_tag<GetConfigurationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetConfigurationRequest");
+  GetConfigurationRequest v;
+  convert::get_optional(o, "key", v.key, "GetConfigurationRequest.key");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetConfigurationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "configurationKey", v.configurationKey);
+  convert::put(o, "unknownKey", v.unknownKey);
+}
+
+GetConfigurationResponse tag_invoke(boost::json::value_to_tag<GetConfigurationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetConfigurationResponse");
+  GetConfigurationResponse v;
+  convert::get_optional(o, "configurationKey", v.configurationKey, "GetConfigurationResponse.configurationKey");
+  convert::get_optional(o, "unknownKey", v.unknownKey, "GetConfigurationResponse.unknownKey");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetDiagnosticsRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "location", v.location);
+  convert::put(o, "retries", v.retries);
+  convert::put(o, "retryInterval", v.retryInterval);
+  convert::put(o, "startTime", v.startTime);
+  convert::put(o, "stopTime", v.stopTime);
+}
+
+GetDiagnosticsRequest tag_invoke(boost::json::value_to_tag<GetDiagnosticsRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetDiagnosticsRequest");
+  GetDiagnosticsRequest v;
+  convert::get_required(o, "location", v.location, "GetDiagnosticsRequest.location");
+  convert::get_optional(o, "retries", v.retries, "GetDiagnosticsRequest.retries");
+  convert::get_optional(o, "retryInterval", v.retryInterval, "GetDiagnosticsRequest.retryInterval");
+  convert::get_optional(o, "startTime", v.startTime, "GetDiagnosticsRequest.startTime");
+  convert::get_optional(o, "stopTime", v.stopTime, "GetDiagnosticsRequest.stopTime");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetDiagnosticsResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "fileName", v.fileName);
+}
+
+GetDiagnosticsResponse tag_invoke(boost::json::value_to_tag<GetDiagnosticsResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetDiagnosticsResponse");
+  GetDiagnosticsResponse v;
+  convert::get_optional(o, "fileName", v.fileName, "GetDiagnosticsResponse.fileName");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetInstalledCertificateIdsRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "certificateType", v.certificateType);
+}
+
+GetInstalledCertificateIdsRequest tag_invoke(boost::json::value_to_tag<GetInstalledCertificateIdsRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetInstalledCertificateIdsRequest");
+  GetInstalledCertificateIdsRequest v;
+  convert::get_required(o, "certificateType", v.certificateType, "GetInstalledCertificateIdsRequest.certificateType");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetInstalledCertificateIdsResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "certificateHashData", v.certificateHashData);
+  convert::put(o, "status", v.status);
+}
+
+GetInstalledCertificateIdsResponse tag_invoke(boost::json::value_to_tag<GetInstalledCertificateIdsResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetInstalledCertificateIdsResponse");
+  GetInstalledCertificateIdsResponse v;
+  convert::get_optional(o, "certificateHashData", v.certificateHashData, "GetInstalledCertificateIdsResponse.certificateHashData");
+  convert::get_required(o, "status", v.status, "GetInstalledCertificateIdsResponse.status");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetLocalListVersionRequest& v) {
+  (void)v;
+  jv.emplace_object();
+}
+
+GetLocalListVersionRequest tag_invoke(boost::json::value_to_tag<GetLocalListVersionRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetLocalListVersionRequest");
+  (void)o;
+  GetLocalListVersionRequest v;
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetLocalListVersionResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "listVersion", v.listVersion);
+}
+
+GetLocalListVersionResponse tag_invoke(boost::json::value_to_tag<GetLocalListVersionResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetLocalListVersionResponse");
+  GetLocalListVersionResponse v;
+  convert::get_required(o, "listVersion", v.listVersion, "GetLocalListVersionResponse.listVersion");
+  return v;
 }
 
 }  // namespace ocpp::v16

@@ -2,26 +2,13 @@
 // Boost.JSON conversions and enum string conversions for OCPP 2.0.1 (part 1 of 4).
 #include <ocpp/messages/v201.hpp>
 
+#include "../schema/v201_enum_match.hpp"
 #include "convert.hpp"
 
 namespace ocpp::v201 {
 
 namespace {
 constexpr std::string_view kNames_APNAuthenticationEnumType[] = {"CHAP", "NONE", "PAP", "AUTO"};
-int match_APNAuthenticationEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("PA") && keymatch::load2(p + 1) == keymatch::word2("AP") ? 2 : -1;
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load4(p) == keymatch::word4("AUTO") ? 3 : -1;
-        case 'C': return keymatch::load4(p) == keymatch::word4("CHAP") ? 0 : -1;
-        case 'N': return keymatch::load4(p) == keymatch::word4("NONE") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(APNAuthenticationEnumType v) noexcept {
@@ -30,7 +17,7 @@ std::string_view to_string(APNAuthenticationEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, APNAuthenticationEnumType& out) noexcept {
-  const int i = match_APNAuthenticationEnumType(s);
+  const int i = enum_match::APNAuthenticationEnumType(s);
   if (i < 0) return false;
   out = static_cast<APNAuthenticationEnumType>(i);
   return true;
@@ -50,20 +37,6 @@ APNAuthenticationEnumType tag_invoke(boost::json::value_to_tag<APNAuthentication
 
 namespace {
 constexpr std::string_view kNames_AttributeEnumType[] = {"Actual", "Target", "MinSet", "MaxSet"};
-int match_AttributeEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6:
-      switch (static_cast<unsigned char>(p[2])) {
-        case 'n': return keymatch::load4(p) == keymatch::word4("MinS") && keymatch::load4(p + 2) == keymatch::word4("nSet") ? 2 : -1;
-        case 'r': return keymatch::load4(p) == keymatch::word4("Targ") && keymatch::load4(p + 2) == keymatch::word4("rget") ? 1 : -1;
-        case 't': return keymatch::load4(p) == keymatch::word4("Actu") && keymatch::load4(p + 2) == keymatch::word4("tual") ? 0 : -1;
-        case 'x': return keymatch::load4(p) == keymatch::word4("MaxS") && keymatch::load4(p + 2) == keymatch::word4("xSet") ? 3 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(AttributeEnumType v) noexcept {
@@ -72,7 +45,7 @@ std::string_view to_string(AttributeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, AttributeEnumType& out) noexcept {
-  const int i = match_AttributeEnumType(s);
+  const int i = enum_match::AttributeEnumType(s);
   if (i < 0) return false;
   out = static_cast<AttributeEnumType>(i);
   return true;
@@ -92,30 +65,6 @@ AttributeEnumType tag_invoke(boost::json::value_to_tag<AttributeEnumType>, const
 
 namespace {
 constexpr std::string_view kNames_AuthorizationStatusEnumType[] = {"Accepted", "Blocked", "ConcurrentTx", "Expired", "Invalid", "NoCredit", "NotAllowedTypeEVSE", "NotAtThisLocation", "NotAtThisTime", "Unknown"};
-int match_AuthorizationStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'B': return keymatch::load4(p) == keymatch::word4("Bloc") && keymatch::load4(p + 3) == keymatch::word4("cked") ? 1 : -1;
-        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 3 : -1;
-        case 'I': return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 4 : -1;
-        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 9 : -1;
-        default: return -1;
-      }
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NoCredit") ? 5 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("Concurre") && keymatch::load8(p + 4) == keymatch::word8("urrentTx") ? 2 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("NotAtThi") && keymatch::load8(p + 5) == keymatch::word8("ThisTime") ? 8 : -1;
-    case 17: return keymatch::load8(p) == keymatch::word8("NotAtThi") && keymatch::load8(p + 8) == keymatch::word8("sLocatio") && keymatch::load8(p + 9) == keymatch::word8("Location") ? 7 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("NotAllow") && keymatch::load8(p + 8) == keymatch::word8("edTypeEV") && keymatch::load8(p + 10) == keymatch::word8("TypeEVSE") ? 6 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(AuthorizationStatusEnumType v) noexcept {
@@ -124,7 +73,7 @@ std::string_view to_string(AuthorizationStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, AuthorizationStatusEnumType& out) noexcept {
-  const int i = match_AuthorizationStatusEnumType(s);
+  const int i = enum_match::AuthorizationStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<AuthorizationStatusEnumType>(i);
   return true;
@@ -144,27 +93,6 @@ AuthorizationStatusEnumType tag_invoke(boost::json::value_to_tag<AuthorizationSt
 
 namespace {
 constexpr std::string_view kNames_AuthorizeCertificateStatusEnumType[] = {"Accepted", "SignatureError", "CertificateExpired", "CertificateRevoked", "NoCertificateAvailable", "CertChainError", "ContractCancelled"};
-int match_AuthorizeCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("CertChai") && keymatch::load8(p + 6) == keymatch::word8("ainError") ? 5 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 6) == keymatch::word8("ureError") ? 1 : -1;
-        default: return -1;
-      }
-    case 17: return keymatch::load8(p) == keymatch::word8("Contract") && keymatch::load8(p + 8) == keymatch::word8("Cancelle") && keymatch::load8(p + 9) == keymatch::word8("ancelled") ? 6 : -1;
-    case 18:
-      switch (static_cast<unsigned char>(p[11])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Certific") && keymatch::load8(p + 8) == keymatch::word8("ateExpir") && keymatch::load8(p + 10) == keymatch::word8("eExpired") ? 2 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Certific") && keymatch::load8(p + 8) == keymatch::word8("ateRevok") && keymatch::load8(p + 10) == keymatch::word8("eRevoked") ? 3 : -1;
-        default: return -1;
-      }
-    case 22: return keymatch::load8(p) == keymatch::word8("NoCertif") && keymatch::load8(p + 8) == keymatch::word8("icateAva") && keymatch::load8(p + 14) == keymatch::word8("vailable") ? 4 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(AuthorizeCertificateStatusEnumType v) noexcept {
@@ -173,7 +101,7 @@ std::string_view to_string(AuthorizeCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, AuthorizeCertificateStatusEnumType& out) noexcept {
-  const int i = match_AuthorizeCertificateStatusEnumType(s);
+  const int i = enum_match::AuthorizeCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<AuthorizeCertificateStatusEnumType>(i);
   return true;
@@ -193,29 +121,6 @@ AuthorizeCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<Authoriz
 
 namespace {
 constexpr std::string_view kNames_BootReasonEnumType[] = {"ApplicationReset", "FirmwareUpdate", "LocalReset", "PowerUp", "RemoteReset", "ScheduledReset", "Triggered", "Unknown", "Watchdog"};
-int match_BootReasonEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'P': return keymatch::load4(p) == keymatch::word4("Powe") && keymatch::load4(p + 3) == keymatch::word4("erUp") ? 3 : -1;
-        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 7 : -1;
-        default: return -1;
-      }
-    case 8: return keymatch::load8(p) == keymatch::word8("Watchdog") ? 8 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Triggere") && keymatch::load8(p + 1) == keymatch::word8("riggered") ? 6 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("LocalRes") && keymatch::load8(p + 2) == keymatch::word8("calReset") ? 2 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("RemoteRe") && keymatch::load8(p + 3) == keymatch::word8("oteReset") ? 4 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'F': return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 6) == keymatch::word8("reUpdate") ? 1 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 6) == keymatch::word8("ledReset") ? 5 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Applicat") && keymatch::load8(p + 8) == keymatch::word8("ionReset") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(BootReasonEnumType v) noexcept {
@@ -224,7 +129,7 @@ std::string_view to_string(BootReasonEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, BootReasonEnumType& out) noexcept {
-  const int i = match_BootReasonEnumType(s);
+  const int i = enum_match::BootReasonEnumType(s);
   if (i < 0) return false;
   out = static_cast<BootReasonEnumType>(i);
   return true;
@@ -244,18 +149,6 @@ BootReasonEnumType tag_invoke(boost::json::value_to_tag<BootReasonEnumType>, con
 
 namespace {
 constexpr std::string_view kNames_CancelReservationStatusEnumType[] = {"Accepted", "Rejected"};
-int match_CancelReservationStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(CancelReservationStatusEnumType v) noexcept {
@@ -264,7 +157,7 @@ std::string_view to_string(CancelReservationStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CancelReservationStatusEnumType& out) noexcept {
-  const int i = match_CancelReservationStatusEnumType(s);
+  const int i = enum_match::CancelReservationStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CancelReservationStatusEnumType>(i);
   return true;
@@ -284,14 +177,6 @@ CancelReservationStatusEnumType tag_invoke(boost::json::value_to_tag<CancelReser
 
 namespace {
 constexpr std::string_view kNames_CertificateActionEnumType[] = {"Install", "Update"};
-int match_CertificateActionEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Upda") && keymatch::load4(p + 2) == keymatch::word4("date") ? 1 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("Inst") && keymatch::load4(p + 3) == keymatch::word4("tall") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(CertificateActionEnumType v) noexcept {
@@ -300,7 +185,7 @@ std::string_view to_string(CertificateActionEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateActionEnumType& out) noexcept {
-  const int i = match_CertificateActionEnumType(s);
+  const int i = enum_match::CertificateActionEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateActionEnumType>(i);
   return true;
@@ -320,18 +205,6 @@ CertificateActionEnumType tag_invoke(boost::json::value_to_tag<CertificateAction
 
 namespace {
 constexpr std::string_view kNames_CertificateSignedStatusEnumType[] = {"Accepted", "Rejected"};
-int match_CertificateSignedStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(CertificateSignedStatusEnumType v) noexcept {
@@ -340,7 +213,7 @@ std::string_view to_string(CertificateSignedStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateSignedStatusEnumType& out) noexcept {
-  const int i = match_CertificateSignedStatusEnumType(s);
+  const int i = enum_match::CertificateSignedStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateSignedStatusEnumType>(i);
   return true;
@@ -360,14 +233,6 @@ CertificateSignedStatusEnumType tag_invoke(boost::json::value_to_tag<Certificate
 
 namespace {
 constexpr std::string_view kNames_CertificateSigningUseEnumType[] = {"ChargingStationCertificate", "V2GCertificate"};
-int match_CertificateSigningUseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 14: return keymatch::load8(p) == keymatch::word8("V2GCerti") && keymatch::load8(p + 6) == keymatch::word8("tificate") ? 1 : -1;
-    case 26: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationC") && keymatch::load8(p + 16) == keymatch::word8("ertifica") && keymatch::load8(p + 18) == keymatch::word8("tificate") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(CertificateSigningUseEnumType v) noexcept {
@@ -376,7 +241,7 @@ std::string_view to_string(CertificateSigningUseEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CertificateSigningUseEnumType& out) noexcept {
-  const int i = match_CertificateSigningUseEnumType(s);
+  const int i = enum_match::CertificateSigningUseEnumType(s);
   if (i < 0) return false;
   out = static_cast<CertificateSigningUseEnumType>(i);
   return true;
@@ -396,19 +261,6 @@ CertificateSigningUseEnumType tag_invoke(boost::json::value_to_tag<CertificateSi
 
 namespace {
 constexpr std::string_view kNames_ChangeAvailabilityStatusEnumType[] = {"Accepted", "Rejected", "Scheduled"};
-int match_ChangeAvailabilityStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChangeAvailabilityStatusEnumType v) noexcept {
@@ -417,7 +269,7 @@ std::string_view to_string(ChangeAvailabilityStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChangeAvailabilityStatusEnumType& out) noexcept {
-  const int i = match_ChangeAvailabilityStatusEnumType(s);
+  const int i = enum_match::ChangeAvailabilityStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChangeAvailabilityStatusEnumType>(i);
   return true;
@@ -437,20 +289,6 @@ ChangeAvailabilityStatusEnumType tag_invoke(boost::json::value_to_tag<ChangeAvai
 
 namespace {
 constexpr std::string_view kNames_ChargingLimitSourceEnumType[] = {"EMS", "Other", "SO", "CSO"};
-int match_ChargingLimitSourceEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 2: return keymatch::load2(p) == keymatch::word2("SO") ? 2 : -1;
-    case 3:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load2(p) == keymatch::word2("CS") && keymatch::load2(p + 1) == keymatch::word2("SO") ? 3 : -1;
-        case 'E': return keymatch::load2(p) == keymatch::word2("EM") && keymatch::load2(p + 1) == keymatch::word2("MS") ? 0 : -1;
-        default: return -1;
-      }
-    case 5: return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChargingLimitSourceEnumType v) noexcept {
@@ -459,7 +297,7 @@ std::string_view to_string(ChargingLimitSourceEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingLimitSourceEnumType& out) noexcept {
-  const int i = match_ChargingLimitSourceEnumType(s);
+  const int i = enum_match::ChargingLimitSourceEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingLimitSourceEnumType>(i);
   return true;
@@ -479,19 +317,6 @@ ChargingLimitSourceEnumType tag_invoke(boost::json::value_to_tag<ChargingLimitSo
 
 namespace {
 constexpr std::string_view kNames_ChargingProfileKindEnumType[] = {"Absolute", "Recurring", "Relative"};
-int match_ChargingProfileKindEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Absolute") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Relative") ? 2 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Recurrin") && keymatch::load8(p + 1) == keymatch::word8("ecurring") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChargingProfileKindEnumType v) noexcept {
@@ -500,7 +325,7 @@ std::string_view to_string(ChargingProfileKindEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfileKindEnumType& out) noexcept {
-  const int i = match_ChargingProfileKindEnumType(s);
+  const int i = enum_match::ChargingProfileKindEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfileKindEnumType>(i);
   return true;
@@ -520,16 +345,6 @@ ChargingProfileKindEnumType tag_invoke(boost::json::value_to_tag<ChargingProfile
 
 namespace {
 constexpr std::string_view kNames_ChargingProfilePurposeEnumType[] = {"ChargingStationExternalConstraints", "ChargingStationMaxProfile", "TxDefaultProfile", "TxProfile"};
-int match_ChargingProfilePurposeEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("TxProfil") && keymatch::load8(p + 1) == keymatch::word8("xProfile") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("TxDefaul") && keymatch::load8(p + 8) == keymatch::word8("tProfile") ? 2 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationM") && keymatch::load8(p + 16) == keymatch::word8("axProfil") && keymatch::load8(p + 17) == keymatch::word8("xProfile") ? 1 : -1;
-    case 34: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationE") && keymatch::load8(p + 16) == keymatch::word8("xternalC") && keymatch::load8(p + 24) == keymatch::word8("onstrain") && keymatch::load8(p + 26) == keymatch::word8("straints") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChargingProfilePurposeEnumType v) noexcept {
@@ -538,7 +353,7 @@ std::string_view to_string(ChargingProfilePurposeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfilePurposeEnumType& out) noexcept {
-  const int i = match_ChargingProfilePurposeEnumType(s);
+  const int i = enum_match::ChargingProfilePurposeEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfilePurposeEnumType>(i);
   return true;
@@ -558,18 +373,6 @@ ChargingProfilePurposeEnumType tag_invoke(boost::json::value_to_tag<ChargingProf
 
 namespace {
 constexpr std::string_view kNames_ChargingProfileStatusEnumType[] = {"Accepted", "Rejected"};
-int match_ChargingProfileStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChargingProfileStatusEnumType v) noexcept {
@@ -578,7 +381,7 @@ std::string_view to_string(ChargingProfileStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingProfileStatusEnumType& out) noexcept {
-  const int i = match_ChargingProfileStatusEnumType(s);
+  const int i = enum_match::ChargingProfileStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingProfileStatusEnumType>(i);
   return true;
@@ -598,18 +401,6 @@ ChargingProfileStatusEnumType tag_invoke(boost::json::value_to_tag<ChargingProfi
 
 namespace {
 constexpr std::string_view kNames_ChargingRateUnitEnumType[] = {"W", "A"};
-int match_ChargingRateUnitEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 1:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 1 : -1;
-        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 0 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChargingRateUnitEnumType v) noexcept {
@@ -618,7 +409,7 @@ std::string_view to_string(ChargingRateUnitEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingRateUnitEnumType& out) noexcept {
-  const int i = match_ChargingRateUnitEnumType(s);
+  const int i = enum_match::ChargingRateUnitEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingRateUnitEnumType>(i);
   return true;
@@ -638,21 +429,6 @@ ChargingRateUnitEnumType tag_invoke(boost::json::value_to_tag<ChargingRateUnitEn
 
 namespace {
 constexpr std::string_view kNames_ChargingStateEnumType[] = {"Charging", "EVConnected", "SuspendedEV", "SuspendedEVSE", "Idle"};
-int match_ChargingStateEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 4 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Charging") ? 0 : -1;
-    case 11:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("EVConnec") && keymatch::load8(p + 3) == keymatch::word8("onnected") ? 1 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 3) == keymatch::word8("pendedEV") ? 2 : -1;
-        default: return -1;
-      }
-    case 13: return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 5) == keymatch::word8("ndedEVSE") ? 3 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ChargingStateEnumType v) noexcept {
@@ -661,7 +437,7 @@ std::string_view to_string(ChargingStateEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ChargingStateEnumType& out) noexcept {
-  const int i = match_ChargingStateEnumType(s);
+  const int i = enum_match::ChargingStateEnumType(s);
   if (i < 0) return false;
   out = static_cast<ChargingStateEnumType>(i);
   return true;
@@ -681,18 +457,6 @@ ChargingStateEnumType tag_invoke(boost::json::value_to_tag<ChargingStateEnumType
 
 namespace {
 constexpr std::string_view kNames_ClearCacheStatusEnumType[] = {"Accepted", "Rejected"};
-int match_ClearCacheStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ClearCacheStatusEnumType v) noexcept {
@@ -701,7 +465,7 @@ std::string_view to_string(ClearCacheStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearCacheStatusEnumType& out) noexcept {
-  const int i = match_ClearCacheStatusEnumType(s);
+  const int i = enum_match::ClearCacheStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearCacheStatusEnumType>(i);
   return true;
@@ -721,14 +485,6 @@ ClearCacheStatusEnumType tag_invoke(boost::json::value_to_tag<ClearCacheStatusEn
 
 namespace {
 constexpr std::string_view kNames_ClearChargingProfileStatusEnumType[] = {"Accepted", "Unknown"};
-int match_ClearChargingProfileStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ClearChargingProfileStatusEnumType v) noexcept {
@@ -737,7 +493,7 @@ std::string_view to_string(ClearChargingProfileStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearChargingProfileStatusEnumType& out) noexcept {
-  const int i = match_ClearChargingProfileStatusEnumType(s);
+  const int i = enum_match::ClearChargingProfileStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearChargingProfileStatusEnumType>(i);
   return true;
@@ -757,14 +513,6 @@ ClearChargingProfileStatusEnumType tag_invoke(boost::json::value_to_tag<ClearCha
 
 namespace {
 constexpr std::string_view kNames_ClearMessageStatusEnumType[] = {"Accepted", "Unknown"};
-int match_ClearMessageStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ClearMessageStatusEnumType v) noexcept {
@@ -773,7 +521,7 @@ std::string_view to_string(ClearMessageStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearMessageStatusEnumType& out) noexcept {
-  const int i = match_ClearMessageStatusEnumType(s);
+  const int i = enum_match::ClearMessageStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearMessageStatusEnumType>(i);
   return true;
@@ -793,19 +541,6 @@ ClearMessageStatusEnumType tag_invoke(boost::json::value_to_tag<ClearMessageStat
 
 namespace {
 constexpr std::string_view kNames_ClearMonitoringStatusEnumType[] = {"Accepted", "Rejected", "NotFound"};
-int match_ClearMonitoringStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ClearMonitoringStatusEnumType v) noexcept {
@@ -814,7 +549,7 @@ std::string_view to_string(ClearMonitoringStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ClearMonitoringStatusEnumType& out) noexcept {
-  const int i = match_ClearMonitoringStatusEnumType(s);
+  const int i = enum_match::ClearMonitoringStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ClearMonitoringStatusEnumType>(i);
   return true;
@@ -834,20 +569,6 @@ ClearMonitoringStatusEnumType tag_invoke(boost::json::value_to_tag<ClearMonitori
 
 namespace {
 constexpr std::string_view kNames_ComponentCriterionEnumType[] = {"Active", "Available", "Enabled", "Problem"};
-int match_ComponentCriterionEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Acti") && keymatch::load4(p + 2) == keymatch::word4("tive") ? 0 : -1;
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load4(p) == keymatch::word4("Enab") && keymatch::load4(p + 3) == keymatch::word4("bled") ? 2 : -1;
-        case 'P': return keymatch::load4(p) == keymatch::word4("Prob") && keymatch::load4(p + 3) == keymatch::word4("blem") ? 3 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ComponentCriterionEnumType v) noexcept {
@@ -856,7 +577,7 @@ std::string_view to_string(ComponentCriterionEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ComponentCriterionEnumType& out) noexcept {
-  const int i = match_ComponentCriterionEnumType(s);
+  const int i = enum_match::ComponentCriterionEnumType(s);
   if (i < 0) return false;
   out = static_cast<ComponentCriterionEnumType>(i);
   return true;
@@ -876,66 +597,6 @@ ComponentCriterionEnumType tag_invoke(boost::json::value_to_tag<ComponentCriteri
 
 namespace {
 constexpr std::string_view kNames_ConnectorEnumType[] = {"cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A", "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A", "Other1PhOver16A", "Other3Ph", "Pan", "wInductive", "wResonant", "Undetermined", "Unknown"};
-int match_ConnectorEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("Pa") && keymatch::load2(p + 1) == keymatch::word2("an") ? 17 : -1;
-    case 5:
-      switch (static_cast<unsigned char>(p[4])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("cCCS") && keymatch::load4(p + 1) == keymatch::word4("CCS1") ? 0 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("cCCS") && keymatch::load4(p + 1) == keymatch::word4("CCS2") ? 1 : -1;
-        case '5': return keymatch::load4(p) == keymatch::word4("cG10") && keymatch::load4(p + 1) == keymatch::word4("G105") ? 2 : -1;
-        default: return -1;
-      }
-    case 6:
-      switch (static_cast<unsigned char>(p[5])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("cTyp") && keymatch::load4(p + 2) == keymatch::word4("ype1") ? 4 : -1;
-        case '2':
-          switch (static_cast<unsigned char>(p[0])) {
-            case 'c': return keymatch::load4(p) == keymatch::word4("cTyp") && keymatch::load4(p + 2) == keymatch::word4("ype2") ? 5 : -1;
-            case 's': return keymatch::load4(p) == keymatch::word4("sTyp") && keymatch::load4(p + 2) == keymatch::word4("ype2") ? 12 : -1;
-            default: return -1;
-          }
-        case '3': return keymatch::load4(p) == keymatch::word4("sTyp") && keymatch::load4(p + 2) == keymatch::word4("ype3") ? 13 : -1;
-        case 'a': return keymatch::load4(p) == keymatch::word4("cTes") && keymatch::load4(p + 2) == keymatch::word4("esla") ? 3 : -1;
-        default: return -1;
-      }
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 21 : -1;
-        case 's': return keymatch::load4(p) == keymatch::word4("sBS1") && keymatch::load4(p + 3) == keymatch::word4("1361") ? 10 : -1;
-        default: return -1;
-      }
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'O': return keymatch::load8(p) == keymatch::word8("Other3Ph") ? 16 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("sCEE-7-7") ? 11 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("wResonan") && keymatch::load8(p + 1) == keymatch::word8("Resonant") ? 19 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("wInducti") && keymatch::load8(p + 2) == keymatch::word8("nductive") ? 18 : -1;
-    case 11:
-      switch (static_cast<unsigned char>(p[5])) {
-        case '1':
-          switch (static_cast<unsigned char>(p[8])) {
-            case '1': return keymatch::load8(p) == keymatch::word8("s309-1P-") && keymatch::load8(p + 3) == keymatch::word8("9-1P-16A") ? 6 : -1;
-            case '3': return keymatch::load8(p) == keymatch::word8("s309-1P-") && keymatch::load8(p + 3) == keymatch::word8("9-1P-32A") ? 7 : -1;
-            default: return -1;
-          }
-        case '3':
-          switch (static_cast<unsigned char>(p[8])) {
-            case '1': return keymatch::load8(p) == keymatch::word8("s309-3P-") && keymatch::load8(p + 3) == keymatch::word8("9-3P-16A") ? 8 : -1;
-            case '3': return keymatch::load8(p) == keymatch::word8("s309-3P-") && keymatch::load8(p + 3) == keymatch::word8("9-3P-32A") ? 9 : -1;
-            default: return -1;
-          }
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("Undeterm") && keymatch::load8(p + 4) == keymatch::word8("termined") ? 20 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("Other1Ph") && keymatch::load8(p + 6) == keymatch::word8("PhMax16A") ? 14 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("Other1Ph") && keymatch::load8(p + 7) == keymatch::word8("hOver16A") ? 15 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ConnectorEnumType v) noexcept {
@@ -944,7 +605,7 @@ std::string_view to_string(ConnectorEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ConnectorEnumType& out) noexcept {
-  const int i = match_ConnectorEnumType(s);
+  const int i = enum_match::ConnectorEnumType(s);
   if (i < 0) return false;
   out = static_cast<ConnectorEnumType>(i);
   return true;
@@ -964,21 +625,6 @@ ConnectorEnumType tag_invoke(boost::json::value_to_tag<ConnectorEnumType>, const
 
 namespace {
 constexpr std::string_view kNames_ConnectorStatusEnumType[] = {"Available", "Occupied", "Reserved", "Unavailable", "Faulted"};
-int match_ConnectorStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 4 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 1 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Reserved") ? 2 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 0 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 3 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ConnectorStatusEnumType v) noexcept {
@@ -987,7 +633,7 @@ std::string_view to_string(ConnectorStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ConnectorStatusEnumType& out) noexcept {
-  const int i = match_ConnectorStatusEnumType(s);
+  const int i = enum_match::ConnectorStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ConnectorStatusEnumType>(i);
   return true;
@@ -1007,15 +653,6 @@ ConnectorStatusEnumType tag_invoke(boost::json::value_to_tag<ConnectorStatusEnum
 
 namespace {
 constexpr std::string_view kNames_CostKindEnumType[] = {"CarbonDioxideEmission", "RelativePricePercentage", "RenewableGenerationPercentage"};
-int match_CostKindEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 21: return keymatch::load8(p) == keymatch::word8("CarbonDi") && keymatch::load8(p + 8) == keymatch::word8("oxideEmi") && keymatch::load8(p + 13) == keymatch::word8("Emission") ? 0 : -1;
-    case 23: return keymatch::load8(p) == keymatch::word8("Relative") && keymatch::load8(p + 8) == keymatch::word8("PricePer") && keymatch::load8(p + 15) == keymatch::word8("rcentage") ? 1 : -1;
-    case 29: return keymatch::load8(p) == keymatch::word8("Renewabl") && keymatch::load8(p + 8) == keymatch::word8("eGenerat") && keymatch::load8(p + 16) == keymatch::word8("ionPerce") && keymatch::load8(p + 21) == keymatch::word8("rcentage") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(CostKindEnumType v) noexcept {
@@ -1024,7 +661,7 @@ std::string_view to_string(CostKindEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CostKindEnumType& out) noexcept {
-  const int i = match_CostKindEnumType(s);
+  const int i = enum_match::CostKindEnumType(s);
   if (i < 0) return false;
   out = static_cast<CostKindEnumType>(i);
   return true;
@@ -1044,19 +681,6 @@ CostKindEnumType tag_invoke(boost::json::value_to_tag<CostKindEnumType>, const b
 
 namespace {
 constexpr std::string_view kNames_CustomerInformationStatusEnumType[] = {"Accepted", "Rejected", "Invalid"};
-int match_CustomerInformationStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 2 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(CustomerInformationStatusEnumType v) noexcept {
@@ -1065,7 +689,7 @@ std::string_view to_string(CustomerInformationStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, CustomerInformationStatusEnumType& out) noexcept {
-  const int i = match_CustomerInformationStatusEnumType(s);
+  const int i = enum_match::CustomerInformationStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<CustomerInformationStatusEnumType>(i);
   return true;
@@ -1085,28 +709,6 @@ CustomerInformationStatusEnumType tag_invoke(boost::json::value_to_tag<CustomerI
 
 namespace {
 constexpr std::string_view kNames_DataEnumType[] = {"string", "decimal", "integer", "dateTime", "boolean", "OptionList", "SequenceList", "MemberList"};
-int match_DataEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stri") && keymatch::load4(p + 2) == keymatch::word4("ring") ? 0 : -1;
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'b': return keymatch::load4(p) == keymatch::word4("bool") && keymatch::load4(p + 3) == keymatch::word4("lean") ? 4 : -1;
-        case 'd': return keymatch::load4(p) == keymatch::word4("deci") && keymatch::load4(p + 3) == keymatch::word4("imal") ? 1 : -1;
-        case 'i': return keymatch::load4(p) == keymatch::word4("inte") && keymatch::load4(p + 3) == keymatch::word4("eger") ? 2 : -1;
-        default: return -1;
-      }
-    case 8: return keymatch::load8(p) == keymatch::word8("dateTime") ? 3 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'M': return keymatch::load8(p) == keymatch::word8("MemberLi") && keymatch::load8(p + 2) == keymatch::word8("mberList") ? 7 : -1;
-        case 'O': return keymatch::load8(p) == keymatch::word8("OptionLi") && keymatch::load8(p + 2) == keymatch::word8("tionList") ? 5 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("Sequence") && keymatch::load8(p + 4) == keymatch::word8("enceList") ? 6 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(DataEnumType v) noexcept {
@@ -1115,7 +717,7 @@ std::string_view to_string(DataEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DataEnumType& out) noexcept {
-  const int i = match_DataEnumType(s);
+  const int i = enum_match::DataEnumType(s);
   if (i < 0) return false;
   out = static_cast<DataEnumType>(i);
   return true;
@@ -1135,20 +737,6 @@ DataEnumType tag_invoke(boost::json::value_to_tag<DataEnumType>, const boost::js
 
 namespace {
 constexpr std::string_view kNames_DataTransferStatusEnumType[] = {"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"};
-int match_DataTransferStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("VendorId") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownM") && keymatch::load8(p + 8) == keymatch::word8("essageId") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(DataTransferStatusEnumType v) noexcept {
@@ -1157,7 +745,7 @@ std::string_view to_string(DataTransferStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DataTransferStatusEnumType& out) noexcept {
-  const int i = match_DataTransferStatusEnumType(s);
+  const int i = enum_match::DataTransferStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DataTransferStatusEnumType>(i);
   return true;
@@ -1177,19 +765,6 @@ DataTransferStatusEnumType tag_invoke(boost::json::value_to_tag<DataTransferStat
 
 namespace {
 constexpr std::string_view kNames_DeleteCertificateStatusEnumType[] = {"Accepted", "Failed", "NotFound"};
-int match_DeleteCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(DeleteCertificateStatusEnumType v) noexcept {
@@ -1198,7 +773,7 @@ std::string_view to_string(DeleteCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DeleteCertificateStatusEnumType& out) noexcept {
-  const int i = match_DeleteCertificateStatusEnumType(s);
+  const int i = enum_match::DeleteCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DeleteCertificateStatusEnumType>(i);
   return true;
@@ -1218,22 +793,6 @@ DeleteCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<DeleteCerti
 
 namespace {
 constexpr std::string_view kNames_DisplayMessageStatusEnumType[] = {"Accepted", "NotSupportedMessageFormat", "Rejected", "NotSupportedPriority", "NotSupportedState", "UnknownTransaction"};
-int match_DisplayMessageStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
-        default: return -1;
-      }
-    case 17: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedStat") && keymatch::load8(p + 9) == keymatch::word8("tedState") ? 4 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("UnknownT") && keymatch::load8(p + 8) == keymatch::word8("ransacti") && keymatch::load8(p + 10) == keymatch::word8("nsaction") ? 5 : -1;
-    case 20: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedPrio") && keymatch::load8(p + 12) == keymatch::word8("Priority") ? 3 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedMess") && keymatch::load8(p + 16) == keymatch::word8("ageForma") && keymatch::load8(p + 17) == keymatch::word8("geFormat") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(DisplayMessageStatusEnumType v) noexcept {
@@ -1242,7 +801,7 @@ std::string_view to_string(DisplayMessageStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, DisplayMessageStatusEnumType& out) noexcept {
-  const int i = match_DisplayMessageStatusEnumType(s);
+  const int i = enum_match::DisplayMessageStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<DisplayMessageStatusEnumType>(i);
   return true;
@@ -1262,16 +821,6 @@ DisplayMessageStatusEnumType tag_invoke(boost::json::value_to_tag<DisplayMessage
 
 namespace {
 constexpr std::string_view kNames_EnergyTransferModeEnumType[] = {"DC", "AC_single_phase", "AC_two_phase", "AC_three_phase"};
-int match_EnergyTransferModeEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 2: return keymatch::load2(p) == keymatch::word2("DC") ? 0 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("AC_two_p") && keymatch::load8(p + 4) == keymatch::word8("wo_phase") ? 2 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("AC_three") && keymatch::load8(p + 6) == keymatch::word8("ee_phase") ? 3 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("AC_singl") && keymatch::load8(p + 7) == keymatch::word8("le_phase") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(EnergyTransferModeEnumType v) noexcept {
@@ -1280,7 +829,7 @@ std::string_view to_string(EnergyTransferModeEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, EnergyTransferModeEnumType& out) noexcept {
-  const int i = match_EnergyTransferModeEnumType(s);
+  const int i = enum_match::EnergyTransferModeEnumType(s);
   if (i < 0) return false;
   out = static_cast<EnergyTransferModeEnumType>(i);
   return true;
@@ -1300,16 +849,6 @@ EnergyTransferModeEnumType tag_invoke(boost::json::value_to_tag<EnergyTransferMo
 
 namespace {
 constexpr std::string_view kNames_EventNotificationEnumType[] = {"HardWiredNotification", "HardWiredMonitor", "PreconfiguredMonitor", "CustomMonitor"};
-int match_EventNotificationEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 13: return keymatch::load8(p) == keymatch::word8("CustomMo") && keymatch::load8(p + 5) == keymatch::word8("mMonitor") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 8) == keymatch::word8("dMonitor") ? 1 : -1;
-    case 20: return keymatch::load8(p) == keymatch::word8("Preconfi") && keymatch::load8(p + 8) == keymatch::word8("guredMon") && keymatch::load8(p + 12) == keymatch::word8("dMonitor") ? 2 : -1;
-    case 21: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 8) == keymatch::word8("dNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(EventNotificationEnumType v) noexcept {
@@ -1318,7 +857,7 @@ std::string_view to_string(EventNotificationEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, EventNotificationEnumType& out) noexcept {
-  const int i = match_EventNotificationEnumType(s);
+  const int i = enum_match::EventNotificationEnumType(s);
   if (i < 0) return false;
   out = static_cast<EventNotificationEnumType>(i);
   return true;
@@ -1338,19 +877,6 @@ EventNotificationEnumType tag_invoke(boost::json::value_to_tag<EventNotification
 
 namespace {
 constexpr std::string_view kNames_EventTriggerEnumType[] = {"Alerting", "Delta", "Periodic"};
-int match_EventTriggerEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Delt") && keymatch::load4(p + 1) == keymatch::word4("elta") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Alerting") ? 0 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Periodic") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(EventTriggerEnumType v) noexcept {
@@ -1359,7 +885,7 @@ std::string_view to_string(EventTriggerEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, EventTriggerEnumType& out) noexcept {
-  const int i = match_EventTriggerEnumType(s);
+  const int i = enum_match::EventTriggerEnumType(s);
   if (i < 0) return false;
   out = static_cast<EventTriggerEnumType>(i);
   return true;
@@ -1379,42 +905,6 @@ EventTriggerEnumType tag_invoke(boost::json::value_to_tag<EventTriggerEnumType>,
 
 namespace {
 constexpr std::string_view kNames_FirmwareStatusEnumType[] = {"Downloaded", "DownloadFailed", "Downloading", "DownloadScheduled", "DownloadPaused", "Idle", "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled", "InstallVerificationFailed", "InvalidSignature", "SignatureVerified"};
-int match_FirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 5 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 8 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 7 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 4 : -1;
-        default: return -1;
-      }
-    case 16:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("InstallS") && keymatch::load8(p + 8) == keymatch::word8("cheduled") ? 10 : -1;
-        case 'e': return keymatch::load8(p) == keymatch::word8("InstallR") && keymatch::load8(p + 8) == keymatch::word8("ebooting") ? 9 : -1;
-        case 'i': return keymatch::load8(p) == keymatch::word8("InvalidS") && keymatch::load8(p + 8) == keymatch::word8("ignature") ? 12 : -1;
-        default: return -1;
-      }
-    case 17:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 3 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 8) == keymatch::word8("eVerifie") && keymatch::load8(p + 9) == keymatch::word8("Verified") ? 13 : -1;
-        default: return -1;
-      }
-    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 6 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("InstallV") && keymatch::load8(p + 8) == keymatch::word8("erificat") && keymatch::load8(p + 16) == keymatch::word8("ionFaile") && keymatch::load8(p + 17) == keymatch::word8("onFailed") ? 11 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(FirmwareStatusEnumType v) noexcept {
@@ -1423,7 +913,7 @@ std::string_view to_string(FirmwareStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, FirmwareStatusEnumType& out) noexcept {
-  const int i = match_FirmwareStatusEnumType(s);
+  const int i = enum_match::FirmwareStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<FirmwareStatusEnumType>(i);
   return true;
@@ -1443,20 +933,6 @@ FirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<FirmwareStatusEnumTy
 
 namespace {
 constexpr std::string_view kNames_GenericDeviceModelStatusEnumType[] = {"Accepted", "Rejected", "NotSupported", "EmptyResultSet"};
-int match_GenericDeviceModelStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("EmptyRes") && keymatch::load8(p + 6) == keymatch::word8("esultSet") ? 3 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(GenericDeviceModelStatusEnumType v) noexcept {
@@ -1465,7 +941,7 @@ std::string_view to_string(GenericDeviceModelStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GenericDeviceModelStatusEnumType& out) noexcept {
-  const int i = match_GenericDeviceModelStatusEnumType(s);
+  const int i = enum_match::GenericDeviceModelStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GenericDeviceModelStatusEnumType>(i);
   return true;
@@ -1485,18 +961,6 @@ GenericDeviceModelStatusEnumType tag_invoke(boost::json::value_to_tag<GenericDev
 
 namespace {
 constexpr std::string_view kNames_GenericStatusEnumType[] = {"Accepted", "Rejected"};
-int match_GenericStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(GenericStatusEnumType v) noexcept {
@@ -1505,7 +969,7 @@ std::string_view to_string(GenericStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GenericStatusEnumType& out) noexcept {
-  const int i = match_GenericStatusEnumType(s);
+  const int i = enum_match::GenericStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GenericStatusEnumType>(i);
   return true;
@@ -1525,21 +989,6 @@ GenericStatusEnumType tag_invoke(boost::json::value_to_tag<GenericStatusEnumType
 
 namespace {
 constexpr std::string_view kNames_GetCertificateIdUseEnumType[] = {"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "V2GCertificateChain", "ManufacturerRootCertificate"};
-int match_GetCertificateIdUseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 17: return keymatch::load8(p) == keymatch::word8("MORootCe") && keymatch::load8(p + 8) == keymatch::word8("rtificat") && keymatch::load8(p + 9) == keymatch::word8("tificate") ? 1 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("V2GRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 0 : -1;
-    case 19:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("CSMSRoot") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 2 : -1;
-        case 'V': return keymatch::load8(p) == keymatch::word8("V2GCerti") && keymatch::load8(p + 8) == keymatch::word8("ficateCh") && keymatch::load8(p + 11) == keymatch::word8("ateChain") ? 3 : -1;
-        default: return -1;
-      }
-    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 4 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(GetCertificateIdUseEnumType v) noexcept {
@@ -1548,7 +997,7 @@ std::string_view to_string(GetCertificateIdUseEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetCertificateIdUseEnumType& out) noexcept {
-  const int i = match_GetCertificateIdUseEnumType(s);
+  const int i = enum_match::GetCertificateIdUseEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetCertificateIdUseEnumType>(i);
   return true;
@@ -1568,14 +1017,6 @@ GetCertificateIdUseEnumType tag_invoke(boost::json::value_to_tag<GetCertificateI
 
 namespace {
 constexpr std::string_view kNames_GetCertificateStatusEnumType[] = {"Accepted", "Failed"};
-int match_GetCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(GetCertificateStatusEnumType v) noexcept {
@@ -1584,7 +1025,7 @@ std::string_view to_string(GetCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetCertificateStatusEnumType& out) noexcept {
-  const int i = match_GetCertificateStatusEnumType(s);
+  const int i = enum_match::GetCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetCertificateStatusEnumType>(i);
   return true;
@@ -1604,14 +1045,6 @@ GetCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<GetCertificate
 
 namespace {
 constexpr std::string_view kNames_GetChargingProfileStatusEnumType[] = {"Accepted", "NoProfiles"};
-int match_GetChargingProfileStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("NoProfil") && keymatch::load8(p + 2) == keymatch::word8("Profiles") ? 1 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(GetChargingProfileStatusEnumType v) noexcept {
@@ -1620,7 +1053,7 @@ std::string_view to_string(GetChargingProfileStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetChargingProfileStatusEnumType& out) noexcept {
-  const int i = match_GetChargingProfileStatusEnumType(s);
+  const int i = enum_match::GetChargingProfileStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetChargingProfileStatusEnumType>(i);
   return true;
@@ -1640,14 +1073,6 @@ GetChargingProfileStatusEnumType tag_invoke(boost::json::value_to_tag<GetChargin
 
 namespace {
 constexpr std::string_view kNames_GetDisplayMessagesStatusEnumType[] = {"Accepted", "Unknown"};
-int match_GetDisplayMessagesStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(GetDisplayMessagesStatusEnumType v) noexcept {
@@ -1656,7 +1081,7 @@ std::string_view to_string(GetDisplayMessagesStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetDisplayMessagesStatusEnumType& out) noexcept {
-  const int i = match_GetDisplayMessagesStatusEnumType(s);
+  const int i = enum_match::GetDisplayMessagesStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetDisplayMessagesStatusEnumType>(i);
   return true;
@@ -1676,18 +1101,6 @@ GetDisplayMessagesStatusEnumType tag_invoke(boost::json::value_to_tag<GetDisplay
 
 namespace {
 constexpr std::string_view kNames_GetInstalledCertificateStatusEnumType[] = {"Accepted", "NotFound"};
-int match_GetInstalledCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(GetInstalledCertificateStatusEnumType v) noexcept {
@@ -1696,7 +1109,7 @@ std::string_view to_string(GetInstalledCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetInstalledCertificateStatusEnumType& out) noexcept {
-  const int i = match_GetInstalledCertificateStatusEnumType(s);
+  const int i = enum_match::GetInstalledCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetInstalledCertificateStatusEnumType>(i);
   return true;
@@ -1716,21 +1129,6 @@ GetInstalledCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<GetIn
 
 namespace {
 constexpr std::string_view kNames_GetVariableStatusEnumType[] = {"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"};
-int match_GetVariableStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 2 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedAttr") && keymatch::load8(p + 16) == keymatch::word8("ibuteTyp") && keymatch::load8(p + 17) == keymatch::word8("buteType") ? 4 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(GetVariableStatusEnumType v) noexcept {
@@ -1739,7 +1137,7 @@ std::string_view to_string(GetVariableStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, GetVariableStatusEnumType& out) noexcept {
-  const int i = match_GetVariableStatusEnumType(s);
+  const int i = enum_match::GetVariableStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<GetVariableStatusEnumType>(i);
   return true;
@@ -1759,19 +1157,6 @@ GetVariableStatusEnumType tag_invoke(boost::json::value_to_tag<GetVariableStatus
 
 namespace {
 constexpr std::string_view kNames_HashAlgorithmEnumType[] = {"SHA256", "SHA384", "SHA512"};
-int match_HashAlgorithmEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6:
-      switch (static_cast<unsigned char>(p[3])) {
-        case '2': return keymatch::load4(p) == keymatch::word4("SHA2") && keymatch::load4(p + 2) == keymatch::word4("A256") ? 0 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("SHA3") && keymatch::load4(p + 2) == keymatch::word4("A384") ? 1 : -1;
-        case '5': return keymatch::load4(p) == keymatch::word4("SHA5") && keymatch::load4(p + 2) == keymatch::word4("A512") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(HashAlgorithmEnumType v) noexcept {
@@ -1780,7 +1165,7 @@ std::string_view to_string(HashAlgorithmEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, HashAlgorithmEnumType& out) noexcept {
-  const int i = match_HashAlgorithmEnumType(s);
+  const int i = enum_match::HashAlgorithmEnumType(s);
   if (i < 0) return false;
   out = static_cast<HashAlgorithmEnumType>(i);
   return true;
@@ -1800,32 +1185,6 @@ HashAlgorithmEnumType tag_invoke(boost::json::value_to_tag<HashAlgorithmEnumType
 
 namespace {
 constexpr std::string_view kNames_IdTokenEnumType[] = {"Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization"};
-int match_IdTokenEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load4(p) == keymatch::word4("Loca") && keymatch::load4(p + 1) == keymatch::word4("ocal") ? 5 : -1;
-        case 'e': return keymatch::load4(p) == keymatch::word4("eMAI") && keymatch::load4(p + 1) == keymatch::word4("MAID") ? 1 : -1;
-        default: return -1;
-      }
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load4(p) == keymatch::word4("Cent") && keymatch::load4(p + 3) == keymatch::word4("tral") ? 0 : -1;
-        case 'K': return keymatch::load4(p) == keymatch::word4("KeyC") && keymatch::load4(p + 3) == keymatch::word4("Code") ? 4 : -1;
-        default: return -1;
-      }
-    case 8:
-      switch (static_cast<unsigned char>(p[4])) {
-        case '4': return keymatch::load8(p) == keymatch::word8("ISO14443") ? 2 : -1;
-        case '5': return keymatch::load8(p) == keymatch::word8("ISO15693") ? 3 : -1;
-        default: return -1;
-      }
-    case 10: return keymatch::load8(p) == keymatch::word8("MacAddre") && keymatch::load8(p + 2) == keymatch::word8("cAddress") ? 6 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("NoAuthor") && keymatch::load8(p + 7) == keymatch::word8("rization") ? 7 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(IdTokenEnumType v) noexcept {
@@ -1834,7 +1193,7 @@ std::string_view to_string(IdTokenEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, IdTokenEnumType& out) noexcept {
-  const int i = match_IdTokenEnumType(s);
+  const int i = enum_match::IdTokenEnumType(s);
   if (i < 0) return false;
   out = static_cast<IdTokenEnumType>(i);
   return true;
@@ -1854,19 +1213,6 @@ IdTokenEnumType tag_invoke(boost::json::value_to_tag<IdTokenEnumType>, const boo
 
 namespace {
 constexpr std::string_view kNames_InstallCertificateStatusEnumType[] = {"Accepted", "Rejected", "Failed"};
-int match_InstallCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 2 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(InstallCertificateStatusEnumType v) noexcept {
@@ -1875,7 +1221,7 @@ std::string_view to_string(InstallCertificateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, InstallCertificateStatusEnumType& out) noexcept {
-  const int i = match_InstallCertificateStatusEnumType(s);
+  const int i = enum_match::InstallCertificateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<InstallCertificateStatusEnumType>(i);
   return true;
@@ -1890,6 +1236,678 @@ InstallCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<InstallCer
   InstallCertificateStatusEnumType out{};
   if (!from_string(std::string_view(s.data(), s.size()), out))
     convert::throw_error("InstallCertificateStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_InstallCertificateUseEnumType[] = {"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "ManufacturerRootCertificate"};
+}  // namespace
+
+std::string_view to_string(InstallCertificateUseEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 4 ? kNames_InstallCertificateUseEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, InstallCertificateUseEnumType& out) noexcept {
+  const int i = enum_match::InstallCertificateUseEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<InstallCertificateUseEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, InstallCertificateUseEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+InstallCertificateUseEnumType tag_invoke(boost::json::value_to_tag<InstallCertificateUseEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "InstallCertificateUseEnumType");
+  InstallCertificateUseEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("InstallCertificateUseEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_Iso15118EVCertificateStatusEnumType[] = {"Accepted", "Failed"};
+}  // namespace
+
+std::string_view to_string(Iso15118EVCertificateStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_Iso15118EVCertificateStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, Iso15118EVCertificateStatusEnumType& out) noexcept {
+  const int i = enum_match::Iso15118EVCertificateStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<Iso15118EVCertificateStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, Iso15118EVCertificateStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+Iso15118EVCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<Iso15118EVCertificateStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "Iso15118EVCertificateStatusEnumType");
+  Iso15118EVCertificateStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("Iso15118EVCertificateStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_LocationEnumType[] = {"Body", "Cable", "EV", "Inlet", "Outlet"};
+}  // namespace
+
+std::string_view to_string(LocationEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 5 ? kNames_LocationEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, LocationEnumType& out) noexcept {
+  const int i = enum_match::LocationEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<LocationEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, LocationEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+LocationEnumType tag_invoke(boost::json::value_to_tag<LocationEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "LocationEnumType");
+  LocationEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("LocationEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_LogEnumType[] = {"DiagnosticsLog", "SecurityLog"};
+}  // namespace
+
+std::string_view to_string(LogEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_LogEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, LogEnumType& out) noexcept {
+  const int i = enum_match::LogEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<LogEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, LogEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+LogEnumType tag_invoke(boost::json::value_to_tag<LogEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "LogEnumType");
+  LogEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("LogEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_LogStatusEnumType[] = {"Accepted", "Rejected", "AcceptedCanceled"};
+}  // namespace
+
+std::string_view to_string(LogStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_LogStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, LogStatusEnumType& out) noexcept {
+  const int i = enum_match::LogStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<LogStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, LogStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+LogStatusEnumType tag_invoke(boost::json::value_to_tag<LogStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "LogStatusEnumType");
+  LogStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("LogStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_MeasurandEnumType[] = {"Current.Export", "Current.Import", "Current.Offered", "Energy.Active.Export.Register", "Energy.Active.Import.Register", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register", "Energy.Active.Export.Interval", "Energy.Active.Import.Interval", "Energy.Active.Net", "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Energy.Reactive.Net", "Energy.Apparent.Net", "Energy.Apparent.Import", "Energy.Apparent.Export", "Frequency", "Power.Active.Export", "Power.Active.Import", "Power.Factor", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "SoC", "Voltage"};
+}  // namespace
+
+std::string_view to_string(MeasurandEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 25 ? kNames_MeasurandEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, MeasurandEnumType& out) noexcept {
+  const int i = enum_match::MeasurandEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<MeasurandEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MeasurandEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+MeasurandEnumType tag_invoke(boost::json::value_to_tag<MeasurandEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "MeasurandEnumType");
+  MeasurandEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("MeasurandEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_MessageFormatEnumType[] = {"ASCII", "HTML", "URI", "UTF8"};
+}  // namespace
+
+std::string_view to_string(MessageFormatEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 4 ? kNames_MessageFormatEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, MessageFormatEnumType& out) noexcept {
+  const int i = enum_match::MessageFormatEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<MessageFormatEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessageFormatEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+MessageFormatEnumType tag_invoke(boost::json::value_to_tag<MessageFormatEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "MessageFormatEnumType");
+  MessageFormatEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("MessageFormatEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_MessagePriorityEnumType[] = {"AlwaysFront", "InFront", "NormalCycle"};
+}  // namespace
+
+std::string_view to_string(MessagePriorityEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_MessagePriorityEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, MessagePriorityEnumType& out) noexcept {
+  const int i = enum_match::MessagePriorityEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<MessagePriorityEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessagePriorityEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+MessagePriorityEnumType tag_invoke(boost::json::value_to_tag<MessagePriorityEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "MessagePriorityEnumType");
+  MessagePriorityEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("MessagePriorityEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_MessageStateEnumType[] = {"Charging", "Faulted", "Idle", "Unavailable"};
+}  // namespace
+
+std::string_view to_string(MessageStateEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 4 ? kNames_MessageStateEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, MessageStateEnumType& out) noexcept {
+  const int i = enum_match::MessageStateEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<MessageStateEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessageStateEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+MessageStateEnumType tag_invoke(boost::json::value_to_tag<MessageStateEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "MessageStateEnumType");
+  MessageStateEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("MessageStateEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_MessageTriggerEnumType[] = {"BootNotification", "LogStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "SignChargingStationCertificate", "SignV2GCertificate", "StatusNotification", "TransactionEvent", "SignCombinedCertificate", "PublishFirmwareStatusNotification"};
+}  // namespace
+
+std::string_view to_string(MessageTriggerEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 11 ? kNames_MessageTriggerEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, MessageTriggerEnumType& out) noexcept {
+  const int i = enum_match::MessageTriggerEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<MessageTriggerEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessageTriggerEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+MessageTriggerEnumType tag_invoke(boost::json::value_to_tag<MessageTriggerEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "MessageTriggerEnumType");
+  MessageTriggerEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("MessageTriggerEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_MonitorEnumType[] = {"UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"};
+}  // namespace
+
+std::string_view to_string(MonitorEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 5 ? kNames_MonitorEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, MonitorEnumType& out) noexcept {
+  const int i = enum_match::MonitorEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<MonitorEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MonitorEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+MonitorEnumType tag_invoke(boost::json::value_to_tag<MonitorEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "MonitorEnumType");
+  MonitorEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("MonitorEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_MonitoringBaseEnumType[] = {"All", "FactoryDefault", "HardWiredOnly"};
+}  // namespace
+
+std::string_view to_string(MonitoringBaseEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_MonitoringBaseEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, MonitoringBaseEnumType& out) noexcept {
+  const int i = enum_match::MonitoringBaseEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<MonitoringBaseEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MonitoringBaseEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+MonitoringBaseEnumType tag_invoke(boost::json::value_to_tag<MonitoringBaseEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "MonitoringBaseEnumType");
+  MonitoringBaseEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("MonitoringBaseEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_MonitoringCriterionEnumType[] = {"ThresholdMonitoring", "DeltaMonitoring", "PeriodicMonitoring"};
+}  // namespace
+
+std::string_view to_string(MonitoringCriterionEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_MonitoringCriterionEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, MonitoringCriterionEnumType& out) noexcept {
+  const int i = enum_match::MonitoringCriterionEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<MonitoringCriterionEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MonitoringCriterionEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+MonitoringCriterionEnumType tag_invoke(boost::json::value_to_tag<MonitoringCriterionEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "MonitoringCriterionEnumType");
+  MonitoringCriterionEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("MonitoringCriterionEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_MutabilityEnumType[] = {"ReadOnly", "WriteOnly", "ReadWrite"};
+}  // namespace
+
+std::string_view to_string(MutabilityEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_MutabilityEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, MutabilityEnumType& out) noexcept {
+  const int i = enum_match::MutabilityEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<MutabilityEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MutabilityEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+MutabilityEnumType tag_invoke(boost::json::value_to_tag<MutabilityEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "MutabilityEnumType");
+  MutabilityEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("MutabilityEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_NotifyEVChargingNeedsStatusEnumType[] = {"Accepted", "Rejected", "Processing"};
+}  // namespace
+
+std::string_view to_string(NotifyEVChargingNeedsStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 3 ? kNames_NotifyEVChargingNeedsStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, NotifyEVChargingNeedsStatusEnumType& out) noexcept {
+  const int i = enum_match::NotifyEVChargingNeedsStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<NotifyEVChargingNeedsStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, NotifyEVChargingNeedsStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+NotifyEVChargingNeedsStatusEnumType tag_invoke(boost::json::value_to_tag<NotifyEVChargingNeedsStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "NotifyEVChargingNeedsStatusEnumType");
+  NotifyEVChargingNeedsStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("NotifyEVChargingNeedsStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_OCPPInterfaceEnumType[] = {"Wired0", "Wired1", "Wired2", "Wired3", "Wireless0", "Wireless1", "Wireless2", "Wireless3"};
+}  // namespace
+
+std::string_view to_string(OCPPInterfaceEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 8 ? kNames_OCPPInterfaceEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, OCPPInterfaceEnumType& out) noexcept {
+  const int i = enum_match::OCPPInterfaceEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<OCPPInterfaceEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, OCPPInterfaceEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+OCPPInterfaceEnumType tag_invoke(boost::json::value_to_tag<OCPPInterfaceEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "OCPPInterfaceEnumType");
+  OCPPInterfaceEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("OCPPInterfaceEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_OCPPTransportEnumType[] = {"JSON", "SOAP"};
+}  // namespace
+
+std::string_view to_string(OCPPTransportEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_OCPPTransportEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, OCPPTransportEnumType& out) noexcept {
+  const int i = enum_match::OCPPTransportEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<OCPPTransportEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, OCPPTransportEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+OCPPTransportEnumType tag_invoke(boost::json::value_to_tag<OCPPTransportEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "OCPPTransportEnumType");
+  OCPPTransportEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("OCPPTransportEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_OCPPVersionEnumType[] = {"OCPP12", "OCPP15", "OCPP16", "OCPP20"};
+}  // namespace
+
+std::string_view to_string(OCPPVersionEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 4 ? kNames_OCPPVersionEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, OCPPVersionEnumType& out) noexcept {
+  const int i = enum_match::OCPPVersionEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<OCPPVersionEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, OCPPVersionEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+OCPPVersionEnumType tag_invoke(boost::json::value_to_tag<OCPPVersionEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "OCPPVersionEnumType");
+  OCPPVersionEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("OCPPVersionEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_OperationalStatusEnumType[] = {"Inoperative", "Operative"};
+}  // namespace
+
+std::string_view to_string(OperationalStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_OperationalStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, OperationalStatusEnumType& out) noexcept {
+  const int i = enum_match::OperationalStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<OperationalStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, OperationalStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+OperationalStatusEnumType tag_invoke(boost::json::value_to_tag<OperationalStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "OperationalStatusEnumType");
+  OperationalStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("OperationalStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_PhaseEnumType[] = {"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"};
+}  // namespace
+
+std::string_view to_string(PhaseEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 10 ? kNames_PhaseEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, PhaseEnumType& out) noexcept {
+  const int i = enum_match::PhaseEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<PhaseEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, PhaseEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+PhaseEnumType tag_invoke(boost::json::value_to_tag<PhaseEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "PhaseEnumType");
+  PhaseEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("PhaseEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_PublishFirmwareStatusEnumType[] = {"Idle", "DownloadScheduled", "Downloading", "Downloaded", "Published", "DownloadFailed", "DownloadPaused", "InvalidChecksum", "ChecksumVerified", "PublishFailed"};
+}  // namespace
+
+std::string_view to_string(PublishFirmwareStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 10 ? kNames_PublishFirmwareStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, PublishFirmwareStatusEnumType& out) noexcept {
+  const int i = enum_match::PublishFirmwareStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<PublishFirmwareStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, PublishFirmwareStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+PublishFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<PublishFirmwareStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "PublishFirmwareStatusEnumType");
+  PublishFirmwareStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("PublishFirmwareStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_ReadingContextEnumType[] = {"Interruption.Begin", "Interruption.End", "Other", "Sample.Clock", "Sample.Periodic", "Transaction.Begin", "Transaction.End", "Trigger"};
+}  // namespace
+
+std::string_view to_string(ReadingContextEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 8 ? kNames_ReadingContextEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, ReadingContextEnumType& out) noexcept {
+  const int i = enum_match::ReadingContextEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<ReadingContextEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ReadingContextEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+ReadingContextEnumType tag_invoke(boost::json::value_to_tag<ReadingContextEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "ReadingContextEnumType");
+  ReadingContextEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("ReadingContextEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_ReasonEnumType[] = {"DeAuthorized", "EmergencyStop", "EnergyLimitReached", "EVDisconnected", "GroundFault", "ImmediateReset", "Local", "LocalOutOfCredit", "MasterPass", "Other", "OvercurrentFault", "PowerLoss", "PowerQuality", "Reboot", "Remote", "SOCLimitReached", "StoppedByEV", "TimeLimitReached", "Timeout"};
+}  // namespace
+
+std::string_view to_string(ReasonEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 19 ? kNames_ReasonEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, ReasonEnumType& out) noexcept {
+  const int i = enum_match::ReasonEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<ReasonEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ReasonEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+ReasonEnumType tag_invoke(boost::json::value_to_tag<ReasonEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "ReasonEnumType");
+  ReasonEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("ReasonEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_RecurrencyKindEnumType[] = {"Daily", "Weekly"};
+}  // namespace
+
+std::string_view to_string(RecurrencyKindEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 2 ? kNames_RecurrencyKindEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, RecurrencyKindEnumType& out) noexcept {
+  const int i = enum_match::RecurrencyKindEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<RecurrencyKindEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, RecurrencyKindEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+RecurrencyKindEnumType tag_invoke(boost::json::value_to_tag<RecurrencyKindEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "RecurrencyKindEnumType");
+  RecurrencyKindEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("RecurrencyKindEnumType", "unknown enumeration value");
   return out;
 }
 

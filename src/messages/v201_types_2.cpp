@@ -2,1122 +2,13 @@
 // Boost.JSON conversions and enum string conversions for OCPP 2.0.1 (part 2 of 4).
 #include <ocpp/messages/v201.hpp>
 
+#include "../schema/v201_enum_match.hpp"
 #include "convert.hpp"
 
 namespace ocpp::v201 {
 
 namespace {
-constexpr std::string_view kNames_InstallCertificateUseEnumType[] = {"V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "ManufacturerRootCertificate"};
-int match_InstallCertificateUseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 17: return keymatch::load8(p) == keymatch::word8("MORootCe") && keymatch::load8(p + 8) == keymatch::word8("rtificat") && keymatch::load8(p + 9) == keymatch::word8("tificate") ? 1 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("V2GRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 0 : -1;
-    case 19: return keymatch::load8(p) == keymatch::word8("CSMSRoot") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 2 : -1;
-    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 3 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(InstallCertificateUseEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 4 ? kNames_InstallCertificateUseEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, InstallCertificateUseEnumType& out) noexcept {
-  const int i = match_InstallCertificateUseEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<InstallCertificateUseEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, InstallCertificateUseEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-InstallCertificateUseEnumType tag_invoke(boost::json::value_to_tag<InstallCertificateUseEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "InstallCertificateUseEnumType");
-  InstallCertificateUseEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("InstallCertificateUseEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_Iso15118EVCertificateStatusEnumType[] = {"Accepted", "Failed"};
-int match_Iso15118EVCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(Iso15118EVCertificateStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_Iso15118EVCertificateStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, Iso15118EVCertificateStatusEnumType& out) noexcept {
-  const int i = match_Iso15118EVCertificateStatusEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<Iso15118EVCertificateStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, Iso15118EVCertificateStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-Iso15118EVCertificateStatusEnumType tag_invoke(boost::json::value_to_tag<Iso15118EVCertificateStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "Iso15118EVCertificateStatusEnumType");
-  Iso15118EVCertificateStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("Iso15118EVCertificateStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_LocationEnumType[] = {"Body", "Cable", "EV", "Inlet", "Outlet"};
-int match_LocationEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 2: return keymatch::load2(p) == keymatch::word2("EV") ? 2 : -1;
-    case 4: return keymatch::load4(p) == keymatch::word4("Body") ? 0 : -1;
-    case 5:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load4(p) == keymatch::word4("Cabl") && keymatch::load4(p + 1) == keymatch::word4("able") ? 1 : -1;
-        case 'I': return keymatch::load4(p) == keymatch::word4("Inle") && keymatch::load4(p + 1) == keymatch::word4("nlet") ? 3 : -1;
-        default: return -1;
-      }
-    case 6: return keymatch::load4(p) == keymatch::word4("Outl") && keymatch::load4(p + 2) == keymatch::word4("tlet") ? 4 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(LocationEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 5 ? kNames_LocationEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, LocationEnumType& out) noexcept {
-  const int i = match_LocationEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<LocationEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, LocationEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-LocationEnumType tag_invoke(boost::json::value_to_tag<LocationEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "LocationEnumType");
-  LocationEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("LocationEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_LogEnumType[] = {"DiagnosticsLog", "SecurityLog"};
-int match_LogEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 11: return keymatch::load8(p) == keymatch::word8("Security") && keymatch::load8(p + 3) == keymatch::word8("urityLog") ? 1 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("Diagnost") && keymatch::load8(p + 6) == keymatch::word8("sticsLog") ? 0 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(LogEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_LogEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, LogEnumType& out) noexcept {
-  const int i = match_LogEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<LogEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, LogEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-LogEnumType tag_invoke(boost::json::value_to_tag<LogEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "LogEnumType");
-  LogEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("LogEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_LogStatusEnumType[] = {"Accepted", "Rejected", "AcceptedCanceled"};
-int match_LogStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(LogStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_LogStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, LogStatusEnumType& out) noexcept {
-  const int i = match_LogStatusEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<LogStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, LogStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-LogStatusEnumType tag_invoke(boost::json::value_to_tag<LogStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "LogStatusEnumType");
-  LogStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("LogStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MeasurandEnumType[] = {"Current.Export", "Current.Import", "Current.Offered", "Energy.Active.Export.Register", "Energy.Active.Import.Register", "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register", "Energy.Active.Export.Interval", "Energy.Active.Import.Interval", "Energy.Active.Net", "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Energy.Reactive.Net", "Energy.Apparent.Net", "Energy.Apparent.Import", "Energy.Apparent.Export", "Frequency", "Power.Active.Export", "Power.Active.Import", "Power.Factor", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "SoC", "Voltage"};
-int match_MeasurandEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("So") && keymatch::load2(p + 1) == keymatch::word2("oC") ? 23 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("Volt") && keymatch::load4(p + 3) == keymatch::word4("tage") ? 24 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Frequenc") && keymatch::load8(p + 1) == keymatch::word8("requency") ? 16 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Power.Fa") && keymatch::load8(p + 4) == keymatch::word8("r.Factor") ? 19 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("Power.Of") && keymatch::load8(p + 5) == keymatch::word8(".Offered") ? 20 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Export") ? 0 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Import") ? 1 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 7) == keymatch::word8(".Offered") ? 2 : -1;
-    case 17: return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ne") && keymatch::load8(p + 9) == keymatch::word8("tive.Net") ? 9 : -1;
-    case 19:
-      switch (static_cast<unsigned char>(p[13])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Exp") && keymatch::load8(p + 11) == keymatch::word8("e.Export") ? 17 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Imp") && keymatch::load8(p + 11) == keymatch::word8("e.Import") ? 18 : -1;
-        case 'n': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 11) == keymatch::word8("rent.Net") ? 13 : -1;
-        case 'v': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 11) == keymatch::word8("tive.Net") ? 12 : -1;
-        default: return -1;
-      }
-    case 21:
-      switch (static_cast<unsigned char>(p[15])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.E") && keymatch::load8(p + 13) == keymatch::word8("e.Export") ? 21 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.I") && keymatch::load8(p + 13) == keymatch::word8("e.Import") ? 22 : -1;
-        default: return -1;
-      }
-    case 22:
-      switch (static_cast<unsigned char>(p[16])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 14) == keymatch::word8("t.Export") ? 15 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 14) == keymatch::word8("t.Import") ? 14 : -1;
-        default: return -1;
-      }
-    case 29:
-      switch (static_cast<unsigned char>(p[14])) {
-        case 'E':
-          switch (static_cast<unsigned char>(p[21])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 7 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 3 : -1;
-            default: return -1;
-          }
-        case 'I':
-          switch (static_cast<unsigned char>(p[21])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 8 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 4 : -1;
-            default: return -1;
-          }
-        default: return -1;
-      }
-    case 31:
-      switch (static_cast<unsigned char>(p[16])) {
-        case 'E':
-          switch (static_cast<unsigned char>(p[23])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 10 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 5 : -1;
-            default: return -1;
-          }
-        case 'I':
-          switch (static_cast<unsigned char>(p[23])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 11 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 6 : -1;
-            default: return -1;
-          }
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(MeasurandEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 25 ? kNames_MeasurandEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MeasurandEnumType& out) noexcept {
-  const int i = match_MeasurandEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<MeasurandEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MeasurandEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MeasurandEnumType tag_invoke(boost::json::value_to_tag<MeasurandEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MeasurandEnumType");
-  MeasurandEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MeasurandEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MessageFormatEnumType[] = {"ASCII", "HTML", "URI", "UTF8"};
-int match_MessageFormatEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("UR") && keymatch::load2(p + 1) == keymatch::word2("RI") ? 2 : -1;
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'H': return keymatch::load4(p) == keymatch::word4("HTML") ? 1 : -1;
-        case 'U': return keymatch::load4(p) == keymatch::word4("UTF8") ? 3 : -1;
-        default: return -1;
-      }
-    case 5: return keymatch::load4(p) == keymatch::word4("ASCI") && keymatch::load4(p + 1) == keymatch::word4("SCII") ? 0 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(MessageFormatEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 4 ? kNames_MessageFormatEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MessageFormatEnumType& out) noexcept {
-  const int i = match_MessageFormatEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<MessageFormatEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessageFormatEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MessageFormatEnumType tag_invoke(boost::json::value_to_tag<MessageFormatEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MessageFormatEnumType");
-  MessageFormatEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MessageFormatEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MessagePriorityEnumType[] = {"AlwaysFront", "InFront", "NormalCycle"};
-int match_MessagePriorityEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("InFr") && keymatch::load4(p + 3) == keymatch::word4("ront") ? 1 : -1;
-    case 11:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("AlwaysFr") && keymatch::load8(p + 3) == keymatch::word8("aysFront") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NormalCy") && keymatch::load8(p + 3) == keymatch::word8("malCycle") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(MessagePriorityEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_MessagePriorityEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MessagePriorityEnumType& out) noexcept {
-  const int i = match_MessagePriorityEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<MessagePriorityEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessagePriorityEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MessagePriorityEnumType tag_invoke(boost::json::value_to_tag<MessagePriorityEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MessagePriorityEnumType");
-  MessagePriorityEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MessagePriorityEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MessageStateEnumType[] = {"Charging", "Faulted", "Idle", "Unavailable"};
-int match_MessageStateEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 2 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Charging") ? 0 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 3 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(MessageStateEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 4 ? kNames_MessageStateEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MessageStateEnumType& out) noexcept {
-  const int i = match_MessageStateEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<MessageStateEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessageStateEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MessageStateEnumType tag_invoke(boost::json::value_to_tag<MessageStateEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MessageStateEnumType");
-  MessageStateEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MessageStateEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MessageTriggerEnumType[] = {"BootNotification", "LogStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "SignChargingStationCertificate", "SignV2GCertificate", "StatusNotification", "TransactionEvent", "SignCombinedCertificate", "PublishFirmwareStatusNotification"};
-int match_MessageTriggerEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("Heartbea") && keymatch::load8(p + 1) == keymatch::word8("eartbeat") ? 3 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 3) == keymatch::word8("erValues") ? 4 : -1;
-    case 16:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'B': return keymatch::load8(p) == keymatch::word8("BootNoti") && keymatch::load8(p + 8) == keymatch::word8("fication") ? 0 : -1;
-        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ionEvent") ? 8 : -1;
-        default: return -1;
-      }
-    case 18:
-      switch (static_cast<unsigned char>(p[1])) {
-        case 'i': return keymatch::load8(p) == keymatch::word8("SignV2GC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 6 : -1;
-        case 't': return keymatch::load8(p) == keymatch::word8("StatusNo") && keymatch::load8(p + 8) == keymatch::word8("tificati") && keymatch::load8(p + 10) == keymatch::word8("fication") ? 7 : -1;
-        default: return -1;
-      }
-    case 21: return keymatch::load8(p) == keymatch::word8("LogStatu") && keymatch::load8(p + 8) == keymatch::word8("sNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 1 : -1;
-    case 23: return keymatch::load8(p) == keymatch::word8("SignComb") && keymatch::load8(p + 8) == keymatch::word8("inedCert") && keymatch::load8(p + 15) == keymatch::word8("tificate") ? 9 : -1;
-    case 26: return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 8) == keymatch::word8("StatusNo") && keymatch::load8(p + 16) == keymatch::word8("tificati") && keymatch::load8(p + 18) == keymatch::word8("fication") ? 2 : -1;
-    case 30: return keymatch::load8(p) == keymatch::word8("SignChar") && keymatch::load8(p + 8) == keymatch::word8("gingStat") && keymatch::load8(p + 16) == keymatch::word8("ionCerti") && keymatch::load8(p + 22) == keymatch::word8("tificate") ? 5 : -1;
-    case 33: return keymatch::load8(p) == keymatch::word8("PublishF") && keymatch::load8(p + 8) == keymatch::word8("irmwareS") && keymatch::load8(p + 16) == keymatch::word8("tatusNot") && keymatch::load8(p + 24) == keymatch::word8("ificatio") && keymatch::load8(p + 25) == keymatch::word8("fication") ? 10 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(MessageTriggerEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 11 ? kNames_MessageTriggerEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MessageTriggerEnumType& out) noexcept {
-  const int i = match_MessageTriggerEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<MessageTriggerEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MessageTriggerEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MessageTriggerEnumType tag_invoke(boost::json::value_to_tag<MessageTriggerEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MessageTriggerEnumType");
-  MessageTriggerEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MessageTriggerEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MonitorEnumType[] = {"UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"};
-int match_MonitorEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Delt") && keymatch::load4(p + 1) == keymatch::word4("elta") ? 2 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Periodic") ? 3 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load8(p) == keymatch::word8("LowerThr") && keymatch::load8(p + 6) == keymatch::word8("hreshold") ? 1 : -1;
-        case 'U': return keymatch::load8(p) == keymatch::word8("UpperThr") && keymatch::load8(p + 6) == keymatch::word8("hreshold") ? 0 : -1;
-        default: return -1;
-      }
-    case 20: return keymatch::load8(p) == keymatch::word8("Periodic") && keymatch::load8(p + 8) == keymatch::word8("ClockAli") && keymatch::load8(p + 12) == keymatch::word8("kAligned") ? 4 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(MonitorEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 5 ? kNames_MonitorEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MonitorEnumType& out) noexcept {
-  const int i = match_MonitorEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<MonitorEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MonitorEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MonitorEnumType tag_invoke(boost::json::value_to_tag<MonitorEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MonitorEnumType");
-  MonitorEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MonitorEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MonitoringBaseEnumType[] = {"All", "FactoryDefault", "HardWiredOnly"};
-int match_MonitoringBaseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("Al") && keymatch::load2(p + 1) == keymatch::word2("ll") ? 0 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 5) == keymatch::word8("iredOnly") ? 2 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("FactoryD") && keymatch::load8(p + 6) == keymatch::word8("yDefault") ? 1 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(MonitoringBaseEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_MonitoringBaseEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MonitoringBaseEnumType& out) noexcept {
-  const int i = match_MonitoringBaseEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<MonitoringBaseEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MonitoringBaseEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MonitoringBaseEnumType tag_invoke(boost::json::value_to_tag<MonitoringBaseEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MonitoringBaseEnumType");
-  MonitoringBaseEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MonitoringBaseEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MonitoringCriterionEnumType[] = {"ThresholdMonitoring", "DeltaMonitoring", "PeriodicMonitoring"};
-int match_MonitoringCriterionEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 15: return keymatch::load8(p) == keymatch::word8("DeltaMon") && keymatch::load8(p + 7) == keymatch::word8("nitoring") ? 1 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("Periodic") && keymatch::load8(p + 8) == keymatch::word8("Monitori") && keymatch::load8(p + 10) == keymatch::word8("nitoring") ? 2 : -1;
-    case 19: return keymatch::load8(p) == keymatch::word8("Threshol") && keymatch::load8(p + 8) == keymatch::word8("dMonitor") && keymatch::load8(p + 11) == keymatch::word8("nitoring") ? 0 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(MonitoringCriterionEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_MonitoringCriterionEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MonitoringCriterionEnumType& out) noexcept {
-  const int i = match_MonitoringCriterionEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<MonitoringCriterionEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MonitoringCriterionEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MonitoringCriterionEnumType tag_invoke(boost::json::value_to_tag<MonitoringCriterionEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MonitoringCriterionEnumType");
-  MonitoringCriterionEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MonitoringCriterionEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_MutabilityEnumType[] = {"ReadOnly", "WriteOnly", "ReadWrite"};
-int match_MutabilityEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8: return keymatch::load8(p) == keymatch::word8("ReadOnly") ? 0 : -1;
-    case 9:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'R': return keymatch::load8(p) == keymatch::word8("ReadWrit") && keymatch::load8(p + 1) == keymatch::word8("eadWrite") ? 2 : -1;
-        case 'W': return keymatch::load8(p) == keymatch::word8("WriteOnl") && keymatch::load8(p + 1) == keymatch::word8("riteOnly") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(MutabilityEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_MutabilityEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, MutabilityEnumType& out) noexcept {
-  const int i = match_MutabilityEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<MutabilityEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, MutabilityEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-MutabilityEnumType tag_invoke(boost::json::value_to_tag<MutabilityEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "MutabilityEnumType");
-  MutabilityEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("MutabilityEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_NotifyEVChargingNeedsStatusEnumType[] = {"Accepted", "Rejected", "Processing"};
-int match_NotifyEVChargingNeedsStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 10: return keymatch::load8(p) == keymatch::word8("Processi") && keymatch::load8(p + 2) == keymatch::word8("ocessing") ? 2 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(NotifyEVChargingNeedsStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 3 ? kNames_NotifyEVChargingNeedsStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, NotifyEVChargingNeedsStatusEnumType& out) noexcept {
-  const int i = match_NotifyEVChargingNeedsStatusEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<NotifyEVChargingNeedsStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, NotifyEVChargingNeedsStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-NotifyEVChargingNeedsStatusEnumType tag_invoke(boost::json::value_to_tag<NotifyEVChargingNeedsStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "NotifyEVChargingNeedsStatusEnumType");
-  NotifyEVChargingNeedsStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("NotifyEVChargingNeedsStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_OCPPInterfaceEnumType[] = {"Wired0", "Wired1", "Wired2", "Wired3", "Wireless0", "Wireless1", "Wireless2", "Wireless3"};
-int match_OCPPInterfaceEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6:
-      switch (static_cast<unsigned char>(p[5])) {
-        case '0': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red0") ? 0 : -1;
-        case '1': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red1") ? 1 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red2") ? 2 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red3") ? 3 : -1;
-        default: return -1;
-      }
-    case 9:
-      switch (static_cast<unsigned char>(p[8])) {
-        case '0': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless0") ? 4 : -1;
-        case '1': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless1") ? 5 : -1;
-        case '2': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless2") ? 6 : -1;
-        case '3': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless3") ? 7 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(OCPPInterfaceEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 8 ? kNames_OCPPInterfaceEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, OCPPInterfaceEnumType& out) noexcept {
-  const int i = match_OCPPInterfaceEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<OCPPInterfaceEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, OCPPInterfaceEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-OCPPInterfaceEnumType tag_invoke(boost::json::value_to_tag<OCPPInterfaceEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "OCPPInterfaceEnumType");
-  OCPPInterfaceEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("OCPPInterfaceEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_OCPPTransportEnumType[] = {"JSON", "SOAP"};
-int match_OCPPTransportEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'J': return keymatch::load4(p) == keymatch::word4("JSON") ? 0 : -1;
-        case 'S': return keymatch::load4(p) == keymatch::word4("SOAP") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(OCPPTransportEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_OCPPTransportEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, OCPPTransportEnumType& out) noexcept {
-  const int i = match_OCPPTransportEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<OCPPTransportEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, OCPPTransportEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-OCPPTransportEnumType tag_invoke(boost::json::value_to_tag<OCPPTransportEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "OCPPTransportEnumType");
-  OCPPTransportEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("OCPPTransportEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_OCPPVersionEnumType[] = {"OCPP12", "OCPP15", "OCPP16", "OCPP20"};
-int match_OCPPVersionEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6:
-      switch (static_cast<unsigned char>(p[5])) {
-        case '0': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP20") ? 3 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP12") ? 0 : -1;
-        case '5': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP15") ? 1 : -1;
-        case '6': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP16") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(OCPPVersionEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 4 ? kNames_OCPPVersionEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, OCPPVersionEnumType& out) noexcept {
-  const int i = match_OCPPVersionEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<OCPPVersionEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, OCPPVersionEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-OCPPVersionEnumType tag_invoke(boost::json::value_to_tag<OCPPVersionEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "OCPPVersionEnumType");
-  OCPPVersionEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("OCPPVersionEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_OperationalStatusEnumType[] = {"Inoperative", "Operative"};
-int match_OperationalStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("Operativ") && keymatch::load8(p + 1) == keymatch::word8("perative") ? 1 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Inoperat") && keymatch::load8(p + 3) == keymatch::word8("perative") ? 0 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(OperationalStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_OperationalStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, OperationalStatusEnumType& out) noexcept {
-  const int i = match_OperationalStatusEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<OperationalStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, OperationalStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-OperationalStatusEnumType tag_invoke(boost::json::value_to_tag<OperationalStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "OperationalStatusEnumType");
-  OperationalStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("OperationalStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_PhaseEnumType[] = {"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"};
-int match_PhaseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 1: return keymatch::load1(p) == keymatch::word1("N") ? 3 : -1;
-    case 2:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load2(p) == keymatch::word2("L1") ? 0 : -1;
-        case '2': return keymatch::load2(p) == keymatch::word2("L2") ? 1 : -1;
-        case '3': return keymatch::load2(p) == keymatch::word2("L3") ? 2 : -1;
-        default: return -1;
-      }
-    case 4:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("L1-N") ? 4 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("L2-N") ? 5 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("L3-N") ? 6 : -1;
-        default: return -1;
-      }
-    case 5:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("L1-L") && keymatch::load4(p + 1) == keymatch::word4("1-L2") ? 7 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("L2-L") && keymatch::load4(p + 1) == keymatch::word4("2-L3") ? 8 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("L3-L") && keymatch::load4(p + 1) == keymatch::word4("3-L1") ? 9 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(PhaseEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 10 ? kNames_PhaseEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, PhaseEnumType& out) noexcept {
-  const int i = match_PhaseEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<PhaseEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, PhaseEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-PhaseEnumType tag_invoke(boost::json::value_to_tag<PhaseEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "PhaseEnumType");
-  PhaseEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("PhaseEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_PublishFirmwareStatusEnumType[] = {"Idle", "DownloadScheduled", "Downloading", "Downloaded", "Published", "DownloadFailed", "DownloadPaused", "InvalidChecksum", "ChecksumVerified", "PublishFailed"};
-int match_PublishFirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 0 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Publishe") && keymatch::load8(p + 1) == keymatch::word8("ublished") ? 4 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 3 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("PublishF") && keymatch::load8(p + 5) == keymatch::word8("shFailed") ? 9 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 5 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 6 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 7) == keymatch::word8("Checksum") ? 7 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("Checksum") && keymatch::load8(p + 8) == keymatch::word8("Verified") ? 8 : -1;
-    case 17: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 1 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(PublishFirmwareStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 10 ? kNames_PublishFirmwareStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, PublishFirmwareStatusEnumType& out) noexcept {
-  const int i = match_PublishFirmwareStatusEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<PublishFirmwareStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, PublishFirmwareStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-PublishFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<PublishFirmwareStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "PublishFirmwareStatusEnumType");
-  PublishFirmwareStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("PublishFirmwareStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_ReadingContextEnumType[] = {"Interruption.Begin", "Interruption.End", "Other", "Sample.Clock", "Sample.Periodic", "Transaction.Begin", "Transaction.End", "Trigger"};
-int match_ReadingContextEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 2 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 7 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Sample.C") && keymatch::load8(p + 4) == keymatch::word8("le.Clock") ? 3 : -1;
-    case 15:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'S': return keymatch::load8(p) == keymatch::word8("Sample.P") && keymatch::load8(p + 7) == keymatch::word8("Periodic") ? 4 : -1;
-        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 7) == keymatch::word8("tion.End") ? 6 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.End") ? 1 : -1;
-    case 17: return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ion.Begi") && keymatch::load8(p + 9) == keymatch::word8("on.Begin") ? 5 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.Beg") && keymatch::load8(p + 10) == keymatch::word8("on.Begin") ? 0 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(ReadingContextEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 8 ? kNames_ReadingContextEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, ReadingContextEnumType& out) noexcept {
-  const int i = match_ReadingContextEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<ReadingContextEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ReadingContextEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-ReadingContextEnumType tag_invoke(boost::json::value_to_tag<ReadingContextEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "ReadingContextEnumType");
-  ReadingContextEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("ReadingContextEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_ReasonEnumType[] = {"DeAuthorized", "EmergencyStop", "EnergyLimitReached", "EVDisconnected", "GroundFault", "ImmediateReset", "Local", "LocalOutOfCredit", "MasterPass", "Other", "OvercurrentFault", "PowerLoss", "PowerQuality", "Reboot", "Remote", "SOCLimitReached", "StoppedByEV", "TimeLimitReached", "Timeout"};
-int match_ReasonEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load4(p) == keymatch::word4("Loca") && keymatch::load4(p + 1) == keymatch::word4("ocal") ? 6 : -1;
-        case 'O': return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 9 : -1;
-        default: return -1;
-      }
-    case 6:
-      switch (static_cast<unsigned char>(p[2])) {
-        case 'b': return keymatch::load4(p) == keymatch::word4("Rebo") && keymatch::load4(p + 2) == keymatch::word4("boot") ? 13 : -1;
-        case 'm': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 2) == keymatch::word4("mote") ? 14 : -1;
-        default: return -1;
-      }
-    case 7: return keymatch::load4(p) == keymatch::word4("Time") && keymatch::load4(p + 3) == keymatch::word4("eout") ? 18 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("PowerLos") && keymatch::load8(p + 1) == keymatch::word8("owerLoss") ? 11 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("MasterPa") && keymatch::load8(p + 2) == keymatch::word8("sterPass") ? 8 : -1;
-    case 11:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'G': return keymatch::load8(p) == keymatch::word8("GroundFa") && keymatch::load8(p + 3) == keymatch::word8("undFault") ? 4 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("StoppedB") && keymatch::load8(p + 3) == keymatch::word8("ppedByEV") ? 16 : -1;
-        default: return -1;
-      }
-    case 12:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("DeAuthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 0 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("PowerQua") && keymatch::load8(p + 4) == keymatch::word8("rQuality") ? 12 : -1;
-        default: return -1;
-      }
-    case 13: return keymatch::load8(p) == keymatch::word8("Emergenc") && keymatch::load8(p + 5) == keymatch::word8("encyStop") ? 1 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("EVDiscon") && keymatch::load8(p + 6) == keymatch::word8("onnected") ? 3 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Immediat") && keymatch::load8(p + 6) == keymatch::word8("ateReset") ? 5 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("SOCLimit") && keymatch::load8(p + 7) == keymatch::word8("tReached") ? 15 : -1;
-    case 16:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load8(p) == keymatch::word8("LocalOut") && keymatch::load8(p + 8) == keymatch::word8("OfCredit") ? 7 : -1;
-        case 'O': return keymatch::load8(p) == keymatch::word8("Overcurr") && keymatch::load8(p + 8) == keymatch::word8("entFault") ? 10 : -1;
-        case 'T': return keymatch::load8(p) == keymatch::word8("TimeLimi") && keymatch::load8(p + 8) == keymatch::word8("tReached") ? 17 : -1;
-        default: return -1;
-      }
-    case 18: return keymatch::load8(p) == keymatch::word8("EnergyLi") && keymatch::load8(p + 8) == keymatch::word8("mitReach") && keymatch::load8(p + 10) == keymatch::word8("tReached") ? 2 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(ReasonEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 19 ? kNames_ReasonEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, ReasonEnumType& out) noexcept {
-  const int i = match_ReasonEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<ReasonEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, ReasonEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-ReasonEnumType tag_invoke(boost::json::value_to_tag<ReasonEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "ReasonEnumType");
-  ReasonEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("ReasonEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_RecurrencyKindEnumType[] = {"Daily", "Weekly"};
-int match_RecurrencyKindEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Dail") && keymatch::load4(p + 1) == keymatch::word4("aily") ? 0 : -1;
-    case 6: return keymatch::load4(p) == keymatch::word4("Week") && keymatch::load4(p + 2) == keymatch::word4("ekly") ? 1 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(RecurrencyKindEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 2 ? kNames_RecurrencyKindEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, RecurrencyKindEnumType& out) noexcept {
-  const int i = match_RecurrencyKindEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<RecurrencyKindEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, RecurrencyKindEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-RecurrencyKindEnumType tag_invoke(boost::json::value_to_tag<RecurrencyKindEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "RecurrencyKindEnumType");
-  RecurrencyKindEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("RecurrencyKindEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
 constexpr std::string_view kNames_RegistrationStatusEnumType[] = {"Accepted", "Pending", "Rejected"};
-int match_RegistrationStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Pend") && keymatch::load4(p + 3) == keymatch::word4("ding") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(RegistrationStatusEnumType v) noexcept {
@@ -1126,7 +17,7 @@ std::string_view to_string(RegistrationStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, RegistrationStatusEnumType& out) noexcept {
-  const int i = match_RegistrationStatusEnumType(s);
+  const int i = enum_match::RegistrationStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<RegistrationStatusEnumType>(i);
   return true;
@@ -1146,15 +37,6 @@ RegistrationStatusEnumType tag_invoke(boost::json::value_to_tag<RegistrationStat
 
 namespace {
 constexpr std::string_view kNames_ReportBaseEnumType[] = {"ConfigurationInventory", "FullInventory", "SummaryInventory"};
-int match_ReportBaseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 13: return keymatch::load8(p) == keymatch::word8("FullInve") && keymatch::load8(p + 5) == keymatch::word8("nventory") ? 1 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("SummaryI") && keymatch::load8(p + 8) == keymatch::word8("nventory") ? 2 : -1;
-    case 22: return keymatch::load8(p) == keymatch::word8("Configur") && keymatch::load8(p + 8) == keymatch::word8("ationInv") && keymatch::load8(p + 14) == keymatch::word8("nventory") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ReportBaseEnumType v) noexcept {
@@ -1163,7 +45,7 @@ std::string_view to_string(ReportBaseEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ReportBaseEnumType& out) noexcept {
-  const int i = match_ReportBaseEnumType(s);
+  const int i = enum_match::ReportBaseEnumType(s);
   if (i < 0) return false;
   out = static_cast<ReportBaseEnumType>(i);
   return true;
@@ -1183,18 +65,6 @@ ReportBaseEnumType tag_invoke(boost::json::value_to_tag<ReportBaseEnumType>, con
 
 namespace {
 constexpr std::string_view kNames_RequestStartStopStatusEnumType[] = {"Accepted", "Rejected"};
-int match_RequestStartStopStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(RequestStartStopStatusEnumType v) noexcept {
@@ -1203,7 +73,7 @@ std::string_view to_string(RequestStartStopStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, RequestStartStopStatusEnumType& out) noexcept {
-  const int i = match_RequestStartStopStatusEnumType(s);
+  const int i = enum_match::RequestStartStopStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<RequestStartStopStatusEnumType>(i);
   return true;
@@ -1223,18 +93,6 @@ RequestStartStopStatusEnumType tag_invoke(boost::json::value_to_tag<RequestStart
 
 namespace {
 constexpr std::string_view kNames_ReservationUpdateStatusEnumType[] = {"Expired", "Removed"};
-int match_ReservationUpdateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 0 : -1;
-        case 'R': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 3) == keymatch::word4("oved") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ReservationUpdateStatusEnumType v) noexcept {
@@ -1243,7 +101,7 @@ std::string_view to_string(ReservationUpdateStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ReservationUpdateStatusEnumType& out) noexcept {
-  const int i = match_ReservationUpdateStatusEnumType(s);
+  const int i = enum_match::ReservationUpdateStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ReservationUpdateStatusEnumType>(i);
   return true;
@@ -1263,21 +121,6 @@ ReservationUpdateStatusEnumType tag_invoke(boost::json::value_to_tag<Reservation
 
 namespace {
 constexpr std::string_view kNames_ReserveNowStatusEnumType[] = {"Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"};
-int match_ReserveNowStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 2 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 3 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 4 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ReserveNowStatusEnumType v) noexcept {
@@ -1286,7 +129,7 @@ std::string_view to_string(ReserveNowStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ReserveNowStatusEnumType& out) noexcept {
-  const int i = match_ReserveNowStatusEnumType(s);
+  const int i = enum_match::ReserveNowStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ReserveNowStatusEnumType>(i);
   return true;
@@ -1306,14 +149,6 @@ ReserveNowStatusEnumType tag_invoke(boost::json::value_to_tag<ReserveNowStatusEn
 
 namespace {
 constexpr std::string_view kNames_ResetEnumType[] = {"Immediate", "OnIdle"};
-int match_ResetEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("OnId") && keymatch::load4(p + 2) == keymatch::word4("Idle") ? 1 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Immediat") && keymatch::load8(p + 1) == keymatch::word8("mmediate") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ResetEnumType v) noexcept {
@@ -1322,7 +157,7 @@ std::string_view to_string(ResetEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ResetEnumType& out) noexcept {
-  const int i = match_ResetEnumType(s);
+  const int i = enum_match::ResetEnumType(s);
   if (i < 0) return false;
   out = static_cast<ResetEnumType>(i);
   return true;
@@ -1342,19 +177,6 @@ ResetEnumType tag_invoke(boost::json::value_to_tag<ResetEnumType>, const boost::
 
 namespace {
 constexpr std::string_view kNames_ResetStatusEnumType[] = {"Accepted", "Rejected", "Scheduled"};
-int match_ResetStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(ResetStatusEnumType v) noexcept {
@@ -1363,7 +185,7 @@ std::string_view to_string(ResetStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, ResetStatusEnumType& out) noexcept {
-  const int i = match_ResetStatusEnumType(s);
+  const int i = enum_match::ResetStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<ResetStatusEnumType>(i);
   return true;
@@ -1383,15 +205,6 @@ ResetStatusEnumType tag_invoke(boost::json::value_to_tag<ResetStatusEnumType>, c
 
 namespace {
 constexpr std::string_view kNames_SendLocalListStatusEnumType[] = {"Accepted", "Failed", "VersionMismatch"};
-int match_SendLocalListStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("VersionM") && keymatch::load8(p + 7) == keymatch::word8("Mismatch") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(SendLocalListStatusEnumType v) noexcept {
@@ -1400,7 +213,7 @@ std::string_view to_string(SendLocalListStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, SendLocalListStatusEnumType& out) noexcept {
-  const int i = match_SendLocalListStatusEnumType(s);
+  const int i = enum_match::SendLocalListStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<SendLocalListStatusEnumType>(i);
   return true;
@@ -1420,22 +233,6 @@ SendLocalListStatusEnumType tag_invoke(boost::json::value_to_tag<SendLocalListSt
 
 namespace {
 constexpr std::string_view kNames_SetMonitoringStatusEnumType[] = {"Accepted", "UnknownComponent", "UnknownVariable", "UnsupportedMonitorType", "Rejected", "Duplicate"};
-int match_SetMonitoringStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 4 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Duplicat") && keymatch::load8(p + 1) == keymatch::word8("uplicate") ? 5 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 2 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 1 : -1;
-    case 22: return keymatch::load8(p) == keymatch::word8("Unsuppor") && keymatch::load8(p + 8) == keymatch::word8("tedMonit") && keymatch::load8(p + 14) == keymatch::word8("itorType") ? 3 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(SetMonitoringStatusEnumType v) noexcept {
@@ -1444,7 +241,7 @@ std::string_view to_string(SetMonitoringStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, SetMonitoringStatusEnumType& out) noexcept {
-  const int i = match_SetMonitoringStatusEnumType(s);
+  const int i = enum_match::SetMonitoringStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<SetMonitoringStatusEnumType>(i);
   return true;
@@ -1464,19 +261,6 @@ SetMonitoringStatusEnumType tag_invoke(boost::json::value_to_tag<SetMonitoringSt
 
 namespace {
 constexpr std::string_view kNames_SetNetworkProfileStatusEnumType[] = {"Accepted", "Rejected", "Failed"};
-int match_SetNetworkProfileStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 2 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(SetNetworkProfileStatusEnumType v) noexcept {
@@ -1485,7 +269,7 @@ std::string_view to_string(SetNetworkProfileStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, SetNetworkProfileStatusEnumType& out) noexcept {
-  const int i = match_SetNetworkProfileStatusEnumType(s);
+  const int i = enum_match::SetNetworkProfileStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<SetNetworkProfileStatusEnumType>(i);
   return true;
@@ -1505,22 +289,6 @@ SetNetworkProfileStatusEnumType tag_invoke(boost::json::value_to_tag<SetNetworkP
 
 namespace {
 constexpr std::string_view kNames_SetVariableStatusEnumType[] = {"Accepted", "Rejected", "UnknownComponent", "UnknownVariable", "NotSupportedAttributeType", "RebootRequired"};
-int match_SetVariableStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 14: return keymatch::load8(p) == keymatch::word8("RebootRe") && keymatch::load8(p + 6) == keymatch::word8("Required") ? 5 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 2 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedAttr") && keymatch::load8(p + 16) == keymatch::word8("ibuteTyp") && keymatch::load8(p + 17) == keymatch::word8("buteType") ? 4 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(SetVariableStatusEnumType v) noexcept {
@@ -1529,7 +297,7 @@ std::string_view to_string(SetVariableStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, SetVariableStatusEnumType& out) noexcept {
-  const int i = match_SetVariableStatusEnumType(s);
+  const int i = enum_match::SetVariableStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<SetVariableStatusEnumType>(i);
   return true;
@@ -1549,19 +317,6 @@ SetVariableStatusEnumType tag_invoke(boost::json::value_to_tag<SetVariableStatus
 
 namespace {
 constexpr std::string_view kNames_TransactionEventEnumType[] = {"Ended", "Started", "Updated"};
-int match_TransactionEventEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Ende") && keymatch::load4(p + 1) == keymatch::word4("nded") ? 0 : -1;
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'S': return keymatch::load4(p) == keymatch::word4("Star") && keymatch::load4(p + 3) == keymatch::word4("rted") ? 1 : -1;
-        case 'U': return keymatch::load4(p) == keymatch::word4("Upda") && keymatch::load4(p + 3) == keymatch::word4("ated") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(TransactionEventEnumType v) noexcept {
@@ -1570,7 +325,7 @@ std::string_view to_string(TransactionEventEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, TransactionEventEnumType& out) noexcept {
-  const int i = match_TransactionEventEnumType(s);
+  const int i = enum_match::TransactionEventEnumType(s);
   if (i < 0) return false;
   out = static_cast<TransactionEventEnumType>(i);
   return true;
@@ -1590,19 +345,6 @@ TransactionEventEnumType tag_invoke(boost::json::value_to_tag<TransactionEventEn
 
 namespace {
 constexpr std::string_view kNames_TriggerMessageStatusEnumType[] = {"Accepted", "Rejected", "NotImplemented"};
-int match_TriggerMessageStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 14: return keymatch::load8(p) == keymatch::word8("NotImple") && keymatch::load8(p + 6) == keymatch::word8("lemented") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(TriggerMessageStatusEnumType v) noexcept {
@@ -1611,7 +353,7 @@ std::string_view to_string(TriggerMessageStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, TriggerMessageStatusEnumType& out) noexcept {
-  const int i = match_TriggerMessageStatusEnumType(s);
+  const int i = enum_match::TriggerMessageStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<TriggerMessageStatusEnumType>(i);
   return true;
@@ -1631,57 +373,6 @@ TriggerMessageStatusEnumType tag_invoke(boost::json::value_to_tag<TriggerMessage
 
 namespace {
 constexpr std::string_view kNames_TriggerReasonEnumType[] = {"Authorized", "CablePluggedIn", "ChargingRateChanged", "ChargingStateChanged", "Deauthorized", "EnergyLimitReached", "EVCommunicationLost", "EVConnectTimeout", "MeterValueClock", "MeterValuePeriodic", "TimeLimitReached", "Trigger", "UnlockCommand", "StopAuthorized", "EVDeparted", "EVDetected", "RemoteStop", "RemoteStart", "AbnormalCondition", "SignedDataReceived", "ResetCommand"};
-int match_TriggerReasonEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 11 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[6])) {
-        case 'S': return keymatch::load8(p) == keymatch::word8("RemoteSt") && keymatch::load8(p + 2) == keymatch::word8("moteStop") ? 16 : -1;
-        case 'c': return keymatch::load8(p) == keymatch::word8("EVDetect") && keymatch::load8(p + 2) == keymatch::word8("Detected") ? 15 : -1;
-        case 'i': return keymatch::load8(p) == keymatch::word8("Authoriz") && keymatch::load8(p + 2) == keymatch::word8("thorized") ? 0 : -1;
-        case 'r': return keymatch::load8(p) == keymatch::word8("EVDepart") && keymatch::load8(p + 2) == keymatch::word8("Departed") ? 14 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("RemoteSt") && keymatch::load8(p + 3) == keymatch::word8("oteStart") ? 17 : -1;
-    case 12:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Deauthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 4 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("ResetCom") && keymatch::load8(p + 4) == keymatch::word8("tCommand") ? 20 : -1;
-        default: return -1;
-      }
-    case 13: return keymatch::load8(p) == keymatch::word8("UnlockCo") && keymatch::load8(p + 5) == keymatch::word8("kCommand") ? 12 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("CablePlu") && keymatch::load8(p + 6) == keymatch::word8("luggedIn") ? 1 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("StopAuth") && keymatch::load8(p + 6) == keymatch::word8("thorized") ? 13 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 7) == keymatch::word8("lueClock") ? 8 : -1;
-    case 16:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("EVConnec") && keymatch::load8(p + 8) == keymatch::word8("tTimeout") ? 7 : -1;
-        case 'T': return keymatch::load8(p) == keymatch::word8("TimeLimi") && keymatch::load8(p + 8) == keymatch::word8("tReached") ? 10 : -1;
-        default: return -1;
-      }
-    case 17: return keymatch::load8(p) == keymatch::word8("Abnormal") && keymatch::load8(p + 8) == keymatch::word8("Conditio") && keymatch::load8(p + 9) == keymatch::word8("ondition") ? 18 : -1;
-    case 18:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("EnergyLi") && keymatch::load8(p + 8) == keymatch::word8("mitReach") && keymatch::load8(p + 10) == keymatch::word8("tReached") ? 5 : -1;
-        case 'M': return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 8) == keymatch::word8("uePeriod") && keymatch::load8(p + 10) == keymatch::word8("Periodic") ? 9 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("SignedDa") && keymatch::load8(p + 8) == keymatch::word8("taReceiv") && keymatch::load8(p + 10) == keymatch::word8("Received") ? 19 : -1;
-        default: return -1;
-      }
-    case 19:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("RateChan") && keymatch::load8(p + 11) == keymatch::word8("eChanged") ? 2 : -1;
-        case 'E': return keymatch::load8(p) == keymatch::word8("EVCommun") && keymatch::load8(p + 8) == keymatch::word8("icationL") && keymatch::load8(p + 11) == keymatch::word8("tionLost") ? 6 : -1;
-        default: return -1;
-      }
-    case 20: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StateCha") && keymatch::load8(p + 12) == keymatch::word8("eChanged") ? 3 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(TriggerReasonEnumType v) noexcept {
@@ -1690,7 +381,7 @@ std::string_view to_string(TriggerReasonEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, TriggerReasonEnumType& out) noexcept {
-  const int i = match_TriggerReasonEnumType(s);
+  const int i = enum_match::TriggerReasonEnumType(s);
   if (i < 0) return false;
   out = static_cast<TriggerReasonEnumType>(i);
   return true;
@@ -1710,16 +401,6 @@ TriggerReasonEnumType tag_invoke(boost::json::value_to_tag<TriggerReasonEnumType
 
 namespace {
 constexpr std::string_view kNames_UnlockStatusEnumType[] = {"Unlocked", "UnlockFailed", "OngoingAuthorizedTransaction", "UnknownConnector"};
-int match_UnlockStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8: return keymatch::load8(p) == keymatch::word8("Unlocked") ? 0 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("UnlockFa") && keymatch::load8(p + 4) == keymatch::word8("ckFailed") ? 1 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("onnector") ? 3 : -1;
-    case 28: return keymatch::load8(p) == keymatch::word8("OngoingA") && keymatch::load8(p + 8) == keymatch::word8("uthorize") && keymatch::load8(p + 16) == keymatch::word8("dTransac") && keymatch::load8(p + 20) == keymatch::word8("nsaction") ? 2 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(UnlockStatusEnumType v) noexcept {
@@ -1728,7 +409,7 @@ std::string_view to_string(UnlockStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, UnlockStatusEnumType& out) noexcept {
-  const int i = match_UnlockStatusEnumType(s);
+  const int i = enum_match::UnlockStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<UnlockStatusEnumType>(i);
   return true;
@@ -1748,15 +429,6 @@ UnlockStatusEnumType tag_invoke(boost::json::value_to_tag<UnlockStatusEnumType>,
 
 namespace {
 constexpr std::string_view kNames_UnpublishFirmwareStatusEnumType[] = {"DownloadOngoing", "NoFirmware", "Unpublished"};
-int match_UnpublishFirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("NoFirmwa") && keymatch::load8(p + 2) == keymatch::word8("Firmware") ? 1 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Unpublis") && keymatch::load8(p + 3) == keymatch::word8("ublished") ? 2 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 7) == keymatch::word8("dOngoing") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(UnpublishFirmwareStatusEnumType v) noexcept {
@@ -1765,7 +437,7 @@ std::string_view to_string(UnpublishFirmwareStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, UnpublishFirmwareStatusEnumType& out) noexcept {
-  const int i = match_UnpublishFirmwareStatusEnumType(s);
+  const int i = enum_match::UnpublishFirmwareStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<UnpublishFirmwareStatusEnumType>(i);
   return true;
@@ -1785,14 +457,6 @@ UnpublishFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<UnpublishFi
 
 namespace {
 constexpr std::string_view kNames_UpdateEnumType[] = {"Differential", "Full"};
-int match_UpdateEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Full") ? 1 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Differen") && keymatch::load8(p + 4) == keymatch::word8("erential") ? 0 : -1;
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(UpdateEnumType v) noexcept {
@@ -1801,7 +465,7 @@ std::string_view to_string(UpdateEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, UpdateEnumType& out) noexcept {
-  const int i = match_UpdateEnumType(s);
+  const int i = enum_match::UpdateEnumType(s);
   if (i < 0) return false;
   out = static_cast<UpdateEnumType>(i);
   return true;
@@ -1821,25 +485,6 @@ UpdateEnumType tag_invoke(boost::json::value_to_tag<UpdateEnumType>, const boost
 
 namespace {
 constexpr std::string_view kNames_UpdateFirmwareStatusEnumType[] = {"Accepted", "Rejected", "AcceptedCanceled", "InvalidCertificate", "RevokedCertificate"};
-int match_UpdateFirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
-    case 18:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'I': return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 3 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("RevokedC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 4 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
 }  // namespace
 
 std::string_view to_string(UpdateFirmwareStatusEnumType v) noexcept {
@@ -1848,7 +493,7 @@ std::string_view to_string(UpdateFirmwareStatusEnumType v) noexcept {
 }
 
 bool from_string(std::string_view s, UpdateFirmwareStatusEnumType& out) noexcept {
-  const int i = match_UpdateFirmwareStatusEnumType(s);
+  const int i = enum_match::UpdateFirmwareStatusEnumType(s);
   if (i < 0) return false;
   out = static_cast<UpdateFirmwareStatusEnumType>(i);
   return true;
@@ -1864,6 +509,1429 @@ UpdateFirmwareStatusEnumType tag_invoke(boost::json::value_to_tag<UpdateFirmware
   if (!from_string(std::string_view(s.data(), s.size()), out))
     convert::throw_error("UpdateFirmwareStatusEnumType", "unknown enumeration value");
   return out;
+}
+
+namespace {
+constexpr std::string_view kNames_UploadLogStatusEnumType[] = {"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading", "AcceptedCanceled"};
+}  // namespace
+
+std::string_view to_string(UploadLogStatusEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 8 ? kNames_UploadLogStatusEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, UploadLogStatusEnumType& out) noexcept {
+  const int i = enum_match::UploadLogStatusEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<UploadLogStatusEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UploadLogStatusEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+UploadLogStatusEnumType tag_invoke(boost::json::value_to_tag<UploadLogStatusEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "UploadLogStatusEnumType");
+  UploadLogStatusEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("UploadLogStatusEnumType", "unknown enumeration value");
+  return out;
+}
+
+namespace {
+constexpr std::string_view kNames_VPNEnumType[] = {"IKEv2", "IPSec", "L2TP", "PPTP"};
+}  // namespace
+
+std::string_view to_string(VPNEnumType v) noexcept {
+  const auto i = static_cast<std::size_t>(v);
+  return i < 4 ? kNames_VPNEnumType[i] : std::string_view{};
+}
+
+bool from_string(std::string_view s, VPNEnumType& out) noexcept {
+  const int i = enum_match::VPNEnumType(s);
+  if (i < 0) return false;
+  out = static_cast<VPNEnumType>(i);
+  return true;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, VPNEnumType v) {
+  jv.emplace_string().assign(to_string(v));
+}
+
+VPNEnumType tag_invoke(boost::json::value_to_tag<VPNEnumType>, const boost::json::value& jv) {
+  const boost::json::string& s = convert::as_string(jv, "VPNEnumType");
+  VPNEnumType out{};
+  if (!from_string(std::string_view(s.data(), s.size()), out))
+    convert::throw_error("VPNEnumType", "unknown enumeration value");
+  return out;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CustomDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1 + v.extra.size());
+  convert::put(o, "vendorId", v.vendorId);
+  for (const auto& kv : v.extra)
+    if (!o.contains(kv.key())) o.emplace(kv.key(), kv.value());
+}
+
+CustomDataType tag_invoke(boost::json::value_to_tag<CustomDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CustomDataType");
+  CustomDataType v;
+  convert::get_required(o, "vendorId", v.vendorId, "CustomDataType.vendorId");
+  static constexpr std::string_view kKnown[] = {"vendorId"};
+  for (const auto& kv : o)
+    if (convert::find_name(kv.key(), kKnown, 1) < 0) v.extra.emplace(kv.key(), kv.value());
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ACChargingParametersType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "energyAmount", v.energyAmount);
+  convert::put(o, "evMinCurrent", v.evMinCurrent);
+  convert::put(o, "evMaxCurrent", v.evMaxCurrent);
+  convert::put(o, "evMaxVoltage", v.evMaxVoltage);
+}
+
+ACChargingParametersType tag_invoke(boost::json::value_to_tag<ACChargingParametersType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ACChargingParametersType");
+  ACChargingParametersType v;
+  convert::get_optional(o, "customData", v.customData, "ACChargingParametersType.customData");
+  convert::get_required(o, "energyAmount", v.energyAmount, "ACChargingParametersType.energyAmount");
+  convert::get_required(o, "evMinCurrent", v.evMinCurrent, "ACChargingParametersType.evMinCurrent");
+  convert::get_required(o, "evMaxCurrent", v.evMaxCurrent, "ACChargingParametersType.evMaxCurrent");
+  convert::get_required(o, "evMaxVoltage", v.evMaxVoltage, "ACChargingParametersType.evMaxVoltage");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const APNType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(8);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "apn", v.apn);
+  convert::put(o, "apnUserName", v.apnUserName);
+  convert::put(o, "apnPassword", v.apnPassword);
+  convert::put(o, "simPin", v.simPin);
+  convert::put(o, "preferredNetwork", v.preferredNetwork);
+  convert::put(o, "useOnlyPreferredNetwork", v.useOnlyPreferredNetwork);
+  convert::put(o, "apnAuthentication", v.apnAuthentication);
+}
+
+APNType tag_invoke(boost::json::value_to_tag<APNType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "APNType");
+  APNType v;
+  convert::get_optional(o, "customData", v.customData, "APNType.customData");
+  convert::get_required(o, "apn", v.apn, "APNType.apn");
+  convert::get_optional(o, "apnUserName", v.apnUserName, "APNType.apnUserName");
+  convert::get_optional(o, "apnPassword", v.apnPassword, "APNType.apnPassword");
+  convert::get_optional(o, "simPin", v.simPin, "APNType.simPin");
+  convert::get_optional(o, "preferredNetwork", v.preferredNetwork, "APNType.preferredNetwork");
+  convert::get_optional(o, "useOnlyPreferredNetwork", v.useOnlyPreferredNetwork, "APNType.useOnlyPreferredNetwork");
+  convert::get_required(o, "apnAuthentication", v.apnAuthentication, "APNType.apnAuthentication");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AdditionalInfoType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "additionalIdToken", v.additionalIdToken);
+  convert::put(o, "type", v.type);
+}
+
+AdditionalInfoType tag_invoke(boost::json::value_to_tag<AdditionalInfoType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AdditionalInfoType");
+  AdditionalInfoType v;
+  convert::get_optional(o, "customData", v.customData, "AdditionalInfoType.customData");
+  convert::get_required(o, "additionalIdToken", v.additionalIdToken, "AdditionalInfoType.additionalIdToken");
+  convert::get_required(o, "type", v.type, "AdditionalInfoType.type");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const IdTokenType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "additionalInfo", v.additionalInfo);
+  convert::put(o, "idToken", v.idToken);
+  convert::put(o, "type", v.type);
+}
+
+IdTokenType tag_invoke(boost::json::value_to_tag<IdTokenType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "IdTokenType");
+  IdTokenType v;
+  convert::get_optional(o, "customData", v.customData, "IdTokenType.customData");
+  convert::get_optional(o, "additionalInfo", v.additionalInfo, "IdTokenType.additionalInfo");
+  convert::get_required(o, "idToken", v.idToken, "IdTokenType.idToken");
+  convert::get_required(o, "type", v.type, "IdTokenType.type");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MessageContentType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "format", v.format);
+  convert::put(o, "language", v.language);
+  convert::put(o, "content", v.content);
+}
+
+MessageContentType tag_invoke(boost::json::value_to_tag<MessageContentType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MessageContentType");
+  MessageContentType v;
+  convert::get_optional(o, "customData", v.customData, "MessageContentType.customData");
+  convert::get_required(o, "format", v.format, "MessageContentType.format");
+  convert::get_optional(o, "language", v.language, "MessageContentType.language");
+  convert::get_required(o, "content", v.content, "MessageContentType.content");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const IdTokenInfoType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "cacheExpiryDateTime", v.cacheExpiryDateTime);
+  convert::put(o, "chargingPriority", v.chargingPriority);
+  convert::put(o, "language1", v.language1);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "groupIdToken", v.groupIdToken);
+  convert::put(o, "language2", v.language2);
+  convert::put(o, "personalMessage", v.personalMessage);
+}
+
+IdTokenInfoType tag_invoke(boost::json::value_to_tag<IdTokenInfoType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "IdTokenInfoType");
+  IdTokenInfoType v;
+  convert::get_optional(o, "customData", v.customData, "IdTokenInfoType.customData");
+  convert::get_required(o, "status", v.status, "IdTokenInfoType.status");
+  convert::get_optional(o, "cacheExpiryDateTime", v.cacheExpiryDateTime, "IdTokenInfoType.cacheExpiryDateTime");
+  convert::get_optional(o, "chargingPriority", v.chargingPriority, "IdTokenInfoType.chargingPriority");
+  convert::get_optional(o, "language1", v.language1, "IdTokenInfoType.language1");
+  convert::get_optional(o, "evseId", v.evseId, "IdTokenInfoType.evseId");
+  convert::get_optional(o, "groupIdToken", v.groupIdToken, "IdTokenInfoType.groupIdToken");
+  convert::get_optional(o, "language2", v.language2, "IdTokenInfoType.language2");
+  convert::get_optional(o, "personalMessage", v.personalMessage, "IdTokenInfoType.personalMessage");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizationData& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "idToken", v.idToken);
+  convert::put(o, "idTokenInfo", v.idTokenInfo);
+}
+
+AuthorizationData tag_invoke(boost::json::value_to_tag<AuthorizationData>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizationData");
+  AuthorizationData v;
+  convert::get_optional(o, "customData", v.customData, "AuthorizationData.customData");
+  convert::get_required(o, "idToken", v.idToken, "AuthorizationData.idToken");
+  convert::get_optional(o, "idTokenInfo", v.idTokenInfo, "AuthorizationData.idTokenInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const OCSPRequestDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "hashAlgorithm", v.hashAlgorithm);
+  convert::put(o, "issuerNameHash", v.issuerNameHash);
+  convert::put(o, "issuerKeyHash", v.issuerKeyHash);
+  convert::put(o, "serialNumber", v.serialNumber);
+  convert::put(o, "responderURL", v.responderURL);
+}
+
+OCSPRequestDataType tag_invoke(boost::json::value_to_tag<OCSPRequestDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "OCSPRequestDataType");
+  OCSPRequestDataType v;
+  convert::get_optional(o, "customData", v.customData, "OCSPRequestDataType.customData");
+  convert::get_required(o, "hashAlgorithm", v.hashAlgorithm, "OCSPRequestDataType.hashAlgorithm");
+  convert::get_required(o, "issuerNameHash", v.issuerNameHash, "OCSPRequestDataType.issuerNameHash");
+  convert::get_required(o, "issuerKeyHash", v.issuerKeyHash, "OCSPRequestDataType.issuerKeyHash");
+  convert::get_required(o, "serialNumber", v.serialNumber, "OCSPRequestDataType.serialNumber");
+  convert::get_required(o, "responderURL", v.responderURL, "OCSPRequestDataType.responderURL");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "idToken", v.idToken);
+  convert::put(o, "certificate", v.certificate);
+  convert::put(o, "iso15118CertificateHashData", v.iso15118CertificateHashData);
+}
+
+AuthorizeRequest tag_invoke(boost::json::value_to_tag<AuthorizeRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizeRequest");
+  AuthorizeRequest v;
+  convert::get_optional(o, "customData", v.customData, "AuthorizeRequest.customData");
+  convert::get_required(o, "idToken", v.idToken, "AuthorizeRequest.idToken");
+  convert::get_optional(o, "certificate", v.certificate, "AuthorizeRequest.certificate");
+  convert::get_optional(o, "iso15118CertificateHashData", v.iso15118CertificateHashData, "AuthorizeRequest.iso15118CertificateHashData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "idTokenInfo", v.idTokenInfo);
+  convert::put(o, "certificateStatus", v.certificateStatus);
+}
+
+AuthorizeResponse tag_invoke(boost::json::value_to_tag<AuthorizeResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "AuthorizeResponse");
+  AuthorizeResponse v;
+  convert::get_optional(o, "customData", v.customData, "AuthorizeResponse.customData");
+  convert::get_required(o, "idTokenInfo", v.idTokenInfo, "AuthorizeResponse.idTokenInfo");
+  convert::get_optional(o, "certificateStatus", v.certificateStatus, "AuthorizeResponse.certificateStatus");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ModemType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "iccid", v.iccid);
+  convert::put(o, "imsi", v.imsi);
+}
+
+ModemType tag_invoke(boost::json::value_to_tag<ModemType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ModemType");
+  ModemType v;
+  convert::get_optional(o, "customData", v.customData, "ModemType.customData");
+  convert::get_optional(o, "iccid", v.iccid, "ModemType.iccid");
+  convert::get_optional(o, "imsi", v.imsi, "ModemType.imsi");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingStationType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "serialNumber", v.serialNumber);
+  convert::put(o, "model", v.model);
+  convert::put(o, "modem", v.modem);
+  convert::put(o, "vendorName", v.vendorName);
+  convert::put(o, "firmwareVersion", v.firmwareVersion);
+}
+
+ChargingStationType tag_invoke(boost::json::value_to_tag<ChargingStationType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingStationType");
+  ChargingStationType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingStationType.customData");
+  convert::get_optional(o, "serialNumber", v.serialNumber, "ChargingStationType.serialNumber");
+  convert::get_required(o, "model", v.model, "ChargingStationType.model");
+  convert::get_optional(o, "modem", v.modem, "ChargingStationType.modem");
+  convert::get_required(o, "vendorName", v.vendorName, "ChargingStationType.vendorName");
+  convert::get_optional(o, "firmwareVersion", v.firmwareVersion, "ChargingStationType.firmwareVersion");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingStation", v.chargingStation);
+  convert::put(o, "reason", v.reason);
+}
+
+BootNotificationRequest tag_invoke(boost::json::value_to_tag<BootNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BootNotificationRequest");
+  BootNotificationRequest v;
+  convert::get_optional(o, "customData", v.customData, "BootNotificationRequest.customData");
+  convert::get_required(o, "chargingStation", v.chargingStation, "BootNotificationRequest.chargingStation");
+  convert::get_required(o, "reason", v.reason, "BootNotificationRequest.reason");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const StatusInfoType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "reasonCode", v.reasonCode);
+  convert::put(o, "additionalInfo", v.additionalInfo);
+}
+
+StatusInfoType tag_invoke(boost::json::value_to_tag<StatusInfoType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "StatusInfoType");
+  StatusInfoType v;
+  convert::get_optional(o, "customData", v.customData, "StatusInfoType.customData");
+  convert::get_required(o, "reasonCode", v.reasonCode, "StatusInfoType.reasonCode");
+  convert::get_optional(o, "additionalInfo", v.additionalInfo, "StatusInfoType.additionalInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "currentTime", v.currentTime);
+  convert::put(o, "interval", v.interval);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+BootNotificationResponse tag_invoke(boost::json::value_to_tag<BootNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "BootNotificationResponse");
+  BootNotificationResponse v;
+  convert::get_optional(o, "customData", v.customData, "BootNotificationResponse.customData");
+  convert::get_required(o, "currentTime", v.currentTime, "BootNotificationResponse.currentTime");
+  convert::get_required(o, "interval", v.interval, "BootNotificationResponse.interval");
+  convert::get_required(o, "status", v.status, "BootNotificationResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "BootNotificationResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "reservationId", v.reservationId);
+}
+
+CancelReservationRequest tag_invoke(boost::json::value_to_tag<CancelReservationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CancelReservationRequest");
+  CancelReservationRequest v;
+  convert::get_optional(o, "customData", v.customData, "CancelReservationRequest.customData");
+  convert::get_required(o, "reservationId", v.reservationId, "CancelReservationRequest.reservationId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+CancelReservationResponse tag_invoke(boost::json::value_to_tag<CancelReservationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CancelReservationResponse");
+  CancelReservationResponse v;
+  convert::get_optional(o, "customData", v.customData, "CancelReservationResponse.customData");
+  convert::get_required(o, "status", v.status, "CancelReservationResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "CancelReservationResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "hashAlgorithm", v.hashAlgorithm);
+  convert::put(o, "issuerNameHash", v.issuerNameHash);
+  convert::put(o, "issuerKeyHash", v.issuerKeyHash);
+  convert::put(o, "serialNumber", v.serialNumber);
+}
+
+CertificateHashDataType tag_invoke(boost::json::value_to_tag<CertificateHashDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataType");
+  CertificateHashDataType v;
+  convert::get_optional(o, "customData", v.customData, "CertificateHashDataType.customData");
+  convert::get_required(o, "hashAlgorithm", v.hashAlgorithm, "CertificateHashDataType.hashAlgorithm");
+  convert::get_required(o, "issuerNameHash", v.issuerNameHash, "CertificateHashDataType.issuerNameHash");
+  convert::get_required(o, "issuerKeyHash", v.issuerKeyHash, "CertificateHashDataType.issuerKeyHash");
+  convert::get_required(o, "serialNumber", v.serialNumber, "CertificateHashDataType.serialNumber");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataChainType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "certificateHashData", v.certificateHashData);
+  convert::put(o, "certificateType", v.certificateType);
+  convert::put(o, "childCertificateHashData", v.childCertificateHashData);
+}
+
+CertificateHashDataChainType tag_invoke(boost::json::value_to_tag<CertificateHashDataChainType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataChainType");
+  CertificateHashDataChainType v;
+  convert::get_optional(o, "customData", v.customData, "CertificateHashDataChainType.customData");
+  convert::get_required(o, "certificateHashData", v.certificateHashData, "CertificateHashDataChainType.certificateHashData");
+  convert::get_required(o, "certificateType", v.certificateType, "CertificateHashDataChainType.certificateType");
+  convert::get_optional(o, "childCertificateHashData", v.childCertificateHashData, "CertificateHashDataChainType.childCertificateHashData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "certificateChain", v.certificateChain);
+  convert::put(o, "certificateType", v.certificateType);
+}
+
+CertificateSignedRequest tag_invoke(boost::json::value_to_tag<CertificateSignedRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateSignedRequest");
+  CertificateSignedRequest v;
+  convert::get_optional(o, "customData", v.customData, "CertificateSignedRequest.customData");
+  convert::get_required(o, "certificateChain", v.certificateChain, "CertificateSignedRequest.certificateChain");
+  convert::get_optional(o, "certificateType", v.certificateType, "CertificateSignedRequest.certificateType");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+CertificateSignedResponse tag_invoke(boost::json::value_to_tag<CertificateSignedResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CertificateSignedResponse");
+  CertificateSignedResponse v;
+  convert::get_optional(o, "customData", v.customData, "CertificateSignedResponse.customData");
+  convert::get_required(o, "status", v.status, "CertificateSignedResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "CertificateSignedResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVSEType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+  convert::put(o, "connectorId", v.connectorId);
+}
+
+EVSEType tag_invoke(boost::json::value_to_tag<EVSEType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EVSEType");
+  EVSEType v;
+  convert::get_optional(o, "customData", v.customData, "EVSEType.customData");
+  convert::get_required(o, "id", v.id, "EVSEType.id");
+  convert::get_optional(o, "connectorId", v.connectorId, "EVSEType.connectorId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evse", v.evse);
+  convert::put(o, "operationalStatus", v.operationalStatus);
+}
+
+ChangeAvailabilityRequest tag_invoke(boost::json::value_to_tag<ChangeAvailabilityRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityRequest");
+  ChangeAvailabilityRequest v;
+  convert::get_optional(o, "customData", v.customData, "ChangeAvailabilityRequest.customData");
+  convert::get_optional(o, "evse", v.evse, "ChangeAvailabilityRequest.evse");
+  convert::get_required(o, "operationalStatus", v.operationalStatus, "ChangeAvailabilityRequest.operationalStatus");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+ChangeAvailabilityResponse tag_invoke(boost::json::value_to_tag<ChangeAvailabilityResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityResponse");
+  ChangeAvailabilityResponse v;
+  convert::get_optional(o, "customData", v.customData, "ChangeAvailabilityResponse.customData");
+  convert::get_required(o, "status", v.status, "ChangeAvailabilityResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "ChangeAvailabilityResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingLimitType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
+  convert::put(o, "isGridCritical", v.isGridCritical);
+}
+
+ChargingLimitType tag_invoke(boost::json::value_to_tag<ChargingLimitType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingLimitType");
+  ChargingLimitType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingLimitType.customData");
+  convert::get_required(o, "chargingLimitSource", v.chargingLimitSource, "ChargingLimitType.chargingLimitSource");
+  convert::get_optional(o, "isGridCritical", v.isGridCritical, "ChargingLimitType.isGridCritical");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DCChargingParametersType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evMaxCurrent", v.evMaxCurrent);
+  convert::put(o, "evMaxVoltage", v.evMaxVoltage);
+  convert::put(o, "energyAmount", v.energyAmount);
+  convert::put(o, "evMaxPower", v.evMaxPower);
+  convert::put(o, "stateOfCharge", v.stateOfCharge);
+  convert::put(o, "evEnergyCapacity", v.evEnergyCapacity);
+  convert::put(o, "fullSoC", v.fullSoC);
+  convert::put(o, "bulkSoC", v.bulkSoC);
+}
+
+DCChargingParametersType tag_invoke(boost::json::value_to_tag<DCChargingParametersType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DCChargingParametersType");
+  DCChargingParametersType v;
+  convert::get_optional(o, "customData", v.customData, "DCChargingParametersType.customData");
+  convert::get_required(o, "evMaxCurrent", v.evMaxCurrent, "DCChargingParametersType.evMaxCurrent");
+  convert::get_required(o, "evMaxVoltage", v.evMaxVoltage, "DCChargingParametersType.evMaxVoltage");
+  convert::get_optional(o, "energyAmount", v.energyAmount, "DCChargingParametersType.energyAmount");
+  convert::get_optional(o, "evMaxPower", v.evMaxPower, "DCChargingParametersType.evMaxPower");
+  convert::get_optional(o, "stateOfCharge", v.stateOfCharge, "DCChargingParametersType.stateOfCharge");
+  convert::get_optional(o, "evEnergyCapacity", v.evEnergyCapacity, "DCChargingParametersType.evEnergyCapacity");
+  convert::get_optional(o, "fullSoC", v.fullSoC, "DCChargingParametersType.fullSoC");
+  convert::get_optional(o, "bulkSoC", v.bulkSoC, "DCChargingParametersType.bulkSoC");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingNeedsType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "acChargingParameters", v.acChargingParameters);
+  convert::put(o, "dcChargingParameters", v.dcChargingParameters);
+  convert::put(o, "requestedEnergyTransfer", v.requestedEnergyTransfer);
+  convert::put(o, "departureTime", v.departureTime);
+}
+
+ChargingNeedsType tag_invoke(boost::json::value_to_tag<ChargingNeedsType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingNeedsType");
+  ChargingNeedsType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingNeedsType.customData");
+  convert::get_optional(o, "acChargingParameters", v.acChargingParameters, "ChargingNeedsType.acChargingParameters");
+  convert::get_optional(o, "dcChargingParameters", v.dcChargingParameters, "ChargingNeedsType.dcChargingParameters");
+  convert::get_required(o, "requestedEnergyTransfer", v.requestedEnergyTransfer, "ChargingNeedsType.requestedEnergyTransfer");
+  convert::get_optional(o, "departureTime", v.departureTime, "ChargingNeedsType.departureTime");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingProfileCriterionType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
+  convert::put(o, "stackLevel", v.stackLevel);
+  convert::put(o, "chargingProfileId", v.chargingProfileId);
+  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
+}
+
+ChargingProfileCriterionType tag_invoke(boost::json::value_to_tag<ChargingProfileCriterionType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingProfileCriterionType");
+  ChargingProfileCriterionType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingProfileCriterionType.customData");
+  convert::get_optional(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ChargingProfileCriterionType.chargingProfilePurpose");
+  convert::get_optional(o, "stackLevel", v.stackLevel, "ChargingProfileCriterionType.stackLevel");
+  convert::get_optional(o, "chargingProfileId", v.chargingProfileId, "ChargingProfileCriterionType.chargingProfileId");
+  convert::get_optional(o, "chargingLimitSource", v.chargingLimitSource, "ChargingProfileCriterionType.chargingLimitSource");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingSchedulePeriodType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "startPeriod", v.startPeriod);
+  convert::put(o, "limit", v.limit);
+  convert::put(o, "numberPhases", v.numberPhases);
+  convert::put(o, "phaseToUse", v.phaseToUse);
+}
+
+ChargingSchedulePeriodType tag_invoke(boost::json::value_to_tag<ChargingSchedulePeriodType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingSchedulePeriodType");
+  ChargingSchedulePeriodType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingSchedulePeriodType.customData");
+  convert::get_required(o, "startPeriod", v.startPeriod, "ChargingSchedulePeriodType.startPeriod");
+  convert::get_required(o, "limit", v.limit, "ChargingSchedulePeriodType.limit");
+  convert::get_optional(o, "numberPhases", v.numberPhases, "ChargingSchedulePeriodType.numberPhases");
+  convert::get_optional(o, "phaseToUse", v.phaseToUse, "ChargingSchedulePeriodType.phaseToUse");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const RelativeTimeIntervalType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "start", v.start);
+  convert::put(o, "duration", v.duration);
+}
+
+RelativeTimeIntervalType tag_invoke(boost::json::value_to_tag<RelativeTimeIntervalType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "RelativeTimeIntervalType");
+  RelativeTimeIntervalType v;
+  convert::get_optional(o, "customData", v.customData, "RelativeTimeIntervalType.customData");
+  convert::get_required(o, "start", v.start, "RelativeTimeIntervalType.start");
+  convert::get_optional(o, "duration", v.duration, "RelativeTimeIntervalType.duration");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CostType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "costKind", v.costKind);
+  convert::put(o, "amount", v.amount);
+  convert::put(o, "amountMultiplier", v.amountMultiplier);
+}
+
+CostType tag_invoke(boost::json::value_to_tag<CostType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CostType");
+  CostType v;
+  convert::get_optional(o, "customData", v.customData, "CostType.customData");
+  convert::get_required(o, "costKind", v.costKind, "CostType.costKind");
+  convert::get_required(o, "amount", v.amount, "CostType.amount");
+  convert::get_optional(o, "amountMultiplier", v.amountMultiplier, "CostType.amountMultiplier");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ConsumptionCostType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "startValue", v.startValue);
+  convert::put(o, "cost", v.cost);
+}
+
+ConsumptionCostType tag_invoke(boost::json::value_to_tag<ConsumptionCostType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ConsumptionCostType");
+  ConsumptionCostType v;
+  convert::get_optional(o, "customData", v.customData, "ConsumptionCostType.customData");
+  convert::get_required(o, "startValue", v.startValue, "ConsumptionCostType.startValue");
+  convert::get_required(o, "cost", v.cost, "ConsumptionCostType.cost");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SalesTariffEntryType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "relativeTimeInterval", v.relativeTimeInterval);
+  convert::put(o, "ePriceLevel", v.ePriceLevel);
+  convert::put(o, "consumptionCost", v.consumptionCost);
+}
+
+SalesTariffEntryType tag_invoke(boost::json::value_to_tag<SalesTariffEntryType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SalesTariffEntryType");
+  SalesTariffEntryType v;
+  convert::get_optional(o, "customData", v.customData, "SalesTariffEntryType.customData");
+  convert::get_required(o, "relativeTimeInterval", v.relativeTimeInterval, "SalesTariffEntryType.relativeTimeInterval");
+  convert::get_optional(o, "ePriceLevel", v.ePriceLevel, "SalesTariffEntryType.ePriceLevel");
+  convert::get_optional(o, "consumptionCost", v.consumptionCost, "SalesTariffEntryType.consumptionCost");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SalesTariffType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+  convert::put(o, "salesTariffDescription", v.salesTariffDescription);
+  convert::put(o, "numEPriceLevels", v.numEPriceLevels);
+  convert::put(o, "salesTariffEntry", v.salesTariffEntry);
+}
+
+SalesTariffType tag_invoke(boost::json::value_to_tag<SalesTariffType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SalesTariffType");
+  SalesTariffType v;
+  convert::get_optional(o, "customData", v.customData, "SalesTariffType.customData");
+  convert::get_required(o, "id", v.id, "SalesTariffType.id");
+  convert::get_optional(o, "salesTariffDescription", v.salesTariffDescription, "SalesTariffType.salesTariffDescription");
+  convert::get_optional(o, "numEPriceLevels", v.numEPriceLevels, "SalesTariffType.numEPriceLevels");
+  convert::get_required(o, "salesTariffEntry", v.salesTariffEntry, "SalesTariffType.salesTariffEntry");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingScheduleType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(8);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+  convert::put(o, "startSchedule", v.startSchedule);
+  convert::put(o, "duration", v.duration);
+  convert::put(o, "chargingRateUnit", v.chargingRateUnit);
+  convert::put(o, "chargingSchedulePeriod", v.chargingSchedulePeriod);
+  convert::put(o, "minChargingRate", v.minChargingRate);
+  convert::put(o, "salesTariff", v.salesTariff);
+}
+
+ChargingScheduleType tag_invoke(boost::json::value_to_tag<ChargingScheduleType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingScheduleType");
+  ChargingScheduleType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingScheduleType.customData");
+  convert::get_required(o, "id", v.id, "ChargingScheduleType.id");
+  convert::get_optional(o, "startSchedule", v.startSchedule, "ChargingScheduleType.startSchedule");
+  convert::get_optional(o, "duration", v.duration, "ChargingScheduleType.duration");
+  convert::get_required(o, "chargingRateUnit", v.chargingRateUnit, "ChargingScheduleType.chargingRateUnit");
+  convert::get_required(o, "chargingSchedulePeriod", v.chargingSchedulePeriod, "ChargingScheduleType.chargingSchedulePeriod");
+  convert::get_optional(o, "minChargingRate", v.minChargingRate, "ChargingScheduleType.minChargingRate");
+  convert::get_optional(o, "salesTariff", v.salesTariff, "ChargingScheduleType.salesTariff");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingProfileType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(10);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+  convert::put(o, "stackLevel", v.stackLevel);
+  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
+  convert::put(o, "chargingProfileKind", v.chargingProfileKind);
+  convert::put(o, "recurrencyKind", v.recurrencyKind);
+  convert::put(o, "validFrom", v.validFrom);
+  convert::put(o, "validTo", v.validTo);
+  convert::put(o, "chargingSchedule", v.chargingSchedule);
+  convert::put(o, "transactionId", v.transactionId);
+}
+
+ChargingProfileType tag_invoke(boost::json::value_to_tag<ChargingProfileType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ChargingProfileType");
+  ChargingProfileType v;
+  convert::get_optional(o, "customData", v.customData, "ChargingProfileType.customData");
+  convert::get_required(o, "id", v.id, "ChargingProfileType.id");
+  convert::get_required(o, "stackLevel", v.stackLevel, "ChargingProfileType.stackLevel");
+  convert::get_required(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ChargingProfileType.chargingProfilePurpose");
+  convert::get_required(o, "chargingProfileKind", v.chargingProfileKind, "ChargingProfileType.chargingProfileKind");
+  convert::get_optional(o, "recurrencyKind", v.recurrencyKind, "ChargingProfileType.recurrencyKind");
+  convert::get_optional(o, "validFrom", v.validFrom, "ChargingProfileType.validFrom");
+  convert::get_optional(o, "validTo", v.validTo, "ChargingProfileType.validTo");
+  convert::get_required(o, "chargingSchedule", v.chargingSchedule, "ChargingProfileType.chargingSchedule");
+  convert::get_optional(o, "transactionId", v.transactionId, "ChargingProfileType.transactionId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearCacheRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+ClearCacheRequest tag_invoke(boost::json::value_to_tag<ClearCacheRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearCacheRequest");
+  ClearCacheRequest v;
+  convert::get_optional(o, "customData", v.customData, "ClearCacheRequest.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearCacheResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+ClearCacheResponse tag_invoke(boost::json::value_to_tag<ClearCacheResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearCacheResponse");
+  ClearCacheResponse v;
+  convert::get_optional(o, "customData", v.customData, "ClearCacheResponse.customData");
+  convert::get_required(o, "status", v.status, "ClearCacheResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "ClearCacheResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearChargingProfileType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
+  convert::put(o, "stackLevel", v.stackLevel);
+}
+
+ClearChargingProfileType tag_invoke(boost::json::value_to_tag<ClearChargingProfileType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearChargingProfileType");
+  ClearChargingProfileType v;
+  convert::get_optional(o, "customData", v.customData, "ClearChargingProfileType.customData");
+  convert::get_optional(o, "evseId", v.evseId, "ClearChargingProfileType.evseId");
+  convert::get_optional(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ClearChargingProfileType.chargingProfilePurpose");
+  convert::get_optional(o, "stackLevel", v.stackLevel, "ClearChargingProfileType.stackLevel");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearChargingProfileRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingProfileId", v.chargingProfileId);
+  convert::put(o, "chargingProfileCriteria", v.chargingProfileCriteria);
+}
+
+ClearChargingProfileRequest tag_invoke(boost::json::value_to_tag<ClearChargingProfileRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearChargingProfileRequest");
+  ClearChargingProfileRequest v;
+  convert::get_optional(o, "customData", v.customData, "ClearChargingProfileRequest.customData");
+  convert::get_optional(o, "chargingProfileId", v.chargingProfileId, "ClearChargingProfileRequest.chargingProfileId");
+  convert::get_optional(o, "chargingProfileCriteria", v.chargingProfileCriteria, "ClearChargingProfileRequest.chargingProfileCriteria");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearChargingProfileResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+ClearChargingProfileResponse tag_invoke(boost::json::value_to_tag<ClearChargingProfileResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearChargingProfileResponse");
+  ClearChargingProfileResponse v;
+  convert::get_optional(o, "customData", v.customData, "ClearChargingProfileResponse.customData");
+  convert::get_required(o, "status", v.status, "ClearChargingProfileResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "ClearChargingProfileResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearDisplayMessageRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+}
+
+ClearDisplayMessageRequest tag_invoke(boost::json::value_to_tag<ClearDisplayMessageRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearDisplayMessageRequest");
+  ClearDisplayMessageRequest v;
+  convert::get_optional(o, "customData", v.customData, "ClearDisplayMessageRequest.customData");
+  convert::get_required(o, "id", v.id, "ClearDisplayMessageRequest.id");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearDisplayMessageResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+ClearDisplayMessageResponse tag_invoke(boost::json::value_to_tag<ClearDisplayMessageResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearDisplayMessageResponse");
+  ClearDisplayMessageResponse v;
+  convert::get_optional(o, "customData", v.customData, "ClearDisplayMessageResponse.customData");
+  convert::get_required(o, "status", v.status, "ClearDisplayMessageResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "ClearDisplayMessageResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearMonitoringResultType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "id", v.id);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+ClearMonitoringResultType tag_invoke(boost::json::value_to_tag<ClearMonitoringResultType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearMonitoringResultType");
+  ClearMonitoringResultType v;
+  convert::get_optional(o, "customData", v.customData, "ClearMonitoringResultType.customData");
+  convert::get_required(o, "status", v.status, "ClearMonitoringResultType.status");
+  convert::get_required(o, "id", v.id, "ClearMonitoringResultType.id");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "ClearMonitoringResultType.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearVariableMonitoringRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+}
+
+ClearVariableMonitoringRequest tag_invoke(boost::json::value_to_tag<ClearVariableMonitoringRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearVariableMonitoringRequest");
+  ClearVariableMonitoringRequest v;
+  convert::get_optional(o, "customData", v.customData, "ClearVariableMonitoringRequest.customData");
+  convert::get_required(o, "id", v.id, "ClearVariableMonitoringRequest.id");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearVariableMonitoringResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "clearMonitoringResult", v.clearMonitoringResult);
+}
+
+ClearVariableMonitoringResponse tag_invoke(boost::json::value_to_tag<ClearVariableMonitoringResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearVariableMonitoringResponse");
+  ClearVariableMonitoringResponse v;
+  convert::get_optional(o, "customData", v.customData, "ClearVariableMonitoringResponse.customData");
+  convert::get_required(o, "clearMonitoringResult", v.clearMonitoringResult, "ClearVariableMonitoringResponse.clearMonitoringResult");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearedChargingLimitRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
+  convert::put(o, "evseId", v.evseId);
+}
+
+ClearedChargingLimitRequest tag_invoke(boost::json::value_to_tag<ClearedChargingLimitRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearedChargingLimitRequest");
+  ClearedChargingLimitRequest v;
+  convert::get_optional(o, "customData", v.customData, "ClearedChargingLimitRequest.customData");
+  convert::get_required(o, "chargingLimitSource", v.chargingLimitSource, "ClearedChargingLimitRequest.chargingLimitSource");
+  convert::get_optional(o, "evseId", v.evseId, "ClearedChargingLimitRequest.evseId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearedChargingLimitResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+ClearedChargingLimitResponse tag_invoke(boost::json::value_to_tag<ClearedChargingLimitResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ClearedChargingLimitResponse");
+  ClearedChargingLimitResponse v;
+  convert::get_optional(o, "customData", v.customData, "ClearedChargingLimitResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ComponentType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evse", v.evse);
+  convert::put(o, "name", v.name);
+  convert::put(o, "instance", v.instance);
+}
+
+ComponentType tag_invoke(boost::json::value_to_tag<ComponentType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ComponentType");
+  ComponentType v;
+  convert::get_optional(o, "customData", v.customData, "ComponentType.customData");
+  convert::get_optional(o, "evse", v.evse, "ComponentType.evse");
+  convert::get_required(o, "name", v.name, "ComponentType.name");
+  convert::get_optional(o, "instance", v.instance, "ComponentType.instance");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const VariableType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "name", v.name);
+  convert::put(o, "instance", v.instance);
+}
+
+VariableType tag_invoke(boost::json::value_to_tag<VariableType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "VariableType");
+  VariableType v;
+  convert::get_optional(o, "customData", v.customData, "VariableType.customData");
+  convert::get_required(o, "name", v.name, "VariableType.name");
+  convert::get_optional(o, "instance", v.instance, "VariableType.instance");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ComponentVariableType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "component", v.component);
+  convert::put(o, "variable", v.variable);
+}
+
+ComponentVariableType tag_invoke(boost::json::value_to_tag<ComponentVariableType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ComponentVariableType");
+  ComponentVariableType v;
+  convert::get_optional(o, "customData", v.customData, "ComponentVariableType.customData");
+  convert::get_required(o, "component", v.component, "ComponentVariableType.component");
+  convert::get_optional(o, "variable", v.variable, "ComponentVariableType.variable");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CompositeScheduleType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingSchedulePeriod", v.chargingSchedulePeriod);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "duration", v.duration);
+  convert::put(o, "scheduleStart", v.scheduleStart);
+  convert::put(o, "chargingRateUnit", v.chargingRateUnit);
+}
+
+CompositeScheduleType tag_invoke(boost::json::value_to_tag<CompositeScheduleType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CompositeScheduleType");
+  CompositeScheduleType v;
+  convert::get_optional(o, "customData", v.customData, "CompositeScheduleType.customData");
+  convert::get_required(o, "chargingSchedulePeriod", v.chargingSchedulePeriod, "CompositeScheduleType.chargingSchedulePeriod");
+  convert::get_required(o, "evseId", v.evseId, "CompositeScheduleType.evseId");
+  convert::get_required(o, "duration", v.duration, "CompositeScheduleType.duration");
+  convert::get_required(o, "scheduleStart", v.scheduleStart, "CompositeScheduleType.scheduleStart");
+  convert::get_required(o, "chargingRateUnit", v.chargingRateUnit, "CompositeScheduleType.chargingRateUnit");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CostUpdatedRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "totalCost", v.totalCost);
+  convert::put(o, "transactionId", v.transactionId);
+}
+
+CostUpdatedRequest tag_invoke(boost::json::value_to_tag<CostUpdatedRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CostUpdatedRequest");
+  CostUpdatedRequest v;
+  convert::get_optional(o, "customData", v.customData, "CostUpdatedRequest.customData");
+  convert::get_required(o, "totalCost", v.totalCost, "CostUpdatedRequest.totalCost");
+  convert::get_required(o, "transactionId", v.transactionId, "CostUpdatedRequest.transactionId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CostUpdatedResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+CostUpdatedResponse tag_invoke(boost::json::value_to_tag<CostUpdatedResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CostUpdatedResponse");
+  CostUpdatedResponse v;
+  convert::get_optional(o, "customData", v.customData, "CostUpdatedResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CustomerInformationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(7);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "customerCertificate", v.customerCertificate);
+  convert::put(o, "idToken", v.idToken);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "report", v.report);
+  convert::put(o, "clear", v.clear);
+  convert::put(o, "customerIdentifier", v.customerIdentifier);
+}
+
+CustomerInformationRequest tag_invoke(boost::json::value_to_tag<CustomerInformationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CustomerInformationRequest");
+  CustomerInformationRequest v;
+  convert::get_optional(o, "customData", v.customData, "CustomerInformationRequest.customData");
+  convert::get_optional(o, "customerCertificate", v.customerCertificate, "CustomerInformationRequest.customerCertificate");
+  convert::get_optional(o, "idToken", v.idToken, "CustomerInformationRequest.idToken");
+  convert::get_required(o, "requestId", v.requestId, "CustomerInformationRequest.requestId");
+  convert::get_required(o, "report", v.report, "CustomerInformationRequest.report");
+  convert::get_required(o, "clear", v.clear, "CustomerInformationRequest.clear");
+  convert::get_optional(o, "customerIdentifier", v.customerIdentifier, "CustomerInformationRequest.customerIdentifier");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CustomerInformationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+CustomerInformationResponse tag_invoke(boost::json::value_to_tag<CustomerInformationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "CustomerInformationResponse");
+  CustomerInformationResponse v;
+  convert::get_optional(o, "customData", v.customData, "CustomerInformationResponse.customData");
+  convert::get_required(o, "status", v.status, "CustomerInformationResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "CustomerInformationResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DataTransferRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "messageId", v.messageId);
+  convert::put(o, "data", v.data);
+  convert::put(o, "vendorId", v.vendorId);
+}
+
+DataTransferRequest tag_invoke(boost::json::value_to_tag<DataTransferRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DataTransferRequest");
+  DataTransferRequest v;
+  convert::get_optional(o, "customData", v.customData, "DataTransferRequest.customData");
+  convert::get_optional(o, "messageId", v.messageId, "DataTransferRequest.messageId");
+  convert::get_optional(o, "data", v.data, "DataTransferRequest.data");
+  convert::get_required(o, "vendorId", v.vendorId, "DataTransferRequest.vendorId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DataTransferResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "data", v.data);
+}
+
+DataTransferResponse tag_invoke(boost::json::value_to_tag<DataTransferResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DataTransferResponse");
+  DataTransferResponse v;
+  convert::get_optional(o, "customData", v.customData, "DataTransferResponse.customData");
+  convert::get_required(o, "status", v.status, "DataTransferResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "DataTransferResponse.statusInfo");
+  convert::get_optional(o, "data", v.data, "DataTransferResponse.data");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DeleteCertificateRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "certificateHashData", v.certificateHashData);
+}
+
+DeleteCertificateRequest tag_invoke(boost::json::value_to_tag<DeleteCertificateRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DeleteCertificateRequest");
+  DeleteCertificateRequest v;
+  convert::get_optional(o, "customData", v.customData, "DeleteCertificateRequest.customData");
+  convert::get_required(o, "certificateHashData", v.certificateHashData, "DeleteCertificateRequest.certificateHashData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DeleteCertificateResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+DeleteCertificateResponse tag_invoke(boost::json::value_to_tag<DeleteCertificateResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "DeleteCertificateResponse");
+  DeleteCertificateResponse v;
+  convert::get_optional(o, "customData", v.customData, "DeleteCertificateResponse.customData");
+  convert::get_required(o, "status", v.status, "DeleteCertificateResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "DeleteCertificateResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EventDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(14);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "eventId", v.eventId);
+  convert::put(o, "timestamp", v.timestamp);
+  convert::put(o, "trigger", v.trigger);
+  convert::put(o, "cause", v.cause);
+  convert::put(o, "actualValue", v.actualValue);
+  convert::put(o, "techCode", v.techCode);
+  convert::put(o, "techInfo", v.techInfo);
+  convert::put(o, "cleared", v.cleared);
+  convert::put(o, "transactionId", v.transactionId);
+  convert::put(o, "component", v.component);
+  convert::put(o, "variableMonitoringId", v.variableMonitoringId);
+  convert::put(o, "eventNotificationType", v.eventNotificationType);
+  convert::put(o, "variable", v.variable);
+}
+
+EventDataType tag_invoke(boost::json::value_to_tag<EventDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "EventDataType");
+  EventDataType v;
+  convert::get_optional(o, "customData", v.customData, "EventDataType.customData");
+  convert::get_required(o, "eventId", v.eventId, "EventDataType.eventId");
+  convert::get_required(o, "timestamp", v.timestamp, "EventDataType.timestamp");
+  convert::get_required(o, "trigger", v.trigger, "EventDataType.trigger");
+  convert::get_optional(o, "cause", v.cause, "EventDataType.cause");
+  convert::get_required(o, "actualValue", v.actualValue, "EventDataType.actualValue");
+  convert::get_optional(o, "techCode", v.techCode, "EventDataType.techCode");
+  convert::get_optional(o, "techInfo", v.techInfo, "EventDataType.techInfo");
+  convert::get_optional(o, "cleared", v.cleared, "EventDataType.cleared");
+  convert::get_optional(o, "transactionId", v.transactionId, "EventDataType.transactionId");
+  convert::get_required(o, "component", v.component, "EventDataType.component");
+  convert::get_optional(o, "variableMonitoringId", v.variableMonitoringId, "EventDataType.variableMonitoringId");
+  convert::get_required(o, "eventNotificationType", v.eventNotificationType, "EventDataType.eventNotificationType");
+  convert::get_required(o, "variable", v.variable, "EventDataType.variable");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareStatusNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "requestId", v.requestId);
+}
+
+FirmwareStatusNotificationRequest tag_invoke(boost::json::value_to_tag<FirmwareStatusNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FirmwareStatusNotificationRequest");
+  FirmwareStatusNotificationRequest v;
+  convert::get_optional(o, "customData", v.customData, "FirmwareStatusNotificationRequest.customData");
+  convert::get_required(o, "status", v.status, "FirmwareStatusNotificationRequest.status");
+  convert::get_optional(o, "requestId", v.requestId, "FirmwareStatusNotificationRequest.requestId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareStatusNotificationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+FirmwareStatusNotificationResponse tag_invoke(boost::json::value_to_tag<FirmwareStatusNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FirmwareStatusNotificationResponse");
+  FirmwareStatusNotificationResponse v;
+  convert::get_optional(o, "customData", v.customData, "FirmwareStatusNotificationResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "location", v.location);
+  convert::put(o, "retrieveDateTime", v.retrieveDateTime);
+  convert::put(o, "installDateTime", v.installDateTime);
+  convert::put(o, "signingCertificate", v.signingCertificate);
+  convert::put(o, "signature", v.signature);
+}
+
+FirmwareType tag_invoke(boost::json::value_to_tag<FirmwareType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "FirmwareType");
+  FirmwareType v;
+  convert::get_optional(o, "customData", v.customData, "FirmwareType.customData");
+  convert::get_required(o, "location", v.location, "FirmwareType.location");
+  convert::get_required(o, "retrieveDateTime", v.retrieveDateTime, "FirmwareType.retrieveDateTime");
+  convert::get_optional(o, "installDateTime", v.installDateTime, "FirmwareType.installDateTime");
+  convert::get_optional(o, "signingCertificate", v.signingCertificate, "FirmwareType.signingCertificate");
+  convert::get_optional(o, "signature", v.signature, "FirmwareType.signature");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const Get15118EVCertificateRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "iso15118SchemaVersion", v.iso15118SchemaVersion);
+  convert::put(o, "action", v.action);
+  convert::put(o, "exiRequest", v.exiRequest);
+}
+
+Get15118EVCertificateRequest tag_invoke(boost::json::value_to_tag<Get15118EVCertificateRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "Get15118EVCertificateRequest");
+  Get15118EVCertificateRequest v;
+  convert::get_optional(o, "customData", v.customData, "Get15118EVCertificateRequest.customData");
+  convert::get_required(o, "iso15118SchemaVersion", v.iso15118SchemaVersion, "Get15118EVCertificateRequest.iso15118SchemaVersion");
+  convert::get_required(o, "action", v.action, "Get15118EVCertificateRequest.action");
+  convert::get_required(o, "exiRequest", v.exiRequest, "Get15118EVCertificateRequest.exiRequest");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const Get15118EVCertificateResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "exiResponse", v.exiResponse);
+}
+
+Get15118EVCertificateResponse tag_invoke(boost::json::value_to_tag<Get15118EVCertificateResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "Get15118EVCertificateResponse");
+  Get15118EVCertificateResponse v;
+  convert::get_optional(o, "customData", v.customData, "Get15118EVCertificateResponse.customData");
+  convert::get_required(o, "status", v.status, "Get15118EVCertificateResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "Get15118EVCertificateResponse.statusInfo");
+  convert::get_required(o, "exiResponse", v.exiResponse, "Get15118EVCertificateResponse.exiResponse");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetBaseReportRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "reportBase", v.reportBase);
+}
+
+GetBaseReportRequest tag_invoke(boost::json::value_to_tag<GetBaseReportRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetBaseReportRequest");
+  GetBaseReportRequest v;
+  convert::get_optional(o, "customData", v.customData, "GetBaseReportRequest.customData");
+  convert::get_required(o, "requestId", v.requestId, "GetBaseReportRequest.requestId");
+  convert::get_required(o, "reportBase", v.reportBase, "GetBaseReportRequest.reportBase");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetBaseReportResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+GetBaseReportResponse tag_invoke(boost::json::value_to_tag<GetBaseReportResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetBaseReportResponse");
+  GetBaseReportResponse v;
+  convert::get_optional(o, "customData", v.customData, "GetBaseReportResponse.customData");
+  convert::get_required(o, "status", v.status, "GetBaseReportResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "GetBaseReportResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateStatusRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "ocspRequestData", v.ocspRequestData);
+}
+
+GetCertificateStatusRequest tag_invoke(boost::json::value_to_tag<GetCertificateStatusRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetCertificateStatusRequest");
+  GetCertificateStatusRequest v;
+  convert::get_optional(o, "customData", v.customData, "GetCertificateStatusRequest.customData");
+  convert::get_required(o, "ocspRequestData", v.ocspRequestData, "GetCertificateStatusRequest.ocspRequestData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateStatusResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "ocspResult", v.ocspResult);
+}
+
+GetCertificateStatusResponse tag_invoke(boost::json::value_to_tag<GetCertificateStatusResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetCertificateStatusResponse");
+  GetCertificateStatusResponse v;
+  convert::get_optional(o, "customData", v.customData, "GetCertificateStatusResponse.customData");
+  convert::get_required(o, "status", v.status, "GetCertificateStatusResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "GetCertificateStatusResponse.statusInfo");
+  convert::get_optional(o, "ocspResult", v.ocspResult, "GetCertificateStatusResponse.ocspResult");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetChargingProfilesRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "chargingProfile", v.chargingProfile);
+}
+
+GetChargingProfilesRequest tag_invoke(boost::json::value_to_tag<GetChargingProfilesRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "GetChargingProfilesRequest");
+  GetChargingProfilesRequest v;
+  convert::get_optional(o, "customData", v.customData, "GetChargingProfilesRequest.customData");
+  convert::get_required(o, "requestId", v.requestId, "GetChargingProfilesRequest.requestId");
+  convert::get_optional(o, "evseId", v.evseId, "GetChargingProfilesRequest.evseId");
+  convert::get_required(o, "chargingProfile", v.chargingProfile, "GetChargingProfilesRequest.chargingProfile");
+  return v;
 }
 
 }  // namespace ocpp::v201

@@ -2,1468 +2,10 @@
 // Boost.JSON conversions and enum string conversions for OCPP 2.0.1 (part 3 of 4).
 #include <ocpp/messages/v201.hpp>
 
+#include "../schema/v201_enum_match.hpp"
 #include "convert.hpp"
 
 namespace ocpp::v201 {
-
-namespace {
-constexpr std::string_view kNames_UploadLogStatusEnumType[] = {"BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure", "Uploading", "AcceptedCanceled"};
-int match_UploadLogStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 4 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 6 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("BadMessa") && keymatch::load8(p + 2) == keymatch::word8("dMessage") ? 0 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 5 : -1;
-    case 16:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 7 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Permissi") && keymatch::load8(p + 8) == keymatch::word8("onDenied") ? 3 : -1;
-        default: return -1;
-      }
-    case 21: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedOper") && keymatch::load8(p + 13) == keymatch::word8("peration") ? 2 : -1;
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(UploadLogStatusEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 8 ? kNames_UploadLogStatusEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, UploadLogStatusEnumType& out) noexcept {
-  const int i = match_UploadLogStatusEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<UploadLogStatusEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, UploadLogStatusEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-UploadLogStatusEnumType tag_invoke(boost::json::value_to_tag<UploadLogStatusEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "UploadLogStatusEnumType");
-  UploadLogStatusEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("UploadLogStatusEnumType", "unknown enumeration value");
-  return out;
-}
-
-namespace {
-constexpr std::string_view kNames_VPNEnumType[] = {"IKEv2", "IPSec", "L2TP", "PPTP"};
-int match_VPNEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load4(p) == keymatch::word4("L2TP") ? 2 : -1;
-        case 'P': return keymatch::load4(p) == keymatch::word4("PPTP") ? 3 : -1;
-        default: return -1;
-      }
-    case 5:
-      switch (static_cast<unsigned char>(p[1])) {
-        case 'K': return keymatch::load4(p) == keymatch::word4("IKEv") && keymatch::load4(p + 1) == keymatch::word4("KEv2") ? 0 : -1;
-        case 'P': return keymatch::load4(p) == keymatch::word4("IPSe") && keymatch::load4(p + 1) == keymatch::word4("PSec") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-}  // namespace
-
-std::string_view to_string(VPNEnumType v) noexcept {
-  const auto i = static_cast<std::size_t>(v);
-  return i < 4 ? kNames_VPNEnumType[i] : std::string_view{};
-}
-
-bool from_string(std::string_view s, VPNEnumType& out) noexcept {
-  const int i = match_VPNEnumType(s);
-  if (i < 0) return false;
-  out = static_cast<VPNEnumType>(i);
-  return true;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, VPNEnumType v) {
-  jv.emplace_string().assign(to_string(v));
-}
-
-VPNEnumType tag_invoke(boost::json::value_to_tag<VPNEnumType>, const boost::json::value& jv) {
-  const boost::json::string& s = convert::as_string(jv, "VPNEnumType");
-  VPNEnumType out{};
-  if (!from_string(std::string_view(s.data(), s.size()), out))
-    convert::throw_error("VPNEnumType", "unknown enumeration value");
-  return out;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CustomDataType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1 + v.extra.size());
-  convert::put(o, "vendorId", v.vendorId);
-  for (const auto& kv : v.extra)
-    if (!o.contains(kv.key())) o.emplace(kv.key(), kv.value());
-}
-
-CustomDataType tag_invoke(boost::json::value_to_tag<CustomDataType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CustomDataType");
-  CustomDataType v;
-  convert::get_required(o, "vendorId", v.vendorId, "CustomDataType.vendorId");
-  static constexpr std::string_view kKnown[] = {"vendorId"};
-  for (const auto& kv : o)
-    if (convert::find_name(kv.key(), kKnown, 1) < 0) v.extra.emplace(kv.key(), kv.value());
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ACChargingParametersType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "energyAmount", v.energyAmount);
-  convert::put(o, "evMinCurrent", v.evMinCurrent);
-  convert::put(o, "evMaxCurrent", v.evMaxCurrent);
-  convert::put(o, "evMaxVoltage", v.evMaxVoltage);
-}
-
-ACChargingParametersType tag_invoke(boost::json::value_to_tag<ACChargingParametersType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ACChargingParametersType");
-  ACChargingParametersType v;
-  convert::get_optional(o, "customData", v.customData, "ACChargingParametersType.customData");
-  convert::get_required(o, "energyAmount", v.energyAmount, "ACChargingParametersType.energyAmount");
-  convert::get_required(o, "evMinCurrent", v.evMinCurrent, "ACChargingParametersType.evMinCurrent");
-  convert::get_required(o, "evMaxCurrent", v.evMaxCurrent, "ACChargingParametersType.evMaxCurrent");
-  convert::get_required(o, "evMaxVoltage", v.evMaxVoltage, "ACChargingParametersType.evMaxVoltage");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const APNType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(8);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "apn", v.apn);
-  convert::put(o, "apnUserName", v.apnUserName);
-  convert::put(o, "apnPassword", v.apnPassword);
-  convert::put(o, "simPin", v.simPin);
-  convert::put(o, "preferredNetwork", v.preferredNetwork);
-  convert::put(o, "useOnlyPreferredNetwork", v.useOnlyPreferredNetwork);
-  convert::put(o, "apnAuthentication", v.apnAuthentication);
-}
-
-APNType tag_invoke(boost::json::value_to_tag<APNType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "APNType");
-  APNType v;
-  convert::get_optional(o, "customData", v.customData, "APNType.customData");
-  convert::get_required(o, "apn", v.apn, "APNType.apn");
-  convert::get_optional(o, "apnUserName", v.apnUserName, "APNType.apnUserName");
-  convert::get_optional(o, "apnPassword", v.apnPassword, "APNType.apnPassword");
-  convert::get_optional(o, "simPin", v.simPin, "APNType.simPin");
-  convert::get_optional(o, "preferredNetwork", v.preferredNetwork, "APNType.preferredNetwork");
-  convert::get_optional(o, "useOnlyPreferredNetwork", v.useOnlyPreferredNetwork, "APNType.useOnlyPreferredNetwork");
-  convert::get_required(o, "apnAuthentication", v.apnAuthentication, "APNType.apnAuthentication");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AdditionalInfoType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "additionalIdToken", v.additionalIdToken);
-  convert::put(o, "type", v.type);
-}
-
-AdditionalInfoType tag_invoke(boost::json::value_to_tag<AdditionalInfoType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "AdditionalInfoType");
-  AdditionalInfoType v;
-  convert::get_optional(o, "customData", v.customData, "AdditionalInfoType.customData");
-  convert::get_required(o, "additionalIdToken", v.additionalIdToken, "AdditionalInfoType.additionalIdToken");
-  convert::get_required(o, "type", v.type, "AdditionalInfoType.type");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const IdTokenType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "additionalInfo", v.additionalInfo);
-  convert::put(o, "idToken", v.idToken);
-  convert::put(o, "type", v.type);
-}
-
-IdTokenType tag_invoke(boost::json::value_to_tag<IdTokenType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "IdTokenType");
-  IdTokenType v;
-  convert::get_optional(o, "customData", v.customData, "IdTokenType.customData");
-  convert::get_optional(o, "additionalInfo", v.additionalInfo, "IdTokenType.additionalInfo");
-  convert::get_required(o, "idToken", v.idToken, "IdTokenType.idToken");
-  convert::get_required(o, "type", v.type, "IdTokenType.type");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MessageContentType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "format", v.format);
-  convert::put(o, "language", v.language);
-  convert::put(o, "content", v.content);
-}
-
-MessageContentType tag_invoke(boost::json::value_to_tag<MessageContentType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "MessageContentType");
-  MessageContentType v;
-  convert::get_optional(o, "customData", v.customData, "MessageContentType.customData");
-  convert::get_required(o, "format", v.format, "MessageContentType.format");
-  convert::get_optional(o, "language", v.language, "MessageContentType.language");
-  convert::get_required(o, "content", v.content, "MessageContentType.content");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const IdTokenInfoType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(9);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "cacheExpiryDateTime", v.cacheExpiryDateTime);
-  convert::put(o, "chargingPriority", v.chargingPriority);
-  convert::put(o, "language1", v.language1);
-  convert::put(o, "evseId", v.evseId);
-  convert::put(o, "groupIdToken", v.groupIdToken);
-  convert::put(o, "language2", v.language2);
-  convert::put(o, "personalMessage", v.personalMessage);
-}
-
-IdTokenInfoType tag_invoke(boost::json::value_to_tag<IdTokenInfoType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "IdTokenInfoType");
-  IdTokenInfoType v;
-  convert::get_optional(o, "customData", v.customData, "IdTokenInfoType.customData");
-  convert::get_required(o, "status", v.status, "IdTokenInfoType.status");
-  convert::get_optional(o, "cacheExpiryDateTime", v.cacheExpiryDateTime, "IdTokenInfoType.cacheExpiryDateTime");
-  convert::get_optional(o, "chargingPriority", v.chargingPriority, "IdTokenInfoType.chargingPriority");
-  convert::get_optional(o, "language1", v.language1, "IdTokenInfoType.language1");
-  convert::get_optional(o, "evseId", v.evseId, "IdTokenInfoType.evseId");
-  convert::get_optional(o, "groupIdToken", v.groupIdToken, "IdTokenInfoType.groupIdToken");
-  convert::get_optional(o, "language2", v.language2, "IdTokenInfoType.language2");
-  convert::get_optional(o, "personalMessage", v.personalMessage, "IdTokenInfoType.personalMessage");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizationData& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "idToken", v.idToken);
-  convert::put(o, "idTokenInfo", v.idTokenInfo);
-}
-
-AuthorizationData tag_invoke(boost::json::value_to_tag<AuthorizationData>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "AuthorizationData");
-  AuthorizationData v;
-  convert::get_optional(o, "customData", v.customData, "AuthorizationData.customData");
-  convert::get_required(o, "idToken", v.idToken, "AuthorizationData.idToken");
-  convert::get_optional(o, "idTokenInfo", v.idTokenInfo, "AuthorizationData.idTokenInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const OCSPRequestDataType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "hashAlgorithm", v.hashAlgorithm);
-  convert::put(o, "issuerNameHash", v.issuerNameHash);
-  convert::put(o, "issuerKeyHash", v.issuerKeyHash);
-  convert::put(o, "serialNumber", v.serialNumber);
-  convert::put(o, "responderURL", v.responderURL);
-}
-
-OCSPRequestDataType tag_invoke(boost::json::value_to_tag<OCSPRequestDataType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "OCSPRequestDataType");
-  OCSPRequestDataType v;
-  convert::get_optional(o, "customData", v.customData, "OCSPRequestDataType.customData");
-  convert::get_required(o, "hashAlgorithm", v.hashAlgorithm, "OCSPRequestDataType.hashAlgorithm");
-  convert::get_required(o, "issuerNameHash", v.issuerNameHash, "OCSPRequestDataType.issuerNameHash");
-  convert::get_required(o, "issuerKeyHash", v.issuerKeyHash, "OCSPRequestDataType.issuerKeyHash");
-  convert::get_required(o, "serialNumber", v.serialNumber, "OCSPRequestDataType.serialNumber");
-  convert::get_required(o, "responderURL", v.responderURL, "OCSPRequestDataType.responderURL");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "idToken", v.idToken);
-  convert::put(o, "certificate", v.certificate);
-  convert::put(o, "iso15118CertificateHashData", v.iso15118CertificateHashData);
-}
-
-AuthorizeRequest tag_invoke(boost::json::value_to_tag<AuthorizeRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "AuthorizeRequest");
-  AuthorizeRequest v;
-  convert::get_optional(o, "customData", v.customData, "AuthorizeRequest.customData");
-  convert::get_required(o, "idToken", v.idToken, "AuthorizeRequest.idToken");
-  convert::get_optional(o, "certificate", v.certificate, "AuthorizeRequest.certificate");
-  convert::get_optional(o, "iso15118CertificateHashData", v.iso15118CertificateHashData, "AuthorizeRequest.iso15118CertificateHashData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const AuthorizeResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "idTokenInfo", v.idTokenInfo);
-  convert::put(o, "certificateStatus", v.certificateStatus);
-}
-
-AuthorizeResponse tag_invoke(boost::json::value_to_tag<AuthorizeResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "AuthorizeResponse");
-  AuthorizeResponse v;
-  convert::get_optional(o, "customData", v.customData, "AuthorizeResponse.customData");
-  convert::get_required(o, "idTokenInfo", v.idTokenInfo, "AuthorizeResponse.idTokenInfo");
-  convert::get_optional(o, "certificateStatus", v.certificateStatus, "AuthorizeResponse.certificateStatus");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ModemType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "iccid", v.iccid);
-  convert::put(o, "imsi", v.imsi);
-}
-
-ModemType tag_invoke(boost::json::value_to_tag<ModemType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ModemType");
-  ModemType v;
-  convert::get_optional(o, "customData", v.customData, "ModemType.customData");
-  convert::get_optional(o, "iccid", v.iccid, "ModemType.iccid");
-  convert::get_optional(o, "imsi", v.imsi, "ModemType.imsi");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingStationType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "serialNumber", v.serialNumber);
-  convert::put(o, "model", v.model);
-  convert::put(o, "modem", v.modem);
-  convert::put(o, "vendorName", v.vendorName);
-  convert::put(o, "firmwareVersion", v.firmwareVersion);
-}
-
-ChargingStationType tag_invoke(boost::json::value_to_tag<ChargingStationType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingStationType");
-  ChargingStationType v;
-  convert::get_optional(o, "customData", v.customData, "ChargingStationType.customData");
-  convert::get_optional(o, "serialNumber", v.serialNumber, "ChargingStationType.serialNumber");
-  convert::get_required(o, "model", v.model, "ChargingStationType.model");
-  convert::get_optional(o, "modem", v.modem, "ChargingStationType.modem");
-  convert::get_required(o, "vendorName", v.vendorName, "ChargingStationType.vendorName");
-  convert::get_optional(o, "firmwareVersion", v.firmwareVersion, "ChargingStationType.firmwareVersion");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "chargingStation", v.chargingStation);
-  convert::put(o, "reason", v.reason);
-}
-
-BootNotificationRequest tag_invoke(boost::json::value_to_tag<BootNotificationRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "BootNotificationRequest");
-  BootNotificationRequest v;
-  convert::get_optional(o, "customData", v.customData, "BootNotificationRequest.customData");
-  convert::get_required(o, "chargingStation", v.chargingStation, "BootNotificationRequest.chargingStation");
-  convert::get_required(o, "reason", v.reason, "BootNotificationRequest.reason");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const StatusInfoType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "reasonCode", v.reasonCode);
-  convert::put(o, "additionalInfo", v.additionalInfo);
-}
-
-StatusInfoType tag_invoke(boost::json::value_to_tag<StatusInfoType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "StatusInfoType");
-  StatusInfoType v;
-  convert::get_optional(o, "customData", v.customData, "StatusInfoType.customData");
-  convert::get_required(o, "reasonCode", v.reasonCode, "StatusInfoType.reasonCode");
-  convert::get_optional(o, "additionalInfo", v.additionalInfo, "StatusInfoType.additionalInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const BootNotificationResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "currentTime", v.currentTime);
-  convert::put(o, "interval", v.interval);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-BootNotificationResponse tag_invoke(boost::json::value_to_tag<BootNotificationResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "BootNotificationResponse");
-  BootNotificationResponse v;
-  convert::get_optional(o, "customData", v.customData, "BootNotificationResponse.customData");
-  convert::get_required(o, "currentTime", v.currentTime, "BootNotificationResponse.currentTime");
-  convert::get_required(o, "interval", v.interval, "BootNotificationResponse.interval");
-  convert::get_required(o, "status", v.status, "BootNotificationResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "BootNotificationResponse.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "reservationId", v.reservationId);
-}
-
-CancelReservationRequest tag_invoke(boost::json::value_to_tag<CancelReservationRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CancelReservationRequest");
-  CancelReservationRequest v;
-  convert::get_optional(o, "customData", v.customData, "CancelReservationRequest.customData");
-  convert::get_required(o, "reservationId", v.reservationId, "CancelReservationRequest.reservationId");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CancelReservationResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-CancelReservationResponse tag_invoke(boost::json::value_to_tag<CancelReservationResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CancelReservationResponse");
-  CancelReservationResponse v;
-  convert::get_optional(o, "customData", v.customData, "CancelReservationResponse.customData");
-  convert::get_required(o, "status", v.status, "CancelReservationResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "CancelReservationResponse.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "hashAlgorithm", v.hashAlgorithm);
-  convert::put(o, "issuerNameHash", v.issuerNameHash);
-  convert::put(o, "issuerKeyHash", v.issuerKeyHash);
-  convert::put(o, "serialNumber", v.serialNumber);
-}
-
-CertificateHashDataType tag_invoke(boost::json::value_to_tag<CertificateHashDataType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataType");
-  CertificateHashDataType v;
-  convert::get_optional(o, "customData", v.customData, "CertificateHashDataType.customData");
-  convert::get_required(o, "hashAlgorithm", v.hashAlgorithm, "CertificateHashDataType.hashAlgorithm");
-  convert::get_required(o, "issuerNameHash", v.issuerNameHash, "CertificateHashDataType.issuerNameHash");
-  convert::get_required(o, "issuerKeyHash", v.issuerKeyHash, "CertificateHashDataType.issuerKeyHash");
-  convert::get_required(o, "serialNumber", v.serialNumber, "CertificateHashDataType.serialNumber");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateHashDataChainType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "certificateHashData", v.certificateHashData);
-  convert::put(o, "certificateType", v.certificateType);
-  convert::put(o, "childCertificateHashData", v.childCertificateHashData);
-}
-
-CertificateHashDataChainType tag_invoke(boost::json::value_to_tag<CertificateHashDataChainType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CertificateHashDataChainType");
-  CertificateHashDataChainType v;
-  convert::get_optional(o, "customData", v.customData, "CertificateHashDataChainType.customData");
-  convert::get_required(o, "certificateHashData", v.certificateHashData, "CertificateHashDataChainType.certificateHashData");
-  convert::get_required(o, "certificateType", v.certificateType, "CertificateHashDataChainType.certificateType");
-  convert::get_optional(o, "childCertificateHashData", v.childCertificateHashData, "CertificateHashDataChainType.childCertificateHashData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "certificateChain", v.certificateChain);
-  convert::put(o, "certificateType", v.certificateType);
-}
-
-CertificateSignedRequest tag_invoke(boost::json::value_to_tag<CertificateSignedRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CertificateSignedRequest");
-  CertificateSignedRequest v;
-  convert::get_optional(o, "customData", v.customData, "CertificateSignedRequest.customData");
-  convert::get_required(o, "certificateChain", v.certificateChain, "CertificateSignedRequest.certificateChain");
-  convert::get_optional(o, "certificateType", v.certificateType, "CertificateSignedRequest.certificateType");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CertificateSignedResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-CertificateSignedResponse tag_invoke(boost::json::value_to_tag<CertificateSignedResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CertificateSignedResponse");
-  CertificateSignedResponse v;
-  convert::get_optional(o, "customData", v.customData, "CertificateSignedResponse.customData");
-  convert::get_required(o, "status", v.status, "CertificateSignedResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "CertificateSignedResponse.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EVSEType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "id", v.id);
-  convert::put(o, "connectorId", v.connectorId);
-}
-
-EVSEType tag_invoke(boost::json::value_to_tag<EVSEType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EVSEType");
-  EVSEType v;
-  convert::get_optional(o, "customData", v.customData, "EVSEType.customData");
-  convert::get_required(o, "id", v.id, "EVSEType.id");
-  convert::get_optional(o, "connectorId", v.connectorId, "EVSEType.connectorId");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "evse", v.evse);
-  convert::put(o, "operationalStatus", v.operationalStatus);
-}
-
-ChangeAvailabilityRequest tag_invoke(boost::json::value_to_tag<ChangeAvailabilityRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityRequest");
-  ChangeAvailabilityRequest v;
-  convert::get_optional(o, "customData", v.customData, "ChangeAvailabilityRequest.customData");
-  convert::get_optional(o, "evse", v.evse, "ChangeAvailabilityRequest.evse");
-  convert::get_required(o, "operationalStatus", v.operationalStatus, "ChangeAvailabilityRequest.operationalStatus");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChangeAvailabilityResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-ChangeAvailabilityResponse tag_invoke(boost::json::value_to_tag<ChangeAvailabilityResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChangeAvailabilityResponse");
-  ChangeAvailabilityResponse v;
-  convert::get_optional(o, "customData", v.customData, "ChangeAvailabilityResponse.customData");
-  convert::get_required(o, "status", v.status, "ChangeAvailabilityResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "ChangeAvailabilityResponse.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingLimitType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
-  convert::put(o, "isGridCritical", v.isGridCritical);
-}
-
-ChargingLimitType tag_invoke(boost::json::value_to_tag<ChargingLimitType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingLimitType");
-  ChargingLimitType v;
-  convert::get_optional(o, "customData", v.customData, "ChargingLimitType.customData");
-  convert::get_required(o, "chargingLimitSource", v.chargingLimitSource, "ChargingLimitType.chargingLimitSource");
-  convert::get_optional(o, "isGridCritical", v.isGridCritical, "ChargingLimitType.isGridCritical");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DCChargingParametersType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(9);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "evMaxCurrent", v.evMaxCurrent);
-  convert::put(o, "evMaxVoltage", v.evMaxVoltage);
-  convert::put(o, "energyAmount", v.energyAmount);
-  convert::put(o, "evMaxPower", v.evMaxPower);
-  convert::put(o, "stateOfCharge", v.stateOfCharge);
-  convert::put(o, "evEnergyCapacity", v.evEnergyCapacity);
-  convert::put(o, "fullSoC", v.fullSoC);
-  convert::put(o, "bulkSoC", v.bulkSoC);
-}
-
-DCChargingParametersType tag_invoke(boost::json::value_to_tag<DCChargingParametersType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "DCChargingParametersType");
-  DCChargingParametersType v;
-  convert::get_optional(o, "customData", v.customData, "DCChargingParametersType.customData");
-  convert::get_required(o, "evMaxCurrent", v.evMaxCurrent, "DCChargingParametersType.evMaxCurrent");
-  convert::get_required(o, "evMaxVoltage", v.evMaxVoltage, "DCChargingParametersType.evMaxVoltage");
-  convert::get_optional(o, "energyAmount", v.energyAmount, "DCChargingParametersType.energyAmount");
-  convert::get_optional(o, "evMaxPower", v.evMaxPower, "DCChargingParametersType.evMaxPower");
-  convert::get_optional(o, "stateOfCharge", v.stateOfCharge, "DCChargingParametersType.stateOfCharge");
-  convert::get_optional(o, "evEnergyCapacity", v.evEnergyCapacity, "DCChargingParametersType.evEnergyCapacity");
-  convert::get_optional(o, "fullSoC", v.fullSoC, "DCChargingParametersType.fullSoC");
-  convert::get_optional(o, "bulkSoC", v.bulkSoC, "DCChargingParametersType.bulkSoC");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingNeedsType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "acChargingParameters", v.acChargingParameters);
-  convert::put(o, "dcChargingParameters", v.dcChargingParameters);
-  convert::put(o, "requestedEnergyTransfer", v.requestedEnergyTransfer);
-  convert::put(o, "departureTime", v.departureTime);
-}
-
-ChargingNeedsType tag_invoke(boost::json::value_to_tag<ChargingNeedsType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingNeedsType");
-  ChargingNeedsType v;
-  convert::get_optional(o, "customData", v.customData, "ChargingNeedsType.customData");
-  convert::get_optional(o, "acChargingParameters", v.acChargingParameters, "ChargingNeedsType.acChargingParameters");
-  convert::get_optional(o, "dcChargingParameters", v.dcChargingParameters, "ChargingNeedsType.dcChargingParameters");
-  convert::get_required(o, "requestedEnergyTransfer", v.requestedEnergyTransfer, "ChargingNeedsType.requestedEnergyTransfer");
-  convert::get_optional(o, "departureTime", v.departureTime, "ChargingNeedsType.departureTime");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingProfileCriterionType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
-  convert::put(o, "stackLevel", v.stackLevel);
-  convert::put(o, "chargingProfileId", v.chargingProfileId);
-  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
-}
-
-ChargingProfileCriterionType tag_invoke(boost::json::value_to_tag<ChargingProfileCriterionType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingProfileCriterionType");
-  ChargingProfileCriterionType v;
-  convert::get_optional(o, "customData", v.customData, "ChargingProfileCriterionType.customData");
-  convert::get_optional(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ChargingProfileCriterionType.chargingProfilePurpose");
-  convert::get_optional(o, "stackLevel", v.stackLevel, "ChargingProfileCriterionType.stackLevel");
-  convert::get_optional(o, "chargingProfileId", v.chargingProfileId, "ChargingProfileCriterionType.chargingProfileId");
-  convert::get_optional(o, "chargingLimitSource", v.chargingLimitSource, "ChargingProfileCriterionType.chargingLimitSource");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingSchedulePeriodType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "startPeriod", v.startPeriod);
-  convert::put(o, "limit", v.limit);
-  convert::put(o, "numberPhases", v.numberPhases);
-  convert::put(o, "phaseToUse", v.phaseToUse);
-}
-
-ChargingSchedulePeriodType tag_invoke(boost::json::value_to_tag<ChargingSchedulePeriodType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingSchedulePeriodType");
-  ChargingSchedulePeriodType v;
-  convert::get_optional(o, "customData", v.customData, "ChargingSchedulePeriodType.customData");
-  convert::get_required(o, "startPeriod", v.startPeriod, "ChargingSchedulePeriodType.startPeriod");
-  convert::get_required(o, "limit", v.limit, "ChargingSchedulePeriodType.limit");
-  convert::get_optional(o, "numberPhases", v.numberPhases, "ChargingSchedulePeriodType.numberPhases");
-  convert::get_optional(o, "phaseToUse", v.phaseToUse, "ChargingSchedulePeriodType.phaseToUse");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const RelativeTimeIntervalType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "start", v.start);
-  convert::put(o, "duration", v.duration);
-}
-
-RelativeTimeIntervalType tag_invoke(boost::json::value_to_tag<RelativeTimeIntervalType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "RelativeTimeIntervalType");
-  RelativeTimeIntervalType v;
-  convert::get_optional(o, "customData", v.customData, "RelativeTimeIntervalType.customData");
-  convert::get_required(o, "start", v.start, "RelativeTimeIntervalType.start");
-  convert::get_optional(o, "duration", v.duration, "RelativeTimeIntervalType.duration");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CostType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "costKind", v.costKind);
-  convert::put(o, "amount", v.amount);
-  convert::put(o, "amountMultiplier", v.amountMultiplier);
-}
-
-CostType tag_invoke(boost::json::value_to_tag<CostType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CostType");
-  CostType v;
-  convert::get_optional(o, "customData", v.customData, "CostType.customData");
-  convert::get_required(o, "costKind", v.costKind, "CostType.costKind");
-  convert::get_required(o, "amount", v.amount, "CostType.amount");
-  convert::get_optional(o, "amountMultiplier", v.amountMultiplier, "CostType.amountMultiplier");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ConsumptionCostType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "startValue", v.startValue);
-  convert::put(o, "cost", v.cost);
-}
-
-ConsumptionCostType tag_invoke(boost::json::value_to_tag<ConsumptionCostType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ConsumptionCostType");
-  ConsumptionCostType v;
-  convert::get_optional(o, "customData", v.customData, "ConsumptionCostType.customData");
-  convert::get_required(o, "startValue", v.startValue, "ConsumptionCostType.startValue");
-  convert::get_required(o, "cost", v.cost, "ConsumptionCostType.cost");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SalesTariffEntryType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "relativeTimeInterval", v.relativeTimeInterval);
-  convert::put(o, "ePriceLevel", v.ePriceLevel);
-  convert::put(o, "consumptionCost", v.consumptionCost);
-}
-
-SalesTariffEntryType tag_invoke(boost::json::value_to_tag<SalesTariffEntryType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "SalesTariffEntryType");
-  SalesTariffEntryType v;
-  convert::get_optional(o, "customData", v.customData, "SalesTariffEntryType.customData");
-  convert::get_required(o, "relativeTimeInterval", v.relativeTimeInterval, "SalesTariffEntryType.relativeTimeInterval");
-  convert::get_optional(o, "ePriceLevel", v.ePriceLevel, "SalesTariffEntryType.ePriceLevel");
-  convert::get_optional(o, "consumptionCost", v.consumptionCost, "SalesTariffEntryType.consumptionCost");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SalesTariffType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(5);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "id", v.id);
-  convert::put(o, "salesTariffDescription", v.salesTariffDescription);
-  convert::put(o, "numEPriceLevels", v.numEPriceLevels);
-  convert::put(o, "salesTariffEntry", v.salesTariffEntry);
-}
-
-SalesTariffType tag_invoke(boost::json::value_to_tag<SalesTariffType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "SalesTariffType");
-  SalesTariffType v;
-  convert::get_optional(o, "customData", v.customData, "SalesTariffType.customData");
-  convert::get_required(o, "id", v.id, "SalesTariffType.id");
-  convert::get_optional(o, "salesTariffDescription", v.salesTariffDescription, "SalesTariffType.salesTariffDescription");
-  convert::get_optional(o, "numEPriceLevels", v.numEPriceLevels, "SalesTariffType.numEPriceLevels");
-  convert::get_required(o, "salesTariffEntry", v.salesTariffEntry, "SalesTariffType.salesTariffEntry");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingScheduleType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(8);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "id", v.id);
-  convert::put(o, "startSchedule", v.startSchedule);
-  convert::put(o, "duration", v.duration);
-  convert::put(o, "chargingRateUnit", v.chargingRateUnit);
-  convert::put(o, "chargingSchedulePeriod", v.chargingSchedulePeriod);
-  convert::put(o, "minChargingRate", v.minChargingRate);
-  convert::put(o, "salesTariff", v.salesTariff);
-}
-
-ChargingScheduleType tag_invoke(boost::json::value_to_tag<ChargingScheduleType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingScheduleType");
-  ChargingScheduleType v;
-  convert::get_optional(o, "customData", v.customData, "ChargingScheduleType.customData");
-  convert::get_required(o, "id", v.id, "ChargingScheduleType.id");
-  convert::get_optional(o, "startSchedule", v.startSchedule, "ChargingScheduleType.startSchedule");
-  convert::get_optional(o, "duration", v.duration, "ChargingScheduleType.duration");
-  convert::get_required(o, "chargingRateUnit", v.chargingRateUnit, "ChargingScheduleType.chargingRateUnit");
-  convert::get_required(o, "chargingSchedulePeriod", v.chargingSchedulePeriod, "ChargingScheduleType.chargingSchedulePeriod");
-  convert::get_optional(o, "minChargingRate", v.minChargingRate, "ChargingScheduleType.minChargingRate");
-  convert::get_optional(o, "salesTariff", v.salesTariff, "ChargingScheduleType.salesTariff");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ChargingProfileType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(10);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "id", v.id);
-  convert::put(o, "stackLevel", v.stackLevel);
-  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
-  convert::put(o, "chargingProfileKind", v.chargingProfileKind);
-  convert::put(o, "recurrencyKind", v.recurrencyKind);
-  convert::put(o, "validFrom", v.validFrom);
-  convert::put(o, "validTo", v.validTo);
-  convert::put(o, "chargingSchedule", v.chargingSchedule);
-  convert::put(o, "transactionId", v.transactionId);
-}
-
-ChargingProfileType tag_invoke(boost::json::value_to_tag<ChargingProfileType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ChargingProfileType");
-  ChargingProfileType v;
-  convert::get_optional(o, "customData", v.customData, "ChargingProfileType.customData");
-  convert::get_required(o, "id", v.id, "ChargingProfileType.id");
-  convert::get_required(o, "stackLevel", v.stackLevel, "ChargingProfileType.stackLevel");
-  convert::get_required(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ChargingProfileType.chargingProfilePurpose");
-  convert::get_required(o, "chargingProfileKind", v.chargingProfileKind, "ChargingProfileType.chargingProfileKind");
-  convert::get_optional(o, "recurrencyKind", v.recurrencyKind, "ChargingProfileType.recurrencyKind");
-  convert::get_optional(o, "validFrom", v.validFrom, "ChargingProfileType.validFrom");
-  convert::get_optional(o, "validTo", v.validTo, "ChargingProfileType.validTo");
-  convert::get_required(o, "chargingSchedule", v.chargingSchedule, "ChargingProfileType.chargingSchedule");
-  convert::get_optional(o, "transactionId", v.transactionId, "ChargingProfileType.transactionId");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearCacheRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-ClearCacheRequest tag_invoke(boost::json::value_to_tag<ClearCacheRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearCacheRequest");
-  ClearCacheRequest v;
-  convert::get_optional(o, "customData", v.customData, "ClearCacheRequest.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearCacheResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-ClearCacheResponse tag_invoke(boost::json::value_to_tag<ClearCacheResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearCacheResponse");
-  ClearCacheResponse v;
-  convert::get_optional(o, "customData", v.customData, "ClearCacheResponse.customData");
-  convert::get_required(o, "status", v.status, "ClearCacheResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "ClearCacheResponse.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearChargingProfileType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "evseId", v.evseId);
-  convert::put(o, "chargingProfilePurpose", v.chargingProfilePurpose);
-  convert::put(o, "stackLevel", v.stackLevel);
-}
-
-ClearChargingProfileType tag_invoke(boost::json::value_to_tag<ClearChargingProfileType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearChargingProfileType");
-  ClearChargingProfileType v;
-  convert::get_optional(o, "customData", v.customData, "ClearChargingProfileType.customData");
-  convert::get_optional(o, "evseId", v.evseId, "ClearChargingProfileType.evseId");
-  convert::get_optional(o, "chargingProfilePurpose", v.chargingProfilePurpose, "ClearChargingProfileType.chargingProfilePurpose");
-  convert::get_optional(o, "stackLevel", v.stackLevel, "ClearChargingProfileType.stackLevel");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearChargingProfileRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "chargingProfileId", v.chargingProfileId);
-  convert::put(o, "chargingProfileCriteria", v.chargingProfileCriteria);
-}
-
-ClearChargingProfileRequest tag_invoke(boost::json::value_to_tag<ClearChargingProfileRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearChargingProfileRequest");
-  ClearChargingProfileRequest v;
-  convert::get_optional(o, "customData", v.customData, "ClearChargingProfileRequest.customData");
-  convert::get_optional(o, "chargingProfileId", v.chargingProfileId, "ClearChargingProfileRequest.chargingProfileId");
-  convert::get_optional(o, "chargingProfileCriteria", v.chargingProfileCriteria, "ClearChargingProfileRequest.chargingProfileCriteria");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearChargingProfileResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-ClearChargingProfileResponse tag_invoke(boost::json::value_to_tag<ClearChargingProfileResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearChargingProfileResponse");
-  ClearChargingProfileResponse v;
-  convert::get_optional(o, "customData", v.customData, "ClearChargingProfileResponse.customData");
-  convert::get_required(o, "status", v.status, "ClearChargingProfileResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "ClearChargingProfileResponse.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearDisplayMessageRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "id", v.id);
-}
-
-ClearDisplayMessageRequest tag_invoke(boost::json::value_to_tag<ClearDisplayMessageRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearDisplayMessageRequest");
-  ClearDisplayMessageRequest v;
-  convert::get_optional(o, "customData", v.customData, "ClearDisplayMessageRequest.customData");
-  convert::get_required(o, "id", v.id, "ClearDisplayMessageRequest.id");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearDisplayMessageResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-ClearDisplayMessageResponse tag_invoke(boost::json::value_to_tag<ClearDisplayMessageResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearDisplayMessageResponse");
-  ClearDisplayMessageResponse v;
-  convert::get_optional(o, "customData", v.customData, "ClearDisplayMessageResponse.customData");
-  convert::get_required(o, "status", v.status, "ClearDisplayMessageResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "ClearDisplayMessageResponse.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearMonitoringResultType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "id", v.id);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-ClearMonitoringResultType tag_invoke(boost::json::value_to_tag<ClearMonitoringResultType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearMonitoringResultType");
-  ClearMonitoringResultType v;
-  convert::get_optional(o, "customData", v.customData, "ClearMonitoringResultType.customData");
-  convert::get_required(o, "status", v.status, "ClearMonitoringResultType.status");
-  convert::get_required(o, "id", v.id, "ClearMonitoringResultType.id");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "ClearMonitoringResultType.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearVariableMonitoringRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "id", v.id);
-}
-
-ClearVariableMonitoringRequest tag_invoke(boost::json::value_to_tag<ClearVariableMonitoringRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearVariableMonitoringRequest");
-  ClearVariableMonitoringRequest v;
-  convert::get_optional(o, "customData", v.customData, "ClearVariableMonitoringRequest.customData");
-  convert::get_required(o, "id", v.id, "ClearVariableMonitoringRequest.id");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearVariableMonitoringResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "clearMonitoringResult", v.clearMonitoringResult);
-}
-
-ClearVariableMonitoringResponse tag_invoke(boost::json::value_to_tag<ClearVariableMonitoringResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearVariableMonitoringResponse");
-  ClearVariableMonitoringResponse v;
-  convert::get_optional(o, "customData", v.customData, "ClearVariableMonitoringResponse.customData");
-  convert::get_required(o, "clearMonitoringResult", v.clearMonitoringResult, "ClearVariableMonitoringResponse.clearMonitoringResult");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearedChargingLimitRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
-  convert::put(o, "evseId", v.evseId);
-}
-
-ClearedChargingLimitRequest tag_invoke(boost::json::value_to_tag<ClearedChargingLimitRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearedChargingLimitRequest");
-  ClearedChargingLimitRequest v;
-  convert::get_optional(o, "customData", v.customData, "ClearedChargingLimitRequest.customData");
-  convert::get_required(o, "chargingLimitSource", v.chargingLimitSource, "ClearedChargingLimitRequest.chargingLimitSource");
-  convert::get_optional(o, "evseId", v.evseId, "ClearedChargingLimitRequest.evseId");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ClearedChargingLimitResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-ClearedChargingLimitResponse tag_invoke(boost::json::value_to_tag<ClearedChargingLimitResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ClearedChargingLimitResponse");
-  ClearedChargingLimitResponse v;
-  convert::get_optional(o, "customData", v.customData, "ClearedChargingLimitResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ComponentType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "evse", v.evse);
-  convert::put(o, "name", v.name);
-  convert::put(o, "instance", v.instance);
-}
-
-ComponentType tag_invoke(boost::json::value_to_tag<ComponentType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ComponentType");
-  ComponentType v;
-  convert::get_optional(o, "customData", v.customData, "ComponentType.customData");
-  convert::get_optional(o, "evse", v.evse, "ComponentType.evse");
-  convert::get_required(o, "name", v.name, "ComponentType.name");
-  convert::get_optional(o, "instance", v.instance, "ComponentType.instance");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const VariableType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "name", v.name);
-  convert::put(o, "instance", v.instance);
-}
-
-VariableType tag_invoke(boost::json::value_to_tag<VariableType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "VariableType");
-  VariableType v;
-  convert::get_optional(o, "customData", v.customData, "VariableType.customData");
-  convert::get_required(o, "name", v.name, "VariableType.name");
-  convert::get_optional(o, "instance", v.instance, "VariableType.instance");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ComponentVariableType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "component", v.component);
-  convert::put(o, "variable", v.variable);
-}
-
-ComponentVariableType tag_invoke(boost::json::value_to_tag<ComponentVariableType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "ComponentVariableType");
-  ComponentVariableType v;
-  convert::get_optional(o, "customData", v.customData, "ComponentVariableType.customData");
-  convert::get_required(o, "component", v.component, "ComponentVariableType.component");
-  convert::get_optional(o, "variable", v.variable, "ComponentVariableType.variable");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CompositeScheduleType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "chargingSchedulePeriod", v.chargingSchedulePeriod);
-  convert::put(o, "evseId", v.evseId);
-  convert::put(o, "duration", v.duration);
-  convert::put(o, "scheduleStart", v.scheduleStart);
-  convert::put(o, "chargingRateUnit", v.chargingRateUnit);
-}
-
-CompositeScheduleType tag_invoke(boost::json::value_to_tag<CompositeScheduleType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CompositeScheduleType");
-  CompositeScheduleType v;
-  convert::get_optional(o, "customData", v.customData, "CompositeScheduleType.customData");
-  convert::get_required(o, "chargingSchedulePeriod", v.chargingSchedulePeriod, "CompositeScheduleType.chargingSchedulePeriod");
-  convert::get_required(o, "evseId", v.evseId, "CompositeScheduleType.evseId");
-  convert::get_required(o, "duration", v.duration, "CompositeScheduleType.duration");
-  convert::get_required(o, "scheduleStart", v.scheduleStart, "CompositeScheduleType.scheduleStart");
-  convert::get_required(o, "chargingRateUnit", v.chargingRateUnit, "CompositeScheduleType.chargingRateUnit");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CostUpdatedRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "totalCost", v.totalCost);
-  convert::put(o, "transactionId", v.transactionId);
-}
-
-CostUpdatedRequest tag_invoke(boost::json::value_to_tag<CostUpdatedRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CostUpdatedRequest");
-  CostUpdatedRequest v;
-  convert::get_optional(o, "customData", v.customData, "CostUpdatedRequest.customData");
-  convert::get_required(o, "totalCost", v.totalCost, "CostUpdatedRequest.totalCost");
-  convert::get_required(o, "transactionId", v.transactionId, "CostUpdatedRequest.transactionId");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CostUpdatedResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-CostUpdatedResponse tag_invoke(boost::json::value_to_tag<CostUpdatedResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CostUpdatedResponse");
-  CostUpdatedResponse v;
-  convert::get_optional(o, "customData", v.customData, "CostUpdatedResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CustomerInformationRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(7);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "customerCertificate", v.customerCertificate);
-  convert::put(o, "idToken", v.idToken);
-  convert::put(o, "requestId", v.requestId);
-  convert::put(o, "report", v.report);
-  convert::put(o, "clear", v.clear);
-  convert::put(o, "customerIdentifier", v.customerIdentifier);
-}
-
-CustomerInformationRequest tag_invoke(boost::json::value_to_tag<CustomerInformationRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CustomerInformationRequest");
-  CustomerInformationRequest v;
-  convert::get_optional(o, "customData", v.customData, "CustomerInformationRequest.customData");
-  convert::get_optional(o, "customerCertificate", v.customerCertificate, "CustomerInformationRequest.customerCertificate");
-  convert::get_optional(o, "idToken", v.idToken, "CustomerInformationRequest.idToken");
-  convert::get_required(o, "requestId", v.requestId, "CustomerInformationRequest.requestId");
-  convert::get_required(o, "report", v.report, "CustomerInformationRequest.report");
-  convert::get_required(o, "clear", v.clear, "CustomerInformationRequest.clear");
-  convert::get_optional(o, "customerIdentifier", v.customerIdentifier, "CustomerInformationRequest.customerIdentifier");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const CustomerInformationResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-CustomerInformationResponse tag_invoke(boost::json::value_to_tag<CustomerInformationResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "CustomerInformationResponse");
-  CustomerInformationResponse v;
-  convert::get_optional(o, "customData", v.customData, "CustomerInformationResponse.customData");
-  convert::get_required(o, "status", v.status, "CustomerInformationResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "CustomerInformationResponse.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DataTransferRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "messageId", v.messageId);
-  convert::put(o, "data", v.data);
-  convert::put(o, "vendorId", v.vendorId);
-}
-
-DataTransferRequest tag_invoke(boost::json::value_to_tag<DataTransferRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "DataTransferRequest");
-  DataTransferRequest v;
-  convert::get_optional(o, "customData", v.customData, "DataTransferRequest.customData");
-  convert::get_optional(o, "messageId", v.messageId, "DataTransferRequest.messageId");
-  convert::get_optional(o, "data", v.data, "DataTransferRequest.data");
-  convert::get_required(o, "vendorId", v.vendorId, "DataTransferRequest.vendorId");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DataTransferResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "data", v.data);
-}
-
-DataTransferResponse tag_invoke(boost::json::value_to_tag<DataTransferResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "DataTransferResponse");
-  DataTransferResponse v;
-  convert::get_optional(o, "customData", v.customData, "DataTransferResponse.customData");
-  convert::get_required(o, "status", v.status, "DataTransferResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "DataTransferResponse.statusInfo");
-  convert::get_optional(o, "data", v.data, "DataTransferResponse.data");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DeleteCertificateRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "certificateHashData", v.certificateHashData);
-}
-
-DeleteCertificateRequest tag_invoke(boost::json::value_to_tag<DeleteCertificateRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "DeleteCertificateRequest");
-  DeleteCertificateRequest v;
-  convert::get_optional(o, "customData", v.customData, "DeleteCertificateRequest.customData");
-  convert::get_required(o, "certificateHashData", v.certificateHashData, "DeleteCertificateRequest.certificateHashData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const DeleteCertificateResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-DeleteCertificateResponse tag_invoke(boost::json::value_to_tag<DeleteCertificateResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "DeleteCertificateResponse");
-  DeleteCertificateResponse v;
-  convert::get_optional(o, "customData", v.customData, "DeleteCertificateResponse.customData");
-  convert::get_required(o, "status", v.status, "DeleteCertificateResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "DeleteCertificateResponse.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const EventDataType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(14);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "eventId", v.eventId);
-  convert::put(o, "timestamp", v.timestamp);
-  convert::put(o, "trigger", v.trigger);
-  convert::put(o, "cause", v.cause);
-  convert::put(o, "actualValue", v.actualValue);
-  convert::put(o, "techCode", v.techCode);
-  convert::put(o, "techInfo", v.techInfo);
-  convert::put(o, "cleared", v.cleared);
-  convert::put(o, "transactionId", v.transactionId);
-  convert::put(o, "component", v.component);
-  convert::put(o, "variableMonitoringId", v.variableMonitoringId);
-  convert::put(o, "eventNotificationType", v.eventNotificationType);
-  convert::put(o, "variable", v.variable);
-}
-
-EventDataType tag_invoke(boost::json::value_to_tag<EventDataType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "EventDataType");
-  EventDataType v;
-  convert::get_optional(o, "customData", v.customData, "EventDataType.customData");
-  convert::get_required(o, "eventId", v.eventId, "EventDataType.eventId");
-  convert::get_required(o, "timestamp", v.timestamp, "EventDataType.timestamp");
-  convert::get_required(o, "trigger", v.trigger, "EventDataType.trigger");
-  convert::get_optional(o, "cause", v.cause, "EventDataType.cause");
-  convert::get_required(o, "actualValue", v.actualValue, "EventDataType.actualValue");
-  convert::get_optional(o, "techCode", v.techCode, "EventDataType.techCode");
-  convert::get_optional(o, "techInfo", v.techInfo, "EventDataType.techInfo");
-  convert::get_optional(o, "cleared", v.cleared, "EventDataType.cleared");
-  convert::get_optional(o, "transactionId", v.transactionId, "EventDataType.transactionId");
-  convert::get_required(o, "component", v.component, "EventDataType.component");
-  convert::get_optional(o, "variableMonitoringId", v.variableMonitoringId, "EventDataType.variableMonitoringId");
-  convert::get_required(o, "eventNotificationType", v.eventNotificationType, "EventDataType.eventNotificationType");
-  convert::get_required(o, "variable", v.variable, "EventDataType.variable");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareStatusNotificationRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "requestId", v.requestId);
-}
-
-FirmwareStatusNotificationRequest tag_invoke(boost::json::value_to_tag<FirmwareStatusNotificationRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FirmwareStatusNotificationRequest");
-  FirmwareStatusNotificationRequest v;
-  convert::get_optional(o, "customData", v.customData, "FirmwareStatusNotificationRequest.customData");
-  convert::get_required(o, "status", v.status, "FirmwareStatusNotificationRequest.status");
-  convert::get_optional(o, "requestId", v.requestId, "FirmwareStatusNotificationRequest.requestId");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareStatusNotificationResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(1);
-  convert::put(o, "customData", v.customData);
-}
-
-FirmwareStatusNotificationResponse tag_invoke(boost::json::value_to_tag<FirmwareStatusNotificationResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FirmwareStatusNotificationResponse");
-  FirmwareStatusNotificationResponse v;
-  convert::get_optional(o, "customData", v.customData, "FirmwareStatusNotificationResponse.customData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const FirmwareType& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(6);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "location", v.location);
-  convert::put(o, "retrieveDateTime", v.retrieveDateTime);
-  convert::put(o, "installDateTime", v.installDateTime);
-  convert::put(o, "signingCertificate", v.signingCertificate);
-  convert::put(o, "signature", v.signature);
-}
-
-FirmwareType tag_invoke(boost::json::value_to_tag<FirmwareType>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "FirmwareType");
-  FirmwareType v;
-  convert::get_optional(o, "customData", v.customData, "FirmwareType.customData");
-  convert::get_required(o, "location", v.location, "FirmwareType.location");
-  convert::get_required(o, "retrieveDateTime", v.retrieveDateTime, "FirmwareType.retrieveDateTime");
-  convert::get_optional(o, "installDateTime", v.installDateTime, "FirmwareType.installDateTime");
-  convert::get_optional(o, "signingCertificate", v.signingCertificate, "FirmwareType.signingCertificate");
-  convert::get_optional(o, "signature", v.signature, "FirmwareType.signature");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const Get15118EVCertificateRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "iso15118SchemaVersion", v.iso15118SchemaVersion);
-  convert::put(o, "action", v.action);
-  convert::put(o, "exiRequest", v.exiRequest);
-}
-
-Get15118EVCertificateRequest tag_invoke(boost::json::value_to_tag<Get15118EVCertificateRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "Get15118EVCertificateRequest");
-  Get15118EVCertificateRequest v;
-  convert::get_optional(o, "customData", v.customData, "Get15118EVCertificateRequest.customData");
-  convert::get_required(o, "iso15118SchemaVersion", v.iso15118SchemaVersion, "Get15118EVCertificateRequest.iso15118SchemaVersion");
-  convert::get_required(o, "action", v.action, "Get15118EVCertificateRequest.action");
-  convert::get_required(o, "exiRequest", v.exiRequest, "Get15118EVCertificateRequest.exiRequest");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const Get15118EVCertificateResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "exiResponse", v.exiResponse);
-}
-
-Get15118EVCertificateResponse tag_invoke(boost::json::value_to_tag<Get15118EVCertificateResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "Get15118EVCertificateResponse");
-  Get15118EVCertificateResponse v;
-  convert::get_optional(o, "customData", v.customData, "Get15118EVCertificateResponse.customData");
-  convert::get_required(o, "status", v.status, "Get15118EVCertificateResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "Get15118EVCertificateResponse.statusInfo");
-  convert::get_required(o, "exiResponse", v.exiResponse, "Get15118EVCertificateResponse.exiResponse");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetBaseReportRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "requestId", v.requestId);
-  convert::put(o, "reportBase", v.reportBase);
-}
-
-GetBaseReportRequest tag_invoke(boost::json::value_to_tag<GetBaseReportRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetBaseReportRequest");
-  GetBaseReportRequest v;
-  convert::get_optional(o, "customData", v.customData, "GetBaseReportRequest.customData");
-  convert::get_required(o, "requestId", v.requestId, "GetBaseReportRequest.requestId");
-  convert::get_required(o, "reportBase", v.reportBase, "GetBaseReportRequest.reportBase");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetBaseReportResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(3);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-}
-
-GetBaseReportResponse tag_invoke(boost::json::value_to_tag<GetBaseReportResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetBaseReportResponse");
-  GetBaseReportResponse v;
-  convert::get_optional(o, "customData", v.customData, "GetBaseReportResponse.customData");
-  convert::get_required(o, "status", v.status, "GetBaseReportResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "GetBaseReportResponse.statusInfo");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateStatusRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(2);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "ocspRequestData", v.ocspRequestData);
-}
-
-GetCertificateStatusRequest tag_invoke(boost::json::value_to_tag<GetCertificateStatusRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetCertificateStatusRequest");
-  GetCertificateStatusRequest v;
-  convert::get_optional(o, "customData", v.customData, "GetCertificateStatusRequest.customData");
-  convert::get_required(o, "ocspRequestData", v.ocspRequestData, "GetCertificateStatusRequest.ocspRequestData");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetCertificateStatusResponse& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "status", v.status);
-  convert::put(o, "statusInfo", v.statusInfo);
-  convert::put(o, "ocspResult", v.ocspResult);
-}
-
-GetCertificateStatusResponse tag_invoke(boost::json::value_to_tag<GetCertificateStatusResponse>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetCertificateStatusResponse");
-  GetCertificateStatusResponse v;
-  convert::get_optional(o, "customData", v.customData, "GetCertificateStatusResponse.customData");
-  convert::get_required(o, "status", v.status, "GetCertificateStatusResponse.status");
-  convert::get_optional(o, "statusInfo", v.statusInfo, "GetCertificateStatusResponse.statusInfo");
-  convert::get_optional(o, "ocspResult", v.ocspResult, "GetCertificateStatusResponse.ocspResult");
-  return v;
-}
-
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetChargingProfilesRequest& v) {
-  boost::json::object& o = jv.emplace_object();
-  o.reserve(4);
-  convert::put(o, "customData", v.customData);
-  convert::put(o, "requestId", v.requestId);
-  convert::put(o, "evseId", v.evseId);
-  convert::put(o, "chargingProfile", v.chargingProfile);
-}
-
-GetChargingProfilesRequest tag_invoke(boost::json::value_to_tag<GetChargingProfilesRequest>, const boost::json::value& jv) {
-  const boost::json::object& o = convert::as_object(jv, "GetChargingProfilesRequest");
-  GetChargingProfilesRequest v;
-  convert::get_optional(o, "customData", v.customData, "GetChargingProfilesRequest.customData");
-  convert::get_required(o, "requestId", v.requestId, "GetChargingProfilesRequest.requestId");
-  convert::get_optional(o, "evseId", v.evseId, "GetChargingProfilesRequest.evseId");
-  convert::get_required(o, "chargingProfile", v.chargingProfile, "GetChargingProfilesRequest.chargingProfile");
-  return v;
-}
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const GetChargingProfilesResponse& v) {
   boost::json::object& o = jv.emplace_object();
@@ -1948,6 +490,1468 @@ LogStatusNotificationResponse tag_invoke(boost::json::value_to_tag<LogStatusNoti
   const boost::json::object& o = convert::as_object(jv, "LogStatusNotificationResponse");
   LogStatusNotificationResponse v;
   convert::get_optional(o, "customData", v.customData, "LogStatusNotificationResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MessageInfoType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "display", v.display);
+  convert::put(o, "id", v.id);
+  convert::put(o, "priority", v.priority);
+  convert::put(o, "state", v.state);
+  convert::put(o, "startDateTime", v.startDateTime);
+  convert::put(o, "endDateTime", v.endDateTime);
+  convert::put(o, "transactionId", v.transactionId);
+  convert::put(o, "message", v.message);
+}
+
+MessageInfoType tag_invoke(boost::json::value_to_tag<MessageInfoType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MessageInfoType");
+  MessageInfoType v;
+  convert::get_optional(o, "customData", v.customData, "MessageInfoType.customData");
+  convert::get_optional(o, "display", v.display, "MessageInfoType.display");
+  convert::get_required(o, "id", v.id, "MessageInfoType.id");
+  convert::get_required(o, "priority", v.priority, "MessageInfoType.priority");
+  convert::get_optional(o, "state", v.state, "MessageInfoType.state");
+  convert::get_optional(o, "startDateTime", v.startDateTime, "MessageInfoType.startDateTime");
+  convert::get_optional(o, "endDateTime", v.endDateTime, "MessageInfoType.endDateTime");
+  convert::get_optional(o, "transactionId", v.transactionId, "MessageInfoType.transactionId");
+  convert::get_required(o, "message", v.message, "MessageInfoType.message");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SignedMeterValueType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "signedMeterData", v.signedMeterData);
+  convert::put(o, "signingMethod", v.signingMethod);
+  convert::put(o, "encodingMethod", v.encodingMethod);
+  convert::put(o, "publicKey", v.publicKey);
+}
+
+SignedMeterValueType tag_invoke(boost::json::value_to_tag<SignedMeterValueType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SignedMeterValueType");
+  SignedMeterValueType v;
+  convert::get_optional(o, "customData", v.customData, "SignedMeterValueType.customData");
+  convert::get_required(o, "signedMeterData", v.signedMeterData, "SignedMeterValueType.signedMeterData");
+  convert::get_required(o, "signingMethod", v.signingMethod, "SignedMeterValueType.signingMethod");
+  convert::get_required(o, "encodingMethod", v.encodingMethod, "SignedMeterValueType.encodingMethod");
+  convert::get_required(o, "publicKey", v.publicKey, "SignedMeterValueType.publicKey");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const UnitOfMeasureType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "unit", v.unit);
+  convert::put(o, "multiplier", v.multiplier);
+}
+
+UnitOfMeasureType tag_invoke(boost::json::value_to_tag<UnitOfMeasureType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "UnitOfMeasureType");
+  UnitOfMeasureType v;
+  convert::get_optional(o, "customData", v.customData, "UnitOfMeasureType.customData");
+  convert::get_optional(o, "unit", v.unit, "UnitOfMeasureType.unit");
+  convert::get_optional(o, "multiplier", v.multiplier, "UnitOfMeasureType.multiplier");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SampledValueType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(8);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "value", v.value);
+  convert::put(o, "context", v.context);
+  convert::put(o, "measurand", v.measurand);
+  convert::put(o, "phase", v.phase);
+  convert::put(o, "location", v.location);
+  convert::put(o, "signedMeterValue", v.signedMeterValue);
+  convert::put(o, "unitOfMeasure", v.unitOfMeasure);
+}
+
+SampledValueType tag_invoke(boost::json::value_to_tag<SampledValueType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SampledValueType");
+  SampledValueType v;
+  convert::get_optional(o, "customData", v.customData, "SampledValueType.customData");
+  convert::get_required(o, "value", v.value, "SampledValueType.value");
+  convert::get_optional(o, "context", v.context, "SampledValueType.context");
+  convert::get_optional(o, "measurand", v.measurand, "SampledValueType.measurand");
+  convert::get_optional(o, "phase", v.phase, "SampledValueType.phase");
+  convert::get_optional(o, "location", v.location, "SampledValueType.location");
+  convert::get_optional(o, "signedMeterValue", v.signedMeterValue, "SampledValueType.signedMeterValue");
+  convert::get_optional(o, "unitOfMeasure", v.unitOfMeasure, "SampledValueType.unitOfMeasure");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MeterValueType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "sampledValue", v.sampledValue);
+  convert::put(o, "timestamp", v.timestamp);
+}
+
+MeterValueType tag_invoke(boost::json::value_to_tag<MeterValueType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MeterValueType");
+  MeterValueType v;
+  convert::get_optional(o, "customData", v.customData, "MeterValueType.customData");
+  convert::get_required(o, "sampledValue", v.sampledValue, "MeterValueType.sampledValue");
+  convert::get_required(o, "timestamp", v.timestamp, "MeterValueType.timestamp");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MeterValuesRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "meterValue", v.meterValue);
+}
+
+MeterValuesRequest tag_invoke(boost::json::value_to_tag<MeterValuesRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MeterValuesRequest");
+  MeterValuesRequest v;
+  convert::get_optional(o, "customData", v.customData, "MeterValuesRequest.customData");
+  convert::get_required(o, "evseId", v.evseId, "MeterValuesRequest.evseId");
+  convert::get_required(o, "meterValue", v.meterValue, "MeterValuesRequest.meterValue");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MeterValuesResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+MeterValuesResponse tag_invoke(boost::json::value_to_tag<MeterValuesResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MeterValuesResponse");
+  MeterValuesResponse v;
+  convert::get_optional(o, "customData", v.customData, "MeterValuesResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const VariableMonitoringType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+  convert::put(o, "transaction", v.transaction);
+  convert::put(o, "value", v.value);
+  convert::put(o, "type", v.type);
+  convert::put(o, "severity", v.severity);
+}
+
+VariableMonitoringType tag_invoke(boost::json::value_to_tag<VariableMonitoringType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "VariableMonitoringType");
+  VariableMonitoringType v;
+  convert::get_optional(o, "customData", v.customData, "VariableMonitoringType.customData");
+  convert::get_required(o, "id", v.id, "VariableMonitoringType.id");
+  convert::get_required(o, "transaction", v.transaction, "VariableMonitoringType.transaction");
+  convert::get_required(o, "value", v.value, "VariableMonitoringType.value");
+  convert::get_required(o, "type", v.type, "VariableMonitoringType.type");
+  convert::get_required(o, "severity", v.severity, "VariableMonitoringType.severity");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const MonitoringDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "component", v.component);
+  convert::put(o, "variable", v.variable);
+  convert::put(o, "variableMonitoring", v.variableMonitoring);
+}
+
+MonitoringDataType tag_invoke(boost::json::value_to_tag<MonitoringDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "MonitoringDataType");
+  MonitoringDataType v;
+  convert::get_optional(o, "customData", v.customData, "MonitoringDataType.customData");
+  convert::get_required(o, "component", v.component, "MonitoringDataType.component");
+  convert::get_required(o, "variable", v.variable, "MonitoringDataType.variable");
+  convert::get_required(o, "variableMonitoring", v.variableMonitoring, "MonitoringDataType.variableMonitoring");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const VPNType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(7);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "server", v.server);
+  convert::put(o, "user", v.user);
+  convert::put(o, "group", v.group);
+  convert::put(o, "password", v.password);
+  convert::put(o, "key", v.key);
+  convert::put(o, "type", v.type);
+}
+
+VPNType tag_invoke(boost::json::value_to_tag<VPNType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "VPNType");
+  VPNType v;
+  convert::get_optional(o, "customData", v.customData, "VPNType.customData");
+  convert::get_required(o, "server", v.server, "VPNType.server");
+  convert::get_required(o, "user", v.user, "VPNType.user");
+  convert::get_optional(o, "group", v.group, "VPNType.group");
+  convert::get_required(o, "password", v.password, "VPNType.password");
+  convert::get_required(o, "key", v.key, "VPNType.key");
+  convert::get_required(o, "type", v.type, "VPNType.type");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NetworkConnectionProfileType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(9);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "apn", v.apn);
+  convert::put(o, "ocppVersion", v.ocppVersion);
+  convert::put(o, "ocppTransport", v.ocppTransport);
+  convert::put(o, "ocppCsmsUrl", v.ocppCsmsUrl);
+  convert::put(o, "messageTimeout", v.messageTimeout);
+  convert::put(o, "securityProfile", v.securityProfile);
+  convert::put(o, "ocppInterface", v.ocppInterface);
+  convert::put(o, "vpn", v.vpn);
+}
+
+NetworkConnectionProfileType tag_invoke(boost::json::value_to_tag<NetworkConnectionProfileType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NetworkConnectionProfileType");
+  NetworkConnectionProfileType v;
+  convert::get_optional(o, "customData", v.customData, "NetworkConnectionProfileType.customData");
+  convert::get_optional(o, "apn", v.apn, "NetworkConnectionProfileType.apn");
+  convert::get_required(o, "ocppVersion", v.ocppVersion, "NetworkConnectionProfileType.ocppVersion");
+  convert::get_required(o, "ocppTransport", v.ocppTransport, "NetworkConnectionProfileType.ocppTransport");
+  convert::get_required(o, "ocppCsmsUrl", v.ocppCsmsUrl, "NetworkConnectionProfileType.ocppCsmsUrl");
+  convert::get_required(o, "messageTimeout", v.messageTimeout, "NetworkConnectionProfileType.messageTimeout");
+  convert::get_required(o, "securityProfile", v.securityProfile, "NetworkConnectionProfileType.securityProfile");
+  convert::get_required(o, "ocppInterface", v.ocppInterface, "NetworkConnectionProfileType.ocppInterface");
+  convert::get_optional(o, "vpn", v.vpn, "NetworkConnectionProfileType.vpn");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyChargingLimitRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "chargingSchedule", v.chargingSchedule);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "chargingLimit", v.chargingLimit);
+}
+
+NotifyChargingLimitRequest tag_invoke(boost::json::value_to_tag<NotifyChargingLimitRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyChargingLimitRequest");
+  NotifyChargingLimitRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyChargingLimitRequest.customData");
+  convert::get_optional(o, "chargingSchedule", v.chargingSchedule, "NotifyChargingLimitRequest.chargingSchedule");
+  convert::get_optional(o, "evseId", v.evseId, "NotifyChargingLimitRequest.evseId");
+  convert::get_required(o, "chargingLimit", v.chargingLimit, "NotifyChargingLimitRequest.chargingLimit");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyChargingLimitResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyChargingLimitResponse tag_invoke(boost::json::value_to_tag<NotifyChargingLimitResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyChargingLimitResponse");
+  NotifyChargingLimitResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyChargingLimitResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyCustomerInformationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "data", v.data);
+  convert::put(o, "tbc", v.tbc);
+  convert::put(o, "seqNo", v.seqNo);
+  convert::put(o, "generatedAt", v.generatedAt);
+  convert::put(o, "requestId", v.requestId);
+}
+
+NotifyCustomerInformationRequest tag_invoke(boost::json::value_to_tag<NotifyCustomerInformationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyCustomerInformationRequest");
+  NotifyCustomerInformationRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyCustomerInformationRequest.customData");
+  convert::get_required(o, "data", v.data, "NotifyCustomerInformationRequest.data");
+  convert::get_optional(o, "tbc", v.tbc, "NotifyCustomerInformationRequest.tbc");
+  convert::get_required(o, "seqNo", v.seqNo, "NotifyCustomerInformationRequest.seqNo");
+  convert::get_required(o, "generatedAt", v.generatedAt, "NotifyCustomerInformationRequest.generatedAt");
+  convert::get_required(o, "requestId", v.requestId, "NotifyCustomerInformationRequest.requestId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyCustomerInformationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyCustomerInformationResponse tag_invoke(boost::json::value_to_tag<NotifyCustomerInformationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyCustomerInformationResponse");
+  NotifyCustomerInformationResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyCustomerInformationResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyDisplayMessagesRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "messageInfo", v.messageInfo);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "tbc", v.tbc);
+}
+
+NotifyDisplayMessagesRequest tag_invoke(boost::json::value_to_tag<NotifyDisplayMessagesRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyDisplayMessagesRequest");
+  NotifyDisplayMessagesRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyDisplayMessagesRequest.customData");
+  convert::get_optional(o, "messageInfo", v.messageInfo, "NotifyDisplayMessagesRequest.messageInfo");
+  convert::get_required(o, "requestId", v.requestId, "NotifyDisplayMessagesRequest.requestId");
+  convert::get_optional(o, "tbc", v.tbc, "NotifyDisplayMessagesRequest.tbc");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyDisplayMessagesResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyDisplayMessagesResponse tag_invoke(boost::json::value_to_tag<NotifyDisplayMessagesResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyDisplayMessagesResponse");
+  NotifyDisplayMessagesResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyDisplayMessagesResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEVChargingNeedsRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "maxScheduleTuples", v.maxScheduleTuples);
+  convert::put(o, "chargingNeeds", v.chargingNeeds);
+  convert::put(o, "evseId", v.evseId);
+}
+
+NotifyEVChargingNeedsRequest tag_invoke(boost::json::value_to_tag<NotifyEVChargingNeedsRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyEVChargingNeedsRequest");
+  NotifyEVChargingNeedsRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyEVChargingNeedsRequest.customData");
+  convert::get_optional(o, "maxScheduleTuples", v.maxScheduleTuples, "NotifyEVChargingNeedsRequest.maxScheduleTuples");
+  convert::get_required(o, "chargingNeeds", v.chargingNeeds, "NotifyEVChargingNeedsRequest.chargingNeeds");
+  convert::get_required(o, "evseId", v.evseId, "NotifyEVChargingNeedsRequest.evseId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEVChargingNeedsResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+NotifyEVChargingNeedsResponse tag_invoke(boost::json::value_to_tag<NotifyEVChargingNeedsResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyEVChargingNeedsResponse");
+  NotifyEVChargingNeedsResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyEVChargingNeedsResponse.customData");
+  convert::get_required(o, "status", v.status, "NotifyEVChargingNeedsResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "NotifyEVChargingNeedsResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEVChargingScheduleRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "timeBase", v.timeBase);
+  convert::put(o, "chargingSchedule", v.chargingSchedule);
+  convert::put(o, "evseId", v.evseId);
+}
+
+NotifyEVChargingScheduleRequest tag_invoke(boost::json::value_to_tag<NotifyEVChargingScheduleRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyEVChargingScheduleRequest");
+  NotifyEVChargingScheduleRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyEVChargingScheduleRequest.customData");
+  convert::get_required(o, "timeBase", v.timeBase, "NotifyEVChargingScheduleRequest.timeBase");
+  convert::get_required(o, "chargingSchedule", v.chargingSchedule, "NotifyEVChargingScheduleRequest.chargingSchedule");
+  convert::get_required(o, "evseId", v.evseId, "NotifyEVChargingScheduleRequest.evseId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEVChargingScheduleResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+NotifyEVChargingScheduleResponse tag_invoke(boost::json::value_to_tag<NotifyEVChargingScheduleResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyEVChargingScheduleResponse");
+  NotifyEVChargingScheduleResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyEVChargingScheduleResponse.customData");
+  convert::get_required(o, "status", v.status, "NotifyEVChargingScheduleResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "NotifyEVChargingScheduleResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEventRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "generatedAt", v.generatedAt);
+  convert::put(o, "tbc", v.tbc);
+  convert::put(o, "seqNo", v.seqNo);
+  convert::put(o, "eventData", v.eventData);
+}
+
+NotifyEventRequest tag_invoke(boost::json::value_to_tag<NotifyEventRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyEventRequest");
+  NotifyEventRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyEventRequest.customData");
+  convert::get_required(o, "generatedAt", v.generatedAt, "NotifyEventRequest.generatedAt");
+  convert::get_optional(o, "tbc", v.tbc, "NotifyEventRequest.tbc");
+  convert::get_required(o, "seqNo", v.seqNo, "NotifyEventRequest.seqNo");
+  convert::get_required(o, "eventData", v.eventData, "NotifyEventRequest.eventData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyEventResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyEventResponse tag_invoke(boost::json::value_to_tag<NotifyEventResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyEventResponse");
+  NotifyEventResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyEventResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyMonitoringReportRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "monitor", v.monitor);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "tbc", v.tbc);
+  convert::put(o, "seqNo", v.seqNo);
+  convert::put(o, "generatedAt", v.generatedAt);
+}
+
+NotifyMonitoringReportRequest tag_invoke(boost::json::value_to_tag<NotifyMonitoringReportRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyMonitoringReportRequest");
+  NotifyMonitoringReportRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyMonitoringReportRequest.customData");
+  convert::get_optional(o, "monitor", v.monitor, "NotifyMonitoringReportRequest.monitor");
+  convert::get_required(o, "requestId", v.requestId, "NotifyMonitoringReportRequest.requestId");
+  convert::get_optional(o, "tbc", v.tbc, "NotifyMonitoringReportRequest.tbc");
+  convert::get_required(o, "seqNo", v.seqNo, "NotifyMonitoringReportRequest.seqNo");
+  convert::get_required(o, "generatedAt", v.generatedAt, "NotifyMonitoringReportRequest.generatedAt");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyMonitoringReportResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyMonitoringReportResponse tag_invoke(boost::json::value_to_tag<NotifyMonitoringReportResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyMonitoringReportResponse");
+  NotifyMonitoringReportResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyMonitoringReportResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const VariableAttributeType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "type", v.type);
+  convert::put(o, "value", v.value);
+  convert::put(o, "mutability", v.mutability);
+  convert::put(o, "persistent", v.persistent);
+  convert::put(o, "constant", v.constant);
+}
+
+VariableAttributeType tag_invoke(boost::json::value_to_tag<VariableAttributeType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "VariableAttributeType");
+  VariableAttributeType v;
+  convert::get_optional(o, "customData", v.customData, "VariableAttributeType.customData");
+  convert::get_optional(o, "type", v.type, "VariableAttributeType.type");
+  convert::get_optional(o, "value", v.value, "VariableAttributeType.value");
+  convert::get_optional(o, "mutability", v.mutability, "VariableAttributeType.mutability");
+  convert::get_optional(o, "persistent", v.persistent, "VariableAttributeType.persistent");
+  convert::get_optional(o, "constant", v.constant, "VariableAttributeType.constant");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const VariableCharacteristicsType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(7);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "unit", v.unit);
+  convert::put(o, "dataType", v.dataType);
+  convert::put(o, "minLimit", v.minLimit);
+  convert::put(o, "maxLimit", v.maxLimit);
+  convert::put(o, "valuesList", v.valuesList);
+  convert::put(o, "supportsMonitoring", v.supportsMonitoring);
+}
+
+VariableCharacteristicsType tag_invoke(boost::json::value_to_tag<VariableCharacteristicsType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "VariableCharacteristicsType");
+  VariableCharacteristicsType v;
+  convert::get_optional(o, "customData", v.customData, "VariableCharacteristicsType.customData");
+  convert::get_optional(o, "unit", v.unit, "VariableCharacteristicsType.unit");
+  convert::get_required(o, "dataType", v.dataType, "VariableCharacteristicsType.dataType");
+  convert::get_optional(o, "minLimit", v.minLimit, "VariableCharacteristicsType.minLimit");
+  convert::get_optional(o, "maxLimit", v.maxLimit, "VariableCharacteristicsType.maxLimit");
+  convert::get_optional(o, "valuesList", v.valuesList, "VariableCharacteristicsType.valuesList");
+  convert::get_required(o, "supportsMonitoring", v.supportsMonitoring, "VariableCharacteristicsType.supportsMonitoring");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ReportDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "component", v.component);
+  convert::put(o, "variable", v.variable);
+  convert::put(o, "variableAttribute", v.variableAttribute);
+  convert::put(o, "variableCharacteristics", v.variableCharacteristics);
+}
+
+ReportDataType tag_invoke(boost::json::value_to_tag<ReportDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ReportDataType");
+  ReportDataType v;
+  convert::get_optional(o, "customData", v.customData, "ReportDataType.customData");
+  convert::get_required(o, "component", v.component, "ReportDataType.component");
+  convert::get_required(o, "variable", v.variable, "ReportDataType.variable");
+  convert::get_required(o, "variableAttribute", v.variableAttribute, "ReportDataType.variableAttribute");
+  convert::get_optional(o, "variableCharacteristics", v.variableCharacteristics, "ReportDataType.variableCharacteristics");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyReportRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "generatedAt", v.generatedAt);
+  convert::put(o, "reportData", v.reportData);
+  convert::put(o, "tbc", v.tbc);
+  convert::put(o, "seqNo", v.seqNo);
+}
+
+NotifyReportRequest tag_invoke(boost::json::value_to_tag<NotifyReportRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyReportRequest");
+  NotifyReportRequest v;
+  convert::get_optional(o, "customData", v.customData, "NotifyReportRequest.customData");
+  convert::get_required(o, "requestId", v.requestId, "NotifyReportRequest.requestId");
+  convert::get_required(o, "generatedAt", v.generatedAt, "NotifyReportRequest.generatedAt");
+  convert::get_optional(o, "reportData", v.reportData, "NotifyReportRequest.reportData");
+  convert::get_optional(o, "tbc", v.tbc, "NotifyReportRequest.tbc");
+  convert::get_required(o, "seqNo", v.seqNo, "NotifyReportRequest.seqNo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const NotifyReportResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+NotifyReportResponse tag_invoke(boost::json::value_to_tag<NotifyReportResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "NotifyReportResponse");
+  NotifyReportResponse v;
+  convert::get_optional(o, "customData", v.customData, "NotifyReportResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const PublishFirmwareRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "location", v.location);
+  convert::put(o, "retries", v.retries);
+  convert::put(o, "checksum", v.checksum);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "retryInterval", v.retryInterval);
+}
+
+PublishFirmwareRequest tag_invoke(boost::json::value_to_tag<PublishFirmwareRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "PublishFirmwareRequest");
+  PublishFirmwareRequest v;
+  convert::get_optional(o, "customData", v.customData, "PublishFirmwareRequest.customData");
+  convert::get_required(o, "location", v.location, "PublishFirmwareRequest.location");
+  convert::get_optional(o, "retries", v.retries, "PublishFirmwareRequest.retries");
+  convert::get_required(o, "checksum", v.checksum, "PublishFirmwareRequest.checksum");
+  convert::get_required(o, "requestId", v.requestId, "PublishFirmwareRequest.requestId");
+  convert::get_optional(o, "retryInterval", v.retryInterval, "PublishFirmwareRequest.retryInterval");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const PublishFirmwareResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+PublishFirmwareResponse tag_invoke(boost::json::value_to_tag<PublishFirmwareResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "PublishFirmwareResponse");
+  PublishFirmwareResponse v;
+  convert::get_optional(o, "customData", v.customData, "PublishFirmwareResponse.customData");
+  convert::get_required(o, "status", v.status, "PublishFirmwareResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "PublishFirmwareResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const PublishFirmwareStatusNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "location", v.location);
+  convert::put(o, "requestId", v.requestId);
+}
+
+PublishFirmwareStatusNotificationRequest tag_invoke(boost::json::value_to_tag<PublishFirmwareStatusNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "PublishFirmwareStatusNotificationRequest");
+  PublishFirmwareStatusNotificationRequest v;
+  convert::get_optional(o, "customData", v.customData, "PublishFirmwareStatusNotificationRequest.customData");
+  convert::get_required(o, "status", v.status, "PublishFirmwareStatusNotificationRequest.status");
+  convert::get_optional(o, "location", v.location, "PublishFirmwareStatusNotificationRequest.location");
+  convert::get_optional(o, "requestId", v.requestId, "PublishFirmwareStatusNotificationRequest.requestId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const PublishFirmwareStatusNotificationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+PublishFirmwareStatusNotificationResponse tag_invoke(boost::json::value_to_tag<PublishFirmwareStatusNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "PublishFirmwareStatusNotificationResponse");
+  PublishFirmwareStatusNotificationResponse v;
+  convert::get_optional(o, "customData", v.customData, "PublishFirmwareStatusNotificationResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ReportChargingProfilesRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "requestId", v.requestId);
+  convert::put(o, "chargingLimitSource", v.chargingLimitSource);
+  convert::put(o, "chargingProfile", v.chargingProfile);
+  convert::put(o, "tbc", v.tbc);
+  convert::put(o, "evseId", v.evseId);
+}
+
+ReportChargingProfilesRequest tag_invoke(boost::json::value_to_tag<ReportChargingProfilesRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ReportChargingProfilesRequest");
+  ReportChargingProfilesRequest v;
+  convert::get_optional(o, "customData", v.customData, "ReportChargingProfilesRequest.customData");
+  convert::get_required(o, "requestId", v.requestId, "ReportChargingProfilesRequest.requestId");
+  convert::get_required(o, "chargingLimitSource", v.chargingLimitSource, "ReportChargingProfilesRequest.chargingLimitSource");
+  convert::get_required(o, "chargingProfile", v.chargingProfile, "ReportChargingProfilesRequest.chargingProfile");
+  convert::get_optional(o, "tbc", v.tbc, "ReportChargingProfilesRequest.tbc");
+  convert::get_required(o, "evseId", v.evseId, "ReportChargingProfilesRequest.evseId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ReportChargingProfilesResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+ReportChargingProfilesResponse tag_invoke(boost::json::value_to_tag<ReportChargingProfilesResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ReportChargingProfilesResponse");
+  ReportChargingProfilesResponse v;
+  convert::get_optional(o, "customData", v.customData, "ReportChargingProfilesResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const RequestStartTransactionRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "groupIdToken", v.groupIdToken);
+  convert::put(o, "idToken", v.idToken);
+  convert::put(o, "remoteStartId", v.remoteStartId);
+  convert::put(o, "chargingProfile", v.chargingProfile);
+}
+
+RequestStartTransactionRequest tag_invoke(boost::json::value_to_tag<RequestStartTransactionRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "RequestStartTransactionRequest");
+  RequestStartTransactionRequest v;
+  convert::get_optional(o, "customData", v.customData, "RequestStartTransactionRequest.customData");
+  convert::get_optional(o, "evseId", v.evseId, "RequestStartTransactionRequest.evseId");
+  convert::get_optional(o, "groupIdToken", v.groupIdToken, "RequestStartTransactionRequest.groupIdToken");
+  convert::get_required(o, "idToken", v.idToken, "RequestStartTransactionRequest.idToken");
+  convert::get_required(o, "remoteStartId", v.remoteStartId, "RequestStartTransactionRequest.remoteStartId");
+  convert::get_optional(o, "chargingProfile", v.chargingProfile, "RequestStartTransactionRequest.chargingProfile");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const RequestStartTransactionResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "transactionId", v.transactionId);
+}
+
+RequestStartTransactionResponse tag_invoke(boost::json::value_to_tag<RequestStartTransactionResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "RequestStartTransactionResponse");
+  RequestStartTransactionResponse v;
+  convert::get_optional(o, "customData", v.customData, "RequestStartTransactionResponse.customData");
+  convert::get_required(o, "status", v.status, "RequestStartTransactionResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "RequestStartTransactionResponse.statusInfo");
+  convert::get_optional(o, "transactionId", v.transactionId, "RequestStartTransactionResponse.transactionId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const RequestStopTransactionRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "transactionId", v.transactionId);
+}
+
+RequestStopTransactionRequest tag_invoke(boost::json::value_to_tag<RequestStopTransactionRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "RequestStopTransactionRequest");
+  RequestStopTransactionRequest v;
+  convert::get_optional(o, "customData", v.customData, "RequestStopTransactionRequest.customData");
+  convert::get_required(o, "transactionId", v.transactionId, "RequestStopTransactionRequest.transactionId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const RequestStopTransactionResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+RequestStopTransactionResponse tag_invoke(boost::json::value_to_tag<RequestStopTransactionResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "RequestStopTransactionResponse");
+  RequestStopTransactionResponse v;
+  convert::get_optional(o, "customData", v.customData, "RequestStopTransactionResponse.customData");
+  convert::get_required(o, "status", v.status, "RequestStopTransactionResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "RequestStopTransactionResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ReservationStatusUpdateRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "reservationId", v.reservationId);
+  convert::put(o, "reservationUpdateStatus", v.reservationUpdateStatus);
+}
+
+ReservationStatusUpdateRequest tag_invoke(boost::json::value_to_tag<ReservationStatusUpdateRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ReservationStatusUpdateRequest");
+  ReservationStatusUpdateRequest v;
+  convert::get_optional(o, "customData", v.customData, "ReservationStatusUpdateRequest.customData");
+  convert::get_required(o, "reservationId", v.reservationId, "ReservationStatusUpdateRequest.reservationId");
+  convert::get_required(o, "reservationUpdateStatus", v.reservationUpdateStatus, "ReservationStatusUpdateRequest.reservationUpdateStatus");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ReservationStatusUpdateResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+ReservationStatusUpdateResponse tag_invoke(boost::json::value_to_tag<ReservationStatusUpdateResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ReservationStatusUpdateResponse");
+  ReservationStatusUpdateResponse v;
+  convert::get_optional(o, "customData", v.customData, "ReservationStatusUpdateResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ReserveNowRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(7);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+  convert::put(o, "expiryDateTime", v.expiryDateTime);
+  convert::put(o, "connectorType", v.connectorType);
+  convert::put(o, "idToken", v.idToken);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "groupIdToken", v.groupIdToken);
+}
+
+ReserveNowRequest tag_invoke(boost::json::value_to_tag<ReserveNowRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ReserveNowRequest");
+  ReserveNowRequest v;
+  convert::get_optional(o, "customData", v.customData, "ReserveNowRequest.customData");
+  convert::get_required(o, "id", v.id, "ReserveNowRequest.id");
+  convert::get_required(o, "expiryDateTime", v.expiryDateTime, "ReserveNowRequest.expiryDateTime");
+  convert::get_optional(o, "connectorType", v.connectorType, "ReserveNowRequest.connectorType");
+  convert::get_required(o, "idToken", v.idToken, "ReserveNowRequest.idToken");
+  convert::get_optional(o, "evseId", v.evseId, "ReserveNowRequest.evseId");
+  convert::get_optional(o, "groupIdToken", v.groupIdToken, "ReserveNowRequest.groupIdToken");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ReserveNowResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+ReserveNowResponse tag_invoke(boost::json::value_to_tag<ReserveNowResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ReserveNowResponse");
+  ReserveNowResponse v;
+  convert::get_optional(o, "customData", v.customData, "ReserveNowResponse.customData");
+  convert::get_required(o, "status", v.status, "ReserveNowResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "ReserveNowResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ResetRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "type", v.type);
+  convert::put(o, "evseId", v.evseId);
+}
+
+ResetRequest tag_invoke(boost::json::value_to_tag<ResetRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ResetRequest");
+  ResetRequest v;
+  convert::get_optional(o, "customData", v.customData, "ResetRequest.customData");
+  convert::get_required(o, "type", v.type, "ResetRequest.type");
+  convert::get_optional(o, "evseId", v.evseId, "ResetRequest.evseId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const ResetResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+ResetResponse tag_invoke(boost::json::value_to_tag<ResetResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "ResetResponse");
+  ResetResponse v;
+  convert::get_optional(o, "customData", v.customData, "ResetResponse.customData");
+  convert::get_required(o, "status", v.status, "ResetResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "ResetResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SecurityEventNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "type", v.type);
+  convert::put(o, "timestamp", v.timestamp);
+  convert::put(o, "techInfo", v.techInfo);
+}
+
+SecurityEventNotificationRequest tag_invoke(boost::json::value_to_tag<SecurityEventNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SecurityEventNotificationRequest");
+  SecurityEventNotificationRequest v;
+  convert::get_optional(o, "customData", v.customData, "SecurityEventNotificationRequest.customData");
+  convert::get_required(o, "type", v.type, "SecurityEventNotificationRequest.type");
+  convert::get_required(o, "timestamp", v.timestamp, "SecurityEventNotificationRequest.timestamp");
+  convert::get_optional(o, "techInfo", v.techInfo, "SecurityEventNotificationRequest.techInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SecurityEventNotificationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+SecurityEventNotificationResponse tag_invoke(boost::json::value_to_tag<SecurityEventNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SecurityEventNotificationResponse");
+  SecurityEventNotificationResponse v;
+  convert::get_optional(o, "customData", v.customData, "SecurityEventNotificationResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SendLocalListRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(4);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "localAuthorizationList", v.localAuthorizationList);
+  convert::put(o, "versionNumber", v.versionNumber);
+  convert::put(o, "updateType", v.updateType);
+}
+
+SendLocalListRequest tag_invoke(boost::json::value_to_tag<SendLocalListRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SendLocalListRequest");
+  SendLocalListRequest v;
+  convert::get_optional(o, "customData", v.customData, "SendLocalListRequest.customData");
+  convert::get_optional(o, "localAuthorizationList", v.localAuthorizationList, "SendLocalListRequest.localAuthorizationList");
+  convert::get_required(o, "versionNumber", v.versionNumber, "SendLocalListRequest.versionNumber");
+  convert::get_required(o, "updateType", v.updateType, "SendLocalListRequest.updateType");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SendLocalListResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+SendLocalListResponse tag_invoke(boost::json::value_to_tag<SendLocalListResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SendLocalListResponse");
+  SendLocalListResponse v;
+  convert::get_optional(o, "customData", v.customData, "SendLocalListResponse.customData");
+  convert::get_required(o, "status", v.status, "SendLocalListResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "SendLocalListResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetChargingProfileRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "chargingProfile", v.chargingProfile);
+}
+
+SetChargingProfileRequest tag_invoke(boost::json::value_to_tag<SetChargingProfileRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetChargingProfileRequest");
+  SetChargingProfileRequest v;
+  convert::get_optional(o, "customData", v.customData, "SetChargingProfileRequest.customData");
+  convert::get_required(o, "evseId", v.evseId, "SetChargingProfileRequest.evseId");
+  convert::get_required(o, "chargingProfile", v.chargingProfile, "SetChargingProfileRequest.chargingProfile");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetChargingProfileResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+SetChargingProfileResponse tag_invoke(boost::json::value_to_tag<SetChargingProfileResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetChargingProfileResponse");
+  SetChargingProfileResponse v;
+  convert::get_optional(o, "customData", v.customData, "SetChargingProfileResponse.customData");
+  convert::get_required(o, "status", v.status, "SetChargingProfileResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "SetChargingProfileResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetDisplayMessageRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "message", v.message);
+}
+
+SetDisplayMessageRequest tag_invoke(boost::json::value_to_tag<SetDisplayMessageRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetDisplayMessageRequest");
+  SetDisplayMessageRequest v;
+  convert::get_optional(o, "customData", v.customData, "SetDisplayMessageRequest.customData");
+  convert::get_required(o, "message", v.message, "SetDisplayMessageRequest.message");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetDisplayMessageResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+SetDisplayMessageResponse tag_invoke(boost::json::value_to_tag<SetDisplayMessageResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetDisplayMessageResponse");
+  SetDisplayMessageResponse v;
+  convert::get_optional(o, "customData", v.customData, "SetDisplayMessageResponse.customData");
+  convert::get_required(o, "status", v.status, "SetDisplayMessageResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "SetDisplayMessageResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetMonitoringBaseRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "monitoringBase", v.monitoringBase);
+}
+
+SetMonitoringBaseRequest tag_invoke(boost::json::value_to_tag<SetMonitoringBaseRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetMonitoringBaseRequest");
+  SetMonitoringBaseRequest v;
+  convert::get_optional(o, "customData", v.customData, "SetMonitoringBaseRequest.customData");
+  convert::get_required(o, "monitoringBase", v.monitoringBase, "SetMonitoringBaseRequest.monitoringBase");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetMonitoringBaseResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+SetMonitoringBaseResponse tag_invoke(boost::json::value_to_tag<SetMonitoringBaseResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetMonitoringBaseResponse");
+  SetMonitoringBaseResponse v;
+  convert::get_optional(o, "customData", v.customData, "SetMonitoringBaseResponse.customData");
+  convert::get_required(o, "status", v.status, "SetMonitoringBaseResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "SetMonitoringBaseResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetMonitoringDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(8);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+  convert::put(o, "transaction", v.transaction);
+  convert::put(o, "value", v.value);
+  convert::put(o, "type", v.type);
+  convert::put(o, "severity", v.severity);
+  convert::put(o, "component", v.component);
+  convert::put(o, "variable", v.variable);
+}
+
+SetMonitoringDataType tag_invoke(boost::json::value_to_tag<SetMonitoringDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetMonitoringDataType");
+  SetMonitoringDataType v;
+  convert::get_optional(o, "customData", v.customData, "SetMonitoringDataType.customData");
+  convert::get_optional(o, "id", v.id, "SetMonitoringDataType.id");
+  convert::get_optional(o, "transaction", v.transaction, "SetMonitoringDataType.transaction");
+  convert::get_required(o, "value", v.value, "SetMonitoringDataType.value");
+  convert::get_required(o, "type", v.type, "SetMonitoringDataType.type");
+  convert::get_required(o, "severity", v.severity, "SetMonitoringDataType.severity");
+  convert::get_required(o, "component", v.component, "SetMonitoringDataType.component");
+  convert::get_required(o, "variable", v.variable, "SetMonitoringDataType.variable");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetMonitoringLevelRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "severity", v.severity);
+}
+
+SetMonitoringLevelRequest tag_invoke(boost::json::value_to_tag<SetMonitoringLevelRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetMonitoringLevelRequest");
+  SetMonitoringLevelRequest v;
+  convert::get_optional(o, "customData", v.customData, "SetMonitoringLevelRequest.customData");
+  convert::get_required(o, "severity", v.severity, "SetMonitoringLevelRequest.severity");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetMonitoringLevelResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+SetMonitoringLevelResponse tag_invoke(boost::json::value_to_tag<SetMonitoringLevelResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetMonitoringLevelResponse");
+  SetMonitoringLevelResponse v;
+  convert::get_optional(o, "customData", v.customData, "SetMonitoringLevelResponse.customData");
+  convert::get_required(o, "status", v.status, "SetMonitoringLevelResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "SetMonitoringLevelResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetMonitoringResultType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(8);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "id", v.id);
+  convert::put(o, "statusInfo", v.statusInfo);
+  convert::put(o, "status", v.status);
+  convert::put(o, "type", v.type);
+  convert::put(o, "component", v.component);
+  convert::put(o, "variable", v.variable);
+  convert::put(o, "severity", v.severity);
+}
+
+SetMonitoringResultType tag_invoke(boost::json::value_to_tag<SetMonitoringResultType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetMonitoringResultType");
+  SetMonitoringResultType v;
+  convert::get_optional(o, "customData", v.customData, "SetMonitoringResultType.customData");
+  convert::get_optional(o, "id", v.id, "SetMonitoringResultType.id");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "SetMonitoringResultType.statusInfo");
+  convert::get_required(o, "status", v.status, "SetMonitoringResultType.status");
+  convert::get_required(o, "type", v.type, "SetMonitoringResultType.type");
+  convert::get_required(o, "component", v.component, "SetMonitoringResultType.component");
+  convert::get_required(o, "variable", v.variable, "SetMonitoringResultType.variable");
+  convert::get_required(o, "severity", v.severity, "SetMonitoringResultType.severity");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetNetworkProfileRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "configurationSlot", v.configurationSlot);
+  convert::put(o, "connectionData", v.connectionData);
+}
+
+SetNetworkProfileRequest tag_invoke(boost::json::value_to_tag<SetNetworkProfileRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetNetworkProfileRequest");
+  SetNetworkProfileRequest v;
+  convert::get_optional(o, "customData", v.customData, "SetNetworkProfileRequest.customData");
+  convert::get_required(o, "configurationSlot", v.configurationSlot, "SetNetworkProfileRequest.configurationSlot");
+  convert::get_required(o, "connectionData", v.connectionData, "SetNetworkProfileRequest.connectionData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetNetworkProfileResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+SetNetworkProfileResponse tag_invoke(boost::json::value_to_tag<SetNetworkProfileResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetNetworkProfileResponse");
+  SetNetworkProfileResponse v;
+  convert::get_optional(o, "customData", v.customData, "SetNetworkProfileResponse.customData");
+  convert::get_required(o, "status", v.status, "SetNetworkProfileResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "SetNetworkProfileResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetVariableDataType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "attributeType", v.attributeType);
+  convert::put(o, "attributeValue", v.attributeValue);
+  convert::put(o, "component", v.component);
+  convert::put(o, "variable", v.variable);
+}
+
+SetVariableDataType tag_invoke(boost::json::value_to_tag<SetVariableDataType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetVariableDataType");
+  SetVariableDataType v;
+  convert::get_optional(o, "customData", v.customData, "SetVariableDataType.customData");
+  convert::get_optional(o, "attributeType", v.attributeType, "SetVariableDataType.attributeType");
+  convert::get_required(o, "attributeValue", v.attributeValue, "SetVariableDataType.attributeValue");
+  convert::get_required(o, "component", v.component, "SetVariableDataType.component");
+  convert::get_required(o, "variable", v.variable, "SetVariableDataType.variable");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetVariableMonitoringRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "setMonitoringData", v.setMonitoringData);
+}
+
+SetVariableMonitoringRequest tag_invoke(boost::json::value_to_tag<SetVariableMonitoringRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetVariableMonitoringRequest");
+  SetVariableMonitoringRequest v;
+  convert::get_optional(o, "customData", v.customData, "SetVariableMonitoringRequest.customData");
+  convert::get_required(o, "setMonitoringData", v.setMonitoringData, "SetVariableMonitoringRequest.setMonitoringData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetVariableMonitoringResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "setMonitoringResult", v.setMonitoringResult);
+}
+
+SetVariableMonitoringResponse tag_invoke(boost::json::value_to_tag<SetVariableMonitoringResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetVariableMonitoringResponse");
+  SetVariableMonitoringResponse v;
+  convert::get_optional(o, "customData", v.customData, "SetVariableMonitoringResponse.customData");
+  convert::get_required(o, "setMonitoringResult", v.setMonitoringResult, "SetVariableMonitoringResponse.setMonitoringResult");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetVariableResultType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "attributeType", v.attributeType);
+  convert::put(o, "attributeStatus", v.attributeStatus);
+  convert::put(o, "attributeStatusInfo", v.attributeStatusInfo);
+  convert::put(o, "component", v.component);
+  convert::put(o, "variable", v.variable);
+}
+
+SetVariableResultType tag_invoke(boost::json::value_to_tag<SetVariableResultType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetVariableResultType");
+  SetVariableResultType v;
+  convert::get_optional(o, "customData", v.customData, "SetVariableResultType.customData");
+  convert::get_optional(o, "attributeType", v.attributeType, "SetVariableResultType.attributeType");
+  convert::get_required(o, "attributeStatus", v.attributeStatus, "SetVariableResultType.attributeStatus");
+  convert::get_optional(o, "attributeStatusInfo", v.attributeStatusInfo, "SetVariableResultType.attributeStatusInfo");
+  convert::get_required(o, "component", v.component, "SetVariableResultType.component");
+  convert::get_required(o, "variable", v.variable, "SetVariableResultType.variable");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetVariablesRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "setVariableData", v.setVariableData);
+}
+
+SetVariablesRequest tag_invoke(boost::json::value_to_tag<SetVariablesRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetVariablesRequest");
+  SetVariablesRequest v;
+  convert::get_optional(o, "customData", v.customData, "SetVariablesRequest.customData");
+  convert::get_required(o, "setVariableData", v.setVariableData, "SetVariablesRequest.setVariableData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SetVariablesResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(2);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "setVariableResult", v.setVariableResult);
+}
+
+SetVariablesResponse tag_invoke(boost::json::value_to_tag<SetVariablesResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SetVariablesResponse");
+  SetVariablesResponse v;
+  convert::get_optional(o, "customData", v.customData, "SetVariablesResponse.customData");
+  convert::get_required(o, "setVariableResult", v.setVariableResult, "SetVariablesResponse.setVariableResult");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SignCertificateRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "csr", v.csr);
+  convert::put(o, "certificateType", v.certificateType);
+}
+
+SignCertificateRequest tag_invoke(boost::json::value_to_tag<SignCertificateRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SignCertificateRequest");
+  SignCertificateRequest v;
+  convert::get_optional(o, "customData", v.customData, "SignCertificateRequest.customData");
+  convert::get_required(o, "csr", v.csr, "SignCertificateRequest.csr");
+  convert::get_optional(o, "certificateType", v.certificateType, "SignCertificateRequest.certificateType");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const SignCertificateResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+SignCertificateResponse tag_invoke(boost::json::value_to_tag<SignCertificateResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "SignCertificateResponse");
+  SignCertificateResponse v;
+  convert::get_optional(o, "customData", v.customData, "SignCertificateResponse.customData");
+  convert::get_required(o, "status", v.status, "SignCertificateResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "SignCertificateResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const StatusNotificationRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "timestamp", v.timestamp);
+  convert::put(o, "connectorStatus", v.connectorStatus);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "connectorId", v.connectorId);
+}
+
+StatusNotificationRequest tag_invoke(boost::json::value_to_tag<StatusNotificationRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "StatusNotificationRequest");
+  StatusNotificationRequest v;
+  convert::get_optional(o, "customData", v.customData, "StatusNotificationRequest.customData");
+  convert::get_required(o, "timestamp", v.timestamp, "StatusNotificationRequest.timestamp");
+  convert::get_required(o, "connectorStatus", v.connectorStatus, "StatusNotificationRequest.connectorStatus");
+  convert::get_required(o, "evseId", v.evseId, "StatusNotificationRequest.evseId");
+  convert::get_required(o, "connectorId", v.connectorId, "StatusNotificationRequest.connectorId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const StatusNotificationResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(1);
+  convert::put(o, "customData", v.customData);
+}
+
+StatusNotificationResponse tag_invoke(boost::json::value_to_tag<StatusNotificationResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "StatusNotificationResponse");
+  StatusNotificationResponse v;
+  convert::get_optional(o, "customData", v.customData, "StatusNotificationResponse.customData");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const TransactionType& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(6);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "transactionId", v.transactionId);
+  convert::put(o, "chargingState", v.chargingState);
+  convert::put(o, "timeSpentCharging", v.timeSpentCharging);
+  convert::put(o, "stoppedReason", v.stoppedReason);
+  convert::put(o, "remoteStartId", v.remoteStartId);
+}
+
+TransactionType tag_invoke(boost::json::value_to_tag<TransactionType>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "TransactionType");
+  TransactionType v;
+  convert::get_optional(o, "customData", v.customData, "TransactionType.customData");
+  convert::get_required(o, "transactionId", v.transactionId, "TransactionType.transactionId");
+  convert::get_optional(o, "chargingState", v.chargingState, "TransactionType.chargingState");
+  convert::get_optional(o, "timeSpentCharging", v.timeSpentCharging, "TransactionType.timeSpentCharging");
+  convert::get_optional(o, "stoppedReason", v.stoppedReason, "TransactionType.stoppedReason");
+  convert::get_optional(o, "remoteStartId", v.remoteStartId, "TransactionType.remoteStartId");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const TransactionEventRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(13);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "eventType", v.eventType);
+  convert::put(o, "meterValue", v.meterValue);
+  convert::put(o, "timestamp", v.timestamp);
+  convert::put(o, "triggerReason", v.triggerReason);
+  convert::put(o, "seqNo", v.seqNo);
+  convert::put(o, "offline", v.offline);
+  convert::put(o, "numberOfPhasesUsed", v.numberOfPhasesUsed);
+  convert::put(o, "cableMaxCurrent", v.cableMaxCurrent);
+  convert::put(o, "reservationId", v.reservationId);
+  convert::put(o, "transactionInfo", v.transactionInfo);
+  convert::put(o, "evse", v.evse);
+  convert::put(o, "idToken", v.idToken);
+}
+
+TransactionEventRequest tag_invoke(boost::json::value_to_tag<TransactionEventRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "TransactionEventRequest");
+  TransactionEventRequest v;
+  convert::get_optional(o, "customData", v.customData, "TransactionEventRequest.customData");
+  convert::get_required(o, "eventType", v.eventType, "TransactionEventRequest.eventType");
+  convert::get_optional(o, "meterValue", v.meterValue, "TransactionEventRequest.meterValue");
+  convert::get_required(o, "timestamp", v.timestamp, "TransactionEventRequest.timestamp");
+  convert::get_required(o, "triggerReason", v.triggerReason, "TransactionEventRequest.triggerReason");
+  convert::get_required(o, "seqNo", v.seqNo, "TransactionEventRequest.seqNo");
+  convert::get_optional(o, "offline", v.offline, "TransactionEventRequest.offline");
+  convert::get_optional(o, "numberOfPhasesUsed", v.numberOfPhasesUsed, "TransactionEventRequest.numberOfPhasesUsed");
+  convert::get_optional(o, "cableMaxCurrent", v.cableMaxCurrent, "TransactionEventRequest.cableMaxCurrent");
+  convert::get_optional(o, "reservationId", v.reservationId, "TransactionEventRequest.reservationId");
+  convert::get_required(o, "transactionInfo", v.transactionInfo, "TransactionEventRequest.transactionInfo");
+  convert::get_optional(o, "evse", v.evse, "TransactionEventRequest.evse");
+  convert::get_optional(o, "idToken", v.idToken, "TransactionEventRequest.idToken");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const TransactionEventResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(5);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "totalCost", v.totalCost);
+  convert::put(o, "chargingPriority", v.chargingPriority);
+  convert::put(o, "idTokenInfo", v.idTokenInfo);
+  convert::put(o, "updatedPersonalMessage", v.updatedPersonalMessage);
+}
+
+TransactionEventResponse tag_invoke(boost::json::value_to_tag<TransactionEventResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "TransactionEventResponse");
+  TransactionEventResponse v;
+  convert::get_optional(o, "customData", v.customData, "TransactionEventResponse.customData");
+  convert::get_optional(o, "totalCost", v.totalCost, "TransactionEventResponse.totalCost");
+  convert::get_optional(o, "chargingPriority", v.chargingPriority, "TransactionEventResponse.chargingPriority");
+  convert::get_optional(o, "idTokenInfo", v.idTokenInfo, "TransactionEventResponse.idTokenInfo");
+  convert::get_optional(o, "updatedPersonalMessage", v.updatedPersonalMessage, "TransactionEventResponse.updatedPersonalMessage");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const TriggerMessageRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evse", v.evse);
+  convert::put(o, "requestedMessage", v.requestedMessage);
+}
+
+TriggerMessageRequest tag_invoke(boost::json::value_to_tag<TriggerMessageRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "TriggerMessageRequest");
+  TriggerMessageRequest v;
+  convert::get_optional(o, "customData", v.customData, "TriggerMessageRequest.customData");
+  convert::get_optional(o, "evse", v.evse, "TriggerMessageRequest.evse");
+  convert::get_required(o, "requestedMessage", v.requestedMessage, "TriggerMessageRequest.requestedMessage");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const TriggerMessageResponse& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "status", v.status);
+  convert::put(o, "statusInfo", v.statusInfo);
+}
+
+TriggerMessageResponse tag_invoke(boost::json::value_to_tag<TriggerMessageResponse>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "TriggerMessageResponse");
+  TriggerMessageResponse v;
+  convert::get_optional(o, "customData", v.customData, "TriggerMessageResponse.customData");
+  convert::get_required(o, "status", v.status, "TriggerMessageResponse.status");
+  convert::get_optional(o, "statusInfo", v.statusInfo, "TriggerMessageResponse.statusInfo");
+  return v;
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const UnlockConnectorRequest& v) {
+  boost::json::object& o = jv.emplace_object();
+  o.reserve(3);
+  convert::put(o, "customData", v.customData);
+  convert::put(o, "evseId", v.evseId);
+  convert::put(o, "connectorId", v.connectorId);
+}
+
+UnlockConnectorRequest tag_invoke(boost::json::value_to_tag<UnlockConnectorRequest>, const boost::json::value& jv) {
+  const boost::json::object& o = convert::as_object(jv, "UnlockConnectorRequest");
+  UnlockConnectorRequest v;
+  convert::get_optional(o, "customData", v.customData, "UnlockConnectorRequest.customData");
+  convert::get_required(o, "evseId", v.evseId, "UnlockConnectorRequest.evseId");
+  convert::get_required(o, "connectorId", v.connectorId, "UnlockConnectorRequest.connectorId");
   return v;
 }
 

@@ -3,6 +3,7 @@
 // Internal: validators of the named schema types of OCPP 1.6, shared between TUs.
 #include <ocpp/messages/v16.hpp>
 
+#include "v16_enum_match.hpp"
 #include "runtime.hpp"
 
 namespace ocpp::v16::validators {

@@ -90,1253 +90,274 @@ bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationE
 
 }  // namespace
 
-namespace {
-
-int match_BootNotificationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Pend") && keymatch::load4(p + 3) == keymatch::word4("ding") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
 bool ve_BootNotificationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_BootNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::BootNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_CancelReservationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_CancelReservationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_CancelReservationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::CancelReservationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_CertificateSignedStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_CertificateSignedStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_CertificateSignedStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::CertificateSignedStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_CertificateUseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 1 : -1;
-    case 28: return keymatch::load8(p) == keymatch::word8("CentralS") && keymatch::load8(p + 8) == keymatch::word8("ystemRoo") && keymatch::load8(p + 16) == keymatch::word8("tCertifi") && keymatch::load8(p + 20) == keymatch::word8("tificate") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_CertificateUseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_CertificateUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::CertificateUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChangeAvailabilityStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChangeAvailabilityStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChangeAvailabilityStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChangeAvailabilityStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChangeAvailabilityType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("Operativ") && keymatch::load8(p + 1) == keymatch::word8("perative") ? 1 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Inoperat") && keymatch::load8(p + 3) == keymatch::word8("perative") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChangeAvailabilityType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChangeAvailabilityType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChangeAvailabilityType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChangeConfigurationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 3 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("RebootRe") && keymatch::load8(p + 6) == keymatch::word8("Required") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChangeConfigurationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChangeConfigurationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChangeConfigurationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChargingProfileKind(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Absolute") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Relative") ? 2 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Recurrin") && keymatch::load8(p + 1) == keymatch::word8("ecurring") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChargingProfileKind(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChargingProfileKind(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChargingProfileKind(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChargingProfilePurpose(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("TxProfil") && keymatch::load8(p + 1) == keymatch::word8("xProfile") ? 2 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("TxDefaul") && keymatch::load8(p + 8) == keymatch::word8("tProfile") ? 1 : -1;
-    case 21: return keymatch::load8(p) == keymatch::word8("ChargePo") && keymatch::load8(p + 8) == keymatch::word8("intMaxPr") && keymatch::load8(p + 13) == keymatch::word8("xProfile") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChargingProfilePurpose(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChargingProfilePurpose(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChargingProfilePurpose(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChargingRateUnit(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 1:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 0 : -1;
-        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChargingRateUnit(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChargingRateUnit(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChargingRateUnit(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ClearChargingProfileStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ClearChargingProfileStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ClearChargingProfileStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ClearChargingProfileStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_Context(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 7 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 6 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Sample.C") && keymatch::load8(p + 4) == keymatch::word8("le.Clock") ? 2 : -1;
-    case 15:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'S': return keymatch::load8(p) == keymatch::word8("Sample.P") && keymatch::load8(p + 7) == keymatch::word8("Periodic") ? 3 : -1;
-        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 7) == keymatch::word8("tion.End") ? 5 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.End") ? 1 : -1;
-    case 17: return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ion.Begi") && keymatch::load8(p + 9) == keymatch::word8("on.Begin") ? 4 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.Beg") && keymatch::load8(p + 10) == keymatch::word8("on.Begin") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_Context(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_Context(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::Context(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_DataTransferStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("VendorId") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownM") && keymatch::load8(p + 8) == keymatch::word8("essageId") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_DataTransferStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_DataTransferStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::DataTransferStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_DeleteCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_DeleteCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_DeleteCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::DeleteCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_DiagnosticsStatusNotificationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 0 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 1 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 3 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 4) == keymatch::word8("adFailed") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_DiagnosticsStatusNotificationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_DiagnosticsStatusNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::DiagnosticsStatusNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ErrorCode(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("NoEr") && keymatch::load4(p + 3) == keymatch::word4("rror") ? 6 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'O': return keymatch::load8(p) == keymatch::word8("OtherErr") && keymatch::load8(p + 2) == keymatch::word8("herError") ? 7 : -1;
-        case 'W': return keymatch::load8(p) == keymatch::word8("WeakSign") && keymatch::load8(p + 2) == keymatch::word8("akSignal") ? 15 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("OverVolt") && keymatch::load8(p + 3) == keymatch::word8("rVoltage") ? 14 : -1;
-    case 12:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'R': return keymatch::load8(p) == keymatch::word8("ResetFai") && keymatch::load8(p + 4) == keymatch::word8("tFailure") ? 12 : -1;
-        case 'U': return keymatch::load8(p) == keymatch::word8("UnderVol") && keymatch::load8(p + 4) == keymatch::word8("rVoltage") ? 13 : -1;
-        default: return -1;
-      }
-    case 13:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'G': return keymatch::load8(p) == keymatch::word8("GroundFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 2 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Internal") && keymatch::load8(p + 5) == keymatch::word8("nalError") ? 4 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("ReaderFa") && keymatch::load8(p + 5) == keymatch::word8("rFailure") ? 11 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("HighTemp") && keymatch::load8(p + 7) == keymatch::word8("perature") ? 3 : -1;
-    case 17:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load8(p) == keymatch::word8("LocalLis") && keymatch::load8(p + 8) == keymatch::word8("tConflic") && keymatch::load8(p + 9) == keymatch::word8("Conflict") ? 5 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("PowerMet") && keymatch::load8(p + 8) == keymatch::word8("erFailur") && keymatch::load8(p + 9) == keymatch::word8("rFailure") ? 9 : -1;
-        default: return -1;
-      }
-    case 18:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'O': return keymatch::load8(p) == keymatch::word8("OverCurr") && keymatch::load8(p + 8) == keymatch::word8("entFailu") && keymatch::load8(p + 10) == keymatch::word8("tFailure") ? 8 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("PowerSwi") && keymatch::load8(p + 8) == keymatch::word8("tchFailu") && keymatch::load8(p + 10) == keymatch::word8("hFailure") ? 10 : -1;
-        default: return -1;
-      }
-    case 20:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("Connecto") && keymatch::load8(p + 8) == keymatch::word8("rLockFai") && keymatch::load8(p + 12) == keymatch::word8("kFailure") ? 0 : -1;
-        case 'E': return keymatch::load8(p) == keymatch::word8("EVCommun") && keymatch::load8(p + 8) == keymatch::word8("icationE") && keymatch::load8(p + 12) == keymatch::word8("ionError") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ErrorCode(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ErrorCode(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ErrorCode(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_FirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 5 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 8 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 7 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 4 : -1;
-        default: return -1;
-      }
-    case 16:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("InstallS") && keymatch::load8(p + 8) == keymatch::word8("cheduled") ? 10 : -1;
-        case 'e': return keymatch::load8(p) == keymatch::word8("InstallR") && keymatch::load8(p + 8) == keymatch::word8("ebooting") ? 9 : -1;
-        case 'i': return keymatch::load8(p) == keymatch::word8("InvalidS") && keymatch::load8(p + 8) == keymatch::word8("ignature") ? 12 : -1;
-        default: return -1;
-      }
-    case 17:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 3 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 8) == keymatch::word8("eVerifie") && keymatch::load8(p + 9) == keymatch::word8("Verified") ? 13 : -1;
-        default: return -1;
-      }
-    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 6 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("InstallV") && keymatch::load8(p + 8) == keymatch::word8("erificat") && keymatch::load8(p + 16) == keymatch::word8("ionFaile") && keymatch::load8(p + 17) == keymatch::word8("onFailed") ? 11 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_FirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_FirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::FirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_FirmwareStatusNotificationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 3 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 6 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 5 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 4 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_FirmwareStatusNotificationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_FirmwareStatusNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::FirmwareStatusNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_Format(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("Ra") && keymatch::load2(p + 1) == keymatch::word2("aw") ? 0 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("SignedDa") && keymatch::load8(p + 2) == keymatch::word8("gnedData") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_Format(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_Format(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::Format(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_GenericStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_GenericStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_GenericStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::GenericStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_GetInstalledCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_GetInstalledCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_GetInstalledCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::GetInstalledCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_HashAlgorithmEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6:
-      switch (static_cast<unsigned char>(p[3])) {
-        case '2': return keymatch::load4(p) == keymatch::word4("SHA2") && keymatch::load4(p + 2) == keymatch::word4("A256") ? 0 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("SHA3") && keymatch::load4(p + 2) == keymatch::word4("A384") ? 1 : -1;
-        case '5': return keymatch::load4(p) == keymatch::word4("SHA5") && keymatch::load4(p + 2) == keymatch::word4("A512") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_HashAlgorithmEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_HashAlgorithmEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::HashAlgorithmEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_IdTagInfoStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'B': return keymatch::load4(p) == keymatch::word4("Bloc") && keymatch::load4(p + 3) == keymatch::word4("cked") ? 1 : -1;
-        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 2 : -1;
-        case 'I': return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 3 : -1;
-        default: return -1;
-      }
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Concurre") && keymatch::load8(p + 4) == keymatch::word8("urrentTx") ? 4 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_IdTagInfoStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_IdTagInfoStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::IdTagInfoStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_InstallCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_InstallCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_InstallCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::InstallCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_Location(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 2: return keymatch::load2(p) == keymatch::word2("EV") ? 1 : -1;
-    case 4: return keymatch::load4(p) == keymatch::word4("Body") ? 4 : -1;
-    case 5:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load4(p) == keymatch::word4("Cabl") && keymatch::load4(p + 1) == keymatch::word4("able") ? 0 : -1;
-        case 'I': return keymatch::load4(p) == keymatch::word4("Inle") && keymatch::load4(p + 1) == keymatch::word4("nlet") ? 2 : -1;
-        default: return -1;
-      }
-    case 6: return keymatch::load4(p) == keymatch::word4("Outl") && keymatch::load4(p + 2) == keymatch::word4("tlet") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_Location(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_Location(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::Location(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_LogEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 11: return keymatch::load8(p) == keymatch::word8("Security") && keymatch::load8(p + 3) == keymatch::word8("urityLog") ? 1 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("Diagnost") && keymatch::load8(p + 6) == keymatch::word8("sticsLog") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_LogEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_LogEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::LogEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_LogStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_LogStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_LogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::LogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_Measurand(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'R': return keymatch::load2(p) == keymatch::word2("RP") && keymatch::load2(p + 1) == keymatch::word2("PM") ? 21 : -1;
-        case 'S': return keymatch::load2(p) == keymatch::word2("So") && keymatch::load2(p + 1) == keymatch::word2("oC") ? 20 : -1;
-        default: return -1;
-      }
-    case 7: return keymatch::load4(p) == keymatch::word4("Volt") && keymatch::load4(p + 3) == keymatch::word4("tage") ? 17 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Frequenc") && keymatch::load8(p + 1) == keymatch::word8("requency") ? 18 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Temperat") && keymatch::load8(p + 3) == keymatch::word8("perature") ? 19 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Power.Fa") && keymatch::load8(p + 4) == keymatch::word8("r.Factor") ? 13 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("Power.Of") && keymatch::load8(p + 5) == keymatch::word8(".Offered") ? 10 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Export") ? 15 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Import") ? 14 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 7) == keymatch::word8(".Offered") ? 16 : -1;
-    case 19:
-      switch (static_cast<unsigned char>(p[13])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Exp") && keymatch::load8(p + 11) == keymatch::word8("e.Export") ? 8 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Imp") && keymatch::load8(p + 11) == keymatch::word8("e.Import") ? 9 : -1;
-        default: return -1;
-      }
-    case 21:
-      switch (static_cast<unsigned char>(p[15])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.E") && keymatch::load8(p + 13) == keymatch::word8("e.Export") ? 11 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.I") && keymatch::load8(p + 13) == keymatch::word8("e.Import") ? 12 : -1;
-        default: return -1;
-      }
-    case 29:
-      switch (static_cast<unsigned char>(p[14])) {
-        case 'E':
-          switch (static_cast<unsigned char>(p[21])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 4 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 0 : -1;
-            default: return -1;
-          }
-        case 'I':
-          switch (static_cast<unsigned char>(p[21])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 5 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 1 : -1;
-            default: return -1;
-          }
-        default: return -1;
-      }
-    case 31:
-      switch (static_cast<unsigned char>(p[16])) {
-        case 'E':
-          switch (static_cast<unsigned char>(p[23])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 6 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 2 : -1;
-            default: return -1;
-          }
-        case 'I':
-          switch (static_cast<unsigned char>(p[23])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 7 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 3 : -1;
-            default: return -1;
-          }
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_Measurand(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_Measurand(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::Measurand(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_MessageTriggerEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("Heartbea") && keymatch::load8(p + 1) == keymatch::word8("eartbeat") ? 3 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 3) == keymatch::word8("erValues") ? 4 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("BootNoti") && keymatch::load8(p + 8) == keymatch::word8("fication") ? 0 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("StatusNo") && keymatch::load8(p + 8) == keymatch::word8("tificati") && keymatch::load8(p + 10) == keymatch::word8("fication") ? 6 : -1;
-    case 21: return keymatch::load8(p) == keymatch::word8("LogStatu") && keymatch::load8(p + 8) == keymatch::word8("sNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 1 : -1;
-    case 26:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'F': return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 8) == keymatch::word8("StatusNo") && keymatch::load8(p + 16) == keymatch::word8("tificati") && keymatch::load8(p + 18) == keymatch::word8("fication") ? 2 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("SignChar") && keymatch::load8(p + 8) == keymatch::word8("gePointC") && keymatch::load8(p + 16) == keymatch::word8("ertifica") && keymatch::load8(p + 18) == keymatch::word8("tificate") ? 5 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_MessageTriggerEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_MessageTriggerEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::MessageTriggerEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_Phase(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 1: return keymatch::load1(p) == keymatch::word1("N") ? 3 : -1;
-    case 2:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load2(p) == keymatch::word2("L1") ? 0 : -1;
-        case '2': return keymatch::load2(p) == keymatch::word2("L2") ? 1 : -1;
-        case '3': return keymatch::load2(p) == keymatch::word2("L3") ? 2 : -1;
-        default: return -1;
-      }
-    case 4:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("L1-N") ? 4 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("L2-N") ? 5 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("L3-N") ? 6 : -1;
-        default: return -1;
-      }
-    case 5:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("L1-L") && keymatch::load4(p + 1) == keymatch::word4("1-L2") ? 7 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("L2-L") && keymatch::load4(p + 1) == keymatch::word4("2-L3") ? 8 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("L3-L") && keymatch::load4(p + 1) == keymatch::word4("3-L1") ? 9 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_Phase(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_Phase(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::Phase(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_Reason(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load4(p) == keymatch::word4("Loca") && keymatch::load4(p + 1) == keymatch::word4("ocal") ? 3 : -1;
-        case 'O': return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 4 : -1;
-        default: return -1;
-      }
-    case 6:
-      switch (static_cast<unsigned char>(p[2])) {
-        case 'b': return keymatch::load4(p) == keymatch::word4("Rebo") && keymatch::load4(p + 2) == keymatch::word4("boot") ? 6 : -1;
-        case 'm': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 2) == keymatch::word4("mote") ? 7 : -1;
-        default: return -1;
-      }
-    case 9:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'H': return keymatch::load8(p) == keymatch::word8("HardRese") && keymatch::load8(p + 1) == keymatch::word8("ardReset") ? 2 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("PowerLos") && keymatch::load8(p + 1) == keymatch::word8("owerLoss") ? 5 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("SoftRese") && keymatch::load8(p + 1) == keymatch::word8("oftReset") ? 8 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("DeAuthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 10 : -1;
-    case 13:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Emergenc") && keymatch::load8(p + 5) == keymatch::word8("encyStop") ? 0 : -1;
-        case 'U': return keymatch::load8(p) == keymatch::word8("UnlockCo") && keymatch::load8(p + 5) == keymatch::word8("kCommand") ? 9 : -1;
-        default: return -1;
-      }
-    case 14: return keymatch::load8(p) == keymatch::word8("EVDiscon") && keymatch::load8(p + 6) == keymatch::word8("onnected") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_Reason(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_Reason(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::Reason(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_RecurrencyKind(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Dail") && keymatch::load4(p + 1) == keymatch::word4("aily") ? 0 : -1;
-    case 6: return keymatch::load4(p) == keymatch::word4("Week") && keymatch::load4(p + 2) == keymatch::word4("ekly") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_RecurrencyKind(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_RecurrencyKind(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::RecurrencyKind(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_RequestedMessage(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("Heartbea") && keymatch::load8(p + 1) == keymatch::word8("eartbeat") ? 3 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 3) == keymatch::word8("erValues") ? 4 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("BootNoti") && keymatch::load8(p + 8) == keymatch::word8("fication") ? 0 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("StatusNo") && keymatch::load8(p + 8) == keymatch::word8("tificati") && keymatch::load8(p + 10) == keymatch::word8("fication") ? 5 : -1;
-    case 26: return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 8) == keymatch::word8("StatusNo") && keymatch::load8(p + 16) == keymatch::word8("tificati") && keymatch::load8(p + 18) == keymatch::word8("fication") ? 2 : -1;
-    case 29: return keymatch::load8(p) == keymatch::word8("Diagnost") && keymatch::load8(p + 8) == keymatch::word8("icsStatu") && keymatch::load8(p + 16) == keymatch::word8("sNotific") && keymatch::load8(p + 21) == keymatch::word8("fication") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_RequestedMessage(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_RequestedMessage(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::RequestedMessage(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ReserveNowStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 2 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 3 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 4 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ReserveNowStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ReserveNowStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ReserveNowStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ResetType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'H': return keymatch::load4(p) == keymatch::word4("Hard") ? 0 : -1;
-        case 'S': return keymatch::load4(p) == keymatch::word4("Soft") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ResetType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ResetType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ResetType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_SendLocalListStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("VersionM") && keymatch::load8(p + 7) == keymatch::word8("Mismatch") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_SendLocalListStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_SendLocalListStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::SendLocalListStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_SetChargingProfileStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_SetChargingProfileStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_SetChargingProfileStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::SetChargingProfileStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_StatusNotificationStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 8 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("Charging") ? 2 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Reserved") ? 6 : -1;
-        default: return -1;
-      }
-    case 9:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 0 : -1;
-        case 'F': return keymatch::load8(p) == keymatch::word8("Finishin") && keymatch::load8(p + 1) == keymatch::word8("inishing") ? 5 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Preparin") && keymatch::load8(p + 1) == keymatch::word8("reparing") ? 1 : -1;
-        default: return -1;
-      }
-    case 11:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'S': return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 3) == keymatch::word8("pendedEV") ? 4 : -1;
-        case 'U': return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 7 : -1;
-        default: return -1;
-      }
-    case 13: return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 5) == keymatch::word8("ndedEVSE") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_StatusNotificationStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_StatusNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::StatusNotificationStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_TriggerMessageStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 14: return keymatch::load8(p) == keymatch::word8("NotImple") && keymatch::load8(p + 6) == keymatch::word8("lemented") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_TriggerMessageStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_TriggerMessageStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::TriggerMessageStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_TriggerMessageStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 14: return keymatch::load8(p) == keymatch::word8("NotImple") && keymatch::load8(p + 6) == keymatch::word8("lemented") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_TriggerMessageStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_TriggerMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::TriggerMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_Unit(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 1:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 10 : -1;
-        case 'K': return keymatch::load1(p) == keymatch::word1("K") ? 12 : -1;
-        case 'V': return keymatch::load1(p) == keymatch::word1("V") ? 11 : -1;
-        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 4 : -1;
-        default: return -1;
-      }
-    case 2:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'V': return keymatch::load2(p) == keymatch::word2("VA") ? 6 : -1;
-        case 'W': return keymatch::load2(p) == keymatch::word2("Wh") ? 0 : -1;
-        case 'k': return keymatch::load2(p) == keymatch::word2("kW") ? 5 : -1;
-        default: return -1;
-      }
-    case 3:
-      switch (static_cast<unsigned char>(p[1])) {
-        case 'V': return keymatch::load2(p) == keymatch::word2("kV") && keymatch::load2(p + 1) == keymatch::word2("VA") ? 7 : -1;
-        case 'W': return keymatch::load2(p) == keymatch::word2("kW") && keymatch::load2(p + 1) == keymatch::word2("Wh") ? 1 : -1;
-        case 'a': return keymatch::load2(p) == keymatch::word2("va") && keymatch::load2(p + 1) == keymatch::word2("ar") ? 8 : -1;
-        default: return -1;
-      }
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'k': return keymatch::load4(p) == keymatch::word4("kvar") ? 9 : -1;
-        case 'v': return keymatch::load4(p) == keymatch::word4("varh") ? 2 : -1;
-        default: return -1;
-      }
-    case 5: return keymatch::load4(p) == keymatch::word4("kvar") && keymatch::load4(p + 1) == keymatch::word4("varh") ? 3 : -1;
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C':
-          switch (static_cast<unsigned char>(p[3])) {
-            case 'c': return keymatch::load4(p) == keymatch::word4("Celc") && keymatch::load4(p + 3) == keymatch::word4("cius") ? 13 : -1;
-            case 's': return keymatch::load4(p) == keymatch::word4("Cels") && keymatch::load4(p + 3) == keymatch::word4("sius") ? 14 : -1;
-            default: return -1;
-          }
-        case 'P': return keymatch::load4(p) == keymatch::word4("Perc") && keymatch::load4(p + 3) == keymatch::word4("cent") ? 16 : -1;
-        default: return -1;
-      }
-    case 10: return keymatch::load8(p) == keymatch::word8("Fahrenhe") && keymatch::load8(p + 2) == keymatch::word8("hrenheit") ? 15 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_Unit(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_Unit(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::Unit(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_UnlockConnectorStatus(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8: return keymatch::load8(p) == keymatch::word8("Unlocked") ? 0 : -1;
-    case 12:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
-        case 'U': return keymatch::load8(p) == keymatch::word8("UnlockFa") && keymatch::load8(p + 4) == keymatch::word8("ckFailed") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_UnlockConnectorStatus(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_UnlockConnectorStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::UnlockConnectorStatus(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_UpdateFirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
-    case 18:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'I': return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 3 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("RevokedC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 4 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_UpdateFirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_UpdateFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::UpdateFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_UpdateType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Full") ? 1 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Differen") && keymatch::load8(p + 4) == keymatch::word8("erential") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_UpdateType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_UpdateType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::UpdateType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_UploadLogStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 4 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 6 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("BadMessa") && keymatch::load8(p + 2) == keymatch::word8("dMessage") ? 0 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 5 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("Permissi") && keymatch::load8(p + 8) == keymatch::word8("onDenied") ? 3 : -1;
-    case 21: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedOper") && keymatch::load8(p + 13) == keymatch::word8("peration") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_UploadLogStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_UploadLogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::UploadLogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
 
 namespace {

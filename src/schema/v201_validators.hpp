@@ -3,6 +3,7 @@
 // Internal: validators of the named schema types of OCPP 2.0.1, shared between TUs.
 #include <ocpp/messages/v201.hpp>
 
+#include "v201_enum_match.hpp"
 #include "runtime.hpp"
 
 namespace ocpp::v201::validators {

@@ -30,6 +30,8 @@ constexpr rt::StringRule kStringRule17{0, 800, rt::Format::none};
 constexpr rt::StringRule kStringRule18{0, 16, rt::Format::none};
 constexpr rt::StringRule kStringRule19{0, 1000, rt::Format::none};
 constexpr rt::StringRule kStringRule20{0, 10000, rt::Format::none};
+constexpr rt::StringRule kStringRule21{0, 64, rt::Format::none};
+constexpr rt::StringRule kStringRule22{0, 5600, rt::Format::none};
 
 bool va_0(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
@@ -157,23 +159,31 @@ bool va_13(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-}  // namespace
+bool va_14(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_ClearMonitoringResultType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
+}
 
-namespace {
+bool va_15(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!ve_GetCertificateIdUseEnumType((*a)[i], e)) return rt::prefix_index(e, i);
+  return true;
+}
 
-int match_APNAuthenticationEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("PA") && keymatch::load2(p + 1) == keymatch::word2("AP") ? 2 : -1;
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load4(p) == keymatch::word4("AUTO") ? 3 : -1;
-        case 'C': return keymatch::load4(p) == keymatch::word4("CHAP") ? 0 : -1;
-        case 'N': return keymatch::load4(p) == keymatch::word4("NONE") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
+bool va_16(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
+  if (!a) return false;
+  for (std::size_t i = 0; i < a->size(); ++i)
+    if (!vo_CertificateHashDataChainType((*a)[i], opt, e)) return rt::prefix_index(e, i);
+  return true;
 }
 
 }  // namespace
@@ -181,2325 +191,529 @@ int match_APNAuthenticationEnumType(std::string_view s) noexcept {
 bool ve_APNAuthenticationEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_APNAuthenticationEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::APNAuthenticationEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_AttributeEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6:
-      switch (static_cast<unsigned char>(p[2])) {
-        case 'n': return keymatch::load4(p) == keymatch::word4("MinS") && keymatch::load4(p + 2) == keymatch::word4("nSet") ? 2 : -1;
-        case 'r': return keymatch::load4(p) == keymatch::word4("Targ") && keymatch::load4(p + 2) == keymatch::word4("rget") ? 1 : -1;
-        case 't': return keymatch::load4(p) == keymatch::word4("Actu") && keymatch::load4(p + 2) == keymatch::word4("tual") ? 0 : -1;
-        case 'x': return keymatch::load4(p) == keymatch::word4("MaxS") && keymatch::load4(p + 2) == keymatch::word4("xSet") ? 3 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_AttributeEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_AttributeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::AttributeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_AuthorizationStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'B': return keymatch::load4(p) == keymatch::word4("Bloc") && keymatch::load4(p + 3) == keymatch::word4("cked") ? 1 : -1;
-        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 3 : -1;
-        case 'I': return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 4 : -1;
-        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 9 : -1;
-        default: return -1;
-      }
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NoCredit") ? 5 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("Concurre") && keymatch::load8(p + 4) == keymatch::word8("urrentTx") ? 2 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("NotAtThi") && keymatch::load8(p + 5) == keymatch::word8("ThisTime") ? 8 : -1;
-    case 17: return keymatch::load8(p) == keymatch::word8("NotAtThi") && keymatch::load8(p + 8) == keymatch::word8("sLocatio") && keymatch::load8(p + 9) == keymatch::word8("Location") ? 7 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("NotAllow") && keymatch::load8(p + 8) == keymatch::word8("edTypeEV") && keymatch::load8(p + 10) == keymatch::word8("TypeEVSE") ? 6 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_AuthorizationStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_AuthorizationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::AuthorizationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_AuthorizeCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("CertChai") && keymatch::load8(p + 6) == keymatch::word8("ainError") ? 5 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 6) == keymatch::word8("ureError") ? 1 : -1;
-        default: return -1;
-      }
-    case 17: return keymatch::load8(p) == keymatch::word8("Contract") && keymatch::load8(p + 8) == keymatch::word8("Cancelle") && keymatch::load8(p + 9) == keymatch::word8("ancelled") ? 6 : -1;
-    case 18:
-      switch (static_cast<unsigned char>(p[11])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Certific") && keymatch::load8(p + 8) == keymatch::word8("ateExpir") && keymatch::load8(p + 10) == keymatch::word8("eExpired") ? 2 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Certific") && keymatch::load8(p + 8) == keymatch::word8("ateRevok") && keymatch::load8(p + 10) == keymatch::word8("eRevoked") ? 3 : -1;
-        default: return -1;
-      }
-    case 22: return keymatch::load8(p) == keymatch::word8("NoCertif") && keymatch::load8(p + 8) == keymatch::word8("icateAva") && keymatch::load8(p + 14) == keymatch::word8("vailable") ? 4 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_AuthorizeCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_AuthorizeCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::AuthorizeCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_BootReasonEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'P': return keymatch::load4(p) == keymatch::word4("Powe") && keymatch::load4(p + 3) == keymatch::word4("erUp") ? 3 : -1;
-        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 7 : -1;
-        default: return -1;
-      }
-    case 8: return keymatch::load8(p) == keymatch::word8("Watchdog") ? 8 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Triggere") && keymatch::load8(p + 1) == keymatch::word8("riggered") ? 6 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("LocalRes") && keymatch::load8(p + 2) == keymatch::word8("calReset") ? 2 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("RemoteRe") && keymatch::load8(p + 3) == keymatch::word8("oteReset") ? 4 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'F': return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 6) == keymatch::word8("reUpdate") ? 1 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 6) == keymatch::word8("ledReset") ? 5 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Applicat") && keymatch::load8(p + 8) == keymatch::word8("ionReset") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_BootReasonEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_BootReasonEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::BootReasonEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_CancelReservationStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_CancelReservationStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_CancelReservationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::CancelReservationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_CertificateActionEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Upda") && keymatch::load4(p + 2) == keymatch::word4("date") ? 1 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("Inst") && keymatch::load4(p + 3) == keymatch::word4("tall") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_CertificateActionEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_CertificateActionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::CertificateActionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_CertificateSignedStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_CertificateSignedStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_CertificateSignedStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::CertificateSignedStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_CertificateSigningUseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 14: return keymatch::load8(p) == keymatch::word8("V2GCerti") && keymatch::load8(p + 6) == keymatch::word8("tificate") ? 1 : -1;
-    case 26: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationC") && keymatch::load8(p + 16) == keymatch::word8("ertifica") && keymatch::load8(p + 18) == keymatch::word8("tificate") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_CertificateSigningUseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_CertificateSigningUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::CertificateSigningUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChangeAvailabilityStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChangeAvailabilityStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChangeAvailabilityStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChangeAvailabilityStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChargingLimitSourceEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 2: return keymatch::load2(p) == keymatch::word2("SO") ? 2 : -1;
-    case 3:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load2(p) == keymatch::word2("CS") && keymatch::load2(p + 1) == keymatch::word2("SO") ? 3 : -1;
-        case 'E': return keymatch::load2(p) == keymatch::word2("EM") && keymatch::load2(p + 1) == keymatch::word2("MS") ? 0 : -1;
-        default: return -1;
-      }
-    case 5: return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChargingLimitSourceEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChargingLimitSourceEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChargingLimitSourceEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChargingProfileKindEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Absolute") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Relative") ? 2 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Recurrin") && keymatch::load8(p + 1) == keymatch::word8("ecurring") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChargingProfileKindEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChargingProfileKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChargingProfileKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChargingProfilePurposeEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("TxProfil") && keymatch::load8(p + 1) == keymatch::word8("xProfile") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("TxDefaul") && keymatch::load8(p + 8) == keymatch::word8("tProfile") ? 2 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationM") && keymatch::load8(p + 16) == keymatch::word8("axProfil") && keymatch::load8(p + 17) == keymatch::word8("xProfile") ? 1 : -1;
-    case 34: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StationE") && keymatch::load8(p + 16) == keymatch::word8("xternalC") && keymatch::load8(p + 24) == keymatch::word8("onstrain") && keymatch::load8(p + 26) == keymatch::word8("straints") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChargingProfilePurposeEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChargingProfilePurposeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChargingProfilePurposeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChargingProfileStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChargingProfileStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChargingProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChargingProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChargingRateUnitEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 1:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load1(p) == keymatch::word1("A") ? 1 : -1;
-        case 'W': return keymatch::load1(p) == keymatch::word1("W") ? 0 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChargingRateUnitEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChargingRateUnitEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChargingRateUnitEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ChargingStateEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 4 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Charging") ? 0 : -1;
-    case 11:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("EVConnec") && keymatch::load8(p + 3) == keymatch::word8("onnected") ? 1 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 3) == keymatch::word8("pendedEV") ? 2 : -1;
-        default: return -1;
-      }
-    case 13: return keymatch::load8(p) == keymatch::word8("Suspende") && keymatch::load8(p + 5) == keymatch::word8("ndedEVSE") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ChargingStateEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ChargingStateEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ChargingStateEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ClearCacheStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ClearCacheStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ClearCacheStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ClearCacheStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ClearChargingProfileStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ClearChargingProfileStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ClearChargingProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ClearChargingProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ClearMessageStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ClearMessageStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ClearMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ClearMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ClearMonitoringStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ClearMonitoringStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ClearMonitoringStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ClearMonitoringStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ComponentCriterionEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Acti") && keymatch::load4(p + 2) == keymatch::word4("tive") ? 0 : -1;
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load4(p) == keymatch::word4("Enab") && keymatch::load4(p + 3) == keymatch::word4("bled") ? 2 : -1;
-        case 'P': return keymatch::load4(p) == keymatch::word4("Prob") && keymatch::load4(p + 3) == keymatch::word4("blem") ? 3 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ComponentCriterionEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ComponentCriterionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ComponentCriterionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ConnectorEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("Pa") && keymatch::load2(p + 1) == keymatch::word2("an") ? 17 : -1;
-    case 5:
-      switch (static_cast<unsigned char>(p[4])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("cCCS") && keymatch::load4(p + 1) == keymatch::word4("CCS1") ? 0 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("cCCS") && keymatch::load4(p + 1) == keymatch::word4("CCS2") ? 1 : -1;
-        case '5': return keymatch::load4(p) == keymatch::word4("cG10") && keymatch::load4(p + 1) == keymatch::word4("G105") ? 2 : -1;
-        default: return -1;
-      }
-    case 6:
-      switch (static_cast<unsigned char>(p[5])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("cTyp") && keymatch::load4(p + 2) == keymatch::word4("ype1") ? 4 : -1;
-        case '2':
-          switch (static_cast<unsigned char>(p[0])) {
-            case 'c': return keymatch::load4(p) == keymatch::word4("cTyp") && keymatch::load4(p + 2) == keymatch::word4("ype2") ? 5 : -1;
-            case 's': return keymatch::load4(p) == keymatch::word4("sTyp") && keymatch::load4(p + 2) == keymatch::word4("ype2") ? 12 : -1;
-            default: return -1;
-          }
-        case '3': return keymatch::load4(p) == keymatch::word4("sTyp") && keymatch::load4(p + 2) == keymatch::word4("ype3") ? 13 : -1;
-        case 'a': return keymatch::load4(p) == keymatch::word4("cTes") && keymatch::load4(p + 2) == keymatch::word4("esla") ? 3 : -1;
-        default: return -1;
-      }
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'U': return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 21 : -1;
-        case 's': return keymatch::load4(p) == keymatch::word4("sBS1") && keymatch::load4(p + 3) == keymatch::word4("1361") ? 10 : -1;
-        default: return -1;
-      }
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'O': return keymatch::load8(p) == keymatch::word8("Other3Ph") ? 16 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("sCEE-7-7") ? 11 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("wResonan") && keymatch::load8(p + 1) == keymatch::word8("Resonant") ? 19 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("wInducti") && keymatch::load8(p + 2) == keymatch::word8("nductive") ? 18 : -1;
-    case 11:
-      switch (static_cast<unsigned char>(p[5])) {
-        case '1':
-          switch (static_cast<unsigned char>(p[8])) {
-            case '1': return keymatch::load8(p) == keymatch::word8("s309-1P-") && keymatch::load8(p + 3) == keymatch::word8("9-1P-16A") ? 6 : -1;
-            case '3': return keymatch::load8(p) == keymatch::word8("s309-1P-") && keymatch::load8(p + 3) == keymatch::word8("9-1P-32A") ? 7 : -1;
-            default: return -1;
-          }
-        case '3':
-          switch (static_cast<unsigned char>(p[8])) {
-            case '1': return keymatch::load8(p) == keymatch::word8("s309-3P-") && keymatch::load8(p + 3) == keymatch::word8("9-3P-16A") ? 8 : -1;
-            case '3': return keymatch::load8(p) == keymatch::word8("s309-3P-") && keymatch::load8(p + 3) == keymatch::word8("9-3P-32A") ? 9 : -1;
-            default: return -1;
-          }
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("Undeterm") && keymatch::load8(p + 4) == keymatch::word8("termined") ? 20 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("Other1Ph") && keymatch::load8(p + 6) == keymatch::word8("PhMax16A") ? 14 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("Other1Ph") && keymatch::load8(p + 7) == keymatch::word8("hOver16A") ? 15 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ConnectorEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ConnectorEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ConnectorEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ConnectorStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 4 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 1 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Reserved") ? 2 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Availabl") && keymatch::load8(p + 1) == keymatch::word8("vailable") ? 0 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ConnectorStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ConnectorStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ConnectorStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_CostKindEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 21: return keymatch::load8(p) == keymatch::word8("CarbonDi") && keymatch::load8(p + 8) == keymatch::word8("oxideEmi") && keymatch::load8(p + 13) == keymatch::word8("Emission") ? 0 : -1;
-    case 23: return keymatch::load8(p) == keymatch::word8("Relative") && keymatch::load8(p + 8) == keymatch::word8("PricePer") && keymatch::load8(p + 15) == keymatch::word8("rcentage") ? 1 : -1;
-    case 29: return keymatch::load8(p) == keymatch::word8("Renewabl") && keymatch::load8(p + 8) == keymatch::word8("eGenerat") && keymatch::load8(p + 16) == keymatch::word8("ionPerce") && keymatch::load8(p + 21) == keymatch::word8("rcentage") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_CostKindEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_CostKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::CostKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_CustomerInformationStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Inva") && keymatch::load4(p + 3) == keymatch::word4("alid") ? 2 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_CustomerInformationStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_CustomerInformationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::CustomerInformationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_DataEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stri") && keymatch::load4(p + 2) == keymatch::word4("ring") ? 0 : -1;
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'b': return keymatch::load4(p) == keymatch::word4("bool") && keymatch::load4(p + 3) == keymatch::word4("lean") ? 4 : -1;
-        case 'd': return keymatch::load4(p) == keymatch::word4("deci") && keymatch::load4(p + 3) == keymatch::word4("imal") ? 1 : -1;
-        case 'i': return keymatch::load4(p) == keymatch::word4("inte") && keymatch::load4(p + 3) == keymatch::word4("eger") ? 2 : -1;
-        default: return -1;
-      }
-    case 8: return keymatch::load8(p) == keymatch::word8("dateTime") ? 3 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'M': return keymatch::load8(p) == keymatch::word8("MemberLi") && keymatch::load8(p + 2) == keymatch::word8("mberList") ? 7 : -1;
-        case 'O': return keymatch::load8(p) == keymatch::word8("OptionLi") && keymatch::load8(p + 2) == keymatch::word8("tionList") ? 5 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("Sequence") && keymatch::load8(p + 4) == keymatch::word8("enceList") ? 6 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_DataEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_DataEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::DataEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_DataTransferStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("VendorId") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownM") && keymatch::load8(p + 8) == keymatch::word8("essageId") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_DataTransferStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_DataTransferStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::DataTransferStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_DeleteCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_DeleteCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_DeleteCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::DeleteCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_DisplayMessageStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
-        default: return -1;
-      }
-    case 17: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedStat") && keymatch::load8(p + 9) == keymatch::word8("tedState") ? 4 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("UnknownT") && keymatch::load8(p + 8) == keymatch::word8("ransacti") && keymatch::load8(p + 10) == keymatch::word8("nsaction") ? 5 : -1;
-    case 20: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedPrio") && keymatch::load8(p + 12) == keymatch::word8("Priority") ? 3 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedMess") && keymatch::load8(p + 16) == keymatch::word8("ageForma") && keymatch::load8(p + 17) == keymatch::word8("geFormat") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_DisplayMessageStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_DisplayMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::DisplayMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_EnergyTransferModeEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 2: return keymatch::load2(p) == keymatch::word2("DC") ? 0 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("AC_two_p") && keymatch::load8(p + 4) == keymatch::word8("wo_phase") ? 2 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("AC_three") && keymatch::load8(p + 6) == keymatch::word8("ee_phase") ? 3 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("AC_singl") && keymatch::load8(p + 7) == keymatch::word8("le_phase") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_EnergyTransferModeEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_EnergyTransferModeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::EnergyTransferModeEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_EventNotificationEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 13: return keymatch::load8(p) == keymatch::word8("CustomMo") && keymatch::load8(p + 5) == keymatch::word8("mMonitor") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 8) == keymatch::word8("dMonitor") ? 1 : -1;
-    case 20: return keymatch::load8(p) == keymatch::word8("Preconfi") && keymatch::load8(p + 8) == keymatch::word8("guredMon") && keymatch::load8(p + 12) == keymatch::word8("dMonitor") ? 2 : -1;
-    case 21: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 8) == keymatch::word8("dNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_EventNotificationEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_EventNotificationEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::EventNotificationEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_EventTriggerEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Delt") && keymatch::load4(p + 1) == keymatch::word4("elta") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Alerting") ? 0 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Periodic") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_EventTriggerEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_EventTriggerEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::EventTriggerEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_FirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 5 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Installe") && keymatch::load8(p + 1) == keymatch::word8("nstalled") ? 8 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 0 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Installi") && keymatch::load8(p + 2) == keymatch::word8("stalling") ? 7 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 1 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 4 : -1;
-        default: return -1;
-      }
-    case 16:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("InstallS") && keymatch::load8(p + 8) == keymatch::word8("cheduled") ? 10 : -1;
-        case 'e': return keymatch::load8(p) == keymatch::word8("InstallR") && keymatch::load8(p + 8) == keymatch::word8("ebooting") ? 9 : -1;
-        case 'i': return keymatch::load8(p) == keymatch::word8("InvalidS") && keymatch::load8(p + 8) == keymatch::word8("ignature") ? 12 : -1;
-        default: return -1;
-      }
-    case 17:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 3 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("Signatur") && keymatch::load8(p + 8) == keymatch::word8("eVerifie") && keymatch::load8(p + 9) == keymatch::word8("Verified") ? 13 : -1;
-        default: return -1;
-      }
-    case 18: return keymatch::load8(p) == keymatch::word8("Installa") && keymatch::load8(p + 8) == keymatch::word8("tionFail") && keymatch::load8(p + 10) == keymatch::word8("onFailed") ? 6 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("InstallV") && keymatch::load8(p + 8) == keymatch::word8("erificat") && keymatch::load8(p + 16) == keymatch::word8("ionFaile") && keymatch::load8(p + 17) == keymatch::word8("onFailed") ? 11 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_FirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_FirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::FirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_GenericDeviceModelStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 12: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 4) == keymatch::word8("upported") ? 2 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("EmptyRes") && keymatch::load8(p + 6) == keymatch::word8("esultSet") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_GenericDeviceModelStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_GenericDeviceModelStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::GenericDeviceModelStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_GenericStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_GenericStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_GenericStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::GenericStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_GetCertificateIdUseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 17: return keymatch::load8(p) == keymatch::word8("MORootCe") && keymatch::load8(p + 8) == keymatch::word8("rtificat") && keymatch::load8(p + 9) == keymatch::word8("tificate") ? 1 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("V2GRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 0 : -1;
-    case 19:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("CSMSRoot") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 2 : -1;
-        case 'V': return keymatch::load8(p) == keymatch::word8("V2GCerti") && keymatch::load8(p + 8) == keymatch::word8("ficateCh") && keymatch::load8(p + 11) == keymatch::word8("ateChain") ? 3 : -1;
-        default: return -1;
-      }
-    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 4 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_GetCertificateIdUseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_GetCertificateIdUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::GetCertificateIdUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_GetCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_GetCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_GetCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::GetCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_GetChargingProfileStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("NoProfil") && keymatch::load8(p + 2) == keymatch::word8("Profiles") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_GetChargingProfileStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_GetChargingProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::GetChargingProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_GetDisplayMessagesStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Unkn") && keymatch::load4(p + 3) == keymatch::word4("nown") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_GetDisplayMessagesStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_GetDisplayMessagesStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::GetDisplayMessagesStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_GetInstalledCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NotFound") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_GetInstalledCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_GetInstalledCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::GetInstalledCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_GetVariableStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 2 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedAttr") && keymatch::load8(p + 16) == keymatch::word8("ibuteTyp") && keymatch::load8(p + 17) == keymatch::word8("buteType") ? 4 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_GetVariableStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_GetVariableStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::GetVariableStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_HashAlgorithmEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6:
-      switch (static_cast<unsigned char>(p[3])) {
-        case '2': return keymatch::load4(p) == keymatch::word4("SHA2") && keymatch::load4(p + 2) == keymatch::word4("A256") ? 0 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("SHA3") && keymatch::load4(p + 2) == keymatch::word4("A384") ? 1 : -1;
-        case '5': return keymatch::load4(p) == keymatch::word4("SHA5") && keymatch::load4(p + 2) == keymatch::word4("A512") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_HashAlgorithmEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_HashAlgorithmEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::HashAlgorithmEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_IdTokenEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load4(p) == keymatch::word4("Loca") && keymatch::load4(p + 1) == keymatch::word4("ocal") ? 5 : -1;
-        case 'e': return keymatch::load4(p) == keymatch::word4("eMAI") && keymatch::load4(p + 1) == keymatch::word4("MAID") ? 1 : -1;
-        default: return -1;
-      }
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load4(p) == keymatch::word4("Cent") && keymatch::load4(p + 3) == keymatch::word4("tral") ? 0 : -1;
-        case 'K': return keymatch::load4(p) == keymatch::word4("KeyC") && keymatch::load4(p + 3) == keymatch::word4("Code") ? 4 : -1;
-        default: return -1;
-      }
-    case 8:
-      switch (static_cast<unsigned char>(p[4])) {
-        case '4': return keymatch::load8(p) == keymatch::word8("ISO14443") ? 2 : -1;
-        case '5': return keymatch::load8(p) == keymatch::word8("ISO15693") ? 3 : -1;
-        default: return -1;
-      }
-    case 10: return keymatch::load8(p) == keymatch::word8("MacAddre") && keymatch::load8(p + 2) == keymatch::word8("cAddress") ? 6 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("NoAuthor") && keymatch::load8(p + 7) == keymatch::word8("rization") ? 7 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_IdTokenEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_IdTokenEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::IdTokenEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_InstallCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 2 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_InstallCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_InstallCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::InstallCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_InstallCertificateUseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 17: return keymatch::load8(p) == keymatch::word8("MORootCe") && keymatch::load8(p + 8) == keymatch::word8("rtificat") && keymatch::load8(p + 9) == keymatch::word8("tificate") ? 1 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("V2GRootC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 0 : -1;
-    case 19: return keymatch::load8(p) == keymatch::word8("CSMSRoot") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 2 : -1;
-    case 27: return keymatch::load8(p) == keymatch::word8("Manufact") && keymatch::load8(p + 8) == keymatch::word8("urerRoot") && keymatch::load8(p + 16) == keymatch::word8("Certific") && keymatch::load8(p + 19) == keymatch::word8("tificate") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_InstallCertificateUseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_InstallCertificateUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::InstallCertificateUseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_Iso15118EVCertificateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_Iso15118EVCertificateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_Iso15118EVCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::Iso15118EVCertificateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_LocationEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 2: return keymatch::load2(p) == keymatch::word2("EV") ? 2 : -1;
-    case 4: return keymatch::load4(p) == keymatch::word4("Body") ? 0 : -1;
-    case 5:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load4(p) == keymatch::word4("Cabl") && keymatch::load4(p + 1) == keymatch::word4("able") ? 1 : -1;
-        case 'I': return keymatch::load4(p) == keymatch::word4("Inle") && keymatch::load4(p + 1) == keymatch::word4("nlet") ? 3 : -1;
-        default: return -1;
-      }
-    case 6: return keymatch::load4(p) == keymatch::word4("Outl") && keymatch::load4(p + 2) == keymatch::word4("tlet") ? 4 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_LocationEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_LocationEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::LocationEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_LogEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 11: return keymatch::load8(p) == keymatch::word8("Security") && keymatch::load8(p + 3) == keymatch::word8("urityLog") ? 1 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("Diagnost") && keymatch::load8(p + 6) == keymatch::word8("sticsLog") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_LogEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_LogEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::LogEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_LogStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_LogStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_LogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::LogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_MeasurandEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("So") && keymatch::load2(p + 1) == keymatch::word2("oC") ? 23 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("Volt") && keymatch::load4(p + 3) == keymatch::word4("tage") ? 24 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Frequenc") && keymatch::load8(p + 1) == keymatch::word8("requency") ? 16 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Power.Fa") && keymatch::load8(p + 4) == keymatch::word8("r.Factor") ? 19 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("Power.Of") && keymatch::load8(p + 5) == keymatch::word8(".Offered") ? 20 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Export") ? 0 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 6) == keymatch::word8("t.Import") ? 1 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("Current.") && keymatch::load8(p + 7) == keymatch::word8(".Offered") ? 2 : -1;
-    case 17: return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ne") && keymatch::load8(p + 9) == keymatch::word8("tive.Net") ? 9 : -1;
-    case 19:
-      switch (static_cast<unsigned char>(p[13])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Exp") && keymatch::load8(p + 11) == keymatch::word8("e.Export") ? 17 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Ac") && keymatch::load8(p + 8) == keymatch::word8("tive.Imp") && keymatch::load8(p + 11) == keymatch::word8("e.Import") ? 18 : -1;
-        case 'n': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 11) == keymatch::word8("rent.Net") ? 13 : -1;
-        case 'v': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 11) == keymatch::word8("tive.Net") ? 12 : -1;
-        default: return -1;
-      }
-    case 21:
-      switch (static_cast<unsigned char>(p[15])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.E") && keymatch::load8(p + 13) == keymatch::word8("e.Export") ? 21 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Power.Re") && keymatch::load8(p + 8) == keymatch::word8("active.I") && keymatch::load8(p + 13) == keymatch::word8("e.Import") ? 22 : -1;
-        default: return -1;
-      }
-    case 22:
-      switch (static_cast<unsigned char>(p[16])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 14) == keymatch::word8("t.Export") ? 15 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("pparent.") && keymatch::load8(p + 14) == keymatch::word8("t.Import") ? 14 : -1;
-        default: return -1;
-      }
-    case 29:
-      switch (static_cast<unsigned char>(p[14])) {
-        case 'E':
-          switch (static_cast<unsigned char>(p[21])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 7 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Ex") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 3 : -1;
-            default: return -1;
-          }
-        case 'I':
-          switch (static_cast<unsigned char>(p[21])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Int") && keymatch::load8(p + 21) == keymatch::word8("Interval") ? 8 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.A") && keymatch::load8(p + 8) == keymatch::word8("ctive.Im") && keymatch::load8(p + 16) == keymatch::word8("port.Reg") && keymatch::load8(p + 21) == keymatch::word8("Register") ? 4 : -1;
-            default: return -1;
-          }
-        default: return -1;
-      }
-    case 31:
-      switch (static_cast<unsigned char>(p[16])) {
-        case 'E':
-          switch (static_cast<unsigned char>(p[23])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 10 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Export.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 5 : -1;
-            default: return -1;
-          }
-        case 'I':
-          switch (static_cast<unsigned char>(p[23])) {
-            case 'I': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.I") && keymatch::load8(p + 23) == keymatch::word8("Interval") ? 11 : -1;
-            case 'R': return keymatch::load8(p) == keymatch::word8("Energy.R") && keymatch::load8(p + 8) == keymatch::word8("eactive.") && keymatch::load8(p + 16) == keymatch::word8("Import.R") && keymatch::load8(p + 23) == keymatch::word8("Register") ? 6 : -1;
-            default: return -1;
-          }
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_MeasurandEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_MeasurandEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::MeasurandEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_MessageFormatEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("UR") && keymatch::load2(p + 1) == keymatch::word2("RI") ? 2 : -1;
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'H': return keymatch::load4(p) == keymatch::word4("HTML") ? 1 : -1;
-        case 'U': return keymatch::load4(p) == keymatch::word4("UTF8") ? 3 : -1;
-        default: return -1;
-      }
-    case 5: return keymatch::load4(p) == keymatch::word4("ASCI") && keymatch::load4(p + 1) == keymatch::word4("SCII") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_MessageFormatEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_MessageFormatEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::MessageFormatEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_MessagePriorityEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("InFr") && keymatch::load4(p + 3) == keymatch::word4("ront") ? 1 : -1;
-    case 11:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("AlwaysFr") && keymatch::load8(p + 3) == keymatch::word8("aysFront") ? 0 : -1;
-        case 'N': return keymatch::load8(p) == keymatch::word8("NormalCy") && keymatch::load8(p + 3) == keymatch::word8("malCycle") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_MessagePriorityEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_MessagePriorityEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::MessagePriorityEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_MessageStateEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 2 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Charging") ? 0 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_MessageStateEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_MessageStateEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::MessageStateEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_MessageTriggerEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("Heartbea") && keymatch::load8(p + 1) == keymatch::word8("eartbeat") ? 3 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 3) == keymatch::word8("erValues") ? 4 : -1;
-    case 16:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'B': return keymatch::load8(p) == keymatch::word8("BootNoti") && keymatch::load8(p + 8) == keymatch::word8("fication") ? 0 : -1;
-        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ionEvent") ? 8 : -1;
-        default: return -1;
-      }
-    case 18:
-      switch (static_cast<unsigned char>(p[1])) {
-        case 'i': return keymatch::load8(p) == keymatch::word8("SignV2GC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 6 : -1;
-        case 't': return keymatch::load8(p) == keymatch::word8("StatusNo") && keymatch::load8(p + 8) == keymatch::word8("tificati") && keymatch::load8(p + 10) == keymatch::word8("fication") ? 7 : -1;
-        default: return -1;
-      }
-    case 21: return keymatch::load8(p) == keymatch::word8("LogStatu") && keymatch::load8(p + 8) == keymatch::word8("sNotific") && keymatch::load8(p + 13) == keymatch::word8("fication") ? 1 : -1;
-    case 23: return keymatch::load8(p) == keymatch::word8("SignComb") && keymatch::load8(p + 8) == keymatch::word8("inedCert") && keymatch::load8(p + 15) == keymatch::word8("tificate") ? 9 : -1;
-    case 26: return keymatch::load8(p) == keymatch::word8("Firmware") && keymatch::load8(p + 8) == keymatch::word8("StatusNo") && keymatch::load8(p + 16) == keymatch::word8("tificati") && keymatch::load8(p + 18) == keymatch::word8("fication") ? 2 : -1;
-    case 30: return keymatch::load8(p) == keymatch::word8("SignChar") && keymatch::load8(p + 8) == keymatch::word8("gingStat") && keymatch::load8(p + 16) == keymatch::word8("ionCerti") && keymatch::load8(p + 22) == keymatch::word8("tificate") ? 5 : -1;
-    case 33: return keymatch::load8(p) == keymatch::word8("PublishF") && keymatch::load8(p + 8) == keymatch::word8("irmwareS") && keymatch::load8(p + 16) == keymatch::word8("tatusNot") && keymatch::load8(p + 24) == keymatch::word8("ificatio") && keymatch::load8(p + 25) == keymatch::word8("fication") ? 10 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_MessageTriggerEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_MessageTriggerEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::MessageTriggerEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_MonitorEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Delt") && keymatch::load4(p + 1) == keymatch::word4("elta") ? 2 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Periodic") ? 3 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load8(p) == keymatch::word8("LowerThr") && keymatch::load8(p + 6) == keymatch::word8("hreshold") ? 1 : -1;
-        case 'U': return keymatch::load8(p) == keymatch::word8("UpperThr") && keymatch::load8(p + 6) == keymatch::word8("hreshold") ? 0 : -1;
-        default: return -1;
-      }
-    case 20: return keymatch::load8(p) == keymatch::word8("Periodic") && keymatch::load8(p + 8) == keymatch::word8("ClockAli") && keymatch::load8(p + 12) == keymatch::word8("kAligned") ? 4 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_MonitorEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_MonitorEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::MonitorEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_MonitoringBaseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 3: return keymatch::load2(p) == keymatch::word2("Al") && keymatch::load2(p + 1) == keymatch::word2("ll") ? 0 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("HardWire") && keymatch::load8(p + 5) == keymatch::word8("iredOnly") ? 2 : -1;
-    case 14: return keymatch::load8(p) == keymatch::word8("FactoryD") && keymatch::load8(p + 6) == keymatch::word8("yDefault") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_MonitoringBaseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_MonitoringBaseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::MonitoringBaseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_MonitoringCriterionEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 15: return keymatch::load8(p) == keymatch::word8("DeltaMon") && keymatch::load8(p + 7) == keymatch::word8("nitoring") ? 1 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("Periodic") && keymatch::load8(p + 8) == keymatch::word8("Monitori") && keymatch::load8(p + 10) == keymatch::word8("nitoring") ? 2 : -1;
-    case 19: return keymatch::load8(p) == keymatch::word8("Threshol") && keymatch::load8(p + 8) == keymatch::word8("dMonitor") && keymatch::load8(p + 11) == keymatch::word8("nitoring") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_MonitoringCriterionEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_MonitoringCriterionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::MonitoringCriterionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_MutabilityEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8: return keymatch::load8(p) == keymatch::word8("ReadOnly") ? 0 : -1;
-    case 9:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'R': return keymatch::load8(p) == keymatch::word8("ReadWrit") && keymatch::load8(p + 1) == keymatch::word8("eadWrite") ? 2 : -1;
-        case 'W': return keymatch::load8(p) == keymatch::word8("WriteOnl") && keymatch::load8(p + 1) == keymatch::word8("riteOnly") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_MutabilityEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_MutabilityEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::MutabilityEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_NotifyEVChargingNeedsStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 10: return keymatch::load8(p) == keymatch::word8("Processi") && keymatch::load8(p + 2) == keymatch::word8("ocessing") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_NotifyEVChargingNeedsStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_NotifyEVChargingNeedsStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::NotifyEVChargingNeedsStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_OCPPInterfaceEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6:
-      switch (static_cast<unsigned char>(p[5])) {
-        case '0': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red0") ? 0 : -1;
-        case '1': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red1") ? 1 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red2") ? 2 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("Wire") && keymatch::load4(p + 2) == keymatch::word4("red3") ? 3 : -1;
-        default: return -1;
-      }
-    case 9:
-      switch (static_cast<unsigned char>(p[8])) {
-        case '0': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless0") ? 4 : -1;
-        case '1': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless1") ? 5 : -1;
-        case '2': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless2") ? 6 : -1;
-        case '3': return keymatch::load8(p) == keymatch::word8("Wireless") && keymatch::load8(p + 1) == keymatch::word8("ireless3") ? 7 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_OCPPInterfaceEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_OCPPInterfaceEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::OCPPInterfaceEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_OCPPTransportEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'J': return keymatch::load4(p) == keymatch::word4("JSON") ? 0 : -1;
-        case 'S': return keymatch::load4(p) == keymatch::word4("SOAP") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_OCPPTransportEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_OCPPTransportEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::OCPPTransportEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_OCPPVersionEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6:
-      switch (static_cast<unsigned char>(p[5])) {
-        case '0': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP20") ? 3 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP12") ? 0 : -1;
-        case '5': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP15") ? 1 : -1;
-        case '6': return keymatch::load4(p) == keymatch::word4("OCPP") && keymatch::load4(p + 2) == keymatch::word4("PP16") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_OCPPVersionEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_OCPPVersionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::OCPPVersionEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_OperationalStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("Operativ") && keymatch::load8(p + 1) == keymatch::word8("perative") ? 1 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Inoperat") && keymatch::load8(p + 3) == keymatch::word8("perative") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_OperationalStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_OperationalStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::OperationalStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_PhaseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 1: return keymatch::load1(p) == keymatch::word1("N") ? 3 : -1;
-    case 2:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load2(p) == keymatch::word2("L1") ? 0 : -1;
-        case '2': return keymatch::load2(p) == keymatch::word2("L2") ? 1 : -1;
-        case '3': return keymatch::load2(p) == keymatch::word2("L3") ? 2 : -1;
-        default: return -1;
-      }
-    case 4:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("L1-N") ? 4 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("L2-N") ? 5 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("L3-N") ? 6 : -1;
-        default: return -1;
-      }
-    case 5:
-      switch (static_cast<unsigned char>(p[1])) {
-        case '1': return keymatch::load4(p) == keymatch::word4("L1-L") && keymatch::load4(p + 1) == keymatch::word4("1-L2") ? 7 : -1;
-        case '2': return keymatch::load4(p) == keymatch::word4("L2-L") && keymatch::load4(p + 1) == keymatch::word4("2-L3") ? 8 : -1;
-        case '3': return keymatch::load4(p) == keymatch::word4("L3-L") && keymatch::load4(p + 1) == keymatch::word4("3-L1") ? 9 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_PhaseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_PhaseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::PhaseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_PublishFirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 0 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Publishe") && keymatch::load8(p + 1) == keymatch::word8("ublished") ? 4 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 2) == keymatch::word8("wnloaded") ? 3 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 3) == keymatch::word8("nloading") ? 2 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("PublishF") && keymatch::load8(p + 5) == keymatch::word8("shFailed") ? 9 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[8])) {
-        case 'F': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adFailed") ? 5 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 6) == keymatch::word8("adPaused") ? 6 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 7) == keymatch::word8("Checksum") ? 7 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("Checksum") && keymatch::load8(p + 8) == keymatch::word8("Verified") ? 8 : -1;
-    case 17: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 8) == keymatch::word8("Schedule") && keymatch::load8(p + 9) == keymatch::word8("cheduled") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_PublishFirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_PublishFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::PublishFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ReadingContextEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 2 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 7 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Sample.C") && keymatch::load8(p + 4) == keymatch::word8("le.Clock") ? 3 : -1;
-    case 15:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'S': return keymatch::load8(p) == keymatch::word8("Sample.P") && keymatch::load8(p + 7) == keymatch::word8("Periodic") ? 4 : -1;
-        case 'T': return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 7) == keymatch::word8("tion.End") ? 6 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.End") ? 1 : -1;
-    case 17: return keymatch::load8(p) == keymatch::word8("Transact") && keymatch::load8(p + 8) == keymatch::word8("ion.Begi") && keymatch::load8(p + 9) == keymatch::word8("on.Begin") ? 5 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("Interrup") && keymatch::load8(p + 8) == keymatch::word8("tion.Beg") && keymatch::load8(p + 10) == keymatch::word8("on.Begin") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ReadingContextEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ReadingContextEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ReadingContextEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ReasonEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load4(p) == keymatch::word4("Loca") && keymatch::load4(p + 1) == keymatch::word4("ocal") ? 6 : -1;
-        case 'O': return keymatch::load4(p) == keymatch::word4("Othe") && keymatch::load4(p + 1) == keymatch::word4("ther") ? 9 : -1;
-        default: return -1;
-      }
-    case 6:
-      switch (static_cast<unsigned char>(p[2])) {
-        case 'b': return keymatch::load4(p) == keymatch::word4("Rebo") && keymatch::load4(p + 2) == keymatch::word4("boot") ? 13 : -1;
-        case 'm': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 2) == keymatch::word4("mote") ? 14 : -1;
-        default: return -1;
-      }
-    case 7: return keymatch::load4(p) == keymatch::word4("Time") && keymatch::load4(p + 3) == keymatch::word4("eout") ? 18 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("PowerLos") && keymatch::load8(p + 1) == keymatch::word8("owerLoss") ? 11 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("MasterPa") && keymatch::load8(p + 2) == keymatch::word8("sterPass") ? 8 : -1;
-    case 11:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'G': return keymatch::load8(p) == keymatch::word8("GroundFa") && keymatch::load8(p + 3) == keymatch::word8("undFault") ? 4 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("StoppedB") && keymatch::load8(p + 3) == keymatch::word8("ppedByEV") ? 16 : -1;
-        default: return -1;
-      }
-    case 12:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("DeAuthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 0 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("PowerQua") && keymatch::load8(p + 4) == keymatch::word8("rQuality") ? 12 : -1;
-        default: return -1;
-      }
-    case 13: return keymatch::load8(p) == keymatch::word8("Emergenc") && keymatch::load8(p + 5) == keymatch::word8("encyStop") ? 1 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("EVDiscon") && keymatch::load8(p + 6) == keymatch::word8("onnected") ? 3 : -1;
-        case 'I': return keymatch::load8(p) == keymatch::word8("Immediat") && keymatch::load8(p + 6) == keymatch::word8("ateReset") ? 5 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("SOCLimit") && keymatch::load8(p + 7) == keymatch::word8("tReached") ? 15 : -1;
-    case 16:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load8(p) == keymatch::word8("LocalOut") && keymatch::load8(p + 8) == keymatch::word8("OfCredit") ? 7 : -1;
-        case 'O': return keymatch::load8(p) == keymatch::word8("Overcurr") && keymatch::load8(p + 8) == keymatch::word8("entFault") ? 10 : -1;
-        case 'T': return keymatch::load8(p) == keymatch::word8("TimeLimi") && keymatch::load8(p + 8) == keymatch::word8("tReached") ? 17 : -1;
-        default: return -1;
-      }
-    case 18: return keymatch::load8(p) == keymatch::word8("EnergyLi") && keymatch::load8(p + 8) == keymatch::word8("mitReach") && keymatch::load8(p + 10) == keymatch::word8("tReached") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ReasonEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ReasonEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ReasonEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_RecurrencyKindEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Dail") && keymatch::load4(p + 1) == keymatch::word4("aily") ? 0 : -1;
-    case 6: return keymatch::load4(p) == keymatch::word4("Week") && keymatch::load4(p + 2) == keymatch::word4("ekly") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_RecurrencyKindEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_RecurrencyKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::RecurrencyKindEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_RegistrationStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Pend") && keymatch::load4(p + 3) == keymatch::word4("ding") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_RegistrationStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_RegistrationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::RegistrationStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ReportBaseEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 13: return keymatch::load8(p) == keymatch::word8("FullInve") && keymatch::load8(p + 5) == keymatch::word8("nventory") ? 1 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("SummaryI") && keymatch::load8(p + 8) == keymatch::word8("nventory") ? 2 : -1;
-    case 22: return keymatch::load8(p) == keymatch::word8("Configur") && keymatch::load8(p + 8) == keymatch::word8("ationInv") && keymatch::load8(p + 14) == keymatch::word8("nventory") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ReportBaseEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ReportBaseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ReportBaseEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_RequestStartStopStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_RequestStartStopStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_RequestStartStopStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::RequestStartStopStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ReservationUpdateStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load4(p) == keymatch::word4("Expi") && keymatch::load4(p + 3) == keymatch::word4("ired") ? 0 : -1;
-        case 'R': return keymatch::load4(p) == keymatch::word4("Remo") && keymatch::load4(p + 3) == keymatch::word4("oved") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ReservationUpdateStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ReservationUpdateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ReservationUpdateStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ReserveNowStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Faul") && keymatch::load4(p + 3) == keymatch::word4("lted") ? 1 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'O': return keymatch::load8(p) == keymatch::word8("Occupied") ? 2 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 3 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("Unavaila") && keymatch::load8(p + 3) == keymatch::word8("vailable") ? 4 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ReserveNowStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ReserveNowStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ReserveNowStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ResetEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("OnId") && keymatch::load4(p + 2) == keymatch::word4("Idle") ? 1 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Immediat") && keymatch::load8(p + 1) == keymatch::word8("mmediate") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ResetEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ResetEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ResetEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_ResetStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Schedule") && keymatch::load8(p + 1) == keymatch::word8("cheduled") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_ResetStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_ResetStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::ResetStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_SendLocalListStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("VersionM") && keymatch::load8(p + 7) == keymatch::word8("Mismatch") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_SendLocalListStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_SendLocalListStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::SendLocalListStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_SetMonitoringStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 4 : -1;
-        default: return -1;
-      }
-    case 9: return keymatch::load8(p) == keymatch::word8("Duplicat") && keymatch::load8(p + 1) == keymatch::word8("uplicate") ? 5 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 2 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 1 : -1;
-    case 22: return keymatch::load8(p) == keymatch::word8("Unsuppor") && keymatch::load8(p + 8) == keymatch::word8("tedMonit") && keymatch::load8(p + 14) == keymatch::word8("itorType") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_SetMonitoringStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_SetMonitoringStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::SetMonitoringStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_SetNetworkProfileStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("Fail") && keymatch::load4(p + 2) == keymatch::word4("iled") ? 2 : -1;
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_SetNetworkProfileStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_SetNetworkProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::SetNetworkProfileStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_SetVariableStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 14: return keymatch::load8(p) == keymatch::word8("RebootRe") && keymatch::load8(p + 6) == keymatch::word8("Required") ? 5 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("UnknownV") && keymatch::load8(p + 7) == keymatch::word8("Variable") ? 3 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("omponent") ? 2 : -1;
-    case 25: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedAttr") && keymatch::load8(p + 16) == keymatch::word8("ibuteTyp") && keymatch::load8(p + 17) == keymatch::word8("buteType") ? 4 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_SetVariableStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_SetVariableStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::SetVariableStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_TransactionEventEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("Ende") && keymatch::load4(p + 1) == keymatch::word4("nded") ? 0 : -1;
-    case 7:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'S': return keymatch::load4(p) == keymatch::word4("Star") && keymatch::load4(p + 3) == keymatch::word4("rted") ? 1 : -1;
-        case 'U': return keymatch::load4(p) == keymatch::word4("Upda") && keymatch::load4(p + 3) == keymatch::word4("ated") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_TransactionEventEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_TransactionEventEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::TransactionEventEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_TriggerMessageStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 14: return keymatch::load8(p) == keymatch::word8("NotImple") && keymatch::load8(p + 6) == keymatch::word8("lemented") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_TriggerMessageStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_TriggerMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::TriggerMessageStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_TriggerReasonEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 7: return keymatch::load4(p) == keymatch::word4("Trig") && keymatch::load4(p + 3) == keymatch::word4("gger") ? 11 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[6])) {
-        case 'S': return keymatch::load8(p) == keymatch::word8("RemoteSt") && keymatch::load8(p + 2) == keymatch::word8("moteStop") ? 16 : -1;
-        case 'c': return keymatch::load8(p) == keymatch::word8("EVDetect") && keymatch::load8(p + 2) == keymatch::word8("Detected") ? 15 : -1;
-        case 'i': return keymatch::load8(p) == keymatch::word8("Authoriz") && keymatch::load8(p + 2) == keymatch::word8("thorized") ? 0 : -1;
-        case 'r': return keymatch::load8(p) == keymatch::word8("EVDepart") && keymatch::load8(p + 2) == keymatch::word8("Departed") ? 14 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("RemoteSt") && keymatch::load8(p + 3) == keymatch::word8("oteStart") ? 17 : -1;
-    case 12:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'D': return keymatch::load8(p) == keymatch::word8("Deauthor") && keymatch::load8(p + 4) == keymatch::word8("thorized") ? 4 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("ResetCom") && keymatch::load8(p + 4) == keymatch::word8("tCommand") ? 20 : -1;
-        default: return -1;
-      }
-    case 13: return keymatch::load8(p) == keymatch::word8("UnlockCo") && keymatch::load8(p + 5) == keymatch::word8("kCommand") ? 12 : -1;
-    case 14:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("CablePlu") && keymatch::load8(p + 6) == keymatch::word8("luggedIn") ? 1 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("StopAuth") && keymatch::load8(p + 6) == keymatch::word8("thorized") ? 13 : -1;
-        default: return -1;
-      }
-    case 15: return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 7) == keymatch::word8("lueClock") ? 8 : -1;
-    case 16:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("EVConnec") && keymatch::load8(p + 8) == keymatch::word8("tTimeout") ? 7 : -1;
-        case 'T': return keymatch::load8(p) == keymatch::word8("TimeLimi") && keymatch::load8(p + 8) == keymatch::word8("tReached") ? 10 : -1;
-        default: return -1;
-      }
-    case 17: return keymatch::load8(p) == keymatch::word8("Abnormal") && keymatch::load8(p + 8) == keymatch::word8("Conditio") && keymatch::load8(p + 9) == keymatch::word8("ondition") ? 18 : -1;
-    case 18:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'E': return keymatch::load8(p) == keymatch::word8("EnergyLi") && keymatch::load8(p + 8) == keymatch::word8("mitReach") && keymatch::load8(p + 10) == keymatch::word8("tReached") ? 5 : -1;
-        case 'M': return keymatch::load8(p) == keymatch::word8("MeterVal") && keymatch::load8(p + 8) == keymatch::word8("uePeriod") && keymatch::load8(p + 10) == keymatch::word8("Periodic") ? 9 : -1;
-        case 'S': return keymatch::load8(p) == keymatch::word8("SignedDa") && keymatch::load8(p + 8) == keymatch::word8("taReceiv") && keymatch::load8(p + 10) == keymatch::word8("Received") ? 19 : -1;
-        default: return -1;
-      }
-    case 19:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'C': return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("RateChan") && keymatch::load8(p + 11) == keymatch::word8("eChanged") ? 2 : -1;
-        case 'E': return keymatch::load8(p) == keymatch::word8("EVCommun") && keymatch::load8(p + 8) == keymatch::word8("icationL") && keymatch::load8(p + 11) == keymatch::word8("tionLost") ? 6 : -1;
-        default: return -1;
-      }
-    case 20: return keymatch::load8(p) == keymatch::word8("Charging") && keymatch::load8(p + 8) == keymatch::word8("StateCha") && keymatch::load8(p + 12) == keymatch::word8("eChanged") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_TriggerReasonEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_TriggerReasonEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::TriggerReasonEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_UnlockStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8: return keymatch::load8(p) == keymatch::word8("Unlocked") ? 0 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("UnlockFa") && keymatch::load8(p + 4) == keymatch::word8("ckFailed") ? 1 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("UnknownC") && keymatch::load8(p + 8) == keymatch::word8("onnector") ? 3 : -1;
-    case 28: return keymatch::load8(p) == keymatch::word8("OngoingA") && keymatch::load8(p + 8) == keymatch::word8("uthorize") && keymatch::load8(p + 16) == keymatch::word8("dTransac") && keymatch::load8(p + 20) == keymatch::word8("nsaction") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_UnlockStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_UnlockStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::UnlockStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_UnpublishFirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("NoFirmwa") && keymatch::load8(p + 2) == keymatch::word8("Firmware") ? 1 : -1;
-    case 11: return keymatch::load8(p) == keymatch::word8("Unpublis") && keymatch::load8(p + 3) == keymatch::word8("ublished") ? 2 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("Download") && keymatch::load8(p + 7) == keymatch::word8("dOngoing") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_UnpublishFirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_UnpublishFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::UnpublishFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_UpdateEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Full") ? 1 : -1;
-    case 12: return keymatch::load8(p) == keymatch::word8("Differen") && keymatch::load8(p + 4) == keymatch::word8("erential") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_UpdateEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_UpdateEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::UpdateEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_UpdateFirmwareStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 8:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") ? 0 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("Rejected") ? 1 : -1;
-        default: return -1;
-      }
-    case 16: return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 2 : -1;
-    case 18:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'I': return keymatch::load8(p) == keymatch::word8("InvalidC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 3 : -1;
-        case 'R': return keymatch::load8(p) == keymatch::word8("RevokedC") && keymatch::load8(p + 8) == keymatch::word8("ertifica") && keymatch::load8(p + 10) == keymatch::word8("tificate") ? 4 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_UpdateFirmwareStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_UpdateFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::UpdateFirmwareStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_UploadLogStatusEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("Idle") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("Uploaded") ? 4 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("Uploadin") && keymatch::load8(p + 1) == keymatch::word8("ploading") ? 6 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("BadMessa") && keymatch::load8(p + 2) == keymatch::word8("dMessage") ? 0 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("UploadFa") && keymatch::load8(p + 5) == keymatch::word8("dFailure") ? 5 : -1;
-    case 16:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'A': return keymatch::load8(p) == keymatch::word8("Accepted") && keymatch::load8(p + 8) == keymatch::word8("Canceled") ? 7 : -1;
-        case 'P': return keymatch::load8(p) == keymatch::word8("Permissi") && keymatch::load8(p + 8) == keymatch::word8("onDenied") ? 3 : -1;
-        default: return -1;
-      }
-    case 21: return keymatch::load8(p) == keymatch::word8("NotSuppo") && keymatch::load8(p + 8) == keymatch::word8("rtedOper") && keymatch::load8(p + 13) == keymatch::word8("peration") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_UploadLogStatusEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_UploadLogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::UploadLogStatusEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
-
-namespace {
-
-int match_VPNEnumType(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'L': return keymatch::load4(p) == keymatch::word4("L2TP") ? 2 : -1;
-        case 'P': return keymatch::load4(p) == keymatch::word4("PPTP") ? 3 : -1;
-        default: return -1;
-      }
-    case 5:
-      switch (static_cast<unsigned char>(p[1])) {
-        case 'K': return keymatch::load4(p) == keymatch::word4("IKEv") && keymatch::load4(p + 1) == keymatch::word4("KEv2") ? 0 : -1;
-        case 'P': return keymatch::load4(p) == keymatch::word4("IPSe") && keymatch::load4(p + 1) == keymatch::word4("PSec") ? 1 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
 
 bool ve_VPNEnumType(const boost::json::value& v, ValidationError* e) {
   const boost::json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
-  return match_VPNEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
+  return enum_match::VPNEnumType(rt::view(*s)) >= 0 ? true : rt::fail_enum(e);
 }
 
 namespace {
@@ -7771,6 +5985,1824 @@ bool validate_ClearDisplayMessageRequest(const boost::json::value& v, const Vali
   if ((seen & kRequired) != kRequired) {
     if (!(seen & (std::uint64_t{1} << 1)))
       return rt::fail_member(e, "id", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClearDisplayMessageResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearDisplayMessageResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ClearDisplayMessageResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_ClearMessageStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClearVariableMonitoringRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearVariableMonitoringRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ClearVariableMonitoringRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !va_1(kv.value(), opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "id", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClearVariableMonitoringResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    case 21: return keymatch::load8(p) == keymatch::word8("clearMon") && keymatch::load8(p + 8) == keymatch::word8("itoringR") && keymatch::load8(p + 13) == keymatch::word8("ngResult") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearVariableMonitoringResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ClearVariableMonitoringResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !va_14(kv.value(), opt, e)) {
+          rt::prefix(e, "/clearMonitoringResult");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "clearMonitoringResult", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClearedChargingLimitRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("LimitSou") && keymatch::load8(p + 11) == keymatch::word8("itSource") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearedChargingLimitRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ClearedChargingLimitRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_ChargingLimitSourceEnumType(kv.value(), e)) {
+          rt::prefix(e, "/chargingLimitSource");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "chargingLimitSource", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_ClearedChargingLimitResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_ClearedChargingLimitResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_ClearedChargingLimitResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_CostUpdatedRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("totalCos") && keymatch::load8(p + 1) == keymatch::word8("otalCost") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_CostUpdatedRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_CostUpdatedRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/totalCost");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
+          rt::prefix(e, "/transactionId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x6u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "totalCost", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 2)))
+      return rt::fail_member(e, "transactionId", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_CostUpdatedResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_CostUpdatedResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_CostUpdatedResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_CustomerInformationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 5: return keymatch::load4(p) == keymatch::word4("clea") && keymatch::load4(p + 1) == keymatch::word4("lear") ? 5 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("repo") && keymatch::load4(p + 2) == keymatch::word4("port") ? 4 : -1;
+    case 7: return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 3 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    case 18: return keymatch::load8(p) == keymatch::word8("customer") && keymatch::load8(p + 8) == keymatch::word8("Identifi") && keymatch::load8(p + 10) == keymatch::word8("entifier") ? 6 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("customer") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_CustomerInformationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_CustomerInformationRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customerCertificate");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
+          rt::prefix(e, "/idToken");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 4:
+        seen |= std::uint64_t{1} << 4;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/report");
+          failed = true;
+        }
+        break;
+      case 5:
+        seen |= std::uint64_t{1} << 5;
+        if (!failed && !rt::check_boolean(kv.value(), e)) {
+          rt::prefix(e, "/clear");
+          failed = true;
+        }
+        break;
+      case 6:
+        if (!failed && !rt::check_string(kv.value(), kStringRule21, opt, e)) {
+          rt::prefix(e, "/customerIdentifier");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x38u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 3)))
+      return rt::fail_member(e, "requestId", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 4)))
+      return rt::fail_member(e, "report", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 5)))
+      return rt::fail_member(e, "clear", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_CustomerInformationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_CustomerInformationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_CustomerInformationResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_CustomerInformationStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_DataTransferRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("data") ? 2 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("vendorId") ? 3 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("messageI") && keymatch::load8(p + 1) == keymatch::word8("essageId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_DataTransferRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_DataTransferRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/messageId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !((void)kv.value(), true)) {
+          rt::prefix(e, "/data");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+          rt::prefix(e, "/vendorId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x8u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 3)))
+      return rt::fail_member(e, "vendorId", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_DataTransferResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 4: return keymatch::load4(p) == keymatch::word4("data") ? 3 : -1;
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_DataTransferResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_DataTransferResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_DataTransferStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !((void)kv.value(), true)) {
+          rt::prefix(e, "/data");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_DeleteCertificateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    case 19: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 11) == keymatch::word8("HashData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_DeleteCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_DeleteCertificateRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateHashData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "certificateHashData", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_DeleteCertificateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_DeleteCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_DeleteCertificateResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_DeleteCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_FirmwareStatusNotificationRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_FirmwareStatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_FirmwareStatusNotificationRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_FirmwareStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_FirmwareStatusNotificationResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_FirmwareStatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_FirmwareStatusNotificationResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_Get15118EVCertificateRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("acti") && keymatch::load4(p + 2) == keymatch::word4("tion") ? 2 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 'e': return keymatch::load8(p) == keymatch::word8("exiReque") && keymatch::load8(p + 2) == keymatch::word8("iRequest") ? 3 : -1;
+        default: return -1;
+      }
+    case 21: return keymatch::load8(p) == keymatch::word8("iso15118") && keymatch::load8(p + 8) == keymatch::word8("SchemaVe") && keymatch::load8(p + 13) == keymatch::word8("aVersion") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_Get15118EVCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_Get15118EVCertificateRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+          rt::prefix(e, "/iso15118SchemaVersion");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_CertificateActionEnumType(kv.value(), e)) {
+          rt::prefix(e, "/action");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule22, opt, e)) {
+          rt::prefix(e, "/exiRequest");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0xeu;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "iso15118SchemaVersion", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 2)))
+      return rt::fail_member(e, "action", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 3)))
+      return rt::fail_member(e, "exiRequest", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_Get15118EVCertificateResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    case 11: return keymatch::load8(p) == keymatch::word8("exiRespo") && keymatch::load8(p + 3) == keymatch::word8("Response") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_Get15118EVCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_Get15118EVCertificateResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_Iso15118EVCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_string(kv.value(), kStringRule22, opt, e)) {
+          rt::prefix(e, "/exiResponse");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0xau;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 3)))
+      return rt::fail_member(e, "exiResponse", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetBaseReportRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 'r': return keymatch::load8(p) == keymatch::word8("reportBa") && keymatch::load8(p + 2) == keymatch::word8("portBase") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetBaseReportRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetBaseReportRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !ve_ReportBaseEnumType(kv.value(), e)) {
+          rt::prefix(e, "/reportBase");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x6u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "requestId", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 2)))
+      return rt::fail_member(e, "reportBase", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetBaseReportResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetBaseReportResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetBaseReportResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_GenericDeviceModelStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetCertificateStatusRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("ocspRequ") && keymatch::load8(p + 7) == keymatch::word8("uestData") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetCertificateStatusRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetCertificateStatusRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !vo_OCSPRequestDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/ocspRequestData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "ocspRequestData", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetCertificateStatusResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 'o': return keymatch::load8(p) == keymatch::word8("ocspResu") && keymatch::load8(p + 2) == keymatch::word8("spResult") ? 3 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetCertificateStatusResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetCertificateStatusResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_GetCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !rt::check_string(kv.value(), kStringRule16, opt, e)) {
+          rt::prefix(e, "/ocspResult");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetChargingProfilesRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 2 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 7) == keymatch::word8("gProfile") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetChargingProfilesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetChargingProfilesRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !vo_ChargingProfileCriterionType(kv.value(), opt, e)) {
+          rt::prefix(e, "/chargingProfile");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0xau;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "requestId", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 3)))
+      return rt::fail_member(e, "chargingProfile", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetChargingProfilesResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetChargingProfilesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetChargingProfilesResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_GetChargingProfileStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetCompositeScheduleRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 3 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 1 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("RateUnit") ? 2 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetCompositeScheduleRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetCompositeScheduleRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/duration");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !ve_ChargingRateUnitEnumType(kv.value(), e)) {
+          rt::prefix(e, "/chargingRateUnit");
+          failed = true;
+        }
+        break;
+      case 3:
+        seen |= std::uint64_t{1} << 3;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/evseId");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0xau;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "duration", "required", "missing required property");
+    if (!(seen & (std::uint64_t{1} << 3)))
+      return rt::fail_member(e, "evseId", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetCompositeScheduleResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("schedule") ? 3 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetCompositeScheduleResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetCompositeScheduleResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !vo_CompositeScheduleType(kv.value(), opt, e)) {
+          rt::prefix(e, "/schedule");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetDisplayMessagesRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
+    case 5: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 1) == keymatch::word4("tate") ? 4 : -1;
+    case 8: return keymatch::load8(p) == keymatch::word8("priority") ? 3 : -1;
+    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetDisplayMessagesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetDisplayMessagesRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !va_1(kv.value(), opt, e)) {
+          rt::prefix(e, "/id");
+          failed = true;
+        }
+        break;
+      case 2:
+        seen |= std::uint64_t{1} << 2;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/requestId");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !ve_MessagePriorityEnumType(kv.value(), e)) {
+          rt::prefix(e, "/priority");
+          failed = true;
+        }
+        break;
+      case 4:
+        if (!failed && !ve_MessageStateEnumType(kv.value(), e)) {
+          rt::prefix(e, "/state");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x4u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 2)))
+      return rt::fail_member(e, "requestId", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetDisplayMessagesResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetDisplayMessagesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetDisplayMessagesResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_GetDisplayMessagesStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetInstalledCertificateIdsRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    case 15: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 7) == keymatch::word8("cateType") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetInstalledCertificateIdsRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetInstalledCertificateIdsRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        if (!failed && !va_15(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateType");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetInstalledCertificateIdsResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
+    case 10:
+      switch (static_cast<unsigned char>(p[0])) {
+        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
+        default: return -1;
+      }
+    case 24: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 16) == keymatch::word8("ataChain") ? 3 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetInstalledCertificateIdsResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetInstalledCertificateIdsResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !ve_GetInstalledCertificateStatusEnumType(kv.value(), e)) {
+          rt::prefix(e, "/status");
+          failed = true;
+        }
+        break;
+      case 2:
+        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
+          rt::prefix(e, "/statusInfo");
+          failed = true;
+        }
+        break;
+      case 3:
+        if (!failed && !va_16(kv.value(), opt, e)) {
+          rt::prefix(e, "/certificateHashDataChain");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "status", "required", "missing required property");
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetLocalListVersionRequest(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetLocalListVersionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetLocalListVersionRequest(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  if (unknown)
+    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
+  return !failed;
+}
+
+namespace {
+
+int keys_validate_GetLocalListVersionResponse(std::string_view s) noexcept {
+  const char* p = s.data();
+  switch (s.size()) {
+    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
+    case 13: return keymatch::load8(p) == keymatch::word8("versionN") && keymatch::load8(p + 5) == keymatch::word8("onNumber") ? 1 : -1;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+bool validate_GetLocalListVersionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  (void)opt;
+  const boost::json::object* o = v.if_object();
+  if (!o) return rt::fail(e, "type", "expected object");
+  std::uint64_t seen = 0;
+  const boost::json::key_value_pair* unknown = nullptr;
+  bool failed = false;
+  for (const boost::json::key_value_pair& kv : *o) {
+    switch (keys_validate_GetLocalListVersionResponse(kv.key())) {
+      case 0:
+        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
+          rt::prefix(e, "/customData");
+          failed = true;
+        }
+        break;
+      case 1:
+        seen |= std::uint64_t{1} << 1;
+        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
+          rt::prefix(e, "/versionNumber");
+          failed = true;
+        }
+        break;
+      default:
+        if (!unknown) unknown = &kv;
+        break;
+    }
+  }
+  constexpr std::uint64_t kRequired = 0x2u;
+  if ((seen & kRequired) != kRequired) {
+    if (!(seen & (std::uint64_t{1} << 1)))
+      return rt::fail_member(e, "versionNumber", "required", "missing required property");
   }
   if (unknown)
     return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");

@@ -9,53 +9,15 @@ namespace validators {
 
 namespace {
 
-constexpr rt::StringRule kStringRule0{0, 36, rt::Format::none};
-constexpr rt::StringRule kStringRule1{0, 64, rt::Format::none};
-constexpr rt::StringRule kStringRule2{0, 50, rt::Format::none};
-constexpr rt::StringRule kStringRule3{0, 255, rt::Format::none};
-constexpr rt::StringRule kStringRule4{0, 5600, rt::Format::none};
-constexpr rt::StringRule kStringRule5{0, 5500, rt::Format::none};
-constexpr rt::StringRule kStringRule6{0, rt::kNoLimit, rt::Format::date_time};
-constexpr rt::StringRule kStringRule7{0, 512, rt::Format::none};
-constexpr rt::StringRule kStringRule8{0, 32, rt::Format::none};
+constexpr rt::StringRule kStringRule0{0, 255, rt::Format::none};
+constexpr rt::StringRule kStringRule1{0, 36, rt::Format::none};
+constexpr rt::StringRule kStringRule2{0, rt::kNoLimit, rt::Format::date_time};
+constexpr rt::StringRule kStringRule3{0, 5500, rt::Format::none};
+constexpr rt::StringRule kStringRule4{0, 512, rt::Format::none};
+constexpr rt::StringRule kStringRule5{0, 32, rt::Format::none};
+constexpr rt::StringRule kStringRule6{0, 50, rt::Format::none};
 
 bool va_0(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_integer((*a)[i], nullptr, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_1(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_ClearMonitoringResultType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_2(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!ve_GetCertificateIdUseEnumType((*a)[i], e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_3(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
-  if (!a) return false;
-  for (std::size_t i = 0; i < a->size(); ++i)
-    if (!vo_CertificateHashDataChainType((*a)[i], opt, e)) return rt::prefix_index(e, i);
-  return true;
-}
-
-bool va_4(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -64,7 +26,7 @@ bool va_4(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_5(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_1(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, 3, e);
   if (!a) return false;
@@ -73,7 +35,7 @@ bool va_5(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_2(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, 4, e);
   if (!a) return false;
@@ -82,7 +44,7 @@ bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_7(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_3(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -91,7 +53,7 @@ bool va_7(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_8(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_4(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -100,7 +62,7 @@ bool va_8(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_9(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_5(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -109,7 +71,7 @@ bool va_9(const boost::json::value& v, const ValidationOptions& opt, ValidationE
   return true;
 }
 
-bool va_10(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_6(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -118,7 +80,7 @@ bool va_10(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_11(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_7(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -127,7 +89,7 @@ bool va_11(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_12(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_8(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -136,7 +98,7 @@ bool va_12(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_13(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_9(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -145,7 +107,7 @@ bool va_13(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_14(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_10(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -154,16 +116,16 @@ bool va_14(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_15(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_11(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
-    if (!rt::check_string((*a)[i], kStringRule7, opt, e)) return rt::prefix_index(e, i);
+    if (!rt::check_string((*a)[i], kStringRule4, opt, e)) return rt::prefix_index(e, i);
   return true;
 }
 
-bool va_16(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_12(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -172,7 +134,7 @@ bool va_16(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_17(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_13(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -181,7 +143,7 @@ bool va_17(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_18(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_14(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -190,7 +152,7 @@ bool va_18(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_19(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_15(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -199,7 +161,7 @@ bool va_19(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_20(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_16(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -208,7 +170,7 @@ bool va_20(const boost::json::value& v, const ValidationOptions& opt, Validation
   return true;
 }
 
-bool va_21(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
+bool va_17(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
   (void)opt;
   const boost::json::array* a = rt::check_array(v, 1, rt::kNoLimit, e);
   if (!a) return false;
@@ -223,1824 +185,6 @@ bool va_21(const boost::json::value& v, const ValidationOptions& opt, Validation
 }  // namespace validators
 
 using namespace validators;
-
-namespace {
-
-int keys_validate_ClearDisplayMessageResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_ClearDisplayMessageResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_ClearDisplayMessageResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_ClearMessageStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_ClearVariableMonitoringRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_ClearVariableMonitoringRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_ClearVariableMonitoringRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !va_0(kv.value(), opt, e)) {
-          rt::prefix(e, "/id");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "id", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_ClearVariableMonitoringResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    case 21: return keymatch::load8(p) == keymatch::word8("clearMon") && keymatch::load8(p + 8) == keymatch::word8("itoringR") && keymatch::load8(p + 13) == keymatch::word8("ngResult") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_ClearVariableMonitoringResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_ClearVariableMonitoringResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !va_1(kv.value(), opt, e)) {
-          rt::prefix(e, "/clearMonitoringResult");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "clearMonitoringResult", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_ClearedChargingLimitRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 2 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    case 19: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("LimitSou") && keymatch::load8(p + 11) == keymatch::word8("itSource") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_ClearedChargingLimitRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_ClearedChargingLimitRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_ChargingLimitSourceEnumType(kv.value(), e)) {
-          rt::prefix(e, "/chargingLimitSource");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/evseId");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "chargingLimitSource", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_ClearedChargingLimitResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_ClearedChargingLimitResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_ClearedChargingLimitResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_CostUpdatedRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("totalCos") && keymatch::load8(p + 1) == keymatch::word8("otalCost") ? 1 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("transact") && keymatch::load8(p + 5) == keymatch::word8("actionId") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_CostUpdatedRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_CostUpdatedRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_number(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/totalCost");
-          failed = true;
-        }
-        break;
-      case 2:
-        seen |= std::uint64_t{1} << 2;
-        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
-          rt::prefix(e, "/transactionId");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x6u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "totalCost", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 2)))
-      return rt::fail_member(e, "transactionId", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_CostUpdatedResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_CostUpdatedResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_CostUpdatedResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_CustomerInformationRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 5: return keymatch::load4(p) == keymatch::word4("clea") && keymatch::load4(p + 1) == keymatch::word4("lear") ? 5 : -1;
-    case 6: return keymatch::load4(p) == keymatch::word4("repo") && keymatch::load4(p + 2) == keymatch::word4("port") ? 4 : -1;
-    case 7: return keymatch::load4(p) == keymatch::word4("idTo") && keymatch::load4(p + 3) == keymatch::word4("oken") ? 2 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 3 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    case 18: return keymatch::load8(p) == keymatch::word8("customer") && keymatch::load8(p + 8) == keymatch::word8("Identifi") && keymatch::load8(p + 10) == keymatch::word8("entifier") ? 6 : -1;
-    case 19: return keymatch::load8(p) == keymatch::word8("customer") && keymatch::load8(p + 8) == keymatch::word8("Certific") && keymatch::load8(p + 11) == keymatch::word8("tificate") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_CustomerInformationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_CustomerInformationRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customerCertificate");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_IdTokenType(kv.value(), opt, e)) {
-          rt::prefix(e, "/idToken");
-          failed = true;
-        }
-        break;
-      case 3:
-        seen |= std::uint64_t{1} << 3;
-        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/requestId");
-          failed = true;
-        }
-        break;
-      case 4:
-        seen |= std::uint64_t{1} << 4;
-        if (!failed && !rt::check_boolean(kv.value(), e)) {
-          rt::prefix(e, "/report");
-          failed = true;
-        }
-        break;
-      case 5:
-        seen |= std::uint64_t{1} << 5;
-        if (!failed && !rt::check_boolean(kv.value(), e)) {
-          rt::prefix(e, "/clear");
-          failed = true;
-        }
-        break;
-      case 6:
-        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
-          rt::prefix(e, "/customerIdentifier");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x38u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 3)))
-      return rt::fail_member(e, "requestId", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 4)))
-      return rt::fail_member(e, "report", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 5)))
-      return rt::fail_member(e, "clear", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_CustomerInformationResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_CustomerInformationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_CustomerInformationResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_CustomerInformationStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_DataTransferRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("data") ? 2 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("vendorId") ? 3 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("messageI") && keymatch::load8(p + 1) == keymatch::word8("essageId") ? 1 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_DataTransferRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_DataTransferRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
-          rt::prefix(e, "/messageId");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !((void)kv.value(), true)) {
-          rt::prefix(e, "/data");
-          failed = true;
-        }
-        break;
-      case 3:
-        seen |= std::uint64_t{1} << 3;
-        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
-          rt::prefix(e, "/vendorId");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x8u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 3)))
-      return rt::fail_member(e, "vendorId", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_DataTransferResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 4: return keymatch::load4(p) == keymatch::word4("data") ? 3 : -1;
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_DataTransferResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_DataTransferResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_DataTransferStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      case 3:
-        if (!failed && !((void)kv.value(), true)) {
-          rt::prefix(e, "/data");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_DeleteCertificateRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    case 19: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 11) == keymatch::word8("HashData") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_DeleteCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_DeleteCertificateRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !vo_CertificateHashDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/certificateHashData");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "certificateHashData", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_DeleteCertificateResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_DeleteCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_DeleteCertificateResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_DeleteCertificateStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_FirmwareStatusNotificationRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_FirmwareStatusNotificationRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_FirmwareStatusNotificationRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_FirmwareStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/requestId");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_FirmwareStatusNotificationResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_FirmwareStatusNotificationResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_FirmwareStatusNotificationResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_Get15118EVCertificateRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("acti") && keymatch::load4(p + 2) == keymatch::word4("tion") ? 2 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 'e': return keymatch::load8(p) == keymatch::word8("exiReque") && keymatch::load8(p + 2) == keymatch::word8("iRequest") ? 3 : -1;
-        default: return -1;
-      }
-    case 21: return keymatch::load8(p) == keymatch::word8("iso15118") && keymatch::load8(p + 8) == keymatch::word8("SchemaVe") && keymatch::load8(p + 13) == keymatch::word8("aVersion") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_Get15118EVCertificateRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_Get15118EVCertificateRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
-          rt::prefix(e, "/iso15118SchemaVersion");
-          failed = true;
-        }
-        break;
-      case 2:
-        seen |= std::uint64_t{1} << 2;
-        if (!failed && !ve_CertificateActionEnumType(kv.value(), e)) {
-          rt::prefix(e, "/action");
-          failed = true;
-        }
-        break;
-      case 3:
-        seen |= std::uint64_t{1} << 3;
-        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
-          rt::prefix(e, "/exiRequest");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0xeu;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "iso15118SchemaVersion", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 2)))
-      return rt::fail_member(e, "action", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 3)))
-      return rt::fail_member(e, "exiRequest", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_Get15118EVCertificateResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    case 11: return keymatch::load8(p) == keymatch::word8("exiRespo") && keymatch::load8(p + 3) == keymatch::word8("Response") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_Get15118EVCertificateResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_Get15118EVCertificateResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_Iso15118EVCertificateStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      case 3:
-        seen |= std::uint64_t{1} << 3;
-        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
-          rt::prefix(e, "/exiResponse");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0xau;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 3)))
-      return rt::fail_member(e, "exiResponse", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetBaseReportRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 'r': return keymatch::load8(p) == keymatch::word8("reportBa") && keymatch::load8(p + 2) == keymatch::word8("portBase") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetBaseReportRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetBaseReportRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/requestId");
-          failed = true;
-        }
-        break;
-      case 2:
-        seen |= std::uint64_t{1} << 2;
-        if (!failed && !ve_ReportBaseEnumType(kv.value(), e)) {
-          rt::prefix(e, "/reportBase");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x6u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "requestId", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 2)))
-      return rt::fail_member(e, "reportBase", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetBaseReportResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetBaseReportResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetBaseReportResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_GenericDeviceModelStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetCertificateStatusRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("ocspRequ") && keymatch::load8(p + 7) == keymatch::word8("uestData") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetCertificateStatusRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetCertificateStatusRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !vo_OCSPRequestDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/ocspRequestData");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "ocspRequestData", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetCertificateStatusResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 'o': return keymatch::load8(p) == keymatch::word8("ocspResu") && keymatch::load8(p + 2) == keymatch::word8("spResult") ? 3 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetCertificateStatusResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetCertificateStatusResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_GetCertificateStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      case 3:
-        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
-          rt::prefix(e, "/ocspResult");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetChargingProfilesRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 2 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 1 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 7) == keymatch::word8("gProfile") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetChargingProfilesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetChargingProfilesRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/requestId");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/evseId");
-          failed = true;
-        }
-        break;
-      case 3:
-        seen |= std::uint64_t{1} << 3;
-        if (!failed && !vo_ChargingProfileCriterionType(kv.value(), opt, e)) {
-          rt::prefix(e, "/chargingProfile");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0xau;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "requestId", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 3)))
-      return rt::fail_member(e, "chargingProfile", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetChargingProfilesResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetChargingProfilesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetChargingProfilesResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_GetChargingProfileStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetCompositeScheduleRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("evse") && keymatch::load4(p + 2) == keymatch::word4("seId") ? 3 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("duration") ? 1 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    case 16: return keymatch::load8(p) == keymatch::word8("charging") && keymatch::load8(p + 8) == keymatch::word8("RateUnit") ? 2 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetCompositeScheduleRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetCompositeScheduleRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/duration");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !ve_ChargingRateUnitEnumType(kv.value(), e)) {
-          rt::prefix(e, "/chargingRateUnit");
-          failed = true;
-        }
-        break;
-      case 3:
-        seen |= std::uint64_t{1} << 3;
-        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/evseId");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0xau;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "duration", "required", "missing required property");
-    if (!(seen & (std::uint64_t{1} << 3)))
-      return rt::fail_member(e, "evseId", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetCompositeScheduleResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("schedule") ? 3 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetCompositeScheduleResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetCompositeScheduleResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_GenericStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      case 3:
-        if (!failed && !vo_CompositeScheduleType(kv.value(), opt, e)) {
-          rt::prefix(e, "/schedule");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetDisplayMessagesRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 2: return keymatch::load2(p) == keymatch::word2("id") ? 1 : -1;
-    case 5: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 1) == keymatch::word4("tate") ? 4 : -1;
-    case 8: return keymatch::load8(p) == keymatch::word8("priority") ? 3 : -1;
-    case 9: return keymatch::load8(p) == keymatch::word8("requestI") && keymatch::load8(p + 1) == keymatch::word8("equestId") ? 2 : -1;
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetDisplayMessagesRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetDisplayMessagesRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        if (!failed && !va_0(kv.value(), opt, e)) {
-          rt::prefix(e, "/id");
-          failed = true;
-        }
-        break;
-      case 2:
-        seen |= std::uint64_t{1} << 2;
-        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/requestId");
-          failed = true;
-        }
-        break;
-      case 3:
-        if (!failed && !ve_MessagePriorityEnumType(kv.value(), e)) {
-          rt::prefix(e, "/priority");
-          failed = true;
-        }
-        break;
-      case 4:
-        if (!failed && !ve_MessageStateEnumType(kv.value(), e)) {
-          rt::prefix(e, "/state");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x4u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 2)))
-      return rt::fail_member(e, "requestId", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetDisplayMessagesResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetDisplayMessagesResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetDisplayMessagesResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_GetDisplayMessagesStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetInstalledCertificateIdsRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    case 15: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 7) == keymatch::word8("cateType") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetInstalledCertificateIdsRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetInstalledCertificateIdsRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        if (!failed && !va_2(kv.value(), opt, e)) {
-          rt::prefix(e, "/certificateType");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetInstalledCertificateIdsResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 6: return keymatch::load4(p) == keymatch::word4("stat") && keymatch::load4(p + 2) == keymatch::word4("atus") ? 1 : -1;
-    case 10:
-      switch (static_cast<unsigned char>(p[0])) {
-        case 'c': return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-        case 's': return keymatch::load8(p) == keymatch::word8("statusIn") && keymatch::load8(p + 2) == keymatch::word8("atusInfo") ? 2 : -1;
-        default: return -1;
-      }
-    case 24: return keymatch::load8(p) == keymatch::word8("certific") && keymatch::load8(p + 8) == keymatch::word8("ateHashD") && keymatch::load8(p + 16) == keymatch::word8("ataChain") ? 3 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetInstalledCertificateIdsResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetInstalledCertificateIdsResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !ve_GetInstalledCertificateStatusEnumType(kv.value(), e)) {
-          rt::prefix(e, "/status");
-          failed = true;
-        }
-        break;
-      case 2:
-        if (!failed && !vo_StatusInfoType(kv.value(), opt, e)) {
-          rt::prefix(e, "/statusInfo");
-          failed = true;
-        }
-        break;
-      case 3:
-        if (!failed && !va_3(kv.value(), opt, e)) {
-          rt::prefix(e, "/certificateHashDataChain");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "status", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetLocalListVersionRequest(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetLocalListVersionRequest(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetLocalListVersionRequest(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
-
-namespace {
-
-int keys_validate_GetLocalListVersionResponse(std::string_view s) noexcept {
-  const char* p = s.data();
-  switch (s.size()) {
-    case 10: return keymatch::load8(p) == keymatch::word8("customDa") && keymatch::load8(p + 2) == keymatch::word8("stomData") ? 0 : -1;
-    case 13: return keymatch::load8(p) == keymatch::word8("versionN") && keymatch::load8(p + 5) == keymatch::word8("onNumber") ? 1 : -1;
-    default: return -1;
-  }
-}
-
-}  // namespace
-
-bool validate_GetLocalListVersionResponse(const boost::json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  (void)opt;
-  const boost::json::object* o = v.if_object();
-  if (!o) return rt::fail(e, "type", "expected object");
-  std::uint64_t seen = 0;
-  const boost::json::key_value_pair* unknown = nullptr;
-  bool failed = false;
-  for (const boost::json::key_value_pair& kv : *o) {
-    switch (keys_validate_GetLocalListVersionResponse(kv.key())) {
-      case 0:
-        if (!failed && !vo_CustomDataType(kv.value(), opt, e)) {
-          rt::prefix(e, "/customData");
-          failed = true;
-        }
-        break;
-      case 1:
-        seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_integer(kv.value(), nullptr, e)) {
-          rt::prefix(e, "/versionNumber");
-          failed = true;
-        }
-        break;
-      default:
-        if (!unknown) unknown = &kv;
-        break;
-    }
-  }
-  constexpr std::uint64_t kRequired = 0x2u;
-  if ((seen & kRequired) != kRequired) {
-    if (!(seen & (std::uint64_t{1} << 1)))
-      return rt::fail_member(e, "versionNumber", "required", "missing required property");
-  }
-  if (unknown)
-    return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
-  return !failed;
-}
 
 namespace {
 
@@ -2178,7 +322,7 @@ bool validate_GetLogResponse(const boost::json::value& v, const ValidationOption
         }
         break;
       case 3:
-        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
           rt::prefix(e, "/filename");
           failed = true;
         }
@@ -2229,7 +373,7 @@ bool validate_GetMonitoringReportRequest(const boost::json::value& v, const Vali
         }
         break;
       case 1:
-        if (!failed && !va_4(kv.value(), opt, e)) {
+        if (!failed && !va_0(kv.value(), opt, e)) {
           rt::prefix(e, "/componentVariable");
           failed = true;
         }
@@ -2242,7 +386,7 @@ bool validate_GetMonitoringReportRequest(const boost::json::value& v, const Vali
         }
         break;
       case 3:
-        if (!failed && !va_5(kv.value(), opt, e)) {
+        if (!failed && !va_1(kv.value(), opt, e)) {
           rt::prefix(e, "/monitoringCriteria");
           failed = true;
         }
@@ -2358,7 +502,7 @@ bool validate_GetReportRequest(const boost::json::value& v, const ValidationOpti
         }
         break;
       case 1:
-        if (!failed && !va_4(kv.value(), opt, e)) {
+        if (!failed && !va_0(kv.value(), opt, e)) {
           rt::prefix(e, "/componentVariable");
           failed = true;
         }
@@ -2371,7 +515,7 @@ bool validate_GetReportRequest(const boost::json::value& v, const ValidationOpti
         }
         break;
       case 3:
-        if (!failed && !va_6(kv.value(), opt, e)) {
+        if (!failed && !va_2(kv.value(), opt, e)) {
           rt::prefix(e, "/componentCriteria");
           failed = true;
         }
@@ -2480,7 +624,7 @@ bool validate_GetTransactionStatusRequest(const boost::json::value& v, const Val
         }
         break;
       case 1:
-        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
           rt::prefix(e, "/transactionId");
           failed = true;
         }
@@ -2582,7 +726,7 @@ bool validate_GetVariablesRequest(const boost::json::value& v, const ValidationO
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !va_7(kv.value(), opt, e)) {
+        if (!failed && !va_3(kv.value(), opt, e)) {
           rt::prefix(e, "/getVariableData");
           failed = true;
         }
@@ -2632,7 +776,7 @@ bool validate_GetVariablesResponse(const boost::json::value& v, const Validation
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !va_8(kv.value(), opt, e)) {
+        if (!failed && !va_4(kv.value(), opt, e)) {
           rt::prefix(e, "/getVariableResult");
           failed = true;
         }
@@ -2718,7 +862,7 @@ bool validate_HeartbeatResponse(const boost::json::value& v, const ValidationOpt
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
           rt::prefix(e, "/currentTime");
           failed = true;
         }
@@ -2776,7 +920,7 @@ bool validate_InstallCertificateRequest(const boost::json::value& v, const Valid
         break;
       case 2:
         seen |= std::uint64_t{1} << 2;
-        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
           rt::prefix(e, "/certificate");
           failed = true;
         }
@@ -2994,7 +1138,7 @@ bool validate_MeterValuesRequest(const boost::json::value& v, const ValidationOp
         break;
       case 2:
         seen |= std::uint64_t{1} << 2;
-        if (!failed && !va_9(kv.value(), opt, e)) {
+        if (!failed && !va_5(kv.value(), opt, e)) {
           rt::prefix(e, "/meterValue");
           failed = true;
         }
@@ -3083,7 +1227,7 @@ bool validate_NotifyChargingLimitRequest(const boost::json::value& v, const Vali
         }
         break;
       case 1:
-        if (!failed && !va_10(kv.value(), opt, e)) {
+        if (!failed && !va_6(kv.value(), opt, e)) {
           rt::prefix(e, "/chargingSchedule");
           failed = true;
         }
@@ -3186,7 +1330,7 @@ bool validate_NotifyCustomerInformationRequest(const boost::json::value& v, cons
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule7, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
           rt::prefix(e, "/data");
           failed = true;
         }
@@ -3206,7 +1350,7 @@ bool validate_NotifyCustomerInformationRequest(const boost::json::value& v, cons
         break;
       case 4:
         seen |= std::uint64_t{1} << 4;
-        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
           rt::prefix(e, "/generatedAt");
           failed = true;
         }
@@ -3306,7 +1450,7 @@ bool validate_NotifyDisplayMessagesRequest(const boost::json::value& v, const Va
         }
         break;
       case 1:
-        if (!failed && !va_11(kv.value(), opt, e)) {
+        if (!failed && !va_7(kv.value(), opt, e)) {
           rt::prefix(e, "/messageInfo");
           failed = true;
         }
@@ -3535,7 +1679,7 @@ bool validate_NotifyEVChargingScheduleRequest(const boost::json::value& v, const
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
           rt::prefix(e, "/timeBase");
           failed = true;
         }
@@ -3667,7 +1811,7 @@ bool validate_NotifyEventRequest(const boost::json::value& v, const ValidationOp
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
           rt::prefix(e, "/generatedAt");
           failed = true;
         }
@@ -3687,7 +1831,7 @@ bool validate_NotifyEventRequest(const boost::json::value& v, const ValidationOp
         break;
       case 4:
         seen |= std::uint64_t{1} << 4;
-        if (!failed && !va_12(kv.value(), opt, e)) {
+        if (!failed && !va_8(kv.value(), opt, e)) {
           rt::prefix(e, "/eventData");
           failed = true;
         }
@@ -3780,7 +1924,7 @@ bool validate_NotifyMonitoringReportRequest(const boost::json::value& v, const V
         }
         break;
       case 1:
-        if (!failed && !va_13(kv.value(), opt, e)) {
+        if (!failed && !va_9(kv.value(), opt, e)) {
           rt::prefix(e, "/monitor");
           failed = true;
         }
@@ -3807,7 +1951,7 @@ bool validate_NotifyMonitoringReportRequest(const boost::json::value& v, const V
         break;
       case 5:
         seen |= std::uint64_t{1} << 5;
-        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
           rt::prefix(e, "/generatedAt");
           failed = true;
         }
@@ -3912,13 +2056,13 @@ bool validate_NotifyReportRequest(const boost::json::value& v, const ValidationO
         break;
       case 2:
         seen |= std::uint64_t{1} << 2;
-        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
           rt::prefix(e, "/generatedAt");
           failed = true;
         }
         break;
       case 3:
-        if (!failed && !va_14(kv.value(), opt, e)) {
+        if (!failed && !va_10(kv.value(), opt, e)) {
           rt::prefix(e, "/reportData");
           failed = true;
         }
@@ -4029,7 +2173,7 @@ bool validate_PublishFirmwareRequest(const boost::json::value& v, const Validati
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule7, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule4, opt, e)) {
           rt::prefix(e, "/location");
           failed = true;
         }
@@ -4042,7 +2186,7 @@ bool validate_PublishFirmwareRequest(const boost::json::value& v, const Validati
         break;
       case 3:
         seen |= std::uint64_t{1} << 3;
-        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
           rt::prefix(e, "/checksum");
           failed = true;
         }
@@ -4178,7 +2322,7 @@ bool validate_PublishFirmwareStatusNotificationRequest(const boost::json::value&
         }
         break;
       case 2:
-        if (!failed && !va_15(kv.value(), opt, e)) {
+        if (!failed && !va_11(kv.value(), opt, e)) {
           rt::prefix(e, "/location");
           failed = true;
         }
@@ -4288,7 +2432,7 @@ bool validate_ReportChargingProfilesRequest(const boost::json::value& v, const V
         break;
       case 3:
         seen |= std::uint64_t{1} << 3;
-        if (!failed && !va_16(kv.value(), opt, e)) {
+        if (!failed && !va_12(kv.value(), opt, e)) {
           rt::prefix(e, "/chargingProfile");
           failed = true;
         }
@@ -4492,7 +2636,7 @@ bool validate_RequestStartTransactionResponse(const boost::json::value& v, const
         }
         break;
       case 3:
-        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
           rt::prefix(e, "/transactionId");
           failed = true;
         }
@@ -4542,7 +2686,7 @@ bool validate_RequestStopTransactionRequest(const boost::json::value& v, const V
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule1, opt, e)) {
           rt::prefix(e, "/transactionId");
           failed = true;
         }
@@ -4761,7 +2905,7 @@ bool validate_ReserveNowRequest(const boost::json::value& v, const ValidationOpt
         break;
       case 2:
         seen |= std::uint64_t{1} << 2;
-        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
           rt::prefix(e, "/expiryDateTime");
           failed = true;
         }
@@ -5021,20 +3165,20 @@ bool validate_SecurityEventNotificationRequest(const boost::json::value& v, cons
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
           rt::prefix(e, "/type");
           failed = true;
         }
         break;
       case 2:
         seen |= std::uint64_t{1} << 2;
-        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
           rt::prefix(e, "/timestamp");
           failed = true;
         }
         break;
       case 3:
-        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule0, opt, e)) {
           rt::prefix(e, "/techInfo");
           failed = true;
         }
@@ -5127,7 +3271,7 @@ bool validate_SendLocalListRequest(const boost::json::value& v, const Validation
         }
         break;
       case 1:
-        if (!failed && !va_17(kv.value(), opt, e)) {
+        if (!failed && !va_13(kv.value(), opt, e)) {
           rt::prefix(e, "/localAuthorizationList");
           failed = true;
         }
@@ -5829,7 +3973,7 @@ bool validate_SetVariableMonitoringRequest(const boost::json::value& v, const Va
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !va_18(kv.value(), opt, e)) {
+        if (!failed && !va_14(kv.value(), opt, e)) {
           rt::prefix(e, "/setMonitoringData");
           failed = true;
         }
@@ -5879,7 +4023,7 @@ bool validate_SetVariableMonitoringResponse(const boost::json::value& v, const V
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !va_19(kv.value(), opt, e)) {
+        if (!failed && !va_15(kv.value(), opt, e)) {
           rt::prefix(e, "/setMonitoringResult");
           failed = true;
         }
@@ -5929,7 +4073,7 @@ bool validate_SetVariablesRequest(const boost::json::value& v, const ValidationO
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !va_20(kv.value(), opt, e)) {
+        if (!failed && !va_16(kv.value(), opt, e)) {
           rt::prefix(e, "/setVariableData");
           failed = true;
         }
@@ -5979,7 +4123,7 @@ bool validate_SetVariablesResponse(const boost::json::value& v, const Validation
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !va_21(kv.value(), opt, e)) {
+        if (!failed && !va_17(kv.value(), opt, e)) {
           rt::prefix(e, "/setVariableResult");
           failed = true;
         }
@@ -6030,7 +4174,7 @@ bool validate_SignCertificateRequest(const boost::json::value& v, const Validati
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule3, opt, e)) {
           rt::prefix(e, "/csr");
           failed = true;
         }
@@ -6150,7 +4294,7 @@ bool validate_StatusNotificationRequest(const boost::json::value& v, const Valid
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
           rt::prefix(e, "/timestamp");
           failed = true;
         }
@@ -6300,14 +4444,14 @@ bool validate_TransactionEventRequest(const boost::json::value& v, const Validat
         }
         break;
       case 2:
-        if (!failed && !va_9(kv.value(), opt, e)) {
+        if (!failed && !va_5(kv.value(), opt, e)) {
           rt::prefix(e, "/meterValue");
           failed = true;
         }
         break;
       case 3:
         seen |= std::uint64_t{1} << 3;
-        if (!failed && !rt::check_string(kv.value(), kStringRule6, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule2, opt, e)) {
           rt::prefix(e, "/timestamp");
           failed = true;
         }
@@ -6725,7 +4869,7 @@ bool validate_UnpublishFirmwareRequest(const boost::json::value& v, const Valida
         break;
       case 1:
         seen |= std::uint64_t{1} << 1;
-        if (!failed && !rt::check_string(kv.value(), kStringRule8, opt, e)) {
+        if (!failed && !rt::check_string(kv.value(), kStringRule5, opt, e)) {
           rt::prefix(e, "/checksum");
           failed = true;
         }

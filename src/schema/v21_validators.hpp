@@ -3,6 +3,7 @@
 // Internal: validators of the named schema types of OCPP 2.1, shared between TUs.
 #include <ocpp/messages/v21.hpp>
 
+#include "v21_enum_match.hpp"
 #include "runtime.hpp"
 
 namespace ocpp::v21::validators {
