@@ -288,11 +288,6 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     if (mismatch_ && impl.options.protocol_mismatch == ProtocolMismatch::http_400)
       return respond(http::status::bad_request, offered->empty() ? "Missing subprotocol" : "No matching subprotocol");
 
-    if (impl.options.duplicate_identity == DuplicateIdentity::reject_new && !mismatch_) {
-      std::lock_guard lock(impl.mutex);
-      if (impl.registry.count(path.identity)) return respond(http::status::conflict, "Identity already connected");
-    }
-
     info_.identity = std::move(path.identity);
     info_.path = std::move(path.path);
     info_.query = std::move(path.query);
@@ -404,6 +399,11 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
         return respond(http::status::bad_request, "No matching subprotocol");
       protocol_ = std::move(options.protocol);
       mismatch_ = false;
+    }
+    // After auth, so an unauthenticated client cannot learn which stations are connected.
+    if (server_->options.duplicate_identity == DuplicateIdentity::reject_new && !mismatch_) {
+      std::lock_guard lock(server_->mutex);
+      if (server_->registry.count(info_.identity)) return respond(http::status::conflict, "Identity already connected");
     }
     for (auto& kv : options.session) state_[kv.key()] = std::move(kv.value());
     ws_.emplace(std::move(stream_));

@@ -77,7 +77,9 @@ class NetStream {
   }
 
   // TLS writes one record per call, so the WebSocket header and payload (separate buffers) are
-  // joined first; a retry after WANT_WRITE joins the same bytes again, as OpenSSL requires.
+  // joined first. The scratch may be reused by another connection before a retry after
+  // WANT_WRITE: harmless, as the write is at most one record, which OpenSSL has already encrypted
+  // and the retry only flushes.
   template <class Buffers>
   boost::asio::mutable_buffer gather(const Buffers& buffers) {
     auto first = first_buffer<boost::asio::const_buffer>(buffers);

@@ -39,11 +39,7 @@
 #include "ocpp/messages/v21.hpp"
 #include "ocpp/ocpp.hpp"
 #include "ocpp/server/basic_auth.hpp"
-#include "subprocess.hpp"
-
-#ifndef OCPP_PEERS_DIR
-#error "OCPP_PEERS_DIR must name tests/interop/peers"
-#endif
+#include "peer.hpp"
 
 namespace {
 
@@ -51,71 +47,14 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using Predicate = interop::Subprocess::Predicate;
+using namespace interop;
 
-constexpr auto kEventTimeout = 5s;  // any single exchange with the peer on loopback
 constexpr const char* kIdentity = "CP-1";
 constexpr const char* kCurrentTime = "2026-01-01T00:00:00Z";
 const json::object kDetails{{"k", "v"}};
 
 const std::string kWsIo = "ocpp-ws-io";
 const std::string kRpc = "ocpp-rpc";
-
-// A failed expectation that makes continuing pointless: Google Test reports the exception as a
-// failure of the test, and TearDown prints the peer's transcript.
-struct Abort : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// ------------------------------------------------------------------ environment
-
-std::string peers_problem() {
-  const fs::path dir = OCPP_PEERS_DIR;
-  if (!fs::exists(dir / "peer.mjs")) return "peer.mjs not found in " + dir.string();
-  for (const char* pkg : {"ocpp-ws-io", "ocpp-rpc"})
-    if (!fs::exists(dir / "node_modules" / pkg / "package.json"))
-      return std::string("npm package ") + pkg + " is not installed in " + (dir / "node_modules").string() +
-             ": run `bash " + (dir / "install.sh").string() + "` (needs node >= 18 and npm)";
-  return {};
-}
-
-// ------------------------------------------------------------------ json helpers
-
-std::string str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  if (!v) return "<missing>";
-  if (const json::string* s = v->if_string()) return std::string(*s);
-  return json::serialize(*v);
-}
-
-const json::value& at(const json::object& o, std::string_view key) {
-  static const json::value missing = "<missing>";
-  const json::value* v = o.if_contains(key);
-  return v ? *v : missing;
-}
-
-json::object obj(const json::value& v) { return v.is_object() ? v.get_object() : json::object{}; }
-
-Predicate event_is(std::string name) {
-  return [name](const json::object& o) { return str(o, "event") == name; };
-}
-
-Predicate event_in(std::vector<std::string> names) {
-  return [names](const json::object& o) {
-    const std::string e = str(o, "event");
-    for (const auto& n : names)
-      if (e == n) return true;
-    return false;
-  };
-}
-
-// The answer to a peer `call` command: exactly one of result / call_error / call_failed.
-Predicate answer_to(std::string id) {
-  return [id](const json::object& o) {
-    const std::string e = str(o, "event");
-    return (e == "result" || e == "call_error" || e == "call_failed") && str(o, "id") == id;
-  };
-}
 
 // A raw frame the peer received whose message id (element 1) is `id`.
 Predicate frame_in_with_id(std::string id) {
@@ -126,109 +65,6 @@ Predicate frame_in_with_id(std::string id) {
     return !ec && v.is_array() && v.get_array().size() > 1 && v.get_array()[1] == json::value(id);
   };
 }
-
-// ------------------------------------------------------------------ the peer process
-
-class Peer {
- public:
-  explicit Peer(std::vector<std::string> args) {
-    static std::atomic<int> counter{0};
-    stderr_path_ = (fs::path(testing::TempDir()) /
-                    ("interop-peer-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".log"))
-                       .string();
-    std::vector<std::string> argv{"node", std::string(OCPP_PEERS_DIR) + "/peer.mjs"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--log-level", "warn"});  // library logs go to the stderr file
-    for (const auto& a : argv) command_ += (command_.empty() ? "" : " ") + a;
-    try {
-      proc_.emplace(argv, stderr_path_);
-    } catch (const std::exception& e) {
-      throw Abort("cannot start `" + command_ + "` (is node on PATH?): " + e.what());
-    }
-  }
-  ~Peer() {
-    proc_.reset();
-    std::error_code ignored;
-    fs::remove(stderr_path_, ignored);
-  }
-
-  json::object wait(const Predicate& pred, const std::string& what,
-                    std::chrono::milliseconds timeout = kEventTimeout) {
-    auto ev = proc_->read_event(pred, timeout);
-    if (!ev)
-      throw Abort("peer: no " + what + " within " + std::to_string(timeout.count()) + " ms" +
-                  (proc_->stdout_eof() ? " (the peer exited)" : ""));
-    return std::move(*ev);
-  }
-
-  void send(const json::object& cmd) {
-    if (!proc_->send(cmd)) throw Abort("peer: cannot write command (the peer exited): " + json::serialize(cmd));
-  }
-
-  // Sends a `call` and waits for its answer (result, call_error or call_failed).
-  json::object call(const std::string& action, json::value payload, const std::string& identity) {
-    const std::string id = "c" + std::to_string(++calls_);
-    send({{"cmd", "call"}, {"id", id}, {"action", action}, {"payload", std::move(payload)}, {"identity", identity}});
-    return wait(answer_to(id), "answer to call " + id + " (" + action + ")");
-  }
-
-  // `handle` with one of reply / error / noreply in `behaviour`; waits for the peer's `ok`.
-  void handle(const std::string& action, json::object behaviour) {
-    json::object cmd{{"cmd", "handle"}, {"action", action}};
-    for (auto& kv : behaviour) cmd[kv.key()] = kv.value();
-    send(cmd);
-    auto ev = wait(
-        [&](const json::object& o) {
-          return (str(o, "event") == "ok" && str(o, "cmd") == "handle" && str(o, "action") == action) ||
-                 str(o, "event") == "cmd_error";
-        },
-        "ok for handle " + action);
-    if (str(ev, "event") != "ok") throw Abort("peer rejected handle " + action + ": " + json::serialize(ev));
-  }
-
-  void send_raw(const std::string& identity, const std::string& data) {
-    send({{"cmd", "send_raw"}, {"identity", identity}, {"data", data}});
-    auto ev = wait(
-        [](const json::object& o) {
-          return (str(o, "event") == "ok" && str(o, "cmd") == "send_raw") || str(o, "event") == "cmd_error";
-        },
-        "ok for send_raw");
-    if (str(ev, "event") != "ok") throw Abort("peer rejected send_raw: " + json::serialize(ev));
-  }
-
-  std::vector<json::object> backlog_copy() const { return {proc_->backlog().begin(), proc_->backlog().end()}; }
-
-  // Closes stdin (the peer closes its connections and exits 0), SIGTERM after a grace period.
-  int stop() { return proc_->stop(); }
-  bool exited_cleanly() const {
-    auto s = proc_->exit_status();
-    return s && WIFEXITED(*s) && WEXITSTATUS(*s) == 0;
-  }
-
-  std::string dump() const {
-    std::ostringstream out;
-    out << "---- peer: " << command_ << "\n";
-    if (auto s = proc_->exit_status())
-      out << "---- exit: " << (WIFEXITED(*s) ? "code " + std::to_string(WEXITSTATUS(*s))
-                                             : "signal " + std::to_string(WTERMSIG(*s)))
-          << "\n";
-    out << "---- stdout events (" << proc_->transcript().size() << "):\n";
-    for (const auto& line : proc_->transcript()) out << "  " << line << "\n";
-    std::ifstream err(stderr_path_);
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(err, line);) lines.push_back(line);
-    const std::size_t from = lines.size() > 80 ? lines.size() - 80 : 0;
-    out << "---- stderr (" << lines.size() << " lines" << (from ? ", last 80" : "") << "):\n";
-    for (std::size_t i = from; i < lines.size(); ++i) out << "  " << lines[i] << "\n";
-    return out.str();
-  }
-
- private:
-  std::string command_;
-  std::string stderr_path_;
-  std::optional<interop::Subprocess> proc_;
-  int calls_ = 0;
-};
 
 // ------------------------------------------------------------------ waiting on our side
 

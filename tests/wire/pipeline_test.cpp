@@ -483,6 +483,26 @@ TEST_F(WireTest, AuthMayPickAnotherOfferedProtocolAndBothSidesSeeIt) {
   EXPECT_EQ(get(server_side.get_future()), "ocpp1.6");
 }
 
+TEST_F(WireTest, RejectNewAnswers409OnlyAfterAuth) {
+  ServerOptions so;
+  so.duplicate_identity = DuplicateIdentity::reject_new;
+  auto server = make_server(so);
+  server->auth(basic_auth([](std::string_view) -> std::optional<std::string> { return std::string("right-password-16"); }));
+  const auto port = server->listen(0, "127.0.0.1");
+  ClientOptions o;
+  o.password = "right-password-16";
+  auto first = make_client(port, "CP001", {"ocpp1.6"}, o);
+  get(first->connect(asio::use_future));
+  const std::string offer = "Sec-WebSocket-Protocol: ocpp1.6\r\n";
+  EXPECT_EQ(raw_http(port, upgrade_request("/ocpp/CP001", offer)), "HTTP/1.1 401 Unauthorized")
+      << "no password: nothing about who is connected";
+  EXPECT_EQ(raw_http(port, upgrade_request("/ocpp/CP001", offer + "Authorization: " +
+                                                             basic_auth_header("CP001", "right-password-16") + "\r\n")),
+            "HTTP/1.1 409 Conflict");
+  EXPECT_EQ(server->client_count(), 1u);
+  EXPECT_EQ(first->state(), ConnectionState::open) << "the first connection stays";
+}
+
 TEST_F(WireTest, BasicAuthProfileOne) {
   auto server = make_server();
   server->auth(basic_auth([](std::string_view identity) -> std::optional<std::string> {

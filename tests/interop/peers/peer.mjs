@@ -9,7 +9,10 @@
 
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
 import readline from 'node:readline';
+import tls from 'node:tls';
 
 const require = createRequire(import.meta.url);
 
@@ -61,18 +64,26 @@ const USAGE = `usage:
                 [--host 127.0.0.1] [--port 0] [--max-bad-messages N] [--strict]
                 [--call-timeout-ms 5000] [--ping-interval-ms 0] [--require-password PW]
                 [--no-detailed-errors] [--log-level debug|info|warn|error] [--call-concurrency 1]
+                [--security-profile 2|3 --tls-cert PEM --tls-key PEM [--tls-cert PEM --tls-key PEM]
+                 [--tls-ca PEM] [--tls-passphrase PW]]
   node peer.mjs client --lib ocpp-ws-io|ocpp-rpc --url ws://127.0.0.1:P --identity CP001
                 [--protocols ...] [--password PW] [--call-timeout-ms 5000] [--no-reconnect]
                 [--reconnect-min-ms 1000] [--reconnect-max-ms 30000] [--max-bad-messages N]
                 [--strict] [--ping-interval-ms 0] [--no-detailed-errors] [--log-level LEVEL]
-                [--defer-connect] [--call-concurrency 1]`;
+                [--defer-connect] [--call-concurrency 1]
+                [--security-profile 0..3] [--tls-ca PEM] [--tls-cert PEM --tls-key PEM]
+                [--tls-passphrase PW] [--tls-no-verify]
+  either mode: [--tls-ciphers OPENSSL-LIST] [--tls-max-version TLSv1.2|TLSv1.3]`;
 
 const VALUE_FLAGS = new Set([
   'lib', 'protocols', 'host', 'port', 'max-bad-messages', 'url', 'identity', 'password',
   'call-timeout-ms', 'ping-interval-ms', 'require-password', 'reconnect-min-ms',
-  'reconnect-max-ms', 'log-level', 'call-concurrency',
+  'reconnect-max-ms', 'log-level', 'call-concurrency', 'security-profile', 'tls-ca', 'tls-passphrase',
+  'tls-ciphers', 'tls-max-version',
 ]);
-const BOOL_FLAGS = new Set(['strict', 'no-reconnect', 'no-detailed-errors', 'defer-connect']);
+// Repeatable: a server may serve an RSA and an ECDSA certificate side by side.
+const LIST_FLAGS = new Set(['tls-cert', 'tls-key']);
+const BOOL_FLAGS = new Set(['strict', 'no-reconnect', 'no-detailed-errors', 'defer-connect', 'tls-no-verify']);
 
 function fatal(message, code = 2) {
   emit({ event: 'fatal', message });
@@ -96,12 +107,13 @@ function parseArgs(argv) {
     }
     if (BOOL_FLAGS.has(name)) {
       opts[name] = value === undefined ? true : value !== 'false';
-    } else if (VALUE_FLAGS.has(name)) {
+    } else if (VALUE_FLAGS.has(name) || LIST_FLAGS.has(name)) {
       if (value === undefined) {
         if (i + 1 >= rest.length) fatal(`--${name} needs a value`);
         value = rest[++i];
       }
-      opts[name] = value;
+      if (LIST_FLAGS.has(name)) (opts[name] ??= []).push(value);
+      else opts[name] = value;
     } else {
       fatal(`unknown option --${name}`);
     }
@@ -134,15 +146,103 @@ function parseArgs(argv) {
     deferConnect: !!opts['defer-connect'],
     reconnectMinMs: num('reconnect-min-ms', 1000),
     reconnectMaxMs: num('reconnect-max-ms', 30000),
+    securityProfile: opts['security-profile'] === undefined ? undefined : num('security-profile'),
+    tls: readTlsFiles(opts),
+    tlsVerify: !opts['tls-no-verify'],
+    tlsCiphers: opts['tls-ciphers'],
+    tlsMaxVersion: opts['tls-max-version'],
   };
+  if (cfg.securityProfile !== undefined && ![0, 1, 2, 3].includes(cfg.securityProfile)) {
+    fatal('--security-profile must be 0, 1, 2 or 3');
+  }
+  if (cfg.tls.cert.length !== cfg.tls.key.length) fatal('give as many --tls-key as --tls-cert');
   if (mode === 'client') {
     if (!cfg.url) fatal('client mode needs --url');
     if (!cfg.identity) fatal('client mode needs --identity');
+    if (cfg.tls.cert.length > 1) fatal('a client presents one certificate');
+    // Unset: what the URL and credentials imply, as a station configured by its CSMS URL would.
+    if (cfg.securityProfile === undefined) {
+      if (cfg.url.startsWith('wss:')) cfg.securityProfile = cfg.tls.cert.length ? 3 : 2;
+      else cfg.securityProfile = cfg.password !== undefined ? 1 : 0;
+    }
+  } else {
+    cfg.securityProfile ??= 0;
+    const tlsGiven = cfg.tls.cert.length > 0 || cfg.tls.ca !== undefined;
+    if (cfg.securityProfile >= 2 && cfg.tls.cert.length === 0) {
+      fatal('server profiles 2 and 3 need --tls-cert and --tls-key');
+    }
+    if (cfg.securityProfile === 3 && cfg.tls.ca === undefined) {
+      fatal('server profile 3 needs --tls-ca (the CA of client certificates)');
+    }
+    if (cfg.securityProfile < 2 && tlsGiven) fatal('TLS files need --security-profile 2 or 3');
   }
   return cfg;
 }
 
+// PEM files are read once, up front, so a bad path is a `fatal` and not a failed handshake later.
+function readTlsFiles(opts) {
+  const read = (flag, path) => {
+    try {
+      return fs.readFileSync(path);
+    } catch (err) {
+      return fatal(`--${flag} ${path}: ${errMessage(err)}`);
+    }
+  };
+  return {
+    ca: opts['tls-ca'] === undefined ? undefined : read('tls-ca', opts['tls-ca']),
+    cert: (opts['tls-cert'] ?? []).map((p) => read('tls-cert', p)),
+    key: (opts['tls-key'] ?? []).map((p) => read('tls-key', p)),
+    passphrase: opts['tls-passphrase'],
+  };
+}
+
 const cfg = parseArgs(process.argv.slice(2));
+
+// Neither library passes cipher or version options through to `tls`, so they are set as this
+// process's defaults: how a test makes a peer offer only RSA or only ECDSA suites (TLS 1.2).
+if (cfg.tlsCiphers !== undefined) tls.DEFAULT_CIPHERS = cfg.tlsCiphers;
+if (cfg.tlsMaxVersion !== undefined) tls.DEFAULT_MAX_VERSION = cfg.tlsMaxVersion;
+
+// The `tls` option objects of both libraries (and of `https`/`ws` underneath); a single
+// certificate stays a single value, several become the arrays Node accepts for RSA + ECDSA.
+function tlsOptions({ server }) {
+  const one = (list) => (list.length === 1 ? list[0] : list);
+  const o = {};
+  if (cfg.tls.ca !== undefined) o.ca = cfg.tls.ca;
+  if (cfg.tls.cert.length) {
+    o.cert = one(cfg.tls.cert);
+    o.key = one(cfg.tls.key);
+  }
+  if (cfg.tls.passphrase !== undefined) o.passphrase = cfg.tls.passphrase;
+  if (!server) o.rejectUnauthorized = cfg.tlsVerify;
+  return o;
+}
+
+// ---------------------------------------------------------------------------
+// TLS facts for the events: what a test asserts about the handshake
+
+function certInfo(cert) {
+  if (!cert || typeof cert !== 'object' || Object.keys(cert).length === 0) return null;
+  return {
+    subject_cn: cert.subject?.CN ?? null,
+    issuer_cn: cert.issuer?.CN ?? null,
+    serial: cert.serialNumber ?? null,
+    fingerprint256: cert.fingerprint256 ?? null,
+    key_type: cert.asn1Curve || cert.nistCurve ? 'EC' : cert.modulus ? 'RSA' : null,
+    bits: cert.bits ?? null,
+  };
+}
+
+// undefined for a plain TCP socket, so ws:// events keep their old shape.
+function tlsInfo(socket) {
+  if (!socket || typeof socket.getPeerCertificate !== 'function') return undefined;
+  return {
+    protocol: socket.getProtocol?.() ?? null,
+    cipher: socket.getCipher?.()?.name ?? null,
+    authorized: !!socket.authorized,
+    peer_cert: certInfo(socket.getPeerCertificate()),
+  };
+}
 
 // ---------------------------------------------------------------------------
 // inbound CALL behaviour
@@ -291,6 +391,10 @@ async function loadWsIo() {
         callConcurrency: cfg.callConcurrency,
         pingIntervalMs: cfg.pingIntervalMs,
         logging,
+        // Profile 3 makes the library request a client certificate and refuse one the CA did not sign.
+        ...(cfg.securityProfile >= 2
+          ? { securityProfile: cfg.securityProfile, tls: tlsOptions({ server: true }) }
+          : {}),
       });
       // Raw inbound frames are only exposed to plugins (onBeforeReceive).
       server.plugin({
@@ -325,7 +429,10 @@ async function loadWsIo() {
         identity: cfg.identity,
         endpoint: cfg.url,
         protocols: cfg.protocols,
-        ...(cfg.password !== undefined ? { password: cfg.password, securityProfile: m.SecurityProfile.BASIC_AUTH } : {}),
+        securityProfile: cfg.securityProfile,
+        ...(cfg.password !== undefined ? { password: cfg.password } : {}),
+        // The library hands ca/rejectUnauthorized over for profiles 2 and 3, cert/key for 3 only.
+        ...(cfg.securityProfile >= 2 ? { tls: tlsOptions({ server: false }) } : {}),
         callTimeoutMs: cfg.callTimeoutMs,
         callConcurrency: cfg.callConcurrency,
         pingIntervalMs: cfg.pingIntervalMs,
@@ -421,8 +528,28 @@ function loadRpc() {
       server.on('error', (err) => emit({ event: 'error', message: errMessage(err) }));
       server.on('upgradeAborted', (ev) => emit({ event: 'upgrade_aborted', identity: ev?.identity ?? null, reason: errMessage(ev?.error) }));
       server.on('client', (client) => onClient(connFor(client), client.handshake));
-      const http = await server.listen(cfg.port, cfg.host);
-      return { port: http.address().port, close: () => server.close({ code: 1001, awaitPending: false }) };
+      if (cfg.securityProfile < 2) {
+        const http = await server.listen(cfg.port, cfg.host);
+        return { port: http.address().port, close: () => server.close({ code: 1001, awaitPending: false }) };
+      }
+      // RPCServer.listen() is plain HTTP only; its upgrade handler serves any server, https too.
+      const httpsServer = https.createServer({
+        ...tlsOptions({ server: true }),
+        ...(cfg.securityProfile === 3 ? { requestCert: true, rejectUnauthorized: true } : {}),
+      });
+      httpsServer.on('upgrade', server.handleUpgrade);
+      await new Promise((resolve, reject) => {
+        httpsServer.once('error', reject);
+        httpsServer.listen({ port: cfg.port, host: cfg.host }, resolve);
+      });
+      return {
+        port: httpsServer.address().port,
+        close: async () => {
+          await server.close({ code: 1001, awaitPending: false });
+          httpsServer.closeAllConnections?.();
+          await new Promise((resolve) => httpsServer.close(() => resolve()));
+        },
+      };
     },
 
     createClient() {
@@ -431,6 +558,8 @@ function loadRpc() {
         endpoint: cfg.url.replace(/\/+$/, ''),
         protocols: cfg.protocols,
         ...(cfg.password !== undefined ? { password: cfg.password } : {}),
+        // RPCClient has no security profiles: a wss:// URL and ws's TLS options are all it takes.
+        ...(cfg.securityProfile >= 2 ? { wsOpts: tlsOptions({ server: false }) } : {}),
         callTimeoutMs: cfg.callTimeoutMs,
         callConcurrency: cfg.callConcurrency,
         pingIntervalMs: cfg.pingIntervalMs,
@@ -635,12 +764,14 @@ async function runServer() {
         emit({ event: 'client_close', identity: conn.identity, code: code ?? null, reason: reason === undefined ? null : String(reason) });
       });
       const pw = handshake?.password;
+      const tlsFacts = tlsInfo(handshake?.request?.socket);
       emit({
         event: 'client',
         identity: conn.identity,
         protocol: conn.protocol,
         url: handshake?.request?.url ?? null,
         ...(pw !== undefined ? { password: Buffer.from(pw).toString('utf8') } : {}),
+        ...(tlsFacts ? { tls: tlsFacts } : {}),
       });
     });
   } catch (err) {
@@ -660,7 +791,13 @@ function startConnect() {
     (err) => {
       connecting = false;
       const status = lib.httpStatus(err);
-      emit({ event: 'connect_error', message: errMessage(err), ...(status !== undefined ? { status } : {}) });
+      emit({
+        event: 'connect_error',
+        message: errMessage(err),
+        ...(status !== undefined ? { status } : {}),
+        // Node's TLS failures carry an OpenSSL-style code, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE.
+        ...(typeof err?.code === 'string' ? { code: err.code } : {}),
+      });
     },
   );
 }
@@ -672,7 +809,9 @@ function runClient() {
   lib.attach(clientConn);
   c.on('open', () => {
     lib.tapClientFrames(clientConn);
-    emit({ event: 'open', protocol: c.protocol ?? null });
+    // Both libraries keep the `ws` socket in `_ws`, and ws its TLS socket in `_socket`.
+    const tlsFacts = tlsInfo(c._ws?._socket);
+    emit({ event: 'open', protocol: c.protocol ?? null, ...(tlsFacts ? { tls: tlsFacts } : {}) });
   });
   c.on('close', ({ code, reason } = {}) => emit({ event: 'close', code: code ?? null, reason: reason === undefined ? null : String(reason) }));
   c.on('disconnect', ({ code, reason } = {}) => emit({ event: 'disconnect', code: code ?? null, reason: reason === undefined ? null : String(reason) }));
