@@ -8,6 +8,9 @@
 #include <openssl/x509v3.h>
 
 #include <ctime>
+#include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "ocpp/server/connection.hpp"
 
@@ -108,9 +111,7 @@ std::string hex(const unsigned char* data, std::size_t n) {
   return out;
 }
 
-}  // namespace
-
-SslContext make_client_context(const ClientTlsOptions& o) {
+SslContext load_client_context(const ClientTlsOptions& o) {
   auto ctx = new_context(TLS_client_method(), o.cipher_list, o.cipher_suites);
   SSL_CTX* c = ctx.get();
   if (o.verify_server) {
@@ -122,6 +123,35 @@ SslContext make_client_context(const ClientTlsOptions& o) {
     SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
   }
   if (!o.cert_file.empty()) load_key_pair(c, o.cert_file, o.key_file, o.key_passphrase);
+  return ctx;
+}
+
+}  // namespace
+
+// A context per client would cost ~50 KB each (the CA store, the certificate): a simulator of
+// thousands of stations shares one per distinct set of options and files. A file that changes
+// (a renewed certificate) changes the key, so new clients read it again.
+SslContext make_client_context(const ClientTlsOptions& o) {
+  std::string key;
+  for (const auto* part : {&o.ca_file, &o.cert_file, &o.key_file, &o.key_passphrase, &o.cipher_list, &o.cipher_suites}) {
+    key += *part;
+    key += '\0';
+  }
+  key += o.verify_server ? '1' : '0';
+  for (const auto* file : {&o.ca_file, &o.cert_file, &o.key_file}) {
+    std::error_code ec;
+    if (file->empty()) continue;
+    const auto stamp = std::filesystem::last_write_time(*file, ec).time_since_epoch().count();
+    key += std::to_string(stamp) + ":" + std::to_string(std::filesystem::file_size(*file, ec)) + ";";
+  }
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<SSL_CTX>> cache;
+  std::lock_guard lock(mutex);
+  std::erase_if(cache, [](const auto& entry) { return entry.second.expired(); });
+  if (auto it = cache.find(key); it != cache.end())
+    if (auto shared = it->second.lock()) return shared;
+  auto ctx = load_client_context(o);
+  cache[key] = ctx;
   return ctx;
 }
 

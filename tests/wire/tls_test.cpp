@@ -292,6 +292,22 @@ TEST_F(TlsTest, AnEncryptedClientKeyNeedsItsPassphrase) {
   heartbeat_works(client);
 }
 
+TEST_F(TlsTest, ClientsShareTlsMaterialUntilAFileChanges) {
+  auto server = tls_server(SecurityProfile::tls_basic_auth);
+  // A CA file of the station's own, replaced between two clients as a renewal would.
+  const auto ca = (material().dir / "station-ca.pem").string();
+  fs::copy_file(material().ca, ca, fs::copy_options::overwrite_existing);
+  auto o = with_password();
+  o.tls.ca_file = ca;
+  auto first = tls_client(o, "CP001");
+  get(first->connect(asio::use_future));
+  get(tls_client(o, "CP002")->connect(asio::use_future));
+  fs::copy_file(material().other_ca, ca, fs::copy_options::overwrite_existing);
+  EXPECT_NE(connect_error(tls_client(o, "CP003")).find("certificate rejected"), std::string::npos)
+      << "the new file is read, not the cached one";
+  heartbeat_works(first);
+}
+
 TEST_F(TlsTest, AListenerWithAPasswordProfileRefusesUpgradesWithoutOneEvenWithoutAuthCallback) {
   auto server = make_server();
   ListenOptions lo;
