@@ -2,6 +2,11 @@
 //
 //   idle_clients --url ws://127.0.0.1:9000 --count 10000 [--prefix IDLE] [--protocol ocpp1.6]
 //                [--batch 500] [--ping-ms 0]
+//                [--password P] [--ca FILE] [--no-verify] [--cert FILE --key FILE]
+//
+// TLS (security profiles 2 and 3): a wss:// URL; --password sends Basic Auth (profile 2),
+// --ca names the CA bundle the server certificate must chain to (else --no-verify), --cert/--key
+// a client certificate (profile 3; every connection presents the same one).
 //
 // Connections are opened in batches (the next batch starts once every connection of the current
 // one has completed its WebSocket upgrade or failed), so the server's accept backlog is never
@@ -37,12 +42,18 @@ struct Args {
   std::string protocol = "ocpp1.6";
   std::size_t batch = 500;
   long ping_ms = 0;
+  std::string password;
+  std::string ca;
+  bool verify = true;
+  std::string cert;
+  std::string key;
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "idle_clients: %s\nusage: idle_clients --url ws://HOST:PORT --count N [--prefix IDLE] "
-               "[--protocol ocpp1.6] [--batch 500] [--ping-ms 0]\n",
+               "[--protocol ocpp1.6] [--batch 500] [--ping-ms 0] [--password P] [--ca FILE] [--no-verify] "
+               "[--cert FILE --key FILE]\n",
                msg);
   std::exit(2);
 }
@@ -52,6 +63,10 @@ Args parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
     if (k == "-h" || k == "--help") usage("help");
+    if (k == "--no-verify") {
+      a.verify = false;
+      continue;
+    }
     if (i + 1 >= argc) usage(("missing value for " + k).c_str());
     const std::string v = argv[++i];
     if (k == "--url") a.url = v;
@@ -60,6 +75,10 @@ Args parse(int argc, char** argv) {
     else if (k == "--protocol") a.protocol = v;
     else if (k == "--batch") a.batch = std::max<std::size_t>(1, std::stoul(v));
     else if (k == "--ping-ms") a.ping_ms = std::stol(v);
+    else if (k == "--password") a.password = v;
+    else if (k == "--ca") a.ca = v;
+    else if (k == "--cert") a.cert = v;
+    else if (k == "--key") a.key = v;
     else usage(("unknown option " + k).c_str());
   }
   return a;
@@ -135,6 +154,11 @@ int main(int argc, char** argv) {
   o.reconnect = false;
   o.ping_interval = std::chrono::milliseconds(s.args.ping_ms);
   o.logger = ocpp::null_logger();
+  if (!s.args.password.empty()) o.password = s.args.password;
+  o.tls.ca_file = s.args.ca;
+  o.tls.verify_server = s.args.verify;
+  o.tls.cert_file = s.args.cert;
+  o.tls.key_file = s.args.key;
   s.clients.reserve(s.args.count);
   for (std::size_t i = 0; i < s.args.count; ++i) {
     o.identity = s.args.prefix + std::to_string(i + 1);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Server memory per idle OCPP-J connection: our `ocpp serve` vs an ocpp-ws-io 2.3.2 server.
 #
-#   bench/idle_memory.sh [--json] [--runs 3] [--count 10000] [--batch 500] [--only ours|ocpp-ws-io] [--json-out FILE]
+#   bench/idle_memory.sh [--json] [--runs 3] [--count 10000] [--batch 500] [--json-out FILE]
+#                        [--tls] [--tls-key ecdsa|rsa] [--only KIND[,KIND...]]
 #
 # For each server and each run: wait for the machine to be idle, start the server, let it settle
 # 2 s, read its VmRSS (/proc/<pid>/status), open --count idle ocpp1.6 connections with
@@ -12,14 +13,24 @@
 # same for the client side (idle_clients = our ocpp::Client, RSS growth from before the clients
 # were created). Median of the runs.
 #
+# --tls adds the TLS servers (security profile 2, wss://, TLS 1.3, the server's ECDSA P-256
+# certificate unless --tls-key rsa; certificates made at start by `tls_bench certs`; idle_clients
+# verifies the server against their CA and sends Basic Auth): "ours-tls" (`tls_bench serve`: our
+# ocpp::Server with one TLS listener) and "ocpp-ws-io-tls" (bench/ocpp-ws-io-server.mjs with
+# --tls-cert/--tls-key: node's https server). Kinds: ours, ocpp-ws-io, ours-tls, ocpp-ws-io-tls,
+# ours-tls-p3 (profile 3: every client presents the same client certificate, no CN binding) and
+# ours-bench-plain (`tls_bench serve` without TLS, the same program as ours-tls); --only picks
+# some, comma-separated, in that order per run.
+#
 # Builds nothing: needs build/release/bench/idle_clients (ninja -C build/release idle_clients),
-# build/release/apps/ocpp/ocpp (ninja -C build/release ocpp_cli) and
-# tests/interop/peers/node_modules (bash tests/interop/peers/install.sh).
+# build/release/apps/ocpp/ocpp (ninja -C build/release ocpp_cli), for TLS build/release/bench/tls_bench
+# (ninja -C build/release tls_bench), and tests/interop/peers/node_modules (bash tests/interop/peers/install.sh).
 # Environment: IDLE_WAIT (s, default 300), IDLE_MAX_BUSY (% CPU, default 10), BUILD_DIR.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-JSON=0 JSON_OUT="" RUNS=3 COUNT=10000 BATCH=500 ONLY=""
+JSON=0 JSON_OUT="" RUNS=3 COUNT=10000 BATCH=500 ONLY="" TLS=0
+TLS_KEY=ecdsa
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
@@ -29,6 +40,8 @@ while (($#)); do
     --count) COUNT="$2"; shift ;;
     --batch) BATCH="$2"; shift ;;
     --only) ONLY="$2"; shift ;;
+    --tls) TLS=1 ;;
+    --tls-key) TLS_KEY="$2"; shift ;;
     -h | --help) usage 0 ;;
     *) echo "idle_memory.sh: unknown argument $1" >&2; usage 2 ;;
   esac
@@ -37,7 +50,24 @@ done
 
 require_built "$OCPP_BIN" ocpp_cli
 require_built "$IDLE_CLIENTS_BIN" idle_clients
-require_wsio
+
+SERVERS=(ours ocpp-ws-io)
+((TLS)) && SERVERS=(ours ours-tls ocpp-ws-io ocpp-ws-io-tls)
+[[ -n "$ONLY" ]] && IFS=, read -r -a SERVERS <<<"$ONLY"
+needs_tls=0 needs_node=0
+for kind in "${SERVERS[@]}"; do
+  case "$kind" in
+    ours | ours-strict) ;;
+    ocpp-ws-io) needs_node=1 ;;
+    ocpp-ws-io-tls) needs_node=1 needs_tls=1 ;;
+    ours-tls | ours-tls-p3 | ours-bench-plain) needs_tls=1 ;;
+    *) die "unknown server kind $kind" ;;
+  esac
+done
+((needs_tls)) && require_built "$TLS_BENCH_BIN" tls_bench
+((needs_node)) && require_wsio
+[[ "$TLS_KEY" == ecdsa || "$TLS_KEY" == rsa ]] || die "--tls-key must be ecdsa or rsa"
+export TLS_KEY
 
 # Each process needs COUNT sockets plus some slack.
 need_fds=$((COUNT + 200))
@@ -61,6 +91,10 @@ stop_clients() {
 cleanup() { stop_clients; stop_server; rm -rf "$WORK"; }
 trap cleanup EXIT
 snapshot_bins "$WORK"
+if ((needs_tls)); then
+  TLS_CERT_DIR="$WORK/certs"
+  "$TLS_BENCH_BIN" certs --out "$TLS_CERT_DIR" >/dev/null || die "tls_bench certs failed"
+fi
 trap 'exit 130' INT TERM
 RESULTS="$WORK/runs.jsonl"
 : >"$RESULTS"
@@ -79,8 +113,15 @@ run_one() {
 
   rm -f "$WORK/ctl"
   mkfifo "$WORK/ctl"
-  local cout="$WORK/$kind-$run.clients.out"
-  "$IDLE_CLIENTS_BIN" --url "ws://127.0.0.1:$SERVER_PORT" --count "$COUNT" --batch "$BATCH" \
+  local cout="$WORK/$kind-$run.clients.out" client_args=(--url "ws://127.0.0.1:$SERVER_PORT")
+  case "$kind" in
+    ours-tls | ocpp-ws-io-tls)
+      client_args=(--url "wss://127.0.0.1:$SERVER_PORT" --ca "$TLS_CERT_DIR/ca.pem" --password bench-password) ;;
+    ours-tls-p3)
+      client_args=(--url "wss://127.0.0.1:$SERVER_PORT" --ca "$TLS_CERT_DIR/ca.pem"
+        --cert "$TLS_CERT_DIR/client-CP001.pem" --key "$TLS_CERT_DIR/client-CP001.key") ;;
+  esac
+  "$IDLE_CLIENTS_BIN" "${client_args[@]}" --count "$COUNT" --batch "$BATCH" \
     --prefix "IDLE${run}_" --protocol ocpp1.6 <"$WORK/ctl" >"$cout" 2>"$WORK/$kind-$run.clients.err" &
   CL_PID=$!
   exec {CTL}>"$WORK/ctl"
@@ -148,17 +189,15 @@ run_one() {
   log "$kind run $run: $(tail -1 "$RESULTS")"
 }
 
-SERVERS=(ours ocpp-ws-io)
-[[ -n "$ONLY" ]] && SERVERS=("$ONLY")
 ENV_JSON=$(env_json)
-log "idle memory: $COUNT idle ocpp1.6 connections (batches of $BATCH), $RUNS runs, fd limit $(ulimit -n)"
+log "idle memory: $COUNT idle ocpp1.6 connections (batches of $BATCH), $RUNS runs, servers ${SERVERS[*]}, fd limit $(ulimit -n)"
 for ((r = 1; r <= RUNS; r++)); do
   for kind in "${SERVERS[@]}"; do run_one "$kind" "$r"; done
 done
 
-node - "$RESULTS" "$JSON" "$JSON_OUT" "$ENV_JSON" "$COUNT" <<'EOF'
+node - "$RESULTS" "$JSON" "$JSON_OUT" "$ENV_JSON" "$COUNT" "$TLS_KEY" <<'EOF'
 const fs = require('fs');
-const [file, json, jsonOut, envJson, count] = process.argv.slice(2);
+const [file, json, jsonOut, envJson, count, tlsKey] = process.argv.slice(2);
 const runs = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(JSON.parse);
 const median = (xs) => {
   xs = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
@@ -177,10 +216,19 @@ for (const kind of [...new Set(runs.map((r) => r.server))]) {
   for (const m of metrics) s[m] = median(rs.map((r) => r[m]));
   summary[kind] = s;
 }
-const ratio = summary.ours && summary['ocpp-ws-io'] && summary['ocpp-ws-io'].kb_per_connection
-  ? summary.ours.kb_per_connection / summary['ocpp-ws-io'].kb_per_connection : null;
-const out = { env: JSON.parse(envJson), config: { connections: +count, protocol: 'ocpp1.6', statistic: 'median' },
-  summary, ratio_ours_over_theirs: ratio, runs };
+const kbRatio = (a, b) => summary[a] && summary[b] && summary[b].kb_per_connection
+  ? summary[a].kb_per_connection / summary[b].kb_per_connection : null;
+const ratio = kbRatio('ours', 'ocpp-ws-io');
+const ratios = {
+  ours_over_theirs: ratio,
+  ours_tls_over_theirs_tls: kbRatio('ours-tls', 'ocpp-ws-io-tls'),
+  ours_tls_over_ours: kbRatio('ours-tls', 'ours'),
+  theirs_tls_over_theirs: kbRatio('ocpp-ws-io-tls', 'ocpp-ws-io'),
+};
+const tlsUsed = runs.some((r) => /tls/.test(r.server));
+const out = { env: JSON.parse(envJson), config: { connections: +count, protocol: 'ocpp1.6', statistic: 'median',
+  ...(tlsUsed ? { tls_server_key: tlsKey, tls: 'profile 2 (p3: profile 3), client default TLS version' } : {}) },
+  summary, ratio_ours_over_theirs: ratio, ratios, runs };
 if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(out, null, 1) + '\n');
 if (json === '1') { console.log(JSON.stringify(out)); process.exit(0); }
 const f = (x, d) => (x == null ? '-' : x.toFixed(d));
@@ -200,7 +248,8 @@ const w = header.map((_, i) => Math.max(...table.map((r) => r[i].length)));
 const e = out.env;
 console.log(`idle memory: ${count} idle ocpp1.6 connections; ${e.date}, ${e.host_cpus} CPUs, node ${e.node}, ocpp-ws-io ${e.ocpp_ws_io}`);
 for (const r of table) console.log(r.map((c, i) => (i ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  '));
-if (ratio != null) console.log(`ours/theirs KB per connection: ${ratio.toFixed(3)}x`);
+for (const [name, r] of Object.entries(ratios))
+  if (r != null) console.log(`${name.replace(/_/g, ' ')} (KB per connection): ${r.toFixed(3)}x`);
 console.log('RSS stable / machine idle / server alive: ' +
   kinds.map((k) => `${k} ${summary[k].all_stable ? 'yes' : 'NO'}/${summary[k].all_idle ? 'yes' : 'NO'}/${summary[k].all_alive ? 'yes' : 'NO'}`).join(', '));
 EOF

@@ -6,6 +6,7 @@ REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$REPO_DIR/build/release}"
 OCPP_BIN="$BUILD_DIR/apps/ocpp/ocpp"
 IDLE_CLIENTS_BIN="$BUILD_DIR/bench/idle_clients"
+TLS_BENCH_BIN="$BUILD_DIR/bench/tls_bench"
 WSIO_SERVER="$BENCH_DIR/ocpp-ws-io-server.mjs"
 WSIO_PKG="$REPO_DIR/tests/interop/peers/node_modules/ocpp-ws-io/package.json"
 CLK_TCK="$(getconf CLK_TCK)"
@@ -30,6 +31,7 @@ snapshot_bins() {
   OCPP_BIN_BUILT=$(date -u -r "$OCPP_BIN" +%Y-%m-%dT%H:%M:%SZ)
   cp "$OCPP_BIN" "$dir/ocpp" && OCPP_BIN="$dir/ocpp"
   if [[ -x "$IDLE_CLIENTS_BIN" ]]; then cp "$IDLE_CLIENTS_BIN" "$dir/idle_clients" && IDLE_CLIENTS_BIN="$dir/idle_clients"; fi
+  if [[ -x "$TLS_BENCH_BIN" ]]; then cp "$TLS_BENCH_BIN" "$dir/tls_bench" && TLS_BENCH_BIN="$dir/tls_bench"; fi
 }
 
 # --- machine idleness ------------------------------------------------------------------------
@@ -91,7 +93,11 @@ proc_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # --- servers ---------------------------------------------------------------------------------
 
 # start_server KIND LOGFILE [extra args...]: KIND is "ours", "ours-strict" (strict mode on) or
-# "ocpp-ws-io". Listens on an
+# "ocpp-ws-io"; with TLS_CERT_DIR set (a `tls_bench certs` directory) also "ours-tls" (security
+# profile 2: `tls_bench serve`, our ocpp::Server with one TLS listener), "ours-tls-p3" (profile 3,
+# no CN binding), "ours-bench-plain" (`tls_bench serve` without TLS, to compare with "ours") and
+# "ocpp-ws-io-tls" (profile 2: node's https server). The TLS kinds serve the certificate
+# $TLS_CERT_DIR/server-$TLS_KEY.pem (TLS_KEY: ecdsa, the default, or rsa). Listens on an
 # ephemeral port of 127.0.0.1. Sets SERVER_PID and SERVER_PORT.
 start_server() {
   local kind="$1" out="$2"
@@ -105,13 +111,24 @@ start_server() {
     ocpp-ws-io)
       node "$WSIO_SERVER" --host 127.0.0.1 --port 0 "$@" >"$out" 2>&1 </dev/null &
       ;;
+    ours-tls | ours-tls-p3 | ours-bench-plain)
+      local profile=2 extra=()
+      [[ "$kind" == ours-tls-p3 ]] && profile=3 extra=(--no-binding)
+      [[ "$kind" == ours-bench-plain ]] && profile=0
+      "$TLS_BENCH_BIN" serve --certs "$TLS_CERT_DIR" --key "${TLS_KEY:-ecdsa}" --profile "$profile" "${extra[@]}" \
+        --host 127.0.0.1 --port 0 "$@" >"$out" 2>&1 </dev/null &
+      ;;
+    ocpp-ws-io-tls)
+      node "$WSIO_SERVER" --host 127.0.0.1 --port 0 --tls-cert "$TLS_CERT_DIR/server-${TLS_KEY:-ecdsa}.pem" \
+        --tls-key "$TLS_CERT_DIR/server-${TLS_KEY:-ecdsa}.key" "$@" >"$out" 2>&1 </dev/null &
+      ;;
     *) die "unknown server kind $kind" ;;
   esac
   SERVER_PID=$!
   SERVER_PORT=""
   local i
   for ((i = 0; i < 200; i++)); do
-    if [[ "$kind" == ours* ]]; then
+    if [[ "$kind" == ours || "$kind" == ours-strict ]]; then
       SERVER_PORT=$(sed -n 's/^ocpp serve: listening on [^ ]*:\([0-9]\+\) .*/\1/p' "$out" | head -1)
     else
       SERVER_PORT=$(sed -n 's/^LISTENING \([0-9]\+\)$/\1/p' "$out" | head -1)

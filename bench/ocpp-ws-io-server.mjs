@@ -3,11 +3,14 @@
 //
 //   node bench/ocpp-ws-io-server.mjs [--port 9000] [--host 127.0.0.1] [--ping-interval-ms 30000]
 //                                    [--stats-interval-ms 0] [--logging off|default]
+//                                    [--tls-cert FILE --tls-key FILE]
 //
 // Accepts any identity on ocpp1.6 / ocpp2.0.1, answers Heartbeat and BootNotification, logging
 // off, no strict mode, no plugins, no middleware: the library's plain fast path. Prints
 // `LISTENING <port>` on stdout once the port accepts connections; with `--stats-interval-ms N`
 // it also prints `CLIENTS <n>` every N ms (for idle_memory.sh). SIGINT/SIGTERM close it.
+// With --tls-cert/--tls-key it serves wss:// (securityProfile 2: the library's own node https
+// server with that certificate; no auth callback, so any Basic Auth password is accepted).
 //
 // ocpp-ws-io is imported from the interop peers' node_modules (tests/interop/peers, installed
 // by tests/interop/peers/install.sh), so this folder needs no package.json of its own.
@@ -27,16 +30,19 @@ const { version } = JSON.parse(fs.readFileSync(pkgJson, 'utf8'));
 const entry = path.join(pkgDir, 'dist/index.mjs');
 const { OCPPServer } = await import(pathToFileURL(entry).href);
 
-const opts = { port: 9000, host: '127.0.0.1', 'ping-interval-ms': 30000, 'stats-interval-ms': 0, logging: 'off' };
+const opts = { port: 9000, host: '127.0.0.1', 'ping-interval-ms': 30000, 'stats-interval-ms': 0, logging: 'off',
+  'tls-cert': '', 'tls-key': '' };
+const stringOpts = new Set(['host', 'logging', 'tls-cert', 'tls-key']);
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i].replace(/^--/, '');
   if (!(k in opts) || i + 1 >= argv.length) {
     process.stderr.write(`usage: node ocpp-ws-io-server.mjs [--port P] [--host H] ` +
-      `[--ping-interval-ms 30000] [--stats-interval-ms 0] [--logging off|default]\n`);
+      `[--ping-interval-ms 30000] [--stats-interval-ms 0] [--logging off|default] ` +
+      `[--tls-cert FILE --tls-key FILE]\n`);
     process.exit(2);
   }
-  opts[k] = k === 'host' || k === 'logging' ? argv[++i] : Number(argv[++i]);
+  opts[k] = stringOpts.has(k) ? argv[++i] : Number(argv[++i]);
 }
 
 const server = new OCPPServer({
@@ -44,6 +50,10 @@ const server = new OCPPServer({
   pingIntervalMs: opts['ping-interval-ms'],
   // `--logging default` leaves the library's default (logging on) for comparison.
   ...(opts.logging === 'default' ? {} : { logging: false }),
+  ...(opts['tls-cert'] ? {
+    securityProfile: 2,
+    tls: { cert: fs.readFileSync(opts['tls-cert']), key: fs.readFileSync(opts['tls-key']) },
+  } : {}),
 });
 
 let clients = 0;
