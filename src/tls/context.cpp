@@ -160,6 +160,11 @@ SslContext make_server_context(SecurityProfile profile, const ServerTlsOptions& 
   auto ctx = new_context(TLS_server_method(), o.cipher_list, o.cipher_suites);
   SSL_CTX* c = ctx.get();
   SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Resumption stays possible through stateless tickets, but one is enough (each costs server CPU
+  // at every handshake, and this library's client does not resume), and no session is kept on the
+  // server: its cache would grow with every full handshake of every station.
+  SSL_CTX_set_num_tickets(c, 1);
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   for (const auto& pair : o.certificates) load_key_pair(c, pair.cert_file, pair.key_file, pair.key_passphrase);
   if (profile == SecurityProfile::tls_client_cert) {
     if (o.ca_file.empty()) throw TlsError("Security profile 3 needs the CA of the client certificates (ca_file)");

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
-#include <deque>
+#include <list>
 #include <list>
 #include <memory>
 #include <optional>
@@ -488,7 +488,8 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   // Message middleware: one lane per direction; a message waits until the one before it in its
   // direction has passed every middleware.
   struct Lane {
-    std::deque<std::shared_ptr<detail::MessageStage>> waiting;
+    // A list, not a deque: libstdc++'s empty deque allocates ~600 B, paid by every idle connection.
+    std::list<std::shared_ptr<detail::MessageStage>> waiting;
     std::shared_ptr<detail::MessageStage> current;
   };
   void through_middleware(MessagePhase phase, Frame frame, std::string action,
