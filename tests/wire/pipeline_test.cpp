@@ -277,13 +277,9 @@ TEST_F(WireTest, SendToClientAndBroadcast) {
 }
 
 TEST_F(WireTest, PerAddressConnectionRateGets429UntilItRefills) {
-  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
-  std::mutex clock_m;
+  ManualClock clock(std::chrono::steady_clock::time_point{} + std::chrono::hours(1));
   ServerOptions so;
-  so.clock = [&] {
-    std::lock_guard lock(clock_m);
-    return now;
-  };
+  so.clock = clock.clock();
   so.connection_rate_limit = RateLimit{1, milliseconds(60000)};
   auto server = make_server(so);
   Seen seen;
@@ -292,10 +288,7 @@ TEST_F(WireTest, PerAddressConnectionRateGets429UntilItRefills) {
   const std::string offer = "Sec-WebSocket-Protocol: ocpp1.6\r\n";
   EXPECT_EQ(raw_http(port, upgrade_request("/ocpp/CP1", offer)), "HTTP/1.1 101 Switching Protocols");
   EXPECT_EQ(raw_http(port, upgrade_request("/ocpp/CP2", offer)), "HTTP/1.1 429 Too Many Requests");
-  {
-    std::lock_guard lock(clock_m);
-    now += milliseconds(60000);
-  }
+  clock.advance(milliseconds(60000));
   EXPECT_EQ(raw_http(port, upgrade_request("/ocpp/CP3", offer)), "HTTP/1.1 101 Switching Protocols");
   EXPECT_EQ(seen.security_types(), std::vector<std::string>{"CONNECTION_RATE_LIMIT"});
   std::lock_guard lock(seen.m);
@@ -321,17 +314,10 @@ TEST_F(WireTest, OverRateCallsAreDroppedAndReportedAsSecurityEvents) {
 }
 
 TEST_F(WireTest, SessionsSurviveReconnectsWithinTheirTtl) {
-  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(10);
-  std::mutex clock_m;
+  ManualClock clock(std::chrono::steady_clock::time_point{} + std::chrono::hours(10));
   ServerOptions so;
-  so.clock = [&] {
-    std::lock_guard lock(clock_m);
-    return now;
-  };
-  auto advance = [&](auto d) {
-    std::lock_guard lock(clock_m);
-    now += d;
-  };
+  so.clock = clock.clock();
+  auto advance = [&](auto d) { clock.advance(d); };
   auto server = make_server(so);
   std::atomic<int> visits{0};
   std::promise<void>* closed = nullptr;

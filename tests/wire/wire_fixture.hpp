@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "ocpp/ocpp.hpp"
@@ -23,6 +24,30 @@ auto get(F&& future, milliseconds limit = milliseconds(5000)) {
   if (future.wait_for(limit) != std::future_status::ready) throw std::runtime_error("timed out waiting");
   return future.get();
 }
+
+// A clock the test moves by hand. Its state is shared with the server: handlers still running on
+// the pool after the test body (a closing connection consults the clock) never touch a dead one.
+class ManualClock {
+ public:
+  explicit ManualClock(std::chrono::steady_clock::time_point start) { state_->now = start; }
+  Clock clock() const {
+    return [state = state_] {
+      std::lock_guard lock(state->m);
+      return state->now;
+    };
+  }
+  void advance(std::chrono::steady_clock::duration d) {
+    std::lock_guard lock(state_->m);
+    state_->now += d;
+  }
+
+ private:
+  struct State {
+    std::mutex m;
+    std::chrono::steady_clock::time_point now;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
 
 class WireTest : public ::testing::Test {
  protected:
