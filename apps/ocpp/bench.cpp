@@ -80,6 +80,9 @@ int bench(const BenchArgs& args) {
   o.ping_interval = milliseconds(0);
   o.call_concurrency = std::max<std::size_t>(1, args.concurrency);
   o.logger = null_logger();
+  if (!args.password.empty()) o.password = args.password;
+  o.tls.ca_file = args.ca;
+  o.tls.verify_server = !args.no_verify;
   for (std::size_t i = 0; i < args.clients; ++i) {
     o.identity = "BENCH" + std::to_string(i + 1);
     lanes[i].client = Client::create(executors[i % executors.size()], o);

@@ -63,6 +63,9 @@ struct BenchArgs {
   std::string payload = "{}";
   std::size_t threads = 1;
   bool json = false;
+  std::string password;  // Basic Auth (profiles 1 and 2), the same for every connection
+  std::string ca;        // wss://: CA bundle to verify the server with
+  bool no_verify = false;
 };
 int bench(const BenchArgs& args);
 

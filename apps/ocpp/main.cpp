@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
   l->add_option("--payload", b.payload, "JSON payload of each call")->capture_default_str();
   l->add_option("--threads", b.threads, "Client I/O threads")->capture_default_str();
   l->add_flag("--json", b.json, "Print one JSON line");
+  l->add_option("--password", b.password, "Basic Auth password of every connection (security profiles 1 and 2)");
+  l->add_option("--ca", b.ca, "wss://: CA bundle (PEM) to verify the server with (default: the system's)")
+      ->check(CLI::ExistingFile);
+  l->add_flag("--no-verify", b.no_verify, "wss://: do not verify the server's certificate");
 
   ocpp::app::CertsArgs certs;
   auto* c = app.add_subcommand("certs", "Make a CA, RSA and ECDSA server certificates and a client certificate");

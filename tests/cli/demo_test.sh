@@ -39,7 +39,7 @@ done
 if grep -q "strict mode" "$dir/strict.out" "$dir/strict.err"; then echo "server saw invalid payloads:"; cat "$dir/strict.out" "$dir/strict.err"; exit 1; fi
 echo "demo payloads valid in strict mode for ocpp1.6, ocpp2.0.1 and ocpp2.1"
 
-printf 'CP001:right:password-16\n' >"$dir/passwords"
+printf 'CP001:right:password-16\nBENCH1:right:password-16\nBENCH2:right:password-16\n' >"$dir/passwords"
 start_server profile1 --password-file "$dir/passwords"
 "$ocpp" simulate --url "ws://127.0.0.1:$port" --password 'right:password-16' --quiet >"$dir/ok.out" 2>&1 ||
   { echo "the right password was refused"; cat "$dir/ok.out"; exit 1; }
@@ -70,6 +70,10 @@ start_server profile2 --profile 2 --password-file "$dir/passwords" "${rsa[@]}" "
 "$ocpp" simulate --url "wss://127.0.0.1:$port" --profile 2 --ca "$certs/ca.pem" --password 'right:password-16' \
   --quiet >"$dir/p2.out" 2>&1 || { echo "profile 2 station failed"; cat "$dir/p2.out"; exit 1; }
 grep -q ", 0 failed, 1 CSMS calls answered" "$dir/p2.out" || { cat "$dir/p2.out"; exit 1; }
+# The load generator over wss:// with the same credentials.
+"$ocpp" bench --url "wss://127.0.0.1:$port" --clients 2 --calls 200 --password 'right:password-16' \
+  --ca "$certs/ca.pem" --json >"$dir/bench.out" 2>&1 || { echo "bench over wss:// failed"; cat "$dir/bench.out"; exit 1; }
+grep -q '"calls":200,.*"errors":0' "$dir/bench.out" || { cat "$dir/bench.out"; exit 1; }
 if command -v openssl >/dev/null; then
   # Each key type's suite must get its own certificate from the one listener.
   for kind in RSA ECDSA; do
