@@ -202,23 +202,7 @@ class InteropBase : public testing::Test {
     if (auto problem = peers_problem(); !problem.empty()) FAIL() << problem;
   }
 
-  void start_io() {
-    io_thread_ = std::thread([this] {
-      for (;;) {
-        try {
-          io_.run();
-          break;
-        } catch (const std::exception& e) {
-          std::lock_guard lock(io_errors_m_);
-          io_errors_.push_back(e.what());
-        } catch (...) {
-          std::lock_guard lock(io_errors_m_);
-          io_errors_.push_back("non-std exception");
-        }
-      }
-      io_done_.set_value();
-    });
-  }
+  void start_io() { io_thread_.start(); }
 
   // Everything posted so far (that is already queued) has run on the io thread.
   void io_barrier() {
@@ -237,19 +221,7 @@ class InteropBase : public testing::Test {
     return get(fut, "a task on the io thread");
   }
 
-  // Lets the io_context run out of work; a library that leaves work behind is reported.
-  void drain_io() {
-    if (!io_thread_.joinable()) return;
-    guard_.reset();
-    auto f = io_done_.get_future();
-    if (f.wait_for(5s) != std::future_status::ready) {
-      ADD_FAILURE() << "the io_context still had work 5 s after everything was closed";
-      io_.stop();
-    }
-    io_thread_.join();
-    std::lock_guard lock(io_errors_m_);
-    for (const auto& e : io_errors_) ADD_FAILURE() << "exception escaped io_context::run(): " << e;
-  }
+  void drain_io() { io_thread_.drain(); }
 
   void stop_peer_and_report() {
     if (!peer_) return;
@@ -265,12 +237,8 @@ class InteropBase : public testing::Test {
   void our_calls_get_peer_answers(ocpp::RpcSession& ours, const std::string& lib, const std::string& protocol);
   void malformed_frames_are_answered(const std::string& protocol);
 
-  asio::io_context io_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_{io_.get_executor()};
-  std::thread io_thread_;
-  std::promise<void> io_done_;
-  std::mutex io_errors_m_;
-  std::vector<std::string> io_errors_;
+  IoThread io_thread_;
+  asio::io_context& io_ = io_thread_.context();
   std::unique_ptr<Peer> peer_;
   Record record_;
 };
@@ -517,7 +485,7 @@ class TheirClientOurServer : public InteropBase, public testing::WithParamInterf
   void TearDown() override {
     stop_peer_and_report();
     session_.reset();
-    if (server_ && io_thread_.joinable()) {
+    if (server_ && io_thread_.running()) {
       auto f = server_->close(ocpp::CloseOptions{1001, "", false, false}, asio::use_future);
       if (f.wait_for(5s) != std::future_status::ready) ADD_FAILURE() << "Server::close did not complete in 5 s";
     }
@@ -704,7 +672,7 @@ class OurClientTheirServer : public InteropBase, public testing::WithParamInterf
   }
 
   void TearDown() override {
-    if (client_ && io_thread_.joinable()) {
+    if (client_ && io_thread_.running()) {
       auto f = client_->close(ocpp::CloseOptions{1000, "", false, false}, asio::use_future);
       if (f.wait_for(5s) != std::future_status::ready) ADD_FAILURE() << "Client::close did not complete in 5 s";
     }
@@ -812,12 +780,12 @@ INSTANTIATE_TEST_SUITE_P(Interop, OurClientTheirServer, testing::ValuesIn(kCombo
 class PerLibTest : public InteropBase, public testing::WithParamInterface<std::string> {
  protected:
   void TearDown() override {
-    if (client_ && io_thread_.joinable()) {
+    if (client_ && io_thread_.running()) {
       auto f = client_->close(ocpp::CloseOptions{}, asio::use_future);
       if (f.wait_for(5s) != std::future_status::ready) ADD_FAILURE() << "Client::close did not complete in 5 s";
     }
     stop_peer_and_report();
-    if (server_ && io_thread_.joinable()) {
+    if (server_ && io_thread_.running()) {
       auto f = server_->close(ocpp::CloseOptions{1001, "", false, false}, asio::use_future);
       if (f.wait_for(5s) != std::future_status::ready) ADD_FAILURE() << "Server::close did not complete in 5 s";
     }

@@ -5,14 +5,20 @@
 
 #include <boost/json.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/wait.h>
@@ -83,6 +89,54 @@ inline Predicate answer_to(std::string id) {
     return (e == "result" || e == "call_error" || e == "call_failed") && str(o, "id") == id;
   };
 }
+
+// The io_context our sessions run on, on a thread of its own; an exception escaping run() is
+// collected and reported as a failure, and run() goes on.
+class IoThread {
+ public:
+  boost::asio::io_context& context() noexcept { return io_; }
+  bool running() const noexcept { return thread_.joinable(); }
+
+  void start() {
+    thread_ = std::thread([this] {
+      for (;;) {
+        try {
+          io_.run();
+          break;
+        } catch (const std::exception& e) {
+          std::lock_guard lock(errors_m_);
+          errors_.push_back(e.what());
+        } catch (...) {
+          std::lock_guard lock(errors_m_);
+          errors_.push_back("non-std exception");
+        }
+      }
+      done_.set_value();
+    });
+  }
+
+  // Lets the io_context run out of work; a library that leaves work behind is reported.
+  void drain() {
+    if (!running()) return;
+    guard_.reset();
+    auto f = done_.get_future();
+    if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+      ADD_FAILURE() << "the io_context still had work 5 s after everything was closed";
+      io_.stop();
+    }
+    thread_.join();
+    std::lock_guard lock(errors_m_);
+    for (const auto& e : errors_) ADD_FAILURE() << "exception escaped io_context::run(): " << e;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_{io_.get_executor()};
+  std::thread thread_;
+  std::promise<void> done_;
+  std::mutex errors_m_;
+  std::vector<std::string> errors_;
+};
 
 class Peer {
  public:

@@ -187,7 +187,7 @@ class TlsInterop : public testing::TestWithParam<std::string> {
   }
 
   void TearDown() override {
-    if (client_ && io_thread_.joinable()) {
+    if (client_ && io_thread_.running()) {
       auto f = client_->close(ocpp::CloseOptions{1000, "", false, false}, asio::use_future);
       if (f.wait_for(5s) != std::future_status::ready) ADD_FAILURE() << "Client::close did not complete in 5 s";
     }
@@ -197,7 +197,7 @@ class TlsInterop : public testing::TestWithParam<std::string> {
       // OCPP_INTEROP_VERBOSE=1 prints the transcript of passing tests too.
       if (HasFailure() || std::getenv("OCPP_INTEROP_VERBOSE")) std::cerr << peer_->dump();
     }
-    if (server_ && io_thread_.joinable()) {
+    if (server_ && io_thread_.running()) {
       auto f = server_->close(ocpp::CloseOptions{1001, "", false, false}, asio::use_future);
       if (f.wait_for(5s) != std::future_status::ready) ADD_FAILURE() << "Server::close did not complete in 5 s";
     }
@@ -208,37 +208,9 @@ class TlsInterop : public testing::TestWithParam<std::string> {
   static std::string key(const std::string& stem) { return certs().key(stem); }
   static std::string client_stem(const std::string& identity) { return CertDir::client_stem(identity); }
 
-  void start_io() {
-    io_thread_ = std::thread([this] {
-      for (;;) {
-        try {
-          io_.run();
-          break;
-        } catch (const std::exception& e) {
-          std::lock_guard lock(io_errors_m_);
-          io_errors_.push_back(e.what());
-        } catch (...) {
-          std::lock_guard lock(io_errors_m_);
-          io_errors_.push_back("non-std exception");
-        }
-      }
-      io_done_.set_value();
-    });
-  }
+  void start_io() { io_thread_.start(); }
 
-  // Lets the io_context run out of work; a library that leaves work behind is reported.
-  void drain_io() {
-    if (!io_thread_.joinable()) return;
-    guard_.reset();
-    auto f = io_done_.get_future();
-    if (f.wait_for(5s) != std::future_status::ready) {
-      ADD_FAILURE() << "the io_context still had work 5 s after everything was closed";
-      io_.stop();
-    }
-    io_thread_.join();
-    std::lock_guard lock(io_errors_m_);
-    for (const auto& e : io_errors_) ADD_FAILURE() << "exception escaped io_context::run(): " << e;
-  }
+  void drain_io() { io_thread_.drain(); }
 
   // Everything already queued on the io thread has run (on_client included).
   void io_barrier() {
@@ -344,7 +316,7 @@ class TlsInterop : public testing::TestWithParam<std::string> {
     co.tls.ca_file = cert("ca");
     credentials(co);
     client_ = ocpp::Client::create(io_.get_executor(), co);
-    if (!io_thread_.joinable()) start_io();
+    if (!io_thread_.running()) start_io();
     return client_->connect(asio::use_future);
   }
 
@@ -386,12 +358,8 @@ class TlsInterop : public testing::TestWithParam<std::string> {
     EXPECT_TRUE(peer_->connected().empty());
   }
 
-  asio::io_context io_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_{io_.get_executor()};
-  std::thread io_thread_;
-  std::promise<void> io_done_;
-  std::mutex io_errors_m_;
-  std::vector<std::string> io_errors_;
+  IoThread io_thread_;
+  asio::io_context& io_ = io_thread_.context();
   std::unique_ptr<Peer> peer_;
   std::optional<ocpp::Server> server_;
   std::uint16_t port_ = 0;
