@@ -158,6 +158,7 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
       auto self = weak.lock();
       if (ec || !self || self->upgraded_) return;
       if (self->chain_running_ && !self->done_) return self->abort("handshake timeout");
+      self->timed_out_ = true;
       beast::error_code ignored;
       self->socket().close(ignored);
     });
@@ -174,6 +175,8 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
         beast::error_code ignored;
         return self->stream_.socket().close(ignored);
       }
+      if (self->timed_out_)
+        return self->security_event(SecurityEventType::tls_handshake_failed, "TLS handshake timed out");
       if (ec) {
         self->security_event(SecurityEventType::tls_handshake_failed, detail::tls_failure(self->stream_.ssl(), ec));
         return self->linger();
@@ -484,6 +487,7 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
   bool chain_running_ = false;
   bool done_ = false;
   bool upgraded_ = false;
+  bool timed_out_ = false;
   asio::steady_timer deadline_;
   char discard_[64];
 };
