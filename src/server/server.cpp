@@ -10,6 +10,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -506,9 +508,7 @@ void Server::Impl::accept_loop(std::shared_ptr<Listener> listener) {
       timer->async_wait([self, listener, timer](beast::error_code) { self->accept_loop(listener); });
       return;
     }
-    beast::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    detail::close_on_exec(socket.native_handle());
+    detail::prepare_connection(socket);
     std::shared_ptr<const TlsSettings> tls;
     {
       std::lock_guard lock(self->mutex);
@@ -661,7 +661,7 @@ std::uint16_t Server::listen(const ListenOptions& options) {
   listener->acceptor = acceptor;
   const tcp::endpoint endpoint(asio::ip::make_address(options.host), options.port);
   acceptor->open(endpoint.protocol());
-  detail::close_on_exec(acceptor->native_handle());
+  ::fcntl(acceptor->native_handle(), F_SETFD, FD_CLOEXEC);  // as detail::prepare_connection does for sockets
   acceptor->set_option(asio::socket_base::reuse_address(true));
   acceptor->bind(endpoint);
   acceptor->listen(asio::socket_base::max_listen_connections);

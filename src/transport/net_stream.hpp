@@ -17,9 +17,14 @@
 
 namespace ocpp::detail {
 
-// Asio's sockets are inherited by child processes (it neither accepts with SOCK_CLOEXEC nor sets
-// the flag); a station or CSMS that spawns helpers must not leak its connections into them.
-inline void close_on_exec(int fd) noexcept { ::fcntl(fd, F_SETFD, FD_CLOEXEC); }
+// For every connected socket, either side: no Nagle delay for small frames, and close-on-exec, as
+// Asio neither accepts with SOCK_CLOEXEC nor sets the flag: a station or CSMS that spawns helpers
+// must not leak its connections into them.
+inline void prepare_connection(boost::asio::ip::tcp::socket& socket) noexcept {
+  boost::system::error_code ignored;
+  socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+  ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+}
 
 struct SslFree {
   void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }

@@ -70,9 +70,7 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
   void connect(const tcp::resolver::results_type& results) {
     asio::async_connect(socket(), results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
       if (ec) return self->fail("Cannot connect: " + self->describe(ec));
-      beast::error_code ignored;
-      self->socket().set_option(tcp::no_delay(true), ignored);
-      close_on_exec(self->socket().native_handle());
+      prepare_connection(self->socket());
       if (!self->req_.tls) return self->handshake();
       self->tls_handshake();
     });
@@ -87,8 +85,8 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
     }
     ws_.next_layer().async_handshake([self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (!ec) return self->handshake();
-      if (self->cancelled_ || self->timed_out_) return self->fail("TLS handshake failed: " + self->describe(ec));
-      self->fail("TLS handshake failed: " + tls_failure(self->ws_.next_layer().ssl(), ec));
+      const bool ours = self->cancelled_ || self->timed_out_;  // else OpenSSL knows why
+      self->fail("TLS handshake failed: " + (ours ? self->describe(ec) : tls_failure(self->ws_.next_layer().ssl(), ec)));
     });
   }
 

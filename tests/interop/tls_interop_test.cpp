@@ -45,6 +45,7 @@
 #include "ocpp/server/basic_auth.hpp"
 #include "ocpp/tls/certs.hpp"
 #include "ocpp/tls/tls.hpp"
+#include "../support/cert_dir.hpp"
 #include "peer.hpp"
 
 namespace {
@@ -60,8 +61,7 @@ constexpr const char* kProtocol = "ocpp2.0.1";
 constexpr const char* kIdentity = "CP-1";
 constexpr const char* kOtherIdentity = "CP-2";
 constexpr const char* kPassword = "right:password-16";  // a colon, and the 16 bytes OCPP asks for
-constexpr const char* kCaName = "Interop Test CA";
-constexpr const char* kForeignCaName = "Foreign Test CA";
+constexpr const char* kCaName = ocpp_test::CertDir::kCaName;
 constexpr const char* kCurrentTime = "2026-01-01T00:00:00Z";  // only our server answers with it
 
 const std::string kWsIo = "ocpp-ws-io";
@@ -78,63 +78,25 @@ const std::vector<std::string> kOcppCipherNames = {
 
 // ------------------------------------------------------------------ certificates
 
-// One set per test process, in a directory removed when the process ends. Stems name a
-// certificate (<stem>.pem) and its key (<stem>.key).
-class CertDir {
+// One set per test process. Stems name a certificate (<stem>.pem) and its key (<stem>.key); the
+// foreign ones have the same names as the trusted ones: only the issuer tells them apart.
+class InteropCerts : public ocpp_test::CertDir {
  public:
-  CertDir() : dir_(fs::path(testing::TempDir()) / ("tls-interop-" + std::to_string(::getpid()))) {
-    namespace t = ocpp::tls;
-    fs::create_directories(dir_);
-    const t::Pem ca = t::make_ca(kCaName);
-    const t::Pem foreign = t::make_ca(kForeignCaName);
-    auto server = [](t::KeyType key) {
-      return t::CertSpec{.common_name = "localhost",
-                         .dns_names = {"localhost"},
-                         .ip_addresses = {"127.0.0.1"},
-                         .key = key,
-                         .server = true};
-    };
-    auto client = [](const std::string& identity) { return t::CertSpec{.common_name = identity, .client = true}; };
-    save("ca", ca);
-    save("server-rsa", t::issue(ca, server(t::KeyType::rsa2048)));
-    save("server-ecdsa", t::issue(ca, server(t::KeyType::ecdsa_p256)));
-    save(client_stem(kIdentity), t::issue(ca, client(kIdentity)));
-    save(client_stem(kOtherIdentity), t::issue(ca, client(kOtherIdentity)));
-    // Same names as the trusted ones: only the issuer tells them apart.
-    save("foreign-server", t::issue(foreign, server(t::KeyType::ecdsa_p256)));
-    save("foreign-" + client_stem(kIdentity), t::issue(foreign, client(kIdentity)));
+  InteropCerts() : CertDir("tls-interop") {
+    issue("server-rsa", server(ocpp::tls::KeyType::rsa2048));
+    issue("server-ecdsa", server(ocpp::tls::KeyType::ecdsa_p256));
+    issue(client_stem(kIdentity), client(kIdentity));
+    issue(client_stem(kOtherIdentity), client(kOtherIdentity));
+    issue("foreign-server", server(ocpp::tls::KeyType::ecdsa_p256), true);
+    issue("foreign-" + client_stem(kIdentity), client(kIdentity), true);
   }
-  ~CertDir() {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-  CertDir(const CertDir&) = delete;
-  CertDir& operator=(const CertDir&) = delete;
-
   static std::string client_stem(const std::string& identity) { return "client-" + identity; }
-  std::string cert(const std::string& stem) const { return (dir_ / (stem + ".pem")).string(); }
-  std::string key(const std::string& stem) const { return (dir_ / (stem + ".key")).string(); }
-
- private:
-  void save(const std::string& stem, const ocpp::tls::Pem& pem) {
-    write(cert(stem), pem.cert);
-    write(key(stem), pem.key);
-    // Throwaway keys, but some TLS stacks refuse group- or world-readable key files.
-    fs::permissions(key(stem), fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
-  }
-  static void write(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write " + path);
-  }
-
-  fs::path dir_;
 };
 
 // Made on first use, so tests of interop_test.cpp in the same executable do not pay for it;
 // a failure throws into the test that asked and is tried again by the next.
-const CertDir& certs() {
-  static const CertDir dir;
+const InteropCerts& certs() {
+  static const InteropCerts dir;
   return dir;
 }
 
@@ -206,7 +168,7 @@ class TlsInterop : public testing::TestWithParam<std::string> {
 
   static std::string cert(const std::string& stem) { return certs().cert(stem); }
   static std::string key(const std::string& stem) { return certs().key(stem); }
-  static std::string client_stem(const std::string& identity) { return CertDir::client_stem(identity); }
+  static std::string client_stem(const std::string& identity) { return InteropCerts::client_stem(identity); }
 
   void start_io() { io_thread_.start(); }
 

@@ -3,13 +3,12 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
-#include <filesystem>
-#include <fstream>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 
 #include "ocpp/server/basic_auth.hpp"
-#include "ocpp/tls/certs.hpp"
+#include "../support/cert_dir.hpp"
 #include "wire_fixture.hpp"
 
 namespace ocpp_test {
@@ -23,57 +22,26 @@ struct Files {
 };
 
 // Every certificate the tests need, written once per process.
-struct Material {
-  fs::path dir;
-  std::string ca, other_ca;
-  Files server_rsa, server_ecdsa, server_other_ca, client, client_cp002, client_other_ca, client_expired,
-      client_long_cn;
+struct Material : CertDir {
+  std::string ca = cert("ca"), other_ca = cert("foreign-ca");
+  Files server_rsa = make("server-rsa", server(KeyType::rsa2048));
+  Files server_ecdsa = make("server-ecdsa", server(KeyType::ecdsa_p256));
+  Files server_other_ca = make("server-foreign", server(KeyType::ecdsa_p256), true);
+  Files client = make("client-CP001", CertDir::client("CP001"));
+  Files client_cp002 = make("client-CP002", CertDir::client("CP002"));
+  Files client_other_ca = make("client-foreign", CertDir::client("CP001"), true);
+  Files client_expired = make("client-expired", expired(CertDir::client("CP001")));
+  Files client_long_cn = make("client-long", CertDir::client("Example CSO CP001 rev2"));
 
-  Material() {
-    dir = fs::temp_directory_path() / ("ocpp-tls-test-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    const auto root = tls::make_ca("Test CSO Root");
-    const auto foreign = tls::make_ca("Someone Else");
-    ca = write("ca.pem", root.cert);
-    other_ca = write("other-ca.pem", foreign.cert);
-    auto server = [](KeyType key) {
-      CertSpec s;
-      s.common_name = "localhost";
-      s.dns_names = {"localhost"};
-      s.ip_addresses = {"127.0.0.1"};
-      s.key = key;
-      s.server = true;
-      return s;
-    };
-    server_rsa = write_pair("server-rsa", tls::issue(root, server(KeyType::rsa2048)));
-    server_ecdsa = write_pair("server-ecdsa", tls::issue(root, server(KeyType::ecdsa_p256)));
-    server_other_ca = write_pair("server-foreign", tls::issue(foreign, server(KeyType::ecdsa_p256)));
-    auto client_spec = [](std::string cn) {
-      CertSpec s;
-      s.common_name = std::move(cn);
-      s.client = true;
-      return s;
-    };
-    client = write_pair("client-CP001", tls::issue(root, client_spec("CP001")));
-    client_cp002 = write_pair("client-CP002", tls::issue(root, client_spec("CP002")));
-    client_other_ca = write_pair("client-foreign", tls::issue(foreign, client_spec("CP001")));
-    auto expired = client_spec("CP001");
-    expired.not_before = -std::chrono::hours(48);
-    expired.not_after = -std::chrono::hours(24);
-    client_expired = write_pair("client-expired", tls::issue(root, expired));
-    client_long_cn = write_pair("client-long", tls::issue(root, client_spec("Example CSO CP001 rev2")));
+  Material() : CertDir("ocpp-tls-test") {}
+  Files make(const std::string& stem, const CertSpec& spec, bool foreign = false) {
+    issue(stem, spec, foreign);
+    return {cert(stem), key(stem)};
   }
-  ~Material() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) {
-    const auto path = dir / name;
-    std::ofstream(path) << text;
-    return path.string();
-  }
-  Files write_pair(const std::string& name, const tls::Pem& pem) {
-    return {write(name + ".pem", pem.cert), write(name + ".key", pem.key)};
+  static CertSpec expired(CertSpec spec) {
+    spec.not_before = -std::chrono::hours(48);
+    spec.not_after = -std::chrono::hours(24);
+    return spec;
   }
 };
 
@@ -138,12 +106,6 @@ RawResult raw_tls(std::uint16_t port, const RawTls& how) {
 
 class TlsTest : public WireTest {
  protected:
-  // The pool stops before this fixture's members go: a refused or timed-out handshake may still
-  // report its security event after the test body.
-  ~TlsTest() override {
-    pool.stop();
-    pool.join();
-  }
 
   std::unique_ptr<Server> tls_server(SecurityProfile profile, ServerTlsOptions tls = server_tls(),
                                      ServerOptions so = {}) {
@@ -282,7 +244,7 @@ TEST_F(TlsTest, AnEncryptedClientKeyNeedsItsPassphrase) {
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr),
                                                           EVP_PKEY_free);
   ASSERT_TRUE(key);
-  const auto encrypted = (material().dir / "client-encrypted.key").string();
+  const auto encrypted = (material().dir() / "client-encrypted.key").string();
   {
     std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new_file(encrypted.c_str(), "w"), BIO_free);
     const std::string pass = "correct horse";
@@ -302,7 +264,7 @@ TEST_F(TlsTest, AnEncryptedClientKeyNeedsItsPassphrase) {
 TEST_F(TlsTest, ClientsShareTlsMaterialUntilAFileChanges) {
   auto server = tls_server(SecurityProfile::tls_basic_auth);
   // A CA file of the station's own, replaced between two clients as a renewal would.
-  const auto ca = (material().dir / "station-ca.pem").string();
+  const auto ca = (material().dir() / "station-ca.pem").string();
   fs::copy_file(material().ca, ca, fs::copy_options::overwrite_existing);
   auto o = with_password();
   o.tls.ca_file = ca;
@@ -510,7 +472,7 @@ TEST_F(TlsTest, ListenerMaterialIsCheckedAtListen) {
   lo.host = "127.0.0.1";
   lo.profile = SecurityProfile::tls_basic_auth;
   EXPECT_THROW(server->listen(lo), TlsError) << "no certificate";
-  lo.tls.certificates = {{material().dir.string() + "/missing.pem", material().server_rsa.key, ""}};
+  lo.tls.certificates = {{material().dir().string() + "/missing.pem", material().server_rsa.key, ""}};
   try {
     server->listen(lo);
     ADD_FAILURE() << "a missing file";

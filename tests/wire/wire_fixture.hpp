@@ -52,7 +52,9 @@ class ManualClock {
 class WireTest : public ::testing::Test {
  protected:
   WireTest() : pool(1) { pool.start(); }
-  ~WireTest() override {
+  // Before any fixture member goes (also of derived fixtures): a handler still running after the
+  // test body, such as a late security event, may use them.
+  void TearDown() override {
     pool.stop();
     pool.join();
   }
