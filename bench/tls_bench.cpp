@@ -103,6 +103,27 @@ namespace {
   std::exit(1);
 }
 
+// The certificate directory given with --certs, or else a demo set made for this run and removed
+// at its end.
+struct CertsDir {
+  std::string path;
+  bool temporary = false;
+  explicit CertsDir(std::string given) : path(std::move(given)) {
+    if (!path.empty()) return;
+    char templ[] = "/tmp/tls_bench.XXXXXX";
+    if (!mkdtemp(templ)) die("mkdtemp");
+    path = templ;
+    temporary = true;
+    ocpp::tls::write_demo_set(path, "CP001");
+  }
+  ~CertsDir() {
+    std::error_code ignored;
+    if (temporary) std::filesystem::remove_all(path, ignored);
+  }
+  CertsDir(const CertsDir&) = delete;
+  CertsDir& operator=(const CertsDir&) = delete;
+};
+
 std::string openssl_error() {
   const unsigned long e = ERR_get_error();
   ERR_clear_error();
@@ -1218,13 +1239,8 @@ int bench(Options o) {
                "ecdsa-1.3-handshake-p3-raw", "plain-upgrade"};
   std::vector<CaseSpec> specs;
   for (const auto& name : o.cases) specs.push_back(parse_case(name));
-  std::string tmp;
-  if (o.certs.empty()) {
-    char templ[] = "/tmp/tls_bench.XXXXXX";
-    if (!mkdtemp(templ)) die("mkdtemp");
-    tmp = o.certs = templ;
-    ocpp::tls::write_demo_set(o.certs, "CP001");
-  }
+  const CertsDir certs(o.certs);
+  o.certs = certs.path;
   const fs::path dir(o.certs);
   std::fprintf(stderr, "tls_bench: signing speed with the certificates' keys (CPU 1 core)...\n");
   const double ecdsa_signs = signs_per_second((dir / "server-ecdsa.key").string(), 2);
@@ -1319,7 +1335,6 @@ int bench(Options o) {
                 static_cast<unsigned long long>(num(s.at("failed"))), neg.c_str(),
                 s.at("all_idle").as_bool() ? "" : " [machine NOT idle]");
   }
-  if (!tmp.empty()) fs::remove_all(tmp);
   return 0;
 }
 
@@ -1401,16 +1416,8 @@ int main(int argc, char** argv) {
       else if (args[i] == "--count") count = std::stoi(value(i));
       else usage(2);
     }
-    std::string tmp;
-    if (certs.empty()) {
-      char templ[] = "/tmp/tls_bench.XXXXXX";
-      if (!mkdtemp(templ)) die("mkdtemp");
-      tmp = certs = templ;
-      ocpp::tls::write_demo_set(certs, "CP001");
-    }
-    const int rc = sslmem::run(certs, count);
-    if (!tmp.empty()) fs::remove_all(tmp);
-    return rc;
+    const CertsDir dir(certs);
+    return sslmem::run(dir.path, count);
   }
   if (cmd == "speed") {
     std::string certs;
@@ -1420,16 +1427,9 @@ int main(int argc, char** argv) {
       else if (args[i] == "--seconds") seconds = std::stod(value(i));
       else usage(2);
     }
-    std::string tmp;
-    if (certs.empty()) {
-      char templ[] = "/tmp/tls_bench.XXXXXX";
-      if (!mkdtemp(templ)) die("mkdtemp");
-      tmp = certs = templ;
-      ocpp::tls::write_demo_set(certs, "CP001");
-    }
-    std::printf("ECDSA P-256 signs/s per core: %.0f\n", signs_per_second(certs + "/server-ecdsa.key", seconds));
-    std::printf("RSA-2048 signs/s per core: %.0f\n", signs_per_second(certs + "/server-rsa.key", seconds));
-    if (!tmp.empty()) fs::remove_all(tmp);
+    const CertsDir dir(certs);
+    std::printf("ECDSA P-256 signs/s per core: %.0f\n", signs_per_second(dir.path + "/server-ecdsa.key", seconds));
+    std::printf("RSA-2048 signs/s per core: %.0f\n", signs_per_second(dir.path + "/server-rsa.key", seconds));
     return 0;
   }
   Options o;
