@@ -58,16 +58,33 @@ void Logger::emit(const LogRecord& record) noexcept {
   }
 }
 
+namespace {
+void put_digits(char* at, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
+}
+}  // namespace
+
+// A CSMS stamps every Heartbeat and BootNotification answer with this, so it stays off printf and
+// formats the calendar part once per second per thread.
 std::string iso_timestamp() {
   const auto now = std::chrono::system_clock::now();
-  const auto t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
-  return buf;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const auto seconds = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0));
+  thread_local std::time_t cached_second = -1;
+  thread_local char text[] = "YYYY-MM-DDTHH:MM:SS.mmmZ";
+  if (seconds != cached_second) {
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    put_digits(text, static_cast<unsigned>(tm.tm_year + 1900), 4);
+    put_digits(text + 5, static_cast<unsigned>(tm.tm_mon + 1), 2);
+    put_digits(text + 8, static_cast<unsigned>(tm.tm_mday), 2);
+    put_digits(text + 11, static_cast<unsigned>(tm.tm_hour), 2);
+    put_digits(text + 14, static_cast<unsigned>(tm.tm_min), 2);
+    put_digits(text + 17, static_cast<unsigned>(tm.tm_sec), 2);
+    cached_second = seconds;
+  }
+  put_digits(text + 20, static_cast<unsigned>(ms - static_cast<long long>(seconds) * 1000), 3);
+  return std::string(text, sizeof text - 1);
 }
 
 std::string format_json_line(const LogRecord& record, std::string_view time) {

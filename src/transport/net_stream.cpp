@@ -5,6 +5,8 @@
 
 #include <openssl/err.h>
 
+#include <sys/socket.h>
+
 #include <cerrno>
 
 namespace ocpp::detail {
@@ -48,6 +50,22 @@ boost::system::error_code NetStream::error_for(int ssl_error) const {
   const auto code = ERR_get_error();
   if (code == 0) return boost::asio::error::connection_aborted;
   return {static_cast<int>(code), boost::asio::error::get_ssl_category()};
+}
+
+bool NetStream::send_now(boost::asio::const_buffer buffer, std::size_t& n, boost::system::error_code& ec) {
+  for (;;) {
+    // MSG_DONTWAIT: the descriptor may not be non-blocking yet; MSG_NOSIGNAL: a closed peer is an
+    // error code, not SIGPIPE.
+    const auto r = ::send(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (r >= 0) {
+      n = static_cast<std::size_t>(r);
+      return true;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+    ec.assign(errno, boost::asio::error::get_system_category());
+    return true;
+  }
 }
 
 char* NetStream::scratch() {

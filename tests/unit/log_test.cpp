@@ -3,8 +3,10 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <random>
 #include <regex>
@@ -121,6 +123,32 @@ TEST(Logger, LevelNames) {
   EXPECT_EQ(parse_log_level("informational"), std::nullopt);
 }
 
+
+// The per-second cache must never serve a stale calendar part: every stamp, read back with
+// strptime/timegm, lies between the clock readings taken around it, across a second boundary.
+TEST(Logger, IsoTimestampIsNowInUtcWithMilliseconds) {
+  const std::regex shape(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
+  const auto to_ms = [](const std::string& text) {
+    std::tm tm{};
+    EXPECT_NE(strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm), nullptr) << text;
+    return static_cast<long long>(timegm(&tm)) * 1000 + std::stoi(text.substr(20, 3));
+  };
+  const auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const auto until = now_ms() + 1100;
+  int checked = 0;
+  for (auto before = now_ms(); before < until; before = now_ms(), ++checked) {
+    const std::string stamp = iso_timestamp();
+    const auto after = now_ms();
+    ASSERT_TRUE(std::regex_match(stamp, shape)) << stamp;
+    const auto at = to_ms(stamp);
+    ASSERT_GE(at, before) << stamp;
+    ASSERT_LE(at, after) << stamp;
+  }
+  EXPECT_GT(checked, 100);
+}
 TEST(Logger, SinksReceiveRedactedMessageAndFields) {
   CapturingLogger logger(LogLevel::debug);
   json::object fields{{"password", "hunter2"}, {"user", "alice"}, {"note", "token=Authorization: Bearer abc.def"}};

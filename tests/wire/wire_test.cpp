@@ -1,14 +1,17 @@
 // Client and server over real sockets on loopback.
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <fcntl.h>
 
 #include <filesystem>
+#include <map>
 
 #include "wire_fixture.hpp"
 
 using namespace ocpp_test;
+namespace beast = boost::beast;
 
 TEST_F(WireTest, CallsInBothDirections) {
   auto server = make_server();
@@ -139,6 +142,57 @@ TEST_F(WireTest, OversizedMessageClosesWith1009) {
   auto big = client->call("DataTransfer", json::object{{"data", fits + "x"}}, asio::use_future);
   EXPECT_THROW(get(std::move(big)), ConnectionError);
   EXPECT_EQ(get(closed.get_future()).code, close_code::too_big);
+}
+
+// Stations that stop reading fill their sockets: writes then end partway through a frame and go
+// on when the station reads again, while the other station's frames are joined in the same
+// per-thread scratch. 8 MB per station is more than the kernel holds for a 4 KB receive buffer;
+// every frame arrives whole, in order, on its own connection.
+TEST_F(WireTest, FramesQueuedBehindStalledReadersArriveWholeAndInOrder) {
+  auto server = make_server();
+  std::mutex m;
+  std::map<std::string, std::shared_ptr<ServerClient>> accepted;
+  std::promise<void> both;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    std::lock_guard lock(m);
+    accepted[c->identity()] = c;
+    if (accepted.size() == 2) both.set_value();
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+
+  asio::io_context io;
+  std::vector<std::unique_ptr<beast::websocket::stream<asio::ip::tcp::socket>>> stations;
+  for (const char* identity : {"CP1", "CP2"}) {
+    auto& ws = *stations.emplace_back(std::make_unique<beast::websocket::stream<asio::ip::tcp::socket>>(io));
+    ws.next_layer().open(asio::ip::tcp::v4());
+    ws.next_layer().set_option(asio::socket_base::receive_buffer_size(4096));
+    ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+    ws.set_option(beast::websocket::stream_base::decorator(
+        [](beast::websocket::request_type& r) { r.set(beast::http::field::sec_websocket_protocol, "ocpp2.1"); }));
+    ws.read_message_max(0);
+    ws.handshake("127.0.0.1", std::string("/ocpp/") + identity);
+  }
+  get(both.get_future());
+
+  constexpr int kFrames = 2000;
+  const std::string pads[] = {std::string(4000, 'a'), std::string(4000, 'b')};
+  on_pool([&] {
+    for (int i = 0; i < kFrames; ++i)
+      for (int s = 0; s < 2; ++s)
+        accepted[s == 0 ? "CP1" : "CP2"]->send("NotifyPeriodicEventStream",
+                                               json::object{{"seq", i}, {"pad", pads[s]}}, asio::detached);
+  });
+  for (int s = 0; s < 2; ++s) {
+    for (int i = 0; i < kFrames; ++i) {
+      beast::flat_buffer frame;
+      stations[s]->read(frame);
+      const auto v = json::parse(beast::buffers_to_string(frame.data())).as_array();
+      ASSERT_EQ(v.at(0), 6);
+      ASSERT_EQ(v.at(2), "NotifyPeriodicEventStream");
+      ASSERT_EQ(v.at(3).at("seq"), i);
+      ASSERT_EQ(v.at(3).at("pad").as_string(), pads[s]);
+    }
+  }
 }
 
 TEST_F(WireTest, ReconnectKeepsTheProtocolAndQueuesCalls) {
@@ -306,7 +360,6 @@ TEST_F(WireTest, ConnectTimesOutWhenTheServerNeverAnswers) {
 
 TEST_F(WireTest, NoPongDropsTheConnection) {
   // A WebSocket peer that never reads, so it never answers pings.
-  namespace beast = boost::beast;
   asio::ip::tcp::acceptor acceptor(pool.executor(), {asio::ip::make_address("127.0.0.1"), 0});
   auto ws = std::make_shared<std::optional<beast::websocket::stream<beast::tcp_stream>>>();
   acceptor.async_accept([ws](boost::system::error_code ec, asio::ip::tcp::socket s) {
