@@ -157,8 +157,13 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  // Runs that need no escape (ids, actions: nearly everything) are appended whole.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -168,15 +173,12 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 0xf]);
-        } else {
-          out.push_back(ch);
-        }
+        out += "\\u00";
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xf]);
     }
   }
+  out.append(s, run, s.size() - run);
   out.push_back('"');
 }
 
@@ -191,7 +193,7 @@ namespace {
 
 std::string call_like(char type, std::string_view id, std::string_view action, const json::value& payload) {
   std::string out;
-  out.reserve(32 + id.size() + action.size());
+  out.reserve(128 + id.size() + action.size());
   out.push_back('[');
   out.push_back(type);
   out.push_back(',');
@@ -237,7 +239,7 @@ std::string serialize_send(std::string_view id, std::string_view action, const j
 }
 std::string serialize_call_result(std::string_view id, const json::value& payload) {
   std::string out;
-  out.reserve(16 + id.size());
+  out.reserve(128 + id.size());  // a small answer (Heartbeat, status) fits without growing
   out += "[3,";
   append_json_string(out, id);
   out.push_back(',');

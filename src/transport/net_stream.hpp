@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <openssl/ssl.h>
 
+#include <array>
 #include <memory>
 
 namespace ocpp::detail {
@@ -73,8 +74,12 @@ class NetStream {
     const auto total = boost::asio::buffer_size(buffers);
     if (total == first.size()) return socket_.async_write_some(first, std::forward<Token>(token));
     if (total > kRecord) return socket_.async_write_some(buffers, std::forward<Token>(token));
-    return boost::asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
-        GatheredWrite<Buffers>{*this, buffers, {}, {}, 0}, token, socket_);
+    GatheredWrite op{*this};
+    std::size_t count = 0;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers) && count < op.parts.size(); ++it)
+      if (boost::asio::const_buffer b(*it); b.size() != 0) op.parts[count++] = b;
+    return boost::asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(op, token, socket_);
   }
 
   // One attempt of the operation: SSL_ERROR_NONE with `n` set, else what OpenSSL wants.
@@ -134,26 +139,26 @@ class NetStream {
 
   // A WebSocket frame's header and payload joined in the per-thread scratch and sent at once,
   // without waiting. The scratch may belong to another connection by the time the socket is
-  // writable, so a full socket falls back to Asio's write of the caller's own buffers.
-  template <class Buffers>
+  // writable, so a full socket falls back to Asio's write of the caller's own buffers: the first
+  // few of them, which is all a write_some owes.
   struct GatheredWrite {
     NetStream& stream;
-    Buffers buffers;
+    std::array<boost::asio::const_buffer, 4> parts{};
     enum class Step { start, sent, waited } step = Step::start;
-    boost::system::error_code result;
+    boost::system::error_code result{};
     std::size_t n = 0;
 
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec = {}, std::size_t written = 0) {
       if (step == Step::sent) return self.complete(result, n);
       if (step == Step::waited) return self.complete(ec, written);
-      const auto size = boost::asio::buffer_copy(boost::asio::buffer(scratch(), kRecord), buffers);
+      const auto size = boost::asio::buffer_copy(boost::asio::buffer(scratch(), kRecord), parts);
       if (stream.send_now({scratch(), size}, n, result)) {
         step = Step::sent;  // complete through the executor, never inside the initiating call
-        return boost::asio::post(stream.socket_.get_executor(), std::move(self));
+        return boost::asio::post(std::move(self));
       }
       step = Step::waited;
-      stream.socket_.async_write_some(buffers, std::move(self));
+      stream.socket_.async_write_some(parts, std::move(self));  // copied: `self` moves; unused parts are empty
     }
   };
   // One non-blocking send: false when the socket is full, else `n` or `ec` is the outcome.

@@ -153,6 +153,17 @@ TEST(Serialize, EscapesAndRoundTrips) {
   auto send = json::parse(serialize_send("a", "X", json::object{{"k", 1}}));
   EXPECT_EQ(send.as_array()[0], 6);
   EXPECT_EQ(json::parse(serialize_call_result_error("a", "FormatViolation", "d", {})).as_array()[0], 5);
+
+  // Every ASCII byte, escapes between unescaped runs, at both ends, and UTF-8 passed through.
+  std::string all;
+  for (int c = 1; c < 128; ++c) all += static_cast<char>(c);
+  for (const std::string& text : {all, "\\" + all + "\"", std::string("Grüße \xe2\x82\xac"), std::string()}) {
+    const auto round = json::parse(serialize_call(text, "A", json::object()));
+    EXPECT_EQ(round.as_array()[1].as_string(), text);
+  }
+  std::string out;
+  append_json_string(out, "a\"b\\c\x1f\b\f\n\r\td");
+  EXPECT_EQ(out, R"("a\"b\\c\u001f\b\f\n\r\td")");
 }
 
 TEST(MessageId, UuidShapedAndUnique) {
