@@ -85,10 +85,10 @@ run_one() {
       log "WARNING: $kind warm-up failed: $(cat "$WORK/$kind-$run.warmup.err")"
   fi
   local t0 t1
-  t0=$(proc_cpu_ticks "$SERVER_PID")
+  t0=$(proc_cpu_user_sys "$SERVER_PID")
   bench_once "$url" "$calls" "$WORK/$kind-$run" || rc=$?
   local alive=true
-  if t1=$(proc_cpu_ticks "$SERVER_PID" 2>/dev/null); then :; else alive=false; t1=$t0; fi
+  if t1=$(proc_cpu_user_sys "$SERVER_PID" 2>/dev/null); then :; else alive=false; t1=$t0; fi
   local rss_kb=0
   $alive && rss_kb=$(proc_rss_kb "$SERVER_PID")
   stop_server
@@ -106,13 +106,17 @@ run_one() {
   node -e '
     const [bench, kind, run, t0, t1, tck, cuser, csys, busy, load, idleOk, rc, alive, rss] = process.argv.slice(1);
     const b = JSON.parse(bench);
-    const serverCpuS = (Number(t1) - Number(t0)) / Number(tck);
+    const [u0, s0] = t0.split(" ").map(Number), [u1, s1] = t1.split(" ").map(Number);
+    const serverUserS = (u1 - u0) / Number(tck), serverSysS = (s1 - s0) / Number(tck);
+    const serverCpuS = serverUserS + serverSysS;
     const clientCpuS = Number(cuser) + Number(csys);
     const calls = b.calls ?? 0;
     console.log(JSON.stringify({
       server: kind, run: Number(run), ...b,
       server_cpu_s: serverCpuS,
       server_cpu_us_per_call: calls ? serverCpuS * 1e6 / calls : null,
+      server_user_us_per_call: calls ? serverUserS * 1e6 / calls : null,
+      server_kernel_us_per_call: calls ? serverSysS * 1e6 / calls : null,
       client_cpu_us_per_call: calls ? clientCpuS * 1e6 / calls : null,
       server_rss_kb_after: Number(rss),
       bench_exit: Number(rc), server_alive: alive === "true",
@@ -143,7 +147,7 @@ const median = (xs) => {
   return xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
 };
 const metrics = ['calls_per_s', 'p50_ms', 'p90_ms', 'p99_ms', 'server_cpu_us_per_call',
-  'client_cpu_us_per_call', 'server_rss_kb_after'];
+  'server_user_us_per_call', 'server_kernel_us_per_call', 'client_cpu_us_per_call', 'server_rss_kb_after'];
 const summary = {};
 for (const kind of [...new Set(runs.map((r) => r.server))]) {
   const rs = runs.filter((r) => r.server === kind);
@@ -177,6 +181,8 @@ const rows = [
   ['p90 latency (ms)', (s) => f(s.p90_ms, 3), (r) => f(r.p90_ms, 2) + 'x'],
   ['p99 latency (ms)', (s) => f(s.p99_ms, 3), (r) => f(r.p99_ms, 2) + 'x'],
   ['server CPU (us/call)', (s) => f(s.server_cpu_us_per_call, 1), (r) => f(r.server_cpu_us_per_call, 3) + 'x'],
+  ['  in user space', (s) => f(s.server_user_us_per_call, 1), (r) => f(r.server_user_us_per_call, 3) + 'x'],
+  ['  in the kernel', (s) => f(s.server_kernel_us_per_call, 1), (r) => f(r.server_kernel_us_per_call, 3) + 'x'],
   ['client CPU (us/call)', (s) => f(s.client_cpu_us_per_call, 1), null],
   ['server RSS after (KB)', (s) => f(s.server_rss_kb_after, 0), null],
   ['errors (all runs)', (s) => String(s.errors), null],

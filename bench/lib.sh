@@ -79,12 +79,12 @@ wait_idle() {
 
 # --- per-process accounting ------------------------------------------------------------------
 
-# CPU time (utime+stime, all threads) of pid $1 in clock ticks.
-proc_cpu_ticks() {
+# "<utime> <stime>" of pid $1 (all threads) in clock ticks.
+proc_cpu_user_sys() {
   local stat rest
   stat=$(cat "/proc/$1/stat") || return 1
-  rest=${stat##*) }  # drop "pid (comm) ", comm may contain spaces
-  awk '{ print $12 + $13 }' <<<"$rest"
+  rest=${stat##*) }
+  awk '{ print $12, $13 }' <<<"$rest"
 }
 
 # VmRSS of pid $1 in kB.
