@@ -3,10 +3,14 @@
 //   idle_clients --url ws://127.0.0.1:9000 --count 10000 [--prefix IDLE] [--protocol ocpp1.6]
 //                [--batch 500] [--ping-ms 0]
 //                [--password P] [--ca FILE] [--no-verify] [--cert FILE --key FILE]
+//                [--compression] [--call-bytes 0]
 //
 // TLS (security profiles 2 and 3): a wss:// URL; --password sends Basic Auth (profile 2),
 // --ca names the CA bundle the server certificate must chain to (else --no-verify), --cert/--key
-// a client certificate (profile 3; every connection presents the same one).
+// a client certificate (profile 3; every connection presents the same one). --compression offers
+// permessage-deflate; --call-bytes N makes every connection send one DataTransfer with N bytes of
+// compressible text and wait for the answer before it counts as connected, so both sides'
+// compressors and inflaters have run once.
 //
 // Connections are opened in batches (the next batch starts once every connection of the current
 // one has completed its WebSocket upgrade or failed), so the server's accept backlog is never
@@ -47,13 +51,15 @@ struct Args {
   bool verify = true;
   std::string cert;
   std::string key;
+  bool compression = false;
+  std::size_t call_bytes = 0;
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "idle_clients: %s\nusage: idle_clients --url ws://HOST:PORT --count N [--prefix IDLE] "
                "[--protocol ocpp1.6] [--batch 500] [--ping-ms 0] [--password P] [--ca FILE] [--no-verify] "
-               "[--cert FILE --key FILE]\n",
+               "[--cert FILE --key FILE] [--compression] [--call-bytes 0]\n",
                msg);
   std::exit(2);
 }
@@ -65,6 +71,10 @@ Args parse(int argc, char** argv) {
     if (k == "-h" || k == "--help") usage("help");
     if (k == "--no-verify") {
       a.verify = false;
+      continue;
+    }
+    if (k == "--compression") {
+      a.compression = true;
       continue;
     }
     if (i + 1 >= argc) usage(("missing value for " + k).c_str());
@@ -79,6 +89,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--ca") a.ca = v;
     else if (k == "--cert") a.cert = v;
     else if (k == "--key") a.key = v;
+    else if (k == "--call-bytes") a.call_bytes = std::stoul(v);
     else usage(("unknown option " + k).c_str());
   }
   return a;
@@ -124,7 +135,24 @@ void start_batch(State& s) {
   const std::size_t end = std::min(s.clients.size(), s.next + s.args.batch);
   s.in_batch = end - s.next;
   for (; s.next < end; ++s.next) {
-    s.clients[s.next]->connect([&s](std::exception_ptr e) { on_connected(s, e); });
+    auto& client = s.clients[s.next];
+    client->connect([&s, &client](std::exception_ptr e) {
+      if (e || s.args.call_bytes == 0) return on_connected(s, e);
+      std::string data;
+      while (data.size() < s.args.call_bytes) data += "Energy.Active.Import.Register " + std::to_string(data.size()) + "; ";
+      data.resize(s.args.call_bytes);
+      client->call("DataTransfer", boost::json::object{{"vendorId", "idle"}, {"data", data}},
+                   [&s](std::exception_ptr e, boost::json::value) {
+                     // A CALLERROR (a server without DataTransfer) is an answer too.
+                     try {
+                       if (e) std::rethrow_exception(e);
+                     } catch (const ocpp::RpcError&) {
+                       e = nullptr;
+                     } catch (...) {
+                     }
+                     on_connected(s, e);
+                   });
+    });
   }
 }
 
@@ -159,6 +187,7 @@ int main(int argc, char** argv) {
   o.tls.verify_server = s.args.verify;
   o.tls.cert_file = s.args.cert;
   o.tls.key_file = s.args.key;
+  o.compression.enabled = s.args.compression;
   s.clients.reserve(s.args.count);
   for (std::size_t i = 0; i < s.args.count; ++i) {
     o.identity = s.args.prefix + std::to_string(i + 1);

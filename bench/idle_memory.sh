@@ -3,6 +3,10 @@
 #
 #   bench/idle_memory.sh [--json] [--runs 3] [--count 10000] [--batch 500] [--json-out FILE]
 #                        [--tls] [--tls-key ecdsa|rsa] [--only KIND[,KIND...]]
+#                        [--client-args "ARGS"]  (more idle_clients arguments, e.g.
+#                                                 "--compression --call-bytes 2000")
+#                        [--server-args "ARGS"]  (more server arguments, e.g. "--compression 1"
+#                                                 for ocpp-ws-io; use with --only)
 #
 # For each server and each run: wait for the machine to be idle, start the server, let it settle
 # 2 s, read its VmRSS (/proc/<pid>/status), open --count idle ocpp1.6 connections with
@@ -29,7 +33,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-JSON=0 JSON_OUT="" RUNS=3 COUNT=10000 BATCH=500 ONLY="" TLS=0
+JSON=0 JSON_OUT="" RUNS=3 COUNT=10000 BATCH=500 ONLY="" TLS=0 CLIENT_ARGS="" SERVER_ARGS=""
 TLS_KEY=ecdsa
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do
@@ -42,6 +46,8 @@ while (($#)); do
     --only) ONLY="$2"; shift ;;
     --tls) TLS=1 ;;
     --tls-key) TLS_KEY="$2"; shift ;;
+    --client-args) CLIENT_ARGS="$2"; shift ;;
+    --server-args) SERVER_ARGS="$2"; shift ;;
     -h | --help) usage 0 ;;
     *) echo "idle_memory.sh: unknown argument $1" >&2; usage 2 ;;
   esac
@@ -105,7 +111,8 @@ run_one() {
   local kind="$1" run="$2"
   wait_idle
   local busy="$IDLE_BUSY_PCT" load="$IDLE_LOAD" idle_ok="$IDLE_OK"
-  start_server "$kind" "$WORK/$kind-$run.server.log"
+  # shellcheck disable=SC2086  # SERVER_ARGS is split on purpose
+  start_server "$kind" "$WORK/$kind-$run.server.log" $SERVER_ARGS
   sleep 2
   local rss0 fds0
   rss0=$(proc_rss_kb "$SERVER_PID")
@@ -121,6 +128,8 @@ run_one() {
       client_args=(--url "wss://127.0.0.1:$SERVER_PORT" --ca "$TLS_CERT_DIR/ca.pem"
         --cert "$TLS_CERT_DIR/client-CP001.pem" --key "$TLS_CERT_DIR/client-CP001.key") ;;
   esac
+  # shellcheck disable=SC2206  # CLIENT_ARGS is split on purpose
+  client_args+=($CLIENT_ARGS)
   "$IDLE_CLIENTS_BIN" "${client_args[@]}" --count "$COUNT" --batch "$BATCH" \
     --prefix "IDLE${run}_" --protocol ocpp1.6 <"$WORK/ctl" >"$cout" 2>"$WORK/$kind-$run.clients.err" &
   CL_PID=$!

@@ -3,7 +3,7 @@
 //
 //   node bench/ocpp-ws-io-server.mjs [--port 9000] [--host 127.0.0.1] [--ping-interval-ms 30000]
 //                                    [--stats-interval-ms 0] [--logging off|default]
-//                                    [--tls-cert FILE --tls-key FILE]
+//                                    [--tls-cert FILE --tls-key FILE] [--compression 0|1]
 //
 // Accepts any identity on ocpp1.6 / ocpp2.0.1, answers Heartbeat and BootNotification, logging
 // off, no strict mode, no plugins, no middleware: the library's plain fast path. Prints
@@ -31,7 +31,7 @@ const entry = path.join(pkgDir, 'dist/index.mjs');
 const { OCPPServer } = await import(pathToFileURL(entry).href);
 
 const opts = { port: 9000, host: '127.0.0.1', 'ping-interval-ms': 30000, 'stats-interval-ms': 0, logging: 'off',
-  'tls-cert': '', 'tls-key': '' };
+  'tls-cert': '', 'tls-key': '', compression: 0 };
 const stringOpts = new Set(['host', 'logging', 'tls-cert', 'tls-key']);
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -39,7 +39,7 @@ for (let i = 0; i < argv.length; i++) {
   if (!(k in opts) || i + 1 >= argv.length) {
     process.stderr.write(`usage: node ocpp-ws-io-server.mjs [--port P] [--host H] ` +
       `[--ping-interval-ms 30000] [--stats-interval-ms 0] [--logging off|default] ` +
-      `[--tls-cert FILE --tls-key FILE]\n`);
+      `[--tls-cert FILE --tls-key FILE] [--compression 0|1]\n`);
     process.exit(2);
   }
   opts[k] = stringOpts.has(k) ? argv[++i] : Number(argv[++i]);
@@ -50,6 +50,9 @@ const server = new OCPPServer({
   pingIntervalMs: opts['ping-interval-ms'],
   // `--logging default` leaves the library's default (logging on) for comparison.
   ...(opts.logging === 'default' ? {} : { logging: false }),
+  // permessage-deflate as the library configures it for `true` (level 6, memLevel 8, no context
+  // takeover both ways, threshold 1024 B).
+  ...(opts.compression ? { compression: true } : {}),
   ...(opts['tls-cert'] ? {
     securityProfile: 2,
     tls: { cert: fs.readFileSync(opts['tls-cert']), key: fs.readFileSync(opts['tls-key']) },

@@ -28,6 +28,7 @@ struct ServeArgs {
   std::string log_level = "info";
   bool exchange_log = false;  // every OCPP message through the logger
   bool metrics = false;       // GET /health and /metrics on the same port
+  bool no_compression = false;  // decline permessage-deflate (accepted by default, as 2.x requires)
   std::string password_file;  // lines "identity:password" (split at the first colon): Basic Auth
   int profile = -1;           // security profile 0..3; -1: 1 with a password file, else 0
   std::vector<std::string> certs;  // profiles 2/3: server certificates, paired in order with keys
@@ -45,6 +46,7 @@ struct SimulateArgs {
   std::size_t count = 1;
   bool quiet = false;
   bool strict = false;
+  bool compression = false;  // offer permessage-deflate
   std::string password;  // Basic Auth (security profiles 1 and 2)
   int profile = -1;      // -1: the client infers it from the URL scheme, password and certificate
   std::string cert;      // profile 3; "{id}" is replaced with each station's identity

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   s->add_option("--threads", serve.threads, "I/O threads (one io_context each)")->capture_default_str();
   s->add_flag("--quiet", serve.quiet, "Do not print the exchanges");
   s->add_flag("--strict", serve.strict, "Strict mode: validate every payload against the OCA schemas");
+  s->add_flag("--no-compression", serve.no_compression,
+              "Decline permessage-deflate (accepted by default: OCPP 2.0.1 and 2.1 require a CSMS to)");
   s->add_option("--rate-limit", serve.rate_limit, "Calls per connection and window, e.g. 100/60s (over it: dropped)");
   s->add_option("--max-connections", serve.max_connections, "Open connections at most (0: no cap)");
   s->add_option("--log", serve.log, "Log through the library's logger: json or pretty (replaces the exchange printing)")
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
   m->add_option("--count", sim.count, "Number of charge points")->capture_default_str();
   m->add_flag("--quiet", sim.quiet, "Print only the summary");
   m->add_flag("--strict", sim.strict, "Strict mode: validate every payload against the OCA schemas");
+  m->add_flag("--compression", sim.compression, "Offer permessage-deflate");
   m->add_option("--password", sim.password, "Basic Auth password (security profiles 1 and 2)");
   m->add_option("--profile", sim.profile,
                 "Security profile 0-3, checked against the URL scheme and credentials (default: inferred "

@@ -72,6 +72,7 @@ int serve(const ServeArgs& args) {
   options.strict_mode.enabled = args.strict;
   options.max_connections = args.max_connections;
   options.health_endpoint = args.metrics;
+  options.compression.enabled = !args.no_compression;
   options.exchange_log = args.exchange_log;
   const auto level = parse_log_level(args.log_level).value_or(LogLevel::info);
   if (args.log == "json") options.logger = make_json_logger(level);

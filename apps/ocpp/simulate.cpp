@@ -108,6 +108,7 @@ int simulate(const SimulateArgs& args) {
     o.protocols = {args.protocol};
     o.strict_mode.enabled = args.strict;
     if (!args.password.empty()) o.password = args.password;
+    o.compression.enabled = args.compression;
     if (args.profile >= 0) o.security_profile = static_cast<SecurityProfile>(args.profile);
     o.tls.ca_file = args.ca;
     o.tls.cert_file = for_station(args.cert, o.identity);

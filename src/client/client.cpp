@@ -59,6 +59,7 @@ SecurityProfile check_security_profile(const ClientOptions& o, bool secure) {
 Client::Client(asio::any_io_executor executor, ClientOptions options)
     : SessionSide(executor, options, options.identity), client_options_(std::move(options)) {
   if (client_options_.identity.empty()) throw std::invalid_argument("ClientOptions::identity is required");
+  check_compression_options(client_options_.compression);
   auto url = parse_ws_url(client_options_.endpoint);
   if (!url) throw std::invalid_argument("ClientOptions::endpoint must be a ws:// or wss:// URL");
   profile_ = check_security_profile(client_options_, url->secure);
@@ -110,8 +111,10 @@ void Client::attempt() {
                              std::move(headers),
                              client_options_.connect_timeout,
                              client_options_.max_frame_bytes,
+                             client_options_.close_timeout,
                              std::static_pointer_cast<SSL_CTX>(tls_context_),
-                             client_options_.tls.server_name};
+                             client_options_.tls.server_name,
+                             client_options_.compression};
   connecting_ = detail::ws_connect(
       get_executor(), std::move(req),
       [weak = std::weak_ptr<Client>(std::static_pointer_cast<Client>(shared_from_this()))](detail::ConnectOutcome out) {
@@ -144,6 +147,7 @@ void Client::attempt() {
         }
         self->has_connected_ = true;
         self->attempts_ = 0;
+        self->compressed_ = out.compressed;
         self->offered_ = {out.protocol};  // keep the protocol on reconnect
         if (self->offered_.front().empty()) self->offered_.clear();
         self->attach(std::move(out.transport), std::move(out.protocol));

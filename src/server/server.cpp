@@ -21,6 +21,7 @@
 
 #include "../session/complete.hpp"
 #include "../tls/context.hpp"
+#include "../transport/compression.hpp"
 #include "../transport/ws_transport.hpp"
 #include "ocpp/server/basic_auth.hpp"
 #include "ocpp/server/handshake.hpp"
@@ -412,11 +413,16 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     }
     for (auto& kv : options.session) state_[kv.key()] = std::move(kv.value());
     ws_.emplace(std::move(stream_));
+    ws_->next_layer().teardown_timeout = server_->options.close_timeout;
     ws_->set_option(websocket::stream_base::decorator(
-        [name = server_->options.server_header, protocol = protocol_](websocket::response_type& res) {
+        [this, name = server_->options.server_header](websocket::response_type& res) {
           res.set(http::field::server, name);
-          if (!protocol.empty()) res.set(http::field::sec_websocket_protocol, protocol);
+          if (!protocol_.empty()) res.set(http::field::sec_websocket_protocol, protocol_);
+          // Beast has negotiated the extensions by the time it decorates the answer.
+          info_.compression =
+              res[http::field::sec_websocket_extensions].find("permessage-deflate") != beast::string_view::npos;
         }));
+    ws_->set_option(detail::deflate_option(server_->options.compression, true));
     ws_->read_message_max(server_->options.max_frame_bytes);
     ws_->async_accept(parser_->get(), [self = shared_from_this()](beast::error_code ec) {
       self->deadline_.cancel();
@@ -430,6 +436,13 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
   void close_mismatch() {
     ws_->async_close(websocket::close_reason(websocket::close_code::protocol_error, "No matching subprotocol"),
                      [self = shared_from_this()](beast::error_code) {});
+    deadline_.expires_after(server_->options.close_timeout);  // as any close: bounded
+    deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      beast::error_code ignored;
+      self->ws_->next_layer().socket().close(ignored);
+    });
   }
 
   SessionOptions session_options() const {
@@ -448,7 +461,8 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
     parser_.reset();
     auto ex = ws_->get_executor();
     auto client = ServerAccess::make(ex, session_options(), std::move(info_), server_->handlers);
-    auto transport = detail::make_ws_transport(std::move(*ws_), server_->options.max_frame_bytes);
+    auto transport =
+        detail::make_ws_transport(std::move(*ws_), server_->options.max_frame_bytes, server_->options.close_timeout);
     server_->on_upgraded(std::move(client), std::move(transport), std::move(protocol_), std::move(state_));
   }
 
@@ -615,6 +629,7 @@ Server::Server(std::vector<asio::any_io_executor> executors, ServerOptions optio
     : impl_(std::make_shared<Impl>()) {
   if (executors.empty()) throw std::invalid_argument("Server needs at least one executor");
   check_strict_mode_options(options.strict_mode);
+  check_compression_options(options.compression);
   impl_->executors = std::move(executors);
   impl_->options = std::move(options);
   const auto& o = impl_->options;

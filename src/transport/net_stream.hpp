@@ -7,6 +7,7 @@
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
@@ -14,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include <array>
+#include <chrono>
 #include <memory>
 
 namespace ocpp::detail {
@@ -172,6 +174,10 @@ class NetStream {
 
   socket_type socket_;
   SslPtr ssl_;
+
+ public:
+  // How long closing waits for the peer to close its side (see async_teardown).
+  std::chrono::milliseconds teardown_timeout{5000};
 };
 
 // Beast closes the lowest layer through this customisation point (on timeouts and failures).
@@ -188,10 +194,53 @@ inline void teardown(boost::beast::role_type role, NetStream& stream, boost::sys
   boost::beast::websocket::teardown(role, stream.socket(), ec);
 }
 
+// Beast 1.81's TCP teardown stops draining after one read (it never records how much it read), so
+// a peer still sending, a decompression bomb say, gets a reset that can destroy the close frame
+// before the peer reads it. This one drains until the peer closes, for at most the stream's
+// teardown_timeout (a peer that never closes must not hold the socket), then closes.
+struct Teardown {
+  struct Drain {
+    explicit Drain(const NetStream::executor_type& ex) : timer(ex) {}
+    boost::asio::steady_timer timer;
+    std::array<char, 2048> buffer;
+    bool done = false;
+  };
+  NetStream& stream;
+  boost::beast::role_type role;
+  std::shared_ptr<Drain> drain{};  // only while tearing down
+
+  template <class Self>
+  void operator()(Self& self, boost::system::error_code ec = {}, std::size_t = 0) {
+    auto& socket = stream.socket();
+    if (!drain) {
+      drain = std::make_shared<Drain>(socket.get_executor());
+      boost::system::error_code ignored;
+      if (role == boost::beast::role_type::server) socket.shutdown(NetStream::socket_type::shutdown_send, ignored);
+      drain->timer.expires_after(stream.teardown_timeout);
+      drain->timer.async_wait([d = drain, &socket](boost::system::error_code e) {
+        boost::system::error_code ignored;
+        if (!e && !d->done) socket.close(ignored);  // the pending read completes, aborted
+      });
+    } else if (!ec) {
+      // more from the peer: discard it
+    } else {
+      drain->done = true;
+      drain->timer.cancel();
+      boost::system::error_code ignored;
+      if (role == boost::beast::role_type::client) socket.shutdown(NetStream::socket_type::shutdown_send, ignored);
+      socket.close(ignored);
+      const bool clean = ec == boost::asio::error::eof || ec == boost::asio::error::operation_aborted;
+      return self.complete(clean ? boost::system::error_code() : ec);
+    }
+    socket.async_read_some(boost::asio::buffer(drain->buffer), std::move(self));
+  }
+};
+
 template <class Handler>
 void async_teardown(boost::beast::role_type role, NetStream& stream, Handler&& handler) {
   send_close_notify(stream);
-  boost::beast::websocket::async_teardown(role, stream.socket(), std::forward<Handler>(handler));
+  boost::asio::async_compose<Handler, void(boost::system::error_code)>(Teardown{stream, role}, handler,
+                                                                       stream.socket());
 }
 
 }  // namespace ocpp::detail

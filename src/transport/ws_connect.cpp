@@ -11,6 +11,7 @@
 
 #include "ocpp/rpc/error.hpp"
 #include "../tls/context.hpp"
+#include "compression.hpp"
 #include "ws_transport.hpp"
 
 namespace ocpp::detail {
@@ -97,6 +98,7 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
       for (const auto& [k, v] : req_.headers) r.set(k, v);
     }));
     ws_.read_message_max(req_.max_frame_bytes);
+    ws_.set_option(deflate_option(req_.compression, false));
     std::string host = req_.host.find(':') != std::string::npos ? "[" + req_.host + "]" : req_.host;
     ws_.async_handshake(response_, host + ":" + req_.port, req_.target, [self = shared_from_this()](beast::error_code ec) {
       self->on_handshake(ec);
@@ -120,7 +122,9 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
     }
     ConnectOutcome out;
     out.protocol = std::move(chosen);
-    out.transport = make_ws_transport(std::move(ws_), req_.max_frame_bytes);
+    out.compressed = req_.compression.enabled &&
+                     response_[http::field::sec_websocket_extensions].find("permessage-deflate") != beast::string_view::npos;
+    out.transport = make_ws_transport(std::move(ws_), req_.max_frame_bytes, req_.close_timeout);
     finish(std::move(out));
   }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "ocpp/transport/compression.hpp"
 #include "ocpp/transport/transport.hpp"
 
 typedef struct ssl_ctx_st SSL_CTX;
@@ -24,13 +25,16 @@ struct ConnectRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{30000};
   std::size_t max_frame_bytes = 64 * 1024;
+  std::chrono::milliseconds close_timeout{5000};
   std::shared_ptr<SSL_CTX> tls;  // wss://
   std::string server_name;       // SNI and certificate check; default: host
+  CompressionOptions compression;
 };
 
 struct ConnectOutcome {
   std::shared_ptr<Transport> transport;
   std::string protocol;
+  bool compressed = false;   // permessage-deflate negotiated
   std::exception_ptr error;  // ConnectError
 };
 

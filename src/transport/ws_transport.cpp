@@ -1,6 +1,7 @@
 #include "ws_transport.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -14,9 +15,11 @@ namespace {
 
 class WsTransport final : public Transport, public std::enable_shared_from_this<WsTransport> {
  public:
-  WsTransport(WsStream ws, std::size_t max_frame) : ws_(std::move(ws)) {
+  WsTransport(WsStream ws, std::size_t max_frame, std::chrono::milliseconds close_timeout)
+      : ws_(std::move(ws)), close_timeout_(close_timeout) {
     ws_.read_message_max(max_frame);
     ws_.auto_fragment(false);
+    ws_.next_layer().teardown_timeout = close_timeout;
   }
 
   void start(std::weak_ptr<TransportSink> sink) override {
@@ -99,6 +102,14 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     why.code = close_code_;
     why.reason = close_reason_;
     ws_.async_close(why, [self = shared_from_this()](beast::error_code) {});
+    // A peer that never answers the close frame must not keep the connection.
+    close_timer_ = std::make_unique<boost::asio::steady_timer>(ws_.get_executor(), close_timeout_);
+    close_timer_->async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->finished_) return;
+      beast::error_code ignored;
+      self->ws_.next_layer().socket().close(ignored);  // the pending read ends; finish() reports our code
+    });
   }
 
   void finish(beast::error_code ec) {
@@ -122,6 +133,7 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
       ws_.next_layer().socket().close(ignored);
     }
     queue_.clear();
+    if (close_timer_) close_timer_->cancel();
     auto sink = sink_.lock();
     sink_.reset();
     ws_.control_callback();
@@ -129,6 +141,8 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
   }
 
   WsStream ws_;
+  std::chrono::milliseconds close_timeout_;
+  std::unique_ptr<boost::asio::steady_timer> close_timer_;  // only while closing
   beast::flat_buffer buffer_;
   std::weak_ptr<TransportSink> sink_;
   std::vector<std::string> queue_;
@@ -145,8 +159,9 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
 
 }  // namespace
 
-std::shared_ptr<Transport> make_ws_transport(WsStream ws, std::size_t max_frame_bytes) {
-  return std::make_shared<WsTransport>(std::move(ws), max_frame_bytes);
+std::shared_ptr<Transport> make_ws_transport(WsStream ws, std::size_t max_frame_bytes,
+                                             std::chrono::milliseconds close_timeout) {
+  return std::make_shared<WsTransport>(std::move(ws), max_frame_bytes, close_timeout);
 }
 
 }  // namespace ocpp::detail

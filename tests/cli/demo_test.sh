@@ -38,6 +38,9 @@ for protocol in ocpp1.6 ocpp2.0.1 ocpp2.1; do
 done
 if grep -q "strict mode" "$dir/strict.out" "$dir/strict.err"; then echo "server saw invalid payloads:"; cat "$dir/strict.out" "$dir/strict.err"; exit 1; fi
 echo "demo payloads valid in strict mode for ocpp1.6, ocpp2.0.1 and ocpp2.1"
+"$ocpp" simulate --url "ws://127.0.0.1:$port" --protocol ocpp2.0.1 --compression --quiet >"$dir/deflate.out" 2>&1 ||
+  { echo "simulate --compression failed"; cat "$dir/deflate.out"; exit 1; }
+grep -q ", 0 failed" "$dir/deflate.out" || { cat "$dir/deflate.out"; exit 1; }
 
 printf 'CP001:right:password-16\nBENCH1:right:password-16\nBENCH2:right:password-16\n' >"$dir/passwords"
 start_server profile1 --password-file "$dir/passwords"

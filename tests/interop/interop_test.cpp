@@ -1186,3 +1186,78 @@ TEST_P(TheirClientProfileOne, WrongPasswordIsRefused) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Interop, TheirClientProfileOne, testing::Values(kWsIo, kRpc), lib_name);
+
+// ------------------------------------------------------------------ permessage-deflate
+
+// ocpp-ws-io's `compression: true` (node ws, zlib) against ours (Beast) both ways, with a 40 KB
+// compressible payload each way: above both libraries' thresholds, so it crosses compressed.
+class CompressionInterop : public PerLibTest {
+ protected:
+  static json::object big_data_transfer() {
+    std::string data;
+    for (int i = 0; data.size() < 40000; ++i) data += "Energy.Active.Import.Register " + std::to_string(i % 89) + "; ";
+    return json::object{{"vendorId", "interop"}, {"data", data}};
+  }
+  static ocpp::HandlerResult echo(ocpp::CallContext& ctx) {
+    json::object out = obj(ctx.params);
+    out["status"] = "Accepted";
+    return out;
+  }
+};
+
+TEST_P(CompressionInterop, TheirCompressingClientWithOurServer) {
+  server_.emplace(io_.get_executor(), ocpp::ServerOptions{});
+  server_->handle("DataTransfer", echo);
+  const std::uint16_t port = server_->listen(0, "127.0.0.1");
+  start_io();
+  peer_ = std::make_unique<Peer>(std::vector<std::string>{
+      "client", "--lib", GetParam(), "--url", "ws://127.0.0.1:" + std::to_string(port), "--identity", kIdentity,
+      "--protocols", "ocpp2.0.1", "--no-reconnect", "--compression"});
+  auto open = peer_->wait(event_in({"open", "connect_error"}), "connection outcome");
+  ASSERT_EQ(str(open, "event"), "open") << open;
+  auto station = server_->get_client(kIdentity);
+  ASSERT_NE(station, nullptr);
+  EXPECT_TRUE(on_io([&] { return station->handshake().compression; }));
+
+  const auto payload = big_data_transfer();
+  auto up = peer_->call("DataTransfer", payload);
+  ASSERT_EQ(str(up, "event"), "result") << str(up, "event");
+  EXPECT_EQ(at(at(up, "payload").as_object(), "data"), payload.at("data"));
+
+  peer_->handle("DataTransfer", json::object{{"reply", json::object{{"status", "Accepted"}, {"data", payload.at("data")}}}});
+  auto down_f = station->call("DataTransfer", payload, asio::use_future);
+  auto down = get(down_f, "DataTransfer to their client");
+  EXPECT_EQ(at(obj(down), "data"), payload.at("data"));
+}
+
+TEST_P(CompressionInterop, OurCompressingClientWithTheirServer) {
+  peer_ = std::make_unique<Peer>(
+      std::vector<std::string>{"server", "--lib", GetParam(), "--protocols", "ocpp2.0.1", "--compression"});
+  auto listening = peer_->wait(event_in({"listening", "listen_error", "fatal"}), "listening");
+  ASSERT_EQ(str(listening, "event"), "listening") << listening;
+  ocpp::ClientOptions co;
+  co.endpoint = "ws://127.0.0.1:" + str(listening, "port");
+  co.identity = kIdentity;
+  co.protocols = {"ocpp2.0.1"};
+  co.reconnect = false;
+  co.compression.enabled = true;
+  client_ = ocpp::Client::create(io_.get_executor(), co);
+  client_->handle("DataTransfer", echo);
+  start_io();
+  auto connected = client_->connect(asio::use_future);
+  get(connected, "connect");
+  peer_->wait(event_is("client"), "client");
+  EXPECT_TRUE(on_io([&] { return client_->compressed(); }));
+
+  const auto payload = big_data_transfer();
+  peer_->handle("DataTransfer", json::object{{"reply", json::object{{"status", "Accepted"}, {"data", payload.at("data")}}}});
+  auto up_f = client_->call("DataTransfer", payload, asio::use_future);
+  auto up = get(up_f, "DataTransfer to their server");
+  EXPECT_EQ(at(obj(up), "data"), payload.at("data"));
+
+  auto down = peer_->call("DataTransfer", payload, kIdentity);
+  ASSERT_EQ(str(down, "event"), "result") << str(down, "event");
+  EXPECT_EQ(at(at(down, "payload").as_object(), "data"), payload.at("data"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Interop, CompressionInterop, testing::Values(kWsIo), lib_name);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "raw_station.hpp"
 #include "wire_fixture.hpp"
 
 using namespace ocpp_test;
@@ -161,16 +162,12 @@ TEST_F(WireTest, FramesQueuedBehindStalledReadersArriveWholeAndInOrder) {
   const auto port = server->listen(0, "127.0.0.1");
 
   asio::io_context io;
-  std::vector<std::unique_ptr<beast::websocket::stream<asio::ip::tcp::socket>>> stations;
+  std::vector<std::unique_ptr<RawStation>> stations;
   for (const char* identity : {"CP1", "CP2"}) {
-    auto& ws = *stations.emplace_back(std::make_unique<beast::websocket::stream<asio::ip::tcp::socket>>(io));
-    ws.next_layer().open(asio::ip::tcp::v4());
-    ws.next_layer().set_option(asio::socket_base::receive_buffer_size(4096));
-    ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
-    ws.set_option(beast::websocket::stream_base::decorator(
-        [](beast::websocket::request_type& r) { r.set(beast::http::field::sec_websocket_protocol, "ocpp2.1"); }));
-    ws.read_message_max(0);
-    ws.handshake("127.0.0.1", std::string("/ocpp/") + identity);
+    stations.push_back(raw_station(io, port, identity, "ocpp2.1", [](RawStation& ws) {
+      ws.next_layer().set_option(asio::socket_base::receive_buffer_size(4096));
+      ws.read_message_max(0);
+    }));
   }
   get(both.get_future());
 
@@ -193,6 +190,53 @@ TEST_F(WireTest, FramesQueuedBehindStalledReadersArriveWholeAndInOrder) {
       ASSERT_EQ(v.at(3).at("pad").as_string(), pads[s]);
     }
   }
+}
+
+// A station that ignores our close frame (and never closes TCP) is dropped after close_timeout;
+// the close completes with our code, and the station still finds the close frame, then EOF.
+TEST_F(WireTest, APeerThatNeverAnswersTheCloseIsDroppedAfterCloseTimeout) {
+  ServerOptions so;
+  so.close_timeout = milliseconds(200);
+  auto server = make_server(so);
+  std::promise<std::shared_ptr<ServerClient>> accepted;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { accepted.set_value(c); });
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  auto ws = raw_station(io, port);
+  auto station = get(accepted.get_future());
+
+  const auto result = get(station->close(CloseOptions{close_code::normal, "bye", false, false}, asio::use_future));
+  EXPECT_EQ(result.code, close_code::normal);
+  std::string received;
+  boost::system::error_code ec;
+  asio::read(ws->next_layer(), asio::dynamic_buffer(received), ec);  // the raw bytes, up to EOF
+  EXPECT_EQ(ec, asio::error::eof) << ec.message();
+  ASSERT_GE(received.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(received[0]), 0x88) << "a close frame";
+}
+
+// The station closes first (a close frame) but then keeps its TCP side open: after answering, the
+// server waits close_timeout for the station's FIN, then drops the socket and reports the close.
+TEST_F(WireTest, APeerThatClosesButKeepsTcpOpenIsDroppedAfterCloseTimeout) {
+  ServerOptions so;
+  so.close_timeout = milliseconds(200);
+  auto server = make_server(so);
+  std::promise<CloseResult> closed;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    c->on_close([&](const CloseResult& r) { closed.set_value(r); });
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  auto ws = raw_station(io, port);
+  // A masked close frame with status 1000 (mask 0: the payload goes as is), written raw so the
+  // station's side of TCP stays open.
+  const unsigned char close_frame[] = {0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8};
+  asio::write(ws->next_layer(), asio::buffer(close_frame));
+  EXPECT_EQ(get(closed.get_future()).code, close_code::normal);
+  std::string received;
+  boost::system::error_code ec;
+  asio::read(ws->next_layer(), asio::dynamic_buffer(received), ec);
+  EXPECT_EQ(ec, asio::error::eof) << ec.message();
 }
 
 TEST_F(WireTest, ReconnectKeepsTheProtocolAndQueuesCalls) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ocpp/session/side.hpp"
+#include "ocpp/transport/compression.hpp"
 #include "ocpp/tls/tls.hpp"
 
 namespace ocpp {
@@ -37,6 +38,8 @@ struct ClientOptions : SessionOptions {
   milliseconds backoff_min{1000};
   milliseconds backoff_max{30000};
   milliseconds connect_timeout{30000};
+  // permessage-deflate, offered when enabled; the server may decline (see compressed()).
+  CompressionOptions compression{};
 };
 
 struct ReconnectEvent {
@@ -69,6 +72,8 @@ class Client : public SessionSide<Role::charging_station> {
 
   const std::string& url() const noexcept { return url_; }
   SecurityProfile security_profile() const noexcept { return profile_; }
+  // Whether the current (or last) connection negotiated permessage-deflate.
+  bool compressed() const noexcept { return compressed_; }
 
   // The connection dropped; a reconnect may follow (then `close` fires only when it is final).
   void on_disconnect(std::function<void(const CloseResult&)> f) { disconnect_ = std::move(f); }
@@ -91,6 +96,7 @@ class Client : public SessionSide<Role::charging_station> {
   std::string host_, port_, target_, url_;
   std::vector<std::string> offered_;
   SecurityProfile profile_ = SecurityProfile::none;
+  bool compressed_ = false;
   std::shared_ptr<void> tls_context_;  // SSL_CTX, made once: certificates are read at create()
   std::vector<ConnectHandler> connect_waiters_;
   std::shared_ptr<detail::ConnectOperation> connecting_;

@@ -30,6 +30,7 @@ struct HandshakeInfo {
   std::optional<std::string> password;
   SecurityProfile security_profile = SecurityProfile::none;  // of the listener
   std::optional<PeerCertificate> client_certificate;        // profile 3, verified
+  bool compression = false;  // permessage-deflate negotiated (known once the upgrade is answered)
   // The first value of a header (case-insensitive name), empty when absent.
   std::string_view header(std::string_view name) const noexcept;
 };

@@ -18,6 +18,7 @@
 #include "ocpp/server/router.hpp"
 #include "ocpp/server/session_store.hpp"
 #include "ocpp/session/side.hpp"
+#include "ocpp/transport/compression.hpp"
 
 namespace ocpp {
 
@@ -51,6 +52,8 @@ struct ServerOptions : SessionOptions {
   std::size_t max_sessions = 100000;
   // GET /health (JSON) and GET /metrics (Prometheus text) on the listening ports.
   bool health_endpoint = false;
+  // permessage-deflate, accepted when a station offers it (OCPP 2.0.1 and 2.1 require a CSMS to).
+  CompressionOptions compression{.enabled = true};
 };
 
 // One listening socket and the security profile of every connection it accepts.

@@ -51,6 +51,9 @@ struct SessionOptions {
   milliseconds ping_interval{30000};
   // No pong within this after a ping: the connection is dropped. Default ping_interval + 5 s.
   std::optional<milliseconds> pong_timeout;
+  // A close we start waits this long for the peer's close frame and for the peer to close TCP;
+  // then the socket is dropped (the close still completes, with our code).
+  milliseconds close_timeout{5000};
   // Put the exception's message into CALLERROR details for non-RPC handler errors.
   bool respond_with_detailed_errors = false;
   // Empty frames are skipped (some chargers send them as keep-alives).

@@ -73,7 +73,8 @@ const USAGE = `usage:
                 [--defer-connect] [--call-concurrency 1]
                 [--security-profile 0..3] [--tls-ca PEM] [--tls-cert PEM --tls-key PEM]
                 [--tls-passphrase PW] [--tls-no-verify]
-  either mode: [--tls-ciphers OPENSSL-LIST] [--tls-max-version TLSv1.2|TLSv1.3]`;
+  either mode: [--tls-ciphers OPENSSL-LIST] [--tls-max-version TLSv1.2|TLSv1.3]
+               [--compression] (ocpp-ws-io only: permessage-deflate)`;
 
 const VALUE_FLAGS = new Set([
   'lib', 'protocols', 'host', 'port', 'max-bad-messages', 'url', 'identity', 'password',
@@ -83,7 +84,7 @@ const VALUE_FLAGS = new Set([
 ]);
 // Repeatable: a server may serve an RSA and an ECDSA certificate side by side.
 const LIST_FLAGS = new Set(['tls-cert', 'tls-key']);
-const BOOL_FLAGS = new Set(['strict', 'no-reconnect', 'no-detailed-errors', 'defer-connect', 'tls-no-verify']);
+const BOOL_FLAGS = new Set(['strict', 'no-reconnect', 'no-detailed-errors', 'defer-connect', 'tls-no-verify', 'compression']);
 
 function fatal(message, code = 2) {
   emit({ event: 'fatal', message });
@@ -151,7 +152,10 @@ function parseArgs(argv) {
     tlsVerify: !opts['tls-no-verify'],
     tlsCiphers: opts['tls-ciphers'],
     tlsMaxVersion: opts['tls-max-version'],
+    compression: !!opts.compression,
   };
+  // ocpp-rpc passes no WebSocket options through, so it cannot negotiate permessage-deflate.
+  if (cfg.compression && cfg.lib !== 'ocpp-ws-io') fatal('--compression needs --lib ocpp-ws-io');
   if (cfg.securityProfile !== undefined && ![0, 1, 2, 3].includes(cfg.securityProfile)) {
     fatal('--security-profile must be 0, 1, 2 or 3');
   }
@@ -391,6 +395,7 @@ async function loadWsIo() {
         callConcurrency: cfg.callConcurrency,
         pingIntervalMs: cfg.pingIntervalMs,
         logging,
+        ...(cfg.compression ? { compression: true } : {}),
         // Profile 3 makes the library request a client certificate and refuse one the CA did not sign.
         ...(cfg.securityProfile >= 2
           ? { securityProfile: cfg.securityProfile, tls: tlsOptions({ server: true }) }
@@ -430,6 +435,7 @@ async function loadWsIo() {
         endpoint: cfg.url,
         protocols: cfg.protocols,
         securityProfile: cfg.securityProfile,
+        ...(cfg.compression ? { compression: true } : {}),
         ...(cfg.password !== undefined ? { password: cfg.password } : {}),
         // The library hands ca/rejectUnauthorized over for profiles 2 and 3, cert/key for 3 only.
         ...(cfg.securityProfile >= 2 ? { tls: tlsOptions({ server: false }) } : {}),
