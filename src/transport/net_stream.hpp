@@ -78,9 +78,13 @@ class NetStream {
     if (total > kRecord) return socket_.async_write_some(buffers, std::forward<Token>(token));
     GatheredWrite op{*this};
     std::size_t count = 0;
-    for (auto it = boost::asio::buffer_sequence_begin(buffers);
-         it != boost::asio::buffer_sequence_end(buffers) && count < op.parts.size(); ++it)
-      if (boost::asio::const_buffer b(*it); b.size() != 0) op.parts[count++] = b;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      const boost::asio::const_buffer b(*it);
+      if (b.size() == 0) continue;
+      // Many pieces (an HTTP answer's fields): one sendmsg beats a send per handful of them.
+      if (count == op.parts.size()) return socket_.async_write_some(buffers, std::forward<Token>(token));
+      op.parts[count++] = b;
+    }
     return boost::asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(op, token, socket_);
   }
 
@@ -139,10 +143,9 @@ class NetStream {
     }
   };
 
-  // A WebSocket frame's header and payload joined in the per-thread scratch and sent at once,
-  // without waiting. The scratch may belong to another connection by the time the socket is
-  // writable, so a full socket falls back to Asio's write of the caller's own buffers: the first
-  // few of them, which is all a write_some owes.
+  // A WebSocket frame's header and payload (at most four pieces) joined in the per-thread scratch
+  // and sent at once, without waiting. The scratch may belong to another connection by the time
+  // the socket is writable, so a full socket falls back to Asio's write of the caller's own buffers.
   struct GatheredWrite {
     NetStream& stream;
     std::array<boost::asio::const_buffer, 4> parts{};
