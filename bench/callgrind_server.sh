@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# User-space instructions per call of our server, counted by valgrind's callgrind: repeatable for
-# the same binary whatever else the machine does, so it shows small changes that CPU time (10 ms
-# ticks, kernel noise) cannot.
+# User-space instructions per call of our server, counted by valgrind's callgrind: repeatable to
+# about 1 % for the same binary whatever else the machine does (only how many calls each wake-up
+# batches varies), so it shows changes that CPU time (10 ms ticks, kernel noise) cannot.
 #
 #   bench/callgrind_server.sh [--calls 20000] [--clients 100] [--out FILE]
 #

@@ -1366,36 +1366,27 @@ int main(int argc, char** argv) {
     return args[++i];
   };
   const std::string cmd = args.empty() ? "" : args[0];
-  if (cmd == "serve") {
+  if (cmd == "serve" || cmd == "rawserve") {
+    const bool raw = cmd == "rawserve";
     ServeArgs a;
     for (std::size_t i = 1; i < args.size(); ++i) {
       const auto& k = args[i];
       if (k == "--certs") a.certs = value(i);
       else if (k == "--key") a.key = value(i);
       else if (k == "--profile") a.profile = std::stoi(value(i));
-      else if (k == "--no-binding") a.binding = false;
       else if (k == "--host") a.host = value(i);
       else if (k == "--port") a.port = static_cast<std::uint16_t>(std::stoi(value(i)));
-      else if (k == "--threads") a.threads = std::stoul(value(i));
+      else if (!raw && k == "--no-binding") a.binding = false;
+      else if (!raw && k == "--threads") a.threads = std::stoul(value(i));
+      else if (raw && k == "--tickets") a.tickets = std::stoi(value(i));
       else usage(2);
+    }
+    if (raw) {
+      if (a.certs.empty()) die("rawserve: --certs DIR is required");
+      return rawserve(a);
     }
     if (a.profile >= 2 && a.certs.empty()) die("serve: --certs DIR is required for profiles 2 and 3");
     return serve(a);
-  }
-  if (cmd == "rawserve") {
-    ServeArgs a;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-      const auto& k = args[i];
-      if (k == "--certs") a.certs = value(i);
-      else if (k == "--key") a.key = value(i);
-      else if (k == "--profile") a.profile = std::stoi(value(i));
-      else if (k == "--host") a.host = value(i);
-      else if (k == "--port") a.port = static_cast<std::uint16_t>(std::stoi(value(i)));
-      else if (k == "--tickets") a.tickets = std::stoi(value(i));
-      else usage(2);
-    }
-    if (a.certs.empty()) die("rawserve: --certs DIR is required");
-    return rawserve(a);
   }
   if (cmd == "certs") {
     std::string out;
@@ -1408,28 +1399,20 @@ int main(int argc, char** argv) {
     for (const auto& p : ocpp::tls::write_demo_set(out, "CP001")) std::printf("%s\n", p.c_str());
     return 0;
   }
-  if (cmd == "sslmem") {
+  if (cmd == "sslmem" || cmd == "speed") {
+    // [--certs DIR] and one number: sslmem --count (1000), speed --seconds (2).
+    const bool mem = cmd == "sslmem";
     std::string certs;
-    int count = 1000;
+    double number = mem ? 1000 : 2;
     for (std::size_t i = 1; i < args.size(); ++i) {
       if (args[i] == "--certs") certs = value(i);
-      else if (args[i] == "--count") count = std::stoi(value(i));
+      else if (args[i] == (mem ? "--count" : "--seconds")) number = std::stod(value(i));
       else usage(2);
     }
     const CertsDir dir(certs);
-    return sslmem::run(dir.path, count);
-  }
-  if (cmd == "speed") {
-    std::string certs;
-    double seconds = 2;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-      if (args[i] == "--certs") certs = value(i);
-      else if (args[i] == "--seconds") seconds = std::stod(value(i));
-      else usage(2);
-    }
-    const CertsDir dir(certs);
-    std::printf("ECDSA P-256 signs/s per core: %.0f\n", signs_per_second(dir.path + "/server-ecdsa.key", seconds));
-    std::printf("RSA-2048 signs/s per core: %.0f\n", signs_per_second(dir.path + "/server-rsa.key", seconds));
+    if (mem) return sslmem::run(dir.path, static_cast<int>(number));
+    std::printf("ECDSA P-256 signs/s per core: %.0f\n", signs_per_second(dir.path + "/server-ecdsa.key", number));
+    std::printf("RSA-2048 signs/s per core: %.0f\n", signs_per_second(dir.path + "/server-rsa.key", number));
     return 0;
   }
   Options o;

@@ -10,8 +10,6 @@
 
 #include <boost/json/serialize.hpp>
 
-#include <fcntl.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -419,8 +417,7 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
           res.set(http::field::server, name);
           if (!protocol_.empty()) res.set(http::field::sec_websocket_protocol, protocol_);
           // Beast has negotiated the extensions by the time it decorates the answer.
-          info_.compression =
-              res[http::field::sec_websocket_extensions].find("permessage-deflate") != beast::string_view::npos;
+          info_.compression = detail::deflate_agreed(res[http::field::sec_websocket_extensions]);
         }));
     ws_->set_option(detail::deflate_option(server_->options.compression, true));
     ws_->read_message_max(server_->options.max_frame_bytes);
@@ -676,7 +673,7 @@ std::uint16_t Server::listen(const ListenOptions& options) {
   listener->acceptor = acceptor;
   const tcp::endpoint endpoint(asio::ip::make_address(options.host), options.port);
   acceptor->open(endpoint.protocol());
-  ::fcntl(acceptor->native_handle(), F_SETFD, FD_CLOEXEC);  // as detail::prepare_connection does for sockets
+  detail::close_on_exec(acceptor->native_handle());
   acceptor->set_option(asio::socket_base::reuse_address(true));
   acceptor->bind(endpoint);
   acceptor->listen(asio::socket_base::max_listen_connections);

@@ -1,5 +1,7 @@
 #pragma once
-// Internal: CompressionOptions as Beast's permessage_deflate option, for either side.
+// Internal: CompressionOptions as Beast's permessage_deflate option, for either side, and what
+// the answer agreed.
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/option.hpp>
 
 #include "ocpp/transport/compression.hpp"
@@ -18,6 +20,11 @@ inline boost::beast::websocket::permessage_deflate deflate_option(const Compress
   pmd.memLevel = o.mem_level;
   pmd.msg_size_threshold = o.threshold;
   return pmd;
+}
+
+// Whether a handshake answer's Sec-WebSocket-Extensions value agrees to permessage-deflate.
+inline bool deflate_agreed(boost::beast::string_view extensions) {
+  return extensions.find("permessage-deflate") != boost::beast::string_view::npos;
 }
 
 }  // namespace ocpp::detail

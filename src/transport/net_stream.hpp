@@ -20,13 +20,15 @@
 
 namespace ocpp::detail {
 
-// For every connected socket, either side: no Nagle delay for small frames, and close-on-exec, as
 // Asio neither accepts with SOCK_CLOEXEC nor sets the flag: a station or CSMS that spawns helpers
-// must not leak its connections into them.
+// must not leak its sockets into them.
+inline void close_on_exec(int fd) noexcept { ::fcntl(fd, F_SETFD, FD_CLOEXEC); }
+
+// For every connected socket, either side: no Nagle delay for small frames, and close-on-exec.
 inline void prepare_connection(boost::asio::ip::tcp::socket& socket) noexcept {
   boost::system::error_code ignored;
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-  ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+  close_on_exec(socket.native_handle());
 }
 
 struct SslFree {
@@ -44,6 +46,8 @@ class NetStream {
   explicit NetStream(socket_type socket) : socket_(std::move(socket)) {}
 
   executor_type get_executor() noexcept { return socket_.get_executor(); }
+  // How long closing waits for the peer to close its side (see async_teardown).
+  std::chrono::milliseconds teardown_timeout{5000};
   socket_type& socket() noexcept { return socket_; }
   SSL* ssl() const noexcept { return ssl_.get(); }
 
@@ -72,19 +76,18 @@ class NetStream {
   template <class Buffers, class Token>
   auto async_write_some(const Buffers& buffers, Token&& token) {
     if (ssl_) return run<TlsOp::write>(gather(buffers), std::forward<Token>(token));
-    const auto first = first_buffer<boost::asio::const_buffer>(buffers);
-    const auto total = boost::asio::buffer_size(buffers);
-    if (total == first.size()) return socket_.async_write_some(first, std::forward<Token>(token));
-    if (total > kRecord) return socket_.async_write_some(buffers, std::forward<Token>(token));
     GatheredWrite op{*this};
-    std::size_t count = 0;
+    std::size_t pieces = 0, total = 0;
     for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers); ++it) {
       const boost::asio::const_buffer b(*it);
       if (b.size() == 0) continue;
-      // Many pieces (an HTTP answer's fields): one sendmsg beats a send per handful of them.
-      if (count == op.parts.size()) return socket_.async_write_some(buffers, std::forward<Token>(token));
-      op.parts[count++] = b;
+      if (pieces < op.parts.size()) op.parts[pieces] = b;
+      ++pieces;
+      total += b.size();
     }
+    if (pieces <= 1) return socket_.async_write_some(op.parts[0], std::forward<Token>(token));
+    // Many pieces (an HTTP answer's fields) or a large write: one sendmsg.
+    if (pieces > op.parts.size() || total > kRecord) return socket_.async_write_some(buffers, std::forward<Token>(token));
     return boost::asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(op, token, socket_);
   }
 
@@ -177,10 +180,6 @@ class NetStream {
 
   socket_type socket_;
   SslPtr ssl_;
-
- public:
-  // How long closing waits for the peer to close its side (see async_teardown).
-  std::chrono::milliseconds teardown_timeout{5000};
 };
 
 // Beast closes the lowest layer through this customisation point (on timeouts and failures).

@@ -122,8 +122,7 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
     }
     ConnectOutcome out;
     out.protocol = std::move(chosen);
-    out.compressed = req_.compression.enabled &&
-                     response_[http::field::sec_websocket_extensions].find("permessage-deflate") != beast::string_view::npos;
+    out.compressed = req_.compression.enabled && deflate_agreed(response_[http::field::sec_websocket_extensions]);
     out.transport = make_ws_transport(std::move(ws_), req_.max_frame_bytes, req_.close_timeout);
     finish(std::move(out));
   }

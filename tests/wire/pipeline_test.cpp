@@ -317,7 +317,6 @@ TEST_F(WireTest, SessionsSurviveReconnectsWithinTheirTtl) {
   ManualClock clock(std::chrono::steady_clock::time_point{} + std::chrono::hours(10));
   ServerOptions so;
   so.clock = clock.clock();
-  auto advance = [&](auto d) { clock.advance(d); };
   auto server = make_server(so);
   std::atomic<int> visits{0};
   std::promise<void>* closed = nullptr;
@@ -338,9 +337,9 @@ TEST_F(WireTest, SessionsSurviveReconnectsWithinTheirTtl) {
     return visits.load();
   };
   EXPECT_EQ(visit(), 1);
-  advance(std::chrono::minutes(119));
+  clock.advance(std::chrono::minutes(119));
   EXPECT_EQ(visit(), 2) << "within the TTL the session and its data come back";
-  advance(std::chrono::hours(2));
+  clock.advance(std::chrono::hours(2));
   EXPECT_EQ(visit(), 1) << "after the TTL it is a new session";
 }
 

@@ -15,7 +15,6 @@
 #include <exception>
 #include <functional>
 #include <list>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
