@@ -92,8 +92,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void accept_loop(std::shared_ptr<Listener> listener);
-  void on_upgraded(std::shared_ptr<ServerClient> client, std::shared_ptr<Transport> transport, std::string protocol,
-                   json::object state);
+  void on_upgraded(asio::any_io_executor ex, SessionOptions options, HandshakeInfo info,
+                   std::shared_ptr<Transport> transport, std::string protocol, json::object state);
   void unregister(const ServerClient* client);
   bool is_accepting() {
     std::lock_guard lock(mutex);
@@ -102,37 +102,22 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
 };
 
 struct ServerAccess {
-  static std::shared_ptr<ServerClient> make(asio::any_io_executor ex, SessionOptions options,
-                                            HandshakeInfo info, std::shared_ptr<const HandlerTable> handlers) {
+  static std::shared_ptr<ServerClient> make(asio::any_io_executor ex, SessionOptions options, HandshakeInfo info,
+                                            std::shared_ptr<const HandlerTable> handlers, SessionHooks hooks) {
     return std::shared_ptr<ServerClient>(
-        new ServerClient(std::move(ex), std::move(options), std::move(info), std::move(handlers)));
+        new ServerClient(std::move(ex), std::move(options), std::move(info), std::move(handlers), std::move(hooks)));
   }
   static void attach(ServerClient& c, std::shared_ptr<Transport> t, std::string protocol) {
     c.attach(std::move(t), std::move(protocol));
   }
   static void set_protocol(ServerClient& c, const std::string& protocol) { c.set_protocol(protocol); }
   static void set_session(ServerClient& c, std::shared_ptr<StationSession> session) { c.session_ = std::move(session); }
-  static void set_rate_limited(ServerClient& c, std::function<void(const RateLimitEvent&)> f) {
-    c.on_rate_limited_ = std::move(f);
-  }
-  static void set_observer(ServerClient& c, std::function<void(const MessageEvent&)> f) { c.observer_ = std::move(f); }
-  static void set_finished(ServerClient& c, std::function<void(const CloseResult&)> f) {
-    c.on_finished_ = std::move(f);
-  }
 };
 
 ServerClient::ServerClient(executor_type ex, SessionOptions options, HandshakeInfo info,
-                           std::shared_ptr<const HandlerTable> shared_handlers)
-    : SessionSide(std::move(ex), std::move(options), info.identity, std::move(shared_handlers)),
+                           std::shared_ptr<const HandlerTable> shared_handlers, SessionHooks hooks)
+    : SessionSide(std::move(ex), std::move(options), info.identity, std::move(shared_handlers), std::move(hooks)),
       handshake_(std::move(info)) {}
-
-void ServerClient::on_finished(const CloseResult& result) {
-  if (auto f = std::move(on_finished_)) f(result);
-}
-
-void ServerClient::on_rate_limited(const RateLimitEvent& e) {
-  if (on_rate_limited_) on_rate_limited_(e);
-}
 
 namespace {
 
@@ -457,10 +442,10 @@ class Upgrade : public detail::UpgradeChain, public std::enable_shared_from_this
   void on_accepted() {
     parser_.reset();
     auto ex = ws_->get_executor();
-    auto client = ServerAccess::make(ex, session_options(), std::move(info_), server_->handlers);
     auto transport =
         detail::make_ws_transport(std::move(*ws_), server_->options.max_frame_bytes, server_->options.close_timeout);
-    server_->on_upgraded(std::move(client), std::move(transport), std::move(protocol_), std::move(state_));
+    server_->on_upgraded(ex, session_options(), std::move(info_), std::move(transport), std::move(protocol_),
+                         std::move(state_));
   }
 
   void respond(http::status status, std::string_view message,
@@ -533,45 +518,34 @@ void Server::Impl::accept_loop(std::shared_ptr<Listener> listener) {
   });
 }
 
-void Server::Impl::on_upgraded(std::shared_ptr<ServerClient> client, std::shared_ptr<Transport> transport,
-                               std::string protocol, json::object state) {
-  std::shared_ptr<ServerClient> evicted;
-  {
-    std::lock_guard lock(mutex);
-    if (!accepting) {
-      transport->close(close_code::going_away, "Server is shutting down");
-      return;
-    }
-    auto& slot = registry[client->identity()];
-    evicted = std::move(slot);
-    slot = client;
-  }
-  ++connections;
-  auto attached = sessions->attach(client->identity(), state);
+void Server::Impl::on_upgraded(asio::any_io_executor ex, SessionOptions options, HandshakeInfo info,
+                               std::shared_ptr<Transport> transport, std::string protocol, json::object state) {
+  auto attached = sessions->attach(info.identity, state);
   if (!attached.created)
     for (auto& kv : state) attached.session->data[kv.key()] = std::move(kv.value());
-  ServerAccess::set_session(*client, attached.session);
+  // The hooks learn which connection they belong to once it exists.
+  auto self_cell = std::make_shared<const ServerClient*>(nullptr);
+  SessionHooks hooks;
   // Only the connection that still owns the identity may remove it: an evicted socket's late
   // close must never unregister its successor, nor mark its session disconnected.
-  ServerAccess::set_finished(*client, [weak = weak_from_this(), raw = client.get(),
-                                       generation = attached.generation](const CloseResult&) {
+  hooks.finished = [weak = weak_from_this(), self_cell, identity = info.identity,
+                    generation = attached.generation](const CloseResult&) {
     if (auto self = weak.lock()) {
       --self->connections;
       if (self->metrics) self->metrics->connection_closed();
-      self->sessions->detach(raw->identity(), generation);
-      self->unregister(raw);
+      self->sessions->detach(identity, generation);
+      self->unregister(*self_cell);
     }
-  });
-  ServerAccess::set_rate_limited(*client, [weak = weak_from_this(), raw = client.get()](const RateLimitEvent& e) {
+  };
+  hooks.rate_limited = [weak = weak_from_this(), identity = info.identity,
+                        ip = info.remote_address](const RateLimitEvent& e) {
     if (auto self = weak.lock()) {
       if (self->metrics) self->metrics->dropped("rate_limit");
-      self->security_event(SecurityEventType::rate_limit_exceeded, raw->identity(), raw->handshake().remote_address,
-                           std::string(e.action));
+      self->security_event(SecurityEventType::rate_limit_exceeded, identity, ip, std::string(e.action));
     }
-  });
+  };
   if (metrics) {
-    metrics->connection_opened();
-    ServerAccess::set_observer(*client, [m = metrics](const MessageEvent& e) {
+    hooks.message = [m = metrics](const MessageEvent& e) {
       const bool in = e.direction == MessageDirection::in;
       in ? m->bytes_in(e.raw.size()) : m->bytes_out(e.raw.size());
       switch (e.type) {
@@ -588,8 +562,25 @@ void Server::Impl::on_upgraded(std::shared_ptr<ServerClient> client, std::shared
           if (e.latency_ms) m->latency(e.action, *e.latency_ms);
           break;
       }
-    });
+    };
   }
+  auto client = ServerAccess::make(std::move(ex), std::move(options), std::move(info), handlers, std::move(hooks));
+  *self_cell = client.get();
+  ServerAccess::set_session(*client, attached.session);
+  std::shared_ptr<ServerClient> evicted;
+  {
+    std::lock_guard lock(mutex);
+    if (!accepting) {
+      sessions->detach(client->identity(), attached.generation);
+      transport->close(close_code::going_away, "Server is shutting down");
+      return;
+    }
+    auto& slot = registry[client->identity()];
+    evicted = std::move(slot);
+    slot = client;
+  }
+  ++connections;
+  if (metrics) metrics->connection_opened();
   ServerAccess::set_protocol(*client, protocol);
   if (evicted) evicted->close(CloseOptions{close_code::evicted, "Evicted by new connection", false, false});
   if (on_client) on_client(client);

@@ -168,10 +168,11 @@ struct RpcSession::PingState {
 };
 
 RpcSession::RpcSession(executor_type executor, SessionOptions options, std::string identity,
-                       std::shared_ptr<const HandlerTable> shared_handlers)
+                       std::shared_ptr<const HandlerTable> shared_handlers, SessionHooks hooks)
     : executor_(std::move(executor)),
       options_(std::move(options)),
       logger_(options_.logger ? options_.logger : default_logger()),
+      hooks_(std::move(hooks)),
       identity_(std::move(identity)),
       shared_handlers_(std::move(shared_handlers)) {
   if (options_.call_concurrency == 0) options_.call_concurrency = 1;
@@ -276,7 +277,7 @@ void RpcSession::finish_close(const CloseResult& result) {
   auto waiters = std::move(close_waiters_);
   close_waiters_.clear();
   for (auto& w : waiters) complete_later(executor_, std::move(w), result);
-  on_finished(result);
+  if (auto finished = std::move(hooks_.finished)) finished(result);
   if (events_.close) events_.close(result);
 }
 
@@ -540,7 +541,7 @@ void RpcSession::observe(const MessageEvent& e) {
     log_exchange(*logger_, LogLevel::info, "rpc", identity_,
                  Exchange{.inbound = e.direction == MessageDirection::in, .type = e.type, .message_id = e.message_id,
                           .action = e.action, .latency_ms = e.latency_ms, .error_code = e.error_code});
-  if (observer_) observer_(e);
+  if (hooks_.message) hooks_.message(e);
   if (events_.message) events_.message(e);
 }
 
@@ -612,7 +613,7 @@ void RpcSession::over_rate_limit(const Frame& f) {
   log(LogLevel::warn, "rate limit exceeded by " + f.action + " " + f.id);
   RateLimitEvent event{f.action, f.id, taken};
   if (events_.rate_limit) events_.rate_limit(event);
-  on_rate_limited(event);
+  if (hooks_.rate_limited) hooks_.rate_limited(event);
   if (taken == LimitAction::disconnect && state_ == ConnectionState::open)
     close(CloseOptions{close_code::policy_violation, "Rate limit exceeded", false, false});
 }

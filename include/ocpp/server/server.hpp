@@ -118,13 +118,9 @@ class ServerClient : public SessionSide<Role::csms> {
   friend class Server;
   friend struct ServerAccess;
   ServerClient(executor_type ex, SessionOptions options, HandshakeInfo info,
-               std::shared_ptr<const HandlerTable> shared_handlers);
-  void on_finished(const CloseResult& result) override;
+               std::shared_ptr<const HandlerTable> shared_handlers, SessionHooks hooks);
   HandshakeInfo handshake_;
-  void on_rate_limited(const RateLimitEvent& e) override;
   std::shared_ptr<StationSession> session_;
-  std::function<void(const CloseResult&)> on_finished_;
-  std::function<void(const RateLimitEvent&)> on_rate_limited_;
 };
 
 class Server {

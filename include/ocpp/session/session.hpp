@@ -26,6 +26,7 @@
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/session/handler.hpp"
+#include "ocpp/session/hooks.hpp"
 #include "ocpp/session/middleware.hpp"
 #include "ocpp/session/options.hpp"
 #include "ocpp/session/typed.hpp"
@@ -332,7 +333,7 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
 
  protected:
   RpcSession(executor_type executor, SessionOptions options, std::string identity,
-             std::shared_ptr<const HandlerTable> shared_handlers = nullptr);
+             std::shared_ptr<const HandlerTable> shared_handlers = nullptr, SessionHooks hooks = {});
 
   // Starts using a connected transport for `protocol` (state becomes open).
   void attach(std::shared_ptr<Transport> transport, std::string protocol);
@@ -341,8 +342,6 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   virtual void on_unexpected_close(const CloseResult& result);
   // close() was asked for while not open (the client aborts a connect in progress).
   virtual void on_close_while_not_open();
-  // Called once the session is closed for good, before the close event.
-  virtual void on_finished(const CloseResult&) {}
   // Makes the session closed for good: fails what is queued and completes close() waiters.
   void finish_close(const CloseResult& result);
 
@@ -364,10 +363,6 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     std::function<void(const ValidationFailureEvent&)> validation_failure;
     std::function<void(const RateLimitEvent&)> rate_limit;
   };
-  // Sees every frame like on_message, for the server's metrics (the user's event stays free).
-  std::function<void(const MessageEvent&)> observer_;
-  // A peer's CALL went over the rate limit (after the event); the server reports it as a security event.
-  virtual void on_rate_limited(const RateLimitEvent&) {}
   Events events_;
 
  private:
@@ -441,7 +436,7 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void handle_response(Frame& frame);
   void send_frame(std::string frame, MessageType type, std::string_view id, std::string_view action,
                   std::string_view error_code = {});
-  bool observed() const noexcept { return events_.message || observer_ || options_.exchange_log; }
+  bool observed() const noexcept { return events_.message || hooks_.message || options_.exchange_log; }
   void observe(const MessageEvent& e);
   void answer(const std::string& id, const std::string& action, HandlerResult result);
   void send_result(const std::string& id, const std::string& action, boost::json::value payload);
@@ -464,6 +459,7 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   executor_type executor_;
   SessionOptions options_;
   std::shared_ptr<Logger> logger_;
+  SessionHooks hooks_;
   std::string identity_;
   std::string protocol_;
   ProtocolVersion version_ = ProtocolVersion::other;

@@ -1,0 +1,22 @@
+#pragma once
+// What a layer above one RPC session (the server's registry and metrics, later the cluster) learns
+// of it. Given when the session is made, so no layer needs a back door into the session, and the
+// user's own events stay free.
+#include <functional>
+
+namespace ocpp {
+
+struct MessageEvent;
+struct RateLimitEvent;
+struct CloseResult;
+
+struct SessionHooks {
+  // Every frame in or out, before the user's on_message.
+  std::function<void(const MessageEvent&)> message;
+  // A peer's CALL went over the rate limit, after the user's event.
+  std::function<void(const RateLimitEvent&)> rate_limited;
+  // The session is closed for good, before the user's close event.
+  std::function<void(const CloseResult&)> finished;
+};
+
+}  // namespace ocpp
