@@ -8,4 +8,9 @@ namespace ocpp {
 
 using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
+inline Clock or_steady(Clock clock) {
+  if (clock) return clock;
+  return [] { return std::chrono::steady_clock::now(); };
+}
+
 }  // namespace ocpp

@@ -1,5 +1,7 @@
 #include "ocpp/server/server.hpp"
 
+#include "server/connection_rate_limiter.hpp"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>

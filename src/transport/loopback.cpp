@@ -4,11 +4,6 @@
 
 namespace ocpp {
 
-bool is_sendable_close_code(std::uint16_t code) noexcept {
-  if (code >= 3000 && code <= 4999) return true;
-  return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006;
-}
-
 namespace {
 
 class LoopbackEnd : public Transport, public std::enable_shared_from_this<LoopbackEnd> {

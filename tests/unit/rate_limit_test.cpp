@@ -8,7 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "ocpp/session/rate_limit.hpp"
+#include "ocpp/engine/rate_limit.hpp"
+#include "server/connection_rate_limiter.hpp"
 
 using namespace ocpp;
 using namespace std::chrono_literals;

@@ -19,18 +19,6 @@ namespace ocpp {
 
 class RpcSession;
 
-// Which end of the connection a session is. Typed calls check the action's direction against it.
-enum class Role { unspecified, charging_station, csms };
-
-constexpr bool may_send(Role role, Direction direction) noexcept {
-  switch (role) {
-    case Role::charging_station: return direction != Direction::ToChargingStation;
-    case Role::csms: return direction != Direction::ToCsms;
-    case Role::unspecified: return true;
-  }
-  return true;
-}
-
 namespace detail {
 
 // Throws the RpcError for a payload that does not convert to its generated type, with the code

@@ -5,23 +5,9 @@
 #include <string>
 #include <string_view>
 
+#include "ocpp/rpc/close_code.hpp"
+
 namespace ocpp {
-
-// WebSocket close codes the library uses.
-namespace close_code {
-inline constexpr std::uint16_t normal = 1000;
-inline constexpr std::uint16_t going_away = 1001;
-inline constexpr std::uint16_t protocol_error = 1002;
-inline constexpr std::uint16_t abnormal = 1006;  // never sent: the connection dropped
-inline constexpr std::uint16_t policy_violation = 1008;
-inline constexpr std::uint16_t too_big = 1009;
-inline constexpr std::uint16_t internal_error = 1011;
-inline constexpr std::uint16_t try_again_later = 1013;
-inline constexpr std::uint16_t evicted = 4000;  // a newer connection with the same identity
-}  // namespace close_code
-
-// Codes a peer may send in a close frame (RFC 6455 §7.4); anything else is sent as 1000.
-bool is_sendable_close_code(std::uint16_t code) noexcept;
 
 // Receives what the transport reads. All calls arrive on the transport's executor.
 class TransportSink {

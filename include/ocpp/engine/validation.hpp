@@ -9,7 +9,7 @@
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/schema/validation.hpp"
-#include "ocpp/session/options.hpp"
+#include "ocpp/engine/options.hpp"
 
 namespace ocpp {
 

@@ -1,9 +1,7 @@
 // Strict mode: which schema checks which payload, and what a failure becomes.
-#include <boost/json/serialize.hpp>
-
 #include <algorithm>
 
-#include "ocpp/session/session.hpp"
+#include "state.hpp"
 
 // The generated per-version lookups (declared in <ocpp/messages/v16.hpp> ...); the full headers
 // are not needed here and cost seconds of compile time each.
@@ -64,68 +62,36 @@ ValidationFailure::ValidationFailure(std::string_view action, bool response, sch
                json::object{{"path", error.path}, {"keyword", error.keyword}}),
       error_(std::move(error)) {}
 
-namespace detail {
-
-void throw_conversion_failure(std::string_view action, schema::ValidateFn validate, const json::value& payload,
-                              const std::exception& why) {
-  schema::ValidationError error;
-  if (validate && !validate(payload, {}, &error)) throw ValidationFailure(action, false, std::move(error));
-  throw RpcError(ErrorCode::FormatViolation, std::string(action) + ": " + why.what());
+void RpcEngine::State::set_protocol(std::string p) {
+  protocol = std::move(p);
+  version = protocol_version(protocol);
+  const auto& mode = options.strict_mode;
+  strict = mode.enabled && (mode.protocols.empty() || contains(mode.protocols, protocol));
 }
 
-}  // namespace detail
-
-void RpcSession::set_protocol(std::string protocol) {
-  protocol_ = std::move(protocol);
-  version_ = protocol_version(protocol_);
-  const auto& strict = options_.strict_mode;
-  strict_ = strict.enabled && (strict.protocols.empty() || contains(strict.protocols, protocol_));
-}
-
-std::optional<schema::ValidationError> RpcSession::strict_failure(std::string_view action, bool response,
-                                                                  const json::value& payload) const {
-  const auto& strict = options_.strict_mode;
-  if (!strict_ || (!strict.methods.empty() && !contains(strict.methods, action))) return std::nullopt;
-  const ActionInfo* info = find_action(version_, action);
+std::optional<schema::ValidationError> RpcEngine::State::strict_failure(std::string_view action, bool response,
+                                                                        const json::value& payload) const {
+  const auto& mode = options.strict_mode;
+  if (!strict || (!mode.methods.empty() && !contains(mode.methods, action))) return std::nullopt;
+  const ActionInfo* info = find_action(version, action);
   schema::ValidateFn fn = info ? (response ? info->validate_response : info->validate_request) : nullptr;
   if (!fn) {
-    if (!strict.reject_unknown_actions) return std::nullopt;
-    return schema::ValidationError{"", "action", "no schema for " + std::string(action) + " in " + protocol_};
+    if (!mode.reject_unknown_actions) return std::nullopt;
+    return schema::ValidationError{"", "action", "no schema for " + std::string(action) + " in " + protocol};
   }
   schema::ValidationOptions vo;
-  vo.lenient_date_time = strict.lenient_date_time;
+  vo.lenient_date_time = mode.lenient_date_time;
   schema::ValidationError error;
   if (fn(payload, vo, &error)) return std::nullopt;
   return error;
 }
 
-void RpcSession::report_validation_failure(ValidationPhase phase, MessageType type, std::string_view action,
-                                           std::string_view id, const json::value& payload,
-                                           const schema::ValidationError& error, ErrorCode code) {
+void RpcEngine::State::report_validation_failure(ValidationPhase phase, MessageType type, std::string_view action,
+                                                 std::string_view id, const json::value& payload,
+                                                 const schema::ValidationError& error, ErrorCode code) {
   log(LogLevel::warn, "strict mode: " + describe(action, type == MessageType::CallResult, error));
-  if (events_.validation_failure)
-    events_.validation_failure(ValidationFailureEvent{phase, type, action, id, payload, error, code});
-}
-
-std::exception_ptr RpcSession::check_target(std::string_view action, const CallTarget& target) const {
-  if (!may_send(role_, target.direction))
-    return std::make_exception_ptr(UsageError(std::string(action) + " is not sent by the " +
-                                              (role_ == Role::csms ? "CSMS" : "charging station")));
-  if (!protocol_.empty() && protocol_ != target.protocol)
-    return std::make_exception_ptr(UsageError(std::string(action) + " of " + std::string(target.protocol) +
-                                              " cannot be sent on an " + protocol_ + " connection"));
-  return nullptr;
-}
-
-void detail::log_safe_call_failure(RpcSession& session, std::string_view action, std::exception_ptr error) {
-  std::string why = "failed";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    why = e.what();
-  } catch (...) {
-  }
-  session.log(LogLevel::warn, "safe_call " + std::string(action) + " failed: " + why);
+  if (events.validation_failure)
+    events.validation_failure(ValidationFailureEvent{phase, type, action, id, payload, error, code});
 }
 
 void check_strict_mode_options(const StrictModeOptions& strict) {

@@ -12,7 +12,7 @@
 #include "ocpp/log/logger.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/rpc/message_id.hpp"
-#include "ocpp/session/rate_limit.hpp"
+#include "ocpp/engine/rate_limit.hpp"
 
 namespace ocpp {
 
@@ -21,7 +21,7 @@ using std::chrono::milliseconds;
 // Schema validation of payloads against the official OCA schemas (ocpp-ws-io's strictMode).
 // Inbound CALLs are checked before the handler runs, outbound CALLs before they are sent, handler
 // results before they are sent, and CALLRESULTs before the call completes. The error codes a
-// failure maps to are in <ocpp/session/validation.hpp>.
+// failure maps to are in <ocpp/engine/validation.hpp>.
 struct StrictModeOptions {
   bool enabled = false;
   // Protocols to validate ("ocpp1.6", "ocpp2.0.1", "ocpp2.1"); empty: all of them. A protocol
@@ -89,11 +89,6 @@ struct CloseOptions {
   bool await_pending = true;
   // Drop the TCP connection without a closing handshake (the peer sees 1006).
   bool force = false;
-};
-
-struct CloseResult {
-  std::uint16_t code = 1000;
-  std::string reason;
 };
 
 enum class ConnectionState { connecting, open, closing, closed };

@@ -1,0 +1,137 @@
+// The engine's facade, its connection state machine and its clock.
+#include <algorithm>
+
+#include "state.hpp"
+
+namespace ocpp {
+
+RpcEngine::State::State(EngineHost& h, SessionOptions o, std::string id, SessionHooks k)
+    : host(h),
+      options(std::move(o)),
+      logger(options.logger ? options.logger : default_logger()),
+      clock(or_steady(options.clock)),
+      hooks(std::move(k)),
+      identity(std::move(id)) {
+  if (options.call_concurrency == 0) options.call_concurrency = 1;
+  if (options.rate_limit.global || !options.rate_limit.per_action.empty())
+    rate_limiter = std::make_unique<MessageRateLimiter>(options.rate_limit, options.clock);
+}
+
+void RpcEngine::State::log(LogLevel level, std::string_view message) const {
+  logger->log(level, "rpc", identity, message);
+}
+
+void RpcEngine::State::observe(const MessageEvent& e) {
+  if (options.exchange_log)
+    log_exchange(*logger, LogLevel::info, "rpc", identity,
+                 Exchange{.inbound = e.direction == MessageDirection::in, .type = e.type, .message_id = e.message_id,
+                          .action = e.action, .latency_ms = e.latency_ms, .error_code = e.error_code});
+  if (hooks.message) hooks.message(e);
+  if (events.message) events.message(e);
+}
+
+void RpcEngine::State::write(std::string frame, MessageType type, std::string_view id, std::string_view action,
+                             std::string_view error_code) {
+  if (!attached) return;
+  // Observed before it is handed over, so the frame is not copied.
+  if (observed()) observe(MessageEvent{MessageDirection::out, type, id, action, frame, std::nullopt, error_code});
+  host.write(std::move(frame));
+}
+
+Failure connection_failure(std::string message, std::uint16_t close_code) {
+  return Failure{.kind = FailureKind::connection, .message = std::move(message), .close_code = close_code};
+}
+
+RpcEngine::RpcEngine(EngineHost& host, SessionOptions options, std::string identity, SessionHooks hooks)
+    : s_(std::make_unique<State>(host, std::move(options), std::move(identity), std::move(hooks))) {
+  check_strict_mode_options(s_->options.strict_mode);
+}
+
+RpcEngine::~RpcEngine() = default;
+
+const std::string& RpcEngine::identity() const noexcept { return s_->identity; }
+const std::string& RpcEngine::protocol() const noexcept { return s_->protocol; }
+void RpcEngine::set_protocol(std::string protocol) { s_->set_protocol(std::move(protocol)); }
+Role RpcEngine::role() const noexcept { return s_->role; }
+void RpcEngine::set_role(Role role) noexcept { s_->role = role; }
+ConnectionState RpcEngine::state() const noexcept { return s_->state; }
+void RpcEngine::set_state(ConnectionState state) noexcept { s_->state = state; }
+const SessionOptions& RpcEngine::options() const noexcept { return s_->options; }
+Logger& RpcEngine::logger() const noexcept { return *s_->logger; }
+void RpcEngine::log(LogLevel level, std::string_view message) const { s_->log(level, message); }
+SessionEvents& RpcEngine::events() noexcept { return s_->events; }
+const SessionHooks& RpcEngine::hooks() const noexcept { return s_->hooks; }
+void RpcEngine::use(MessageMiddleware middleware) { s_->middleware.push_back(std::move(middleware)); }
+TimePoint RpcEngine::now() const { return s_->clock(); }
+bool RpcEngine::close_requested() const noexcept { return s_->closing_requested; }
+const std::optional<CloseResult>& RpcEngine::last_close() const noexcept { return s_->last_close; }
+
+void RpcEngine::set_call_concurrency(std::size_t n) {
+  s_->options.call_concurrency = std::max<std::size_t>(1, n);
+  s_->pump_queue();
+}
+
+void RpcEngine::open(std::string protocol) {
+  s_->set_protocol(std::move(protocol));
+  s_->state = ConnectionState::open;
+  s_->attached = true;
+  s_->bad_messages = 0;
+}
+
+void RpcEngine::resume() { s_->pump_queue(); }
+
+std::uint64_t RpcEngine::call(std::unique_ptr<OutboundCall> call, std::optional<CallTarget> target) {
+  return s_->start_call(std::move(call), target);
+}
+
+void RpcEngine::on_frame(std::string_view text) { s_->on_frame(text); }
+
+void RpcEngine::answer(std::string_view id, std::string_view action, bool is_send, Reply reply) {
+  s_->answer(id, action, is_send, std::move(reply));
+}
+
+void RpcEngine::track(std::shared_ptr<InboundHandle> handle) {
+  auto key = handle->is_send ? "send:" + handle->id : handle->id;
+  s_->inbound.emplace(std::move(key), std::move(handle));
+}
+
+void RpcEngine::answer_tracked(const std::shared_ptr<InboundHandle>& handle, Reply reply) {
+  auto& s = *s_;
+  auto it = s.inbound.find(handle->is_send ? "send:" + handle->id : handle->id);
+  if (it == s.inbound.end() || it->second != handle) return;
+  s.inbound.erase(it);
+  s.answer(handle->id, handle->action, handle->is_send, std::move(reply));
+  s.maybe_finish_drain();
+}
+
+void RpcEngine::advance(const std::shared_ptr<detail::MessageStage>& stage, std::size_t step) {
+  s_->advance(stage, step);
+}
+
+std::optional<TimePoint> RpcEngine::next_deadline() const {
+  std::optional<TimePoint> next;
+  for (const auto& [id, call] : s_->pending)
+    if (!next || call->deadline < *next) next = call->deadline;
+  return next;
+}
+
+void RpcEngine::on_timer() {
+  auto& s = *s_;
+  const auto now = s.clock();
+  std::vector<std::unique_ptr<OutboundCall>> expired;
+  for (auto it = s.pending.begin(); it != s.pending.end();) {
+    if (it->second->deadline <= now) {
+      expired.push_back(std::move(it->second));
+      it = s.pending.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // In the order they were made, as separate timers would have fired.
+  std::sort(expired.begin(), expired.end(), [](auto& a, auto& b) { return a->serial < b->serial; });
+  for (auto& call : expired) s.time_out(std::move(call));
+  if (!expired.empty()) s.pump_queue();
+  s.host.schedule(next_deadline());
+}
+
+}  // namespace ocpp
