@@ -3,7 +3,7 @@
 
 Input:  schemas/{1.6,2.0.1,2.1}/*.json (the OCA schemas, verified against schemas/SHA256SUMS),
         codegen/directions.json.
-Output: include/ocpp/messages/{v16,v201,v21}.hpp, src/messages/*, src/schema/*
+Output: include/ocpp/messages/{find_action,v16,v201,v21}.hpp, src/messages/*, src/schema/*
         (except the hand-written files in HAND_WRITTEN), tests/messages/generated/*.
         The hand-written runtime in codegen/runtime/ is compiled in place (listed in sources.cmake).
 
@@ -64,8 +64,8 @@ RUNTIME_SOURCES = ["codegen/runtime/convert.cpp", "codegen/runtime/schema_runtim
 # are removed / reported).
 OWNED_DIRS = ["include/ocpp/messages", "include/ocpp/schema", "src/messages", "src/schema",
               "tests/messages/generated"]
-HAND_WRITTEN = {"src/messages/CMakeLists.txt", "include/ocpp/messages/common.hpp",
-                "include/ocpp/schema/validation.hpp"}
+HAND_WRITTEN = {"src/messages/CMakeLists.txt", "include/ocpp/messages/action_info.hpp",
+                "include/ocpp/messages/common.hpp", "include/ocpp/schema/validation.hpp"}
 
 # Split generated .cpp files at about this many lines (conversions instantiate more templates per line).
 # The key and enum matchers are many short, cheap-to-compile lines, hence the larger validator chunks.
@@ -686,7 +686,7 @@ def emit_header(v):
     w("#pragma once\n")
     w("// OCPP %s (subprotocol \"%s\"): message types, Boost.JSON conversions, validators, action table.\n"
       % (v.folder, v.protocol))
-    w("#include <ocpp/messages/common.hpp>\n\n")
+    w("#include <ocpp/messages/common.hpp>\n#include <ocpp/messages/find_action.hpp>\n\n")
     w("namespace ocpp::%s {\n\n" % v.ns)
     w("inline constexpr std::string_view kProtocol = %s;\n\n" % cpp_string(v.protocol))
     w("using ocpp::ActionInfo;\nusing ocpp::Direction;\nusing ocpp::MessagePattern;\n"
@@ -730,8 +730,7 @@ def emit_header(v):
     w("\n// ---- action table " + "-" * 80 + "\n\n")
     w("// Every action of OCPP %s, sorted by name (SEND messages included, pattern == Send).\n" % v.folder)
     w("std::span<const ActionInfo> actions() noexcept;\n")
-    w("// nullptr if `name` is not an action of this version.\n")
-    w("const ActionInfo* find_action(std::string_view name) noexcept;\n\n")
+    w("// find_action(name): declared in <ocpp/messages/find_action.hpp>.\n\n")
     w("}  // namespace ocpp::%s\n\n" % v.ns)
     w("namespace ocpp {\n\n")
     by_action = message_pairs(v)
@@ -758,6 +757,21 @@ def emit_header(v):
             w("};\n")
         w("\n")
     w("}  // namespace ocpp\n")
+    return "".join(L)
+
+
+def emit_find_action_header():
+    L = [BANNER.format(src="")]
+    L.append("#pragma once\n")
+    L.append("// The action lookup of every OCPP version, without the message types: for code that only needs\n"
+             "// an action's direction, pattern and validators (the full <ocpp/messages/v16.hpp> ... cost\n"
+             "// seconds of compile time each). Defined in src/messages/<v>_actions.cpp.\n")
+    L.append("#include <string_view>\n\n#include <ocpp/messages/action_info.hpp>\n")
+    for folder, ns, _ in VERSIONS:
+        L.append("\nnamespace ocpp::%s {\n" % ns)
+        L.append("// The action (or SEND message) of OCPP %s called `name`; nullptr if there is none.\n" % folder)
+        L.append("const ActionInfo* find_action(std::string_view name) noexcept;\n")
+        L.append("}  // namespace ocpp::%s\n" % ns)
     return "".join(L)
 
 
@@ -1296,7 +1310,7 @@ def emit_all(schema_root):
     unknown_versions = [k for k in directions if not k.startswith("_") and k not in [x[0] for x in VERSIONS]]
     if unknown_versions:
         fail("codegen/directions.json: unknown version(s) %s" % unknown_versions)
-    files = {}
+    files = {"include/ocpp/messages/find_action.hpp": emit_find_action_header()}
     for folder, ns, protocol in VERSIONS:
         v = build_version(folder, ns, protocol, schema_root, directions)
         files["include/ocpp/messages/%s.hpp" % ns] = emit_header(v)

@@ -16,34 +16,10 @@
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
 
+#include <ocpp/messages/action_info.hpp>
 #include <ocpp/schema/validation.hpp>
 
 namespace ocpp {
-
-// Who initiates an action. Not part of the OCA schemas: see codegen/directions.json.
-enum class Direction {
-  ToCsms,             // Charging Station (Charge Point) -> CSMS (Central System)
-  ToChargingStation,  // CSMS -> Charging Station
-  Both,               // either side (DataTransfer)
-};
-
-// How an action travels on the wire.
-enum class MessagePattern {
-  Call,  // CALL [2,...] answered by CALLRESULT [3,...] / CALLERROR [4,...]
-  Send,  // OCPP 2.1 SEND [6,...]: no response (NotifyPeriodicEventStream)
-};
-
-std::string_view to_string(Direction d) noexcept;
-std::string_view to_string(MessagePattern p) noexcept;
-
-// One row of a version's action table (ocpp::v16::actions(), ...).
-struct ActionInfo {
-  std::string_view name;  // "BootNotification"
-  Direction direction;
-  MessagePattern pattern;
-  schema::ValidateFn validate_request;   // payload of the CALL (or SEND)
-  schema::ValidateFn validate_response;  // payload of the CALLRESULT; nullptr for Send
-};
 
 // Thrown by boost::json::value_to<T>() for the generated types when the JSON does not have the
 // shape of T (wrong JSON type, missing required member, unknown enum string, integer out of range).
