@@ -2,10 +2,10 @@
 """Generate typed OCPP messages, Boost.JSON conversions and ahead-of-time JSON-schema validators.
 
 Input:  schemas/{1.6,2.0.1,2.1}/*.json (the OCA schemas, verified against schemas/SHA256SUMS),
-        codegen/directions.json, codegen/runtime/* (hand-written runtime copied into the output).
-Output: include/ocpp/messages/{common,v16,v201,v21}.hpp, include/ocpp/schema/validation.hpp,
-        src/messages/*, src/schema/* (except src/messages/CMakeLists.txt),
-        tests/messages/generated/*.
+        codegen/directions.json.
+Output: include/ocpp/messages/{find_action,v16,v201,v21}.hpp, src/messages/*, src/schema/*
+        (except the hand-written files in HAND_WRITTEN), tests/messages/generated/*.
+        The hand-written runtime in codegen/runtime/ is compiled in place (listed in sources.cmake).
 
 Usage:  python3 codegen/generate.py             regenerate in place (only changed files are written)
         python3 codegen/generate.py --check     regenerate into a temp dir and diff; exit 1 on difference
@@ -56,20 +56,16 @@ typeid typename union unsigned using virtual void volatile wchar_t while xor xor
 RESERVED_TYPE_NAMES = {"Direction", "ActionInfo", "MessagePattern", "action_traits", "response_traits",
                        "kProtocol", "actions", "find_action", "to_string", "from_string", "tag_invoke"}
 
-# Files of codegen/runtime copied verbatim (with a banner) into the output.
-RUNTIME_FILES = [
-    ("common.hpp", "include/ocpp/messages/common.hpp"),
-    ("validation.hpp", "include/ocpp/schema/validation.hpp"),
-    ("convert.hpp", "src/messages/convert.hpp"),
-    ("convert.cpp", "src/messages/convert.cpp"),
-    ("schema_runtime.hpp", "src/schema/runtime.hpp"),
-    ("schema_runtime.cpp", "src/schema/runtime.cpp"),
-    ("keymatch.hpp", "src/schema/keymatch.hpp"),
-]
-# Directories whose every file is produced by this generator (stale files there are removed / reported).
+# Hand-written runtime sources of ocpp_messages, compiled where they are. The generated code includes
+# their headers as "runtime/<name>.hpp" (src/messages/CMakeLists.txt puts codegen/ on the private
+# include path).
+RUNTIME_SOURCES = ["codegen/runtime/convert.cpp", "codegen/runtime/schema_runtime.cpp"]
+# Directories whose every file, except HAND_WRITTEN, is produced by this generator (stale files there
+# are removed / reported).
 OWNED_DIRS = ["include/ocpp/messages", "include/ocpp/schema", "src/messages", "src/schema",
               "tests/messages/generated"]
-HAND_WRITTEN = {"src/messages/CMakeLists.txt"}
+HAND_WRITTEN = {"src/messages/CMakeLists.txt", "include/ocpp/messages/action_info.hpp",
+                "include/ocpp/messages/common.hpp", "include/ocpp/schema/validation.hpp"}
 
 # Split generated .cpp files at about this many lines (conversions instantiate more templates per line).
 # The key and enum matchers are many short, cheap-to-compile lines, hence the larger validator chunks.
@@ -690,7 +686,7 @@ def emit_header(v):
     w("#pragma once\n")
     w("// OCPP %s (subprotocol \"%s\"): message types, Boost.JSON conversions, validators, action table.\n"
       % (v.folder, v.protocol))
-    w("#include <ocpp/messages/common.hpp>\n\n")
+    w("#include <ocpp/messages/common.hpp>\n#include <ocpp/messages/find_action.hpp>\n\n")
     w("namespace ocpp::%s {\n\n" % v.ns)
     w("inline constexpr std::string_view kProtocol = %s;\n\n" % cpp_string(v.protocol))
     w("using ocpp::ActionInfo;\nusing ocpp::Direction;\nusing ocpp::MessagePattern;\n"
@@ -734,8 +730,7 @@ def emit_header(v):
     w("\n// ---- action table " + "-" * 80 + "\n\n")
     w("// Every action of OCPP %s, sorted by name (SEND messages included, pattern == Send).\n" % v.folder)
     w("std::span<const ActionInfo> actions() noexcept;\n")
-    w("// nullptr if `name` is not an action of this version.\n")
-    w("const ActionInfo* find_action(std::string_view name) noexcept;\n\n")
+    w("// find_action(name): declared in <ocpp/messages/find_action.hpp>.\n\n")
     w("}  // namespace ocpp::%s\n\n" % v.ns)
     w("namespace ocpp {\n\n")
     by_action = message_pairs(v)
@@ -762,6 +757,21 @@ def emit_header(v):
             w("};\n")
         w("\n")
     w("}  // namespace ocpp\n")
+    return "".join(L)
+
+
+def emit_find_action_header():
+    L = [BANNER.format(src="")]
+    L.append("#pragma once\n")
+    L.append("// The action lookup of every OCPP version, without the message types: for code that only needs\n"
+             "// an action's direction, pattern and validators (the full <ocpp/messages/v16.hpp> ... cost\n"
+             "// seconds of compile time each). Defined in src/messages/<v>_actions.cpp.\n")
+    L.append("#include <string_view>\n\n#include <ocpp/messages/action_info.hpp>\n")
+    for folder, ns, _ in VERSIONS:
+        L.append("\nnamespace ocpp::%s {\n" % ns)
+        L.append("// The action (or SEND message) of OCPP %s called `name`; nullptr if there is none.\n" % folder)
+        L.append("const ActionInfo* find_action(std::string_view name) noexcept;\n")
+        L.append("}  // namespace ocpp::%s\n" % ns)
     return "".join(L)
 
 
@@ -891,7 +901,7 @@ def emit_enum_matchers(v):
     and its validator (which then need no enum object)."""
     L = [BANNER.format(src=" from schemas/%s" % v.folder)]
     L.append("#pragma once\n// Internal: the value matchers of the enums of OCPP %s (index or -1).\n" % v.folder)
-    L.append("#include <string_view>\n\n#include \"keymatch.hpp\"\n\n")
+    L.append("#include <string_view>\n\n#include \"runtime/keymatch.hpp\"\n\n")
     L.append("namespace ocpp::%s::enum_match {\n\n" % v.ns)
     for e in sorted_enums(v):
         L.append("inline " + emit_matcher(e.name, enum_match_entries(e)) + "\n")
@@ -971,7 +981,7 @@ def emit_types_sources(v):
         head = (BANNER.format(src=" from schemas/%s" % v.folder)
                 + "// Boost.JSON conversions and enum string conversions for OCPP %s (part %d of %d).\n"
                 % (v.folder, i, len(chunks))
-                + "#include <ocpp/messages/%s.hpp>\n\n#include \"../schema/%s_enum_match.hpp\"\n#include \"convert.hpp\"\n\n"
+                + "#include <ocpp/messages/%s.hpp>\n\n#include \"../schema/%s_enum_match.hpp\"\n#include \"runtime/convert.hpp\"\n\n"
                 % (v.ns, v.ns)
                 + "namespace ocpp::%s {\n\n" % v.ns)
         files["src/messages/%s_types_%d.cpp" % (v.ns, i)] = head + "\n".join(chunk) + "\n}  // namespace ocpp::%s\n" % v.ns
@@ -1134,7 +1144,7 @@ def emit_schema_sources(v):
     # internal header
     H = [BANNER.format(src=" from schemas/%s" % v.folder)]
     H.append("#pragma once\n// Internal: validators of the named schema types of OCPP %s, shared between TUs.\n" % v.folder)
-    H.append("#include <ocpp/messages/%s.hpp>\n\n#include \"%s_enum_match.hpp\"\n#include \"runtime.hpp\"\n\n"
+    H.append("#include <ocpp/messages/%s.hpp>\n\n#include \"%s_enum_match.hpp\"\n#include \"runtime/schema_runtime.hpp\"\n\n"
              % (v.ns, v.ns))
     H.append("namespace ocpp::%s::validators {\n\n" % v.ns)
     H.append("using schema::ValidationError;\nusing schema::ValidationOptions;\nnamespace rt = schema::rt;\n\n")
@@ -1300,17 +1310,14 @@ def emit_all(schema_root):
     unknown_versions = [k for k in directions if not k.startswith("_") and k not in [x[0] for x in VERSIONS]]
     if unknown_versions:
         fail("codegen/directions.json: unknown version(s) %s" % unknown_versions)
-    files = {}
-    for src, dst in RUNTIME_FILES:
-        with open(os.path.join(CODEGEN, "runtime", src), encoding="utf-8") as f:
-            files[dst] = BANNER.format(src=" from codegen/runtime/" + src) + f.read()
+    files = {"include/ocpp/messages/find_action.hpp": emit_find_action_header()}
     for folder, ns, protocol in VERSIONS:
         v = build_version(folder, ns, protocol, schema_root, directions)
         files["include/ocpp/messages/%s.hpp" % ns] = emit_header(v)
         files.update(emit_types_sources(v))
         files.update(emit_schema_sources(v))
         files["tests/messages/generated/samples_%s.cpp" % ns] = emit_samples(v)
-    sources = sorted(p for p in files if p.endswith(".cpp") and p.startswith("src/"))
+    sources = sorted(RUNTIME_SOURCES + [p for p in files if p.endswith(".cpp") and p.startswith("src/")])
     cm = [BANNER.replace("//", "#").format(src="")]
     cm.append("# Sources of the ocpp_messages library, relative to the repository root.\n")
     cm.append("set(OCPP_MESSAGES_SOURCES\n")

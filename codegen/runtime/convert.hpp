@@ -1,5 +1,6 @@
 #pragma once
-// Internal helpers for the generated Boost.JSON conversions (src/messages/*.cpp). Not installed.
+// Internal helpers for the generated Boost.JSON conversions (src/messages/*.cpp). Not installed;
+// compiled into ocpp_messages from here (codegen/runtime), found through its private include path.
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -14,7 +15,7 @@
 
 #include <ocpp/messages/common.hpp>
 
-#include "../schema/keymatch.hpp"
+#include "keymatch.hpp"
 
 namespace ocpp::convert {
 

@@ -1,6 +1,6 @@
 #pragma once
 // Fixed-length byte comparisons for the generated key and enum matchers (src/schema/*_validators_*.cpp
-// and src/messages/*_types_*.cpp; this file is copied into both directories). The generated code
+// and src/messages/*_types_*.cpp, through src/schema/<ns>_enum_match.hpp). The generated code
 // compares a key of known length against a literal as a few word loads against compile-time
 // constants. memcmp with a constant length would do the same only where the compiler chooses to
 // expand it: GCC calls the library function for ~30 bytes and more, and in code it deems cold.

@@ -1,5 +1,5 @@
 // Runtime of the generated validators: formats, lengths, numbers, error reporting.
-#include "runtime.hpp"
+#include "schema_runtime.hpp"
 
 #include <charconv>
 #include <cmath>

@@ -1,5 +1,6 @@
 #pragma once
-// Internal helpers for the generated validators (src/schema/*.cpp). Not installed.
+// Internal helpers for the generated validators (src/schema/*.cpp). Not installed; compiled into
+// ocpp_messages from here (codegen/runtime), found through its private include path.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -3,7 +3,7 @@
 #include <ocpp/messages/v16.hpp>
 
 #include "../schema/v16_enum_match.hpp"
-#include "convert.hpp"
+#include "runtime/convert.hpp"
 
 namespace ocpp::v16 {
 

@@ -3,7 +3,7 @@
 #include <ocpp/messages/v201.hpp>
 
 #include "../schema/v201_enum_match.hpp"
-#include "convert.hpp"
+#include "runtime/convert.hpp"
 
 namespace ocpp::v201 {
 

@@ -3,7 +3,7 @@
 #include <ocpp/messages/v21.hpp>
 
 #include "../schema/v21_enum_match.hpp"
-#include "convert.hpp"
+#include "runtime/convert.hpp"
 
 namespace ocpp::v21 {
 

@@ -3,7 +3,7 @@
 // Internal: the value matchers of the enums of OCPP 1.6 (index or -1).
 #include <string_view>
 
-#include "keymatch.hpp"
+#include "runtime/keymatch.hpp"
 
 namespace ocpp::v16::enum_match {
 

@@ -4,7 +4,7 @@
 #include <ocpp/messages/v16.hpp>
 
 #include "v16_enum_match.hpp"
-#include "runtime.hpp"
+#include "runtime/schema_runtime.hpp"
 
 namespace ocpp::v16::validators {
 

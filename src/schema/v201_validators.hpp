@@ -4,7 +4,7 @@
 #include <ocpp/messages/v201.hpp>
 
 #include "v201_enum_match.hpp"
-#include "runtime.hpp"
+#include "runtime/schema_runtime.hpp"
 
 namespace ocpp::v201::validators {
 

@@ -4,7 +4,7 @@
 #include <ocpp/messages/v21.hpp>
 
 #include "v21_enum_match.hpp"
-#include "runtime.hpp"
+#include "runtime/schema_runtime.hpp"
 
 namespace ocpp::v21::validators {
 

@@ -2,6 +2,7 @@
 #pragma once
 // OCPP 1.6 (subprotocol "ocpp1.6"): message types, Boost.JSON conversions, validators, action table.
 #include <ocpp/messages/common.hpp>
+#include <ocpp/messages/find_action.hpp>
 
 namespace ocpp::v16 {
 
@@ -1531,8 +1532,7 @@ bool validate_UpdateFirmwareResponse(const boost::json::value& v, const schema::
 
 // Every action of OCPP 1.6, sorted by name (SEND messages included, pattern == Send).
 std::span<const ActionInfo> actions() noexcept;
-// nullptr if `name` is not an action of this version.
-const ActionInfo* find_action(std::string_view name) noexcept;
+// find_action(name): declared in <ocpp/messages/find_action.hpp>.
 
 }  // namespace ocpp::v16
 

@@ -2,6 +2,7 @@
 #pragma once
 // OCPP 2.1 (subprotocol "ocpp2.1"): message types, Boost.JSON conversions, validators, action table.
 #include <ocpp/messages/common.hpp>
+#include <ocpp/messages/find_action.hpp>
 
 namespace ocpp::v21 {
 
@@ -5100,8 +5101,7 @@ bool validate_VatNumberValidationResponse(const boost::json::value& v, const sch
 
 // Every action of OCPP 2.1, sorted by name (SEND messages included, pattern == Send).
 std::span<const ActionInfo> actions() noexcept;
-// nullptr if `name` is not an action of this version.
-const ActionInfo* find_action(std::string_view name) noexcept;
+// find_action(name): declared in <ocpp/messages/find_action.hpp>.
 
 }  // namespace ocpp::v21
 
