@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Installs what the build, the demo and the tests need on Debian 12 (run as root). Idempotent:
-# apt is only asked when a package is missing. `--no-peers` skips the npm interop peers.
+# apt is only asked when a package is missing. `--no-peers` skips the npm interop peers; `--wasm`
+# adds emscripten (about 800 MB, for the tests' WebAssembly build; the demo does without).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+peers=1
+wasm=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-peers) peers=0 ;;
+    --wasm) wasm=1 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 packages=(cmake ninja-build g++ pkg-config python3
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev
   libssl-dev libcli11-dev libgtest-dev libbenchmark-dev rapidjson-dev libspdlog-dev)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+if ((wasm)); then packages+=(emscripten); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,6 +46,6 @@ if [[ ! -f .deps/valijson/usr/include/valijson/validator.hpp ]]; then
   rm -rf "$tmp"
 fi
 
-if [[ "${1:-}" != "--no-peers" ]]; then
+if ((peers)); then
   bash tests/interop/peers/install.sh
 fi

@@ -318,7 +318,9 @@ std::string Metrics::prometheus() const {
     char le[32];
     for (std::size_t i = 0; i < kBuckets; ++i) {
       cumulative += counts[i];
-      const std::string_view bound(le, std::to_chars(le, le + sizeof le, kLatencyBuckets[i]).ptr);
+      // Pointer and length: the libc++ of the WebAssembly build has no (first, last) constructor.
+      const char* end = std::to_chars(le, le + sizeof le, kLatencyBuckets[i]).ptr;
+      const std::string_view bound(le, static_cast<std::size_t>(end - le));
       sample(out, "ocpp_call_latency_seconds_bucket", {{"action", s->name}, {"le", bound}}, cumulative);
     }
     sample(out, "ocpp_call_latency_seconds_bucket", {{"action", s->name}, {"le", "+Inf"}}, total);

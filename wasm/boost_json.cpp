@@ -1,0 +1,2 @@
+// Boost.JSON compiled from its header-only sources: Debian ships no WebAssembly build of it.
+#include <boost/json/src.hpp>

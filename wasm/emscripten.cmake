@@ -1,0 +1,24 @@
+# Settings of the WebAssembly (emscripten) build, included by the root CMakeLists.txt before the
+# IO-free libraries are added.
+
+# Without -fexceptions at compile and link time every throw aborts.
+add_compile_options(-fexceptions)
+add_link_options(-fexceptions)
+# std::bit_cast and floating-point std::to_chars, missing from the libc++ of emscripten 3.1.6.
+add_compile_options("SHELL:-include \"${CMAKE_CURRENT_LIST_DIR}/libcxx13_compat.hpp\"")
+
+# Boost.JSON (with the Boost.Container and Boost.System headers it uses) from the host's Boost
+# headers. /usr/include itself must not be on em++'s include path (glibc's headers would shadow
+# emscripten's libc), so a directory holding only a `boost` symlink stands in for it.
+set(OCPP_HOST_BOOST_INCLUDE "/usr/include/boost" CACHE PATH "The host's Boost headers (the `boost` directory)")
+if(NOT EXISTS "${OCPP_HOST_BOOST_INCLUDE}/json/src.hpp")
+  message(FATAL_ERROR "No Boost.JSON headers in ${OCPP_HOST_BOOST_INCLUDE} (libboost-json1.81-dev)")
+endif()
+set(_ocpp_boost_dir "${CMAKE_BINARY_DIR}/host-boost")
+file(MAKE_DIRECTORY "${_ocpp_boost_dir}")
+file(CREATE_LINK "${OCPP_HOST_BOOST_INCLUDE}" "${_ocpp_boost_dir}/boost" SYMBOLIC)
+
+add_library(boost_json_wasm STATIC ${CMAKE_CURRENT_LIST_DIR}/boost_json.cpp)
+target_include_directories(boost_json_wasm SYSTEM PUBLIC "${_ocpp_boost_dir}")
+target_compile_features(boost_json_wasm PUBLIC cxx_std_20)
+add_library(Boost::json ALIAS boost_json_wasm)
