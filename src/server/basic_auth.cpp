@@ -1,6 +1,6 @@
 #include "ocpp/server/basic_auth.hpp"
 
-#include "ocpp/server/handshake.hpp"
+#include "server/handshake.hpp"
 
 #include <cstdint>
 
@@ -61,7 +61,7 @@ std::string basic_auth_header(std::string_view identity, std::string_view passwo
 }
 
 std::optional<std::string> basic_auth_password(std::string_view header, std::string_view identity) {
-  if (header.size() < 6 || !iequals(header.substr(0, 6), "Basic ")) return std::nullopt;
+  if (header.size() < 6 || !detail::iequals(header.substr(0, 6), "Basic ")) return std::nullopt;
   std::string_view encoded = header.substr(6);
   while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
   while (!encoded.empty() && encoded.back() == ' ') encoded.remove_suffix(1);

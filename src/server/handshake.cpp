@@ -1,8 +1,8 @@
-#include "ocpp/server/handshake.hpp"
+#include "server/handshake.hpp"
 
 #include <algorithm>
 
-namespace ocpp {
+namespace ocpp::detail {
 namespace {
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -77,4 +77,4 @@ std::string negotiate_subprotocol(const std::vector<std::string>& server_prefere
   return {};
 }
 
-}  // namespace ocpp
+}  // namespace ocpp::detail

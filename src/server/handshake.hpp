@@ -1,11 +1,12 @@
 #pragma once
 // IO-free parts of the server's HTTP upgrade: identity from the path, subprotocol negotiation.
+// Internal: percent_decode and iequals are to move to a home shared with the client.
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace ocpp {
+namespace ocpp::detail {
 
 // ASCII case-insensitive equality (HTTP header names, auth schemes, route segments).
 bool iequals(std::string_view a, std::string_view b) noexcept;
@@ -28,4 +29,4 @@ std::optional<std::vector<std::string>> parse_subprotocols(std::string_view head
 std::string negotiate_subprotocol(const std::vector<std::string>& server_preference,
                                   const std::vector<std::string>& offered);
 
-}  // namespace ocpp
+}  // namespace ocpp::detail

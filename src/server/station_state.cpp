@@ -1,4 +1,4 @@
-#include "ocpp/server/session_store.hpp"
+#include "ocpp/server/station_state.hpp"
 
 #include <algorithm>
 
@@ -17,39 +17,39 @@ Duration clamp_ttl(std::chrono::milliseconds ttl) {
 }
 }  // namespace
 
-SessionStore::SessionStore(std::chrono::milliseconds ttl, std::size_t max_sessions, Clock clock)
-    : ttl_(clamp_ttl(ttl)), max_sessions_(max_sessions), clock_(std::move(clock)) {
+StationStore::StationStore(std::chrono::milliseconds ttl, std::size_t max_stations, Clock clock)
+    : ttl_(clamp_ttl(ttl)), max_stations_(max_stations), clock_(std::move(clock)) {
   if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
 }
 
-bool SessionStore::expired(TimePoint last_seen, TimePoint now) const {
+bool StationStore::expired(TimePoint last_seen, TimePoint now) const {
   // last_seen + ttl_ <= now, saturating: a deadline past the end of the clock never comes.
   if (last_seen > TimePoint::max() - ttl_) return false;
   return last_seen + ttl_ <= now;
 }
 
-bool SessionStore::expired(const Entry& entry, TimePoint now) const {
+bool StationStore::expired(const Entry& entry, TimePoint now) const {
   return !entry.connected && expired(entry.last_seen, now);
 }
 
-SessionStore::Attached SessionStore::attach(std::string_view identity, std::optional<boost::json::object> initial) {
+StationStore::Attached StationStore::attach(std::string_view identity, std::optional<boost::json::object> initial) {
   std::lock_guard lock(mutex_);
   const TimePoint now = clock_();
-  auto it = sessions_.find(identity);
-  if (it != sessions_.end() && expired(it->second, now)) {
+  auto it = stations_.find(identity);
+  if (it != stations_.end() && expired(it->second, now)) {
     erase(it);
-    it = sessions_.end();
+    it = stations_.end();
   }
   bool created = false;
-  if (it == sessions_.end()) {
-    if (sessions_.size() >= max_sessions_) {
+  if (it == stations_.end()) {
+    if (stations_.size() >= max_stations_) {
       sweep_locked(now);
-      // Oldest last_seen first; connected sessions are not in the index.
-      while (sessions_.size() >= max_sessions_ && !idle_.empty()) erase(sessions_.find(*idle_.begin()->second));
+      // Oldest last_seen first; connected stations are not in the index.
+      while (stations_.size() >= max_stations_ && !idle_.empty()) erase(stations_.find(*idle_.begin()->second));
     }
-    auto session = std::make_shared<StationSession>(std::string(identity),
+    auto station = std::make_shared<StationState>(std::string(identity),
                                                     initial ? std::move(*initial) : boost::json::object{}, now);
-    it = sessions_.emplace(std::string(identity), Entry{std::move(session)}).first;
+    it = stations_.emplace(std::string(identity), Entry{std::move(station)}).first;
     created = true;
   } else if (!it->second.connected) {
     idle_.erase(it->second.idle_position);
@@ -58,56 +58,56 @@ SessionStore::Attached SessionStore::attach(std::string_view identity, std::opti
   entry.generation = ++last_generation_;
   entry.connected = true;
   entry.last_seen = now;
-  entry.session->last_seen.store(now);
-  entry.session->connected.store(true);
-  return {entry.session, entry.generation, created};
+  entry.station->last_seen.store(now);
+  entry.station->connected.store(true);
+  return {entry.station, entry.generation, created};
 }
 
-bool SessionStore::detach(std::string_view identity, std::uint64_t generation) {
+bool StationStore::detach(std::string_view identity, std::uint64_t generation) {
   std::lock_guard lock(mutex_);
-  auto it = sessions_.find(identity);
-  if (it == sessions_.end()) return false;
+  auto it = stations_.find(identity);
+  if (it == stations_.end()) return false;
   Entry& entry = it->second;
   if (!entry.connected || entry.generation != generation) return false;
   const TimePoint now = clock_();
   entry.connected = false;
   entry.last_seen = now;
   entry.idle_position = idle_.emplace(now, &it->first);
-  entry.session->last_seen.store(now);
-  entry.session->connected.store(false);
+  entry.station->last_seen.store(now);
+  entry.station->connected.store(false);
   return true;
 }
 
-std::shared_ptr<StationSession> SessionStore::find(std::string_view identity) const {
+std::shared_ptr<StationState> StationStore::find(std::string_view identity) const {
   std::lock_guard lock(mutex_);
-  auto it = sessions_.find(identity);
-  if (it == sessions_.end() || expired(it->second, clock_())) return nullptr;
-  return it->second.session;
+  auto it = stations_.find(identity);
+  if (it == stations_.end() || expired(it->second, clock_())) return nullptr;
+  return it->second.station;
 }
 
-std::size_t SessionStore::sweep() {
+std::size_t StationStore::sweep() {
   std::lock_guard lock(mutex_);
   return sweep_locked(clock_());
 }
 
-std::size_t SessionStore::size() const {
+std::size_t StationStore::size() const {
   std::lock_guard lock(mutex_);
-  return sessions_.size();
+  return stations_.size();
 }
 
-std::size_t SessionStore::sweep_locked(TimePoint now) {
-  // The index is ordered by last_seen, so the expired sessions are a prefix of it.
+std::size_t StationStore::sweep_locked(TimePoint now) {
+  // The index is ordered by last_seen, so the expired stations are a prefix of it.
   std::size_t removed = 0;
   while (!idle_.empty() && expired(idle_.begin()->first, now)) {
-    erase(sessions_.find(*idle_.begin()->second));
+    erase(stations_.find(*idle_.begin()->second));
     ++removed;
   }
   return removed;
 }
 
-void SessionStore::erase(Map::iterator it) {
+void StationStore::erase(Map::iterator it) {
   if (!it->second.connected) idle_.erase(it->second.idle_position);
-  sessions_.erase(it);
+  stations_.erase(it);
 }
 
 }  // namespace ocpp
