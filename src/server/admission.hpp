@@ -67,7 +67,6 @@ class Admission {
   // Throws std::invalid_argument for a malformed pattern (and then adds nothing). The reference
   // stays valid for the admission's lifetime.
   Route& add_route(std::string_view pattern);
-  bool has_routes() const noexcept { return !routes_.empty(); }
 
   Decision decide(UpgradeRequest request) const;
 

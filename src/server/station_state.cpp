@@ -48,7 +48,7 @@ StationStore::Attached StationStore::attach(std::string_view identity, std::opti
       while (stations_.size() >= max_stations_ && !idle_.empty()) erase(stations_.find(*idle_.begin()->second));
     }
     auto station = std::make_shared<StationState>(std::string(identity),
-                                                    initial ? std::move(*initial) : boost::json::object{}, now);
+                                                  initial ? std::move(*initial) : boost::json::object{}, now);
     it = stations_.emplace(std::string(identity), Entry{std::move(station)}).first;
     created = true;
   } else if (!it->second.connected) {

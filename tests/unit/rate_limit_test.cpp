@@ -3,10 +3,8 @@
 #include <cmath>
 #include <optional>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <utility>
-#include <vector>
 
 #include "ocpp/session/rate_limit.hpp"
 
