@@ -8,7 +8,8 @@ namespace {
 // What one connection's hooks share. It names the connection by its station generation, which is
 // known before the ServerClient exists and never reused.
 struct Registration {
-  std::weak_ptr<ServerCore> core;  // the hooks must not keep a closed server alive
+  // Weak: the registry holds the client, whose session holds these hooks.
+  std::weak_ptr<ServerCore> core;
   std::string identity;
   std::string remote_address;
   std::uint64_t generation = 0;

@@ -4,6 +4,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <stdexcept>
+#include <string>
+
 #include "transport/net_stream.hpp"
 
 namespace ocpp::detail {
