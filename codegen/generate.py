@@ -981,7 +981,7 @@ def emit_types_sources(v):
         head = (BANNER.format(src=" from schemas/%s" % v.folder)
                 + "// Boost.JSON conversions and enum string conversions for OCPP %s (part %d of %d).\n"
                 % (v.folder, i, len(chunks))
-                + "#include <ocpp/messages/%s.hpp>\n\n#include \"../schema/%s_enum_match.hpp\"\n#include \"runtime/convert.hpp\"\n\n"
+                + "#include <ocpp/messages/%s.hpp>\n\n#include \"schema/%s_enum_match.hpp\"\n#include \"runtime/convert.hpp\"\n\n"
                 % (v.ns, v.ns)
                 + "namespace ocpp::%s {\n\n" % v.ns)
         files["src/messages/%s_types_%d.cpp" % (v.ns, i)] = head + "\n".join(chunk) + "\n}  // namespace ocpp::%s\n" % v.ns
@@ -1284,7 +1284,7 @@ def emit_samples(v):
     L = [BANNER.format(src=" from schemas/%s" % v.folder)]
     L.append("// Sample payloads of every OCPP %s message: \"full\" (every optional member present, arrays with\n"
              "// one element, first enum value) and \"minimal\" (required members only).\n" % v.folder)
-    L.append("#include <ocpp/messages/%s.hpp>\n\n#include \"../samples.hpp\"\n\n" % v.ns)
+    L.append("#include <ocpp/messages/%s.hpp>\n\n#include \"samples.hpp\"\n\n" % v.ns)
     L.append("namespace ocpp_test {\n\nnamespace {\n\n")
     L.append("template <class T>\nboost::json::value round_trip(const boost::json::value& v) {\n"
              "  return boost::json::value_from(boost::json::value_to<T>(v));\n}\n\n")

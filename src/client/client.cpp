@@ -1,5 +1,4 @@
 #include "ocpp/client/client.hpp"
-#include "ocpp/server/basic_auth.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -9,9 +8,10 @@
 #include <stdexcept>
 
 #include "ocpp/client/url.hpp"
-#include "../session/complete.hpp"
-#include "../tls/context.hpp"
-#include "../transport/ws_connect.hpp"
+#include "ocpp/http/basic_auth.hpp"
+#include "session/complete.hpp"
+#include "tls/context.hpp"
+#include "transport/ws_connect.hpp"
 
 namespace ocpp {
 namespace asio = boost::asio;

@@ -1,5 +1,7 @@
 #include "ocpp/client/url.hpp"
 
+#include "http/text.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -46,33 +48,15 @@ std::optional<WsUrl> parse_ws_url(std::string_view url) {
   return u;
 }
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xf]);
-    }
-  }
-  return out;
-}
-
 std::string build_target(const WsUrl& endpoint, std::string_view identity,
                          const std::vector<std::pair<std::string, std::string>>& query) {
   std::string target = endpoint.path;
   if (target.empty() || target.back() != '/') target.push_back('/');
-  target += percent_encode(identity);
+  target += detail::percent_encode(identity);
   std::string q = endpoint.query;
   for (const auto& [k, v] : query) {
     if (!q.empty()) q.push_back('&');
-    q += percent_encode(k) + "=" + percent_encode(v);
+    q += detail::percent_encode(k) + "=" + detail::percent_encode(v);
   }
   if (!q.empty()) target += "?" + q;
   return target;

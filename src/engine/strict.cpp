@@ -1,19 +1,8 @@
 // Strict mode: which schema checks which payload, and what a failure becomes.
 #include <algorithm>
 
+#include "ocpp/messages/find_action.hpp"
 #include "state.hpp"
-
-// The generated per-version lookups (declared in <ocpp/messages/v16.hpp> ...); the full headers
-// are not needed here and cost seconds of compile time each.
-namespace ocpp::v16 {
-const ActionInfo* find_action(std::string_view name) noexcept;
-}
-namespace ocpp::v201 {
-const ActionInfo* find_action(std::string_view name) noexcept;
-}
-namespace ocpp::v21 {
-const ActionInfo* find_action(std::string_view name) noexcept;
-}
 
 namespace ocpp {
 namespace json = boost::json;

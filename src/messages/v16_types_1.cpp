@@ -2,7 +2,7 @@
 // Boost.JSON conversions and enum string conversions for OCPP 1.6 (part 1 of 2).
 #include <ocpp/messages/v16.hpp>
 
-#include "../schema/v16_enum_match.hpp"
+#include "schema/v16_enum_match.hpp"
 #include "runtime/convert.hpp"
 
 namespace ocpp::v16 {

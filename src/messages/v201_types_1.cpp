@@ -2,7 +2,7 @@
 // Boost.JSON conversions and enum string conversions for OCPP 2.0.1 (part 1 of 4).
 #include <ocpp/messages/v201.hpp>
 
-#include "../schema/v201_enum_match.hpp"
+#include "schema/v201_enum_match.hpp"
 #include "runtime/convert.hpp"
 
 namespace ocpp::v201 {

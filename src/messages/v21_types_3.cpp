@@ -2,7 +2,7 @@
 // Boost.JSON conversions and enum string conversions for OCPP 2.1 (part 3 of 5).
 #include <ocpp/messages/v21.hpp>
 
-#include "../schema/v21_enum_match.hpp"
+#include "schema/v21_enum_match.hpp"
 #include "runtime/convert.hpp"
 
 namespace ocpp::v21 {

@@ -1,13 +1,13 @@
 #include "ocpp/server/connection.hpp"
 
-#include "ocpp/server/handshake.hpp"
+#include "server/chain.hpp"
+#include "server/handshake.hpp"
 
 namespace ocpp {
 
-
 std::string_view HandshakeInfo::header(std::string_view name) const noexcept {
   for (const auto& [k, v] : headers)
-    if (iequals(k, name)) return v;
+    if (detail::iequals(k, name)) return v;
   return {};
 }
 

@@ -1,18 +1,20 @@
 #include "server/connection_rate_limiter.hpp"
 
 #include <algorithm>
+#include <utility>
 
-namespace ocpp {
-
-using TimePoint = TokenBucket::TimePoint;
+namespace ocpp::detail {
 
 ConnectionRateLimiter::ConnectionRateLimiter(RateLimit per_ip, std::size_t max_tracked, Clock clock)
-    : per_ip_(per_ip), max_tracked_(std::max<std::size_t>(max_tracked, 1)), clock_(or_steady(std::move(clock))) {}
+    : per_ip_(per_ip),
+      unlimited_(is_unlimited(per_ip)),
+      max_tracked_(std::max<std::size_t>(max_tracked, 1)),
+      clock_(or_steady(std::move(clock))) {}
 
 bool ConnectionRateLimiter::allow(std::string_view ip) { return allow(ip, clock_()); }
 
-bool ConnectionRateLimiter::allow(std::string_view ip, TimePoint now) {
-  if (is_unlimited(per_ip_)) return true;
+bool ConnectionRateLimiter::allow(std::string_view ip, TokenBucket::TimePoint now) {
+  if (unlimited_) return true;
   std::lock_guard lock(mutex_);
   drop_refilled(now);
   auto it = entries_.find(ip);
@@ -37,7 +39,7 @@ std::size_t ConnectionRateLimiter::tracked() const {
   return entries_.size();
 }
 
-void ConnectionRateLimiter::drop_refilled(TimePoint now) {
+void ConnectionRateLimiter::drop_refilled(TokenBucket::TimePoint now) {
   while (!by_refill_.empty() && by_refill_.begin()->first <= now) erase_first_in_index();
 }
 
@@ -49,4 +51,4 @@ void ConnectionRateLimiter::erase_first_in_index() {
   entries_.erase(it);
 }
 
-}  // namespace ocpp
+}  // namespace ocpp::detail

@@ -1,14 +1,17 @@
 #pragma once
-// Server-wide: new connections per remote address, a token bucket per address with bounded memory.
+// New connections per remote address, for the server's admission. Internal: the server is its only
+// user, and the session's rate limits (ocpp/engine/rate_limit.hpp) do not depend on it.
+#include <cstddef>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "ocpp/engine/clock.hpp"
 #include "ocpp/engine/rate_limit.hpp"
 
-namespace ocpp {
+namespace ocpp::detail {
 
 // Server-wide and thread-safe: a bucket of new connections per remote address. The key is opaque;
 // the caller normalises it (IPv4-mapped IPv6, an IPv6 /64 prefix, ...).
@@ -42,6 +45,7 @@ class ConnectionRateLimiter {
   void erase_first_in_index();
 
   RateLimit per_ip_;
+  bool unlimited_;
   std::size_t max_tracked_;
   Clock clock_;
   mutable std::mutex mutex_;
@@ -49,4 +53,4 @@ class ConnectionRateLimiter {
   RefillIndex by_refill_;
 };
 
-}  // namespace ocpp
+}  // namespace ocpp::detail

@@ -1,10 +1,10 @@
-#include "ocpp/server/router.hpp"
+#include "server/router.hpp"
 
 #include <stdexcept>
 
-#include "ocpp/server/handshake.hpp"
+#include "server/handshake.hpp"
 
-namespace ocpp {
+namespace ocpp::detail {
 namespace {
 
 std::vector<std::string_view> split_path(std::string_view path) {
@@ -72,4 +72,4 @@ std::optional<std::pair<std::size_t, RoutePattern::Match>> best_match(const std:
   return best;
 }
 
-}  // namespace ocpp
+}  // namespace ocpp::detail

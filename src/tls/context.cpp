@@ -12,16 +12,14 @@
 #include <map>
 #include <mutex>
 
-#include "ocpp/server/connection.hpp"
-
 namespace ocpp {
 
-bool cn_equals_identity(const PeerCertificate& cert, const HandshakeInfo& info) {
-  return !info.identity.empty() && cert.common_name == info.identity;
+bool cn_equals_identity(const PeerCertificate& cert, std::string_view identity) {
+  return !identity.empty() && cert.common_name == identity;
 }
 
-bool cn_contains_identity(const PeerCertificate& cert, const HandshakeInfo& info) {
-  return !info.identity.empty() && cert.common_name.find(info.identity) != std::string::npos;
+bool cn_contains_identity(const PeerCertificate& cert, std::string_view identity) {
+  return !identity.empty() && cert.common_name.find(identity) != std::string::npos;
 }
 
 namespace detail {

@@ -7,12 +7,16 @@
 #include <memory>
 #include <string>
 
-#include "../transport/net_stream.hpp"
 #include "ocpp/tls/tls.hpp"
 
 namespace ocpp::detail {
 
 using SslContext = std::shared_ptr<SSL_CTX>;
+
+struct SslFree {
+  void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
+};
+using SslPtr = std::unique_ptr<SSL, SslFree>;
 
 // Both throw TlsError naming the file and OpenSSL's reason.
 SslContext make_client_context(const ClientTlsOptions& options);

@@ -18,6 +18,8 @@
 #include <chrono>
 #include <memory>
 
+#include "tls/context.hpp"
+
 namespace ocpp::detail {
 
 // Asio neither accepts with SOCK_CLOEXEC nor sets the flag: a station or CSMS that spawns helpers
@@ -30,11 +32,6 @@ inline void prepare_connection(boost::asio::ip::tcp::socket& socket) noexcept {
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
   close_on_exec(socket.native_handle());
 }
-
-struct SslFree {
-  void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
-};
-using SslPtr = std::unique_ptr<SSL, SslFree>;
 
 enum class TlsOp { read, write, handshake };
 

@@ -10,7 +10,7 @@
 #include <algorithm>
 
 #include "ocpp/rpc/error.hpp"
-#include "../tls/context.hpp"
+#include "tls/context.hpp"
 #include "compression.hpp"
 #include "ws_transport.hpp"
 

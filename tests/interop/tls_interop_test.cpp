@@ -45,7 +45,7 @@
 #include "ocpp/server/basic_auth.hpp"
 #include "ocpp/tls/certs.hpp"
 #include "ocpp/tls/tls.hpp"
-#include "../support/cert_dir.hpp"
+#include "support/cert_dir.hpp"
 #include "peer.hpp"
 
 namespace {

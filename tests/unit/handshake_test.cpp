@@ -1,9 +1,10 @@
 #include <gtest/gtest.h>
 
 #include "ocpp/client/url.hpp"
-#include "ocpp/server/handshake.hpp"
+#include "server/handshake.hpp"
 
 using namespace ocpp;
+using namespace ocpp::detail;
 using std::chrono::milliseconds;
 
 TEST(Url, ParsesWsUrls) {

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "ocpp/log/metrics.hpp"
+#include "ocpp/server/metrics.hpp"
 
 using namespace ocpp;
 

@@ -1,9 +1,9 @@
 // Route patterns: matching, parameters, and the specificity order static > parameter > wildcard.
 #include <gtest/gtest.h>
 
-#include "ocpp/server/router.hpp"
+#include "server/router.hpp"
 
-using namespace ocpp;
+using namespace ocpp::detail;
 
 TEST(RoutePattern, StaticSegmentsAreCaseInsensitiveAndEmptySegmentsIgnored) {
   RoutePattern p("/OCPP//v16/");

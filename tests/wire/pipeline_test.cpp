@@ -71,10 +71,10 @@ TEST_F(WireTest, MiddlewareRunsInOrderAndMergesStateIntoTheSession) {
   });
   server->auth([&](std::shared_ptr<AuthContext> ctx) {
     seen.step("auth " + ctx->handshake().identity + " " + std::to_string(ctx->state().size()));
-    ctx->accept({.session = {{"authorized", true}}});
+    ctx->accept({.station = {{"authorized", true}}});
   });
   std::promise<json::object> state;
-  server->on_client([&](const std::shared_ptr<ServerClient>& c) { state.set_value(c->session().data); });
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { state.set_value(c->station().data); });
   const auto port = server->listen(0, "127.0.0.1");
   auto client = make_client(port);
   get(client->connect(asio::use_future));
@@ -313,7 +313,7 @@ TEST_F(WireTest, OverRateCallsAreDroppedAndReportedAsSecurityEvents) {
   EXPECT_EQ(seen.security_types(), std::vector<std::string>{"RATE_LIMIT_EXCEEDED"});
 }
 
-TEST_F(WireTest, SessionsSurviveReconnectsWithinTheirTtl) {
+TEST_F(WireTest, StationStateSurvivesReconnectsWithinItsTtl) {
   ManualClock clock(std::chrono::steady_clock::time_point{} + std::chrono::hours(10));
   ServerOptions so;
   so.clock = clock.clock();
@@ -321,7 +321,7 @@ TEST_F(WireTest, SessionsSurviveReconnectsWithinTheirTtl) {
   std::atomic<int> visits{0};
   std::promise<void>* closed = nullptr;
   server->on_client([&](const std::shared_ptr<ServerClient>& c) {
-    auto& data = c->session().data;
+    auto& data = c->station().data;
     data["visits"] = (data.contains("visits") ? data["visits"].as_int64() : 0) + 1;
     visits = static_cast<int>(data["visits"].as_int64());
     c->on_close([&closed](const CloseResult&) { closed->set_value(); });
@@ -338,12 +338,12 @@ TEST_F(WireTest, SessionsSurviveReconnectsWithinTheirTtl) {
   };
   EXPECT_EQ(visit(), 1);
   clock.advance(std::chrono::minutes(119));
-  EXPECT_EQ(visit(), 2) << "within the TTL the session and its data come back";
+  EXPECT_EQ(visit(), 2) << "within the TTL the station state and its data come back";
   clock.advance(std::chrono::hours(2));
-  EXPECT_EQ(visit(), 1) << "after the TTL it is a new session";
+  EXPECT_EQ(visit(), 1) << "after the TTL it is a new station state";
 }
 
-TEST_F(WireTest, AnEvictedConnectionsLateCloseLeavesItsSuccessorsSessionAlone) {
+TEST_F(WireTest, AnEvictedConnectionsLateCloseLeavesItsSuccessorsStationAlone) {
   auto server = make_server();
   std::promise<void> old_closed;
   std::atomic<int> n{0};
@@ -358,7 +358,7 @@ TEST_F(WireTest, AnEvictedConnectionsLateCloseLeavesItsSuccessorsSessionAlone) {
   get(old_closed.get_future());
   auto current = server->get_client("CP1");
   ASSERT_NE(current, nullptr);
-  EXPECT_TRUE(current->session().connected.load());
+  EXPECT_TRUE(current->station().connected.load());
   EXPECT_EQ(server->client_count(), 1u);
 }
 

@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "ocpp/server/basic_auth.hpp"
-#include "../support/cert_dir.hpp"
+#include "support/cert_dir.hpp"
 #include "wire_fixture.hpp"
 
 namespace ocpp_test {
@@ -400,8 +400,8 @@ TEST_F(TlsTest, TheBindingRuleIsConfigurable) {
     EXPECT_EQ(status, 403u);
   }
   auto custom = server_tls();
-  custom.binding = [](const PeerCertificate& cert, const HandshakeInfo& info) {
-    return info.identity == "CP001" && cert.issuer.rfind("CN=Test CSO Root,", 0) == 0 && cert.common_name == "CP002";
+  custom.binding = [](const PeerCertificate& cert, std::string_view identity) {
+    return identity == "CP001" && cert.issuer.rfind("CN=Test CSO Root,", 0) == 0 && cert.common_name == "CP002";
   };
   auto server = tls_server(SecurityProfile::tls_client_cert, custom);
   get(tls_client(with_cert(material().client_cp002))->connect(asio::use_future));

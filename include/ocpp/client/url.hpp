@@ -19,9 +19,6 @@ struct WsUrl {
 // ws:// or wss:// URLs; nullopt for anything else.
 std::optional<WsUrl> parse_ws_url(std::string_view url);
 
-// Percent-encodes everything outside RFC 3986's unreserved set.
-std::string percent_encode(std::string_view s);
-
 // The request target: the endpoint's path, a '/', the encoded identity, then the endpoint's query
 // followed by the extra query parameters.
 std::string build_target(const WsUrl& endpoint, std::string_view identity,

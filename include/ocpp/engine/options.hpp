@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "ocpp/clock.hpp"
+#include "ocpp/engine/clock.hpp"
 #include "ocpp/log/logger.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/rpc/message_id.hpp"

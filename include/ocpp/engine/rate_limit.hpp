@@ -9,7 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "ocpp/clock.hpp"
+#include "ocpp/engine/clock.hpp"
 
 namespace ocpp {
 

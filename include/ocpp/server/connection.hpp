@@ -36,7 +36,7 @@ struct HandshakeInfo {
 };
 
 namespace detail {
-class UpgradeChain;
+class UpgradeChain;  // defined inside the server; contexts only hold it
 }
 
 class UpgradeContext {
@@ -81,7 +81,7 @@ class ConnectionContext : public UpgradeContext {
 };
 
 struct AcceptOptions {
-  boost::json::object session{};  // merged over the state into the connection's session data
+  boost::json::object station{};  // merged over the state into the station's data
   std::string protocol{};         // overrides the negotiated subprotocol; must be one the client offered
 };
 
@@ -126,18 +126,5 @@ struct SecurityEvent {
   std::string timestamp;  // ISO 8601 UTC
   std::string details;
 };
-
-namespace detail {
-// Implemented by the server's upgrade; decisions arrive here from any thread.
-class UpgradeChain {
- public:
-  virtual ~UpgradeChain() = default;
-  virtual void next(std::size_t step, boost::json::object state) = 0;
-  virtual void reject(std::size_t step, unsigned status, std::string message) = 0;
-  virtual void accept(std::size_t step, AcceptOptions options) = 0;
-  std::atomic<bool> aborted{false};
-  boost::asio::cancellation_signal abort_signal;
-};
-}  // namespace detail
 
 }  // namespace ocpp

@@ -13,14 +13,17 @@
 #include <string_view>
 #include <vector>
 
-#include "ocpp/log/metrics.hpp"
 #include "ocpp/server/connection.hpp"
-#include "ocpp/server/router.hpp"
-#include "ocpp/server/session_store.hpp"
+#include "ocpp/server/metrics.hpp"
+#include "ocpp/server/station_state.hpp"
 #include "ocpp/session/side.hpp"
 #include "ocpp/transport/compression.hpp"
 
 namespace ocpp {
+
+namespace detail {
+class Handoff;
+}
 
 enum class ProtocolMismatch {
   // OCPP-J: complete the upgrade without Sec-WebSocket-Protocol, then close (1002).
@@ -47,9 +50,9 @@ struct ServerOptions : SessionOptions {
   // New connections per remote address (a token bucket); further upgrades get 429. Default: none.
   std::optional<RateLimit> connection_rate_limit;
   std::size_t max_tracked_addresses = 10000;  // memory bound of that limiter
-  // Sessions per identity survive reconnects for this long after the last disconnect.
-  milliseconds session_ttl = std::chrono::hours(2);
-  std::size_t max_sessions = 100000;
+  // A station's state survives reconnects for this long after the last disconnect.
+  milliseconds station_ttl = std::chrono::hours(2);
+  std::size_t max_stations = 100000;
   // GET /health (JSON) and GET /metrics (Prometheus text) on the listening ports.
   bool health_endpoint = false;
   // permessage-deflate, accepted when a station offers it (OCPP 2.0.1 and 2.1 require a CSMS to).
@@ -76,7 +79,10 @@ struct RouteConfig {
   std::optional<RateLimitOptions> rate_limit{};
 };
 
-// A URL pattern with its own middleware, auth callback and settings (Server::route).
+// A URL pattern with its own middleware, auth callback and settings (Server::route). Patterns are
+// split on '/' (empty segments ignored); a segment is static (compared case-insensitively), `:name`
+// (captures one segment, percent-decoded) or `*` (the rest, one segment or more; last only). When
+// several match, the most specific wins, segment by segment: static > parameter > wildcard.
 class Route {
  public:
   explicit Route(std::string_view pattern) : pattern_(pattern) {}
@@ -94,13 +100,13 @@ class Route {
     config_ = std::move(config);
     return *this;
   }
-  const RoutePattern& pattern() const noexcept { return pattern_; }
+  const std::string& pattern() const noexcept { return pattern_; }
   const std::vector<ConnectionMiddleware>& middleware() const noexcept { return middleware_; }
   const AuthCallback& auth_callback() const noexcept { return auth_; }
   const RouteConfig& settings() const noexcept { return config_; }
 
  private:
-  RoutePattern pattern_;
+  std::string pattern_;
   std::vector<ConnectionMiddleware> middleware_;
   AuthCallback auth_;
   RouteConfig config_;
@@ -109,18 +115,24 @@ class Route {
 class ServerClient : public SessionSide<Role::csms> {
  public:
   const HandshakeInfo& handshake() const noexcept { return handshake_; }
-  // The station's session: it outlives this connection by ServerOptions::session_ttl, so a
+  // The station's state: it outlives this connection by ServerOptions::station_ttl, so a
   // reconnect finds the same one. Its data starts as the connection middleware's state merged with
-  // the auth callback's accept({session}); on a reconnect those are merged into what is there.
-  StationSession& session() const noexcept { return *session_; }
+  // the auth callback's accept({station}); on a reconnect those are merged into what is there.
+  StationState& station() const noexcept { return *station_; }
 
  private:
-  friend class Server;
-  friend struct ServerAccess;
+  friend class detail::Handoff;  // the only maker
   ServerClient(executor_type ex, SessionOptions options, HandshakeInfo info,
-               std::shared_ptr<const HandlerTable> shared_handlers, SessionHooks hooks);
+               std::shared_ptr<const HandlerTable> shared_handlers, SessionHooks hooks,
+               std::shared_ptr<StationState> station);
+  // The protocol is known to on_client; the transport is attached after it, so that the handlers
+  // it registers see the first message.
+  void announce_protocol(const std::string& protocol) { set_protocol(protocol); }
+  void start(std::shared_ptr<Transport> transport, std::string protocol) {
+    attach(std::move(transport), std::move(protocol));
+  }
   HandshakeInfo handshake_;
-  std::shared_ptr<StationSession> session_;
+  std::shared_ptr<StationState> station_;
 };
 
 class Server {
@@ -271,9 +283,8 @@ class Server {
         token, std::move(options));
   }
 
-  struct Impl;
-
  private:
+  struct Impl;
   HandlerTable& handlers();
   boost::asio::any_io_executor executor() const;
   void log_not_connected(std::string_view identity, std::string_view action) const;

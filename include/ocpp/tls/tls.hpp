@@ -72,13 +72,12 @@ struct TlsCertificateFiles {
   std::string key_passphrase;
 };
 
-struct HandshakeInfo;
 // Decides whether a verified client certificate may connect as the requested identity.
-using CertificateBinding = std::function<bool(const PeerCertificate&, const HandshakeInfo&)>;
+using CertificateBinding = std::function<bool(const PeerCertificate&, std::string_view identity)>;
 // The default: the certificate's CN is exactly the identity in the URL.
-bool cn_equals_identity(const PeerCertificate& cert, const HandshakeInfo& info);
+bool cn_equals_identity(const PeerCertificate& cert, std::string_view identity);
 // A00.FR.405: the CN contains the station's serial number, where the identity is that serial.
-bool cn_contains_identity(const PeerCertificate& cert, const HandshakeInfo& info);
+bool cn_contains_identity(const PeerCertificate& cert, std::string_view identity);
 
 struct ServerTlsOptions {
   // One entry per key type: an RSA and an ECDSA certificate are served side by side, each client

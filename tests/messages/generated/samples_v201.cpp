@@ -3,7 +3,7 @@
 // one element, first enum value) and "minimal" (required members only).
 #include <ocpp/messages/v201.hpp>
 
-#include "../samples.hpp"
+#include "samples.hpp"
 
 namespace ocpp_test {
 

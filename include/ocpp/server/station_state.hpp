@@ -1,6 +1,6 @@
 #pragma once
-// Per-identity sessions that outlive a connection: a station that reconnects within the TTL gets its
-// session, and the application's data in it, back. IO-free and thread-safe; nothing runs on its own,
+// Per-identity state that outlives a connection: a station that reconnects within the TTL gets its
+// state, and the application's data in it, back. IO-free and thread-safe; nothing runs on its own,
 // so the server calls sweep() from a timer.
 #include <boost/json/object.hpp>
 
@@ -18,13 +18,13 @@
 #include <unordered_map>
 #include <utility>
 
-#include "ocpp/clock.hpp"
+#include "ocpp/engine/clock.hpp"
 
 namespace ocpp {
 
-struct StationSession {
+struct StationState {
   const std::string identity;
-  // The application's state. The store writes it only when it creates the session, before anyone else
+  // The application's state. The store writes it only when it creates the station, before anyone else
   // can see it; after that it belongs to the application, which must touch it from one thread at a
   // time. Mind that a reconnect under the same identity can run while the old connection's handlers
   // still do.
@@ -35,43 +35,43 @@ struct StationSession {
   std::atomic<std::chrono::steady_clock::time_point> last_seen;  // the last attach or detach
   std::atomic<bool> connected;
 
-  StationSession(std::string identity, boost::json::object data, std::chrono::steady_clock::time_point now)
+  StationState(std::string identity, boost::json::object data, std::chrono::steady_clock::time_point now)
       : identity(std::move(identity)), data(std::move(data)), created(now), last_seen(now), connected(false) {}
 };
 
-// A disconnected session expires when last_seen + ttl <= now. An expired session is gone even before
-// sweep() collects it: find() does not return it and attach() starts a new one. Connected sessions
+// A disconnected station expires when last_seen + ttl <= now. An expired station is gone even before
+// sweep() collects it: find() does not return it and attach() starts a new one. Connected stations
 // never expire and are never evicted.
-class SessionStore {
+class StationStore {
  public:
-  explicit SessionStore(std::chrono::milliseconds ttl = std::chrono::hours(2), std::size_t max_sessions = 100000,
+  explicit StationStore(std::chrono::milliseconds ttl = std::chrono::hours(2), std::size_t max_stations = 100000,
                         Clock clock = {});
 
   struct Attached {
-    std::shared_ptr<StationSession> session;
+    std::shared_ptr<StationState> station;
     // Identifies this attachment for detach(). Unique across the store and never reused, so a late
-    // detach can never hit a later connection, not even one after the session expired and was recreated.
+    // detach can never hit a later connection, not even one after the station expired and was recreated.
     std::uint64_t generation = 0;
-    bool created = false;  // a new session, not a resumed one
+    bool created = false;  // a new station, not a resumed one
   };
 
-  // Gets or creates the identity's session and marks it connected under a new generation; the
+  // Gets or creates the identity's station and marks it connected under a new generation; the
   // previous generation, if any, is superseded (its detach becomes a no-op). A reconnect keeps the same
-  // session object and its data; `initial` becomes the data of a new session only and is ignored when
+  // station object and its data; `initial` becomes the data of a new station only and is ignored when
   // one is resumed (the application's data wins over a re-run of the auth callback).
-  // When a new session would exceed max_sessions: first sweep(), then evict the disconnected sessions
-  // with the oldest last_seen until it fits. Connected sessions are never evicted, so with every
-  // session connected the store grows past the bound; the server's connection cap bounds that.
+  // When a new station would exceed max_stations: first sweep(), then evict the disconnected stations
+  // with the oldest last_seen until it fits. Connected stations are never evicted, so with every
+  // station connected the store grows past the bound; the server's connection cap bounds that.
   Attached attach(std::string_view identity, std::optional<boost::json::object> initial = {});
-  // Marks the session disconnected, last_seen = now, if `generation` is still the current one;
+  // Marks the station disconnected, last_seen = now, if `generation` is still the current one;
   // otherwise (a superseded connection closing late, a repeated detach) does nothing. Returns whether
   // it took effect.
   bool detach(std::string_view identity, std::uint64_t generation);
   // nullptr when absent or expired.
-  std::shared_ptr<StationSession> find(std::string_view identity) const;
-  // Removes the expired sessions; returns how many.
+  std::shared_ptr<StationState> find(std::string_view identity) const;
+  // Removes the expired stations; returns how many.
   std::size_t sweep();
-  // Sessions held, connected or not, including expired ones not yet swept.
+  // Stations held, connected or not, including expired ones not yet swept.
   std::size_t size() const;
 
  private:
@@ -80,10 +80,10 @@ class SessionStore {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
-  // Disconnected sessions by last_seen; the values point at the keys of sessions_.
+  // Disconnected stations by last_seen; the values point at the keys of stations_.
   using IdleIndex = std::multimap<TimePoint, const std::string*>;
   struct Entry {
-    std::shared_ptr<StationSession> session;
+    std::shared_ptr<StationState> station;
     std::uint64_t generation = 0;
     bool connected = false;
     TimePoint last_seen{};
@@ -97,10 +97,10 @@ class SessionStore {
   void erase(Map::iterator it);
 
   std::chrono::steady_clock::duration ttl_;
-  std::size_t max_sessions_;
+  std::size_t max_stations_;
   Clock clock_;
   mutable std::mutex mutex_;
-  Map sessions_;
+  Map stations_;
   IdleIndex idle_;
   std::uint64_t last_generation_ = 0;
 };

@@ -5,13 +5,9 @@
 #include <string_view>
 #include <vector>
 
-namespace ocpp {
+#include "http/text.hpp"
 
-// ASCII case-insensitive equality (HTTP header names, auth schemes, route segments).
-bool iequals(std::string_view a, std::string_view b) noexcept;
-
-// Decodes %XX escapes; a malformed escape is kept as it is (never throws).
-std::string percent_decode(std::string_view s);
+namespace ocpp::detail {
 
 struct RequestPath {
   std::string path;      // without the query, undecoded
@@ -28,4 +24,4 @@ std::optional<std::vector<std::string>> parse_subprotocols(std::string_view head
 std::string negotiate_subprotocol(const std::vector<std::string>& server_preference,
                                   const std::vector<std::string>& offered);
 
-}  // namespace ocpp
+}  // namespace ocpp::detail

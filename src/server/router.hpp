@@ -1,5 +1,5 @@
 #pragma once
-// URL patterns for the server's routes (IO-free). A pattern is split on '/' (empty segments
+// URL patterns for the server's routes (IO-free; internal, Route shows the syntax). A pattern is split on '/' (empty segments
 // ignored); a segment is static (compared case-insensitively), `:name` (captures one segment,
 // percent-decoded) or `*` (the rest, one segment or more; last only). When several patterns match,
 // the most specific wins, segment by segment: static > parameter > wildcard.
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ocpp {
+namespace ocpp::detail {
 
 class RoutePattern {
  public:
@@ -39,4 +39,4 @@ class RoutePattern {
 std::optional<std::pair<std::size_t, RoutePattern::Match>> best_match(const std::vector<RoutePattern>& patterns,
                                                                       std::string_view path);
 
-}  // namespace ocpp
+}  // namespace ocpp::detail

@@ -1,4 +1,4 @@
-#include "ocpp/io_pool.hpp"
+#include "ocpp/transport/io_pool.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>

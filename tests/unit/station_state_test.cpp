@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "ocpp/server/session_store.hpp"
+#include "ocpp/server/station_state.hpp"
 
 using namespace ocpp;
 using namespace std::chrono_literals;
@@ -27,52 +27,52 @@ boost::json::object object_with(std::string_view key, int value) {
 }
 }  // namespace
 
-TEST(SessionStore, AttachCreatesAConnectedSessionWithTheInitialData) {
+TEST(StationStore, AttachCreatesAConnectedStationWithTheInitialData) {
   FakeClock fake;
-  SessionStore store(2h, 100, fake.clock());
+  StationStore store(2h, 100, fake.clock());
   auto a = store.attach("CP1", object_with("tenant", 7));
-  ASSERT_TRUE(a.session);
+  ASSERT_TRUE(a.station);
   EXPECT_TRUE(a.created);
-  EXPECT_EQ(a.session->identity, "CP1");
-  EXPECT_EQ(a.session->data, object_with("tenant", 7));
-  EXPECT_EQ(a.session->created, t0);
-  EXPECT_EQ(a.session->last_seen.load(), t0);
-  EXPECT_TRUE(a.session->connected.load());
-  EXPECT_EQ(store.find("CP1"), a.session);
+  EXPECT_EQ(a.station->identity, "CP1");
+  EXPECT_EQ(a.station->data, object_with("tenant", 7));
+  EXPECT_EQ(a.station->created, t0);
+  EXPECT_EQ(a.station->last_seen.load(), t0);
+  EXPECT_TRUE(a.station->connected.load());
+  EXPECT_EQ(store.find("CP1"), a.station);
   EXPECT_EQ(store.find("CP2"), nullptr);
   EXPECT_EQ(store.size(), 1u);
 }
 
-TEST(SessionStore, ReconnectWithinTheTtlKeepsTheSessionAndItsData) {
+TEST(StationStore, ReconnectWithinTheTtlKeepsTheStationAndItsData) {
   FakeClock fake;
-  SessionStore store(2h, 100, fake.clock());
+  StationStore store(2h, 100, fake.clock());
   auto first = store.attach("CP1", object_with("seed", 1));
-  first.session->data["transactions"] = 3;
+  first.station->data["transactions"] = 3;
   fake.now += 1h;
   EXPECT_TRUE(store.detach("CP1", first.generation));
-  EXPECT_FALSE(first.session->connected.load());
-  EXPECT_EQ(first.session->last_seen.load(), t0 + 1h);
+  EXPECT_FALSE(first.station->connected.load());
+  EXPECT_EQ(first.station->last_seen.load(), t0 + 1h);
 
   fake.now += 2h - 1ns;
   auto second = store.attach("CP1", object_with("seed", 2));
   EXPECT_FALSE(second.created);
-  EXPECT_EQ(second.session, first.session);
+  EXPECT_EQ(second.station, first.station);
   EXPECT_GT(second.generation, first.generation);
-  // The application's data wins: `initial` only seeds a new session.
-  EXPECT_EQ(second.session->data.at("seed"), 1);
-  EXPECT_EQ(second.session->data.at("transactions"), 3);
-  EXPECT_TRUE(second.session->connected.load());
-  EXPECT_EQ(second.session->created, t0);
+  // The application's data wins: `initial` only seeds a new station.
+  EXPECT_EQ(second.station->data.at("seed"), 1);
+  EXPECT_EQ(second.station->data.at("transactions"), 3);
+  EXPECT_TRUE(second.station->connected.load());
+  EXPECT_EQ(second.station->created, t0);
 }
 
-TEST(SessionStore, ExpiresExactlyAtLastSeenPlusTtl) {
+TEST(StationStore, ExpiresExactlyAtLastSeenPlusTtl) {
   FakeClock fake;
-  SessionStore store(2h, 100, fake.clock());
+  StationStore store(2h, 100, fake.clock());
   auto a = store.attach("CP1", object_with("seed", 1));
   ASSERT_TRUE(store.detach("CP1", a.generation));
 
   fake.now = t0 + 2h - 1ns;
-  EXPECT_EQ(store.find("CP1"), a.session);
+  EXPECT_EQ(store.find("CP1"), a.station);
   EXPECT_EQ(store.sweep(), 0u);
   EXPECT_EQ(store.size(), 1u);
 
@@ -84,51 +84,51 @@ TEST(SessionStore, ExpiresExactlyAtLastSeenPlusTtl) {
   EXPECT_EQ(store.sweep(), 0u);
 }
 
-TEST(SessionStore, ReconnectAfterExpiryStartsAFreshSessionEvenBeforeASweep) {
+TEST(StationStore, ReconnectAfterExpiryStartsAFreshStationEvenBeforeASweep) {
   FakeClock fake;
-  SessionStore store(2h, 100, fake.clock());
+  StationStore store(2h, 100, fake.clock());
   auto a = store.attach("CP1", object_with("seed", 1));
-  a.session->data["transactions"] = 3;
+  a.station->data["transactions"] = 3;
   ASSERT_TRUE(store.detach("CP1", a.generation));
   fake.now += 2h;
   auto b = store.attach("CP1", object_with("seed", 2));
   EXPECT_TRUE(b.created);
-  EXPECT_NE(b.session, a.session);
-  EXPECT_EQ(b.session->data, object_with("seed", 2));
-  EXPECT_EQ(b.session->created, t0 + 2h);
+  EXPECT_NE(b.station, a.station);
+  EXPECT_EQ(b.station->data, object_with("seed", 2));
+  EXPECT_EQ(b.station->created, t0 + 2h);
   EXPECT_EQ(store.size(), 1u);
-  // The old connection closing again must not touch the new session.
+  // The old connection closing again must not touch the new station.
   EXPECT_FALSE(store.detach("CP1", a.generation));
-  EXPECT_TRUE(b.session->connected.load());
+  EXPECT_TRUE(b.station->connected.load());
 }
 
-TEST(SessionStore, ALateDetachOfASupersededConnectionIsIgnored) {
+TEST(StationStore, ALateDetachOfASupersededConnectionIsIgnored) {
   FakeClock fake;
-  SessionStore store(2h, 100, fake.clock());
+  StationStore store(2h, 100, fake.clock());
   auto gen1 = store.attach("CP1");
   fake.now += 1s;
   auto gen2 = store.attach("CP1");  // duplicate identity: the new socket evicts the old one
-  ASSERT_EQ(gen2.session, gen1.session);
+  ASSERT_EQ(gen2.station, gen1.station);
   ASSERT_NE(gen2.generation, gen1.generation);
 
   fake.now += 1s;
   EXPECT_FALSE(store.detach("CP1", gen1.generation));  // the old socket's close arrives late
-  EXPECT_TRUE(gen2.session->connected.load());
-  EXPECT_EQ(gen2.session->last_seen.load(), t0 + 1s);
+  EXPECT_TRUE(gen2.station->connected.load());
+  EXPECT_EQ(gen2.station->last_seen.load(), t0 + 1s);
 
   fake.now = t0 + 100h;
-  EXPECT_EQ(store.sweep(), 0u);  // connected sessions never expire
+  EXPECT_EQ(store.sweep(), 0u);  // connected stations never expire
   EXPECT_TRUE(store.detach("CP1", gen2.generation));
-  EXPECT_FALSE(gen2.session->connected.load());
-  EXPECT_EQ(gen2.session->last_seen.load(), t0 + 100h);
+  EXPECT_FALSE(gen2.station->connected.load());
+  EXPECT_EQ(gen2.station->last_seen.load(), t0 + 100h);
   EXPECT_FALSE(store.detach("CP1", gen2.generation));  // a second close is a no-op
   EXPECT_FALSE(store.detach("CP2", gen2.generation));
 }
 
-TEST(SessionStore, SweepCountsOnlyExpiredDisconnectedSessions) {
+TEST(StationStore, SweepCountsOnlyExpiredDisconnectedStations) {
   FakeClock fake;
-  SessionStore store(10min, 100, fake.clock());
-  std::vector<SessionStore::Attached> attached;
+  StationStore store(10min, 100, fake.clock());
+  std::vector<StationStore::Attached> attached;
   for (int i = 0; i < 6; ++i) attached.push_back(store.attach("CP" + std::to_string(i)));
   // CP0..CP2 leave at t0, CP3 at t0 + 5 min, CP4 and CP5 stay.
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(store.detach("CP" + std::to_string(i), attached[i].generation));
@@ -147,9 +147,9 @@ TEST(SessionStore, SweepCountsOnlyExpiredDisconnectedSessions) {
   EXPECT_NE(store.find("CP5"), nullptr);
 }
 
-TEST(SessionStore, AtTheBoundTheOldestDisconnectedSessionIsEvicted) {
+TEST(StationStore, AtTheBoundTheOldestDisconnectedStationIsEvicted) {
   FakeClock fake;
-  SessionStore store(2h, 3, fake.clock());
+  StationStore store(2h, 3, fake.clock());
   auto a = store.attach("A");
   auto b = store.attach("B");
   auto c = store.attach("C");
@@ -181,9 +181,9 @@ TEST(SessionStore, AtTheBoundTheOldestDisconnectedSessionIsEvicted) {
   EXPECT_NE(store.find("E"), nullptr);
 }
 
-TEST(SessionStore, AtTheBoundExpiredSessionsGoFirst) {
+TEST(StationStore, AtTheBoundExpiredStationsGoFirst) {
   FakeClock fake;
-  SessionStore store(1h, 3, fake.clock());
+  StationStore store(1h, 3, fake.clock());
   auto a = store.attach("A");
   auto b = store.attach("B");
   auto c = store.attach("C");
@@ -196,9 +196,9 @@ TEST(SessionStore, AtTheBoundExpiredSessionsGoFirst) {
   EXPECT_NE(store.find("C"), nullptr);
 }
 
-TEST(SessionStore, ConnectedSessionsAreNeverEvicted) {
+TEST(StationStore, ConnectedStationsAreNeverEvicted) {
   FakeClock fake;
-  SessionStore store(2h, 2, fake.clock());
+  StationStore store(2h, 2, fake.clock());
   auto a = store.attach("A");
   auto b = store.attach("B");
   auto c = store.attach("C");  // all connected: the store goes past its bound
@@ -207,7 +207,7 @@ TEST(SessionStore, ConnectedSessionsAreNeverEvicted) {
   EXPECT_NE(store.find("A"), nullptr);
   EXPECT_NE(store.find("B"), nullptr);
 
-  // Once sessions disconnect, a new one brings the store back within the bound.
+  // Once stations disconnect, a new one brings the store back within the bound.
   store.detach("A", a.generation);
   store.detach("B", b.generation);
   store.attach("D");
@@ -218,19 +218,19 @@ TEST(SessionStore, ConnectedSessionsAreNeverEvicted) {
   EXPECT_NE(store.find("D"), nullptr);
 }
 
-TEST(SessionStore, ZeroTtlForgetsOnDisconnect) {
+TEST(StationStore, ZeroTtlForgetsOnDisconnect) {
   FakeClock fake;
-  SessionStore store(0ms, 10, fake.clock());
+  StationStore store(0ms, 10, fake.clock());
   auto a = store.attach("A");
   store.detach("A", a.generation);
   EXPECT_EQ(store.find("A"), nullptr);
   EXPECT_TRUE(store.attach("A").created);
 }
 
-TEST(SessionStore, HugeTtlAndClockGoingBackwardsDoNotOverflow) {
+TEST(StationStore, HugeTtlAndClockGoingBackwardsDoNotOverflow) {
   FakeClock fake;
   fake.now = TimePoint::max() - 1h;
-  SessionStore store(std::chrono::milliseconds::max(), 10, fake.clock());
+  StationStore store(std::chrono::milliseconds::max(), 10, fake.clock());
   auto a = store.attach("A");
   store.detach("A", a.generation);
   fake.now = TimePoint::max();
@@ -241,15 +241,15 @@ TEST(SessionStore, HugeTtlAndClockGoingBackwardsDoNotOverflow) {
   EXPECT_NE(store.find("A"), nullptr);
 }
 
-TEST(SessionStore, ConcurrentAttachDetachFromManyThreads) {
-  SessionStore store(1h, 50);
+TEST(StationStore, ConcurrentAttachDetachFromManyThreads) {
+  StationStore store(1h, 50);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&store, t] {
       for (int i = 0; i < 2000; ++i) {
         const std::string id = "CP" + std::to_string((i * 7 + t) % 64);
         auto attached = store.attach(id);
-        attached.session->connected.load();
+        attached.station->connected.load();
         if (i % 3 != 0) store.detach(id, attached.generation);
         if (i % 100 == 0) store.sweep();
         store.find(id);

@@ -1,4 +1,4 @@
-#include "ocpp/log/metrics.hpp"
+#include "ocpp/server/metrics.hpp"
 
 #include <algorithm>
 #include <atomic>

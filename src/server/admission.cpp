@@ -1,0 +1,92 @@
+#include "server/admission.hpp"
+
+#include "ocpp/server/basic_auth.hpp"
+#include "server/handshake.hpp"
+
+namespace ocpp::detail {
+
+Admission::Admission(const ServerOptions& options)
+    : max_connections_(options.max_connections),
+      protocols_(options.protocols),
+      protocol_mismatch_(options.protocol_mismatch),
+      endpoints_(options.health_endpoint) {}
+
+Route& Admission::add_route(std::string_view pattern) {
+  patterns_.emplace_back(pattern);
+  return routes_.emplace_back(pattern);
+}
+
+Decision Admission::decide(UpgradeRequest request) const {
+  if (request.shutting_down) return Reject{503, "Server is shutting down"};
+  if (endpoints_ && request.get && !request.is_upgrade) {
+    const auto path = request.target.substr(0, request.target.find('?'));
+    if (path == "/health") return Endpoint::health;
+    if (path == "/metrics") return Endpoint::metrics;
+  }
+  if (max_connections_ && request.connections >= max_connections_)
+    return Reject{503, "Connection limit reached", SecurityEventType::connection_limit, "max_connections reached"};
+  if (request.address_allowed && !request.address_allowed())
+    return Reject{429, "Too Many Requests", SecurityEventType::connection_rate_limit,
+                  "too many connections from this address"};
+  if (!request.is_upgrade) {
+    if (request.has_upgrade_header) return Reject{400, "Not a WebSocket upgrade"};
+    return Reject{404, "Not found"};
+  }
+
+  Admit admit;
+  HandshakeInfo& info = admit.info;
+  RequestPath path = parse_request_target(request.target);
+  if (!routes_.empty()) {
+    auto best = best_match(patterns_, path.path);
+    if (!best) return Reject{404, "Endpoint Not Found"};
+    admit.route = &routes_[best->first];
+    info.params = std::move(best->second.params);
+    if (auto it = info.params.find("identity"); it != info.params.end()) path.identity = it->second;
+  }
+  if (path.identity.empty()) return Reject{400, "Missing identity in URL path"};
+  auto offered = parse_subprotocols(request.subprotocols);
+  if (!offered) return Reject{400, "Malformed Sec-WebSocket-Protocol header"};
+
+  const auto& accepted =
+      admit.route && admit.route->settings().protocols ? *admit.route->settings().protocols : protocols_;
+  admit.protocol = accepted.empty() ? (offered->empty() ? std::string() : offered->front())
+                                    : negotiate_subprotocol(accepted, *offered);
+  admit.mismatch = !accepted.empty() && admit.protocol.empty();
+  if (admit.mismatch && protocol_mismatch_ == ProtocolMismatch::http_400)
+    return Reject{400, offered->empty() ? "Missing subprotocol" : "No matching subprotocol"};
+
+  info.identity = std::move(path.identity);
+  info.path = std::move(path.path);
+  info.query = std::move(path.query);
+  info.offered_protocols = std::move(*offered);
+  info.remote_address = std::move(request.remote_address);
+  info.security_profile = request.profile;
+  info.client_certificate = std::move(request.client_certificate);
+  for (auto& [name, value] : request.headers) {
+    // Kept out of the headers the chain sees; only the password, checked against the identity, is.
+    if (iequals(name, "Authorization")) {
+      info.password = basic_auth_password(value, info.identity);
+      continue;
+    }
+    info.headers.emplace_back(std::move(name), std::move(value));
+  }
+  if (uses_password(info.security_profile) && !info.password)
+    return Reject{401, "Unauthorized", SecurityEventType::auth_failed, "no Basic Auth password for this identity", {},
+                  info.identity};
+  if (info.security_profile == SecurityProfile::tls_client_cert && request.binding && *request.binding) {
+    bool fits = false;
+    try {
+      fits = info.client_certificate && (*request.binding)(*info.client_certificate, info.identity);
+    } catch (const std::exception& e) {
+      return Reject{500, "Internal Server Error", {}, {}, std::string("certificate binding: ") + e.what(), info.identity};
+    }
+    if (!fits)
+      return Reject{403, "Client certificate does not match the identity", SecurityEventType::auth_failed,
+                    "client certificate CN=" + (info.client_certificate ? info.client_certificate->common_name : "") +
+                        " does not fit the identity",
+                    {}, info.identity};
+  }
+  return admit;
+}
+
+}  // namespace ocpp::detail

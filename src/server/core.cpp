@@ -1,0 +1,31 @@
+#include "server/core.hpp"
+
+#include <stdexcept>
+
+#include "ocpp/engine/validation.hpp"
+#include "ocpp/transport/compression.hpp"
+
+namespace ocpp::detail {
+namespace {
+// Checked before any part is built from them.
+std::vector<boost::asio::any_io_executor> checked(std::vector<boost::asio::any_io_executor> executors,
+                                                  const ServerOptions& options) {
+  if (executors.empty()) throw std::invalid_argument("Server needs at least one executor");
+  check_strict_mode_options(options.strict_mode);
+  check_compression_options(options.compression);
+  return executors;
+}
+}  // namespace
+
+ServerCore::ServerCore(std::vector<boost::asio::any_io_executor> executors_in, ServerOptions options_in)
+    : executors(checked(std::move(executors_in), options_in)),
+      options(std::move(options_in)),
+      observability(std::make_shared<Observability>(options.logger, options.health_endpoint)),
+      registry(std::make_shared<LocalRegistry>(executors.front(), options)),
+      connection_limiter(options.connection_rate_limit
+                             ? std::make_unique<ConnectionRateLimiter>(*options.connection_rate_limit,
+                                                                       options.max_tracked_addresses, options.clock)
+                             : nullptr),
+      admission(options) {}
+
+}  // namespace ocpp::detail

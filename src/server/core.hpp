@@ -1,0 +1,36 @@
+#pragma once
+// The parts of one server. The facade, the listeners' upgrades and the connections' hooks share
+// them, and upgrades and hooks may outlive the Server object.
+#include <boost/asio/any_io_executor.hpp>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "ocpp/server/server.hpp"
+#include "server/admission.hpp"
+#include "server/connection_rate_limiter.hpp"
+#include "server/observability.hpp"
+#include "server/registry.hpp"
+
+namespace ocpp::detail {
+
+struct ServerCore {
+  // Throws std::invalid_argument for unusable options.
+  ServerCore(std::vector<boost::asio::any_io_executor> executors, ServerOptions options);
+
+  const std::vector<boost::asio::any_io_executor> executors;
+  const ServerOptions options;
+  std::shared_ptr<Observability> observability;
+  std::shared_ptr<Registry> registry;
+  std::unique_ptr<ConnectionRateLimiter> connection_limiter;  // with connection_rate_limit only
+
+  // Set up before listen(), read by every connection afterwards without a lock.
+  Admission admission;  // with the routes
+  std::vector<ConnectionMiddleware> middleware;
+  AuthCallback auth;
+  std::shared_ptr<HandlerTable> handlers = std::make_shared<HandlerTable>();
+  std::function<void(const std::shared_ptr<ServerClient>&)> on_client;
+};
+
+}  // namespace ocpp::detail

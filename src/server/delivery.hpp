@@ -1,0 +1,26 @@
+#pragma once
+// What the server sends to many stations at once: a CALL (broadcast), or a close (Server::close),
+// each completing once every station has answered. Targets come from the registry.
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/json/value.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ocpp/server/server.hpp"
+#include "server/registry.hpp"
+
+namespace ocpp::detail {
+
+// To `identities` (those not connected fail), or to every registered station.
+void broadcast(const Registry& registry, boost::asio::any_io_executor ex,
+               std::optional<std::vector<std::string>> identities, std::string action, boost::json::value payload,
+               CallOptions options, boost::asio::any_completion_handler<Server::BroadcastSignature> handler);
+
+void close_all(std::vector<std::shared_ptr<ServerClient>> clients, CloseOptions options,
+               boost::asio::any_io_executor ex, boost::asio::any_completion_handler<void()> handler);
+
+}  // namespace ocpp::detail

@@ -1,0 +1,55 @@
+#include "server/handoff.hpp"
+
+#include "server/core.hpp"
+
+namespace ocpp::detail {
+namespace {
+
+// What one connection's hooks share. It names the connection by its station generation, which is
+// known before the ServerClient exists and never reused.
+struct Registration {
+  // Weak: the registry holds the client, whose session holds these hooks.
+  std::weak_ptr<ServerCore> core;
+  std::string identity;
+  std::string remote_address;
+  std::uint64_t generation = 0;
+};
+
+SessionHooks hooks_for(const std::shared_ptr<const Registration>& registration, const Observability& observability) {
+  SessionHooks hooks;
+  hooks.finished = [registration](const CloseResult&) {
+    if (auto core = registration->core.lock()) {
+      core->observability->connection_closed();
+      core->registry->remove(registration->identity, registration->generation);
+    }
+  };
+  hooks.rate_limited = [registration](const RateLimitEvent& e) {
+    if (auto core = registration->core.lock())
+      core->observability->rate_limited(registration->identity, registration->remote_address, e.action);
+  };
+  hooks.message = observability.message_hook();
+  return hooks;
+}
+
+}  // namespace
+
+void Handoff::connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_io_executor ex, SessionOptions options,
+                      HandshakeInfo info, std::shared_ptr<Transport> transport, std::string protocol,
+                      boost::json::object state) {
+  auto& registry = *core->registry;
+  auto attached = registry.attach_station(info.identity, std::move(state));
+  auto registration = std::make_shared<const Registration>(
+      Registration{core, info.identity, info.remote_address, attached.generation});
+  auto client = std::shared_ptr<ServerClient>(new ServerClient(std::move(ex), std::move(options), std::move(info),
+                                                               core->handlers, hooks_for(registration, *core->observability),
+                                                               std::move(attached.station)));
+  auto added = registry.add(client, attached.generation);
+  if (!added.added) return transport->close(close_code::going_away, "Server is shutting down");
+  core->observability->connection_opened();
+  client->announce_protocol(protocol);
+  if (added.evicted) added.evicted->close(CloseOptions{close_code::evicted, "Evicted by new connection", false, false});
+  if (core->on_client) core->on_client(client);
+  client->start(std::move(transport), std::move(protocol));
+}
+
+}  // namespace ocpp::detail

@@ -1,0 +1,70 @@
+#include "server/observability.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "ocpp/session/session.hpp"
+
+namespace ocpp::detail {
+
+Observability::Observability(std::shared_ptr<Logger> logger, bool health_endpoint)
+    : logger_(logger ? std::move(logger) : default_logger()),
+      metrics_(health_endpoint ? std::make_shared<Metrics>() : nullptr) {}
+
+void Observability::security_event(SecurityEventType type, std::string identity, std::string ip,
+                                   std::string details) const {
+  SecurityEvent e{type, std::move(identity), std::move(ip), iso_timestamp(), std::move(details)};
+  log_security_event(*logger_, to_string(type), e.identity, e.ip, e.timestamp, e.details);
+  if (metrics_) metrics_->security_event(to_string(type));
+  if (on_security_event) on_security_event(e);
+}
+
+void Observability::upgrade_aborted(std::string identity, std::string ip, std::string reason) const {
+  security_event(SecurityEventType::upgrade_aborted, identity, ip, reason);
+  if (on_upgrade_aborted) on_upgrade_aborted(UpgradeAbortedEvent{std::move(identity), std::move(ip), std::move(reason)});
+}
+
+void Observability::upgrade_error(std::string identity, std::string ip, std::string what) const {
+  if (on_upgrade_error) on_upgrade_error(UpgradeErrorEvent{std::move(identity), std::move(ip), std::move(what)});
+}
+
+std::function<void(const MessageEvent&)> Observability::message_hook() const {
+  if (!metrics_) return {};
+  return [m = metrics_](const MessageEvent& e) {
+    const bool in = e.direction == MessageDirection::in;
+    in ? m->bytes_in(e.raw.size()) : m->bytes_out(e.raw.size());
+    switch (e.type) {
+      case MessageType::Call:
+      case MessageType::Send:
+        in ? m->call_in(e.action) : m->call_out(e.action);
+        break;
+      case MessageType::CallResult:
+        if (e.latency_ms) m->latency(e.action, *e.latency_ms);
+        break;
+      case MessageType::CallError:
+      case MessageType::CallResultError:
+        m->error(e.action, e.error_code);
+        if (e.latency_ms) m->latency(e.action, *e.latency_ms);
+        break;
+    }
+  };
+}
+
+void Observability::rate_limited(std::string identity, std::string ip, std::string_view action) const {
+  if (metrics_) metrics_->dropped("rate_limit");
+  security_event(SecurityEventType::rate_limit_exceeded, std::move(identity), std::move(ip), std::string(action));
+}
+
+void Observability::connection_opened() const noexcept {
+  if (metrics_) metrics_->connection_opened();
+}
+
+void Observability::connection_closed() const noexcept {
+  if (metrics_) metrics_->connection_closed();
+}
+
+Observability::Answer Observability::answer(Endpoint endpoint) const {
+  if (endpoint == Endpoint::health) return {boost::json::serialize(metrics_->health()), "application/json"};
+  return {metrics_->prometheus(), kPrometheusContentType};
+}
+
+}  // namespace ocpp::detail

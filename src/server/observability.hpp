@@ -1,0 +1,52 @@
+#pragma once
+// Where the server reports what it sees: the log, the opt-in Metrics, the user's callbacks, and the
+// /health and /metrics answers. One per server, shared by its upgrades and connections, which may
+// outlive the Server object.
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ocpp/log/logger.hpp"
+#include "ocpp/server/connection.hpp"
+#include "ocpp/server/metrics.hpp"
+#include "ocpp/engine/hooks.hpp"
+#include "server/admission.hpp"
+
+namespace ocpp::detail {
+
+class Observability {
+ public:
+  // Metrics only with health_endpoint: they cost a probe per message.
+  Observability(std::shared_ptr<Logger> logger, bool health_endpoint);
+
+  Logger& logger() const noexcept { return *logger_; }
+  const std::shared_ptr<Metrics>& metrics() const noexcept { return metrics_; }
+
+  void security_event(SecurityEventType type, std::string identity, std::string ip, std::string details) const;
+  void upgrade_aborted(std::string identity, std::string ip, std::string reason) const;
+  void upgrade_error(std::string identity, std::string ip, std::string what) const;
+
+  // Hooks a connection's session reports to.
+  std::function<void(const MessageEvent&)> message_hook() const;  // empty without metrics
+  void rate_limited(std::string identity, std::string ip, std::string_view action) const;
+  void connection_opened() const noexcept;
+  void connection_closed() const noexcept;
+
+  struct Answer {
+    std::string body;
+    std::string_view content_type;
+  };
+  Answer answer(Endpoint endpoint) const;
+
+  // Set before listen(); read by every connection afterwards without a lock.
+  std::function<void(const UpgradeAbortedEvent&)> on_upgrade_aborted;
+  std::function<void(const UpgradeErrorEvent&)> on_upgrade_error;
+  std::function<void(const SecurityEvent&)> on_security_event;
+
+ private:
+  std::shared_ptr<Logger> logger_;
+  std::shared_ptr<Metrics> metrics_;
+};
+
+}  // namespace ocpp::detail

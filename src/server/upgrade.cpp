@@ -1,0 +1,308 @@
+#include "server/upgrade.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <algorithm>
+
+#include "server/chain.hpp"
+#include "server/core.hpp"
+#include "server/handoff.hpp"
+#include "server/listener.hpp"
+#include "transport/compression.hpp"
+#include "transport/ws_transport.hpp"
+
+namespace ocpp::detail {
+namespace {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+class Upgrade final : public UpgradeChain {
+ public:
+  Upgrade(tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
+          std::shared_ptr<const TlsSettings> tls)
+      : UpgradeChain(core->observability),
+        stream_(std::move(socket)),
+        core_(std::move(core)),
+        tls_(std::move(tls)),
+        deadline_(stream_.get_executor()) {
+    info_.security_profile = profile;
+  }
+
+  // handshake_timeout bounds everything from the TCP accept to the open WebSocket (or the end of
+  // an HTTP error answer): TLS handshake, request, chain, response.
+  void run() {
+    beast::error_code ignored;
+    auto address = stream_.socket().remote_endpoint(ignored).address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    info_.remote_address = address.to_string();
+    deadline_.expires_after(core_->options.handshake_timeout);
+    deadline_.async_wait([weak = weak_self()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->upgraded_) return;
+      if (self->chain_pending()) return self->abort("handshake timeout");
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->socket().close(ignored);
+    });
+    if (!tls_) return read_request();
+    try {
+      stream_.attach_tls(make_server_ssl(tls_->context.get()));
+    } catch (const std::exception& e) {
+      security_event(SecurityEventType::tls_handshake_failed, e.what());
+      return stream_.socket().close(ignored);
+    }
+    stream_.async_handshake([self = self()](beast::error_code ec, std::size_t) {
+      if (ec == asio::error::eof) {  // a TCP probe (health check, port scan) is no security event
+        self->deadline_.cancel();
+        beast::error_code ignored;
+        return self->stream_.socket().close(ignored);
+      }
+      if (self->timed_out_)
+        return self->security_event(SecurityEventType::tls_handshake_failed, "TLS handshake timed out");
+      if (ec) {
+        self->security_event(SecurityEventType::tls_handshake_failed, tls_failure(self->stream_.ssl(), ec));
+        return self->linger();
+      }
+      if (X509* cert = SSL_get0_peer_certificate(self->stream_.ssl()))
+        self->info_.client_certificate = peer_certificate(cert);
+      self->read_request();
+    });
+  }
+
+ private:
+  std::shared_ptr<Upgrade> self() { return std::static_pointer_cast<Upgrade>(shared_from_this()); }
+  std::weak_ptr<Upgrade> weak_self() { return self(); }
+
+  // After a refused TLS handshake: closing with the client's next bytes unread would reset the
+  // connection and lose OpenSSL's alert (a TLS 1.3 client sends its request before it learns that
+  // its certificate was refused). So stop sending, read until the client closes, or the deadline.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    drain();
+  }
+  void drain() {
+    stream_.socket().async_read_some(asio::buffer(discard_), [self = self()](beast::error_code ec, std::size_t) {
+      if (!ec) return self->drain();
+      self->deadline_.cancel();
+      beast::error_code ignored;
+      self->stream_.socket().close(ignored);
+    });
+  }
+
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(8 * 1024);
+    parser_->body_limit(0);
+    http::async_read(stream_, buffer_, *parser_, [self = self()](beast::error_code ec, std::size_t) {
+      self->on_request(ec);
+    });
+  }
+
+  tcp::socket& socket() { return ws_ ? ws_->next_layer().socket() : stream_.socket(); }
+
+  UpgradeRequest admission_request() {
+    const auto& req = parser_->get();
+    const auto& core = *core_;
+    UpgradeRequest r;
+    r.shutting_down = !core.registry->accepting();
+    r.connections = core.registry->connections();
+    if (core.connection_limiter)
+      r.address_allowed = [limiter = core.connection_limiter.get(), &address = info_.remote_address] {
+        return limiter->allow(address);
+      };
+    r.get = req.method() == http::verb::get;
+    r.is_upgrade = websocket::is_upgrade(req);
+    r.has_upgrade_header = req.count(http::field::upgrade) > 0;
+    r.target = req.target();
+    r.subprotocols = req[http::field::sec_websocket_protocol];
+    for (const auto& field : req) r.headers.emplace_back(field.name_string(), field.value());
+    r.remote_address = info_.remote_address;
+    r.profile = info_.security_profile;
+    r.client_certificate = std::move(info_.client_certificate);
+    if (tls_) r.binding = &tls_->binding;
+    return r;
+  }
+
+  void on_request(beast::error_code ec) {
+    if (ec) {  // timed out, or the peer went away or sent garbage: nothing to answer
+      deadline_.cancel();
+      return;
+    }
+    auto decision = core_->admission.decide(admission_request());
+    if (auto* endpoint = std::get_if<Endpoint>(&decision)) {
+      auto answer = core_->observability->answer(*endpoint);
+      return respond(http::status::ok, answer.body, answer.content_type);
+    }
+    if (auto* reject = std::get_if<Reject>(&decision)) {
+      if (reject->error)
+        core_->observability->upgrade_error(reject->identity, info_.remote_address, std::move(*reject->error));
+      if (reject->event)
+        core_->observability->security_event(*reject->event, reject->identity, info_.remote_address,
+                                             std::move(reject->details));
+      return respond(static_cast<http::status>(reject->status), reject->message);
+    }
+    auto& admit = std::get<Admit>(decision);
+    info_ = std::move(admit.info);
+    protocol_ = std::move(admit.protocol);
+    mismatch_ = admit.mismatch;
+    route_ = admit.route;
+
+    auto steps = chain_steps(core_->middleware, core_->auth, route_);
+    if (steps.empty()) return upgrade({}, {});
+    watch_socket();
+    run_chain(std::move(steps), std::make_shared<const HandshakeInfo>(info_));
+  }
+
+  // A socket that becomes readable before we answered has been closed by the client (it may not
+  // send frames before the upgrade completes).
+  void watch_socket() {
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = self()](beast::error_code ec) {
+      if (ec || !self->chain_pending()) return;
+      char c;
+      beast::error_code peek;
+      auto n = self->stream_.socket().receive(asio::buffer(&c, 1), tcp::socket::message_peek, peek);
+      if (peek || n == 0) self->abort("socket closed");
+    });
+  }
+
+  void security_event(SecurityEventType type, std::string details) {
+    core_->observability->security_event(type, info_.identity, info_.remote_address, std::move(details));
+  }
+
+  // The chain's outcomes.
+  asio::any_io_executor chain_executor() override { return stream_.get_executor(); }
+  void stop_watching() override {
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
+  }
+  void answer(unsigned status, std::string_view message) override {
+    respond(static_cast<http::status>(status), message);
+  }
+  void drop() override {
+    deadline_.cancel();
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
+  void upgrade(AcceptOptions options, json::object state) override {
+    if (!options.protocol.empty()) {
+      const auto& offered = info_.offered_protocols;
+      if (std::find(offered.begin(), offered.end(), options.protocol) == offered.end())
+        return respond(http::status::bad_request, "No matching subprotocol");
+      protocol_ = std::move(options.protocol);
+      mismatch_ = false;
+    }
+    // After auth, so an unauthenticated client cannot learn which stations are connected.
+    if (!mismatch_ && core_->registry->refuses(info_.identity))
+      return respond(http::status::conflict, "Identity already connected");
+    for (auto& kv : options.station) state[kv.key()] = std::move(kv.value());
+    state_ = std::move(state);
+    const auto& o = core_->options;
+    ws_.emplace(std::move(stream_));
+    ws_->next_layer().teardown_timeout = o.close_timeout;
+    ws_->set_option(websocket::stream_base::decorator([this, name = o.server_header](websocket::response_type& res) {
+      res.set(http::field::server, name);
+      if (!protocol_.empty()) res.set(http::field::sec_websocket_protocol, protocol_);
+      // Beast has negotiated the extensions by the time it decorates the answer.
+      info_.compression = deflate_agreed(res[http::field::sec_websocket_extensions]);
+    }));
+    ws_->set_option(deflate_option(o.compression, true));
+    ws_->read_message_max(o.max_frame_bytes);
+    ws_->async_accept(parser_->get(), [self = self()](beast::error_code ec) {
+      self->deadline_.cancel();
+      if (ec) return;
+      self->upgraded_ = true;
+      if (self->mismatch_) return self->close_mismatch();
+      self->on_accepted();
+    });
+  }
+
+  void close_mismatch() {
+    ws_->async_close(websocket::close_reason(websocket::close_code::protocol_error, "No matching subprotocol"),
+                     [self = self()](beast::error_code) {});
+    deadline_.expires_after(core_->options.close_timeout);  // as any close: bounded
+    deadline_.async_wait([weak = weak_self()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      beast::error_code ignored;
+      self->ws_->next_layer().socket().close(ignored);
+    });
+  }
+
+  SessionOptions session_options() const {
+    SessionOptions o = core_->options;
+    if (!route_) return o;
+    const auto& c = route_->settings();
+    if (c.call_timeout) o.call_timeout = *c.call_timeout;
+    if (c.ping_interval) o.ping_interval = *c.ping_interval;
+    if (c.call_concurrency) o.call_concurrency = *c.call_concurrency;
+    if (c.strict_mode) o.strict_mode = *c.strict_mode;
+    if (c.rate_limit) o.rate_limit = *c.rate_limit;
+    return o;
+  }
+
+  void on_accepted() {
+    parser_.reset();
+    auto ex = ws_->get_executor();
+    const auto& o = core_->options;
+    auto transport = make_ws_transport(std::move(*ws_), o.max_frame_bytes, o.close_timeout);
+    Handoff::connect(core_, ex, session_options(), std::move(info_), std::move(transport), std::move(protocol_),
+                     std::move(state_));
+  }
+
+  void respond(http::status status, std::string_view message,
+               std::string_view content_type = "text/plain; charset=utf-8") {
+    auto res = std::make_shared<http::response<http::string_body>>(status, 11);
+    res->set(http::field::server, core_->options.server_header);
+    res->set(http::field::content_type, content_type);
+    if (status == http::status::unauthorized) res->set(http::field::www_authenticate, "Basic realm=\"OCPP\", charset=\"UTF-8\"");
+    res->set(http::field::connection, "close");
+    res->body() = std::string(message);
+    res->prepare_payload();
+    http::async_write(stream_, *res, [self = self(), res](beast::error_code, std::size_t) {
+      self->deadline_.cancel();
+      send_close_notify(self->stream_);
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.socket().close(ignored);
+    });
+  }
+
+  NetStream stream_;
+  std::optional<WsStream> ws_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::shared_ptr<ServerCore> core_;
+  std::shared_ptr<const TlsSettings> tls_;  // the listener's at accept time
+  HandshakeInfo info_;
+  std::string protocol_;
+  bool mismatch_ = false;
+  const Route* route_ = nullptr;
+  json::object state_;
+  bool upgraded_ = false;
+  bool timed_out_ = false;
+  asio::steady_timer deadline_;
+  char discard_[64];
+};
+
+}  // namespace
+
+void start_upgrade(tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
+                   std::shared_ptr<const TlsSettings> tls) {
+  auto ex = socket.get_executor();
+  asio::post(ex, [up = std::make_shared<Upgrade>(std::move(socket), std::move(core), profile, std::move(tls))] {
+    up->run();
+  });
+}
+
+}  // namespace ocpp::detail

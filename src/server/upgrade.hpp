@@ -1,0 +1,19 @@
+#pragma once
+// The IO of one HTTP upgrade, from the accepted socket to an open WebSocket or an HTTP answer: TLS
+// handshake, reading the request, answering it, the WebSocket accept.
+#include <boost/asio/ip/tcp.hpp>
+
+#include <memory>
+
+#include "ocpp/tls/tls.hpp"
+
+namespace ocpp::detail {
+
+struct ServerCore;
+struct TlsSettings;
+
+// Runs on the socket's executor; the upgrade keeps itself and `core` alive until it is done.
+void start_upgrade(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
+                   std::shared_ptr<const TlsSettings> tls);
+
+}  // namespace ocpp::detail
