@@ -90,6 +90,10 @@ void RpcEngine::answer(std::string_view id, std::string_view action, bool is_sen
   s_->answer(id, action, is_send, std::move(reply));
 }
 
+void RpcEngine::answer_result(std::string_view id, std::string_view action, bool is_send, boost::json::value& payload) {
+  s_->answer_result(id, action, is_send, payload);
+}
+
 void RpcEngine::track(std::shared_ptr<InboundHandle> handle) {
   auto key = handle->is_send ? "send:" + handle->id : handle->id;
   s_->inbound.emplace(std::move(key), std::move(handle));

@@ -139,7 +139,7 @@ void RpcEngine::State::handle_call(Frame& f) {
     ValidationFailure e(f.action, false, *failure);
     return answer(f.id, f.action, false, Reply::error(e.code(), e.description(), e.details()));
   }
-  InboundRequest call{std::move(f.action), std::move(f.id), std::move(f.payload), is_send};
+  InboundRequest call{f.action, f.id, f.payload, is_send};
   host.run_handler(handler, call);
 }
 
@@ -152,14 +152,7 @@ void RpcEngine::State::answer(std::string_view id, std::string_view action, bool
     case Reply::Kind::none:
       return;
     case Reply::Kind::result:
-      if (middleware.empty()) return send_result(id, action, std::move(reply.payload));
-      return through_middleware(MessagePhase::outgoing_result,
-                                Frame{MessageType::CallResult, std::string(id), std::string(action), std::move(reply.payload)},
-                                std::string(action), [this](detail::MessageStage& st) {
-                                  if (!st.rejected) return send_result(st.frame.id, st.action, std::move(st.frame.payload));
-                                  const auto& e = *st.rejected;
-                                  send_error(st.frame.id, st.action, e.code(), e.description(), e.details());
-                                });
+      return answer_result(id, action, false, reply.payload);
     case Reply::Kind::error: {
       if (reply.description.empty()) reply.description = default_description(reply.code);
       if (middleware.empty()) return send_error(id, action, reply.code, reply.description, reply.details);
@@ -181,7 +174,19 @@ void RpcEngine::State::answer(std::string_view id, std::string_view action, bool
   }
 }
 
-void RpcEngine::State::send_result(std::string_view id, std::string_view action, json::value payload) {
+void RpcEngine::State::answer_result(std::string_view id, std::string_view action, bool is_send, json::value& payload) {
+  if (is_send) return;
+  if (middleware.empty()) return send_result(id, action, payload);
+  through_middleware(MessagePhase::outgoing_result,
+                     Frame{MessageType::CallResult, std::string(id), std::string(action), std::move(payload)},
+                     std::string(action), [this](detail::MessageStage& st) {
+                       if (!st.rejected) return send_result(st.frame.id, st.action, st.frame.payload);
+                       const auto& e = *st.rejected;
+                       send_error(st.frame.id, st.action, e.code(), e.description(), e.details());
+                     });
+}
+
+void RpcEngine::State::send_result(std::string_view id, std::string_view action, const json::value& payload) {
   if (auto failure = strict_failure(action, true, payload)) {
     // The peer never sees an invalid payload from us; the details stay in our log and event.
     report_validation_failure(ValidationPhase::handler_result, MessageType::CallResult, action, id, payload, *failure,

@@ -104,7 +104,8 @@ struct RpcEngine::State {
   void handle_response(Frame& frame);
   void complete_response(std::unique_ptr<OutboundCall> call, Frame& frame);
   void answer(std::string_view id, std::string_view action, bool is_send, Reply reply);
-  void send_result(std::string_view id, std::string_view action, boost::json::value payload);
+  void answer_result(std::string_view id, std::string_view action, bool is_send, boost::json::value& payload);
+  void send_result(std::string_view id, std::string_view action, const boost::json::value& payload);
   void send_error(std::string_view id, std::string_view action, ErrorCode code, std::string_view description,
                   const boost::json::object& details);
   void cancel_inbound();

@@ -50,9 +50,6 @@ std::string handler_key(std::string_view protocol, std::string_view action) {
   return key;
 }
 
-Reply to_reply(HandlerResult result) {
-  return result.is_no_reply() ? Reply::none() : Reply::result(std::move(result.value()));
-}
 }  // namespace
 
 void HandlerTable::add(std::string_view protocol, std::string_view action, Handler handler) {
@@ -160,13 +157,15 @@ void RpcSession::run_handler(HandlerRef ref, InboundRequest& in) {
   CallContext ctx{std::move(in.action), std::move(in.id), std::move(in.params), protocol(), identity(), in.is_send,
                   shared_from_this()};
   if (handler.sync) {
-    Reply reply;
+    std::optional<HandlerResult> result;
     try {
-      reply = to_reply(handler.sync(ctx));
+      result.emplace(handler.sync(ctx));
     } catch (...) {
-      reply = ctx.is_send ? Reply::error(ErrorCode::InternalError) : reply_for(ctx.action, std::current_exception());
+      auto reply = ctx.is_send ? Reply::error(ErrorCode::InternalError) : reply_for(ctx.action, std::current_exception());
+      return engine_.answer(ctx.message_id, ctx.action, ctx.is_send, std::move(reply));
     }
-    return engine_.answer(ctx.message_id, ctx.action, ctx.is_send, std::move(reply));
+    if (!result->is_no_reply()) engine_.answer_result(ctx.message_id, ctx.action, ctx.is_send, result->value());
+    return;
   }
   auto call = std::make_shared<detail::InboundCall>();
   call->session = weak_from_this();

@@ -89,11 +89,11 @@ class OutboundCall {
   TimePoint sent_at{};
 };
 
-// An inbound CALL or SEND for the shell's handler.
+// An inbound CALL or SEND for the shell's handler, which may move the members out.
 struct InboundRequest {
-  std::string action;
-  std::string id;
-  boost::json::value params;
+  std::string& action;
+  std::string& id;
+  boost::json::value& params;
   bool is_send = false;
 };
 
@@ -206,9 +206,10 @@ class RpcEngine {
 
   // Inbound.
   void on_frame(std::string_view text);
-  // The answer of a handler that answers while run_handler() runs (`call` as it was given; its
-  // id and action may have been moved into `id` and `action`).
+  // The answer of a handler that answers while run_handler() runs; a result's payload may be
+  // moved from.
   void answer(std::string_view id, std::string_view action, bool is_send, Reply reply);
+  void answer_result(std::string_view id, std::string_view action, bool is_send, boost::json::value& payload);
   void track(std::shared_ptr<InboundHandle> handle);
   // Ignored when the call is no longer tracked (answered already, or cancelled by a close).
   void answer_tracked(const std::shared_ptr<InboundHandle>& handle, Reply reply);
