@@ -1,16 +1,26 @@
 // Smoke test of the IO-free libraries as WebAssembly: frames, error codes, ids, the logging
-// interface and the generated validators of the three OCPP versions, run by node
-// (`node build/wasm/wasm/smoke.js`). Prints "wasm smoke: N passed, M failed"; exits 1 on a failure.
+// interface, the generated validators of the three OCPP versions, the RPC engine behind a tiny
+// host with a hand-moved clock, and Basic Auth, run by node (`node build/wasm/wasm/smoke.js`).
+// Prints "wasm smoke: N passed, M failed"; exits 1 on a failure. Builds natively too
+// (-DOCPP_IO_FREE_ONLY=ON, target ocpp_wasm_smoke).
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_to.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "ocpp/engine/engine.hpp"
+#include "ocpp/http/basic_auth.hpp"
 #include "ocpp/log/logger.hpp"
 #include "ocpp/log/redact.hpp"
 #include "ocpp/messages/v16.hpp"
@@ -154,6 +164,160 @@ void logging() {
         json::serialize(payload));
 }
 
+// The engine's shell, as small as it gets: frames are recorded, a Heartbeat is answered inline,
+// the wake-up it asks for is recorded (the test moves the clock and calls on_timer() itself).
+class SmokeHost final : public ocpp::EngineHost {
+ public:
+  ocpp::RpcEngine* engine = nullptr;
+  std::vector<std::string> frames;
+  std::vector<std::optional<ocpp::TimePoint>> schedules;
+  int handled = 0;
+  int closes = 0;
+
+  void write(std::string frame) override { frames.push_back(std::move(frame)); }
+  void close_transport(std::uint16_t, std::string_view) override { ++closes; }
+  void terminate_transport() override { ++closes; }
+  void close_session(ocpp::CloseOptions) override { ++closes; }
+  ocpp::HandlerRef find_handler(std::string_view action) override {
+    return action == "Heartbeat" ? static_cast<ocpp::HandlerRef>(&heartbeat_) : nullptr;
+  }
+  void run_handler(ocpp::HandlerRef, ocpp::InboundRequest& call) override {
+    ++handled;
+    // Copied first: the handler is free to move them out of the request.
+    const std::string id = call.id;
+    const std::string action = call.action;
+    engine->answer(id, action, call.is_send,
+                   ocpp::Reply::result(boost::json::object{{"currentTime", "2025-01-01T00:00:00Z"}}));
+  }
+  void schedule(std::optional<ocpp::TimePoint> deadline) override { schedules.push_back(deadline); }
+  void post_advance(std::shared_ptr<ocpp::detail::MessageStage>, std::size_t) override { ++advances_; }
+  std::weak_ptr<ocpp::EngineHost> weak_host() override { return {}; }  // no middleware here
+
+ private:
+  int heartbeat_ = 0;
+  int advances_ = 0;
+};
+
+struct Outcome {
+  int completions = 0;
+  std::optional<ocpp::Failure> failure;
+  boost::json::value result;
+};
+
+class SmokeCall final : public ocpp::OutboundCall {
+ public:
+  explicit SmokeCall(std::shared_ptr<Outcome> outcome) : outcome_(std::move(outcome)) {}
+  void complete(std::optional<ocpp::Failure> failure, boost::json::value result, bool) override {
+    ++outcome_->completions;
+    outcome_->failure = std::move(failure);
+    outcome_->result = std::move(result);
+  }
+
+ private:
+  std::shared_ptr<Outcome> outcome_;
+};
+
+std::unique_ptr<ocpp::OutboundCall> make_call(std::string id, std::chrono::milliseconds timeout,
+                                              std::shared_ptr<Outcome> outcome) {
+  auto call = std::make_unique<SmokeCall>(std::move(outcome));
+  call->action = "Heartbeat";
+  call->payload = boost::json::object{};
+  call->id = std::move(id);
+  call->timeout = timeout;
+  return call;
+}
+
+// The last written frame, parsed (1.6), or a frame of type CallResultError when there is none.
+ocpp::Frame last_frame(const SmokeHost& host) {
+  if (host.frames.empty()) return ocpp::Frame{ocpp::MessageType::CallResultError};
+  return ocpp::parse_frame(host.frames.back(), ocpp::ProtocolVersion::v16).frame;
+}
+
+void engine() {
+  namespace json = boost::json;
+  using namespace std::chrono_literals;
+  ocpp::TimePoint now = ocpp::TimePoint{} + 1h;
+  SmokeHost host;
+  ocpp::SessionOptions options;
+  options.clock = [&now] { return now; };
+  options.logger = ocpp::null_logger();
+  ocpp::RpcEngine engine(host, std::move(options), "CP001");
+  host.engine = &engine;
+  int bad_messages = 0;
+  engine.events().bad_message = [&](const ocpp::BadMessageEvent&) { ++bad_messages; };
+
+  engine.open("ocpp1.6");
+  check(engine.state() == ocpp::ConnectionState::open && engine.protocol() == "ocpp1.6", "engine opens on ocpp1.6");
+  check(engine.now() == now, "the engine reads the injected clock");
+
+  // An inbound CALL, answered inline by the host's handler.
+  engine.on_frame(R"([2,"a1","Heartbeat",{}])");
+  auto f = last_frame(host);
+  check(host.handled == 1 && host.frames.size() == 1 && f.type == ocpp::MessageType::CallResult && f.id == "a1" &&
+            f.payload.is_object() && f.payload.as_object().contains("currentTime"),
+        "an inbound Heartbeat CALL is answered with a CALLRESULT", host.frames.empty() ? "" : host.frames.back());
+
+  // An outbound CALL, written and completed by the matching CALLRESULT.
+  auto answered = std::make_shared<Outcome>();
+  const auto serial = engine.call(make_call("c1", 5000ms, answered));
+  check(serial != 0 && host.frames.size() == 2 && host.frames.back() == R"([2,"c1","Heartbeat",{}])",
+        "an outbound call is written as a CALL", host.frames.back());
+  check(!host.schedules.empty() && host.schedules.back() == now + 5000ms && engine.next_deadline() == now + 5000ms,
+        "the call asks for a wake-up at its deadline");
+  engine.on_frame(R"([3,"c1",{"currentTime":"2025-01-01T00:00:00Z"}])");
+  check(answered->completions == 1 && !answered->failure && answered->result.is_object() &&
+            answered->result.as_object().at("currentTime") == "2025-01-01T00:00:00Z",
+        "the matching CALLRESULT completes the call with its payload",
+        answered->failure ? answered->failure->message : "");
+  check(!host.schedules.empty() && !host.schedules.back() && !engine.next_deadline(),
+        "nothing waits once the call is answered");
+
+  // An outbound CALL nobody answers: it times out once the clock passes its deadline.
+  auto unanswered = std::make_shared<Outcome>();
+  engine.call(make_call("c2", 1000ms, unanswered));
+  check(host.frames.size() == 3 && host.frames.back() == R"([2,"c2","Heartbeat",{}])", "the second call is written",
+        host.frames.back());
+  now += 999ms;
+  engine.on_timer();
+  check(unanswered->completions == 0, "the call is still pending before its deadline");
+  now += 2ms;
+  engine.on_timer();
+  check(unanswered->completions == 1 && unanswered->failure && unanswered->failure->kind == ocpp::FailureKind::timeout,
+        "the call times out after its deadline (FailureKind::timeout)",
+        unanswered->failure ? unanswered->failure->message : "no failure");
+  check(!host.schedules.empty() && !host.schedules.back(), "no wake-up is asked for after the timeout");
+  engine.on_frame(R"([3,"c2",{}])");
+  check(unanswered->completions == 1 && host.frames.size() == 3 && bad_messages == 1,
+        "a late answer is dropped without completing the call again");
+
+  // A malformed CALL: a CALLERROR to its id.
+  engine.on_frame(R"([2,"m1",{}])");
+  f = last_frame(host);
+  check(host.frames.size() == 4 && f.type == ocpp::MessageType::CallError && f.id == "m1" &&
+            f.error_code_text == "FormationViolation" && bad_messages == 2,
+        "a malformed CALL gets a CALLERROR (1.6 FormationViolation)", host.frames.back());
+  // An action without a handler: NotImplemented.
+  engine.on_frame(R"([2,"u1","NoSuchAction",{}])");
+  f = last_frame(host);
+  check(host.frames.size() == 5 && f.type == ocpp::MessageType::CallError && f.id == "u1" &&
+            f.error_code_text == "NotImplemented",
+        "a CALL without a handler gets NotImplemented", host.frames.back());
+  check(host.closes == 0 && engine.state() == ocpp::ConnectionState::open, "the engine stays open");
+}
+
+void basic_auth() {
+  static constexpr char raw[] = "s3cret:with:colons\x01\0binary";
+  const std::string password(raw, sizeof raw - 1);  // with its NUL
+  const std::string header = ocpp::basic_auth_header("CP:001", password);
+  check(header.rfind("Basic ", 0) == 0, "basic_auth_header starts with \"Basic \"", header);
+  check(ocpp::basic_auth_header("CP001", "secret:with:colons") == "Basic Q1AwMDE6c2VjcmV0OndpdGg6Y29sb25z",
+        "basic_auth_header is base64 of identity:password");
+  const auto back = ocpp::basic_auth_password(header, "CP:001");
+  check(back && *back == password, "basic_auth_password round-trips a binary password with colons");
+  check(!ocpp::basic_auth_password(header, "CP:002"), "basic_auth_password refuses another identity");
+  check(!ocpp::basic_auth_password("Bearer abc", "CP:001"), "basic_auth_password refuses another scheme");
+}
+
 }  // namespace
 
 int main() {
@@ -161,6 +325,8 @@ int main() {
   guarded("exceptions", exceptions);
   guarded("validators", validators);
   guarded("logging", logging);
+  guarded("engine", engine);
+  guarded("basic_auth", basic_auth);
   std::printf("wasm smoke: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
