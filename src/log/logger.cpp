@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 #include <string>
 
 #include "json_text.hpp"
@@ -232,13 +231,13 @@ void append_json_value(std::string& out, const json::value& v) {
 
 void write_line(std::FILE* out, std::string& line) {
   line.push_back('\n');
-  // One fwrite per line, so lines from several threads never interleave; flushed so a piped stdout
-  // is not held back. The mutex is what sanitizers see (they do not see stdio's own lock), and is
-  // shared by every sink since several may write to one stream.
-  static std::mutex mutex;
-  std::lock_guard lock(mutex);
+  // One write per line under the stream's own lock, so lines from several threads (and several
+  // sinks on one stream) never interleave; flushed so a piped stdout is not held back. The log
+  // layer stays free of thread primitives: stdio already has the lock.
+  flockfile(out);
   std::fwrite(line.data(), 1, line.size(), out);
   std::fflush(out);
+  funlockfile(out);
 }
 
 }  // namespace detail
