@@ -5,25 +5,32 @@
 
 namespace ocpp {
 
-RpcEngine::State::State(EngineHost& h, SessionOptions o, std::string id, SessionHooks k)
+std::shared_ptr<const SessionOptions> complete_options(std::shared_ptr<const SessionOptions> options) {
+  if (options->logger && options->clock) return options;
+  auto copy = std::make_shared<SessionOptions>(*options);
+  if (!copy->logger) copy->logger = default_logger();
+  copy->clock = or_steady(std::move(copy->clock));
+  return copy;
+}
+
+RpcEngine::State::State(EngineHost& h, std::shared_ptr<const SessionOptions> o, std::string id, SessionHooks k)
     : host(h),
-      options(std::move(o)),
-      logger(options.logger ? options.logger : default_logger()),
-      clock(or_steady(options.clock)),
+      shared_options(complete_options(std::move(o))),
+      options(*shared_options),
+      call_concurrency(std::max<std::size_t>(1, options.call_concurrency)),
       hooks(std::move(k)),
       identity(std::move(id)) {
-  if (options.call_concurrency == 0) options.call_concurrency = 1;
   if (options.rate_limit.global || !options.rate_limit.per_action.empty())
     rate_limiter = std::make_unique<MessageRateLimiter>(options.rate_limit, options.clock);
 }
 
 void RpcEngine::State::log(LogLevel level, std::string_view message) const {
-  logger->log(level, "rpc", identity, message);
+  logger().log(level, "rpc", identity, message);
 }
 
 void RpcEngine::State::observe(const MessageEvent& e) {
   if (options.exchange_log)
-    log_exchange(*logger, LogLevel::info, "rpc", identity,
+    log_exchange(logger(), LogLevel::info, "rpc", identity,
                  Exchange{.inbound = e.direction == MessageDirection::in, .type = e.type, .message_id = e.message_id,
                           .action = e.action, .latency_ms = e.latency_ms, .error_code = e.error_code});
   if (hooks.message) hooks.message(e);
@@ -42,7 +49,8 @@ Failure connection_failure(std::string message, std::uint16_t close_code) {
   return Failure{.kind = FailureKind::connection, .message = std::move(message), .close_code = close_code};
 }
 
-RpcEngine::RpcEngine(EngineHost& host, SessionOptions options, std::string identity, SessionHooks hooks)
+RpcEngine::RpcEngine(EngineHost& host, std::shared_ptr<const SessionOptions> options, std::string identity,
+                     SessionHooks hooks)
     : s_(std::make_unique<State>(host, std::move(options), std::move(identity), std::move(hooks))) {
   check_strict_mode_options(s_->options.strict_mode);
 }
@@ -57,17 +65,17 @@ void RpcEngine::set_role(Role role) noexcept { s_->role = role; }
 ConnectionState RpcEngine::state() const noexcept { return s_->state; }
 void RpcEngine::set_state(ConnectionState state) noexcept { s_->state = state; }
 const SessionOptions& RpcEngine::options() const noexcept { return s_->options; }
-Logger& RpcEngine::logger() const noexcept { return *s_->logger; }
+Logger& RpcEngine::logger() const noexcept { return s_->logger(); }
 void RpcEngine::log(LogLevel level, std::string_view message) const { s_->log(level, message); }
 SessionEvents& RpcEngine::events() noexcept { return s_->events; }
 const SessionHooks& RpcEngine::hooks() const noexcept { return s_->hooks; }
 void RpcEngine::use(MessageMiddleware middleware) { s_->middleware.push_back(std::move(middleware)); }
-TimePoint RpcEngine::now() const { return s_->clock(); }
+TimePoint RpcEngine::now() const { return s_->now(); }
 bool RpcEngine::close_requested() const noexcept { return s_->closing_requested; }
 const std::optional<CloseResult>& RpcEngine::last_close() const noexcept { return s_->last_close; }
 
 void RpcEngine::set_call_concurrency(std::size_t n) {
-  s_->options.call_concurrency = std::max<std::size_t>(1, n);
+  s_->call_concurrency = std::max<std::size_t>(1, n);
   s_->pump_queue();
 }
 
@@ -121,7 +129,7 @@ std::optional<TimePoint> RpcEngine::next_deadline() const {
 
 void RpcEngine::on_timer() {
   auto& s = *s_;
-  const auto now = s.clock();
+  const auto now = s.now();
   std::vector<std::unique_ptr<OutboundCall>> expired;
   for (auto it = s.pending.begin(); it != s.pending.end();) {
     if (it->second->deadline <= now) {

@@ -40,7 +40,7 @@ void RpcEngine::State::on_frame(std::string_view text) {
         std::string_view action;
         if (it != pending.end()) {
           action = it->second->action;
-          latency = std::chrono::duration<double, std::milli>(clock() - it->second->sent_at).count();
+          latency = std::chrono::duration<double, std::milli>(now() - it->second->sent_at).count();
         }
         observe(MessageEvent{MessageDirection::in, f.type, f.id, action, text, latency, f.error_code_text});
       }

@@ -38,7 +38,7 @@ std::uint64_t RpcEngine::State::start_call(std::unique_ptr<OutboundCall> call, c
   if (!call->timeout) call->timeout = options.call_timeout;
   const auto serial = call->serial = ++next_serial;
 
-  if (state == ConnectionState::open && queue.empty() && calls_in_flight() < options.call_concurrency) {
+  if (state == ConnectionState::open && queue.empty() && calls_in_flight() < call_concurrency) {
     write_call(std::move(call));
     return serial;
   }
@@ -72,7 +72,7 @@ std::optional<Failure> RpcEngine::send(std::string_view action, const json::valu
 
 void RpcEngine::State::pump_queue() {
   const bool can_send = state == ConnectionState::open || (state == ConnectionState::closing && drain_before_close);
-  while (can_send && attached && !queue.empty() && calls_in_flight() < options.call_concurrency) {
+  while (can_send && attached && !queue.empty() && calls_in_flight() < call_concurrency) {
     auto call = std::move(queue.front());
     queue.pop_front();
     write_call(std::move(call));
@@ -119,7 +119,7 @@ void RpcEngine::State::send_call(std::unique_ptr<OutboundCall> call) {
   }
   std::string frame = serialize_call(call->id, call->action, call->payload);
   call->payload = nullptr;
-  call->sent_at = clock();
+  call->sent_at = now();
   call->deadline = call->sent_at + *call->timeout;
   host.schedule(call->deadline);
   OutboundCall& ref = *call;

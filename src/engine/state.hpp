@@ -31,12 +31,14 @@ struct MessageStage {
 }  // namespace detail
 
 struct RpcEngine::State {
-  State(EngineHost& host, SessionOptions options, std::string identity, SessionHooks hooks);
+  State(EngineHost& host, std::shared_ptr<const SessionOptions> options, std::string identity, SessionHooks hooks);
 
   EngineHost& host;
-  SessionOptions options;
-  std::shared_ptr<Logger> logger;
-  Clock clock;
+  // Shared by every connection made with the same options (a server's, a route's): an idle
+  // connection does not carry its own copy. Logger and clock are always set.
+  std::shared_ptr<const SessionOptions> shared_options;
+  const SessionOptions& options;
+  std::size_t call_concurrency;  // set_call_concurrency changes it for this peer only
   SessionHooks hooks;
   SessionEvents events;
   std::string identity;
@@ -75,6 +77,8 @@ struct RpcEngine::State {
   CloseOptions close_options;
   std::optional<CloseResult> last_close;
 
+  Logger& logger() const noexcept { return *options.logger; }
+  TimePoint now() const { return options.clock(); }
   void log(LogLevel level, std::string_view message) const;
   bool observed() const noexcept { return events.message || hooks.message || options.exchange_log; }
   void observe(const MessageEvent& e);

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "ocpp/engine/engine.hpp"
 #include "ocpp/engine/validation.hpp"
 #include "ocpp/transport/compression.hpp"
 
@@ -27,5 +28,22 @@ ServerCore::ServerCore(std::vector<boost::asio::any_io_executor> executors_in, S
                                                                        options.max_tracked_addresses, options.clock)
                              : nullptr),
       admission(options) {}
+
+std::shared_ptr<const SessionOptions> ServerCore::session_options(const Route* route) {
+  std::lock_guard lock(session_options_mutex_);
+  auto& made = session_options_[route];
+  if (made) return made;
+  SessionOptions o = options;
+  if (route) {
+    const auto& c = route->settings();
+    if (c.call_timeout) o.call_timeout = *c.call_timeout;
+    if (c.ping_interval) o.ping_interval = *c.ping_interval;
+    if (c.call_concurrency) o.call_concurrency = *c.call_concurrency;
+    if (c.strict_mode) o.strict_mode = *c.strict_mode;
+    if (c.rate_limit) o.rate_limit = *c.rate_limit;
+  }
+  made = complete_options(std::make_shared<const SessionOptions>(std::move(o)));
+  return made;
+}
 
 }  // namespace ocpp::detail

@@ -4,6 +4,8 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <vector>
 
@@ -31,6 +33,14 @@ struct ServerCore {
   AuthCallback auth;
   std::shared_ptr<HandlerTable> handlers = std::make_shared<HandlerTable>();
   std::function<void(const std::shared_ptr<ServerClient>&)> on_client;
+
+  // What the connections of `route` (null: none) run with: the server's options with the route's
+  // settings, made once per route and shared by all its connections.
+  std::shared_ptr<const SessionOptions> session_options(const Route* route);
+
+ private:
+  std::mutex session_options_mutex_;
+  std::map<const Route*, std::shared_ptr<const SessionOptions>> session_options_;
 };
 
 }  // namespace ocpp::detail

@@ -10,22 +10,24 @@ namespace {
 struct Registration {
   // Weak: the registry holds the client, whose session holds these hooks.
   std::weak_ptr<ServerCore> core;
-  std::string identity;
-  std::string remote_address;
   std::uint64_t generation = 0;
+  // Set once the client exists; the hooks run only from inside it. Its identity and address are
+  // read there rather than copied, which every idle connection would pay for.
+  const ServerClient* client = nullptr;
 };
 
-SessionHooks hooks_for(const std::shared_ptr<const Registration>& registration, const Observability& observability) {
+SessionHooks hooks_for(const std::shared_ptr<Registration>& registration, const Observability& observability) {
   SessionHooks hooks;
   hooks.finished = [registration](const CloseResult&) {
     if (auto core = registration->core.lock()) {
       core->observability->connection_closed();
-      core->registry->remove(registration->identity, registration->generation);
+      core->registry->remove(registration->client->identity(), registration->generation);
     }
   };
   hooks.rate_limited = [registration](const RateLimitEvent& e) {
     if (auto core = registration->core.lock())
-      core->observability->rate_limited(registration->identity, registration->remote_address, e.action);
+      core->observability->rate_limited(registration->client->identity(),
+                                        registration->client->handshake().remote_address, e.action);
   };
   hooks.message = observability.message_hook();
   return hooks;
@@ -33,16 +35,17 @@ SessionHooks hooks_for(const std::shared_ptr<const Registration>& registration, 
 
 }  // namespace
 
-void Handoff::connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_io_executor ex, SessionOptions options,
+void Handoff::connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_io_executor ex,
+                      std::shared_ptr<const SessionOptions> options,
                       HandshakeInfo info, std::shared_ptr<Transport> transport, std::string protocol,
                       boost::json::object state) {
   auto& registry = *core->registry;
   auto attached = registry.attach_station(info.identity, std::move(state));
-  auto registration = std::make_shared<const Registration>(
-      Registration{core, info.identity, info.remote_address, attached.generation});
+  auto registration = std::make_shared<Registration>(Registration{core, attached.generation});
   auto client = std::shared_ptr<ServerClient>(new ServerClient(std::move(ex), std::move(options), std::move(info),
                                                                core->handlers, hooks_for(registration, *core->observability),
                                                                std::move(attached.station)));
+  registration->client = client.get();
   auto added = registry.add(client, attached.generation);
   if (!added.added) return transport->close(close_code::going_away, "Server is shutting down");
   core->observability->connection_opened();

@@ -16,7 +16,8 @@ struct ServerCore;
 
 class Handoff {
  public:
-  static void connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_io_executor ex, SessionOptions options,
+  static void connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_io_executor ex,
+                      std::shared_ptr<const SessionOptions> options,
                       HandshakeInfo info, std::shared_ptr<Transport> transport, std::string protocol,
                       boost::json::object state);
 };

@@ -10,7 +10,7 @@
 namespace ocpp {
 namespace asio = boost::asio;
 
-ServerClient::ServerClient(executor_type ex, SessionOptions options, HandshakeInfo info,
+ServerClient::ServerClient(executor_type ex, std::shared_ptr<const SessionOptions> options, HandshakeInfo info,
                            std::shared_ptr<const HandlerTable> shared_handlers, SessionHooks hooks,
                            std::shared_ptr<StationState> station)
     : SessionSide(std::move(ex), std::move(options), info.identity, std::move(shared_handlers), std::move(hooks)),

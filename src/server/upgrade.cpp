@@ -239,24 +239,12 @@ class Upgrade final : public UpgradeChain {
     });
   }
 
-  SessionOptions session_options() const {
-    SessionOptions o = core_->options;
-    if (!route_) return o;
-    const auto& c = route_->settings();
-    if (c.call_timeout) o.call_timeout = *c.call_timeout;
-    if (c.ping_interval) o.ping_interval = *c.ping_interval;
-    if (c.call_concurrency) o.call_concurrency = *c.call_concurrency;
-    if (c.strict_mode) o.strict_mode = *c.strict_mode;
-    if (c.rate_limit) o.rate_limit = *c.rate_limit;
-    return o;
-  }
-
   void on_accepted() {
     parser_.reset();
     auto ex = ws_->get_executor();
     const auto& o = core_->options;
     auto transport = make_ws_transport(std::move(*ws_), o.max_frame_bytes, o.close_timeout);
-    Handoff::connect(core_, ex, session_options(), std::move(info_), std::move(transport), std::move(protocol_),
+    Handoff::connect(core_, ex, core_->session_options(route_), std::move(info_), std::move(transport), std::move(protocol_),
                      std::move(state_));
   }
 

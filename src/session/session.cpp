@@ -44,6 +44,11 @@ class AsioCall final : public OutboundCall {
 
 RpcSession::RpcSession(executor_type executor, SessionOptions options, std::string identity,
                        std::shared_ptr<const HandlerTable> shared_handlers, SessionHooks hooks)
+    : RpcSession(std::move(executor), std::make_shared<const SessionOptions>(std::move(options)), std::move(identity),
+                 std::move(shared_handlers), std::move(hooks)) {}
+
+RpcSession::RpcSession(executor_type executor, std::shared_ptr<const SessionOptions> options, std::string identity,
+                       std::shared_ptr<const HandlerTable> shared_handlers, SessionHooks hooks)
     : executor_(std::move(executor)),
       shared_handlers_(std::move(shared_handlers)),
       engine_(*this, std::move(options), std::move(identity), std::move(hooks)) {}

@@ -154,6 +154,9 @@ class EngineHost {
   ~EngineHost() = default;
 };
 
+// The options with a logger and a clock (copied only when they lack one), as engines keep them.
+std::shared_ptr<const SessionOptions> complete_options(std::shared_ptr<const SessionOptions> options);
+
 enum class CloseStart {
   already_closed,  // nothing to do: the last close's result stands (last_close())
   joined,          // a close is already in progress
@@ -163,7 +166,9 @@ enum class CloseStart {
 
 class RpcEngine {
  public:
-  RpcEngine(EngineHost& host, SessionOptions options, std::string identity, SessionHooks hooks = {});
+  // Options are shared: connections made with the same options (a server's) hold one copy.
+  RpcEngine(EngineHost& host, std::shared_ptr<const SessionOptions> options, std::string identity,
+            SessionHooks hooks = {});
   ~RpcEngine();
   RpcEngine(const RpcEngine&) = delete;
   RpcEngine& operator=(const RpcEngine&) = delete;

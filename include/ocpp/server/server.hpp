@@ -122,7 +122,7 @@ class ServerClient : public SessionSide<Role::csms> {
 
  private:
   friend class detail::Handoff;  // the only maker
-  ServerClient(executor_type ex, SessionOptions options, HandshakeInfo info,
+  ServerClient(executor_type ex, std::shared_ptr<const SessionOptions> options, HandshakeInfo info,
                std::shared_ptr<const HandlerTable> shared_handlers, SessionHooks hooks,
                std::shared_ptr<StationState> station);
   // The protocol is known to on_client; the transport is attached after it, so that the handlers

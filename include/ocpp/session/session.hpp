@@ -229,6 +229,9 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
  protected:
   RpcSession(executor_type executor, SessionOptions options, std::string identity,
              std::shared_ptr<const HandlerTable> shared_handlers = nullptr, SessionHooks hooks = {});
+  // Options shared with other sessions (a server's connections).
+  RpcSession(executor_type executor, std::shared_ptr<const SessionOptions> options, std::string identity,
+             std::shared_ptr<const HandlerTable> shared_handlers, SessionHooks hooks);
 
   // Starts using a connected transport for `protocol` (state becomes open).
   void attach(std::shared_ptr<Transport> transport, std::string protocol);
