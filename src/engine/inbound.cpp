@@ -205,8 +205,9 @@ void RpcEngine::State::send_error(std::string_view id, std::string_view action, 
 void RpcEngine::State::handle_response(Frame& f) {
   auto it = pending.find(f.id);
   if (it == pending.end()) {
-    const bool late = std::find(timed_out_ids.begin(), timed_out_ids.end(), f.id) != timed_out_ids.end();
-    std::string why = late ? "late answer to a call that timed out: " + f.id : "answer to an unknown message id: " + f.id;
+    const bool late = std::find(abandoned_ids.begin(), abandoned_ids.end(), f.id) != abandoned_ids.end();
+    std::string why = late ? "late answer to a call that timed out or was cancelled: " + f.id
+                           : "answer to an unknown message id: " + f.id;
     log(LogLevel::info, why);
     if (events.bad_message) events.bad_message(BadMessageEvent{{}, why, {}});
     if (!late && options.count_unknown_responses) count_bad_message();

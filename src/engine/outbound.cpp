@@ -29,16 +29,21 @@ std::uint64_t RpcEngine::State::start_call(std::unique_ptr<OutboundCall> call, c
   if (state == ConnectionState::closed || state == ConnectionState::closing)
     return fail_now(connection_failure(state == ConnectionState::closed ? "Cannot call: connection is closed"
                                                                         : "Cannot call: connection is closing"));
-  if (call->id.empty()) call->id = options.id_generator ? options.id_generator() : random_message_id();
+  const bool given_id = !call->id.empty();
+  if (!given_id) call->id = options.id_generator ? options.id_generator() : random_message_id();
   if (call->id.empty() || call->id.size() > kMaxMessageIdLength)
     return fail_now(Failure{.message = "Message id must be 1 to 36 characters"});
-  if (pending.count(call->id))
+  // A given id (an idempotency key) may also be waiting to be sent; generated ones are random.
+  auto same_id = [&](const auto& c) { return c->id == call->id; };
+  if (pending.count(call->id) ||
+      (given_id && (std::any_of(queue.begin(), queue.end(), same_id) ||
+                    std::any_of(in_chain.begin(), in_chain.end(), same_id))))
     return fail_now(Failure{.message = "A call with message id " + call->id + " is already pending"});
   if (target) call->protocol = target->protocol;
   if (!call->timeout) call->timeout = options.call_timeout;
   const auto serial = call->serial = ++next_serial;
 
-  if (state == ConnectionState::open && queue.empty() && calls_in_flight() < call_concurrency) {
+  if (state == ConnectionState::open && attached && queue.empty() && calls_in_flight() < call_concurrency) {
     write_call(std::move(call));
     return serial;
   }
@@ -117,13 +122,15 @@ void RpcEngine::State::send_call(std::unique_ptr<OutboundCall> call) {
     return fail_unsent(std::move(call),
                        Failure{.kind = FailureKind::validation, .message = e.what(), .validation = std::move(e)});
   }
+  // A generated id that collides (a custom id_generator) fails rather than replace a pending call.
+  if (pending.count(call->id))
+    return fail_unsent(std::move(call), Failure{.message = "A call with message id " + call->id + " is already pending"});
   std::string frame = serialize_call(call->id, call->action, call->payload);
   call->payload = nullptr;
   call->sent_at = now();
   call->deadline = call->sent_at + *call->timeout;
   host.schedule(call->deadline);
-  OutboundCall& ref = *call;
-  pending.emplace(call->id, std::move(call));
+  OutboundCall& ref = *pending.emplace(call->id, std::move(call)).first->second;
   write(std::move(frame), MessageType::Call, ref.id, ref.action);
 }
 
@@ -140,9 +147,13 @@ void RpcEngine::State::fail_unsent(std::unique_ptr<OutboundCall> call, Failure f
   maybe_finish_drain();
 }
 
+void RpcEngine::State::abandon(const std::string& id) {
+  if (abandoned_ids.size() >= 32) abandoned_ids.erase(abandoned_ids.begin());
+  abandoned_ids.push_back(id);
+}
+
 void RpcEngine::State::time_out(std::unique_ptr<OutboundCall> call) {
-  if (timed_out_ids.size() >= 32) timed_out_ids.erase(timed_out_ids.begin());
-  timed_out_ids.push_back(call->id);
+  abandon(call->id);
   call->complete(Failure{.kind = FailureKind::timeout,
                          .message = "Call to \"" + call->action + "\" timed out after " +
                                     std::to_string(call->timeout->count()) + " ms"},
@@ -156,7 +167,9 @@ void RpcEngine::cancel(std::uint64_t serial) {
     s.pump_queue();
   };
   for (auto it = s.pending.begin(); it != s.pending.end(); ++it) {
-    if (it->second->serial == serial) return cancelled(s.take_pending(it));
+    if (it->second->serial != serial) continue;
+    s.abandon(it->second->id);
+    return cancelled(s.take_pending(it));
   }
   for (auto* list : {&s.queue, &s.in_chain}) {
     auto it = std::find_if(list->begin(), list->end(), [&](auto& c) { return c->serial == serial; });

@@ -54,7 +54,9 @@ struct RpcEngine::State {
   std::list<std::unique_ptr<OutboundCall>> in_chain;
   std::unordered_map<std::string, std::unique_ptr<OutboundCall>> pending;
   std::uint64_t next_serial = 0;
-  std::vector<std::string> timed_out_ids;  // recent, so their late answers are not blamed on the peer
+  // Recent calls we stopped waiting for (timed out, cancelled), so their late answers are not
+  // blamed on the peer.
+  std::vector<std::string> abandoned_ids;
 
   // Inbound CALLs answered later, by message id ("send:" + id for SENDs).
   std::unordered_map<std::string, std::shared_ptr<InboundHandle>> inbound;
@@ -96,6 +98,7 @@ struct RpcEngine::State {
   std::unique_ptr<OutboundCall> take_pending(decltype(pending)::iterator it);
   void fail_unsent(std::unique_ptr<OutboundCall> call, Failure failure);
   void time_out(std::unique_ptr<OutboundCall> call);
+  void abandon(const std::string& id);
   void fail_pending(const std::string& why, std::uint16_t close_code = 0);
   void fail_queued(const std::string& why);
 

@@ -114,14 +114,8 @@ inline std::string text_of(const json::value& v) {
   return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
 }
 
-// RpcEngine takes its options by value or, shared between connections, as
-// shared_ptr<const SessionOptions>; the tests build against either.
-template <class Engine = RpcEngine>
-std::unique_ptr<Engine> make_engine(EngineHost& host, SessionOptions o) {
-  if constexpr (std::is_constructible_v<Engine, EngineHost&, std::shared_ptr<const SessionOptions>, std::string>)
-    return std::make_unique<Engine>(host, std::make_shared<const SessionOptions>(std::move(o)), "CP001");
-  else
-    return std::make_unique<Engine>(host, std::move(o), "CP001");
+inline std::unique_ptr<RpcEngine> make_engine(EngineHost& host, SessionOptions o) {
+  return std::make_unique<RpcEngine>(host, std::make_shared<const SessionOptions>(std::move(o)), "CP001");
 }
 
 class EngineTest : public ::testing::Test {
@@ -171,6 +165,15 @@ class EngineTest : public ::testing::Test {
   }
   std::shared_ptr<CallRecord> call_with_id(std::string id, std::optional<milliseconds> timeout = std::nullopt) {
     return call("Heartbeat", json::object(), std::move(id), timeout);
+  }
+  // An outbound CALL whose id the engine makes (SessionOptions::id_generator).
+  std::shared_ptr<CallRecord> call_with_generated_id() {
+    auto record = std::make_shared<CallRecord>();
+    auto c = std::make_unique<RecordingCall>(record, &completion_order, std::function<void()>{});
+    c->action = "Heartbeat";
+    c->payload = json::object();
+    EXPECT_NO_THROW(record->serial = engine->call(std::move(c)));
+    return record;
   }
 
   void receive(std::string_view text) { EXPECT_NO_THROW(engine->on_frame(text)); }

@@ -158,9 +158,9 @@ class EngineHost {
 std::shared_ptr<const SessionOptions> complete_options(std::shared_ptr<const SessionOptions> options);
 
 enum class CloseStart {
-  already_closed,  // nothing to do: the last close's result stands (last_close())
+  already_closed,  // nothing to do: closed, or never connected (then last_close() is empty)
   joined,          // a close is already in progress
-  not_open,        // never opened or reconnecting: the shell aborts what it was doing, then finish()
+  not_open,        // connecting or reconnecting: the shell aborts what it was doing, then finish()
   started,         // the close is under way; on_transport_closed() follows
 };
 

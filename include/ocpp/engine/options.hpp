@@ -83,7 +83,7 @@ struct CallOptions {
 
 struct CloseOptions {
   std::uint16_t code = 1000;
-  std::string reason;
+  std::string reason{};
   // Let in-flight and queued outbound CALLs and running inbound handlers finish first (outbound
   // ones are bounded by their timeouts). Otherwise they are rejected / cancelled at once.
   bool await_pending = true;
