@@ -241,7 +241,7 @@ void engine() {
   ocpp::SessionOptions options;
   options.clock = [&now] { return now; };
   options.logger = ocpp::null_logger();
-  ocpp::RpcEngine engine(host, std::move(options), "CP001");
+  ocpp::RpcEngine engine(host, std::make_shared<const ocpp::SessionOptions>(std::move(options)), "CP001");
   host.engine = &engine;
   int bad_messages = 0;
   engine.events().bad_message = [&](const ocpp::BadMessageEvent&) { ++bad_messages; };
