@@ -96,6 +96,7 @@ void Client::start_connect(ConnectHandler handler) {
     self->connect_waiters_.push_back(std::move(handler));
     self->set_state(ConnectionState::connecting);
     self->attempts_ = 0;
+    self->reconnecting_ = false;
     self->attempt();
   });
 }
@@ -131,21 +132,14 @@ void Client::attempt() {
             retryable = e.retryable();
             why = e.what();
           }
-          if (!self->has_connected_ || !self->client_options_.reconnect) {
-            // The first connect is not retried: its caller decides.
-            self->complete_connect_waiters(out.error);
-            self->finish_close({close_code::going_away, why});
-            return;
-          }
+          // A connect() is not retried, the first or one after a final close: its caller decides.
+          if (!self->reconnecting_) return self->give_up(out.error, {close_code::going_away, why});
           self->log(LogLevel::warn, "reconnect failed: " + why);
-          if (!retryable) {
-            self->finish_close({close_code::going_away, why});
-            return;
-          }
-          self->schedule_reconnect();
+          if (!retryable) return self->give_up(out.error, {close_code::going_away, why});
+          self->schedule_reconnect(why);
           return;
         }
-        self->has_connected_ = true;
+        self->reconnecting_ = false;
         self->attempts_ = 0;
         self->compressed_ = out.compressed;
         self->offered_ = {out.protocol};  // keep the protocol on reconnect
@@ -161,10 +155,19 @@ void Client::complete_connect_waiters(std::exception_ptr error) {
   for (auto& w : waiters) detail::complete_later(get_executor(), std::move(w), error);
 }
 
-void Client::schedule_reconnect() {
+// Ends connecting for good. connect() calls made meanwhile wait in connect_waiters_ and queued
+// calls in the engine (failed by finish_close): both must complete on every final path.
+void Client::give_up(std::exception_ptr error, const CloseResult& result) {
+  reconnecting_ = false;
+  complete_connect_waiters(std::move(error));
+  finish_close(result);
+}
+
+void Client::schedule_reconnect(const std::string& last_error) {
   if (attempts_ >= client_options_.max_reconnects) {
-    finish_close({close_code::going_away, "Max reconnection attempts exhausted"});
-    return;
+    const std::string why = "Max reconnection attempts exhausted";
+    return give_up(std::make_exception_ptr(ConnectError(why + " (last: " + last_error + ")", 0, false)),
+                   {close_code::going_away, why});
   }
   ++attempts_;
   std::uniform_real_distribution<double> dist(0.0, 1.0);
@@ -188,14 +191,15 @@ void Client::on_unexpected_close(const CloseResult& result) {
   }
   set_state(ConnectionState::connecting);
   attempts_ = 0;
-  schedule_reconnect();
+  reconnecting_ = true;
+  schedule_reconnect(result.reason.empty() ? "closed with " + std::to_string(result.code) : result.reason);
 }
 
 void Client::on_close_while_not_open() {
   reconnect_timer_->timer.cancel();
   if (auto op = std::move(connecting_)) op->cancel();
-  complete_connect_waiters(std::make_exception_ptr(ConnectError("Connection aborted", 0, false)));
-  finish_close({close_code::going_away, "Connection aborted"});
+  give_up(std::make_exception_ptr(ConnectError("Connection aborted", 0, false)),
+          {close_code::going_away, "Connection aborted"});
 }
 
 }  // namespace ocpp

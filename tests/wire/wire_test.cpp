@@ -241,10 +241,17 @@ TEST_F(WireTest, APeerThatClosesButKeepsTcpOpenIsDroppedAfterCloseTimeout) {
 
 TEST_F(WireTest, ReconnectKeepsTheProtocolAndQueuesCalls) {
   auto server = make_server();
-  server->handle("Heartbeat", heartbeat);
   std::atomic<int> connections{0};
   std::vector<std::string> protocols;
+  std::vector<int> heartbeats_on;  // the connection number each Heartbeat arrived on
   std::mutex m;
+  server->handle("Heartbeat", [&](CallContext& ctx) -> HandlerResult {
+    {
+      std::lock_guard lock(m);
+      heartbeats_on.push_back(connections);
+    }
+    return heartbeat(ctx);
+  });
   server->on_client([&](const std::shared_ptr<ServerClient>& c) {
     std::lock_guard lock(m);
     protocols.push_back(c->protocol());
@@ -259,28 +266,36 @@ TEST_F(WireTest, ReconnectKeepsTheProtocolAndQueuesCalls) {
   std::promise<void> reopened;
   std::atomic<int> opens{0};
   std::atomic<int> disconnects{0}, reconnects{0}, finals{0};
+  std::future<json::value> queued;
+  std::promise<void> queued_made;
   client->on_open([&] {
     if (++opens == 2) reopened.set_value();
   });
   client->on_disconnect([&](const CloseResult&) { ++disconnects; });
   client->on_reconnect([&](const ReconnectEvent& e) {
-    ++reconnects;
     EXPECT_LE(e.delay, milliseconds(50));
+    if (++reconnects != 1) return;
+    // Between the connections: the call has no transport to go out on.
+    EXPECT_EQ(client->state(), ConnectionState::connecting);
+    queued = client->call("Heartbeat", json::object(), asio::use_future);
+    queued_made.set_value();
   });
   client->on_close([&](const CloseResult&) { ++finals; });
   get(client->connect(asio::use_future));
   EXPECT_EQ(client->protocol(), "ocpp2.1");
 
   server->get_client("CP9")->close(CloseOptions{1012, "restart", false, false});
+  get(queued_made.get_future());
   get(reopened.get_future());
+  EXPECT_EQ(get(std::move(queued)).at("currentTime"), "2026-01-01T00:00:00Z");
   EXPECT_EQ(client->protocol(), "ocpp2.1");
   EXPECT_EQ(disconnects, 1);
   EXPECT_GE(reconnects, 1);
   EXPECT_EQ(finals, 0) << "close fires only when final";
-  get(client->call("Heartbeat", json::object(), asio::use_future));
   {
     std::lock_guard lock(m);
     EXPECT_EQ(protocols, (std::vector<std::string>{"ocpp2.1", "ocpp2.1"}));
+    EXPECT_EQ(heartbeats_on, std::vector<int>{2}) << "the queued call went out on the new connection";
   }
   get(client->close(CloseOptions{}, asio::use_future));
   EXPECT_EQ(finals, 1);
@@ -309,6 +324,136 @@ TEST_F(WireTest, MaxReconnectsEndsWithAFinalClose) {
   EXPECT_EQ(reconnects, 2);
   EXPECT_EQ(r.code, close_code::going_away);
   EXPECT_NE(r.reason.find("exhausted"), std::string::npos);
+}
+
+namespace {
+
+// A connect() and a call made from the first reconnect event, while the client is between
+// connections: both must complete however the reconnecting ends.
+struct MadeWhileReconnecting {
+  std::future<void> connect;
+  std::future<json::value> call;
+  std::promise<void> made;
+  void arm(const std::shared_ptr<Client>& client) {
+    client->on_reconnect([this, weak = std::weak_ptr<Client>(client)](const ReconnectEvent& e) {
+      auto c = weak.lock();
+      if (e.attempt != 1 || !c) return;
+      connect = c->connect(asio::use_future);
+      call = c->call("Heartbeat", json::object(), asio::use_future);
+      made.set_value();
+    });
+  }
+};
+
+template <class E, class F>
+std::string fails_with(F&& future) {
+  try {
+    get(std::forward<F>(future));
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "<no exception>";
+}
+
+}  // namespace
+
+TEST_F(WireTest, WaitersMadeWhileReconnectingFailWhenTheReconnectsRunOut) {
+  auto server = make_server();
+  const auto port = server->listen(0, "127.0.0.1");
+  ClientOptions o;
+  o.reconnect = true;
+  o.max_reconnects = 2;
+  o.backoff_min = milliseconds(5);
+  o.backoff_max = milliseconds(10);
+  auto client = make_client(port, "CP7", {"ocpp1.6"}, o);
+  MadeWhileReconnecting waiters;
+  waiters.arm(client);
+  std::promise<CloseResult> final_close;
+  client->on_close([&](const CloseResult& r) { final_close.set_value(r); });
+  get(client->connect(asio::use_future));
+  std::promise<void> closed;
+  server->close(CloseOptions{1001, "bye", false, false}, [&] { closed.set_value(); });  // and stops listening
+  get(closed.get_future());
+  get(waiters.made.get_future());
+  EXPECT_NE(fails_with<ConnectError>(std::move(waiters.connect)).find("exhausted"), std::string::npos);
+  EXPECT_NE(fails_with<ConnectionError>(std::move(waiters.call)), "<no exception>");
+  EXPECT_NE(get(final_close.get_future()).reason.find("exhausted"), std::string::npos);
+  EXPECT_EQ(client->state(), ConnectionState::closed);
+}
+
+TEST_F(WireTest, WaitersMadeWhileReconnectingFailOnANonRetryableRefusal) {
+  // A CSMS that accepts ocpp1.6 once, then drops it: the second upgrade names no subprotocol,
+  // which retrying cannot change.
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  std::jthread csms([&] {  // joined however the test ends
+    for (int i = 0; i < 2; ++i) {
+      beast::websocket::stream<asio::ip::tcp::socket> ws(io);
+      acceptor.accept(ws.next_layer());
+      if (i == 0)
+        ws.set_option(beast::websocket::stream_base::decorator(
+            [](beast::websocket::response_type& r) { r.set(beast::http::field::sec_websocket_protocol, "ocpp1.6"); }));
+      boost::system::error_code ec;
+      ws.accept(ec);
+      if (i == 0 && !ec) ws.close(beast::websocket::close_reason(1012), ec);
+      beast::flat_buffer b;
+      while (!ec) ws.read(b, ec);  // until the client has gone
+    }
+  });
+  ClientOptions o;
+  o.reconnect = true;
+  o.backoff_min = milliseconds(5);
+  o.backoff_max = milliseconds(10);
+  auto client = make_client(acceptor.local_endpoint().port(), "CP8", {"ocpp1.6"}, o);
+  MadeWhileReconnecting waiters;
+  waiters.arm(client);
+  std::promise<CloseResult> final_close;
+  client->on_close([&](const CloseResult& r) { final_close.set_value(r); });
+  get(client->connect(asio::use_future));
+  get(waiters.made.get_future());
+  EXPECT_NE(fails_with<ConnectError>(std::move(waiters.connect)).find("no subprotocol"), std::string::npos);
+  EXPECT_NE(fails_with<ConnectionError>(std::move(waiters.call)), "<no exception>");
+  EXPECT_NE(get(final_close.get_future()).reason.find("no subprotocol"), std::string::npos);
+}
+
+TEST_F(WireTest, WaitersMadeWhileReconnectingFailWhenCloseAborts) {
+  auto server = make_server();
+  const auto port = server->listen(0, "127.0.0.1");
+  ClientOptions o;
+  o.reconnect = true;
+  o.backoff_min = milliseconds(60000);  // the reconnect timer never fires during the test
+  o.backoff_max = milliseconds(60000);
+  auto client = make_client(port, "CP6", {"ocpp1.6"}, o);
+  MadeWhileReconnecting waiters;
+  waiters.arm(client);
+  get(client->connect(asio::use_future));
+  server->get_client("CP6")->close(CloseOptions{1012, "restart", false, false});
+  get(waiters.made.get_future());
+  get(client->close(CloseOptions{}, asio::use_future));
+  EXPECT_NE(fails_with<ConnectError>(std::move(waiters.connect)).find("aborted"), std::string::npos);
+  EXPECT_NE(fails_with<ConnectionError>(std::move(waiters.call)), "<no exception>");
+}
+
+// Only reconnects after an unexpected close are retried: a later connect() is the caller's, as
+// the first one is, and fails at once instead of retrying without end.
+TEST_F(WireTest, ConnectAfterAFinalCloseIsNotRetried) {
+  auto server = make_server();
+  const auto port = server->listen(0, "127.0.0.1");
+  ClientOptions o;
+  o.reconnect = true;  // unlimited reconnects
+  o.backoff_min = milliseconds(5);
+  o.backoff_max = milliseconds(10);
+  auto client = make_client(port, "CP5", {"ocpp1.6"}, o);
+  std::atomic<int> reconnects{0};
+  client->on_reconnect([&](const ReconnectEvent&) { ++reconnects; });
+  get(client->connect(asio::use_future));
+  get(client->close(CloseOptions{}, asio::use_future));
+  std::promise<void> closed;
+  server->close(CloseOptions{}, [&] { closed.set_value(); });
+  get(closed.get_future());
+  EXPECT_THROW(get(client->connect(asio::use_future)), ConnectError);
+  EXPECT_EQ(reconnects, 0);
+  EXPECT_EQ(client->state(), ConnectionState::closed);
 }
 
 TEST_F(WireTest, DuplicateIdentityEvictsTheOlderConnection) {
@@ -347,24 +492,73 @@ TEST_F(WireTest, ServerCloseClosesClientsAndRefusesNewOnes) {
   get(make_client(again, "AGAIN")->connect(asio::use_future));
 }
 
+// Each side sends its next ping only after the pong to the last one, so a peer that sees several
+// pings knows the pongs came back; the pong timeout (several intervals) never fires.
 TEST_F(WireTest, PingsKeepAnIdleConnectionOpen) {
-  ServerOptions so;
-  so.ping_interval = milliseconds(20);
-  auto server = make_server(so);
-  const auto port = server->listen(0, "127.0.0.1");
+  constexpr int kPings = 5;
+  // The client's pings, to a bare WebSocket peer that reads (answering pings) and counts them.
+  asio::ip::tcp::acceptor acceptor(pool.executor(), {asio::ip::make_address("127.0.0.1"), 0});
+  auto peer = std::make_shared<std::optional<beast::websocket::stream<beast::tcp_stream>>>();
+  auto buffer = std::make_shared<beast::flat_buffer>();
+  std::atomic<int> client_pings{0};
+  std::promise<void> client_pinged;
+  acceptor.async_accept([&, peer, buffer](boost::system::error_code ec, asio::ip::tcp::socket s) {
+    if (ec) return;
+    peer->emplace(std::move(s));
+    (*peer)->set_option(beast::websocket::stream_base::decorator(
+        [](beast::websocket::response_type& r) { r.set(beast::http::field::sec_websocket_protocol, "ocpp1.6"); }));
+    (*peer)->control_callback([&](beast::websocket::frame_type kind, beast::string_view) {
+      if (kind == beast::websocket::frame_type::ping && ++client_pings == kPings) client_pinged.set_value();
+    });
+    (*peer)->async_accept([peer, buffer](boost::system::error_code ec) {
+      if (!ec) (*peer)->async_read(*buffer, [peer, buffer](boost::system::error_code, std::size_t) {});
+    });
+  });
   ClientOptions o;
   o.ping_interval = milliseconds(20);
   o.pong_timeout = milliseconds(200);
-  auto client = make_client(port, "PING", {"ocpp1.6"}, o);
-  std::atomic<bool> dropped{false};
-  client->on_close([&](const CloseResult&) { dropped = true; });
+  auto client = make_client(acceptor.local_endpoint().port(), "PING", {"ocpp1.6"}, o);
+  std::atomic<bool> client_pong_timeout{false};
+  client->on_pong_timeout([&] { client_pong_timeout = true; });
   get(client->connect(asio::use_future));
-  std::promise<void> waited;
-  asio::steady_timer t(pool.executor(), milliseconds(300));
-  t.async_wait([&](boost::system::error_code) { waited.set_value(); });
-  get(waited.get_future());
-  EXPECT_FALSE(dropped);
+  get(client_pinged.get_future());
+  EXPECT_FALSE(client_pong_timeout);
   EXPECT_EQ(client->state(), ConnectionState::open);
+  on_pool([&] {
+    boost::system::error_code ec;
+    acceptor.close(ec);
+    if (*peer) (*peer)->next_layer().socket().close(ec);
+  });
+
+  // The server's pings, to a bare station that reads and counts them.
+  ServerOptions so;
+  so.ping_interval = milliseconds(20);
+  so.pong_timeout = milliseconds(200);
+  auto server = make_server(so);
+  std::atomic<bool> server_pong_timeout{false};
+  std::promise<std::shared_ptr<ServerClient>> accepted;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    c->on_pong_timeout([&] { server_pong_timeout = true; });
+    accepted.set_value(c);
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  auto station = raw_station(io, port, "PING");
+  int server_pings = 0;
+  station->control_callback([&](beast::websocket::frame_type kind, beast::string_view) {
+    if (kind == beast::websocket::frame_type::ping) ++server_pings;
+  });
+  beast::flat_buffer station_buffer;
+  station->async_read(station_buffer, [](boost::system::error_code, std::size_t) {});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (server_pings < kPings && std::chrono::steady_clock::now() < deadline) io.run_one_for(milliseconds(100));
+  EXPECT_GE(server_pings, kPings);
+  auto sc = get(accepted.get_future());
+  EXPECT_FALSE(server_pong_timeout);
+  EXPECT_EQ(sc->state(), ConnectionState::open);
+  boost::system::error_code ec;
+  station->next_layer().close(ec);
+  io.run_for(milliseconds(1000));  // the cancelled read completes
 }
 
 TEST_F(WireTest, CallsMadeWhileConnectingAreQueued) {

@@ -87,7 +87,8 @@ class Client : public SessionSide<Role::charging_station> {
 
   void start_connect(ConnectHandler handler);
   void attempt();
-  void schedule_reconnect();
+  void schedule_reconnect(const std::string& last_error);
+  void give_up(std::exception_ptr error, const CloseResult& result);
   void on_unexpected_close(const CloseResult& result) override;
   void on_close_while_not_open() override;
   void complete_connect_waiters(std::exception_ptr error);
@@ -103,7 +104,7 @@ class Client : public SessionSide<Role::charging_station> {
   struct ReconnectTimer;
   std::unique_ptr<ReconnectTimer> reconnect_timer_;
   unsigned attempts_ = 0;
-  bool has_connected_ = false;
+  bool reconnecting_ = false;  // after an unexpected close, until open again or given up
   std::function<void(const CloseResult&)> disconnect_;
   std::function<void(const ReconnectEvent&)> reconnect_;
 };
