@@ -3,6 +3,7 @@
 #include <boost/beast/core/detail/base64.hpp>
 
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -171,31 +172,92 @@ TEST_F(WireTest, SocketLossDuringAuthAbortsTheUpgradeAndSignalsTheCallback) {
   on_pool([&] { kept.reset(); });
 }
 
+// Each setting is shown by what it does on a connection of its route, and by its absence on a
+// connection of another route that keeps the server's settings.
 TEST_F(WireTest, RouteSettingsApplyToItsConnections) {
-  auto server = make_server();
+  ServerOptions so;
+  so.call_timeout = std::chrono::seconds(60);
+  auto server = make_server(so);
   RateLimitOptions limits;
-  limits.per_action["MeterValues"] = RateLimit{10, milliseconds(60000)};
-  server->route("/v2/:identity").config({.protocols = std::vector<std::string>{"ocpp2.0.1"},
-                                         .call_timeout = milliseconds(1234),
-                                         .strict_mode = StrictModeOptions{.enabled = true},
-                                         .rate_limit = limits});
-  server->route("/any/:identity");
-  std::promise<std::shared_ptr<ServerClient>> accepted;
-  server->on_client([&](const std::shared_ptr<ServerClient>& c) { accepted.set_value(c); });
+  limits.per_action["MeterValues"] = RateLimit{1, milliseconds(60000)};
+  limits.on_exceeded = LimitAction::disconnect;
+  server->route("/strict/:identity")
+      .config({.protocols = std::vector<std::string>{"ocpp2.0.1"},
+               .call_timeout = milliseconds(100),
+               .strict_mode = StrictModeOptions{.enabled = true},
+               .rate_limit = limits});
+  server->route("/plain/:identity");
+  std::atomic<int> boots{0};
+  server->handle("BootNotification", [&](CallContext&) -> HandlerResult {
+    ++boots;
+    return json::object{{"currentTime", "2026-01-01T00:00:00Z"}, {"interval", 60}, {"status", "Accepted"}};
+  });
+  server->handle("MeterValues", [](CallContext&) -> HandlerResult { return json::object(); });
+  std::mutex m;
+  std::map<std::string, std::shared_ptr<ServerClient>> accepted;
+  std::promise<void> both_accepted;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    std::lock_guard lock(m);
+    accepted[c->identity()] = c;
+    if (accepted.size() == 2) both_accepted.set_value();
+  });
   const auto port = server->listen(0, "127.0.0.1");
-  ClientOptions o;
-  o.endpoint = "ws://127.0.0.1:" + std::to_string(port) + "/v2";
-  o.identity = "CP2";
-  o.protocols = {"ocpp1.6", "ocpp2.0.1", "ocpp2.1"};
-  o.reconnect = false;
-  o.logger = null_logger();
-  auto client = Client::create(pool.executor(), o);
-  get(client->connect(asio::use_future));
-  auto sc = get(accepted.get_future());
-  EXPECT_EQ(sc->protocol(), "ocpp2.0.1") << "the route's protocol list, not the server's";
-  EXPECT_EQ(sc->options().call_timeout, milliseconds(1234));
-  EXPECT_TRUE(sc->options().strict_mode.enabled);
-  EXPECT_EQ(sc->options().rate_limit.per_action.count("MeterValues"), 1u);
+  auto station = [&](const std::string& path, const std::string& identity) {
+    ClientOptions o;
+    o.endpoint = "ws://127.0.0.1:" + std::to_string(port) + path;
+    o.identity = identity;
+    o.protocols = {"ocpp1.6", "ocpp2.0.1", "ocpp2.1"};
+    o.reconnect = false;
+    o.logger = null_logger();
+    auto c = Client::create(pool.executor(), o);
+    c->handle("GetVariables", [](CallContext&) -> HandlerResult { return no_reply; });
+    get(c->connect(asio::use_future));
+    return c;
+  };
+  auto routed = station("/strict", "CPR");
+  auto plain = station("/plain", "CPP");
+  get(both_accepted.get_future());
+  std::shared_ptr<ServerClient> routed_sc, plain_sc;
+  {
+    std::lock_guard lock(m);
+    routed_sc = accepted.at("CPR");
+    plain_sc = accepted.at("CPP");
+  }
+  EXPECT_EQ(routed->protocol(), "ocpp2.0.1") << "the route's protocol list, not the server's";
+  EXPECT_EQ(plain->protocol(), "ocpp2.1");
+
+  // Strict mode: an invalid BootNotification is refused before the handler on the route only.
+  EXPECT_THROW(get(routed->call("BootNotification", json::object(), asio::use_future)), RpcError);
+  EXPECT_EQ(boots, 0);
+  get(plain->call("BootNotification", json::object(), asio::use_future));
+  EXPECT_EQ(boots, 1);
+
+  // call_timeout: the route's 100 ms, not the server's 60 s. The other route's call starts first
+  // and is still pending once the routed one has timed out.
+  const json::object get_variables{
+      {"getVariableData", json::array{json::object{{"component", json::object{{"name", "OCPPCommCtrlr"}}},
+                                                   {"variable", json::object{{"name", "HeartbeatInterval"}}}}}}};
+  auto plain_call = plain_sc->call("GetVariables", get_variables, asio::use_future);
+  auto routed_call = routed_sc->call("GetVariables", get_variables, asio::use_future);
+  EXPECT_THROW(get(std::move(routed_call)), TimeoutError);
+  EXPECT_EQ(plain_call.wait_for(milliseconds(0)), std::future_status::timeout);
+
+  // Rate limit: a second MeterValues within the minute closes the routed connection with 1008.
+  const json::object meter{
+      {"evseId", 1},
+      {"meterValue", json::array{json::object{{"timestamp", "2026-01-01T00:00:00Z"},
+                                              {"sampledValue", json::array{json::object{{"value", 1}}}}}}}};
+  get(plain->call("MeterValues", meter, asio::use_future));
+  get(plain->call("MeterValues", meter, asio::use_future));
+  std::promise<CloseResult> routed_closed;
+  routed->on_close([&](const CloseResult& r) { routed_closed.set_value(r); });
+  get(routed->call("MeterValues", meter, asio::use_future));
+  EXPECT_THROW(get(routed->call("MeterValues", meter, asio::use_future)), ConnectionError);
+  EXPECT_EQ(get(routed_closed.get_future()).code, close_code::policy_violation);
+  EXPECT_EQ(plain->state(), ConnectionState::open);
+
+  get(plain->close(CloseOptions{}, asio::use_future));
+  EXPECT_THROW(get(std::move(plain_call)), ConnectionError) << "ended by the close, never timed out";
 }
 
 // Gates run in the documented order: the connection cap comes before routing, routing before
