@@ -173,7 +173,7 @@ void Client::schedule_reconnect(const std::string& last_error) {
   std::uniform_real_distribution<double> dist(0.0, 1.0);
   const auto delay = backoff_delay(attempts_, client_options_.backoff_min, client_options_.backoff_max,
                                    dist(reconnect_timer_->rng));
-  if (reconnect_) reconnect_(ReconnectEvent{attempts_, delay});
+  if (reconnect_) emit("on_reconnect", reconnect_, ReconnectEvent{attempts_, delay});
   reconnect_timer_->timer.expires_after(delay);
   reconnect_timer_->timer.async_wait(
       [weak = std::weak_ptr<Client>(std::static_pointer_cast<Client>(shared_from_this()))](boost::system::error_code ec) {
@@ -184,7 +184,7 @@ void Client::schedule_reconnect(const std::string& last_error) {
 }
 
 void Client::on_unexpected_close(const CloseResult& result) {
-  if (disconnect_) disconnect_(result);
+  emit("on_disconnect", disconnect_, result);
   if (!client_options_.reconnect) {
     finish_close(result);
     return;

@@ -24,6 +24,22 @@ RpcEngine::State::State(EngineHost& h, std::shared_ptr<const SessionOptions> o, 
     rate_limiter = std::make_unique<MessageRateLimiter>(options.rate_limit, options.clock);
 }
 
+void log_callback_error(Logger& logger, std::string_view identity, std::string_view event,
+                        std::exception_ptr error) noexcept {
+  std::string what = "a non-exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  try {
+    logger.log(LogLevel::error, "rpc", identity, std::string(event) + " callback threw: " + what);
+  } catch (...) {
+    // Out of memory for the message: nothing more to do here.
+  }
+}
+
 void RpcEngine::State::log(LogLevel level, std::string_view message) const {
   logger().log(level, "rpc", identity, message);
 }
@@ -34,7 +50,7 @@ void RpcEngine::State::observe(const MessageEvent& e) {
                  Exchange{.inbound = e.direction == MessageDirection::in, .type = e.type, .message_id = e.message_id,
                           .action = e.action, .latency_ms = e.latency_ms, .error_code = e.error_code});
   if (hooks.message) hooks.message(e);
-  if (events.message) events.message(e);
+  emit("on_message", events.message, e);
 }
 
 void RpcEngine::State::write(std::string frame, MessageType type, std::string_view id, std::string_view action,

@@ -17,7 +17,7 @@ void RpcEngine::State::on_frame(std::string_view text) {
     case MessageType::Call:
     case MessageType::Send:
       if (observed()) observe(MessageEvent{MessageDirection::in, f.type, f.id, f.action, text, std::nullopt});
-      if (rate_limiter && !rate_limiter->allow(f.action)) return over_rate_limit(f);
+      if (rate_limiter && !rate_limiter->allow(f.action) && !over_rate_limit(f)) return;
       if (!middleware.empty()) {
         std::string action = f.action;
         return through_middleware(MessagePhase::incoming_call, std::move(f), std::move(action),
@@ -65,19 +65,27 @@ void RpcEngine::State::on_frame(std::string_view text) {
       bad_messages = 0;
       log(LogLevel::warn, "CALLRESULTERROR for " + f.id + ": " + f.error_code_text + " " + f.description);
       if (events.call_result_error)
-        events.call_result_error(CallResultErrorEvent{f.id, f.error_code_text, f.description, f.details});
+        emit("on_call_result_error", events.call_result_error,
+             CallResultErrorEvent{f.id, f.error_code_text, f.description, f.details});
       break;
   }
 }
 
-void RpcEngine::State::over_rate_limit(const Frame& f) {
+bool RpcEngine::State::over_rate_limit(const Frame& f) {
   const auto taken = options.rate_limit.on_exceeded;
   log(LogLevel::warn, "rate limit exceeded by " + f.action + " " + f.id);
-  RateLimitEvent event{f.action, f.id, taken};
-  if (events.rate_limit) events.rate_limit(event);
+  RateLimitEvent event{f.action, f.id, taken,
+                       taken == LimitAction::disconnect ? RateLimitDecision::disconnect : RateLimitDecision::drop};
+  if (events.rate_limit) {
+    // Only callback mode leaves the decision to the event; a callback that threw has not decided.
+    RateLimitEvent seen = event;
+    if (emit("on_rate_limit_exceeded", events.rate_limit, seen) && taken == LimitAction::callback)
+      event.decision = seen.decision;
+  }
   if (hooks.rate_limited) hooks.rate_limited(event);
-  if (taken == LimitAction::disconnect && state == ConnectionState::open)
+  if (event.decision == RateLimitDecision::disconnect && state == ConnectionState::open)
     host.close_session(CloseOptions{close_code::policy_violation, "Rate limit exceeded", false, false});
+  return event.decision == RateLimitDecision::allow;
 }
 
 void RpcEngine::State::on_bad_frame(std::string_view raw, const FrameError& error) {
@@ -103,7 +111,7 @@ void RpcEngine::State::on_bad_frame(std::string_view raw, const FrameError& erro
     }
   }
   log(LogLevel::warn, "bad message: " + error.message);
-  if (events.bad_message) events.bad_message(BadMessageEvent{raw, error.message, reply});
+  if (events.bad_message) emit("on_bad_message", events.bad_message, BadMessageEvent{raw, error.message, reply});
   count_bad_message();
 }
 
@@ -118,7 +126,7 @@ void RpcEngine::State::handle_call(Frame& f) {
     const auto code = wire_name(ErrorCode::RpcFrameworkError, version);
     std::string reply = serialize_call_error(f.id, code, "Already processing a call with message id " + f.id, {});
     write(reply, MessageType::CallError, f.id, f.action, code);
-    if (events.bad_message) events.bad_message(BadMessageEvent{{}, "duplicate message id", reply});
+    if (events.bad_message) emit("on_bad_message", events.bad_message, BadMessageEvent{{}, "duplicate message id", reply});
     count_bad_message();
     return;
   }
@@ -209,7 +217,7 @@ void RpcEngine::State::handle_response(Frame& f) {
     std::string why = late ? "late answer to a call that timed out or was cancelled: " + f.id
                            : "answer to an unknown message id: " + f.id;
     log(LogLevel::info, why);
-    if (events.bad_message) events.bad_message(BadMessageEvent{{}, why, {}});
+    if (events.bad_message) emit("on_bad_message", events.bad_message, BadMessageEvent{{}, why, {}});
     if (!late && options.count_unknown_responses) count_bad_message();
     return;
   }

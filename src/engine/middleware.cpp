@@ -61,13 +61,18 @@ void RpcEngine::State::advance(const std::shared_ptr<detail::MessageStage>& stag
   if (lane.current != stage || stage->epoch != lane_epoch) return;  // decided already, or the lanes were cleared
   if (step < middleware.size() && !stage->rejected) {
     auto ctx = std::make_shared<MessageContext>(stage, step);
+    std::string what;
     try {
       middleware[step](std::move(ctx));
+      return;
     } catch (const std::exception& e) {
-      stage->rejected = RpcError(ErrorCode::InternalError, std::string("message middleware threw: ") + e.what());
-      log(LogLevel::error, stage->rejected->description());
-      finish_stage(lane);
+      what = e.what();
+    } catch (...) {
+      what = "a non-exception";  // would otherwise unwind into io_context::run
     }
+    stage->rejected = RpcError(ErrorCode::InternalError, "message middleware threw: " + what);
+    log(LogLevel::error, stage->rejected->description());
+    finish_stage(lane);
     return;
   }
   finish_stage(lane);

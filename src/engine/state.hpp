@@ -84,6 +84,12 @@ struct RpcEngine::State {
   void log(LogLevel level, std::string_view message) const;
   bool observed() const noexcept { return events.message || hooks.message || options.exchange_log; }
   void observe(const MessageEvent& e);
+  // The user's callback `f` for `event`; what it throws is logged and reported, never propagated.
+  // False when it threw.
+  template <class F, class... Args>
+  bool emit(std::string_view event, const F& f, Args&&... args) {
+    return invoke_event(hooks, logger(), identity, event, f, std::forward<Args>(args)...);
+  }
   void write(std::string frame, MessageType type, std::string_view id, std::string_view action,
              std::string_view error_code = {});
 
@@ -105,7 +111,8 @@ struct RpcEngine::State {
   // inbound.cpp
   void on_frame(std::string_view text);
   void on_bad_frame(std::string_view raw, const FrameError& error);
-  void over_rate_limit(const Frame& f);
+  // Whether the message over the limit goes on (the rate-limit event let it through).
+  bool over_rate_limit(const Frame& f);
   void count_bad_message();
   void handle_call(Frame& frame);
   void handle_response(Frame& frame);

@@ -80,7 +80,8 @@ void RpcEngine::State::report_validation_failure(ValidationPhase phase, MessageT
                                                  const schema::ValidationError& error, ErrorCode code) {
   log(LogLevel::warn, "strict mode: " + describe(action, type == MessageType::CallResult, error));
   if (events.validation_failure)
-    events.validation_failure(ValidationFailureEvent{phase, type, action, id, payload, error, code});
+    emit("on_validation_failure", events.validation_failure,
+         ValidationFailureEvent{phase, type, action, id, payload, error, code});
 }
 
 void check_strict_mode_options(const StrictModeOptions& strict) {

@@ -27,9 +27,10 @@ SessionHooks hooks_for(const std::shared_ptr<Registration>& registration, const 
   hooks.rate_limited = [registration](const RateLimitEvent& e) {
     if (auto core = registration->core.lock())
       core->observability->rate_limited(registration->client->identity(),
-                                        registration->client->handshake().remote_address, e.action);
+                                        registration->client->handshake().remote_address, e);
   };
   hooks.message = observability.message_hook();
+  hooks.callback_error = observability.callback_error_hook();
   return hooks;
 }
 
@@ -51,7 +52,7 @@ void Handoff::connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_
   core->observability->connection_opened();
   client->announce_protocol(protocol);
   if (added.evicted) added.evicted->close(CloseOptions{close_code::evicted, "Evicted by new connection", false, false});
-  if (core->on_client) core->on_client(client);
+  core->observability->emit(client->identity(), "on_client", core->on_client, client);
   client->start(std::move(transport), std::move(protocol));
 }
 

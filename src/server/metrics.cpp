@@ -161,7 +161,8 @@ struct Metrics::Impl {
         errors(std::max<std::size_t>(1, o.max_actions) * 4),
         error_codes(o.max_label_values),
         drops(o.max_label_values),
-        security(o.max_label_values) {
+        security(o.max_label_values),
+        callback_errors(o.max_label_values) {
     for (std::size_t i = 0; i < table_size; ++i) table[i].store(nullptr, std::memory_order_relaxed);
     // "other" is an ordinary entry, so a peer's action named "other" shares it instead of
     // producing a second series with the same label.
@@ -230,6 +231,7 @@ struct Metrics::Impl {
   LabelSet error_codes;
   LabeledCounters drops;
   LabeledCounters security;
+  LabeledCounters callback_errors;
 };
 
 Metrics::Metrics(MetricsOptions options) : impl_(std::make_unique<Impl>(options)) {}
@@ -274,6 +276,10 @@ void Metrics::dropped(std::string_view reason) noexcept {
 }
 void Metrics::security_event(std::string_view type) noexcept {
   impl_->security.add(is_label_value(type) ? type : kOther);
+}
+
+void Metrics::callback_error(std::string_view event) noexcept {
+  impl_->callback_errors.add(is_label_value(event) ? event : kOther);
 }
 
 std::int64_t Metrics::connections() const noexcept { return impl_->connections.load(std::memory_order_relaxed); }
@@ -340,6 +346,10 @@ std::string Metrics::prometheus() const {
   family(out, "ocpp_security_events_total", "counter", "Security events, by type.");
   for (const auto& [key, n] : impl_->security.snapshot())
     sample(out, "ocpp_security_events_total", {{"type", key.first}}, n);
+
+  family(out, "ocpp_callback_errors_total", "counter", "Exceptions thrown by user callbacks, by event.");
+  for (const auto& [key, n] : impl_->callback_errors.snapshot())
+    sample(out, "ocpp_callback_errors_total", {{"event", key.first}}, n);
 
   family(out, "ocpp_uptime_seconds", "gauge", "Seconds since the metrics started.");
   sample(out, "ocpp_uptime_seconds", {}, uptime_seconds());

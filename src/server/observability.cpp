@@ -15,16 +15,18 @@ void Observability::security_event(SecurityEventType type, std::string identity,
   SecurityEvent e{type, std::move(identity), std::move(ip), iso_timestamp(), std::move(details)};
   log_security_event(*logger_, to_string(type), e.identity, e.ip, e.timestamp, e.details);
   if (metrics_) metrics_->security_event(to_string(type));
-  if (on_security_event) on_security_event(e);
+  emit(e.identity, "on_security_event", on_security_event, e);
 }
 
 void Observability::upgrade_aborted(std::string identity, std::string ip, std::string reason) const {
   security_event(SecurityEventType::upgrade_aborted, identity, ip, reason);
-  if (on_upgrade_aborted) on_upgrade_aborted(UpgradeAbortedEvent{std::move(identity), std::move(ip), std::move(reason)});
+  if (on_upgrade_aborted)
+    emit(identity, "on_upgrade_aborted", on_upgrade_aborted, UpgradeAbortedEvent{identity, std::move(ip), std::move(reason)});
 }
 
 void Observability::upgrade_error(std::string identity, std::string ip, std::string what) const {
-  if (on_upgrade_error) on_upgrade_error(UpgradeErrorEvent{std::move(identity), std::move(ip), std::move(what)});
+  if (on_upgrade_error)
+    emit(identity, "on_upgrade_error", on_upgrade_error, UpgradeErrorEvent{identity, std::move(ip), std::move(what)});
 }
 
 std::function<void(const MessageEvent&)> Observability::message_hook() const {
@@ -49,9 +51,19 @@ std::function<void(const MessageEvent&)> Observability::message_hook() const {
   };
 }
 
-void Observability::rate_limited(std::string identity, std::string ip, std::string_view action) const {
-  if (metrics_) metrics_->dropped("rate_limit");
-  security_event(SecurityEventType::rate_limit_exceeded, std::move(identity), std::move(ip), std::string(action));
+void Observability::rate_limited(std::string identity, std::string ip, const RateLimitEvent& e) const {
+  // A message the rate-limit callback let through is not dropped; the limit was exceeded all the same.
+  if (metrics_ && e.decision != RateLimitDecision::allow) metrics_->dropped("rate_limit");
+  security_event(SecurityEventType::rate_limit_exceeded, std::move(identity), std::move(ip), std::string(e.action));
+}
+
+void Observability::callback_error(std::string_view event) const noexcept {
+  if (metrics_) metrics_->callback_error(event);
+}
+
+std::function<void(std::string_view)> Observability::callback_error_hook() const {
+  if (!metrics_) return {};
+  return [m = metrics_](std::string_view event) { m->callback_error(event); };
 }
 
 void Observability::connection_opened() const noexcept {

@@ -10,6 +10,7 @@
 #include "ocpp/log/logger.hpp"
 #include "ocpp/server/connection.hpp"
 #include "ocpp/server/metrics.hpp"
+#include "ocpp/engine/events.hpp"
 #include "ocpp/engine/hooks.hpp"
 #include "server/admission.hpp"
 
@@ -29,7 +30,15 @@ class Observability {
 
   // Hooks a connection's session reports to.
   std::function<void(const MessageEvent&)> message_hook() const;  // empty without metrics
-  void rate_limited(std::string identity, std::string ip, std::string_view action) const;
+  void rate_limited(std::string identity, std::string ip, const RateLimitEvent& e) const;
+  // A user callback threw (logged already): counted in /metrics.
+  void callback_error(std::string_view event) const noexcept;
+  std::function<void(std::string_view)> callback_error_hook() const;  // empty without metrics
+  // Runs the user's callback `f` for `event`: what it throws is logged and counted, not propagated.
+  template <class F, class... Args>
+  void emit(std::string_view identity, std::string_view event, const F& f, Args&&... args) const {
+    if (!invoke_event(*logger_, identity, event, f, std::forward<Args>(args)...)) callback_error(event);
+  }
   void connection_opened() const noexcept;
   void connection_closed() const noexcept;
 

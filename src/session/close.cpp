@@ -45,7 +45,7 @@ void RpcSession::finish_close(const CloseResult& result) {
   close_waiters_.clear();
   for (auto& w : waiters) detail::complete_later(executor_, std::move(w), result);
   if (auto finished = engine_.hooks().finished) finished(result);
-  if (events().close) events().close(result);
+  emit("on_close", events().close, result);
 }
 
 void RpcSession::on_unexpected_close(const CloseResult& result) { finish_close(result); }

@@ -27,7 +27,7 @@ void RpcSession::schedule_ping() {
       auto s = weak.lock();
       if (!s || !s->transport_ || !s->ping_ || !s->ping_->awaiting_pong) return;
       s->log(LogLevel::warn, "no pong in time; dropping the connection");
-      if (s->events().pong_timeout) s->events().pong_timeout();
+      s->emit("on_pong_timeout", s->events().pong_timeout);
       s->transport_->terminate();
     });
   });

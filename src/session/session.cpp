@@ -63,7 +63,7 @@ void RpcSession::attach(std::shared_ptr<Transport> transport, std::string protoc
   engine_.open(std::move(protocol));
   transport_->start(std::shared_ptr<TransportSink>(shared_from_this(), static_cast<TransportSink*>(this)));
   start_pings();
-  if (events().open) events().open();
+  emit("on_open", events().open);
   engine_.resume();
 }
 

@@ -135,7 +135,7 @@ TEST(Metrics, EmptyExpositionHasEveryFamily) {
   const auto e = parse(m.prometheus());
   for (const char* family : {"ocpp_connections", "ocpp_connections_total", "ocpp_calls_total", "ocpp_errors_total",
                              "ocpp_call_latency_seconds", "ocpp_bytes_total", "ocpp_dropped_messages_total",
-                             "ocpp_security_events_total", "ocpp_uptime_seconds"})
+                             "ocpp_security_events_total", "ocpp_callback_errors_total", "ocpp_uptime_seconds"})
     EXPECT_TRUE(e.types.count(family)) << family;
   EXPECT_EQ(e.types.at("ocpp_connections"), "gauge");
   EXPECT_EQ(e.types.at("ocpp_call_latency_seconds"), "histogram");
@@ -170,6 +170,9 @@ TEST(Metrics, CountsEveryFamily) {
   m.dropped("rate_limit");
   m.security_event("AUTH_FAILED");
   m.security_event("CONNECTION_LIMIT");
+  m.callback_error("on_message");
+  m.callback_error("on_message");
+  m.callback_error("on_client");
 
   const std::string text = m.prometheus();
   const auto e = parse(text);
@@ -188,6 +191,8 @@ TEST(Metrics, CountsEveryFamily) {
   EXPECT_EQ(e.value("ocpp_dropped_messages_total", {{"reason", "queue_full"}}), 2);
   EXPECT_EQ(e.value("ocpp_dropped_messages_total", {{"reason", "rate_limit"}}), 1);
   EXPECT_EQ(e.value("ocpp_security_events_total", {{"type", "AUTH_FAILED"}}), 1);
+  EXPECT_EQ(e.value("ocpp_callback_errors_total", {{"event", "on_message"}}), 2);
+  EXPECT_EQ(e.value("ocpp_callback_errors_total", {{"event", "on_client"}}), 1);
 
   const auto boot = [&](const char* le) {
     return e.value("ocpp_call_latency_seconds_bucket", {{"action", "BootNotification"}, {"le", le}});

@@ -19,7 +19,7 @@ class TestPeer : public RpcSession {
  public:
   static std::shared_ptr<TestPeer> make(asio::any_io_executor ex, SessionOptions o = {}) {
     o.ping_interval = milliseconds(0);
-    o.logger = null_logger();
+    if (!o.logger) o.logger = null_logger();
     return std::shared_ptr<TestPeer>(new TestPeer(std::move(ex), std::move(o)));
   }
   void open(std::shared_ptr<Transport> t, std::string protocol) { attach(std::move(t), std::move(protocol)); }

@@ -1,5 +1,6 @@
 // Session behaviour over the loopback transport: deterministic, single-threaded.
 #include "session_fixture.hpp"
+#include "support/capturing_logger.hpp"
 
 using namespace ocpp_test;
 
@@ -440,17 +441,94 @@ TEST_F(SessionTest, RateLimitCanDisconnect) {
 }
 
 TEST_F(SessionTest, RateLimitCallbackModeLeavesTheDecisionToTheEvent) {
+  for (auto decision : {RateLimitDecision::allow, RateLimitDecision::drop, RateLimitDecision::disconnect}) {
+    SCOPED_TRACE(static_cast<int>(decision));
+    SessionOptions o;
+    o.rate_limit.global = RateLimit{1, milliseconds(60000)};
+    o.rate_limit.on_exceeded = LimitAction::callback;
+    auto a = with_raw("ocpp2.0.1", o);
+    int runs = 0;
+    a->handle("Heartbeat", [&](CallContext& c) {
+      ++runs;
+      return heartbeat(c);
+    });
+    std::vector<LimitAction> seen;
+    a->on_rate_limit_exceeded([&](RateLimitEvent& e) {
+      seen.push_back(e.action_taken);
+      e.decision = decision;
+    });
+    send_raw(R"([2,"c1","Heartbeat",{}])");
+    send_raw(R"([2,"c2","Heartbeat",{}])");
+    ASSERT_TRUE(run_until([&] { return seen.size() == 1; }));
+    EXPECT_EQ(seen[0], LimitAction::callback);
+    switch (decision) {
+      case RateLimitDecision::allow:
+        ASSERT_TRUE(run_until([&] { return raw->frames.size() == 2; }));
+        EXPECT_EQ(raw->frame(1).at(0), 3);
+        EXPECT_EQ(raw->frame(1).at(1), "c2");
+        EXPECT_EQ(runs, 2);
+        EXPECT_EQ(a->state(), ConnectionState::open);
+        break;
+      case RateLimitDecision::drop:
+        io.restart();
+        io.poll();  // everything the session posted has arrived
+        ASSERT_EQ(raw->frames.size(), 1u) << "c2 is not answered";
+        EXPECT_EQ(raw->frame(0).at(1), "c1");
+        EXPECT_EQ(runs, 1);
+        EXPECT_EQ(a->state(), ConnectionState::open);
+        EXPECT_FALSE(raw->closed_code);
+        break;
+      case RateLimitDecision::disconnect:
+        ASSERT_TRUE(run_until([&] { return raw->closed_code.has_value(); }));
+        EXPECT_EQ(*raw->closed_code, close_code::policy_violation);
+        EXPECT_EQ(runs, 1);
+        break;
+    }
+  }
+}
+
+TEST_F(SessionTest, ThrowingOpenMessageAndCloseCallbacksNeitherEndTheRunNorTheConnection) {
+  auto logger = std::make_shared<CapturingLogger>();
   SessionOptions o;
-  o.rate_limit.global = RateLimit{1, milliseconds(60000)};
-  o.rate_limit.on_exceeded = LimitAction::callback;
-  auto a = with_raw("ocpp2.0.1", o);
+  o.logger = logger;
+  auto lp = make_loopback_pair(io.get_executor());
+  auto a = TestPeer::make(io.get_executor(), o);
   a->handle("Heartbeat", heartbeat);
-  std::vector<LimitAction> seen;
-  a->on_rate_limit_exceeded([&](const RateLimitEvent& e) { seen.push_back(e.action_taken); });
+  a->on_open([] { throw std::runtime_error("open failed"); });
+  a->on_message([](const MessageEvent&) { throw std::runtime_error("message failed"); });
+  bool closed = false;
+  a->on_close([&](const CloseResult&) {
+    closed = true;
+    throw std::runtime_error("close failed");
+  });
+  raw = std::make_shared<RawEnd>();
+  raw_transport = lp.b;
+  lp.b->start(raw);
+  EXPECT_NO_THROW(a->open(lp.a, "ocpp2.0.1"));
   send_raw(R"([2,"c1","Heartbeat",{}])");
   send_raw(R"([2,"c2","Heartbeat",{}])");
-  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1 && seen.size() == 1; }));
-  EXPECT_EQ(seen[0], LimitAction::callback);
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 2; }));
+  EXPECT_EQ(raw->frame(1).at(1), "c2");
   EXPECT_EQ(a->state(), ConnectionState::open);
-  EXPECT_FALSE(raw->closed_code);
+  a->close();
+  ASSERT_TRUE(run_until([&] { return closed; }));
+  EXPECT_EQ(logger->count(LogLevel::error, "on_open callback threw: open failed"), 1u);
+  EXPECT_EQ(logger->count(LogLevel::error, "on_message callback threw: message failed"), 4u);
+  EXPECT_EQ(logger->count(LogLevel::error, "on_close callback threw: close failed"), 1u);
+}
+
+TEST_F(SessionTest, AMessageMiddlewareThrowingANonExceptionAnswersInternalError) {
+  auto a = with_raw("ocpp2.0.1");
+  a->handle("Heartbeat", heartbeat);
+  int calls = 0;
+  a->use([&](std::shared_ptr<MessageContext> ctx) {
+    if (ctx->phase() == MessagePhase::incoming_call && ++calls == 1) throw 42;
+  });
+  send_raw(R"([2,"c1","Heartbeat",{}])");
+  send_raw(R"([2,"c2","Heartbeat",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 2; }));
+  EXPECT_EQ(raw->frame(0).at(0), 4);
+  EXPECT_EQ(raw->frame(0).at(2), "InternalError");
+  EXPECT_EQ(raw->frame(1).at(0), 3);
+  EXPECT_EQ(raw->frame(1).at(1), "c2");
 }

@@ -9,6 +9,7 @@
 
 #include "ocpp/messages/v16.hpp"
 #include "ocpp/server/basic_auth.hpp"
+#include "support/capturing_logger.hpp"
 #include "wire_fixture.hpp"
 
 using namespace ocpp_test;
@@ -463,6 +464,44 @@ TEST_F(WireTest, HealthAndMetricsAreServedOverHttp) {
     EXPECT_NE(metrics.find(line), std::string::npos) << line << "\n" << metrics;
   EXPECT_NE(metrics.find("ocpp_bytes_total{direction=\"in\"}"), std::string::npos);
   EXPECT_EQ(http_get(port, "/other").substr(0, 22), "HTTP/1.1 404 Not Found");
+}
+
+TEST_F(WireTest, ThrowingServerCallbacksAreLoggedCountedInMetricsAndTheServerGoesOn) {
+  auto logger = std::make_shared<CapturingLogger>();
+  ServerOptions so;
+  so.health_endpoint = true;
+  so.logger = logger;
+  Server server(pool.executor(), so);  // not make_server: it would silence the logger
+  server.handle("Heartbeat", heartbeat);
+  server.on_client([](const std::shared_ptr<ServerClient>& c) {
+    c->on_message([](const MessageEvent&) { throw std::runtime_error("observer down"); });
+    throw std::runtime_error("registry down");
+  });
+  server.on_security_event([](const SecurityEvent&) { throw std::runtime_error("siem down"); });
+  server.on_upgrade_error([](const UpgradeErrorEvent&) { throw std::runtime_error("pager down"); });
+  server.route("/ocpp/:identity");
+  server.route("/throw/:identity").use([](std::shared_ptr<ConnectionContext>) { throw std::runtime_error("boom"); });
+  server.route("/deny/:identity").auth([](std::shared_ptr<AuthContext> ctx) { ctx->reject(401, "no"); });
+  const auto port = server.listen(0, "127.0.0.1");
+  const std::string offer = "Sec-WebSocket-Protocol: ocpp1.6\r\n";
+  EXPECT_EQ(raw_http(port, upgrade_request("/throw/CP1", offer)), "HTTP/1.1 500 Internal Server Error");
+  EXPECT_EQ(raw_http(port, upgrade_request("/deny/CP1", offer)), "HTTP/1.1 401 Unauthorized");
+  auto client = make_client(port);
+  get(client->connect(asio::use_future));
+  get(client->call("Heartbeat", json::object(), asio::use_future));
+  get(client->call("Heartbeat", json::object(), asio::use_future));
+  EXPECT_EQ(server.client_count(), 1u);
+
+  const auto metrics = http_get(port, "/metrics");
+  // on_message: each CALL in and each CALLRESULT out.
+  for (const char* line : {R"(ocpp_callback_errors_total{event="on_client"} 1)",
+                           R"(ocpp_callback_errors_total{event="on_message"} 4)",
+                           R"(ocpp_callback_errors_total{event="on_security_event"} 1)",
+                           R"(ocpp_callback_errors_total{event="on_upgrade_error"} 1)"})
+    EXPECT_NE(metrics.find(line), std::string::npos) << line << "\n" << metrics;
+  for (const char* line : {"on_client callback threw: registry down", "on_message callback threw: observer down",
+                           "on_security_event callback threw: siem down", "on_upgrade_error callback threw: pager down"})
+    EXPECT_GE(logger->count(LogLevel::error, line), 1u) << line;
 }
 
 TEST_F(WireTest, LogLinesAreJsonAndCarryNoSecrets) {

@@ -69,7 +69,7 @@ class WireTest : public ::testing::Test {
     o.endpoint = "ws://127.0.0.1:" + std::to_string(port) + "/ocpp";
     o.identity = std::move(identity);
     o.protocols = std::move(protocols);
-    o.logger = null_logger();
+    if (!o.logger) o.logger = null_logger();
     if (o.backoff_min == milliseconds(1000)) o.reconnect = false;
     return Client::create(pool.executor(), o);
   }

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "raw_station.hpp"
+#include "support/capturing_logger.hpp"
 #include "wire_fixture.hpp"
 
 using namespace ocpp_test;
@@ -596,7 +597,7 @@ TEST_F(WireTest, ConnectTimesOutWhenTheServerNeverAnswers) {
   });
 }
 
-TEST_F(WireTest, NoPongDropsTheConnection) {
+TEST_F(WireTest, NoPongDropsTheConnectionEvenWhenItsCallbackThrows) {
   // A WebSocket peer that never reads, so it never answers pings.
   asio::ip::tcp::acceptor acceptor(pool.executor(), {asio::ip::make_address("127.0.0.1"), 0});
   auto ws = std::make_shared<std::optional<beast::websocket::stream<beast::tcp_stream>>>();
@@ -610,19 +611,56 @@ TEST_F(WireTest, NoPongDropsTheConnection) {
   ClientOptions o;
   o.ping_interval = milliseconds(20);
   o.pong_timeout = milliseconds(60);
+  auto logger = std::make_shared<CapturingLogger>();
+  o.logger = logger;
   auto client = make_client(acceptor.local_endpoint().port(), "CP1", {"ocpp1.6"}, o);
   std::promise<void> pong_timeout;
   std::promise<CloseResult> closed;
-  client->on_pong_timeout([&] { pong_timeout.set_value(); });
+  client->on_pong_timeout([&] {
+    pong_timeout.set_value();
+    throw std::runtime_error("pong observer down");  // logged; the connection is dropped all the same
+  });
   client->on_close([&](const CloseResult& r) { closed.set_value(r); });
   get(client->connect(asio::use_future));
   get(pong_timeout.get_future());
   EXPECT_EQ(get(closed.get_future()).code, close_code::abnormal);
+  EXPECT_EQ(logger->count(LogLevel::error, "on_pong_timeout callback threw: pong observer down"), 1u);
   on_pool([&acceptor, ws] {
     boost::system::error_code ec;
     acceptor.close(ec);
     ws->reset();
   });
+}
+
+TEST_F(WireTest, ThrowingDisconnectAndReconnectCallbacksLeaveTheClientReconnecting) {
+  auto server = make_server();
+  server->handle("Heartbeat", heartbeat);
+  std::promise<std::shared_ptr<ServerClient>> first;
+  std::atomic<int> connections{0};
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    if (++connections == 1) first.set_value(c);
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  auto logger = std::make_shared<CapturingLogger>();
+  ClientOptions o;
+  o.logger = logger;
+  o.backoff_min = milliseconds(10);
+  o.backoff_max = milliseconds(20);
+  auto client = make_client(port, "CP1", {"ocpp1.6"}, o);
+  std::promise<void> reopened;
+  std::atomic<int> opens{0};
+  client->on_disconnect([](const CloseResult&) { throw std::runtime_error("disconnect observer down"); });
+  client->on_reconnect([](const ReconnectEvent&) { throw std::runtime_error("reconnect observer down"); });
+  client->on_open([&] {
+    if (++opens == 2) reopened.set_value();
+  });
+  get(client->connect(asio::use_future));
+  get(first.get_future())->close();
+  get(reopened.get_future());
+  get(client->call("Heartbeat", json::object(), asio::use_future));
+  EXPECT_EQ(logger->count(LogLevel::error, "on_disconnect callback threw: disconnect observer down"), 1u);
+  EXPECT_GE(logger->count(LogLevel::error, "on_reconnect callback threw: reconnect observer down"), 1u);
+  client->close();
 }
 
 TEST(WireThreads, ServerOnSeveralThreads) {

@@ -4,13 +4,17 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "ocpp/engine/hooks.hpp"
 #include "ocpp/engine/rate_limit.hpp"
 #include "ocpp/engine/validation.hpp"
+#include "ocpp/log/logger.hpp"
 #include "ocpp/rpc/frame.hpp"
 
 namespace ocpp {
@@ -38,6 +42,9 @@ struct RateLimitEvent {
   std::string_view action;
   std::string_view message_id;
   LimitAction action_taken;
+  // What becomes of the message. With LimitAction::callback the event sets it (drop unless it
+  // does; a callback that throws drops); otherwise it is fixed by action_taken and says so.
+  RateLimitDecision decision = RateLimitDecision::drop;
 };
 
 struct CallResultErrorEvent {  // an inbound ocpp2.1 CALLRESULTERROR
@@ -61,7 +68,37 @@ struct SessionEvents {
   std::function<void(const CallResultErrorEvent&)> call_result_error;
   std::function<void()> pong_timeout;
   std::function<void(const ValidationFailureEvent&)> validation_failure;
-  std::function<void(const RateLimitEvent&)> rate_limit;
+  std::function<void(RateLimitEvent&)> rate_limit;  // may set the event's decision
 };
+
+// Logs, at error, what escaped the user's callback for `event` ("on_close", ...).
+void log_callback_error(Logger& logger, std::string_view identity, std::string_view event,
+                        std::exception_ptr error) noexcept;
+
+// Runs the user's callback `f`, when set, so that what it throws stops here instead of unwinding
+// through the library into io_context::run (which would end the process): it is logged, and
+// false says so, for the caller to count. A try block costs nothing until something is thrown.
+template <class F, class... Args>
+bool invoke_event(Logger& logger, std::string_view identity, std::string_view event, const F& f,
+                  Args&&... args) noexcept {
+  if (!f) return true;
+  try {
+    f(std::forward<Args>(args)...);
+    return true;
+  } catch (...) {
+    log_callback_error(logger, identity, event, std::current_exception());
+    return false;
+  }
+}
+
+// invoke_event for one session's callbacks: a failure also goes to the layer above through
+// hooks.callback_error (the server counts it in /metrics).
+template <class F, class... Args>
+bool invoke_event(const SessionHooks& hooks, Logger& logger, std::string_view identity, std::string_view event,
+                  const F& f, Args&&... args) {
+  if (invoke_event(logger, identity, event, f, std::forward<Args>(args)...)) return true;
+  if (hooks.callback_error) hooks.callback_error(event);
+  return false;
+}
 
 }  // namespace ocpp

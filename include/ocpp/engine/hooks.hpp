@@ -3,6 +3,7 @@
 // of it. Given when the session is made, so no layer needs a back door into the session, and the
 // user's own events stay free.
 #include <functional>
+#include <string_view>
 
 namespace ocpp {
 
@@ -17,6 +18,8 @@ struct SessionHooks {
   std::function<void(const RateLimitEvent&)> rate_limited;
   // The session is closed for good, before the user's close event.
   std::function<void(const CloseResult&)> finished;
+  // A user callback of the session threw (logged already); `event` names it ("on_message", ...).
+  std::function<void(std::string_view event)> callback_error;
 };
 
 }  // namespace ocpp

@@ -64,6 +64,10 @@ class TokenBucket {
 
 enum class LimitAction { ignore, disconnect, callback };
 
+// What happens to a message over the limit: with LimitAction::callback the rate-limit event decides
+// (RateLimitEvent::decision); ignore drops, disconnect closes with 1008.
+enum class RateLimitDecision { allow, drop, disconnect };
+
 struct RateLimitOptions {
   std::optional<RateLimit> global;                         // all messages of a connection
   std::unordered_map<std::string, RateLimit> per_action;  // CALLs of these actions, in addition

@@ -20,7 +20,8 @@ struct MetricsOptions {
   // Distinct action labels at most. Actions come from peers: the ones beyond this, and any that is
   // empty, longer than 128 bytes or not printable ASCII, are counted as action="other".
   std::size_t max_actions = 256;
-  // The same cap for the values of each other label (error code, drop reason, security event type).
+  // The same cap for the values of each other label (error code, drop reason, security event type,
+  // callback event).
   std::size_t max_label_values = 64;
 };
 
@@ -45,6 +46,7 @@ class Metrics {
   void bytes_out(std::size_t n) noexcept;                     // ocpp_bytes_total{direction="out"}
   void dropped(std::string_view reason) noexcept;             // ocpp_dropped_messages_total{reason}
   void security_event(std::string_view type) noexcept;        // ocpp_security_events_total{type}
+  void callback_error(std::string_view event) noexcept;       // ocpp_callback_errors_total{event}
 
   std::int64_t connections() const noexcept;
   double uptime_seconds() const noexcept;

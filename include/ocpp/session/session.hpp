@@ -196,7 +196,8 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     if (handlers_) handlers_->clear();
   }
 
-  // Events; set them before connecting (or in the server's client callback).
+  // Events; set them before connecting (or in the server's client callback). What a callback throws
+  // is logged at error and counted (the server's ocpp_callback_errors_total); the connection goes on.
   void on_open(std::function<void()> f) { events().open = std::move(f); }
   // Final close: no reconnect follows.
   void on_close(std::function<void(const CloseResult&)> f) { events().close = std::move(f); }
@@ -206,7 +207,9 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
     events().call_result_error = std::move(f);
   }
   void on_pong_timeout(std::function<void()> f) { events().pong_timeout = std::move(f); }
-  void on_rate_limit_exceeded(std::function<void(const RateLimitEvent&)> f) { events().rate_limit = std::move(f); }
+  // A peer's CALL over the rate limit. With LimitAction::callback the callback decides what becomes of
+  // it by setting the event's `decision`: allow, drop (the default) or disconnect (1008).
+  void on_rate_limit_exceeded(std::function<void(RateLimitEvent&)> f) { events().rate_limit = std::move(f); }
   // Strict mode: every payload that failed its schema (ocpp-ws-io's strictValidationFailure).
   void on_validation_failure(std::function<void(const ValidationFailureEvent&)> f) {
     events().validation_failure = std::move(f);
@@ -250,6 +253,11 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void log(LogLevel level, std::string_view message) const { engine_.log(level, message); }
   bool close_requested() const noexcept { return engine_.close_requested(); }
   SessionEvents& events() noexcept { return engine_.events(); }
+  // Calls the user's callback `f` for `event` (logged and reported if it throws); false when it threw.
+  template <class F, class... Args>
+  bool emit(std::string_view event, const F& f, Args&&... args) {
+    return invoke_event(engine_.hooks(), logger(), identity(), event, f, std::forward<Args>(args)...);
+  }
 
  private:
   friend struct detail::InboundCall;
