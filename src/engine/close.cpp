@@ -9,7 +9,10 @@ CloseStart RpcEngine::close(CloseOptions options) {
   if (s.state == ConnectionState::closed && !s.closing_requested) return CloseStart::already_closed;
   if (s.closing_requested) {
     // A later force still tears the connection down; its code does not replace the first one.
-    if (options.force && s.attached) s.host.terminate_transport();
+    if (options.force && s.attached) {
+      s.close_sent = true;
+      s.host.terminate_transport();
+    }
     return CloseStart::joined;
   }
   s.closing_requested = true;
@@ -18,6 +21,7 @@ CloseStart RpcEngine::close(CloseOptions options) {
   if (s.state != ConnectionState::open) return CloseStart::not_open;
   s.state = ConnectionState::closing;
   if (options.force) {
+    s.close_sent = true;  // before: the transport may end inside terminate_transport()
     s.host.terminate_transport();
   } else if (options.await_pending) {
     s.drain_before_close = true;
@@ -58,6 +62,7 @@ void RpcEngine::State::close_now(const std::string& why) {
 }
 
 void RpcEngine::State::close_transport() {
+  close_sent = true;
   if (attached) host.close_transport(close_options.code, close_options.reason);
 }
 

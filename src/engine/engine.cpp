@@ -83,6 +83,7 @@ void RpcEngine::open(std::string protocol) {
   s_->set_protocol(std::move(protocol));
   s_->state = ConnectionState::open;
   s_->attached = true;
+  s_->close_sent = false;
   s_->bad_messages = 0;
 }
 

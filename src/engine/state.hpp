@@ -77,6 +77,7 @@ struct RpcEngine::State {
   bool closing_requested = false;
   bool drain_before_close = false;
   std::optional<TimePoint> drain_deadline;  // while draining
+  bool close_sent = false;                  // our close frame is out (or the transport dropped)
   CloseOptions close_options;
   std::optional<CloseResult> last_close;
 
@@ -119,6 +120,8 @@ struct RpcEngine::State {
   void send_error(std::string_view id, std::string_view action, ErrorCode code, std::string_view description,
                   const boost::json::object& details);
   void cancel_inbound();
+  // A CALL or SEND that arrives while we close: refused (before our close frame) or dropped.
+  void refuse_while_closing(const Frame& f);
 
   // close.cpp
   void maybe_finish_drain();

@@ -327,6 +327,25 @@ TEST_F(SessionTest, CloseAwaitingAHandlerThatNeverAnswersCompletesAfterTheDrainT
   EXPECT_TRUE(raw->frames.empty()) << "the cancelled handler's late answer is not sent";
 }
 
+TEST_F(SessionTest, ACallArrivingWhileDrainingIsRefusedWithoutRunningItsHandler) {
+  auto a = with_raw();
+  int heartbeats = 0;
+  a->handle("Heartbeat", [&](CallContext& ctx) { ++heartbeats; return heartbeat(ctx); });
+  CallOutcome out;
+  a->call("Reset", json::object(), out.handler());
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1; }));
+  a->close(CloseOptions{});
+  send_raw(R"([2,"h1","Heartbeat",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 2; }));
+  EXPECT_EQ(raw->frame(1)[0], 4);
+  EXPECT_EQ(raw->frame(1)[1], "h1");
+  EXPECT_EQ(raw->frame(1)[2], "RpcFrameworkError");
+  EXPECT_EQ(heartbeats, 0);
+  send_raw("[3," + json::serialize(raw->frame(0)[1]) + ",{}]");
+  ASSERT_TRUE(run_until([&] { return out.done && raw->closed_code; }));
+  EXPECT_FALSE(out.error) << "the answer to our call is still taken while draining";
+}
+
 TEST_F(SessionTest, ForceDropsTheConnectionAndFailsPendingCalls) {
   auto a = with_raw();
   CallOutcome out;
