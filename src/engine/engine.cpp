@@ -99,6 +99,7 @@ void RpcEngine::open(std::string protocol) {
   s_->set_protocol(std::move(protocol));
   s_->state = ConnectionState::open;
   s_->attached = true;
+  s_->close_sent = false;
   s_->bad_messages = 0;
 }
 
@@ -126,7 +127,9 @@ void RpcEngine::track(std::shared_ptr<InboundHandle> handle) {
 void RpcEngine::answer_tracked(const std::shared_ptr<InboundHandle>& handle, Reply reply) {
   auto& s = *s_;
   auto it = s.inbound.find(handle->is_send ? "send:" + handle->id : handle->id);
-  if (it == s.inbound.end() || it->second != handle) return;
+  if (it == s.inbound.end() || it->second != handle)
+    return s.log(LogLevel::debug, "answer to " + handle->action + " " + handle->id +
+                                      " dropped: the call was cancelled by a close or answered already");
   s.inbound.erase(it);
   s.answer(handle->id, handle->action, handle->is_send, std::move(reply));
   s.maybe_finish_drain();
@@ -136,12 +139,14 @@ void RpcEngine::advance(const std::shared_ptr<detail::MessageStage>& stage, std:
   s_->advance(stage, step);
 }
 
-std::optional<TimePoint> RpcEngine::next_deadline() const {
-  std::optional<TimePoint> next;
-  for (const auto& [id, call] : s_->pending)
+std::optional<TimePoint> RpcEngine::State::next_deadline() const {
+  std::optional<TimePoint> next = drain_deadline;
+  for (const auto& [id, call] : pending)
     if (!next || call->deadline < *next) next = call->deadline;
   return next;
 }
+
+std::optional<TimePoint> RpcEngine::next_deadline() const { return s_->next_deadline(); }
 
 void RpcEngine::on_timer() {
   auto& s = *s_;
@@ -159,6 +164,8 @@ void RpcEngine::on_timer() {
   std::sort(expired.begin(), expired.end(), [](auto& a, auto& b) { return a->serial < b->serial; });
   for (auto& call : expired) s.time_out(std::move(call));
   if (!expired.empty()) s.pump_queue();
+  // After the calls: one whose own deadline has passed too fails as a timeout.
+  if (s.drain_deadline && *s.drain_deadline <= now) s.expire_drain();
   s.host.schedule(next_deadline());
 }
 

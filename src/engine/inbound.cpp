@@ -121,6 +121,7 @@ void RpcEngine::State::count_bad_message() {
 }
 
 void RpcEngine::State::handle_call(Frame& f) {
+  if (state == ConnectionState::closing) return refuse_while_closing(f);
   const bool is_send = f.type == MessageType::Send;
   if (!is_send && inbound.count(f.id)) {
     const auto code = wire_name(ErrorCode::RpcFrameworkError, version);
@@ -149,6 +150,19 @@ void RpcEngine::State::handle_call(Frame& f) {
   }
   InboundRequest call{f.action, f.id, f.payload, is_send};
   host.run_handler(handler, call);
+}
+
+// OCPP-J (1.6 and 2.0.1 part 4) has no frame that says "closing"; a side that closes starts no new
+// work. Until our close frame is out the peer does not know we close, so it hears why; after it,
+// an answer may never be read, and the peer learns from the close itself.
+void RpcEngine::State::refuse_while_closing(const Frame& f) {
+  const bool is_send = f.type == MessageType::Send;
+  const std::string what = (is_send ? "SEND " : "CALL ") + f.action + " " + f.id;
+  if (is_send || close_sent) return log(LogLevel::warn, what + " dropped: the connection is closing");
+  log(LogLevel::info, what + " refused: the connection is closing");
+  // ocpp1.6 has no RpcFrameworkError (its wire name is FormationViolation, a malformed payload).
+  const auto code = version == ProtocolVersion::v16 ? ErrorCode::GenericError : ErrorCode::RpcFrameworkError;
+  answer(f.id, f.action, false, Reply::error(code, "The connection is closing"));
 }
 
 void RpcEngine::State::answer(std::string_view id, std::string_view action, bool is_send, Reply reply) {

@@ -137,7 +137,7 @@ void RpcEngine::State::send_call(std::unique_ptr<OutboundCall> call) {
 std::unique_ptr<OutboundCall> RpcEngine::State::take_pending(decltype(pending)::iterator it) {
   auto call = std::move(it->second);
   pending.erase(it);
-  if (pending.empty()) host.schedule(std::nullopt);
+  if (pending.empty()) host.schedule(drain_deadline);  // none while not draining
   return call;
 }
 
@@ -183,7 +183,7 @@ void RpcEngine::cancel(std::uint64_t serial) {
 void RpcEngine::State::fail_pending(const std::string& why, std::uint16_t code) {
   auto sent = std::move(pending);
   pending.clear();
-  host.schedule(std::nullopt);
+  host.schedule(drain_deadline);
   for (auto& [id, call] : sent) call->complete(connection_failure(why, code), {}, false);
   auto chained = std::move(in_chain);
   in_chain.clear();

@@ -76,11 +76,15 @@ struct RpcEngine::State {
 
   bool closing_requested = false;
   bool drain_before_close = false;
+  std::optional<TimePoint> drain_deadline;  // while draining
+  bool close_sent = false;                  // our close frame is out (or the transport dropped)
   CloseOptions close_options;
   std::optional<CloseResult> last_close;
 
   Logger& logger() const noexcept { return *options.logger; }
   TimePoint now() const { return options.clock(); }
+  // The earliest call deadline or the drain's.
+  std::optional<TimePoint> next_deadline() const;
   void log(LogLevel level, std::string_view message) const;
   bool observed() const noexcept { return events.message || hooks.message || options.exchange_log; }
   void observe(const MessageEvent& e);
@@ -100,7 +104,7 @@ struct RpcEngine::State {
   void write_call(std::unique_ptr<OutboundCall> call);
   void send_call(std::unique_ptr<OutboundCall> call);
   std::size_t calls_in_flight() const noexcept { return pending.size() + in_chain.size(); }
-  // Takes a sent call out of `pending`; the shell's timer is released once none is left.
+  // Takes a sent call out of `pending`; the shell's timer is released once none is left (but the drain's).
   std::unique_ptr<OutboundCall> take_pending(decltype(pending)::iterator it);
   void fail_unsent(std::unique_ptr<OutboundCall> call, Failure failure);
   void time_out(std::unique_ptr<OutboundCall> call);
@@ -123,9 +127,15 @@ struct RpcEngine::State {
   void send_error(std::string_view id, std::string_view action, ErrorCode code, std::string_view description,
                   const boost::json::object& details);
   void cancel_inbound();
+  // A CALL or SEND that arrives while we close: refused (before our close frame) or dropped.
+  void refuse_while_closing(const Frame& f);
 
   // close.cpp
   void maybe_finish_drain();
+  void expire_drain();
+  // Fails and cancels everything in flight, then starts the closing handshake.
+  void close_now(const std::string& why);
+  void close_transport();
 
   // strict.cpp
   void set_protocol(std::string p);

@@ -32,7 +32,9 @@ struct InboundCall final : InboundHandle {
     if (!s) return;
     auto ex = call->executor;
     asio::dispatch(ex, [call = std::move(call), s = std::move(s), reply = std::move(reply)]() mutable {
-      if (call->answered.exchange(true)) return;
+      if (call->answered.exchange(true))
+        return s->log(LogLevel::debug, "answer to " + call->action + " " + call->id +
+                                           " dropped: the call was cancelled by a close or answered already");
       s->engine_.answer_tracked(call, std::move(reply));
     });
   }

@@ -106,6 +106,68 @@ TEST_F(CloseTest, WithoutAwaitPendingEverythingFailsAtOnce) {
   EXPECT_EQ(host->terminations, 0);
 }
 
+TEST_F(CloseTest, ACallArrivingWhileDrainingIsRefusedWithRpcFrameworkErrorNotDispatched) {
+  start_busy();
+  handle_inline("Heartbeat");
+  close({});
+  receive_call("in2", "Heartbeat");
+  EXPECT_EQ(handler_runs["Heartbeat"], 0);
+  ASSERT_EQ(host->written.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(expect_call_error(0, "in2", "RpcFrameworkError"));
+  EXPECT_EQ(text_of(frame(0)[3]), "The connection is closing");
+  EXPECT_TRUE(host->transport_closes.empty()) << "the refused CALL does not end the drain early";
+  answer_later(0);
+  receive_result("c1");
+  expect_closed_once(close_code::normal, "");
+}
+
+TEST_F(CloseTest, OnOcpp16ACallArrivingWhileDrainingIsRefusedWithGenericError) {
+  start("ocpp1.6");
+  handle_later("Slow");
+  handle_inline("Heartbeat");
+  receive_call("in1", "Slow");
+  close({});
+  receive_call("in2", "Heartbeat");
+  EXPECT_EQ(handler_runs["Heartbeat"], 0);
+  ASSERT_EQ(host->written.size(), 1u);
+  expect_call_error(0, "in2", "GenericError");
+}
+
+TEST_F(CloseTest, ACallArrivingAfterTheDrainSentOurCloseFrameIsDroppedUnanswered) {
+  start_busy();
+  handle_inline("Heartbeat");
+  close({});
+  answer_later(0);
+  receive_result("c1");
+  ASSERT_EQ(host->transport_closes.size(), 1u);
+  host->written.clear();
+  receive_call("late", "Heartbeat");
+  EXPECT_EQ(handler_runs["Heartbeat"], 0);
+  EXPECT_TRUE(host->written.empty());
+}
+
+TEST_F(CloseTest, ACallArrivingAfterAnImmediateCloseIsDroppedUnanswered) {
+  start();
+  handle_inline("Heartbeat");
+  close({.await_pending = false});
+  ASSERT_EQ(host->transport_closes.size(), 1u);
+  receive_call("late", "Heartbeat");
+  EXPECT_EQ(handler_runs["Heartbeat"], 0);
+  EXPECT_TRUE(host->written.empty());
+}
+
+TEST_F(CloseTest, SendsArrivingWhileClosingAreDropped) {
+  start("ocpp2.1");
+  handle_later("Slow");
+  handle_inline("NotifyPeriodicEventStream");
+  receive_call("in1", "Slow");
+  close({});
+  host->written.clear();
+  receive(R"([6,"s1","NotifyPeriodicEventStream",{}])");
+  EXPECT_EQ(handler_runs["NotifyPeriodicEventStream"], 0);
+  EXPECT_TRUE(host->written.empty());
+}
+
 TEST_F(CloseTest, ForceTerminatesTheTransport) {
   start_busy();
   EXPECT_EQ(close({.force = true}), CloseStart::started);

@@ -322,6 +322,49 @@ TEST_F(SessionTest, AwaitPendingLetsCallsFinishWithoutItTheyFail) {
   }
 }
 
+TEST_F(SessionTest, CloseAwaitingAHandlerThatNeverAnswersCompletesAfterTheDrainTimeout) {
+  SessionOptions o;
+  o.drain_timeout = milliseconds(30);
+  auto a = with_raw("ocpp2.0.1", o);
+  std::optional<Responder> held;  // never answers until the close is over
+  bool cancelled = false;
+  a->handle("Slow", [&](CallContext&, Responder r) {
+    r.cancellation_slot().assign([&](asio::cancellation_type) { cancelled = true; });
+    held.emplace(std::move(r));
+  });
+  send_raw(R"([2,"s1","Slow",{}])");
+  ASSERT_TRUE(run_until([&] { return held.has_value(); }));
+  std::optional<CloseResult> result;
+  a->close(CloseOptions{4001, "bye", true, false}, [&](CloseResult r) { result = r; });
+  ASSERT_TRUE(run_until([&] { return result && raw->closed_code; }));
+  EXPECT_TRUE(cancelled);
+  EXPECT_EQ(result->code, 4001);
+  EXPECT_EQ(*raw->closed_code, 4001);
+  held->result(json::object());
+  held.reset();
+  run_until([] { return false; }, milliseconds(10));
+  EXPECT_TRUE(raw->frames.empty()) << "the cancelled handler's late answer is not sent";
+}
+
+TEST_F(SessionTest, ACallArrivingWhileDrainingIsRefusedWithoutRunningItsHandler) {
+  auto a = with_raw();
+  int heartbeats = 0;
+  a->handle("Heartbeat", [&](CallContext& ctx) { ++heartbeats; return heartbeat(ctx); });
+  CallOutcome out;
+  a->call("Reset", json::object(), out.handler());
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 1; }));
+  a->close(CloseOptions{});
+  send_raw(R"([2,"h1","Heartbeat",{}])");
+  ASSERT_TRUE(run_until([&] { return raw->frames.size() == 2; }));
+  EXPECT_EQ(raw->frame(1)[0], 4);
+  EXPECT_EQ(raw->frame(1)[1], "h1");
+  EXPECT_EQ(raw->frame(1)[2], "RpcFrameworkError");
+  EXPECT_EQ(heartbeats, 0);
+  send_raw("[3," + json::serialize(raw->frame(0)[1]) + ",{}]");
+  ASSERT_TRUE(run_until([&] { return out.done && raw->closed_code; }));
+  EXPECT_FALSE(out.error) << "the answer to our call is still taken while draining";
+}
+
 TEST_F(SessionTest, ForceDropsTheConnectionAndFailsPendingCalls) {
   auto a = with_raw();
   CallOutcome out;

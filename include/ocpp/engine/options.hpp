@@ -54,6 +54,12 @@ struct SessionOptions {
   // A close we start waits this long for the peer's close frame and for the peer to close TCP;
   // then the socket is dropped (the close still completes, with our code).
   milliseconds close_timeout{5000};
+  // A close with await_pending waits this long for what is in flight: running inbound handlers,
+  // and also outbound CALLs, sent or queued (their own timeouts restart for every queued call, so
+  // they alone do not bound the wait). Then handlers are cancelled (their late answers are
+  // ignored), calls fail as connection errors, and the close goes ahead with its code. Unset:
+  // close_timeout.
+  std::optional<milliseconds> drain_timeout;
   // Put the exception's message into CALLERROR details for non-RPC handler errors.
   bool respond_with_detailed_errors = false;
   // Empty frames are skipped (some chargers send them as keep-alives).
@@ -84,8 +90,8 @@ struct CallOptions {
 struct CloseOptions {
   std::uint16_t code = 1000;
   std::string reason{};
-  // Let in-flight and queued outbound CALLs and running inbound handlers finish first (outbound
-  // ones are bounded by their timeouts). Otherwise they are rejected / cancelled at once.
+  // Let in-flight and queued outbound CALLs and running inbound handlers finish first, for at
+  // most SessionOptions::drain_timeout. Otherwise they are rejected / cancelled at once.
   bool await_pending = true;
   // Drop the TCP connection without a closing handshake (the peer sees 1006).
   bool force = false;
