@@ -26,15 +26,9 @@ RpcEngine::State::State(EngineHost& h, std::shared_ptr<const SessionOptions> o, 
 
 void log_callback_error(Logger& logger, std::string_view identity, std::string_view event,
                         std::exception_ptr error) noexcept {
-  std::string what = "a non-exception";
   try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    what = e.what();
-  } catch (...) {
-  }
-  try {
-    logger.log(LogLevel::error, "rpc", identity, std::string(event) + " callback threw: " + what);
+    logger.log(LogLevel::error, "rpc", identity,
+               std::string(event) + " callback threw: " + describe_exception(std::move(error)));
   } catch (...) {
     // Out of memory for the message: nothing more to do here.
   }
@@ -119,14 +113,19 @@ void RpcEngine::answer_result(std::string_view id, std::string_view action, bool
   s_->answer_result(id, action, is_send, payload);
 }
 
+namespace {
+// SENDs have ids of their own, which may repeat a CALL's.
+std::string inbound_key(const InboundHandle& h) { return h.is_send ? "send:" + h.id : h.id; }
+}  // namespace
+
 void RpcEngine::track(std::shared_ptr<InboundHandle> handle) {
-  auto key = handle->is_send ? "send:" + handle->id : handle->id;
+  auto key = inbound_key(*handle);
   s_->inbound.emplace(std::move(key), std::move(handle));
 }
 
 void RpcEngine::answer_tracked(const std::shared_ptr<InboundHandle>& handle, Reply reply) {
   auto& s = *s_;
-  auto it = s.inbound.find(handle->is_send ? "send:" + handle->id : handle->id);
+  auto it = s.inbound.find(inbound_key(*handle));
   if (it == s.inbound.end() || it->second != handle)
     return s.log(LogLevel::debug, "answer to " + handle->action + " " + handle->id +
                                       " dropped: the call was cancelled by a close or answered already");

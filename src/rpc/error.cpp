@@ -80,4 +80,14 @@ RpcError::RpcError(std::string wire_code, std::string description, boost::json::
       description_(std::move(description)),
       details_(std::move(details)) {}
 
+std::string describe_exception(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "a non-exception";
+  }
+}
+
 }  // namespace ocpp

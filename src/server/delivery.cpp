@@ -46,14 +46,8 @@ void broadcast(const Registry& registry, asio::any_io_executor ex, std::optional
     client->call(action, payload, options, [gather, id = id](std::exception_ptr e, boost::json::value) {
       std::string why;
       if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          why = ex.what();
-        } catch (...) {
-          why = "failed";
-        }
-        if (why.empty()) why = "failed";
+        why = describe_exception(e);
+        if (why.empty()) why = "failed";  // the result's "failed" list keeps a reason for each
       }
       gather->done(id, std::move(why));
     });

@@ -11,14 +11,7 @@ void throw_conversion_failure(std::string_view action, schema::ValidateFn valida
 }
 
 void log_safe_call_failure(RpcSession& session, std::string_view action, std::exception_ptr error) {
-  std::string why = "failed";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    why = e.what();
-  } catch (...) {
-  }
-  session.log(LogLevel::warn, "safe_call " + std::string(action) + " failed: " + why);
+  session.log(LogLevel::warn, "safe_call " + std::string(action) + " failed: " + describe_exception(std::move(error)));
 }
 
 }  // namespace ocpp::detail

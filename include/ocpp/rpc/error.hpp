@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -58,6 +59,9 @@ class RpcError : public Error {
   std::string description_;
   boost::json::object details_;
 };
+
+// What an exception says, for logs: its what(), or "a non-exception".
+std::string describe_exception(std::exception_ptr error);
 
 // The peer did not answer within the call timeout.
 class TimeoutError : public Error {
