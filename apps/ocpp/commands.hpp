@@ -24,6 +24,7 @@ struct ServeArgs {
   bool strict = false;  // validate every payload against the OCA schemas
   std::string rate_limit;  // "N/window" per connection, e.g. "100/60s"; empty: none
   std::size_t max_connections = 0;
+  std::string connection_rate_limit;  // "N/window" new connections per remote address; empty: none
   std::string log;            // "json" | "pretty": the library's logger instead of the demo's printing
   std::string log_level = "info";
   bool exchange_log = false;  // every OCPP message through the logger
@@ -36,7 +37,7 @@ struct ServeArgs {
   std::string ca;  // profile 3: CA bundle of the accepted client certificates
 };
 // "100/60s", "5/500ms", "1000/1m", "10/1h" → {limit, window}; throws std::invalid_argument.
-std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text);
+std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text, const std::string& flag = "--rate-limit");
 int serve(const ServeArgs& args);
 
 struct SimulateArgs {

@@ -15,7 +15,7 @@
 
 namespace ocpp::app {
 
-std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text) {
+std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text, const std::string& flag) {
   const auto slash = text.find('/');
   std::size_t used = 0;
   double limit = 0;
@@ -29,12 +29,12 @@ std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text)
     amount = std::stoll(window, &used);
     unit = window.substr(used);
   } catch (const std::exception&) {
-    throw std::invalid_argument("--rate-limit wants N/window, e.g. 100/60s; got " + text);
+    throw std::invalid_argument(flag + " wants N/window, e.g. 100/60s; got " + text);
   }
   static const std::pair<std::string_view, long long> units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
   for (auto [name, ms] : units)
     if (unit == name && amount > 0) return {limit, std::chrono::milliseconds(amount * ms)};
-  throw std::invalid_argument("--rate-limit window needs a unit ms, s, m or h; got " + text);
+  throw std::invalid_argument(flag + " window needs a unit ms, s, m or h; got " + text);
 }
 
 namespace {
@@ -80,6 +80,10 @@ int serve(const ServeArgs& args) {
   if (!args.rate_limit.empty()) {
     auto [limit, window] = parse_rate(args.rate_limit);
     options.rate_limit.global = RateLimit{limit, window};
+  }
+  if (!args.connection_rate_limit.empty()) {
+    auto [limit, window] = parse_rate(args.connection_rate_limit, "--connection-rate-limit");
+    options.connection_rate_limit = RateLimit{limit, window};
   }
   Server server(pool.executors(), options);
   std::atomic<int> transaction_ids{0};

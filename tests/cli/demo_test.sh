@@ -2,6 +2,7 @@
 # The main job end to end: (1) strict mode on both sides, every payload the demo CSMS and the
 # simulated charge points exchange, in all three protocols, must pass the official schemas;
 # (2) security profile 1, a password file on the CSMS and the right and a wrong password on stations;
+# a connection rate limit refusing with 429;
 # (3) profiles 2 and 3 over TLS with the certificates of `ocpp certs`: RSA and ECDSA served side by
 # side, a station booting with its password and with its client certificate, one whose certificate
 # names another identity refused; flag misfits exit 2.
@@ -51,6 +52,15 @@ if "$ocpp" simulate --url "ws://127.0.0.1:$port" --password 'wrong-password-16' 
 fi
 grep -q "401" "$dir/bad.out" || { echo "no 401 for a wrong password"; cat "$dir/bad.out"; exit 1; }
 echo "profile 1: right password accepted, wrong one refused with 401"
+
+start_server connection-rate --connection-rate-limit 1/1m
+"$ocpp" simulate --url "ws://127.0.0.1:$port" --quiet >"$dir/rate-first.out" 2>&1 ||
+  { echo "the first connection within --connection-rate-limit 1/1m was refused"; cat "$dir/rate-first.out"; exit 1; }
+status=0
+"$ocpp" simulate --url "ws://127.0.0.1:$port" --quiet >"$dir/rate-second.out" 2>&1 || status=$?
+[[ $status == 1 ]] && grep -q "connect failed.*429" "$dir/rate-second.out" ||
+  { echo "a second connection within --connection-rate-limit 1/1m was not refused with 429 (exit $status)"; cat "$dir/rate-second.out"; exit 1; }
+echo "--connection-rate-limit: the second connection within the window refused with 429"
 
 # Flag misfits are bad usage (exit 2) and are caught before anything listens or connects.
 expect_usage_error() {
