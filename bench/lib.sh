@@ -125,17 +125,20 @@ start_server() {
     *) die "unknown server kind $kind" ;;
   esac
   SERVER_PID=$!
+  await_server_port "$kind" "$out"
+}
+
+# await_server_port KIND LOGFILE: wait until server SERVER_PID has written its port to LOGFILE
+# (`ocpp serve`'s "listening on" line, or "LISTENING <port>" from the others); sets SERVER_PORT.
+await_server_port() {
+  local kind="$1" out="$2" i
   SERVER_PORT=""
-  local i
-  for ((i = 0; i < 200; i++)); do
-    if [[ "$kind" == ours || "$kind" == ours-strict ]]; then
-      SERVER_PORT=$(sed -n 's/^ocpp serve: listening on [^ ]*:\([0-9]\+\) .*/\1/p' "$out" | head -1)
-    else
-      SERVER_PORT=$(sed -n 's/^LISTENING \([0-9]\+\)$/\1/p' "$out" | head -1)
-    fi
+  for ((i = 0; i < 400; i++)); do
+    SERVER_PORT=$(sed -n -e 's/^ocpp serve: listening on [^ ]*:\([0-9]\+\) .*/\1/p' \
+      -e 's/^LISTENING \([0-9]\+\)$/\1/p' "$out" | head -1)
     [[ -n "$SERVER_PORT" ]] && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$out" >&2; die "$kind server exited during startup"; }
-    sleep 0.05
+    sleep 0.025
   done
   cat "$out" >&2
   die "$kind server did not report its port within 10 s"

@@ -178,7 +178,7 @@ share_of() { echo $(((COUNT * ($2 + 1)) / PROCS - (COUNT * $2) / PROCS)); }
 # start_csms KIND LOG PORT: like lib.sh's start_server, on SERVER_HOST and a given port (0: any),
 # with `ocpp serve` for ours (--metrics; profile 2 with the ECDSA certificate for ours-tls).
 start_csms() {
-  local kind="$1" out="$2" port="$3" i
+  local kind="$1" out="$2" port="$3"
   : >"$out"
   case "$kind" in
     ours)
@@ -201,19 +201,8 @@ start_csms() {
         --tls-key "$CERTS/server-ecdsa.key" $THEIRS_ARGS >"$out" 2>&1 </dev/null &
       ;;
   esac
-  SERVER_PID=$! SERVER_PORT=""
-  for ((i = 0; i < 400; i++)); do
-    if [[ "$kind" == ours* ]]; then
-      SERVER_PORT=$(sed -n 's/^ocpp serve: listening on [^ ]*:\([0-9]\+\) .*/\1/p' "$out" | head -1)
-    else
-      SERVER_PORT=$(sed -n 's/^LISTENING \([0-9]\+\)$/\1/p' "$out" | head -1)
-    fi
-    [[ -n "$SERVER_PORT" ]] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$out" >&2; die "$kind server exited during startup"; }
-    sleep 0.025
-  done
-  cat "$out" >&2
-  die "$kind server did not report its port within 10 s"
+  SERVER_PID=$!
+  await_server_port "$kind" "$out"
 }
 
 scheme_of() { [[ "$1" == *tls ]] && echo wss || echo ws; }
@@ -329,6 +318,18 @@ write_passwords() {
   done
 }
 
+# begin_run KIND TAG: for held and leak: the password file, an idle machine, the server on an
+# ephemeral port, 2 s to settle. Sets BUSY/LOAD/IDLE_WAS_OK (the idle check), RSS0 and FDS0.
+begin_run() {
+  [[ "$1" == *tls ]] && write_passwords "$2"
+  wait_idle
+  BUSY="$IDLE_BUSY_PCT" LOAD="$IDLE_LOAD" IDLE_WAS_OK="$IDLE_OK"
+  SERVER_LOG="$WORK/$2.server.log"
+  start_csms "$1" "$SERVER_LOG" 0
+  sleep 2
+  RSS0=$(proc_rss_kb "$SERVER_PID") FDS0=$(socket_fds "$SERVER_PID")
+}
+
 now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
 
 RESULTS="$WORK/runs.jsonl"
@@ -342,14 +343,8 @@ run_held() {
   local kind="${KINDS[0]}" tag=H
   CONFIG_JSON+=$(printf ',"hold_s":%s,"heartbeat_s":%s,"meter_share":%s,"meter_s":%s,"sample_s":%s,"kind":"%s"}' \
     "$HOLD_S" "$HEARTBEAT_S" "$METER_SHARE" "$METER_S" "$SAMPLE_S" "$kind")
-  [[ "$kind" == *tls ]] && write_passwords "$tag"
-  wait_idle
-  local busy="$IDLE_BUSY_PCT" load="$IDLE_LOAD" idle_ok="$IDLE_OK"
-  SERVER_LOG="$WORK/held.server.log"
-  start_csms "$kind" "$SERVER_LOG" 0
-  sleep 2
-  local rss0 fds0 k
-  rss0=$(proc_rss_kb "$SERVER_PID") fds0=$(socket_fds "$SERVER_PID")
+  begin_run "$kind" "$tag"
+  local rss0=$RSS0 fds0=$FDS0 busy=$BUSY load=$LOAD idle_ok=$IDLE_WAS_OK
   log "held: $COUNT stations ($PROCS processes, $ADDRESSES addresses) connecting to $kind on port $SERVER_PORT"
   local t_start=$SECONDS
   start_clients "$kind" "$tag" --boot --heartbeat-s "$HEARTBEAT_S" --meter-share "$METER_SHARE" --meter-s "$METER_S"
@@ -544,14 +539,8 @@ run_storm() {
 run_leak() {
   local kind="${KINDS[0]}" tag=L c
   CONFIG_JSON+=$(printf ',"cycles":%s,"calls":%s,"tolerance_pct":%s,"kind":"%s"}' "$CYCLES" "$CALLS" "$TOLERANCE_PCT" "$kind")
-  [[ "$kind" == *tls ]] && write_passwords "$tag"
-  wait_idle
-  local busy="$IDLE_BUSY_PCT" load="$IDLE_LOAD" idle_ok="$IDLE_OK"
-  SERVER_LOG="$WORK/leak.server.log"
-  start_csms "$kind" "$SERVER_LOG" 0
-  sleep 2
-  local rss_start fds0
-  rss_start=$(proc_rss_kb "$SERVER_PID") fds0=$(socket_fds "$SERVER_PID")
+  begin_run "$kind" "$tag"
+  local rss_start=$RSS0 fds0=$FDS0 busy=$BUSY load=$LOAD idle_ok=$IDLE_WAS_OK
   log "leak: $((CYCLES + 1)) cycles of $COUNT stations ($PROCS processes) against $kind; RSS at start ${rss_start} kB"
   local cycles_json=""
   for ((c = 0; c <= CYCLES; c++)); do
