@@ -76,6 +76,7 @@ bool RpcEngine::on_transport_closed(std::uint16_t code, std::string_view reason)
   s.fail_pending(why, code);
   s.cancel_inbound();
   s.clear_lanes();
+  s.log_suppressed_bad_messages();
   return s.closing_requested;
 }
 

@@ -47,12 +47,51 @@ void RpcEngine::State::observe(const MessageEvent& e) {
   emit("on_message", events.message, e);
 }
 
-void RpcEngine::State::write(std::string frame, MessageType type, std::string_view id, std::string_view action,
+bool RpcEngine::State::write(std::string frame, MessageType type, std::string_view id, std::string_view action,
                              std::string_view error_code) {
+  if (!attached || !room_for(frame.size())) return false;
+  deliver(std::move(frame), type, id, action, error_code);
+  return true;
+}
+
+void RpcEngine::State::deliver(std::string frame, MessageType type, std::string_view id, std::string_view action,
+                               std::string_view error_code) {
   if (!attached) return;
   // Observed before it is handed over, so the frame is not copied.
   if (observed()) observe(MessageEvent{MessageDirection::out, type, id, action, frame, std::nullopt, error_code});
   host.write(std::move(frame));
+}
+
+bool RpcEngine::State::room_for(std::size_t bytes) {
+  const std::size_t limit = options.max_send_queue_bytes;
+  if (limit == 0) return true;
+  const std::size_t queued = host.queued_bytes();
+  if (queued <= limit && bytes <= limit - queued) return true;
+  overflow_send_queue(bytes, queued);
+  return false;
+}
+
+// The peer does not read what we send. Its frames are not worth more memory: the connection is
+// closed as if it had dropped (a client reconnects), and the frames queued before the close frame
+// get close_timeout to go out.
+void RpcEngine::State::overflow_send_queue(std::size_t frame_bytes, std::size_t queued) {
+  if (send_queue_overflowed) return;  // one event and one close per connection
+  send_queue_overflowed = true;
+  const SendQueueOverflowEvent event{queued, frame_bytes, options.max_send_queue_bytes,
+                                     static_cast<std::uint16_t>(options.send_queue_overflow)};
+  log(LogLevel::warn, "send queue full: " + std::to_string(frame_bytes) + " bytes do not fit behind " +
+                          std::to_string(queued) + " not yet written (max_send_queue_bytes " +
+                          std::to_string(event.limit) + "); closing with " + std::to_string(event.close_code));
+  if (hooks.send_queue_overflow) hooks.send_queue_overflow(event);
+  emit("on_send_queue_overflow", events.send_queue_overflow, event);
+  if (attached) host.close_transport(event.close_code, "Send queue full");
+}
+
+Failure RpcEngine::State::send_queue_full() const {
+  return Failure{.kind = FailureKind::send_queue_full,
+                 .message = "Send queue full: the peer does not read what is sent to it (max_send_queue_bytes " +
+                            std::to_string(options.max_send_queue_bytes) + ")",
+                 .close_code = static_cast<std::uint16_t>(options.send_queue_overflow)};
 }
 
 Failure connection_failure(std::string message, std::uint16_t close_code) {
@@ -95,6 +134,8 @@ void RpcEngine::open(std::string protocol) {
   s_->attached = true;
   s_->close_sent = false;
   s_->bad_messages = 0;
+  s_->send_queue_overflowed = false;
+  s_->bad_message_log.reset();
 }
 
 void RpcEngine::resume() { s_->pump_queue(); }

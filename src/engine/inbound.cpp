@@ -110,9 +110,43 @@ void RpcEngine::State::on_bad_frame(std::string_view raw, const FrameError& erro
       pump_queue();
     }
   }
-  log(LogLevel::warn, "bad message: " + error.message);
+  log_bad_message(LogLevel::warn, "bad message: " + error.message);
   if (events.bad_message) emit("on_bad_message", events.bad_message, BadMessageEvent{raw, error.message, reply});
   count_bad_message();
+}
+
+// A peer that sends garbage at 500 frames/s must not write 500 lines/s: a token bucket per
+// connection, on the session's clock.
+void RpcEngine::State::log_bad_message(LogLevel level, std::string message) {
+  const LogLimit& limit = options.bad_message_log;
+  if (limit.interval <= milliseconds::zero()) return log(level, message);
+  const TimePoint t = now();
+  if (!bad_message_log) bad_message_log = std::make_unique<LogBudget>(LogBudget{limit.burst, t, 0});
+  auto& budget = *bad_message_log;
+  if (budget.tokens >= limit.burst || t < budget.refilled) {
+    budget.refilled = t;  // a full bucket earns nothing while it waits
+  } else if (const auto earned = (t - budget.refilled) / limit.interval; earned > 0) {
+    const auto more = static_cast<std::size_t>(earned);
+    budget.tokens = more >= limit.burst - budget.tokens ? limit.burst : budget.tokens + more;
+    budget.refilled += earned * limit.interval;
+  }
+  if (budget.tokens == 0) {
+    ++budget.suppressed;
+    return;
+  }
+  --budget.tokens;
+  if (budget.suppressed > 0) {
+    message += " (" + std::to_string(budget.suppressed) + " similar lines suppressed before this one)";
+    budget.suppressed = 0;
+  }
+  log(level, message);
+}
+
+void RpcEngine::State::log_suppressed_bad_messages() {
+  if (!bad_message_log || bad_message_log->suppressed == 0) return;
+  log(LogLevel::warn, "bad message: " + std::to_string(bad_message_log->suppressed) +
+                          " similar lines suppressed since the last one");
+  bad_message_log->suppressed = 0;
 }
 
 void RpcEngine::State::count_bad_message() {
@@ -230,7 +264,7 @@ void RpcEngine::State::handle_response(Frame& f) {
     const bool late = std::find(abandoned_ids.begin(), abandoned_ids.end(), f.id) != abandoned_ids.end();
     std::string why = late ? "late answer to a call that timed out or was cancelled: " + f.id
                            : "answer to an unknown message id: " + f.id;
-    log(LogLevel::info, why);
+    log_bad_message(LogLevel::info, why);
     if (events.bad_message) emit("on_bad_message", events.bad_message, BadMessageEvent{{}, why, {}});
     if (!late && options.count_unknown_responses) count_bad_message();
     return;

@@ -26,6 +26,8 @@ std::uint64_t RpcEngine::State::start_call(std::unique_ptr<OutboundCall> call, c
   };
   if (target)
     if (auto f = check_target(call->action, *target)) return fail_now(std::move(*f));
+  // Not even queued: the call could only wait for the close that is under way.
+  if (send_queue_overflowed) return fail_now(send_queue_full());
   if (state == ConnectionState::closed || state == ConnectionState::closing)
     return fail_now(connection_failure(state == ConnectionState::closed ? "Cannot call: connection is closed"
                                                                         : "Cannot call: connection is closing"));
@@ -61,6 +63,7 @@ std::optional<Failure> RpcEngine::send(std::string_view action, const json::valu
   auto& s = *s_;
   if (target)
     if (auto f = s.check_target(action, *target)) return f;
+  if (s.send_queue_overflowed) return s.send_queue_full();
   if (s.state != ConnectionState::open) return connection_failure("Cannot send: connection is not open");
   if (!features_of(s.version).send_frames)
     return Failure{.kind = FailureKind::unsupported, .message = "SEND frames need ocpp2.1; negotiated " + s.protocol};
@@ -71,7 +74,9 @@ std::optional<Failure> RpcEngine::send(std::string_view action, const json::valu
                                 e.code());
     return Failure{.kind = FailureKind::validation, .message = e.what(), .validation = std::move(e)};
   }
-  s.write(serialize_send(id, action, payload), MessageType::Send, id, action);
+  // Not written while attached: the send queue had no room.
+  if (!s.write(serialize_send(id, action, payload), MessageType::Send, id, action) && s.attached)
+    return s.send_queue_full();
   return std::nullopt;
 }
 
@@ -126,12 +131,13 @@ void RpcEngine::State::send_call(std::unique_ptr<OutboundCall> call) {
   if (pending.count(call->id))
     return fail_unsent(std::move(call), Failure{.message = "A call with message id " + call->id + " is already pending"});
   std::string frame = serialize_call(call->id, call->action, call->payload);
+  if (attached && !room_for(frame.size())) return fail_unsent(std::move(call), send_queue_full());
   call->payload = nullptr;
   call->sent_at = now();
   call->deadline = call->sent_at + *call->timeout;
   host.schedule(call->deadline);
   OutboundCall& ref = *pending.emplace(call->id, std::move(call)).first->second;
-  write(std::move(frame), MessageType::Call, ref.id, ref.action);
+  deliver(std::move(frame), MessageType::Call, ref.id, ref.action);
 }
 
 std::unique_ptr<OutboundCall> RpcEngine::State::take_pending(decltype(pending)::iterator it) {

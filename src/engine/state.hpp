@@ -74,6 +74,18 @@ struct RpcEngine::State {
   Lane in_lane, out_lane;
   std::uint64_t lane_epoch = 0;
 
+  // The send queue overflowed on this connection: its close is under way, calls fail fast. open()
+  // clears it.
+  bool send_queue_overflowed = false;
+
+  // Log lines about bad messages, within options.bad_message_log: made at the first one.
+  struct LogBudget {
+    std::size_t tokens = 0;
+    TimePoint refilled{};
+    std::size_t suppressed = 0;
+  };
+  std::unique_ptr<LogBudget> bad_message_log;
+
   bool closing_requested = false;
   bool drain_before_close = false;
   std::optional<TimePoint> drain_deadline;  // while draining
@@ -94,8 +106,17 @@ struct RpcEngine::State {
   bool emit(std::string_view event, const F& f, Args&&... args) {
     return invoke_event(hooks, logger(), identity, event, f, std::forward<Args>(args)...);
   }
-  void write(std::string frame, MessageType type, std::string_view id, std::string_view action,
+  // Hands a frame to the host, unless the send queue has no room for it: false then (and the
+  // overflow is handled).
+  bool write(std::string frame, MessageType type, std::string_view id, std::string_view action,
              std::string_view error_code = {});
+  // write() without the checks, for a frame room_for() has admitted.
+  void deliver(std::string frame, MessageType type, std::string_view id, std::string_view action,
+               std::string_view error_code = {});
+  // Whether `bytes` more fit within max_send_queue_bytes; when not, the queue has overflowed.
+  bool room_for(std::size_t bytes);
+  void overflow_send_queue(std::size_t frame_bytes, std::size_t queued);
+  Failure send_queue_full() const;
 
   // outbound.cpp
   std::uint64_t start_call(std::unique_ptr<OutboundCall> call, const std::optional<CallTarget>& target);
@@ -118,6 +139,10 @@ struct RpcEngine::State {
   // Whether the message over the limit goes on (the rate-limit event let it through).
   bool over_rate_limit(const Frame& f);
   void count_bad_message();
+  // A line about a bad message from the peer: logged within options.bad_message_log, else counted.
+  void log_bad_message(LogLevel level, std::string message);
+  // At the end of a connection: how many bad-message lines were suppressed since the last one.
+  void log_suppressed_bad_messages();
   void handle_call(Frame& frame);
   void handle_response(Frame& frame);
   void complete_response(std::unique_ptr<OutboundCall> call, Frame& frame);

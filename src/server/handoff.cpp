@@ -31,6 +31,7 @@ SessionHooks hooks_for(const std::shared_ptr<Registration>& registration, const 
   };
   hooks.message = observability.message_hook();
   hooks.callback_error = observability.callback_error_hook();
+  hooks.send_queue_overflow = observability.send_queue_overflow_hook();
   return hooks;
 }
 
@@ -53,6 +54,8 @@ void Handoff::connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_
   client->announce_protocol(protocol);
   if (added.evicted) added.evicted->close(CloseOptions{close_code::evicted, "Evicted by new connection", false, false});
   core->observability->emit(client->identity(), "on_client", core->on_client, client);
+  if (const auto& metrics = core->observability->metrics())
+    transport->count_queued_bytes_in(metrics->send_queue_bytes());
   client->start(std::move(transport), std::move(protocol));
 }
 

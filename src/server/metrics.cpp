@@ -218,6 +218,8 @@ struct Metrics::Impl {
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> bytes_in{0};
   std::atomic<std::uint64_t> bytes_out{0};
+  const std::shared_ptr<std::atomic<std::int64_t>> send_queue_bytes = std::make_shared<std::atomic<std::int64_t>>(0);
+  std::atomic<std::uint64_t> send_queue_overflows{0};
 
   // Open addressing, entries never removed: readers probe without a lock.
   const std::size_t table_size;
@@ -282,6 +284,14 @@ void Metrics::callback_error(std::string_view event) noexcept {
   impl_->callback_errors.add(is_label_value(event) ? event : kOther);
 }
 
+void Metrics::send_queue_overflow() noexcept {
+  impl_->send_queue_overflows.fetch_add(1, std::memory_order_relaxed);
+}
+
+const std::shared_ptr<std::atomic<std::int64_t>>& Metrics::send_queue_bytes() const noexcept {
+  return impl_->send_queue_bytes;
+}
+
 std::int64_t Metrics::connections() const noexcept { return impl_->connections.load(std::memory_order_relaxed); }
 
 double Metrics::uptime_seconds() const noexcept {
@@ -338,6 +348,13 @@ std::string Metrics::prometheus() const {
   family(out, "ocpp_bytes_total", "counter", "WebSocket message bytes by direction.");
   sample(out, "ocpp_bytes_total", {{"direction", "in"}}, impl_->bytes_in.load(std::memory_order_relaxed));
   sample(out, "ocpp_bytes_total", {{"direction", "out"}}, impl_->bytes_out.load(std::memory_order_relaxed));
+
+  family(out, "ocpp_send_queue_bytes", "gauge", "Outbound bytes queued and not yet written to the sockets.");
+  sample(out, "ocpp_send_queue_bytes", {}, impl_->send_queue_bytes->load(std::memory_order_relaxed));
+
+  family(out, "ocpp_send_queue_overflows_total", "counter",
+         "Connections closed because a frame did not fit max_send_queue_bytes.");
+  sample(out, "ocpp_send_queue_overflows_total", {}, impl_->send_queue_overflows.load(std::memory_order_relaxed));
 
   family(out, "ocpp_dropped_messages_total", "counter", "Messages dropped, by reason.");
   for (const auto& [key, n] : impl_->drops.snapshot())

@@ -66,6 +66,11 @@ std::function<void(std::string_view)> Observability::callback_error_hook() const
   return [m = metrics_](std::string_view event) { m->callback_error(event); };
 }
 
+std::function<void(const SendQueueOverflowEvent&)> Observability::send_queue_overflow_hook() const {
+  if (!metrics_) return {};
+  return [m = metrics_](const SendQueueOverflowEvent&) { m->send_queue_overflow(); };
+}
+
 void Observability::connection_opened() const noexcept {
   if (metrics_) metrics_->connection_opened();
 }

@@ -34,6 +34,8 @@ class Observability {
   // A user callback threw (logged already): counted in /metrics.
   void callback_error(std::string_view event) const noexcept;
   std::function<void(std::string_view)> callback_error_hook() const;  // empty without metrics
+  // A connection's send queue overflowed (logged already): counted in /metrics.
+  std::function<void(const SendQueueOverflowEvent&)> send_queue_overflow_hook() const;  // empty without metrics
   // Runs the user's callback `f` for `event`: what it throws is logged and counted, not propagated.
   template <class F, class... Args>
   void emit(std::string_view identity, std::string_view event, const F& f, Args&&... args) const {

@@ -14,6 +14,8 @@ std::exception_ptr to_exception(const Failure& f) {
     case FailureKind::usage: return std::make_exception_ptr(UsageError(f.message));
     case FailureKind::invalid: return std::make_exception_ptr(Error(f.message));
     case FailureKind::unsupported: return std::make_exception_ptr(std::logic_error(f.message));
+    case FailureKind::send_queue_full:
+      return std::make_exception_ptr(SendQueueFullError(f.message, f.close_code));
     case FailureKind::cancelled:
       return std::make_exception_ptr(boost::system::system_error(boost::asio::error::operation_aborted));
   }

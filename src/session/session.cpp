@@ -119,6 +119,8 @@ void RpcSession::start_send(std::string action, json::value payload, SendHandler
 
 void RpcSession::write(std::string frame) { transport_->send(std::move(frame)); }
 
+std::size_t RpcSession::queued_bytes() const noexcept { return transport_ ? transport_->queued_bytes() : 0; }
+
 void RpcSession::close_transport(std::uint16_t code, std::string_view reason) {
   if (transport_) transport_->close(code, reason);
 }

@@ -5,6 +5,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <atomic>
 #include <vector>
 
 namespace ocpp::detail {
@@ -33,8 +34,16 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
 
   void send(std::string frame) override {
     if (closing_ || finished_) return;
+    count_queued(static_cast<std::int64_t>(frame.size()));
     queue_.push_back(std::move(frame));
     if (!writing_) do_write();
+  }
+
+  std::size_t queued_bytes() const noexcept override { return queued_; }
+
+  void count_queued_bytes_in(std::shared_ptr<std::atomic<std::int64_t>> total) override {
+    if (total) total->fetch_add(static_cast<std::int64_t>(queued_), std::memory_order_relaxed);
+    total_ = std::move(total);
   }
 
   void ping() override {
@@ -48,7 +57,10 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     closing_ = true;
     close_code_ = is_sendable_close_code(code) ? code : close_code::normal;
     close_reason_ = std::string(reason.substr(0, 120));  // a close frame's payload is at most 125 bytes
-    if (!writing_) do_close();  // otherwise after the queued frames are written
+    if (!writing_) return do_close();
+    // After the queued frames are written; but a peer that stopped reading never takes them, and
+    // must not keep the connection for that.
+    arm_close_timer();
   }
 
   void terminate() override {
@@ -87,11 +99,14 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     writing_ = true;
     ws_.text(true);
     ws_.async_write(boost::asio::buffer(queue_[head_]), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) {
+      // After finish() the queue is gone, even when this write got through.
+      if (ec || self->finished_) {
         self->writing_ = false;
         return;  // the read side reports the failure
       }
-      self->queue_[self->head_++].clear();
+      auto& written = self->queue_[self->head_++];
+      self->count_queued(-static_cast<std::int64_t>(written.size()));
+      written.clear();
       self->do_write();
     });
   }
@@ -103,6 +118,11 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     why.reason = close_reason_;
     ws_.async_close(why, [self = shared_from_this()](beast::error_code) {});
     // A peer that never answers the close frame must not keep the connection.
+    arm_close_timer();
+  }
+
+  // Replaces a timer armed before: the one armed while queued frames went out.
+  void arm_close_timer() {
     close_timer_ = std::make_unique<boost::asio::steady_timer>(ws_.get_executor(), close_timeout_);
     close_timer_->async_wait([weak = weak_from_this()](beast::error_code ec) {
       auto self = weak.lock();
@@ -110,6 +130,12 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
       beast::error_code ignored;
       self->ws_.next_layer().socket().close(ignored);  // the pending read ends; finish() reports our code
     });
+  }
+
+  // Single writer (this executor): queued_ needs no atomic; total_ is shared with other threads.
+  void count_queued(std::int64_t delta) noexcept {
+    queued_ = static_cast<std::size_t>(static_cast<std::int64_t>(queued_) + delta);
+    if (total_) total_->fetch_add(delta, std::memory_order_relaxed);
   }
 
   void finish(beast::error_code ec) {
@@ -127,12 +153,16 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     } else if (ec == websocket::error::message_too_big) {
       code = close_code::too_big;
       reason = "Message too big";
+    } else if (closing_ && !terminated_) {
+      code = close_code_;  // dropped while our close waited behind frames the peer did not read
+      reason = close_reason_;
     }
     if (!close_sent_ && !terminated_ && ec != websocket::error::closed) {
       beast::error_code ignored;
       ws_.next_layer().socket().close(ignored);
     }
     queue_.clear();
+    count_queued(-static_cast<std::int64_t>(queued_));
     if (close_timer_) close_timer_->cancel();
     auto sink = sink_.lock();
     sink_.reset();
@@ -147,6 +177,8 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
   std::weak_ptr<TransportSink> sink_;
   std::vector<std::string> queue_;
   std::size_t head_ = 0;
+  std::size_t queued_ = 0;  // bytes in queue_ not written yet
+  std::shared_ptr<std::atomic<std::int64_t>> total_;
   std::string close_reason_;
   std::uint16_t close_code_ = close_code::normal;
   bool writing_ = false;

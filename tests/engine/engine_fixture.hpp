@@ -88,8 +88,15 @@ class TestHost final : public EngineHost, public std::enable_shared_from_this<Te
   std::vector<std::optional<TimePoint>> schedules;
   std::map<std::string, TestHandler, std::less<>> handlers;
   std::deque<std::pair<std::shared_ptr<detail::MessageStage>, std::size_t>> advances;
+  // Bytes written and not taken by the peer: a stalled peer takes none.
+  std::size_t queued = 0;
+  bool stalled = false;
 
-  void write(std::string frame) override { written.push_back(std::move(frame)); }
+  void write(std::string frame) override {
+    if (stalled) queued += frame.size();
+    written.push_back(std::move(frame));
+  }
+  std::size_t queued_bytes() const noexcept override { return queued; }
   void close_transport(std::uint16_t code, std::string_view reason) override {
     transport_closes.push_back({code, std::string(reason)});
   }

@@ -210,6 +210,22 @@ TEST(Metrics, CountsEveryFamily) {
   EXPECT_TRUE(std::isnan(e.value("ocpp_call_latency_seconds_count", {{"action", "Heartbeat"}})));
 }
 
+TEST(Metrics, SendQueueBytesAreAGaugeTheTransportsFeedAndOverflowsACounter) {
+  Metrics m;
+  auto e = parse(m.prometheus());
+  EXPECT_EQ(e.types.at("ocpp_send_queue_bytes"), "gauge");
+  EXPECT_EQ(e.types.at("ocpp_send_queue_overflows_total"), "counter");
+  EXPECT_EQ(e.value("ocpp_send_queue_bytes"), 0);
+  EXPECT_EQ(e.value("ocpp_send_queue_overflows_total"), 0);
+  m.send_queue_bytes()->fetch_add(5000);  // as two transports queue and write
+  m.send_queue_bytes()->fetch_add(300);
+  m.send_queue_bytes()->fetch_sub(1000);
+  m.send_queue_overflow();
+  e = parse(m.prometheus());
+  EXPECT_EQ(e.value("ocpp_send_queue_bytes"), 4300);
+  EXPECT_EQ(e.value("ocpp_send_queue_overflows_total"), 1);
+}
+
 TEST(Metrics, ActionLabelsAreCapped) {
   Metrics m(MetricsOptions{.max_actions = 4, .max_label_values = 2});
   for (int i = 0; i < 10; ++i) m.call_in("Action" + std::to_string(i));

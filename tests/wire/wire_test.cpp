@@ -149,9 +149,12 @@ TEST_F(WireTest, OversizedMessageClosesWith1009) {
 // Stations that stop reading fill their sockets: writes then end partway through a frame and go
 // on when the station reads again, while the other station's frames are joined in the same
 // per-thread scratch. 8 MB per station is more than the kernel holds for a 4 KB receive buffer;
-// every frame arrives whole, in order, on its own connection.
+// every frame arrives whole, in order, on its own connection. The 8 MB are queued at once, so the
+// send queue's bound is raised above them (the default, 4 MiB, would close both stations).
 TEST_F(WireTest, FramesQueuedBehindStalledReadersArriveWholeAndInOrder) {
-  auto server = make_server();
+  ServerOptions o;
+  o.max_send_queue_bytes = 16 * 1024 * 1024;
+  auto server = make_server(o);
   std::mutex m;
   std::map<std::string, std::shared_ptr<ServerClient>> accepted;
   std::promise<void> both;
@@ -191,6 +194,155 @@ TEST_F(WireTest, FramesQueuedBehindStalledReadersArriveWholeAndInOrder) {
       ASSERT_EQ(v.at(3).at("pad").as_string(), pads[s]);
     }
   }
+}
+
+namespace {
+
+// SENDs of 16 KB to a station that does not read, one at a time so that the writes go on between
+// them, until one does not fit the send queue. Returns how many fitted, and the refusal.
+std::pair<int, std::exception_ptr> send_until_refused(ServerClient& station) {
+  const json::object payload{{"pad", std::string(16 * 1024, 'x')}};
+  for (int sent = 0; sent < 10000; ++sent) {  // 160 MB: far above what any socket holds
+    std::promise<std::exception_ptr> done;
+    station.send("NotifyPeriodicEventStream", payload, [&](std::exception_ptr e) { done.set_value(e); });
+    if (auto refused = get(done.get_future())) return {sent, refused};
+  }
+  return {10000, nullptr};
+}
+
+// A gauge or counter without labels from /metrics' text.
+double metric(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+// A station whose receive buffer is small: it stops reading at once.
+std::unique_ptr<RawStation> stalled_station(asio::io_context& io, std::uint16_t port, const std::string& identity) {
+  return raw_station(io, port, identity, "ocpp2.1", [](RawStation& ws) {
+    ws.next_layer().set_option(asio::socket_base::receive_buffer_size(4096));
+    ws.read_message_max(0);
+  });
+}
+
+}  // namespace
+
+// A station that stops reading fills the kernel's buffers, then the server's send queue: the frame
+// that does not fit max_send_queue_bytes fails with SendQueueFullError, the event fires once,
+// /metrics shows the queued bytes and the overflow, and the connection is closed with the
+// configured code once close_timeout has passed (the station never reads the close frame).
+TEST_F(WireTest, AStationThatStopsReadingIsClosedWithTheConfiguredCodeWhenItsSendQueueIsFull) {
+  ServerOptions o;
+  o.max_send_queue_bytes = 256 * 1024;
+  o.send_queue_overflow = SendQueueOverflow::policy_violation;
+  o.close_timeout = milliseconds(1500);
+  o.health_endpoint = true;
+  auto server = make_server(o);
+  std::promise<std::shared_ptr<ServerClient>> accepted;
+  std::atomic<int> overflows{0};
+  std::promise<CloseResult> closed;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    c->on_send_queue_overflow([&](const SendQueueOverflowEvent& e) {
+      EXPECT_EQ(e.close_code, close_code::policy_violation);
+      EXPECT_EQ(e.limit, 256u * 1024);
+      EXPECT_GT(e.queued_bytes + e.frame_bytes, e.limit);
+      ++overflows;
+    });
+    c->on_close([&](const CloseResult& r) { closed.set_value(r); });
+    accepted.set_value(c);
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  auto ws = stalled_station(io, port, "CP1");
+  auto station = get(accepted.get_future());
+
+  const auto [fitted, refused] = send_until_refused(*station);
+  ASSERT_TRUE(refused) << "the queue never filled";
+  EXPECT_GT(fitted, 16) << "more than the bound alone holds: the kernel took its share first";
+  try {
+    std::rethrow_exception(refused);
+  } catch (const SendQueueFullError& e) {
+    EXPECT_EQ(e.close_code(), close_code::policy_violation);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not SendQueueFullError: " << e.what();
+  }
+  EXPECT_EQ(overflows, 1);
+  const auto during = server->metrics()->prometheus();
+  EXPECT_GT(metric(during, "ocpp_send_queue_bytes"), 0);
+  EXPECT_LE(metric(during, "ocpp_send_queue_bytes"), 256 * 1024);
+  EXPECT_EQ(metric(during, "ocpp_send_queue_overflows_total"), 1);
+
+  EXPECT_EQ(get(closed.get_future()).code, close_code::policy_violation);
+  EXPECT_EQ(overflows, 1) << "once per connection";
+  const auto after = server->metrics()->prometheus();
+  EXPECT_EQ(metric(after, "ocpp_send_queue_bytes"), 0) << "the closed connection's queue is gone";
+  EXPECT_EQ(metric(after, "ocpp_send_queue_overflows_total"), 1);
+}
+
+// The same station reading again after the overflow gets every frame that fitted, then the close
+// frame with the configured code (the default, 1013).
+TEST_F(WireTest, AStationThatReadsAgainAfterTheOverflowGetsItsFramesAndThenClose1013) {
+  ServerOptions o;
+  o.max_send_queue_bytes = 256 * 1024;
+  auto server = make_server(o);
+  std::promise<std::shared_ptr<ServerClient>> accepted;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { accepted.set_value(c); });
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  auto ws = stalled_station(io, port, "CP1");
+  auto station = get(accepted.get_future());
+
+  const auto [fitted, refused] = send_until_refused(*station);
+  ASSERT_TRUE(refused);
+  int frames = 0;
+  boost::system::error_code ec;
+  for (;;) {
+    beast::flat_buffer frame;
+    ws->read(frame, ec);
+    if (ec) break;
+    ++frames;
+  }
+  EXPECT_EQ(ec, beast::websocket::error::closed) << ec.message();
+  EXPECT_EQ(frames, fitted);
+  EXPECT_EQ(ws->reason().code, close_code::try_again_later);
+  EXPECT_EQ(std::string(ws->reason().reason.c_str()), "Send queue full");
+}
+
+// Fail fast: while the full station's close is under way, a call to it fails at once with
+// SendQueueFullError instead of waiting for its timeout, and a broadcast reports it as failed
+// while the other station answers.
+TEST_F(WireTest, SendToClientAndBroadcastToAStationWithAFullSendQueueFailAtOnceWhileOthersStillReceive) {
+  ServerOptions o;
+  o.max_send_queue_bytes = 256 * 1024;
+  o.close_timeout = milliseconds(5000);  // the full station stays registered meanwhile
+  auto server = make_server(o);
+  std::mutex m;
+  std::map<std::string, std::shared_ptr<ServerClient>> accepted;
+  std::promise<void> both;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
+    std::lock_guard lock(m);
+    accepted[c->identity()] = c;
+    if (accepted.size() == 2) both.set_value();
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  auto ws = stalled_station(io, port, "FULL");
+  auto other = make_client(port, "OTHER", {"ocpp2.1"});
+  other->handle("Reset", [](CallContext&) -> HandlerResult { return json::object{{"status", "Accepted"}}; });
+  get(other->connect(asio::use_future));
+  get(both.get_future());
+  ASSERT_TRUE(send_until_refused(*accepted["FULL"]).second);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const json::object reset{{"type", "Immediate"}};
+  EXPECT_THROW(get(server->send_to_client("FULL", "Reset", reset, {}, asio::use_future)), SendQueueFullError);
+  auto result = get(server->broadcast("Reset", reset, {}, asio::use_future));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2)) << "neither waited for a timeout";
+  EXPECT_EQ(result.delivered, std::vector<std::string>{"OTHER"});
+  ASSERT_EQ(result.failed.size(), 1u);
+  EXPECT_EQ(result.failed[0].first, "FULL");
+  EXPECT_EQ(result.failed[0].second.rfind("Send queue full", 0), 0u) << result.failed[0].second;
+  EXPECT_EQ(get(server->send_to_client("OTHER", "Reset", reset, {}, asio::use_future)).at("status"), "Accepted");
 }
 
 // A station that ignores our close frame (and never closes TCP) is dropped after close_timeout;

@@ -10,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -58,6 +59,7 @@ enum class FailureKind {
   invalid,      // a bad message id, a duplicate id
   unsupported,  // SEND without ocpp2.1
   cancelled,    // through the caller's cancellation
+  send_queue_full,  // the connection's send queue is full (it is being closed): `close_code`
 };
 
 struct Failure {
@@ -149,6 +151,9 @@ class EngineHost {
   virtual void post_advance(std::shared_ptr<detail::MessageStage> stage, std::size_t step) = 0;
   // Where middleware decisions are sent from any thread; it may be gone by then.
   virtual std::weak_ptr<EngineHost> weak_host() = 0;
+  // Bytes of frames given to write() that the connection has not written to its socket yet; the
+  // engine keeps them within SessionOptions::max_send_queue_bytes.
+  virtual std::size_t queued_bytes() const noexcept { return 0; }
 
  protected:
   ~EngineHost() = default;

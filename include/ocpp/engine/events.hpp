@@ -3,6 +3,7 @@
 // strict-mode failures, and how the connection ended. IO-free.
 #include <boost/json/object.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -54,6 +55,15 @@ struct CallResultErrorEvent {  // an inbound ocpp2.1 CALLRESULTERROR
   const boost::json::object& details;
 };
 
+// A frame did not fit the connection's send queue (SessionOptions::max_send_queue_bytes); the
+// connection is being closed with `close_code`.
+struct SendQueueOverflowEvent {
+  std::size_t queued_bytes;  // handed to the connection and not yet written to its socket
+  std::size_t frame_bytes;   // the frame that did not fit
+  std::size_t limit;
+  std::uint16_t close_code;
+};
+
 struct CloseResult {
   std::uint16_t code = 1000;
   std::string reason;
@@ -69,6 +79,7 @@ struct SessionEvents {
   std::function<void()> pong_timeout;
   std::function<void(const ValidationFailureEvent&)> validation_failure;
   std::function<void(RateLimitEvent&)> rate_limit;  // may set the event's decision
+  std::function<void(const SendQueueOverflowEvent&)> send_queue_overflow;
 };
 
 // Logs, at error, what escaped the user's callback for `event` ("on_close", ...).

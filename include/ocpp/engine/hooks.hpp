@@ -10,6 +10,7 @@ namespace ocpp {
 struct MessageEvent;
 struct RateLimitEvent;
 struct CloseResult;
+struct SendQueueOverflowEvent;
 
 struct SessionHooks {
   // Every frame in or out, before the user's on_message.
@@ -20,6 +21,8 @@ struct SessionHooks {
   std::function<void(const CloseResult&)> finished;
   // A user callback of the session threw (logged already); `event` names it ("on_message", ...).
   std::function<void(std::string_view event)> callback_error;
+  // The send queue overflowed and the connection is being closed, before the user's event.
+  std::function<void(const SendQueueOverflowEvent&)> send_queue_overflow;
 };
 
 }  // namespace ocpp

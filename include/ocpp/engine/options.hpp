@@ -10,6 +10,7 @@
 
 #include "ocpp/engine/clock.hpp"
 #include "ocpp/log/logger.hpp"
+#include "ocpp/rpc/close_code.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/rpc/message_id.hpp"
 #include "ocpp/engine/rate_limit.hpp"
@@ -36,6 +37,24 @@ struct StrictModeOptions {
   bool reject_unknown_actions = false;
 };
 
+// How a connection whose send queue overflows (SessionOptions::max_send_queue_bytes) is closed.
+enum class SendQueueOverflow : std::uint16_t {
+  // 1013, the default: the peer is behind, which is mostly a slow or congested link (a charger on
+  // a cellular modem), not misbehaviour. The station reconnects with its backoff, as after any
+  // close; our Client does the same when its CSMS stops reading.
+  try_again_later = close_code::try_again_later,
+  // 1008: a peer that stops reading is treated as misbehaving, as one over the rate limit is.
+  policy_violation = close_code::policy_violation,
+};
+
+// A bound on log lines a peer can cause at will: the first `burst` per connection, then one per
+// `interval`, which says how many were suppressed before it (the rest are counted at the close).
+// `interval` zero: no bound.
+struct LogLimit {
+  std::size_t burst = 10;
+  milliseconds interval{10000};
+};
+
 // What every RPC peer (client or server-side connection) accepts; defaults follow ocpp-ws-io.
 struct SessionOptions {
   milliseconds call_timeout{30000};
@@ -47,6 +66,15 @@ struct SessionOptions {
   std::size_t max_bad_messages = std::numeric_limits<std::size_t>::max();
   // Largest inbound message; a bigger one closes the connection with 1009.
   std::size_t max_frame_bytes = 64 * 1024;
+  // Outbound bytes the connection holds that its socket has not taken yet (a peer that reads slowly
+  // or not at all; the kernel's own socket buffer is full by then). A frame that does not fit is not
+  // queued: its call or SEND fails with SendQueueFullError, on_send_queue_overflow fires (once), the
+  // connection is closed with `send_queue_overflow`'s code, and calls fail fast until it is gone.
+  // 4 MiB: 64 times the largest message the default max_frame_bytes lets in, far above what OCPP
+  // traffic to one peer queues (one CALL in flight, small answers; a large SendLocalList is a few
+  // hundred KB), and no more than Linux's default tcp_wmem maximum already holds per socket. 0: none.
+  std::size_t max_send_queue_bytes = 4 * 1024 * 1024;
+  SendQueueOverflow send_queue_overflow = SendQueueOverflow::try_again_later;
   // WebSocket pings, jittered ±25 %; zero disables them.
   milliseconds ping_interval{30000};
   // No pong within this after a ping: the connection is dropped. Default ping_interval + 5 s.
@@ -67,6 +95,9 @@ struct SessionOptions {
   // A CALLRESULT/CALLERROR for an id that is not pending counts toward max_bad_messages. Late
   // answers to calls that timed out are never counted.
   bool count_unknown_responses = true;
+  // Log lines about the peer's bad messages (malformed frames, answers to unknown ids), per
+  // connection. on_bad_message, the CALLERROR answers and the metrics still see every one.
+  LogLimit bad_message_log{};
   StrictModeOptions strict_mode;
   // Token buckets for the peer's CALLs and SENDs (answers to our own calls are not counted): a
   // global one and per-action ones. A CALL over the limit is dropped unanswered (ignore), or the

@@ -81,6 +81,14 @@ class ConnectionError : public Error {
   std::uint16_t close_code_;
 };
 
+// A call or SEND refused at once because the connection's send queue is full: the peer does not
+// read what is sent to it (SessionOptions::max_send_queue_bytes). The connection is being closed
+// with close_code() (1013 or 1008).
+class SendQueueFullError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+
 // connect() failed: HTTP status when the server answered without upgrading (0 otherwise).
 class ConnectError : public Error {
  public:

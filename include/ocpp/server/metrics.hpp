@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -47,6 +48,10 @@ class Metrics {
   void dropped(std::string_view reason) noexcept;             // ocpp_dropped_messages_total{reason}
   void security_event(std::string_view type) noexcept;        // ocpp_security_events_total{type}
   void callback_error(std::string_view event) noexcept;       // ocpp_callback_errors_total{event}
+  void send_queue_overflow() noexcept;                        // ocpp_send_queue_overflows_total
+  // ocpp_send_queue_bytes: the connections' transports add the bytes they queue and subtract what
+  // they write to their sockets (Transport::count_queued_bytes_in).
+  const std::shared_ptr<std::atomic<std::int64_t>>& send_queue_bytes() const noexcept;
 
   std::int64_t connections() const noexcept;
   double uptime_seconds() const noexcept;

@@ -214,6 +214,12 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void on_validation_failure(std::function<void(const ValidationFailureEvent&)> f) {
     events().validation_failure = std::move(f);
   }
+  // The peer does not read what is sent to it: a frame did not fit SessionOptions::
+  // max_send_queue_bytes, and the connection is being closed with the event's close_code. Once
+  // per connection.
+  void on_send_queue_overflow(std::function<void(const SendQueueOverflowEvent&)> f) {
+    events().send_queue_overflow = std::move(f);
+  }
 
   // Message middleware for every CALL, CALLRESULT and CALLERROR in and out (see
   // <ocpp/engine/middleware.hpp>). Add it before connecting (or in the server's client callback).
@@ -310,6 +316,7 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
   void schedule(std::optional<TimePoint> deadline) override;
   void post_advance(std::shared_ptr<detail::MessageStage> stage, std::size_t step) override;
   std::weak_ptr<EngineHost> weak_host() override;
+  std::size_t queued_bytes() const noexcept override;
 
   void start_pings();
   void schedule_ping();

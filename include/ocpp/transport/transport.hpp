@@ -1,5 +1,7 @@
 #pragma once
 // The seam between the RPC session and the wire: one connected WebSocket (or a loopback pair).
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,8 +31,14 @@ class Transport {
   virtual void start(std::weak_ptr<TransportSink> sink) = 0;
   // Queues a text frame; frames go out in order.
   virtual void send(std::string frame) = 0;
+  // Bytes of the frames send() queued that are not written to the socket yet (RpcSession bounds
+  // them with SessionOptions::max_send_queue_bytes).
+  virtual std::size_t queued_bytes() const noexcept { return 0; }
+  // Also keep queued_bytes() in `total`, shared by many transports and read from any thread (the
+  // server's ocpp_send_queue_bytes). Call before start().
+  virtual void count_queued_bytes_in(std::shared_ptr<std::atomic<std::int64_t>> /*total*/) {}
   virtual void ping() = 0;
-  // Closing handshake: on_closed() follows when it is done.
+  // Closing handshake, after the frames queued before it: on_closed() follows when it is done.
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
   // Drops the connection at once, without a closing handshake (the peer sees 1006).
   virtual void terminate() = 0;
