@@ -1,6 +1,7 @@
 #include "server/forwarded.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "http/text.hpp"
 
@@ -119,7 +120,7 @@ std::optional<std::vector<ForwardedHop>> parse_forwarded(std::string_view value)
     if (element.empty()) continue;
     auto pairs = split_outside_quotes(element, ';');
     ForwardedHop hop;
-    std::vector<std::string_view> names;
+    bool any = false, seen_for = false, seen_proto = false;
     for (auto pair : *pairs) {
       pair = trim(pair);
       if (pair.empty()) continue;  // "[ forwarded-pair ]" may be absent between semicolons
@@ -127,20 +128,22 @@ std::optional<std::vector<ForwardedHop>> parse_forwarded(std::string_view value)
       if (eq == std::string_view::npos || eq == 0) return std::nullopt;
       const auto name = pair.substr(0, eq);
       if (!std::all_of(name.begin(), name.end(), is_tchar)) return std::nullopt;
-      if (std::any_of(names.begin(), names.end(), [&](std::string_view n) { return iequals(n, name); }))
-        return std::nullopt;
-      names.push_back(name);
+      any = true;
       auto v = pair_value(pair.substr(eq + 1));
       if (!v) return std::nullopt;
+      // Twice in one element is malformed (RFC 7239 4); checked for the parameters we read, which
+      // keeps a long element (its sender may be the station) linear.
       if (iequals(name, "for")) {
+        if (std::exchange(seen_for, true)) return std::nullopt;
         auto address = node_address(*v);
         if (!address) return std::nullopt;
         hop.address = std::move(*address);
       } else if (iequals(name, "proto")) {
+        if (std::exchange(seen_proto, true)) return std::nullopt;
         hop.secure = scheme_secure(*v);
       }
     }
-    if (names.empty()) continue;
+    if (!any) continue;
     hops.push_back(std::move(hop));
   }
   return hops;

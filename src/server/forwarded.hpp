@@ -20,8 +20,8 @@ struct ForwardedHop {
 };
 
 // A Forwarded value (several header lines joined with ","): its elements left (client side) to
-// right; nullopt when malformed (an unterminated quote, a pair without "=", a parameter twice in one
-// element, a bracket without its end). Empty list elements are skipped, as RFC 9110 asks.
+// right; nullopt when malformed (an unterminated quote, a pair without "=", for= or proto= twice
+// in one element, a bracket without its end). Empty list elements are skipped, as RFC 9110 asks.
 std::optional<std::vector<ForwardedHop>> parse_forwarded(std::string_view value);
 
 // X-Forwarded-For's comma list, left to right. X-Forwarded-Proto goes with it item by item when

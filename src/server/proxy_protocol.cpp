@@ -17,8 +17,23 @@ constexpr std::string_view kV2Signature{"\r\n\r\n\0\r\nQUIT\n", 12};
 constexpr std::size_t kV2Fixed = 16;  // signature, version and command, family, length
 
 ProxyParse invalid(std::string why) { return {Status::invalid, {}, std::move(why)}; }
-ProxyParse done(std::size_t size, std::optional<ip::address> source = std::nullopt) {
-  return {Status::done, {size, std::move(source)}, {}};
+ProxyParse done(std::size_t size, std::optional<ip::address> source = std::nullopt,
+                std::optional<bool> secure = std::nullopt) {
+  return {Status::done, {size, std::move(source), secure}, {}};
+}
+
+// The TLVs are skipped but for PP2_TYPE_SSL (0x20), whose first byte's bit 0 (PP2_CLIENT_SSL) says
+// that the client used TLS. A TLV that overruns the header ends the scan: it carries nothing we need.
+std::optional<bool> client_ssl(std::string_view tlvs) {
+  while (tlvs.size() >= 3) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(tlvs[i]); };
+    const auto type = byte(0);
+    const std::size_t length = (std::size_t{byte(1)} << 8) | byte(2);
+    if (tlvs.size() - 3 < length) break;
+    if (type == 0x20 && length >= 1) return (byte(3) & 0x01) != 0;
+    tlvs.remove_prefix(3 + length);
+  }
+  return std::nullopt;
 }
 
 bool is_port(std::string_view s) {
@@ -71,18 +86,18 @@ ProxyParse parse_v2(std::string_view bytes) {
   if (bytes.size() < size) return {};
   // LOCAL: the balancer speaks for itself (a health check); the addresses, if any, are to be ignored.
   if (command == 0 || transport != 1) return done(size);
-  const auto addresses = bytes.substr(kV2Fixed, size - kV2Fixed);  // TLVs after them are skipped
+  const auto addresses = bytes.substr(kV2Fixed, size - kV2Fixed);  // TLVs follow them
   if (family == 1) {
     if (addresses.size() < 12) return invalid("PROXY v2 TCP4 header too short for its addresses");
     ip::address_v4::bytes_type b;
     std::copy_n(addresses.begin(), b.size(), reinterpret_cast<char*>(b.data()));
-    return done(size, ip::address(ip::address_v4(b)));
+    return done(size, ip::address(ip::address_v4(b)), client_ssl(addresses.substr(12)));
   }
   if (family == 2) {
     if (addresses.size() < 36) return invalid("PROXY v2 TCP6 header too short for its addresses");
     ip::address_v6::bytes_type b;
     std::copy_n(addresses.begin(), b.size(), reinterpret_cast<char*>(b.data()));
-    return done(size, unmap(ip::address(ip::address_v6(b))));
+    return done(size, unmap(ip::address(ip::address_v6(b))), client_ssl(addresses.substr(36)));
   }
   return done(size);  // UNSPEC or UNIX: no IP address to take
 }

@@ -20,6 +20,8 @@ struct ProxyHeader {
   // The client as the balancer saw it (IPv4-mapped IPv6 unmapped); none for LOCAL (the balancer's
   // own health check), v1 UNKNOWN, v2 UNSPEC, UDP and UNIX: the peer's address stands.
   std::optional<boost::asio::ip::address> source;
+  // v2's PP2_TYPE_SSL TLV: whether the client spoke TLS to the balancer; unknown without it.
+  std::optional<bool> secure;
 };
 
 struct ProxyParse {

@@ -105,10 +105,12 @@ class Upgrade final : public UpgradeChain {
         return;
       }
       const auto& trusted = self->core_->trusted_proxies;
-      if (header.source && (trusted.empty() || trusted.contains(self->peer_address_)))
+      if (header.source && (trusted.empty() || trusted.contains(self->peer_address_))) {
         self->info_.remote_address = header.source->to_string();
-      else if (header.source)
+        if (header.secure) self->secure_ = *header.secure;
+      } else if (header.source) {
         self->log(LogLevel::warn, "PROXY header from a peer not in trusted_proxies ignored");
+      }
       self->start_tls();
     });
   }

@@ -80,8 +80,8 @@ TEST(Forwarded, UnknownObfuscatedAndMissingForAreHopsWithoutAddress) {
 }
 
 TEST(Forwarded, MalformedValuesAreRefusedWhole) {
-  for (const char* bad : {R"(for="1.2.3.4)", "for", "=1.2.3.4", "for=1.2.3.4;for=5.6.7.8", R"(for="[2001:db8::1")",
-                          "for=", "f(r=1.2.3.4", "for=a b", R"(for="1.2.3.4"x)"})
+  for (const char* bad : {R"(for="1.2.3.4)", "for", "=1.2.3.4", "for=1.2.3.4;FOR=5.6.7.8", "proto=http;proto=https",
+                          R"(for="[2001:db8::1")", "for=", "f(r=1.2.3.4", "for=a b", R"(for="1.2.3.4"x)"})
     EXPECT_FALSE(parse_forwarded(bad)) << bad;
 }
 
@@ -208,6 +208,20 @@ TEST(ProxyProtocol, V2Tcp4Tcp6WithTlvsSkipped) {
   std::string mapped(36, '\0');
   mapped[10] = mapped[11] = static_cast<char>(0xFF), mapped[12] = 10, mapped[15] = 3;
   EXPECT_EQ(parse_proxy_header(v2(0x21, 0x21, mapped)).header.source->to_string(), "10.0.0.3");
+}
+
+TEST(ProxyProtocol, V2SslTlvTellsWhetherTheClientUsedTls) {
+  const auto addresses = std::string(12, '\x01');
+  const auto noop = bytes({0x04, 0x00, 0x01, 0x00});
+  // PP2_TYPE_SSL: client flags (PP2_CLIENT_SSL), verify, no sub-TLVs.
+  const auto ssl = [](int client) { return bytes({0x20, 0x00, 0x05, client, 0, 0, 0, 0}); };
+  EXPECT_EQ(parse_proxy_header(v2(0x21, 0x11, addresses + noop + ssl(0x01))).header.secure, true);
+  EXPECT_EQ(parse_proxy_header(v2(0x21, 0x11, addresses + ssl(0x00))).header.secure, false);
+  EXPECT_FALSE(parse_proxy_header(v2(0x21, 0x11, addresses + noop)).header.secure);
+  // A TLV that overruns the header is skipped, not trusted.
+  auto overrun = parse_proxy_header(v2(0x21, 0x11, addresses + bytes({0x20, 0x00, 0x09, 0x01})));
+  ASSERT_EQ(overrun.status, Status::done);
+  EXPECT_FALSE(overrun.header.secure);
 }
 
 TEST(ProxyProtocol, V2LocalUnspecUdpAndUnixCarryNoAddress) {

@@ -32,10 +32,12 @@ std::string talk(std::uint16_t port, const std::string& bytes, const std::string
   return talk(port, std::vector<std::string>{bytes}, source);
 }
 
-std::string proxy_v2_tcp4(std::array<unsigned char, 4> source) {
+// With a NOOP TLV to be skipped, and with `client_ssl` a PP2_TYPE_SSL TLV saying the client used TLS.
+std::string proxy_v2_tcp4(std::array<unsigned char, 4> source, bool client_ssl = false) {
   std::string h("\r\n\r\n\0\r\nQUIT\n", 12);
   h += "\x21\x11";  // version 2, PROXY; TCP over IPv4
-  const std::string tlv("\x04\x00\x02xy", 5);  // a NOOP TLV, to be skipped
+  std::string tlv("\x04\x00\x02xy", 5);
+  if (client_ssl) tlv += std::string("\x20\x00\x05\x01\0\0\0\0", 8);
   h += '\0';
   h += static_cast<char>(12 + tlv.size());
   for (auto b : source) h += static_cast<char>(b);
@@ -59,21 +61,23 @@ class ProxyTest : public WireTest {
     });
     return s;
   }
-  HandshakeInfo next_handshake() {
+  HandshakeInfo next_handshake() { return next(handshakes_, "no connection"); }
+  SecurityEvent next_event() { return next(events_, "no security event"); }
+  template <class T>
+  T next(std::deque<T>& queue, const char* missing) {
     std::unique_lock lock(m_);
-    if (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !handshakes_.empty(); }))
-      throw std::runtime_error("no connection");
-    auto h = std::move(handshakes_.front());
-    handshakes_.pop_front();
-    return h;
+    if (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !queue.empty(); }))
+      throw std::runtime_error(missing);
+    auto item = std::move(queue.front());
+    queue.pop_front();
+    return item;
   }
-  SecurityEvent next_event() {
-    std::unique_lock lock(m_);
-    if (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !events_.empty(); }))
-      throw std::runtime_error("no security event");
-    auto e = std::move(events_.front());
-    events_.pop_front();
-    return e;
+  // One new connection per address per minute, on a clock that does not move.
+  ServerOptions one_connection_per_address() {
+    ServerOptions so;
+    so.clock = clock_.clock();
+    so.connection_rate_limit = RateLimit{1, milliseconds(60000)};
+    return so;
   }
   std::uint16_t listen(Server& s, bool proxy_protocol = false) {
     ListenOptions lo;
@@ -82,6 +86,7 @@ class ProxyTest : public WireTest {
     return s.listen(lo);
   }
 
+  ManualClock clock_{std::chrono::steady_clock::time_point{} + std::chrono::hours(1)};
   std::mutex m_;
   std::condition_variable cv_;
   std::deque<HandshakeInfo> handshakes_;
@@ -89,11 +94,8 @@ class ProxyTest : public WireTest {
 };
 
 TEST_F(ProxyTest, TrustedProxyXForwardedForIsTheRemoteAddressAndDrivesThePerAddressLimit) {
-  ManualClock clock(std::chrono::steady_clock::time_point{} + std::chrono::hours(1));
-  ServerOptions so;
-  so.clock = clock.clock();
+  auto so = one_connection_per_address();
   so.trusted_proxies = {"127.0.0.0/30"};
-  so.connection_rate_limit = RateLimit{1, milliseconds(60000)};
   auto s = server(so);
   const auto port = listen(*s);
   // The station prepended a lie; the balancer appended what it saw.
@@ -128,11 +130,8 @@ TEST_F(ProxyTest, TrustedProxyForwardedHeaderGivesIpv6AddressAndScheme) {
 }
 
 TEST_F(ProxyTest, UntrustedPeerCannotSpoofItsAddressWithForwardingHeaders) {
-  ManualClock clock(std::chrono::steady_clock::time_point{} + std::chrono::hours(1));
-  ServerOptions so;
-  so.clock = clock.clock();
+  auto so = one_connection_per_address();
   so.trusted_proxies = {"127.0.0.2"};  // the balancer; 127.0.0.1 is a station connecting directly
-  so.connection_rate_limit = RateLimit{1, milliseconds(60000)};
   auto s = server(so);
   const auto port = listen(*s);
   const auto spoof = [](const std::string& who) {
@@ -162,11 +161,7 @@ TEST_F(ProxyTest, WithoutTrustedProxiesForwardingHeadersAreIgnored) {
 }
 
 TEST_F(ProxyTest, ProxyV1ListenerTakesTheStationAddressFromTheHeader) {
-  ManualClock clock(std::chrono::steady_clock::time_point{} + std::chrono::hours(1));
-  ServerOptions so;
-  so.clock = clock.clock();
-  so.connection_rate_limit = RateLimit{1, milliseconds(60000)};
-  auto s = server(so);
+  auto s = server(one_connection_per_address());
   const auto port = listen(*s, true);
   const auto v1 = [&](const std::string& who) {
     return "PROXY TCP4 " + who + " 127.0.0.1 40000 " + std::to_string(port) + "\r\n";
@@ -187,12 +182,19 @@ TEST_F(ProxyTest, ProxyV1ListenerTakesTheStationAddressFromTheHeader) {
   EXPECT_EQ(next_handshake().remote_address, "192.0.2.12");
 }
 
-TEST_F(ProxyTest, ProxyV2ListenerTakesTheStationAddressAndSkipsTlvs) {
+TEST_F(ProxyTest, ProxyV2ListenerTakesTheStationAddressAndSchemeAndSkipsOtherTlvs) {
   auto s = server({});
   const auto port = listen(*s, true);
   EXPECT_EQ(talk(port, proxy_v2_tcp4({198, 51, 100, 9}) + upgrade_request("/ocpp/CP1", kOffer)),
             "HTTP/1.1 101 Switching Protocols");
-  EXPECT_EQ(next_handshake().remote_address, "198.51.100.9");
+  auto h = next_handshake();
+  EXPECT_EQ(h.remote_address, "198.51.100.9");
+  EXPECT_FALSE(h.secure);
+  EXPECT_EQ(talk(port, proxy_v2_tcp4({198, 51, 100, 10}, true) + upgrade_request("/ocpp/CP2", kOffer)),
+            "HTTP/1.1 101 Switching Protocols");
+  h = next_handshake();
+  EXPECT_EQ(h.remote_address, "198.51.100.10");
+  EXPECT_TRUE(h.secure) << "the balancer terminated the station's TLS";
 }
 
 TEST_F(ProxyTest, ProxyHeaderFromAPeerOutsideTrustedProxiesIsIgnored) {
