@@ -152,6 +152,12 @@ TEST_F(ProxyTest, UntrustedPeerCannotSpoofItsAddressWithForwardingHeaders) {
   EXPECT_EQ(h.peer_address, "127.0.0.2");
 }
 
+TEST_F(ProxyTest, AnUnusableTrustedProxyEntryFailsTheServerConstruction) {
+  ServerOptions so;
+  so.trusted_proxies = {"10.0.0.0/8", "10.0.0.0/33"};
+  EXPECT_THROW(Server(pool.executor(), so), std::invalid_argument);
+}
+
 TEST_F(ProxyTest, WithoutTrustedProxiesForwardingHeadersAreIgnored) {
   auto s = server({});
   const auto port = listen(*s);
