@@ -27,6 +27,7 @@ ServerCore::ServerCore(std::vector<boost::asio::any_io_executor> executors_in, S
                              ? std::make_unique<ConnectionRateLimiter>(*options.connection_rate_limit,
                                                                        options.max_tracked_addresses, options.clock)
                              : nullptr),
+      trusted_proxies(options.trusted_proxies),
       admission(options) {}
 
 std::shared_ptr<const SessionOptions> ServerCore::session_options(const Route* route) {

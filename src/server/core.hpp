@@ -14,6 +14,7 @@
 #include "server/connection_rate_limiter.hpp"
 #include "server/observability.hpp"
 #include "server/registry.hpp"
+#include "server/trusted_proxies.hpp"
 
 namespace ocpp::detail {
 
@@ -26,6 +27,7 @@ struct ServerCore {
   std::shared_ptr<Observability> observability;
   std::shared_ptr<Registry> registry;
   std::unique_ptr<ConnectionRateLimiter> connection_limiter;  // with connection_rate_limit only
+  const TrustedProxies trusted_proxies;
 
   // Set up before listen(), read by every connection afterwards without a lock.
   Admission admission;  // with the routes

@@ -16,6 +16,7 @@ using tcp = asio::ip::tcp;
 struct Listeners::Listener {
   std::shared_ptr<tcp::acceptor> acceptor;
   SecurityProfile profile = SecurityProfile::none;
+  bool proxy_protocol = false;
   std::uint16_t port = 0;
   std::shared_ptr<const TlsSettings> tls;  // guarded by Listeners::mutex_
 };
@@ -36,6 +37,7 @@ asio::any_io_executor Listeners::pick_executor() {
 std::uint16_t Listeners::listen(const ListenOptions& options, const std::function<void()>& bound) {
   auto listener = std::make_shared<Listener>();
   listener->profile = options.profile;
+  listener->proxy_protocol = options.proxy_protocol;
   if (uses_tls(options.profile)) listener->tls = make_tls_settings(options.profile, options.tls);
   auto acceptor = std::make_shared<tcp::acceptor>(executors_.front());
   listener->acceptor = acceptor;
@@ -100,7 +102,7 @@ void Listeners::accept_loop(std::shared_ptr<Listener> listener) {
       std::lock_guard lock(self->mutex_);
       tls = listener->tls;
     }
-    self->on_accept_(std::move(socket), listener->profile, std::move(tls));
+    self->on_accept_(std::move(socket), listener->profile, std::move(tls), listener->proxy_protocol);
     self->accept_loop(listener);
   });
 }

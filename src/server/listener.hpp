@@ -25,7 +25,8 @@ struct TlsSettings {
 class Listeners : public std::enable_shared_from_this<Listeners> {
  public:
   using AcceptHandler =
-      std::function<void(boost::asio::ip::tcp::socket, SecurityProfile, std::shared_ptr<const TlsSettings>)>;
+      std::function<void(boost::asio::ip::tcp::socket, SecurityProfile, std::shared_ptr<const TlsSettings>,
+                         bool proxy_protocol)>;
 
   // Accepts on the first executor and gives each connection the next executor, round-robin.
   Listeners(std::vector<boost::asio::any_io_executor> executors, AcceptHandler on_accept);

@@ -31,8 +31,8 @@ Server::Server(std::vector<asio::any_io_executor> executors, ServerOptions optio
   auto core = std::make_shared<detail::ServerCore>(std::move(executors), std::move(options));
   impl_->listeners = std::make_shared<detail::Listeners>(
       core->executors, [core](asio::ip::tcp::socket socket, SecurityProfile profile,
-                              std::shared_ptr<const detail::TlsSettings> tls) {
-        detail::start_upgrade(std::move(socket), core, profile, std::move(tls));
+                              std::shared_ptr<const detail::TlsSettings> tls, bool proxy_protocol) {
+        detail::start_upgrade(std::move(socket), core, profile, std::move(tls), proxy_protocol);
       });
   impl_->core = std::move(core);
 }

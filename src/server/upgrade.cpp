@@ -10,8 +10,10 @@
 
 #include "server/chain.hpp"
 #include "server/core.hpp"
+#include "server/forwarded.hpp"
 #include "server/handoff.hpp"
 #include "server/listener.hpp"
+#include "server/proxy_reader.hpp"
 #include "transport/compression.hpp"
 #include "transport/ws_transport.hpp"
 
@@ -27,23 +29,22 @@ using tcp = asio::ip::tcp;
 class Upgrade final : public UpgradeChain {
  public:
   Upgrade(tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
-          std::shared_ptr<const TlsSettings> tls)
+          std::shared_ptr<const TlsSettings> tls, bool proxy_protocol)
       : UpgradeChain(core->observability),
         stream_(std::move(socket)),
         core_(std::move(core)),
         tls_(std::move(tls)),
+        proxy_protocol_(proxy_protocol),
         deadline_(stream_.get_executor()) {
     info_.security_profile = profile;
   }
 
   // handshake_timeout bounds everything from the TCP accept to the open WebSocket (or the end of
-  // an HTTP error answer): TLS handshake, request, chain, response.
+  // an HTTP error answer): PROXY header, TLS handshake, request, chain, response.
   void run() {
     beast::error_code ignored;
-    auto address = stream_.socket().remote_endpoint(ignored).address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    info_.remote_address = address.to_string();
+    peer_address_ = unmap(stream_.socket().remote_endpoint(ignored).address()).to_string();
+    info_.remote_address = peer_address_;
     deadline_.expires_after(core_->options.handshake_timeout);
     deadline_.async_wait([weak = weak_self()](beast::error_code ec) {
       auto self = weak.lock();
@@ -53,6 +54,12 @@ class Upgrade final : public UpgradeChain {
       beast::error_code ignored;
       self->socket().close(ignored);
     });
+    if (proxy_protocol_) return read_proxy_header();
+    start_tls();
+  }
+
+  void start_tls() {
+    beast::error_code ignored;
     if (!tls_) return read_request();
     try {
       stream_.attach_tls(make_server_ssl(tls_->context.get()));
@@ -81,6 +88,37 @@ class Upgrade final : public UpgradeChain {
  private:
   std::shared_ptr<Upgrade> self() { return std::static_pointer_cast<Upgrade>(shared_from_this()); }
   std::weak_ptr<Upgrade> weak_self() { return self(); }
+
+  // Before TLS: the balancer sends it in clear ahead of the client's bytes. The header names the
+  // station, unless trusted_proxies says this peer may not.
+  void read_proxy_header() {
+    async_read_proxy_header(stream_.socket(), [self = self()](beast::error_code ec, ProxyHeader header,
+                                                              std::string why) {
+      if (ec) {
+        self->deadline_.cancel();
+        beast::error_code ignored;
+        self->stream_.socket().close(ignored);
+        // A balancer's TCP health check connects and closes: no warning for that.
+        if (!why.empty() || !self->timed_out_)
+          self->log(ec == asio::error::eof ? LogLevel::debug : LogLevel::warn,
+                    "closed before a PROXY header: " + (why.empty() ? ec.message() : why));
+        return;
+      }
+      const auto& trusted = self->core_->trusted_proxies;
+      if (header.source && (trusted.empty() || trusted.contains(self->peer_address_))) {
+        self->info_.remote_address = header.source->to_string();
+        if (header.secure) self->secure_ = *header.secure;
+      } else if (header.source) {
+        self->log(LogLevel::warn, "PROXY header from a peer not in trusted_proxies ignored");
+      }
+      self->start_tls();
+    });
+  }
+
+  void log(LogLevel level, std::string message) const {
+    core_->observability->logger().log(level, "server", info_.identity,
+                                       message + " (peer " + peer_address_ + ", station " + info_.remote_address + ")");
+  }
 
   // After a refused TLS handshake: closing with the client's next bytes unread would reset the
   // connection and lose OpenSSL's alert (a TLS 1.3 client sends its request before it learns that
@@ -126,6 +164,13 @@ class Upgrade final : public UpgradeChain {
     r.target = req.target();
     r.subprotocols = req[http::field::sec_websocket_protocol];
     for (const auto& field : req) r.headers.emplace_back(field.name_string(), field.value());
+    if (!core.trusted_proxies.empty()) {
+      std::string problem;
+      auto origin = client_origin(core.trusted_proxies, {info_.remote_address, secure_}, r.headers, &problem);
+      if (!problem.empty()) log(LogLevel::warn, problem);
+      info_.remote_address = std::move(origin.address);
+      secure_ = origin.secure;
+    }
     r.remote_address = info_.remote_address;
     r.profile = info_.security_profile;
     r.client_certificate = std::move(info_.client_certificate);
@@ -153,6 +198,8 @@ class Upgrade final : public UpgradeChain {
     }
     auto& admit = std::get<Admit>(decision);
     info_ = std::move(admit.info);
+    info_.peer_address = peer_address_;
+    info_.secure = secure_;
     protocol_ = std::move(admit.protocol);
     mismatch_ = admit.mismatch;
     route_ = admit.route;
@@ -272,6 +319,9 @@ class Upgrade final : public UpgradeChain {
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::shared_ptr<ServerCore> core_;
   std::shared_ptr<const TlsSettings> tls_;  // the listener's at accept time
+  const bool proxy_protocol_;
+  std::string peer_address_;  // the TCP peer's
+  bool secure_ = tls_ != nullptr;
   HandshakeInfo info_;
   std::string protocol_;
   bool mismatch_ = false;
@@ -286,9 +336,10 @@ class Upgrade final : public UpgradeChain {
 }  // namespace
 
 void start_upgrade(tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
-                   std::shared_ptr<const TlsSettings> tls) {
+                   std::shared_ptr<const TlsSettings> tls, bool proxy_protocol) {
   auto ex = socket.get_executor();
-  asio::post(ex, [up = std::make_shared<Upgrade>(std::move(socket), std::move(core), profile, std::move(tls))] {
+  asio::post(ex, [up = std::make_shared<Upgrade>(std::move(socket), std::move(core), profile, std::move(tls),
+                                                 proxy_protocol)] {
     up->run();
   });
 }

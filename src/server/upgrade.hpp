@@ -13,7 +13,8 @@ struct ServerCore;
 struct TlsSettings;
 
 // Runs on the socket's executor; the upgrade keeps itself and `core` alive until it is done.
+// With `proxy_protocol` the connection starts with a PROXY protocol header.
 void start_upgrade(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
-                   std::shared_ptr<const TlsSettings> tls);
+                   std::shared_ptr<const TlsSettings> tls, bool proxy_protocol = false);
 
 }  // namespace ocpp::detail

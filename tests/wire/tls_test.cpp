@@ -64,6 +64,7 @@ struct RawTls {
   std::string identity = "CP001";
   Files client_cert{};
   std::string headers{};  // extra request header lines
+  std::string before_tls{};  // sent in clear before the ClientHello (a PROXY protocol header)
 };
 struct RawResult {
   bool handshake = false;
@@ -76,6 +77,7 @@ RawResult raw_tls(std::uint16_t port, const RawTls& how) {
   asio::io_context io;
   asio::ip::tcp::socket s(io);
   s.connect({asio::ip::make_address("127.0.0.1"), port});
+  if (!how.before_tls.empty()) asio::write(s, asio::buffer(how.before_tls));
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_VERSION);
   if (how.max_version) SSL_CTX_set_max_proto_version(ctx.get(), how.max_version);
@@ -464,6 +466,28 @@ TEST_F(TlsTest, AStalledTlsHandshakeIsDroppedAtTheHandshakeTimeout) {
   s.read_some(asio::buffer(&c, 1), ec);
   EXPECT_EQ(ec, asio::error::eof) << "the server closes the socket";
   EXPECT_EQ(event_containing("timed out"), "TLS_HANDSHAKE_FAILED: TLS handshake timed out");
+}
+
+TEST_F(TlsTest, ProxyProtocolHeaderComesBeforeTheTlsHandshakeAndNamesTheStation) {
+  auto server = make_server();
+  std::promise<HandshakeInfo> seen;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { seen.set_value(c->handshake()); });
+  ListenOptions lo;
+  lo.host = "127.0.0.1";
+  lo.profile = SecurityProfile::tls_basic_auth;
+  lo.tls = server_tls();
+  lo.proxy_protocol = true;
+  port_ = server->listen(lo);
+  RawTls how;
+  how.before_tls = "PROXY TCP6 2001:db8::42 2001:db8::1 50000 443\r\n";
+  how.headers = "Authorization: " + basic_auth_header("CP001", "secret:password-16") + "\r\n";
+  auto result = raw_tls(port_, how);
+  EXPECT_TRUE(result.handshake);
+  EXPECT_EQ(result.status_line, "HTTP/1.1 101 Switching Protocols");
+  const auto info = get(seen.get_future());
+  EXPECT_EQ(info.remote_address, "2001:db8::42");
+  EXPECT_EQ(info.peer_address, "127.0.0.1");
+  EXPECT_TRUE(info.secure);
 }
 
 TEST_F(TlsTest, ListenerMaterialIsCheckedAtListen) {

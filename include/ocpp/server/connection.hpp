@@ -22,7 +22,13 @@ struct HandshakeInfo {
   std::string identity;  // the route's :identity parameter, else the last path segment (decoded)
   std::string path;      // the request path, undecoded, without the query
   std::string query;     // without '?'
+  // The station's address: the TCP peer's, or what trusted proxies report (ServerOptions::
+  // trusted_proxies, ListenOptions::proxy_protocol). IPv4-mapped IPv6 is written as IPv4.
   std::string remote_address;
+  std::string peer_address;  // the TCP peer's (the proxy's, behind one)
+  // TLS from the station: to this listener, or to the first trusted proxy (its proto= /
+  // X-Forwarded-Proto), i.e. the station used wss://.
+  bool secure = false;
   std::vector<std::string> offered_protocols;
   std::vector<std::pair<std::string, std::string>> headers;  // as received; Authorization removed
   std::map<std::string, std::string, std::less<>> params;    // route parameters

@@ -50,6 +50,11 @@ struct ServerOptions : SessionOptions {
   // New connections per remote address (a token bucket); further upgrades get 429. Default: none.
   std::optional<RateLimit> connection_rate_limit;
   std::size_t max_tracked_addresses = 10000;  // memory bound of that limiter
+  // Load balancers and reverse proxies (addresses or CIDR networks, IPv4 and IPv6) whose Forwarded,
+  // X-Forwarded-For and X-Forwarded-Proto headers name the station; anyone else's are ignored.
+  // They also gate the PROXY protocol (ListenOptions::proxy_protocol) when not empty. Throws
+  // std::invalid_argument at construction for an entry that is neither.
+  std::vector<std::string> trusted_proxies{};
   // A station's state survives reconnects for this long after the last disconnect.
   milliseconds station_ttl = std::chrono::hours(2);
   std::size_t max_stations = 100000;
@@ -67,6 +72,11 @@ struct ListenOptions {
   // 2 and 3: TLS with `tls`. 3: a client certificate signed by tls.ca_file and fitting tls.binding.
   SecurityProfile profile = SecurityProfile::none;
   ServerTlsOptions tls{};
+  // Every connection starts with a PROXY protocol header (v1 or v2, as HAProxy and cloud load
+  // balancers send it), read before TLS and HTTP within handshake_timeout; a connection without
+  // one is closed. Its address is the station's, unless trusted_proxies is set and the peer is not
+  // in it.
+  bool proxy_protocol = false;
 };
 
 // Per-route settings; unset fields keep the server's.
