@@ -70,6 +70,9 @@ Client::Client(asio::any_io_executor executor, ClientOptions options)
   url_ = client_options_.endpoint.substr(0, client_options_.endpoint.find("://") + 3) +
          (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + port_ + target_;
   offered_ = client_options_.protocols;
+  if (const auto& rule = client_options_.retry_back_off;
+      rule && (rule->wait_minimum.count() < 0 || rule->random_range.count() < 0))
+    throw std::invalid_argument("ClientOptions::retry_back_off needs a wait_minimum and random_range of 0 or more");
   reconnect_timer_ = std::make_unique<ReconnectTimer>(executor);
 }
 
@@ -96,7 +99,7 @@ void Client::start_connect(ConnectHandler handler) {
     self->connect_waiters_.push_back(std::move(handler));
     self->set_state(ConnectionState::connecting);
     self->attempts_ = 0;
-    self->reconnecting_ = false;
+    self->retry_ = self->client_options_.retry_initial_connect ? Retry::initial : Retry::none;
     self->attempt();
   });
 }
@@ -124,22 +127,21 @@ void Client::attempt() {
         self->connecting_.reset();
         if (self->state() != ConnectionState::connecting) return;  // aborted by close()
         if (out.error) {
-          bool retryable = true;
+          bool retry = false;
           std::string why;
           try {
             std::rethrow_exception(out.error);
           } catch (const ConnectError& e) {
-            retryable = e.retryable();
+            retry = self->retries(e);
             why = e.what();
           }
-          // A connect() is not retried, the first or one after a final close: its caller decides.
-          if (!self->reconnecting_) return self->give_up(out.error, {close_code::going_away, why});
-          self->log(LogLevel::warn, "reconnect failed: " + why);
-          if (!retryable) return self->give_up(out.error, {close_code::going_away, why});
+          if (self->retry_ != Retry::none)
+            self->log(LogLevel::warn, (self->retry_ == Retry::reconnect ? "reconnect failed: " : "connect failed: ") + why);
+          if (!retry) return self->give_up(out.error, {close_code::going_away, why});
           self->schedule_reconnect(why);
           return;
         }
-        self->reconnecting_ = false;
+        self->retry_ = Retry::none;
         self->attempts_ = 0;
         self->compressed_ = out.compressed;
         self->offered_ = {out.protocol};  // keep the protocol on reconnect
@@ -147,6 +149,18 @@ void Client::attempt() {
         self->attach(std::move(out.transport), std::move(out.protocol));
         self->complete_connect_waiters(nullptr);
       });
+}
+
+// A connect() is not retried unless asked, the first or one after a final close: its caller
+// decides. Asked, it waits only for a CSMS that is down or unreachable; a refusal (HTTP 4xx but 408
+// and 429) or an untrusted certificate is a misconfiguration the caller should hear of at once.
+// Reconnects of an established connection retry all but the handshake results retrying cannot change.
+bool Client::retries(const ConnectError& error) const noexcept {
+  if (retry_ == Retry::none || !error.retryable()) return false;
+  if (retry_ == Retry::reconnect) return true;
+  if (dynamic_cast<const CertificateError*>(&error)) return false;
+  const auto status = error.http_status();
+  return status == 0 || status == 408 || status == 429 || status >= 500;
 }
 
 void Client::complete_connect_waiters(std::exception_ptr error) {
@@ -158,7 +172,7 @@ void Client::complete_connect_waiters(std::exception_ptr error) {
 // Ends connecting for good. connect() calls made meanwhile wait in connect_waiters_ and queued
 // calls in the engine (failed by finish_close): both must complete on every final path.
 void Client::give_up(std::exception_ptr error, const CloseResult& result) {
-  reconnecting_ = false;
+  retry_ = Retry::none;
   complete_connect_waiters(std::move(error));
   finish_close(result);
 }
@@ -170,9 +184,16 @@ void Client::schedule_reconnect(const std::string& last_error) {
                    {close_code::going_away, why});
   }
   ++attempts_;
-  std::uniform_real_distribution<double> dist(0.0, 1.0);
-  const auto delay = backoff_delay(attempts_, client_options_.backoff_min, client_options_.backoff_max,
-                                   dist(reconnect_timer_->rng));
+  const auto& o = client_options_;
+  double r = 1.0;  // the longest wait, should the injected source fail
+  try {
+    r = o.backoff_random ? o.backoff_random() : std::uniform_real_distribution<double>(0.0, 1.0)(reconnect_timer_->rng);
+  } catch (const std::exception& e) {
+    log(LogLevel::error, std::string("backoff_random threw: ") + e.what());
+  }
+  const auto delay = o.retry_back_off ? retry_back_off_delay(*o.retry_back_off, attempts_, last_delay_, r)
+                                      : backoff_delay(attempts_, o.backoff_min, o.backoff_max, r);
+  last_delay_ = delay;
   if (reconnect_) emit("on_reconnect", reconnect_, ReconnectEvent{attempts_, delay});
   reconnect_timer_->timer.expires_after(delay);
   reconnect_timer_->timer.async_wait(
@@ -191,7 +212,7 @@ void Client::on_unexpected_close(const CloseResult& result) {
   }
   set_state(ConnectionState::connecting);
   attempts_ = 0;
-  reconnecting_ = true;
+  retry_ = Retry::reconnect;
   schedule_reconnect(result.reason.empty() ? "closed with " + std::to_string(result.code) : result.reason);
 }
 

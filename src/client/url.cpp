@@ -3,7 +3,6 @@
 #include "http/text.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace ocpp {
 
@@ -60,13 +59,6 @@ std::string build_target(const WsUrl& endpoint, std::string_view identity,
   }
   if (!q.empty()) target += "?" + q;
   return target;
-}
-
-std::chrono::milliseconds backoff_delay(unsigned attempt, std::chrono::milliseconds min,
-                                        std::chrono::milliseconds max, double r) {
-  const double factor = std::ldexp(1.0, static_cast<int>(std::min(attempt, 40u)) - 1);
-  const double delay = static_cast<double>(min.count()) * factor * (0.5 + 0.5 * std::clamp(r, 0.0, 1.0));
-  return std::chrono::milliseconds(static_cast<long long>(std::min(delay, static_cast<double>(max.count()))));
 }
 
 }  // namespace ocpp

@@ -225,12 +225,12 @@ PeerCertificate peer_certificate(X509* cert) {
 }
 
 std::string tls_failure(SSL* ssl, const boost::system::error_code& ec) {
-  if (ssl) {
-    const long verdict = SSL_get_verify_result(ssl);
-    if (verdict != X509_V_OK) return std::string("certificate rejected: ") + X509_verify_cert_error_string(verdict);
-  }
+  if (certificate_rejected(ssl))
+    return std::string("certificate rejected: ") + X509_verify_cert_error_string(SSL_get_verify_result(ssl));
   return ec.message();
 }
+
+bool certificate_rejected(SSL* ssl) noexcept { return ssl && SSL_get_verify_result(ssl) != X509_V_OK; }
 
 }  // namespace detail
 }  // namespace ocpp

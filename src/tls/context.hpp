@@ -30,5 +30,7 @@ SslPtr make_server_ssl(SSL_CTX* context);
 PeerCertificate peer_certificate(X509* certificate);
 // Why a handshake failed, for logs and ConnectError: the certificate verdict when there is one.
 std::string tls_failure(SSL* ssl, const boost::system::error_code& ec);
+// Whether the handshake failed because the peer's certificate was refused.
+bool certificate_rejected(SSL* ssl) noexcept;
 
 }  // namespace ocpp::detail

@@ -87,7 +87,10 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
     ws_.next_layer().async_handshake([self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (!ec) return self->handshake();
       const bool ours = self->cancelled_ || self->timed_out_;  // else OpenSSL knows why
-      self->fail("TLS handshake failed: " + (ours ? self->describe(ec) : tls_failure(self->ws_.next_layer().ssl(), ec)));
+      auto* ssl = self->ws_.next_layer().ssl();
+      if (!ours && certificate_rejected(ssl))
+        return self->finish_with(std::make_exception_ptr(CertificateError("TLS handshake failed: " + tls_failure(ssl, ec))));
+      self->fail("TLS handshake failed: " + (ours ? self->describe(ec) : tls_failure(ssl, ec)));
     });
   }
 
@@ -140,8 +143,12 @@ class Connector final : public ConnectOperation, public std::enable_shared_from_
       ws_.async_close(websocket::close_reason(websocket::close_code::protocol_error, "Unacceptable subprotocol"),
                       [keep = shared_from_this()](beast::error_code) {});
     }
+    finish_with(std::make_exception_ptr(ConnectError(std::move(message), status, retryable && !cancelled_)));
+  }
+
+  void finish_with(std::exception_ptr error) {
     ConnectOutcome out;
-    out.error = std::make_exception_ptr(ConnectError(std::move(message), status, retryable && !cancelled_));
+    out.error = std::move(error);
     finish(std::move(out));
   }
 

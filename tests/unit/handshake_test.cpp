@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
+#include "ocpp/client/backoff.hpp"
 #include "ocpp/client/url.hpp"
 #include "server/handshake.hpp"
 
@@ -34,6 +38,41 @@ TEST(Backoff, DoublesWithJitterAndIsBounded) {
   EXPECT_EQ(backoff_delay(3, milliseconds(1000), milliseconds(30000), 1.0), milliseconds(4000));
   EXPECT_EQ(backoff_delay(10, milliseconds(1000), milliseconds(30000), 1.0), milliseconds(30000));
   EXPECT_EQ(backoff_delay(1000, milliseconds(1000), milliseconds(30000), 0.5), milliseconds(30000));
+}
+
+namespace {
+// The delays of attempts 1..n under the OCPP rule, each with the random value `r`.
+std::vector<long long> retry_back_off_delays(const OcppRetryBackOff& rule, unsigned n, double r) {
+  std::vector<long long> out;
+  milliseconds previous{0};
+  for (unsigned attempt = 1; attempt <= n; ++attempt) {
+    previous = retry_back_off_delay(rule, attempt, previous, r);
+    out.push_back(previous.count());
+  }
+  return out;
+}
+}  // namespace
+
+TEST(Backoff, OcppRuleStartsAtTheMinimumPlusRandomDoublesRepeatTimesThenStays) {
+  const OcppRetryBackOff rule{milliseconds(10000), milliseconds(4000), 3};
+  // 10 s + 2 s, then doubled with a new 2 s three times, then the last wait again and again.
+  EXPECT_EQ(retry_back_off_delays(rule, 7, 0.5), (std::vector<long long>{12000, 26000, 54000, 110000, 110000, 110000, 110000}));
+  EXPECT_EQ(retry_back_off_delays(rule, 5, 0.0), (std::vector<long long>{10000, 20000, 40000, 80000, 80000}));
+  EXPECT_EQ(retry_back_off_delays(rule, 2, 1.0), (std::vector<long long>{14000, 32000}));
+  // The random part is drawn for each doubling: a later draw does not change earlier waits.
+  EXPECT_EQ(retry_back_off_delay(rule, 2, milliseconds(12000), 1.0), milliseconds(28000));
+  EXPECT_EQ(retry_back_off_delay(rule, 5, milliseconds(54000), 1.0), milliseconds(54000)) << "no new random part";
+}
+
+TEST(Backoff, OcppRuleWithoutRepeatsOrRandomIsConstant) {
+  EXPECT_EQ(retry_back_off_delays({milliseconds(30000), milliseconds(0), 0}, 4, 0.9),
+            (std::vector<long long>{30000, 30000, 30000, 30000}));
+}
+
+TEST(Backoff, OcppRuleIsBoundedForHugeRepeatTimes) {
+  const auto delays = retry_back_off_delays({milliseconds(1000), milliseconds(0), 1000}, 200, 0.0);
+  EXPECT_EQ(delays.back(), max_retry_back_off.count());
+  EXPECT_TRUE(std::is_sorted(delays.begin(), delays.end()));
 }
 
 TEST(Handshake, IdentityIsTheLastSegmentDecoded) {

@@ -504,6 +504,74 @@ TEST_F(WireTest, ThrowingServerCallbacksAreLoggedCountedInMetricsAndTheServerGoe
     EXPECT_GE(logger->count(LogLevel::error, line), 1u) << line;
 }
 
+TEST_F(WireTest, AThrowingUpgradeAbortedCallbackIsLoggedCountedInMetricsAndTheServerGoesOn) {
+  auto logger = std::make_shared<CapturingLogger>();
+  ServerOptions so;
+  so.health_endpoint = true;
+  so.logger = logger;
+  Server server(pool.executor(), so);  // not make_server: it would silence the logger
+  server.handle("Heartbeat", heartbeat);
+  std::shared_ptr<AuthContext> kept;
+  std::promise<void> auth_started, aborted;
+  server.auth([&](std::shared_ptr<AuthContext> ctx) {
+    if (ctx->handshake().identity != "CP9") return ctx->accept();
+    kept = ctx;  // never decided
+    auth_started.set_value();
+  });
+  server.on_upgrade_aborted([&](const UpgradeAbortedEvent&) {
+    aborted.set_value();
+    throw std::runtime_error("pager down");
+  });
+  const auto port = server.listen(0, "127.0.0.1");
+  {
+    asio::io_context io;
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    asio::write(s, asio::buffer(upgrade_request("/ocpp/CP9", "Sec-WebSocket-Protocol: ocpp1.6\r\n")));
+    get(auth_started.get_future());
+  }  // the station hangs up while auth is thinking
+  get(aborted.get_future());
+  // The pool's one thread finished the callback before it serves anything below.
+  auto client = make_client(port);
+  get(client->connect(asio::use_future));
+  get(client->call("Heartbeat", json::object(), asio::use_future));
+  const auto metrics = http_get(port, "/metrics");
+  EXPECT_NE(metrics.find(R"(ocpp_callback_errors_total{event="on_upgrade_aborted"} 1)"), std::string::npos) << metrics;
+  EXPECT_GE(logger->count(LogLevel::error, "on_upgrade_aborted callback threw: pager down"), 1u);
+  on_pool([&] { kept.reset(); });
+}
+
+// A message the rate-limit callback lets through is not a drop; one it disconnects for is.
+TEST_F(WireTest, RateLimitCallbackAllowCountsNoDropInMetrics) {
+  ServerOptions so;
+  so.health_endpoint = true;
+  so.rate_limit.global = RateLimit{1, milliseconds(60000)};
+  so.rate_limit.on_exceeded = LimitAction::callback;
+  auto server = make_server(so);
+  server->handle("Heartbeat", heartbeat);
+  server->on_client([](const std::shared_ptr<ServerClient>& c) {
+    const auto decision = c->identity() == "ALLOW" ? RateLimitDecision::allow : RateLimitDecision::disconnect;
+    c->on_rate_limit_exceeded([decision](RateLimitEvent& e) { e.decision = decision; });
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  const auto dropped = R"(ocpp_dropped_messages_total{reason="rate_limit"})";
+  auto allowed = make_client(port, "ALLOW");
+  get(allowed->connect(asio::use_future));
+  get(allowed->call("Heartbeat", json::object(), asio::use_future));
+  get(allowed->call("Heartbeat", json::object(), asio::use_future));  // over the limit, let through
+  auto metrics = http_get(port, "/metrics");
+  EXPECT_NE(metrics.find(R"(ocpp_security_events_total{type="RATE_LIMIT_EXCEEDED"} 1)"), std::string::npos)
+      << "the limit was exceeded\n" << metrics;
+  EXPECT_EQ(metrics.find(std::string(dropped) + " 1"), std::string::npos) << metrics;
+
+  auto refused = make_client(port, "DISCONNECT");
+  get(refused->connect(asio::use_future));
+  get(refused->call("Heartbeat", json::object(), asio::use_future));
+  EXPECT_THROW(get(refused->call("Heartbeat", json::object(), asio::use_future)), ConnectionError);
+  metrics = http_get(port, "/metrics");
+  EXPECT_NE(metrics.find(std::string(dropped) + " 1"), std::string::npos) << "only the disconnect\n" << metrics;
+}
+
 TEST_F(WireTest, LogLinesAreJsonAndCarryNoSecrets) {
   std::FILE* file = std::tmpfile();
   ASSERT_NE(file, nullptr);

@@ -299,6 +299,24 @@ TEST_F(TlsTest, TheClientRefusesAServerCertificateFromAnotherCa) {
   EXPECT_NE(why.find("TLS handshake failed: certificate rejected"), std::string::npos) << why;
 }
 
+TEST_F(TlsTest, FirstConnectRetryStopsAtOnceWithACertificateErrorForAnUntrustedServer) {
+  auto server = tls_server(SecurityProfile::tls_basic_auth, server_tls({material().server_other_ca}));
+  auto o = with_password();
+  o.retry_initial_connect = true;
+  o.backoff_min = milliseconds(5);
+  o.backoff_max = milliseconds(5);
+  auto client = tls_client(o);
+  std::atomic<int> reconnects{0};
+  client->on_reconnect([&](const ReconnectEvent&) { ++reconnects; });
+  try {
+    get(client->connect(asio::use_future));
+    ADD_FAILURE() << "connected";
+  } catch (const CertificateError& e) {
+    EXPECT_NE(std::string(e.what()).find("certificate rejected"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(reconnects, 0);
+}
+
 TEST_F(TlsTest, TheClientChecksTheHostNameAndIpAddress) {
   auto server = tls_server(SecurityProfile::tls_basic_auth);
   auto o = with_password();

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "ocpp/client/backoff.hpp"
 #include "ocpp/session/side.hpp"
 #include "ocpp/transport/compression.hpp"
 #include "ocpp/tls/tls.hpp"
@@ -34,9 +35,18 @@ struct ClientOptions : SessionOptions {
   ClientTlsOptions tls;  // wss://
   std::vector<std::pair<std::string, std::string>> query;
   bool reconnect = true;  // after an unexpected close of an established connection
+  // A connect() from the closed state retries while the CSMS is down or unreachable, under the
+  // same policy and max_reconnects, instead of failing at the first error (see README).
+  bool retry_initial_connect = false;
   std::size_t max_reconnects = std::numeric_limits<std::size_t>::max();  // per incident
+  // The exponential policy, unless retry_back_off is set.
   milliseconds backoff_min{1000};
   milliseconds backoff_max{30000};
+  // Set: the OCPP 2.0.1 rule replaces the exponential policy (backoff_min/backoff_max unused).
+  std::optional<OcppRetryBackOff> retry_back_off;
+  // The random part of every wait, a value in [0, 1]; unset: a generator seeded from
+  // std::random_device. Inject it for deterministic delays.
+  std::function<double()> backoff_random;
   milliseconds connect_timeout{30000};
   // permessage-deflate, offered when enabled; the server may decline (see compressed()).
   CompressionOptions compression{};
@@ -85,8 +95,13 @@ class Client : public SessionSide<Role::charging_station> {
   using ConnectHandler = boost::asio::any_completion_handler<ConnectSignature>;
   Client(boost::asio::any_io_executor executor, ClientOptions options);
 
+  // Which failed attempts are retried: none (a connect() without retry_initial_connect), those
+  // after an unexpected close, or those of a connect() while the CSMS looks down.
+  enum class Retry : std::uint8_t { none, reconnect, initial };
+
   void start_connect(ConnectHandler handler);
   void attempt();
+  bool retries(const ConnectError& error) const noexcept;
   void schedule_reconnect(const std::string& last_error);
   void give_up(std::exception_ptr error, const CloseResult& result);
   void on_unexpected_close(const CloseResult& result) override;
@@ -104,7 +119,8 @@ class Client : public SessionSide<Role::charging_station> {
   struct ReconnectTimer;
   std::unique_ptr<ReconnectTimer> reconnect_timer_;
   unsigned attempts_ = 0;
-  bool reconnecting_ = false;  // after an unexpected close, until open again or given up
+  milliseconds last_delay_{0};  // the OCPP rule doubles it
+  Retry retry_ = Retry::none;   // until open again or given up
   std::function<void(const CloseResult&)> disconnect_;
   std::function<void(const ReconnectEvent&)> reconnect_;
 };

@@ -1,5 +1,4 @@
 #pragma once
-#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,9 +22,5 @@ std::optional<WsUrl> parse_ws_url(std::string_view url);
 // followed by the extra query parameters.
 std::string build_target(const WsUrl& endpoint, std::string_view identity,
                          const std::vector<std::pair<std::string, std::string>>& query = {});
-
-// Reconnect delay for attempt n (1-based): min(max, min·2^(n-1)·(0.5 + 0.5·r)), r in [0,1).
-std::chrono::milliseconds backoff_delay(unsigned attempt, std::chrono::milliseconds min,
-                                        std::chrono::milliseconds max, double r);
 
 }  // namespace ocpp

@@ -103,4 +103,12 @@ class ConnectError : public Error {
   bool retryable_;
 };
 
+// connect() failed because the TLS peer's certificate was not trusted (unknown CA, wrong name,
+// expired). Retryable for reconnects, as the CSMS may renew its certificate; a first connect does
+// not wait for that (ClientOptions::retry_initial_connect).
+class CertificateError : public ConnectError {
+ public:
+  explicit CertificateError(std::string message) : ConnectError(std::move(message)) {}
+};
+
 }  // namespace ocpp
