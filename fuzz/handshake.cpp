@@ -3,7 +3,6 @@
 // subprotocol list, Basic Auth) under a plain and a routed, password-protected configuration.
 // Each piece's round trip is checked on the same input: percent escapes, the subprotocol list and
 // the Basic Auth header decode to what was encoded.
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>

@@ -23,9 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(!url->host.empty() && !url->port.empty() && url->path.starts_with('/'));
   FUZZ_CHECK(url->path.find_first_of("?#") == std::string::npos && url->query.find('#') == std::string::npos);
 
-  // Written back out. A host with ':' needs brackets, which it cannot have if it holds a ']'.
-  if (url->host.find(']') == std::string::npos || url->host.find(':') == std::string::npos) {
-    const bool bracket = url->host.find(':') != std::string::npos;
+  // Written back out. A host with ':' or a leading '[' needs brackets, which it cannot have if it
+  // holds a ']'.
+  const bool bracket = url->host.find(':') != std::string::npos || url->host.front() == '[';
+  if (!bracket || url->host.find(']') == std::string::npos) {
     std::string again = std::string(url->secure ? "wss://" : "ws://") + (bracket ? "[" : "") + url->host +
                         (bracket ? "]" : "") + ":" + url->port + url->path + (url->query.empty() ? "" : "?") +
                         url->query;
