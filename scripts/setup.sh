@@ -17,7 +17,8 @@ done
 
 packages=(cmake ninja-build g++ pkg-config python3
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev
-  libssl-dev libcli11-dev libgtest-dev libbenchmark-dev rapidjson-dev libspdlog-dev)
+  libssl-dev libcli11-dev libgtest-dev libbenchmark-dev rapidjson-dev libspdlog-dev
+  clang libclang-rt-14-dev)  # clang and libFuzzer: the fuzz targets (scripts/fuzz.sh)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 if ((wasm)); then packages+=(emscripten); fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole suite: sets up, builds the IO-free libraries as WebAssembly and runs their smoke test
 # under node, then builds and runs every test twice: an optimised build, and a build with
-# AddressSanitizer + UndefinedBehaviorSanitizer. `--fast` skips the sanitizer build.
+# AddressSanitizer + UndefinedBehaviorSanitizer; then the libFuzzer targets, 20 s each
+# (scripts/fuzz.sh), and a 60 s random-frame campaign against the sanitized `ocpp serve`
+# (tests/wire_fuzz.py). `--fast` skips the sanitizer build and both fuzzing stages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --wasm
@@ -36,4 +38,9 @@ if [[ "${1:-}" != "--fast" ]]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run asan
+  start=$SECONDS
+  echo "== wire fuzz: random frames against the sanitized ocpp serve"
+  timeout 300 python3 tests/wire_fuzz.py build/asan/apps/ocpp/ocpp --seconds 60
+  echo "== wire fuzz: done in $((SECONDS - start)) s"
+  bash scripts/fuzz.sh --seconds 20
 fi

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace ocpp::schema {
@@ -336,12 +337,17 @@ bool check_integer_slow(const boost::json::value& v, const NumberRule* rule, Val
       d = static_cast<double>(v.get_int64());
       break;
     case boost::json::kind::uint64:
+      // The typed messages hold integers as std::int64_t: a valid payload must convert.
+      if (v.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return fail(e, "type", "integer out of range (64 bits)");
       if (!rule) return true;
       d = static_cast<double>(v.get_uint64());
       break;
     case boost::json::kind::double_:
       d = v.get_double();
       if (!std::isfinite(d) || std::trunc(d) != d) return fail(e, "type", "expected integer");
+      if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+        return fail(e, "type", "integer out of range (64 bits)");
       if (!rule) return true;
       break;
     default:

@@ -70,7 +70,7 @@ inline bool check_string(const boost::json::value& v, const StringRule& rule, co
 }
 
 inline bool check_integer(const boost::json::value& v, const NumberRule* rule, ValidationError* e) {
-  if (!rule && (v.is_int64() || v.is_uint64())) return true;
+  if (!rule && v.is_int64()) return true;
   return check_integer_slow(v, rule, e);
 }
 

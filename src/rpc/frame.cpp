@@ -3,6 +3,7 @@
 #include <boost/json/parser.hpp>
 #include <boost/json/serializer.hpp>
 
+#include <cmath>
 #include <optional>
 
 namespace ocpp {
@@ -36,6 +37,24 @@ bool is_known_type(std::int64_t t, const ProtocolFeatures& f) {
       return f.send_frames;
     default:
       return false;
+  }
+}
+
+// A number too large for a double (1e400) parses as infinity, which has no JSON text: echoed, logged
+// or forwarded it would come out as `Infinity`, and the peer could not parse our frame. Such a
+// payload is refused on input instead. The walk is bounded by the parser's max_depth.
+bool finite_numbers(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_: return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const auto& e : v.get_array())
+        if (!finite_numbers(e)) return false;
+      return true;
+    case json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (!finite_numbers(kv.value())) return false;
+      return true;
+    default: return true;
   }
 }
 
@@ -125,6 +144,8 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
       if (action->empty()) return failed(fail(ErrorCode::NotImplemented, f.id, "Action is empty", reply));
       if (!(*arr)[3].is_object())
         return failed(fail(ErrorCode::FormatViolation, f.id, "Payload is not a JSON object", reply));
+      if (!finite_numbers((*arr)[3]))
+        return failed(fail(ErrorCode::FormatViolation, f.id, "Payload has a number out of range", reply));
       f.action = std::string(*action);
       f.payload = std::move((*arr)[3]);
       break;
@@ -134,6 +155,7 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
       json::value& payload = (*arr)[2];
       if (payload.is_null() && options.null_result_as_empty) payload = json::object();
       if (!payload.is_object()) return response_error("CALLRESULT payload is not a JSON object");
+      if (!finite_numbers(payload)) return response_error("CALLRESULT payload has a number out of range");
       f.payload = std::move(payload);
       break;
     }
@@ -146,7 +168,8 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
       f.error_code = parse_error_code(f.error_code_text);
       if (const json::string* desc = (*arr)[3].if_string()) f.description = std::string(*desc);
       if (arr->size() == 5) {
-        if (json::object* details = (*arr)[4].if_object()) f.details = std::move(*details);
+        json::object* details = (*arr)[4].if_object();
+        if (details && finite_numbers((*arr)[4])) f.details = std::move(*details);
       }
       break;
     }

@@ -76,6 +76,23 @@ TEST(Validator, Type) {
   EXPECT_INVALID(ocpp::v201::validate_GetDisplayMessagesResponse, R"({"status":1})", "/status", "type");
 }
 
+// Found by fuzz/messages.cpp: the typed messages hold integers as std::int64_t, so an integer the
+// validator accepts beyond that range (1.1e51, 2^64-1) made a valid payload fail to convert.
+TEST(Validator, IntegersBeyondInt64AreRefusedSoEveryValidPayloadConverts) {
+  using namespace ocpp::v201;
+  const auto get_log = [](std::string id) {
+    return R"({"log":{"remoteLocation":"ftp://x/"},"logType":"DiagnosticsLog","requestId":)" + id + "}";
+  };
+  EXPECT_INVALID(validate_GetLogRequest, get_log("1.1111111111111111e51"), "/requestId", "type");
+  EXPECT_INVALID(validate_GetLogRequest, get_log("-9.3e18"), "/requestId", "type");
+  EXPECT_INVALID(validate_GetLogRequest, get_log("18446744073709551615"), "/requestId", "type");
+  EXPECT_INVALID(validate_GetLogRequest, get_log("9223372036854775808"), "/requestId", "type");
+  for (const char* id : {"9223372036854775807", "-9223372036854775808", "9.2e18"}) {
+    EXPECT_VALID(validate_GetLogRequest, get_log(id));
+    EXPECT_NO_THROW(json::value_to<GetLogRequest>(json::parse(get_log(id)))) << id;
+  }
+}
+
 TEST(Validator, AdditionalProperties) {
   using namespace ocpp::v16;
   EXPECT_INVALID(validate_AuthorizeRequest, R"({"idTag":"x","foo":1})", "/foo", "additionalProperties");

@@ -123,6 +123,21 @@ TEST(Frame, LenientInput) {
   EXPECT_TRUE(good(R"([4,"x","GenericError","d","notanobject"])").details.empty());
 }
 
+// Found by fuzz/frame.cpp: 1e400 parsed as infinity, which serialises as `Infinity`, not JSON.
+TEST(Frame, NumbersBeyondADoubleAreRefusedSoNoFrameCarriesInfinity) {
+  auto call = bad(R"([2,"x","A",{"n":[1,{"m":1e400}]}])");
+  EXPECT_EQ(call.code, ErrorCode::FormatViolation);
+  EXPECT_EQ(call.id, "x");
+  EXPECT_TRUE(call.reply);
+  auto result = bad(R"([3,"x",{"n":-1e400}])");
+  EXPECT_FALSE(result.reply);
+  EXPECT_TRUE(result.is_response);
+  EXPECT_TRUE(good(R"([4,"x","GenericError","d",{"n":1e400}])").details.empty()) << "tolerated, like other bad details";
+  auto fine = good(R"([2,"x","A",{"n":1e308,"m":-0,"k":-9223372036854775809}])");
+  EXPECT_EQ(parse_frame(serialize_call(fine.id, fine.action, fine.payload), ProtocolVersion::v201).frame.payload,
+            fine.payload);
+}
+
 TEST(Frame, NestingDepthIsBounded) {
   std::string deep = R"([2,"x","A",)" + std::string(200, '[') + std::string(200, ']') + "]";
   EXPECT_EQ(bad(deep).id, "-1");
