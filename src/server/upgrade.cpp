@@ -35,10 +35,12 @@ class Upgrade final : public UpgradeChain {
         deadline_(stream_.get_executor()) {
     info_.security_profile = profile;
   }
+  ~Upgrade() override { core_->untrack_upgrade(this); }
 
   // handshake_timeout bounds everything from the TCP accept to the open WebSocket (or the end of
   // an HTTP error answer): TLS handshake, request, chain, response.
   void run() {
+    core_->track_upgrade(this, weak_self());
     beast::error_code ignored;
     auto address = stream_.socket().remote_endpoint(ignored).address();
     if (address.is_v6() && address.to_v6().is_v4_mapped())
@@ -61,6 +63,7 @@ class Upgrade final : public UpgradeChain {
       return stream_.socket().close(ignored);
     }
     stream_.async_handshake([self = self()](beast::error_code ec, std::size_t) {
+      if (self->shut_down_) return;
       if (ec == asio::error::eof) {  // a TCP probe (health check, port scan) is no security event
         self->deadline_.cancel();
         beast::error_code ignored;
@@ -76,6 +79,19 @@ class Upgrade final : public UpgradeChain {
         self->info_.client_certificate = peer_certificate(cert);
       self->read_request();
     });
+  }
+
+ public:
+  asio::any_io_executor executor() { return deadline_.get_executor(); }
+  // close() or ~Server: end the upgrade without an answer or an event, unless it is past the
+  // WebSocket accept (then the connection is the registry's). On the upgrade's executor.
+  void shut_down() {
+    if (upgraded_ || shut_down_) return;
+    shut_down_ = true;
+    if (chain_pending()) return cancel();  // drops the socket
+    deadline_.cancel();
+    beast::error_code ignored;
+    socket().close(ignored);
   }
 
  private:
@@ -134,7 +150,7 @@ class Upgrade final : public UpgradeChain {
   }
 
   void on_request(beast::error_code ec) {
-    if (ec) {  // timed out, or the peer went away or sent garbage: nothing to answer
+    if (ec || shut_down_) {  // timed out, or the peer went away or sent garbage: nothing to answer
       deadline_.cancel();
       return;
     }
@@ -220,7 +236,7 @@ class Upgrade final : public UpgradeChain {
     ws_->read_message_max(o.max_frame_bytes);
     ws_->async_accept(parser_->get(), [self = self()](beast::error_code ec) {
       self->deadline_.cancel();
-      if (ec) return;
+      if (ec || self->shut_down_) return;
       self->upgraded_ = true;
       if (self->mismatch_) return self->close_mismatch();
       self->on_accepted();
@@ -279,11 +295,20 @@ class Upgrade final : public UpgradeChain {
   json::object state_;
   bool upgraded_ = false;
   bool timed_out_ = false;
+  bool shut_down_ = false;
   asio::steady_timer deadline_;
   char discard_[64];
 };
 
 }  // namespace
+
+void shut_down_upgrades(const ServerCore& core) {
+  for (auto& up : core.upgrades()) {
+    auto upgrade = std::static_pointer_cast<Upgrade>(up);
+    auto ex = upgrade->executor();
+    asio::post(ex, [upgrade = std::move(upgrade)] { upgrade->shut_down(); });
+  }
+}
 
 void start_upgrade(tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
                    std::shared_ptr<const TlsSettings> tls) {

@@ -13,6 +13,9 @@ struct ServerCore;
 struct TlsSettings;
 
 // Runs on the socket's executor; the upgrade keeps itself and `core` alive until it is done.
+// Ends every upgrade in flight (close(), ~Server): no answer, no event, no on_client.
+void shut_down_upgrades(const ServerCore& core);
+
 void start_upgrade(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
                    std::shared_ptr<const TlsSettings> tls);
 

@@ -3,7 +3,10 @@
 // of it. Given when the session is made, so no layer needs a back door into the session, and the
 // user's own events stay free.
 #include <functional>
+#include <memory>
 #include <string_view>
+
+#include "ocpp/engine/gate.hpp"
 
 namespace ocpp {
 
@@ -20,6 +23,9 @@ struct SessionHooks {
   std::function<void(const CloseResult&)> finished;
   // A user callback of the session threw (logged already); `event` names it ("on_message", ...).
   std::function<void(std::string_view event)> callback_error;
+  // When set, every user callback of the session (events, handlers, middleware, completions)
+  // passes it; once it is closed none runs (the server's destructor).
+  std::shared_ptr<CallbackGate> gate;
 };
 
 }  // namespace ocpp

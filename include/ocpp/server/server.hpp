@@ -142,6 +142,8 @@ class Server {
   // Accepts on the first executor and spreads connections round-robin over all (one io_context
   // per thread; see IoPool).
   Server(std::vector<boost::asio::any_io_executor> executors, ServerOptions options = {});
+  // Closes every connection (1001) and drops the upgrades in flight; once it returns no user
+  // callback of the server or its connections runs (it waits for those running on other threads).
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -272,8 +274,9 @@ class Server {
         token, std::move(identities), std::move(action), std::move(payload), std::move(options));
   }
 
-  // Stops accepting (new upgrades get 503), closes every connection with `options` and completes
-  // when all are closed. listen() works again afterwards.
+  // Stops accepting, drops the upgrades in flight (no answer, no on_client), closes every
+  // connection with `options` (pending calls fail with ConnectionError) and completes when all are
+  // closed. listen() works again afterwards.
   template <class Token>
   auto close(CloseOptions options, Token&& token) {
     return boost::asio::async_initiate<Token, void()>(
