@@ -23,8 +23,13 @@ Decision Admission::decide(UpgradeRequest request) const {
     if (path == "/health") return Endpoint::health;
     if (path == "/metrics") return Endpoint::metrics;
   }
-  if (max_connections_ && request.connections >= max_connections_)
+  const auto over_the_cap = [&](std::size_t reserved) {
+    return max_connections_ && request.connections + reserved >= max_connections_;
+  };
+  const auto at_the_cap = [] {
     return Reject{503, "Connection limit reached", SecurityEventType::connection_limit, "max_connections reached"};
+  };
+  if (over_the_cap(reserved_slots())) return at_the_cap();
   if (request.address_allowed && !request.address_allowed())
     return Reject{429, "Too Many Requests", SecurityEventType::connection_rate_limit,
                   "too many connections from this address"};
@@ -85,6 +90,13 @@ Decision Admission::decide(UpgradeRequest request) const {
                     "client certificate CN=" + (info.client_certificate ? info.client_certificate->common_name : "") +
                         " does not fit the identity",
                     {}, info.identity};
+  }
+  if (max_connections_) {  // the place is taken only now, when no later gate can refuse
+    auto reserved = reserved_slots();
+    do {
+      if (over_the_cap(reserved)) return at_the_cap();
+    } while (!reserved_.compare_exchange_weak(reserved, reserved + 1, std::memory_order_relaxed));
+    admit.holds_slot = true;
   }
   return admit;
 }

@@ -3,6 +3,7 @@
 // README.md documents. IO-free: the caller reads the request and the server's state, and answers
 // what comes back; so the gates can be tested without sockets, and a cluster layer can feed them
 // its own connection count.
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -21,7 +22,7 @@ namespace ocpp::detail {
 
 struct UpgradeRequest {
   bool shutting_down = false;
-  std::size_t connections = 0;  // open now
+  std::size_t connections = 0;  // registered now (upgrades admitted meanwhile are the admission's)
   // The per-address limiter; empty when there is none. Asked only once the earlier gates pass,
   // because asking takes a token.
   std::function<bool()> address_allowed{};
@@ -46,6 +47,7 @@ struct Admit {
   std::string protocol;  // empty when none was offered or, with mismatch, none fits
   bool mismatch = false;  // ProtocolMismatch::close_after_upgrade: upgrade, then close 1002
   const Route* route = nullptr;
+  bool holds_slot = false;  // a place under max_connections, for Admission::release_slot()
 };
 
 struct Reject {
@@ -68,10 +70,17 @@ class Admission {
   // stays valid for the admission's lifetime.
   Route& add_route(std::string_view pattern);
 
+  // Thread-safe. With max_connections, an admitted upgrade holds a place under the cap until it is
+  // registered or has ended, so upgrades in flight count with the registered connections.
   Decision decide(UpgradeRequest request) const;
+  // Gives an Admit's place back: the connection is registered now (and counted there), or the
+  // upgrade ended.
+  void release_slot() const noexcept { reserved_.fetch_sub(1, std::memory_order_relaxed); }
+  std::size_t reserved_slots() const noexcept { return reserved_.load(std::memory_order_relaxed); }
 
  private:
   std::size_t max_connections_;
+  mutable std::atomic<std::size_t> reserved_{0};
   std::vector<std::string> protocols_;
   ProtocolMismatch protocol_mismatch_;
   bool endpoints_;

@@ -7,6 +7,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
+#include <utility>
 
 #include "server/chain.hpp"
 #include "server/core.hpp"
@@ -35,7 +36,10 @@ class Upgrade final : public UpgradeChain {
         deadline_(stream_.get_executor()) {
     info_.security_profile = profile;
   }
-  ~Upgrade() override { core_->untrack_upgrade(this); }
+  ~Upgrade() override {
+    release_slot();
+    core_->untrack_upgrade(this);
+  }
 
   // handshake_timeout bounds everything from the TCP accept to the open WebSocket (or the end of
   // an HTTP error answer): TLS handshake, request, chain, response.
@@ -95,6 +99,9 @@ class Upgrade final : public UpgradeChain {
   }
 
  private:
+  void release_slot() {
+    if (std::exchange(holds_slot_, false)) core_->admission.release_slot();
+  }
   std::shared_ptr<Upgrade> self() { return std::static_pointer_cast<Upgrade>(shared_from_this()); }
   std::weak_ptr<Upgrade> weak_self() { return self(); }
 
@@ -172,6 +179,7 @@ class Upgrade final : public UpgradeChain {
     protocol_ = std::move(admit.protocol);
     mismatch_ = admit.mismatch;
     route_ = admit.route;
+    holds_slot_ = admit.holds_slot;
 
     auto steps = chain_steps(core_->middleware, core_->auth, route_);
     if (steps.empty()) return upgrade({}, {});
@@ -205,6 +213,7 @@ class Upgrade final : public UpgradeChain {
     respond(static_cast<http::status>(status), message);
   }
   void drop() override {
+    release_slot();
     deadline_.cancel();
     beast::error_code ignored;
     stream_.socket().close(ignored);
@@ -236,10 +245,14 @@ class Upgrade final : public UpgradeChain {
     ws_->read_message_max(o.max_frame_bytes);
     ws_->async_accept(parser_->get(), [self = self()](beast::error_code ec) {
       self->deadline_.cancel();
-      if (ec || self->shut_down_) return;
+      if (ec || self->shut_down_) return self->release_slot();
       self->upgraded_ = true;
-      if (self->mismatch_) return self->close_mismatch();
+      if (self->mismatch_) {
+        self->release_slot();
+        return self->close_mismatch();
+      }
       self->on_accepted();
+      self->release_slot();  // after the registry counts it
     });
   }
 
@@ -266,6 +279,7 @@ class Upgrade final : public UpgradeChain {
 
   void respond(http::status status, std::string_view message,
                std::string_view content_type = "text/plain; charset=utf-8") {
+    release_slot();
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, core_->options.server_header);
     res->set(http::field::content_type, content_type);
@@ -296,6 +310,7 @@ class Upgrade final : public UpgradeChain {
   bool upgraded_ = false;
   bool timed_out_ = false;
   bool shut_down_ = false;
+  bool holds_slot_ = false;  // admitted under max_connections, not yet registered
   asio::steady_timer deadline_;
   char discard_[64];
 };

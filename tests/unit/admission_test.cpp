@@ -102,6 +102,27 @@ TEST(Admission, MaxConnectionsAnswers503WithAConnectionLimitEventOnceReached) {
   EXPECT_TRUE(refused(admission.decide(r), 503, "Connection limit reached", SecurityEventType::connection_limit));
 }
 
+TEST(Admission, AdmittedUpgradesHoldAPlaceUnderMaxConnectionsUntilReleased) {
+  ServerOptions o;
+  o.max_connections = 3;
+  Admission admission(o);
+  auto r = upgrade();
+  r.connections = 1;  // registered; the two upgrades below are not yet
+  EXPECT_TRUE(admitted(admission.decide(r)).holds_slot);
+  EXPECT_TRUE(admitted(admission.decide(r)).holds_slot);
+  EXPECT_TRUE(refused(admission.decide(r), 503, "Connection limit reached", SecurityEventType::connection_limit))
+      << "two upgrades in flight and one connection fill the cap";
+  admission.release_slot();  // one upgrade ended (or was registered: then `connections` counts it)
+  EXPECT_EQ(admission.reserved_slots(), 1u);
+  admitted(admission.decide(r));
+  auto late = upgrade("/");  // refused by a later gate: takes no place
+  late.connections = 1;
+  EXPECT_TRUE(refused(admission.decide(late), 503, "Connection limit reached", SecurityEventType::connection_limit));
+  admission.release_slot();
+  EXPECT_TRUE(refused(admission.decide(late), 400, "Missing identity in URL path"));
+  EXPECT_EQ(admission.reserved_slots(), 1u);
+}
+
 TEST(Admission, ZeroMaxConnectionsMeansNoCap) {
   Admission admission(ServerOptions{});
   auto r = upgrade();

@@ -1,6 +1,6 @@
 // What a Server leaves behind when it is closed or destroyed: no connection, no upgrade in flight,
 // and no user callback that runs afterwards (meaningful under ASan: the callbacks below write into
-// an object the test frees right after ~Server).
+// an object the test frees right after ~Server). And how many upgrades in flight it lets in.
 #include <atomic>
 #include <condition_variable>
 
@@ -165,6 +165,62 @@ TEST_F(ServerLifetimeTest, DestroyingAServerClosesEverythingAndRunsNoCallbackAft
     pool->join();
   }
   EXPECT_EQ(late_callbacks, 0);
+}
+
+// 1,000 upgrades in flight at once (all held in the auth callback) against max_connections = 100:
+// the cap counts upgrades admitted and not yet registered, so only 100 reach auth and the rest get
+// 503 at once; none of the others is upgraded once auth accepts the held ones.
+TEST_F(WireTest, ThousandSimultaneousUpgradesAgainstMaxConnectionsAdmitAtMostTheCap) {
+  constexpr int kUpgrades = 1000;
+  constexpr std::size_t kCap = 100;
+  ServerOptions o;
+  o.max_connections = kCap;
+  o.protocols = {"ocpp1.6"};
+  auto server = make_server(o);
+  std::mutex m;
+  std::condition_variable changed;
+  std::vector<std::shared_ptr<AuthContext>> held;
+  int refused = 0;
+  server->auth([&](std::shared_ptr<AuthContext> ctx) {
+    std::lock_guard lock(m);
+    held.push_back(std::move(ctx));
+    changed.notify_all();
+  });
+  server->on_security_event([&](const SecurityEvent& e) {
+    std::lock_guard lock(m);
+    if (e.type == SecurityEventType::connection_limit) ++refused;
+    changed.notify_all();
+  });
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  std::vector<asio::ip::tcp::socket> sockets;
+  sockets.reserve(kUpgrades);
+  for (int i = 0; i < kUpgrades; ++i) {
+    auto& s = sockets.emplace_back(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    asio::write(s, asio::buffer(upgrade_request("/ocpp/CP" + std::to_string(i), "Sec-WebSocket-Protocol: ocpp1.6\r\n")));
+  }
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(20), [&] {
+      return held.size() + static_cast<std::size_t>(refused) == kUpgrades;
+    })) << held.size() << " held, " << refused << " refused";
+    EXPECT_EQ(held.size(), kCap) << "upgrades in flight count against the cap";
+  }
+  on_pool([&] {
+    for (auto& ctx : held) ctx->accept();
+  });
+  std::size_t upgraded = 0, unavailable = 0;
+  for (auto& s : sockets) {
+    std::string response;
+    boost::system::error_code ec;
+    asio::read_until(s, asio::dynamic_buffer(response), "\r\n", ec);
+    const auto status = response.substr(0, response.find("\r\n"));
+    if (status == "HTTP/1.1 101 Switching Protocols") ++upgraded;
+    if (status == "HTTP/1.1 503 Service Unavailable") ++unavailable;
+  }
+  EXPECT_EQ(upgraded, kCap);
+  EXPECT_EQ(unavailable, kUpgrades - kCap);
 }
 
 }  // namespace

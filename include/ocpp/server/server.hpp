@@ -45,7 +45,8 @@ struct ServerOptions : SessionOptions {
   // Reading the HTTP upgrade request and answering it must finish within this.
   milliseconds handshake_timeout{30000};
   std::string server_header = "ocpp-ws-io-cpp";
-  // Open connections at most (0: no cap); further upgrades get 503.
+  // Open connections at most (0: no cap), upgrades admitted and not yet registered included;
+  // further upgrades get 503.
   std::size_t max_connections = 0;
   // New connections per remote address (a token bucket); further upgrades get 429. Default: none.
   std::optional<RateLimit> connection_rate_limit;
