@@ -9,6 +9,7 @@ Admission::Admission(const ServerOptions& options)
     : max_connections_(options.max_connections),
       protocols_(options.protocols),
       protocol_mismatch_(options.protocol_mismatch),
+      protocol_when_absent_(options.protocol_when_absent),
       endpoints_(options.health_endpoint) {}
 
 Route& Admission::add_route(std::string_view pattern) {
@@ -52,13 +53,22 @@ Decision Admission::decide(UpgradeRequest request) const {
   auto offered = parse_subprotocols(request.subprotocols);
   if (!offered) return Reject{400, "Malformed Sec-WebSocket-Protocol header"};
 
-  const auto& accepted =
-      admit.route && admit.route->settings().protocols ? *admit.route->settings().protocols : protocols_;
-  admit.protocol = accepted.empty() ? (offered->empty() ? std::string() : offered->front())
-                                    : negotiate_subprotocol(accepted, *offered);
-  admit.mismatch = !accepted.empty() && admit.protocol.empty();
-  if (admit.mismatch && protocol_mismatch_ == ProtocolMismatch::http_400)
-    return Reject{400, offered->empty() ? "Missing subprotocol" : "No matching subprotocol"};
+  if (!request.has_subprotocol_header) {
+    // Nothing offered is no mismatch to upgrade and close (OCPP-J): answered at once, unless legacy
+    // stations are let in under a named protocol.
+    const auto* legacy = admit.route ? &admit.route->settings().protocol_when_absent : nullptr;
+    admit.protocol = legacy && *legacy ? **legacy : protocol_when_absent_;
+    if (admit.protocol.empty()) return Reject{400, "OCPP subprotocol required"};
+    admit.answer_protocol = false;
+  } else {
+    const auto& accepted =
+        admit.route && admit.route->settings().protocols ? *admit.route->settings().protocols : protocols_;
+    admit.protocol = accepted.empty() ? (offered->empty() ? std::string() : offered->front())
+                                      : negotiate_subprotocol(accepted, *offered);
+    admit.mismatch = !accepted.empty() && admit.protocol.empty();
+    if (admit.mismatch && protocol_mismatch_ == ProtocolMismatch::http_400)
+      return Reject{400, offered->empty() ? "Missing subprotocol" : "No matching subprotocol"};
+  }
 
   info.identity = std::move(path.identity);
   info.path = std::move(path.path);

@@ -31,6 +31,7 @@ struct UpgradeRequest {
   bool has_upgrade_header = false;  // any Upgrade header at all
   std::string_view target{};
   std::string_view subprotocols{};  // Sec-WebSocket-Protocol
+  bool has_subprotocol_header = true;
   std::vector<std::pair<std::string, std::string>> headers{};  // as received, Authorization included
   // What the connection knows before its request.
   std::string remote_address{};
@@ -48,6 +49,8 @@ struct Admit {
   bool mismatch = false;  // ProtocolMismatch::close_after_upgrade: upgrade, then close 1002
   const Route* route = nullptr;
   bool holds_slot = false;  // a place under max_connections, for Admission::release_slot()
+  // False for ServerOptions::protocol_when_absent: the station offered none, so the answer names none.
+  bool answer_protocol = true;
 };
 
 struct Reject {
@@ -83,6 +86,7 @@ class Admission {
   mutable std::atomic<std::size_t> reserved_{0};
   std::vector<std::string> protocols_;
   ProtocolMismatch protocol_mismatch_;
+  std::string protocol_when_absent_;
   bool endpoints_;
   std::deque<Route> routes_;  // stable addresses: an admitted upgrade points at its route
   std::vector<RoutePattern> patterns_;

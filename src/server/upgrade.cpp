@@ -148,6 +148,7 @@ class Upgrade final : public UpgradeChain {
     r.has_upgrade_header = req.count(http::field::upgrade) > 0;
     r.target = req.target();
     r.subprotocols = req[http::field::sec_websocket_protocol];
+    r.has_subprotocol_header = req.count(http::field::sec_websocket_protocol) > 0;
     for (const auto& field : req) r.headers.emplace_back(field.name_string(), field.value());
     r.remote_address = info_.remote_address;
     r.profile = info_.security_profile;
@@ -180,6 +181,7 @@ class Upgrade final : public UpgradeChain {
     mismatch_ = admit.mismatch;
     route_ = admit.route;
     holds_slot_ = admit.holds_slot;
+    answer_protocol_ = admit.answer_protocol;
 
     auto steps = chain_steps(core_->middleware, core_->auth, route_);
     if (steps.empty()) return upgrade({}, {});
@@ -237,7 +239,7 @@ class Upgrade final : public UpgradeChain {
     ws_->next_layer().teardown_timeout = o.close_timeout;
     ws_->set_option(websocket::stream_base::decorator([this, name = o.server_header](websocket::response_type& res) {
       res.set(http::field::server, name);
-      if (!protocol_.empty()) res.set(http::field::sec_websocket_protocol, protocol_);
+      if (answer_protocol_ && !protocol_.empty()) res.set(http::field::sec_websocket_protocol, protocol_);
       // Beast has negotiated the extensions by the time it decorates the answer.
       info_.compression = deflate_agreed(res[http::field::sec_websocket_extensions]);
     }));
@@ -311,6 +313,7 @@ class Upgrade final : public UpgradeChain {
   bool timed_out_ = false;
   bool shut_down_ = false;
   bool holds_slot_ = false;  // admitted under max_connections, not yet registered
+  bool answer_protocol_ = true;
   asio::steady_timer deadline_;
   char discard_[64];
 };

@@ -238,6 +238,29 @@ TEST(Admission, NoCommonSubprotocolAnswers400WithHttp400Mismatch) {
   EXPECT_TRUE(refused(admission.decide(r), 400, "Missing subprotocol"));
 }
 
+TEST(Admission, NoSubprotocolHeaderAnswers400UnlessLegacyStationsAreLetInUnderANamedProtocol) {
+  ServerOptions o;
+  Admission strict(o);
+  auto r = upgrade();
+  r.subprotocols = "";
+  r.has_subprotocol_header = false;
+  EXPECT_TRUE(refused(strict.decide(r), 400, "OCPP subprotocol required"));
+
+  o.protocol_when_absent = "ocpp1.6";
+  Admission legacy(o);
+  legacy.add_route("/v201/:identity").config({.protocol_when_absent = ""});  // not on this route
+  legacy.add_route("/old/:identity").config({.protocol_when_absent = "ocpp1.5"});
+  legacy.add_route("/ocpp/:identity");
+  const auto d = legacy.decide(r);
+  EXPECT_EQ(admitted(d).protocol, "ocpp1.6");
+  EXPECT_FALSE(admitted(d).answer_protocol) << "the answer names no protocol the station did not offer";
+  EXPECT_FALSE(admitted(d).mismatch);
+  r.target = "/old/CP1";
+  EXPECT_EQ(admitted(legacy.decide(r)).protocol, "ocpp1.5");
+  r.target = "/v201/CP1";
+  EXPECT_TRUE(refused(legacy.decide(r), 400, "OCPP subprotocol required"));
+}
+
 TEST(Admission, ARoutesProtocolsReplaceTheServersAndAnEmptyListTakesTheFirstOffer) {
   ServerOptions o;
   o.protocols = {};

@@ -41,6 +41,10 @@ struct ServerOptions : SessionOptions {
   // Accepted subprotocols in the server's preference order; empty accepts any offer.
   std::vector<std::string> protocols{"ocpp2.1", "ocpp2.0.1", "ocpp1.6"};
   ProtocolMismatch protocol_mismatch = ProtocolMismatch::close_after_upgrade;
+  // An upgrade without any Sec-WebSocket-Protocol header gets 400 "OCPP subprotocol required";
+  // set this (e.g. "ocpp1.6") to admit such legacy stations under that protocol instead (the
+  // answer then names none, as RFC 6455 requires).
+  std::string protocol_when_absent{};
   DuplicateIdentity duplicate_identity = DuplicateIdentity::evict_old;
   // Reading the HTTP upgrade request and answering it must finish within this.
   milliseconds handshake_timeout{30000};
@@ -73,6 +77,7 @@ struct ListenOptions {
 // Per-route settings; unset fields keep the server's.
 struct RouteConfig {
   std::optional<std::vector<std::string>> protocols{};
+  std::optional<std::string> protocol_when_absent{};
   std::optional<milliseconds> call_timeout{};
   std::optional<milliseconds> ping_interval{};
   std::optional<std::size_t> call_concurrency{};
