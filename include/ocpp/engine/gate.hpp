@@ -13,7 +13,6 @@ class CallbackGate {
   void leave() noexcept;
   // No callback starts after this returns.
   void close() noexcept { closed_.store(true, std::memory_order_seq_cst); }
-  bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
   // No callback is running, other than those the calling thread is inside of (a destructor called
   // from a callback cannot wait for its own caller).
   bool idle() const noexcept;
