@@ -60,6 +60,8 @@ void RpcEngine::State::advance(const std::shared_ptr<detail::MessageStage>& stag
   auto& lane = stage->outbound ? out_lane : in_lane;
   if (lane.current != stage || stage->epoch != lane_epoch) return;  // decided already, or the lanes were cleared
   if (step < middleware.size() && !stage->rejected) {
+    CallbackGate::Scope scope(hooks.gate.get());
+    if (!scope) return;  // the owner is gone: the message goes no further, the connection is closing
     auto ctx = std::make_shared<MessageContext>(stage, step);
     std::string what;
     try {

@@ -9,6 +9,7 @@ Admission::Admission(const ServerOptions& options)
     : max_connections_(options.max_connections),
       protocols_(options.protocols),
       protocol_mismatch_(options.protocol_mismatch),
+      protocol_when_absent_(options.protocol_when_absent),
       endpoints_(options.health_endpoint) {}
 
 Route& Admission::add_route(std::string_view pattern) {
@@ -23,8 +24,13 @@ Decision Admission::decide(UpgradeRequest request) const {
     if (path == "/health") return Endpoint::health;
     if (path == "/metrics") return Endpoint::metrics;
   }
-  if (max_connections_ && request.connections >= max_connections_)
+  const auto over_the_cap = [&](std::size_t reserved) {
+    return max_connections_ && request.connections + reserved >= max_connections_;
+  };
+  const auto at_the_cap = [] {
     return Reject{503, "Connection limit reached", SecurityEventType::connection_limit, "max_connections reached"};
+  };
+  if (over_the_cap(reserved_slots())) return at_the_cap();
   if (request.address_allowed && !request.address_allowed())
     return Reject{429, "Too Many Requests", SecurityEventType::connection_rate_limit,
                   "too many connections from this address"};
@@ -47,13 +53,22 @@ Decision Admission::decide(UpgradeRequest request) const {
   auto offered = parse_subprotocols(request.subprotocols);
   if (!offered) return Reject{400, "Malformed Sec-WebSocket-Protocol header"};
 
-  const auto& accepted =
-      admit.route && admit.route->settings().protocols ? *admit.route->settings().protocols : protocols_;
-  admit.protocol = accepted.empty() ? (offered->empty() ? std::string() : offered->front())
-                                    : negotiate_subprotocol(accepted, *offered);
-  admit.mismatch = !accepted.empty() && admit.protocol.empty();
-  if (admit.mismatch && protocol_mismatch_ == ProtocolMismatch::http_400)
-    return Reject{400, offered->empty() ? "Missing subprotocol" : "No matching subprotocol"};
+  if (!request.has_subprotocol_header) {
+    // Nothing offered is no mismatch to upgrade and close (OCPP-J): answered at once, unless legacy
+    // stations are let in under a named protocol.
+    const auto* legacy = admit.route ? &admit.route->settings().protocol_when_absent : nullptr;
+    admit.protocol = legacy && *legacy ? **legacy : protocol_when_absent_;
+    if (admit.protocol.empty()) return Reject{400, "OCPP subprotocol required"};
+    admit.answer_protocol = false;
+  } else {
+    const auto& accepted =
+        admit.route && admit.route->settings().protocols ? *admit.route->settings().protocols : protocols_;
+    admit.protocol = accepted.empty() ? (offered->empty() ? std::string() : offered->front())
+                                      : negotiate_subprotocol(accepted, *offered);
+    admit.mismatch = !accepted.empty() && admit.protocol.empty();
+    if (admit.mismatch && protocol_mismatch_ == ProtocolMismatch::http_400)
+      return Reject{400, offered->empty() ? "Missing subprotocol" : "No matching subprotocol"};
+  }
 
   info.identity = std::move(path.identity);
   info.path = std::move(path.path);
@@ -85,6 +100,13 @@ Decision Admission::decide(UpgradeRequest request) const {
                     "client certificate CN=" + (info.client_certificate ? info.client_certificate->common_name : "") +
                         " does not fit the identity",
                     {}, info.identity};
+  }
+  if (max_connections_) {  // the place is taken only now, when no later gate can refuse
+    auto reserved = reserved_slots();
+    do {
+      if (over_the_cap(reserved)) return at_the_cap();
+    } while (!reserved_.compare_exchange_weak(reserved, reserved + 1, std::memory_order_relaxed));
+    admit.holds_slot = true;
   }
   return admit;
 }

@@ -3,6 +3,7 @@
 // README.md documents. IO-free: the caller reads the request and the server's state, and answers
 // what comes back; so the gates can be tested without sockets, and a cluster layer can feed them
 // its own connection count.
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -21,7 +22,7 @@ namespace ocpp::detail {
 
 struct UpgradeRequest {
   bool shutting_down = false;
-  std::size_t connections = 0;  // open now
+  std::size_t connections = 0;  // registered now (upgrades admitted meanwhile are the admission's)
   // The per-address limiter; empty when there is none. Asked only once the earlier gates pass,
   // because asking takes a token.
   std::function<bool()> address_allowed{};
@@ -30,6 +31,7 @@ struct UpgradeRequest {
   bool has_upgrade_header = false;  // any Upgrade header at all
   std::string_view target{};
   std::string_view subprotocols{};  // Sec-WebSocket-Protocol
+  bool has_subprotocol_header = true;
   std::vector<std::pair<std::string, std::string>> headers{};  // as received, Authorization included
   // What the connection knows before its request.
   std::string remote_address{};
@@ -46,6 +48,9 @@ struct Admit {
   std::string protocol;  // empty when none was offered or, with mismatch, none fits
   bool mismatch = false;  // ProtocolMismatch::close_after_upgrade: upgrade, then close 1002
   const Route* route = nullptr;
+  bool holds_slot = false;  // a place under max_connections, for Admission::release_slot()
+  // False for ServerOptions::protocol_when_absent: the station offered none, so the answer names none.
+  bool answer_protocol = true;
 };
 
 struct Reject {
@@ -68,12 +73,20 @@ class Admission {
   // stays valid for the admission's lifetime.
   Route& add_route(std::string_view pattern);
 
+  // Thread-safe. With max_connections, an admitted upgrade holds a place under the cap until it is
+  // registered or has ended, so upgrades in flight count with the registered connections.
   Decision decide(UpgradeRequest request) const;
+  // Gives an Admit's place back: the connection is registered now (and counted there), or the
+  // upgrade ended.
+  void release_slot() const noexcept { reserved_.fetch_sub(1, std::memory_order_relaxed); }
+  std::size_t reserved_slots() const noexcept { return reserved_.load(std::memory_order_relaxed); }
 
  private:
   std::size_t max_connections_;
+  mutable std::atomic<std::size_t> reserved_{0};
   std::vector<std::string> protocols_;
   ProtocolMismatch protocol_mismatch_;
+  std::string protocol_when_absent_;
   bool endpoints_;
   std::deque<Route> routes_;  // stable addresses: an admitted upgrade points at its route
   std::vector<RoutePattern> patterns_;

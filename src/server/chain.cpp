@@ -52,6 +52,8 @@ void UpgradeChain::run_chain(ChainSteps steps, std::shared_ptr<const HandshakeIn
 void UpgradeChain::run_step(std::size_t step) {
   step_ = step;
   const auto self = shared_from_this();
+  CallbackGate::Scope scope(observability_->gate());
+  if (!scope) return cancel();
   try {
     if (step < steps_.middleware.size()) {
       steps_.middleware[step](std::make_shared<ConnectionContext>(self, step, handshake_, state_));
@@ -84,9 +86,16 @@ void UpgradeChain::abort(std::string reason) {
   if (done_) return;
   end_chain();
   aborted = true;
-  abort_signal.emit(boost::asio::cancellation_type::terminal);
+  if (CallbackGate::Scope scope(observability_->gate()); scope) abort_signal.emit(boost::asio::cancellation_type::terminal);
   drop();
   observability_->upgrade_aborted(handshake_->identity, handshake_->remote_address, std::move(reason));
+}
+
+void UpgradeChain::cancel() {
+  if (done_) return;
+  end_chain();
+  aborted = true;
+  drop();
 }
 
 }  // namespace ocpp::detail

@@ -53,6 +53,8 @@ class UpgradeChain : public std::enable_shared_from_this<UpgradeChain> {
   // The socket was lost or handshake_timeout passed while a step was pending: decisions are ignored
   // from now on and the callback learns it through abort_signal.
   void abort(std::string reason);
+  // The server is closing: like abort(), without telling anyone (the callbacks may be gone).
+  void cancel();
 
  private:
   // The upgrade's IO, on its executor. At most one of answer() and upgrade() runs per chain.

@@ -21,7 +21,7 @@ std::vector<boost::asio::any_io_executor> checked(std::vector<boost::asio::any_i
 ServerCore::ServerCore(std::vector<boost::asio::any_io_executor> executors_in, ServerOptions options_in)
     : executors(checked(std::move(executors_in), options_in)),
       options(std::move(options_in)),
-      observability(std::make_shared<Observability>(options.logger, options.health_endpoint)),
+      observability(std::make_shared<Observability>(options.logger, options.health_endpoint, gate)),
       registry(std::make_shared<LocalRegistry>(executors.front(), options)),
       connection_limiter(options.connection_rate_limit
                              ? std::make_unique<ConnectionRateLimiter>(*options.connection_rate_limit,
@@ -45,6 +45,42 @@ std::shared_ptr<const SessionOptions> ServerCore::session_options(const Route* r
   }
   made = complete_options(std::make_shared<const SessionOptions>(std::move(o)));
   return made;
+}
+
+void ServerCore::track_upgrade(const void* key, std::weak_ptr<void> upgrade) {
+  std::lock_guard lock(live_mutex_);
+  upgrades_.emplace(key, std::move(upgrade));
+}
+
+void ServerCore::untrack_upgrade(const void* key) {
+  std::lock_guard lock(live_mutex_);
+  upgrades_.erase(key);
+}
+
+std::vector<std::shared_ptr<void>> ServerCore::upgrades() const {
+  std::vector<std::shared_ptr<void>> out;
+  std::lock_guard lock(live_mutex_);
+  for (const auto& [key, weak] : upgrades_)
+    if (auto up = weak.lock()) out.push_back(std::move(up));
+  return out;
+}
+
+void ServerCore::track_client(std::uint64_t generation, const std::shared_ptr<ServerClient>& client) {
+  std::lock_guard lock(live_mutex_);
+  clients_.emplace(generation, client);
+}
+
+void ServerCore::untrack_client(std::uint64_t generation) {
+  std::lock_guard lock(live_mutex_);
+  clients_.erase(generation);
+}
+
+std::vector<std::shared_ptr<ServerClient>> ServerCore::live_clients() const {
+  std::vector<std::shared_ptr<ServerClient>> out;
+  std::lock_guard lock(live_mutex_);
+  for (const auto& [generation, weak] : clients_)
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  return out;
 }
 
 }  // namespace ocpp::detail

@@ -3,11 +3,15 @@
 // them, and upgrades and hooks may outlive the Server object.
 #include <boost/asio/any_io_executor.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <memory>
+#include <unordered_map>
 #include <vector>
+
+#include "ocpp/engine/gate.hpp"
 
 #include "ocpp/server/server.hpp"
 #include "server/admission.hpp"
@@ -24,6 +28,9 @@ struct ServerCore {
 
   const std::vector<boost::asio::any_io_executor> executors;
   const ServerOptions options;
+  // Every user callback of this server, its upgrades and its connections passes it; ~Server closes
+  // it, so none runs after the Server is gone.
+  const std::shared_ptr<CallbackGate> gate = std::make_shared<CallbackGate>();
   std::shared_ptr<Observability> observability;
   std::shared_ptr<Registry> registry;
   std::unique_ptr<ConnectionRateLimiter> connection_limiter;  // with connection_rate_limit only
@@ -40,7 +47,19 @@ struct ServerCore {
   // settings, made once per route and shared by all its connections.
   std::shared_ptr<const SessionOptions> session_options(const Route* route);
 
+  // What close() and ~Server end: upgrades in flight, and every connection handed off and not yet
+  // closed (evicted ones too, which the registry no longer lists).
+  void track_upgrade(const void* key, std::weak_ptr<void> upgrade);
+  void untrack_upgrade(const void* key);
+  std::vector<std::shared_ptr<void>> upgrades() const;
+  void track_client(std::uint64_t generation, const std::shared_ptr<ServerClient>& client);
+  void untrack_client(std::uint64_t generation);
+  std::vector<std::shared_ptr<ServerClient>> live_clients() const;
+
  private:
+  mutable std::mutex live_mutex_;
+  std::unordered_map<const void*, std::weak_ptr<void>> upgrades_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<ServerClient>> clients_;
   std::mutex session_options_mutex_;
   std::map<const Route*, std::shared_ptr<const SessionOptions>> session_options_;
 };

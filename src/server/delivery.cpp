@@ -54,20 +54,23 @@ void broadcast(const Registry& registry, asio::any_io_executor ex, std::optional
   }
 }
 
-void close_all(std::vector<std::shared_ptr<ServerClient>> clients, CloseOptions options, asio::any_io_executor ex,
+void close_all(std::vector<std::shared_ptr<ServerClient>> clients, CloseOptions options,
+               const std::shared_ptr<CallbackGate>& gate, asio::any_io_executor ex,
                asio::any_completion_handler<void()> handler) {
-  if (clients.empty()) return complete_later(ex, std::move(handler));
+  if (clients.empty()) return complete_later(gate, ex, std::move(handler));
   struct Remaining {
-    Remaining(std::size_t n, asio::any_completion_handler<void()> h, asio::any_io_executor e)
-        : count(n), handler(std::move(h)), ex(std::move(e)) {}
+    Remaining(std::size_t n, asio::any_completion_handler<void()> h, std::shared_ptr<CallbackGate> g,
+              asio::any_io_executor e)
+        : count(n), handler(std::move(h)), gate(std::move(g)), ex(std::move(e)) {}
     std::atomic<std::size_t> count;
     asio::any_completion_handler<void()> handler;
+    std::shared_ptr<CallbackGate> gate;
     asio::any_io_executor ex;
   };
-  auto remaining = std::make_shared<Remaining>(clients.size(), std::move(handler), std::move(ex));
+  auto remaining = std::make_shared<Remaining>(clients.size(), std::move(handler), gate, std::move(ex));
   for (auto& c : clients)
     c->close(options, [remaining](CloseResult) {
-      if (--remaining->count == 0) complete_later(remaining->ex, std::move(remaining->handler));
+      if (--remaining->count == 0) complete_later(remaining->gate, remaining->ex, std::move(remaining->handler));
     });
 }
 

@@ -20,7 +20,9 @@ void broadcast(const Registry& registry, boost::asio::any_io_executor ex,
                std::optional<std::vector<std::string>> identities, std::string action, boost::json::value payload,
                CallOptions options, boost::asio::any_completion_handler<Server::BroadcastSignature> handler);
 
+// `handler` does not run once `gate` (the server's) is closed.
 void close_all(std::vector<std::shared_ptr<ServerClient>> clients, CloseOptions options,
-               boost::asio::any_io_executor ex, boost::asio::any_completion_handler<void()> handler);
+               const std::shared_ptr<CallbackGate>& gate, boost::asio::any_io_executor ex,
+               boost::asio::any_completion_handler<void()> handler);
 
 }  // namespace ocpp::detail

@@ -16,10 +16,12 @@ struct Registration {
   const ServerClient* client = nullptr;
 };
 
-SessionHooks hooks_for(const std::shared_ptr<Registration>& registration, const Observability& observability) {
+SessionHooks hooks_for(const std::shared_ptr<Registration>& registration, const Observability& observability,
+                       std::shared_ptr<CallbackGate> gate) {
   SessionHooks hooks;
   hooks.finished = [registration](const CloseResult&) {
     if (auto core = registration->core.lock()) {
+      core->untrack_client(registration->generation);
       core->observability->connection_closed();
       core->registry->remove(registration->client->identity(), registration->generation);
     }
@@ -32,6 +34,7 @@ SessionHooks hooks_for(const std::shared_ptr<Registration>& registration, const 
   hooks.message = observability.message_hook();
   hooks.callback_error = observability.callback_error_hook();
   hooks.send_queue_overflow = observability.send_queue_overflow_hook();
+  hooks.gate = std::move(gate);
   return hooks;
 }
 
@@ -45,12 +48,17 @@ void Handoff::connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_
   auto attached = registry.attach_station(info.identity, std::move(state));
   auto registration = std::make_shared<Registration>(Registration{core, attached.generation});
   auto client = std::shared_ptr<ServerClient>(new ServerClient(std::move(ex), std::move(options), std::move(info),
-                                                               core->handlers, hooks_for(registration, *core->observability),
+                                                               core->handlers, hooks_for(registration, *core->observability, core->gate),
                                                                std::move(attached.station)));
   registration->client = client.get();
   auto added = registry.add(client, attached.generation);
   if (!added.added) return transport->close(close_code::going_away, "Server is shutting down");
+  core->track_client(attached.generation, client);
   core->observability->connection_opened();
+  if (!registry.accepting()) {  // close() or ~Server began meanwhile and may not have seen it
+    client->start(std::move(transport), std::move(protocol));
+    return client->close(CloseOptions{close_code::going_away, "Server is shutting down", false, false});
+  }
   client->announce_protocol(protocol);
   if (added.evicted) added.evicted->close(CloseOptions{close_code::evicted, "Evicted by new connection", false, false});
   core->observability->emit(client->identity(), "on_client", core->on_client, client);

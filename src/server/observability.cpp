@@ -6,9 +6,10 @@
 
 namespace ocpp::detail {
 
-Observability::Observability(std::shared_ptr<Logger> logger, bool health_endpoint)
+Observability::Observability(std::shared_ptr<Logger> logger, bool health_endpoint, std::shared_ptr<CallbackGate> gate)
     : logger_(logger ? std::move(logger) : default_logger()),
-      metrics_(health_endpoint ? std::make_shared<Metrics>() : nullptr) {}
+      metrics_(health_endpoint ? std::make_shared<Metrics>() : nullptr),
+      gate_(std::move(gate)) {}
 
 void Observability::security_event(SecurityEventType type, std::string identity, std::string ip,
                                    std::string details) const {

@@ -19,10 +19,12 @@ namespace ocpp::detail {
 class Observability {
  public:
   // Metrics only with health_endpoint: they cost a probe per message.
-  Observability(std::shared_ptr<Logger> logger, bool health_endpoint);
+  Observability(std::shared_ptr<Logger> logger, bool health_endpoint, std::shared_ptr<CallbackGate> gate);
 
   Logger& logger() const noexcept { return *logger_; }
   const std::shared_ptr<Metrics>& metrics() const noexcept { return metrics_; }
+  // The server's callback gate (ServerCore::gate).
+  CallbackGate* gate() const noexcept { return gate_.get(); }
 
   void security_event(SecurityEventType type, std::string identity, std::string ip, std::string details) const;
   void upgrade_aborted(std::string identity, std::string ip, std::string reason) const;
@@ -39,6 +41,8 @@ class Observability {
   // Runs the user's callback `f` for `event`: what it throws is logged and counted, not propagated.
   template <class F, class... Args>
   void emit(std::string_view identity, std::string_view event, const F& f, Args&&... args) const {
+    CallbackGate::Scope scope(gate_.get());
+    if (!scope) return;
     if (!invoke_event(*logger_, identity, event, f, std::forward<Args>(args)...)) callback_error(event);
   }
   void connection_opened() const noexcept;
@@ -58,6 +62,7 @@ class Observability {
  private:
   std::shared_ptr<Logger> logger_;
   std::shared_ptr<Metrics> metrics_;
+  std::shared_ptr<CallbackGate> gate_;
 };
 
 }  // namespace ocpp::detail

@@ -22,15 +22,12 @@ void LocalRegistry::open() {
   });
 }
 
-std::vector<std::shared_ptr<ServerClient>> LocalRegistry::close() {
-  std::vector<std::shared_ptr<ServerClient>> open;
+void LocalRegistry::close() {
   {
     std::lock_guard lock(mutex_);
     accepting_ = false;
-    for (const auto& [identity, slot] : slots_) open.push_back(slot.client);
   }
   stop_sweeping();
-  return open;
 }
 
 bool LocalRegistry::accepting() const {

@@ -26,11 +26,10 @@ class Registry {
  public:
   virtual ~Registry() = default;
 
-  // Registrations are taken from open() (listen()) until close() (Server::close()), which returns
-  // the connections registered then. Closing also stops the sweep; stop_sweeping() does that alone,
-  // for a server that goes away with its connections still open.
+  // Registrations are taken from open() (listen()) until close() (Server::close(), ~Server), which
+  // also stops the sweep.
   virtual void open() = 0;
-  virtual std::vector<std::shared_ptr<ServerClient>> close() = 0;
+  virtual void close() = 0;
   virtual bool accepting() const = 0;
   virtual void stop_sweeping() = 0;
 
@@ -68,7 +67,7 @@ class LocalRegistry final : public Registry, public std::enable_shared_from_this
   LocalRegistry(boost::asio::any_io_executor sweep_executor, const ServerOptions& options);
 
   void open() override;
-  std::vector<std::shared_ptr<ServerClient>> close() override;
+  void close() override;
   bool accepting() const override;
   void stop_sweeping() override;
   std::size_t connections() const override { return connections_.load(); }

@@ -2,6 +2,8 @@
 // src/server/*.hpp).
 #include "ocpp/server/server.hpp"
 
+#include <thread>
+
 #include "server/core.hpp"
 #include "server/delivery.hpp"
 #include "server/listener.hpp"
@@ -37,9 +39,17 @@ Server::Server(std::vector<asio::any_io_executor> executors, ServerOptions optio
   impl_->core = std::move(core);
 }
 
+// The gate first: from here on no callback of this server starts; the wait covers those running on
+// other threads. Then everything in flight is ended; what completes later runs no user code.
 Server::~Server() {
+  auto& core = *impl_->core;
+  core.gate->close();
+  while (!core.gate->idle()) std::this_thread::yield();
   impl_->listeners->close();
-  impl_->core->registry->stop_sweeping();
+  core.registry->close();
+  detail::shut_down_upgrades(core);
+  for (auto& c : core.live_clients())
+    c->close(CloseOptions{close_code::going_away, "Server is shutting down", false, false});
 }
 
 std::uint16_t Server::listen(std::uint16_t port, const std::string& host) {
@@ -108,9 +118,11 @@ void Server::start_broadcast(std::optional<std::vector<std::string>> identities,
 }
 
 void Server::start_close(CloseOptions options, asio::any_completion_handler<void()> handler) {
-  auto open = impl_->core->registry->close();
+  auto& core = *impl_->core;
+  core.registry->close();
   impl_->listeners->close();
-  detail::close_all(std::move(open), std::move(options), executor(), std::move(handler));
+  detail::shut_down_upgrades(core);
+  detail::close_all(core.live_clients(), std::move(options), core.gate, executor(), std::move(handler));
 }
 
 }  // namespace ocpp

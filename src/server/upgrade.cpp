@@ -7,6 +7,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
+#include <utility>
 
 #include "server/chain.hpp"
 #include "server/core.hpp"
@@ -38,10 +39,15 @@ class Upgrade final : public UpgradeChain {
         deadline_(stream_.get_executor()) {
     info_.security_profile = profile;
   }
+  ~Upgrade() override {
+    release_slot();
+    core_->untrack_upgrade(this);
+  }
 
   // handshake_timeout bounds everything from the TCP accept to the open WebSocket (or the end of
   // an HTTP error answer): PROXY header, TLS handshake, request, chain, response.
   void run() {
+    core_->track_upgrade(this, weak_self());
     beast::error_code ignored;
     peer_address_ = unmap(stream_.socket().remote_endpoint(ignored).address()).to_string();
     info_.remote_address = peer_address_;
@@ -68,6 +74,7 @@ class Upgrade final : public UpgradeChain {
       return stream_.socket().close(ignored);
     }
     stream_.async_handshake([self = self()](beast::error_code ec, std::size_t) {
+      if (self->shut_down_) return;
       if (ec == asio::error::eof) {  // a TCP probe (health check, port scan) is no security event
         self->deadline_.cancel();
         beast::error_code ignored;
@@ -85,7 +92,23 @@ class Upgrade final : public UpgradeChain {
     });
   }
 
+ public:
+  asio::any_io_executor executor() { return deadline_.get_executor(); }
+  // close() or ~Server: end the upgrade without an answer or an event, unless it is past the
+  // WebSocket accept (then the connection is the registry's). On the upgrade's executor.
+  void shut_down() {
+    if (upgraded_ || shut_down_) return;
+    shut_down_ = true;
+    if (chain_pending()) return cancel();  // drops the socket
+    deadline_.cancel();
+    beast::error_code ignored;
+    socket().close(ignored);
+  }
+
  private:
+  void release_slot() {
+    if (std::exchange(holds_slot_, false)) core_->admission.release_slot();
+  }
   std::shared_ptr<Upgrade> self() { return std::static_pointer_cast<Upgrade>(shared_from_this()); }
   std::weak_ptr<Upgrade> weak_self() { return self(); }
 
@@ -163,6 +186,7 @@ class Upgrade final : public UpgradeChain {
     r.has_upgrade_header = req.count(http::field::upgrade) > 0;
     r.target = req.target();
     r.subprotocols = req[http::field::sec_websocket_protocol];
+    r.has_subprotocol_header = req.count(http::field::sec_websocket_protocol) > 0;
     for (const auto& field : req) r.headers.emplace_back(field.name_string(), field.value());
     if (!core.trusted_proxies.empty()) {
       std::string problem;
@@ -179,7 +203,7 @@ class Upgrade final : public UpgradeChain {
   }
 
   void on_request(beast::error_code ec) {
-    if (ec) {  // timed out, or the peer went away or sent garbage: nothing to answer
+    if (ec || shut_down_) {  // timed out, or the peer went away or sent garbage: nothing to answer
       deadline_.cancel();
       return;
     }
@@ -203,6 +227,8 @@ class Upgrade final : public UpgradeChain {
     protocol_ = std::move(admit.protocol);
     mismatch_ = admit.mismatch;
     route_ = admit.route;
+    holds_slot_ = admit.holds_slot;
+    answer_protocol_ = admit.answer_protocol;
 
     auto steps = chain_steps(core_->middleware, core_->auth, route_);
     if (steps.empty()) return upgrade({}, {});
@@ -236,6 +262,7 @@ class Upgrade final : public UpgradeChain {
     respond(static_cast<http::status>(status), message);
   }
   void drop() override {
+    release_slot();
     deadline_.cancel();
     beast::error_code ignored;
     stream_.socket().close(ignored);
@@ -259,7 +286,7 @@ class Upgrade final : public UpgradeChain {
     ws_->next_layer().teardown_timeout = o.close_timeout;
     ws_->set_option(websocket::stream_base::decorator([this, name = o.server_header](websocket::response_type& res) {
       res.set(http::field::server, name);
-      if (!protocol_.empty()) res.set(http::field::sec_websocket_protocol, protocol_);
+      if (answer_protocol_ && !protocol_.empty()) res.set(http::field::sec_websocket_protocol, protocol_);
       // Beast has negotiated the extensions by the time it decorates the answer.
       info_.compression = deflate_agreed(res[http::field::sec_websocket_extensions]);
     }));
@@ -267,10 +294,14 @@ class Upgrade final : public UpgradeChain {
     ws_->read_message_max(o.max_frame_bytes);
     ws_->async_accept(parser_->get(), [self = self()](beast::error_code ec) {
       self->deadline_.cancel();
-      if (ec) return;
+      if (ec || self->shut_down_) return self->release_slot();
       self->upgraded_ = true;
-      if (self->mismatch_) return self->close_mismatch();
+      if (self->mismatch_) {
+        self->release_slot();
+        return self->close_mismatch();
+      }
       self->on_accepted();
+      self->release_slot();  // after the registry counts it
     });
   }
 
@@ -297,6 +328,7 @@ class Upgrade final : public UpgradeChain {
 
   void respond(http::status status, std::string_view message,
                std::string_view content_type = "text/plain; charset=utf-8") {
+    release_slot();
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, core_->options.server_header);
     res->set(http::field::content_type, content_type);
@@ -329,11 +361,22 @@ class Upgrade final : public UpgradeChain {
   json::object state_;
   bool upgraded_ = false;
   bool timed_out_ = false;
+  bool shut_down_ = false;
+  bool holds_slot_ = false;  // admitted under max_connections, not yet registered
+  bool answer_protocol_ = true;
   asio::steady_timer deadline_;
   char discard_[64];
 };
 
 }  // namespace
+
+void shut_down_upgrades(const ServerCore& core) {
+  for (auto& up : core.upgrades()) {
+    auto upgrade = std::static_pointer_cast<Upgrade>(up);
+    auto ex = upgrade->executor();
+    asio::post(ex, [upgrade = std::move(upgrade)] { upgrade->shut_down(); });
+  }
+}
 
 void start_upgrade(tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
                    std::shared_ptr<const TlsSettings> tls, bool proxy_protocol) {

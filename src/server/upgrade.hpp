@@ -12,6 +12,9 @@ namespace ocpp::detail {
 struct ServerCore;
 struct TlsSettings;
 
+// Ends every upgrade in flight (close(), ~Server): no answer, no event, no on_client.
+void shut_down_upgrades(const ServerCore& core);
+
 // Runs on the socket's executor; the upgrade keeps itself and `core` alive until it is done.
 // With `proxy_protocol` the connection starts with a PROXY protocol header.
 void start_upgrade(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,

@@ -16,7 +16,8 @@ void RpcSession::start_close(CloseOptions options, CloseHandler handler) {
                              wrapped = detail::MoveOnly(std::move(handler))]() mutable {
     auto& engine = self->engine_;
     if (engine.state() == ConnectionState::closed && !engine.close_requested()) {
-      detail::complete_later(self->executor_, std::move(wrapped.h), engine.last_close().value_or(CloseResult{}));
+      detail::complete_later(engine.hooks().gate, self->executor_, std::move(wrapped.h),
+                             engine.last_close().value_or(CloseResult{}));
       return;
     }
     // Registered first: a forced close may end the connection before engine.close() returns.
@@ -43,7 +44,7 @@ void RpcSession::finish_close(const CloseResult& result) {
   if (close_guard_) close_guard_->timer.cancel();
   auto waiters = std::move(close_waiters_);
   close_waiters_.clear();
-  for (auto& w : waiters) detail::complete_later(executor_, std::move(w), result);
+  for (auto& w : waiters) detail::complete_later(engine_.hooks().gate, executor_, std::move(w), result);
   if (auto finished = engine_.hooks().finished) finished(result);
   emit("on_close", events().close, result);
 }

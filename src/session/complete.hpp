@@ -5,6 +5,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
 
+#include "ocpp/engine/gate.hpp"
+
+#include <memory>
 #include <tuple>
 #include <utility>
 
@@ -35,6 +38,19 @@ void complete_later(const boost::asio::any_io_executor& ex, Handler handler, Arg
   boost::asio::post(ex, [h = MoveOnly<Handler>(std::move(handler)),
                          t = std::make_tuple(std::forward<Args>(args)...)]() mutable {
     std::apply([&](auto&&... a) { std::move(h.h)(std::move(a)...); }, std::move(t));
+  });
+}
+
+// The same for a completion of the user's: it does not run once `gate` (the session's
+// SessionHooks::gate, may be null) is closed, and is destroyed instead.
+template <class Handler, class... Args>
+void complete_later(const std::shared_ptr<CallbackGate>& gate, const boost::asio::any_io_executor& ex,
+                    Handler handler, Args&&... args) {
+  if (!gate) return complete_later(ex, std::move(handler), std::forward<Args>(args)...);
+  boost::asio::post(ex, [gate, h = MoveOnly<Handler>(std::move(handler)),
+                         t = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+    CallbackGate::Scope scope(gate.get());
+    if (scope) std::apply([&](auto&&... a) { std::move(h.h)(std::move(a)...); }, std::move(t));
   });
 }
 

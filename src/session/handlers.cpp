@@ -24,7 +24,9 @@ struct InboundCall final : InboundHandle {
 
   void cancel() noexcept override {
     answered = true;
-    cancel_signal.emit(asio::cancellation_type::terminal);
+    auto s = session.lock();
+    CallbackGate::Scope scope(s ? s->engine_.hooks().gate.get() : nullptr);
+    if (scope) cancel_signal.emit(asio::cancellation_type::terminal);  // runs the handler's slot
   }
 
   static void finish(std::shared_ptr<InboundCall> call, Reply reply) {
@@ -155,6 +157,8 @@ Reply RpcSession::reply_for(std::string_view action, std::exception_ptr error) c
 }
 
 void RpcSession::run_handler(HandlerRef ref, InboundRequest& in) {
+  CallbackGate::Scope scope(engine_.hooks().gate.get());
+  if (!scope) return;  // the owner is gone and the connection closing: no answer is read any more
   const auto& handler = *static_cast<const Handler*>(ref);
   CallContext ctx{std::move(in.action), std::move(in.id), std::move(in.params), protocol(), identity(), in.is_send,
                   shared_from_this()};

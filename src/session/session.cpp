@@ -22,22 +22,23 @@ namespace {
 class AsioCall final : public OutboundCall {
  public:
   // Constructed in place: Asio 1.26's move assignment of any_completion_handler re-wraps it.
-  AsioCall(asio::any_io_executor ex, asio::any_completion_handler<RpcSession::CallSignature> h)
-      : executor_(std::move(ex)), handler_(std::move(h)) {}
+  AsioCall(asio::any_io_executor ex, asio::any_completion_handler<RpcSession::CallSignature> h,
+           std::shared_ptr<CallbackGate> gate)
+      : executor_(std::move(ex)), handler_(std::move(h)), gate_(std::move(gate)) {}
 
   void complete(std::optional<Failure> failure, json::value result, bool deferred) override {
     auto slot = handler_.get_cancellation_slot();
     if (slot.is_connected()) slot.clear();
     auto error = failure ? to_exception(*failure) : nullptr;
-    if (deferred)
-      complete_later(executor_, std::move(handler_), error, std::move(result));
-    else
-      complete_now(std::move(handler_), error, std::move(result));
+    if (deferred) return complete_later(gate_, executor_, std::move(handler_), error, std::move(result));
+    CallbackGate::Scope scope(gate_.get());
+    if (scope) complete_now(std::move(handler_), error, std::move(result));
   }
 
  private:
   asio::any_io_executor executor_;
   asio::any_completion_handler<RpcSession::CallSignature> handler_;
+  std::shared_ptr<CallbackGate> gate_;
 };
 
 }  // namespace
@@ -79,7 +80,7 @@ void RpcSession::start_call(std::string action, json::value payload, CallOptions
                              options = std::move(options), wrapped = detail::MoveOnly(std::move(handler)),
                              target]() mutable {
     auto slot = wrapped.h.get_cancellation_slot();
-    auto call = std::make_unique<AsioCall>(self->executor_, std::move(wrapped.h));
+    auto call = std::make_unique<AsioCall>(self->executor_, std::move(wrapped.h), self->engine_.hooks().gate);
     call->action = std::move(action);
     call->payload = std::move(payload);
     call->timeout = options.timeout;
@@ -111,7 +112,8 @@ void RpcSession::start_send(std::string action, json::value payload, SendHandler
   asio::dispatch(executor_, [self = shared_from_this(), action = std::move(action), payload = std::move(payload),
                              wrapped = detail::MoveOnly(std::move(handler)), target]() mutable {
     auto failure = self->engine_.send(action, payload, target);
-    complete_later(self->executor_, std::move(wrapped.h), failure ? to_exception(*failure) : nullptr);
+    complete_later(self->engine_.hooks().gate, self->executor_, std::move(wrapped.h),
+                   failure ? to_exception(*failure) : nullptr);
   });
 }
 

@@ -102,6 +102,27 @@ TEST(Admission, MaxConnectionsAnswers503WithAConnectionLimitEventOnceReached) {
   EXPECT_TRUE(refused(admission.decide(r), 503, "Connection limit reached", SecurityEventType::connection_limit));
 }
 
+TEST(Admission, AdmittedUpgradesHoldAPlaceUnderMaxConnectionsUntilReleased) {
+  ServerOptions o;
+  o.max_connections = 3;
+  Admission admission(o);
+  auto r = upgrade();
+  r.connections = 1;  // registered; the two upgrades below are not yet
+  EXPECT_TRUE(admitted(admission.decide(r)).holds_slot);
+  EXPECT_TRUE(admitted(admission.decide(r)).holds_slot);
+  EXPECT_TRUE(refused(admission.decide(r), 503, "Connection limit reached", SecurityEventType::connection_limit))
+      << "two upgrades in flight and one connection fill the cap";
+  admission.release_slot();  // one upgrade ended (or was registered: then `connections` counts it)
+  EXPECT_EQ(admission.reserved_slots(), 1u);
+  admitted(admission.decide(r));
+  auto late = upgrade("/");  // refused by a later gate: takes no place
+  late.connections = 1;
+  EXPECT_TRUE(refused(admission.decide(late), 503, "Connection limit reached", SecurityEventType::connection_limit));
+  admission.release_slot();
+  EXPECT_TRUE(refused(admission.decide(late), 400, "Missing identity in URL path"));
+  EXPECT_EQ(admission.reserved_slots(), 1u);
+}
+
 TEST(Admission, ZeroMaxConnectionsMeansNoCap) {
   Admission admission(ServerOptions{});
   auto r = upgrade();
@@ -215,6 +236,29 @@ TEST(Admission, NoCommonSubprotocolAnswers400WithHttp400Mismatch) {
   EXPECT_TRUE(refused(admission.decide(r), 400, "No matching subprotocol"));
   r.subprotocols = "";
   EXPECT_TRUE(refused(admission.decide(r), 400, "Missing subprotocol"));
+}
+
+TEST(Admission, NoSubprotocolHeaderAnswers400UnlessLegacyStationsAreLetInUnderANamedProtocol) {
+  ServerOptions o;
+  Admission strict(o);
+  auto r = upgrade();
+  r.subprotocols = "";
+  r.has_subprotocol_header = false;
+  EXPECT_TRUE(refused(strict.decide(r), 400, "OCPP subprotocol required"));
+
+  o.protocol_when_absent = "ocpp1.6";
+  Admission legacy(o);
+  legacy.add_route("/v201/:identity").config({.protocol_when_absent = ""});  // not on this route
+  legacy.add_route("/old/:identity").config({.protocol_when_absent = "ocpp1.5"});
+  legacy.add_route("/ocpp/:identity");
+  const auto d = legacy.decide(r);
+  EXPECT_EQ(admitted(d).protocol, "ocpp1.6");
+  EXPECT_FALSE(admitted(d).answer_protocol) << "the answer names no protocol the station did not offer";
+  EXPECT_FALSE(admitted(d).mismatch);
+  r.target = "/old/CP1";
+  EXPECT_EQ(admitted(legacy.decide(r)).protocol, "ocpp1.5");
+  r.target = "/v201/CP1";
+  EXPECT_TRUE(refused(legacy.decide(r), 400, "OCPP subprotocol required"));
 }
 
 TEST(Admission, ARoutesProtocolsReplaceTheServersAndAnEmptyListTakesTheFirstOffer) {

@@ -65,6 +65,62 @@ TEST_F(WireTest, NoCommonSubprotocolClosesAfterTheUpgradeAsTheSpecSays) {
   EXPECT_EQ(clients, 0);
 }
 
+TEST_F(WireTest, AnUpgradeWithoutAnySubprotocolHeaderGets400OcppSubprotocolRequired) {
+  auto server = make_server();
+  int clients = 0;
+  server->on_client([&](const std::shared_ptr<ServerClient>&) { ++clients; });
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(s, asio::buffer(upgrade_request("/ocpp/CP1")));
+  std::string response;
+  boost::system::error_code ec;
+  asio::read(s, asio::dynamic_buffer(response), ec);
+  EXPECT_EQ(response.substr(0, response.find("\r\n")), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(response.substr(response.find("\r\n\r\n") + 4), "OCPP subprotocol required");
+  EXPECT_EQ(clients, 0);
+}
+
+TEST_F(WireTest, NoCommonSubprotocolUpgradesWithoutNamingOneThenCloses1002) {
+  ServerOptions o;
+  o.protocols = {"ocpp2.0.1"};
+  auto server = make_server(o);
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  boost::beast::websocket::response_type answer;
+  auto ws = raw_station(io, port, "CP1", "ocpp1.6", [](RawStation&) {}, &answer);
+  EXPECT_EQ(answer.result_int(), 101u);
+  EXPECT_EQ(answer.count(boost::beast::http::field::sec_websocket_protocol), 0u);
+  boost::beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  ws->read(buffer, ec);
+  EXPECT_EQ(ec, boost::beast::websocket::error::closed);
+  EXPECT_EQ(ws->reason().code, boost::beast::websocket::close_code::protocol_error);
+}
+
+TEST_F(WireTest, LegacyStationsWithoutASubprotocolHeaderCanBeAdmittedUnderANamedProtocol) {
+  ServerOptions o;
+  o.protocol_when_absent = "ocpp1.6";
+  auto server = make_server(o);
+  server->handle("Heartbeat", heartbeat);
+  std::promise<std::string> protocol;
+  server->on_client([&](const std::shared_ptr<ServerClient>& c) { protocol.set_value(c->protocol()); });
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  RawStation ws(io);
+  ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+  boost::beast::websocket::response_type answer;
+  ws.handshake(answer, "127.0.0.1", "/ocpp/LEGACY");  // no Sec-WebSocket-Protocol at all
+  EXPECT_EQ(answer.count(boost::beast::http::field::sec_websocket_protocol), 0u)
+      << "RFC 6455: the answer names no protocol the client did not offer";
+  EXPECT_EQ(get(protocol.get_future()), "ocpp1.6");
+  ws.write(asio::buffer(std::string(R"([2,"1","Heartbeat",{}])")));
+  boost::beast::flat_buffer buffer;
+  ws.read(buffer);
+  EXPECT_EQ(boost::beast::buffers_to_string(buffer.data()).substr(0, 8), R"([3,"1",{)");
+}
+
 TEST_F(WireTest, NoCommonSubprotocolCanBeRefusedWith400) {
   ServerOptions o;
   o.protocols = {"ocpp2.0.1"};

@@ -103,10 +103,13 @@ bool invoke_event(Logger& logger, std::string_view identity, std::string_view ev
 }
 
 // invoke_event for one session's callbacks: a failure also goes to the layer above through
-// hooks.callback_error (the server counts it in /metrics).
+// hooks.callback_error (the server counts it in /metrics). Nothing runs once hooks.gate is closed.
 template <class F, class... Args>
 bool invoke_event(const SessionHooks& hooks, Logger& logger, std::string_view identity, std::string_view event,
                   const F& f, Args&&... args) {
+  if (!f) return true;
+  CallbackGate::Scope scope(hooks.gate.get());
+  if (!scope) return true;
   if (invoke_event(logger, identity, event, f, std::forward<Args>(args)...)) return true;
   if (hooks.callback_error) hooks.callback_error(event);
   return false;

@@ -3,7 +3,10 @@
 // of it. Given when the session is made, so no layer needs a back door into the session, and the
 // user's own events stay free.
 #include <functional>
+#include <memory>
 #include <string_view>
+
+#include "ocpp/engine/gate.hpp"
 
 namespace ocpp {
 
@@ -23,6 +26,9 @@ struct SessionHooks {
   std::function<void(std::string_view event)> callback_error;
   // The send queue overflowed and the connection is being closed, before the user's event.
   std::function<void(const SendQueueOverflowEvent&)> send_queue_overflow;
+  // When set, every user callback of the session (events, handlers, middleware, completions)
+  // passes it; once it is closed none runs (the server's destructor).
+  std::shared_ptr<CallbackGate> gate;
 };
 
 }  // namespace ocpp

@@ -41,11 +41,16 @@ struct ServerOptions : SessionOptions {
   // Accepted subprotocols in the server's preference order; empty accepts any offer.
   std::vector<std::string> protocols{"ocpp2.1", "ocpp2.0.1", "ocpp1.6"};
   ProtocolMismatch protocol_mismatch = ProtocolMismatch::close_after_upgrade;
+  // An upgrade without any Sec-WebSocket-Protocol header gets 400 "OCPP subprotocol required";
+  // set this (e.g. "ocpp1.6") to admit such legacy stations under that protocol instead (the
+  // answer then names none, as RFC 6455 requires).
+  std::string protocol_when_absent{};
   DuplicateIdentity duplicate_identity = DuplicateIdentity::evict_old;
   // Reading the HTTP upgrade request and answering it must finish within this.
   milliseconds handshake_timeout{30000};
   std::string server_header = "ocpp-ws-io-cpp";
-  // Open connections at most (0: no cap); further upgrades get 503.
+  // Open connections at most (0: no cap), upgrades admitted and not yet registered included;
+  // further upgrades get 503.
   std::size_t max_connections = 0;
   // New connections per remote address (a token bucket); further upgrades get 429. Default: none.
   std::optional<RateLimit> connection_rate_limit;
@@ -82,6 +87,7 @@ struct ListenOptions {
 // Per-route settings; unset fields keep the server's.
 struct RouteConfig {
   std::optional<std::vector<std::string>> protocols{};
+  std::optional<std::string> protocol_when_absent{};
   std::optional<milliseconds> call_timeout{};
   std::optional<milliseconds> ping_interval{};
   std::optional<std::size_t> call_concurrency{};
@@ -152,6 +158,8 @@ class Server {
   // Accepts on the first executor and spreads connections round-robin over all (one io_context
   // per thread; see IoPool).
   Server(std::vector<boost::asio::any_io_executor> executors, ServerOptions options = {});
+  // Closes every connection (1001) and drops the upgrades in flight; once it returns no user
+  // callback of the server or its connections runs (it waits for those running on other threads).
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -282,8 +290,9 @@ class Server {
         token, std::move(identities), std::move(action), std::move(payload), std::move(options));
   }
 
-  // Stops accepting (new upgrades get 503), closes every connection with `options` and completes
-  // when all are closed. listen() works again afterwards.
+  // Stops accepting, drops the upgrades in flight (no answer, no on_client), closes every
+  // connection with `options` (pending calls fail with ConnectionError) and completes when all are
+  // closed. listen() works again afterwards.
   template <class Token>
   auto close(CloseOptions options, Token&& token) {
     return boost::asio::async_initiate<Token, void()>(
