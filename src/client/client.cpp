@@ -59,7 +59,7 @@ SecurityProfile check_security_profile(const ClientOptions& o, bool secure) {
 Client::Client(asio::any_io_executor executor, ClientOptions options)
     : SessionSide(executor, options, options.identity), client_options_(std::move(options)) {
   if (client_options_.identity.empty()) throw std::invalid_argument("ClientOptions::identity is required");
-  check_compression_options(client_options_.compression);
+  check_compression_options(client_options_.compression, client_options_.max_frame_bytes);
   auto url = parse_ws_url(client_options_.endpoint);
   if (!url) throw std::invalid_argument("ClientOptions::endpoint must be a ws:// or wss:// URL");
   profile_ = check_security_profile(client_options_, url->secure);

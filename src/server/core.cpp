@@ -13,7 +13,7 @@ std::vector<boost::asio::any_io_executor> checked(std::vector<boost::asio::any_i
                                                   const ServerOptions& options) {
   if (executors.empty()) throw std::invalid_argument("Server needs at least one executor");
   check_strict_mode_options(options.strict_mode);
-  check_compression_options(options.compression);
+  check_compression_options(options.compression, options.max_frame_bytes);
   return executors;
 }
 }  // namespace

@@ -35,15 +35,16 @@ TrustedProxies::TrustedProxies(const std::vector<std::string>& entries) {
     const auto fail = [&] { throw std::invalid_argument("trusted_proxies: not an address or CIDR network: " + entry); };
     const std::string_view text(entry);
     const auto slash = text.find('/');
-    auto raw = slash == std::string_view::npos ? std::nullopt : std::optional<std::string_view>(text.substr(slash + 1));
+    const bool has_prefix = slash != std::string_view::npos;
+    const std::string_view raw = has_prefix ? text.substr(slash + 1) : std::string_view{};
     boost::system::error_code ec;
     const auto address = ip::make_address(std::string(text.substr(0, slash)), ec);
     if (ec || text.find('%') != std::string_view::npos) fail();
     unsigned prefix = address.is_v4() ? 32 : 128;
-    if (raw) {
+    if (has_prefix) {
       unsigned p = 0;
-      auto [end, err] = std::from_chars(raw->data(), raw->data() + raw->size(), p);
-      if (raw->empty() || err != std::errc() || end != raw->data() + raw->size() || p > prefix) fail();
+      auto [end, err] = std::from_chars(raw.data(), raw.data() + raw.size(), p);
+      if (raw.empty() || err != std::errc() || end != raw.data() + raw.size() || p > prefix) fail();
       prefix = p;
     }
     Network n;

@@ -117,6 +117,7 @@ class Upgrade final : public UpgradeChain {
   void read_proxy_header() {
     async_read_proxy_header(stream_.socket(), [self = self()](beast::error_code ec, ProxyHeader header,
                                                               std::string why) {
+      if (self->shut_down_) return;
       if (ec) {
         self->deadline_.cancel();
         beast::error_code ignored;

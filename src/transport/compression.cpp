@@ -5,7 +5,8 @@
 
 namespace ocpp {
 
-void check_compression_options(const CompressionOptions& o) {
+void check_compression_options(const CompressionOptions& o, std::size_t max_frame_bytes) {
+  if (max_frame_bytes == 0) throw std::invalid_argument("max_frame_bytes must be above zero");
   const auto range = [](const char* name, int value, int lo, int hi) {
     if (value < lo || value > hi)
       throw std::invalid_argument(std::string("compression.") + name + " must be " + std::to_string(lo) + ".." +

@@ -122,4 +122,14 @@ TEST_F(CompressionTest, OptionsOutOfRangeAreRefused) {
   EXPECT_THROW(make_client(9, "CP1", {"ocpp1.6"}, o), std::invalid_argument);
 }
 
+// Beast reads a message limit of 0 as none: five compressed bytes would inflate without end.
+TEST_F(CompressionTest, AZeroMaxFrameBytesIsRefusedOnBothSides) {
+  ServerOptions so;
+  so.max_frame_bytes = 0;
+  EXPECT_THROW(make_server(so), std::invalid_argument);
+  ClientOptions o;
+  o.max_frame_bytes = 0;
+  EXPECT_THROW(make_client(9, "CP1", {"ocpp1.6"}, o), std::invalid_argument);
+}
+
 }  // namespace

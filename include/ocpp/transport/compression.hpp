@@ -19,7 +19,8 @@ struct CompressionOptions {
   std::size_t threshold = 256;  // smaller messages go uncompressed: they barely shrink, or grow
 };
 
-// Throws std::invalid_argument for a value out of range.
-void check_compression_options(const CompressionOptions& options);
+// Throws std::invalid_argument for a value out of range, or a max_frame_bytes of 0: Beast reads 0
+// as "no limit", and then a few compressed bytes inflate without end.
+void check_compression_options(const CompressionOptions& options, std::size_t max_frame_bytes);
 
 }  // namespace ocpp
