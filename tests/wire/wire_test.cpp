@@ -202,6 +202,30 @@ TEST_F(WireTest, OversizedMessageClosesWith1009) {
   EXPECT_EQ(get(closed.get_future()).code, close_code::too_big);
 }
 
+namespace {
+// The server side of the first `count` stations that connect, by identity.
+class AcceptedStations {
+ public:
+  AcceptedStations(Server& server, std::size_t count) {
+    server.on_client([this, count](const std::shared_ptr<ServerClient>& c) {
+      std::lock_guard lock(m_);
+      stations_[c->identity()] = c;
+      if (stations_.size() == count) all_.set_value();
+    });
+  }
+  void wait() { get(all_.get_future()); }
+  std::shared_ptr<ServerClient> at(const std::string& identity) {
+    std::lock_guard lock(m_);
+    return stations_.at(identity);
+  }
+
+ private:
+  std::mutex m_;
+  std::map<std::string, std::shared_ptr<ServerClient>> stations_;
+  std::promise<void> all_;
+};
+}  // namespace
+
 // Stations that stop reading fill their sockets: writes then end partway through a frame and go
 // on when the station reads again, while the other station's frames are joined in the same
 // per-thread scratch. 8 MB per station is more than the kernel holds for a 4 KB receive buffer;
@@ -211,14 +235,7 @@ TEST_F(WireTest, FramesQueuedBehindStalledReadersArriveWholeAndInOrder) {
   ServerOptions o;
   o.max_send_queue_bytes = 16 * 1024 * 1024;
   auto server = make_server(o);
-  std::mutex m;
-  std::map<std::string, std::shared_ptr<ServerClient>> accepted;
-  std::promise<void> both;
-  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
-    std::lock_guard lock(m);
-    accepted[c->identity()] = c;
-    if (accepted.size() == 2) both.set_value();
-  });
+  AcceptedStations accepted(*server, 2);
   const auto port = server->listen(0, "127.0.0.1");
 
   asio::io_context io;
@@ -229,14 +246,14 @@ TEST_F(WireTest, FramesQueuedBehindStalledReadersArriveWholeAndInOrder) {
       ws.read_message_max(0);
     }));
   }
-  get(both.get_future());
+  accepted.wait();
 
   constexpr int kFrames = 2000;
   const std::string pads[] = {std::string(4000, 'a'), std::string(4000, 'b')};
   on_pool([&] {
     for (int i = 0; i < kFrames; ++i)
       for (int s = 0; s < 2; ++s)
-        accepted[s == 0 ? "CP1" : "CP2"]->send("NotifyPeriodicEventStream",
+        accepted.at(s == 0 ? "CP1" : "CP2")->send("NotifyPeriodicEventStream",
                                                json::object{{"seq", i}, {"pad", pads[s]}}, asio::detached);
   });
   for (int s = 0; s < 2; ++s) {
@@ -372,22 +389,15 @@ TEST_F(WireTest, SendToClientAndBroadcastToAStationWithAFullSendQueueFailAtOnceW
   o.max_send_queue_bytes = 256 * 1024;
   o.close_timeout = milliseconds(5000);  // the full station stays registered meanwhile
   auto server = make_server(o);
-  std::mutex m;
-  std::map<std::string, std::shared_ptr<ServerClient>> accepted;
-  std::promise<void> both;
-  server->on_client([&](const std::shared_ptr<ServerClient>& c) {
-    std::lock_guard lock(m);
-    accepted[c->identity()] = c;
-    if (accepted.size() == 2) both.set_value();
-  });
+  AcceptedStations accepted(*server, 2);
   const auto port = server->listen(0, "127.0.0.1");
   asio::io_context io;
   auto ws = stalled_station(io, port, "FULL");
   auto other = make_client(port, "OTHER", {"ocpp2.1"});
   other->handle("Reset", [](CallContext&) -> HandlerResult { return json::object{{"status", "Accepted"}}; });
   get(other->connect(asio::use_future));
-  get(both.get_future());
-  ASSERT_TRUE(send_until_refused(*accepted["FULL"]).second);
+  accepted.wait();
+  ASSERT_TRUE(send_until_refused(*accepted.at("FULL")).second);
 
   const auto t0 = std::chrono::steady_clock::now();
   const json::object reset{{"type", "Immediate"}};
