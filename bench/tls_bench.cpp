@@ -160,6 +160,9 @@ int serve(const ServeArgs& a) {
   ocpp::ServerOptions options;
   options.protocols = {"ocpp1.6", "ocpp2.0.1"};
   options.logger = ocpp::null_logger();
+  // The handshake rate is what is measured: every handshake the client opens must be served.
+  options.max_handshakes = 0;
+  options.max_handshakes_per_address = 0;
   ocpp::Server server(pool.executors(), options);
   server.handle_any([](ocpp::CallContext& ctx) -> ocpp::HandlerResult {
     if (ctx.action == "Heartbeat") return json::object{{"currentTime", ocpp::iso_timestamp()}};

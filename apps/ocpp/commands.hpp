@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "ocpp/server/server.hpp"
+
 namespace ocpp::app {
 
 // A misfit of flags found after parsing (a profile without its certificate, ...): main() prints it
@@ -24,6 +26,8 @@ struct ServeArgs {
   bool strict = false;  // validate every payload against the OCA schemas
   std::string rate_limit;  // "N/window" per connection, e.g. "100/60s"; empty: none
   std::size_t max_connections = 0;
+  std::size_t max_handshakes = ServerOptions{}.max_handshakes;  // 0: no bound
+  std::size_t max_handshakes_per_address = ServerOptions{}.max_handshakes_per_address;
   std::string connection_rate_limit;  // "N/window" new connections per remote address; empty: none
   std::string log;            // "json" | "pretty": the library's logger instead of the demo's printing
   std::string log_level = "info";

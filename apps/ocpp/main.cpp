@@ -39,6 +39,12 @@ int main(int argc, char** argv) {
               "Decline permessage-deflate (accepted by default: OCPP 2.0.1 and 2.1 require a CSMS to)");
   s->add_option("--rate-limit", serve.rate_limit, "Calls per connection and window, e.g. 100/60s (over it: dropped)");
   s->add_option("--max-connections", serve.max_connections, "Open connections at most (0: no cap)");
+  s->add_option("--max-handshakes", serve.max_handshakes,
+                "Connections still in their handshake at most (0: no bound; beyond: closed at accept)")
+      ->capture_default_str();
+  s->add_option("--max-handshakes-per-address", serve.max_handshakes_per_address,
+                "The same per remote address (0: no bound; load generators on one host need more)")
+      ->capture_default_str();
   s->add_option("--connection-rate-limit", serve.connection_rate_limit,
                 "New connections per remote address and window, e.g. 500/1s (over it: HTTP 429)");
   s->add_option("--log", serve.log, "Log through the library's logger: json or pretty (replaces the exchange printing)")

@@ -28,6 +28,7 @@ ServerCore::ServerCore(std::vector<boost::asio::any_io_executor> executors_in, S
                                                                        options.max_tracked_addresses, options.clock)
                              : nullptr),
       trusted_proxies(options.trusted_proxies),
+      handshakes(options.max_handshakes, options.max_handshakes_per_address),
       admission(options) {}
 
 std::shared_ptr<const SessionOptions> ServerCore::session_options(const Route* route) {

@@ -16,6 +16,7 @@
 #include "ocpp/server/server.hpp"
 #include "server/admission.hpp"
 #include "server/connection_rate_limiter.hpp"
+#include "server/handshake_limiter.hpp"
 #include "server/observability.hpp"
 #include "server/registry.hpp"
 #include "server/trusted_proxies.hpp"
@@ -35,6 +36,7 @@ struct ServerCore {
   std::shared_ptr<Registry> registry;
   std::unique_ptr<ConnectionRateLimiter> connection_limiter;  // with connection_rate_limit only
   const TrustedProxies trusted_proxies;
+  HandshakeLimiter handshakes;  // asked at accept, by the TCP peer's address
 
   // Set up before listen(), read by every connection afterwards without a lock.
   Admission admission;  // with the routes

@@ -162,7 +162,8 @@ struct Metrics::Impl {
         error_codes(o.max_label_values),
         drops(o.max_label_values),
         security(o.max_label_values),
-        callback_errors(o.max_label_values) {
+        callback_errors(o.max_label_values),
+        handshakes_refused(o.max_label_values) {
     for (std::size_t i = 0; i < table_size; ++i) table[i].store(nullptr, std::memory_order_relaxed);
     // "other" is an ordinary entry, so a peer's action named "other" shares it instead of
     // producing a second series with the same label.
@@ -220,6 +221,7 @@ struct Metrics::Impl {
   std::atomic<std::uint64_t> bytes_out{0};
   const std::shared_ptr<std::atomic<std::int64_t>> send_queue_bytes = std::make_shared<std::atomic<std::int64_t>>(0);
   std::atomic<std::uint64_t> send_queue_overflows{0};
+  std::atomic<std::int64_t> handshakes_in_flight{0};
 
   // Open addressing, entries never removed: readers probe without a lock.
   const std::size_t table_size;
@@ -234,6 +236,7 @@ struct Metrics::Impl {
   LabeledCounters drops;
   LabeledCounters security;
   LabeledCounters callback_errors;
+  LabeledCounters handshakes_refused;
 };
 
 Metrics::Metrics(MetricsOptions options) : impl_(std::make_unique<Impl>(options)) {}
@@ -286,6 +289,15 @@ void Metrics::callback_error(std::string_view event) noexcept {
 
 void Metrics::send_queue_overflow() noexcept {
   impl_->send_queue_overflows.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::handshake_started() noexcept { impl_->handshakes_in_flight.fetch_add(1, std::memory_order_relaxed); }
+void Metrics::handshake_ended() noexcept { impl_->handshakes_in_flight.fetch_sub(1, std::memory_order_relaxed); }
+void Metrics::handshake_refused(std::string_view reason) noexcept {
+  impl_->handshakes_refused.add(is_label_value(reason) ? reason : kOther);
+}
+std::int64_t Metrics::handshakes_in_flight() const noexcept {
+  return impl_->handshakes_in_flight.load(std::memory_order_relaxed);
 }
 
 const std::shared_ptr<std::atomic<std::int64_t>>& Metrics::send_queue_bytes() const noexcept {
@@ -355,6 +367,15 @@ std::string Metrics::prometheus() const {
   family(out, "ocpp_send_queue_overflows_total", "counter",
          "Connections closed because a frame did not fit max_send_queue_bytes.");
   sample(out, "ocpp_send_queue_overflows_total", {}, impl_->send_queue_overflows.load(std::memory_order_relaxed));
+
+  family(out, "ocpp_handshakes_in_flight", "gauge",
+         "Connections accepted and not yet upgraded or answered (this scrape's own included).");
+  sample(out, "ocpp_handshakes_in_flight", {}, handshakes_in_flight());
+
+  family(out, "ocpp_handshakes_refused_total", "counter",
+         "Connections closed at accept by max_handshakes or max_handshakes_per_address, by reason.");
+  for (const auto& [key, n] : impl_->handshakes_refused.snapshot())
+    sample(out, "ocpp_handshakes_refused_total", {{"reason", key.first}}, n);
 
   family(out, "ocpp_dropped_messages_total", "counter", "Messages dropped, by reason.");
   for (const auto& [key, n] : impl_->drops.snapshot())

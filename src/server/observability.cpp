@@ -2,6 +2,9 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <string>
+#include <utility>
+
 #include "ocpp/session/session.hpp"
 
 namespace ocpp::detail {
@@ -74,6 +77,30 @@ std::function<void(const SendQueueOverflowEvent&)> Observability::send_queue_ove
 
 void Observability::connection_opened() const noexcept {
   if (metrics_) metrics_->connection_opened();
+}
+
+void Observability::handshake_started() const noexcept {
+  if (metrics_) metrics_->handshake_started();
+}
+void Observability::handshake_ended() const noexcept {
+  if (metrics_) metrics_->handshake_ended();
+}
+
+void Observability::handshake_refused(std::string_view reason, std::string_view peer) const {
+  if (metrics_) metrics_->handshake_refused(reason);
+  const auto now = std::chrono::steady_clock::now();
+  std::uint64_t refused = 0;
+  {
+    std::lock_guard lock(refusal_log_mutex_);
+    ++refusals_unlogged_;
+    if (refusal_logged_ != std::chrono::steady_clock::time_point{} && now - refusal_logged_ < std::chrono::seconds(1))
+      return;
+    refusal_logged_ = now;
+    refused = std::exchange(refusals_unlogged_, 0);
+  }
+  logger_->log(LogLevel::warn, "server", "",
+               "connection from " + std::string(peer) + " closed at accept: " + std::string(reason) + " reached (" +
+                   std::to_string(refused) + " refused since the previous such line, this one included)");
 }
 
 void Observability::connection_closed() const noexcept {

@@ -2,8 +2,11 @@
 // Where the server reports what it sees: the log, the opt-in Metrics, the user's callbacks, and the
 // /health and /metrics answers. One per server, shared by its upgrades and connections, which may
 // outlive the Server object.
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -47,6 +50,13 @@ class Observability {
   }
   void connection_opened() const noexcept;
   void connection_closed() const noexcept;
+  // The ocpp_handshakes_in_flight gauge.
+  void handshake_started() const noexcept;
+  void handshake_ended() const noexcept;
+  // A connection closed at accept by max_handshakes or max_handshakes_per_address (`reason`, the
+  // option's name): counted, and logged at most once a second with the number refused meanwhile, so
+  // a flood of half-open peers cannot flood the log as well.
+  void handshake_refused(std::string_view reason, std::string_view peer) const;
 
   struct Answer {
     std::string body;
@@ -63,6 +73,9 @@ class Observability {
   std::shared_ptr<Logger> logger_;
   std::shared_ptr<Metrics> metrics_;
   std::shared_ptr<CallbackGate> gate_;
+  mutable std::mutex refusal_log_mutex_;
+  mutable std::chrono::steady_clock::time_point refusal_logged_{};
+  mutable std::uint64_t refusals_unlogged_ = 0;
 };
 
 }  // namespace ocpp::detail

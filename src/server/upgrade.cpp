@@ -27,15 +27,43 @@ namespace websocket = beast::websocket;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
+// A place under max_handshakes (and the TCP peer's under max_handshakes_per_address), held from the
+// accept until the WebSocket is open or the upgrade has ended.
+class HandshakeSlot {
+ public:
+  HandshakeSlot(ServerCore& core, std::string peer, bool per_address)
+      : core_(&core), peer_(std::move(peer)), per_address_(per_address) {
+    core_->observability->handshake_started();
+  }
+  HandshakeSlot(HandshakeSlot&& other) noexcept
+      : core_(std::exchange(other.core_, nullptr)), peer_(std::move(other.peer_)), per_address_(other.per_address_) {}
+  HandshakeSlot& operator=(HandshakeSlot&&) = delete;
+  ~HandshakeSlot() { release(); }
+
+  const std::string& peer() const noexcept { return peer_; }
+  void release() noexcept {
+    if (!core_) return;
+    core_->handshakes.release(peer_, per_address_);
+    std::exchange(core_, nullptr)->observability->handshake_ended();
+  }
+
+ private:
+  ServerCore* core_;  // the upgrade's, which outlives the slot
+  std::string peer_;
+  bool per_address_;
+};
+
 class Upgrade final : public UpgradeChain {
  public:
   Upgrade(tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
-          std::shared_ptr<const TlsSettings> tls, bool proxy_protocol)
+          std::shared_ptr<const TlsSettings> tls, bool proxy_protocol, HandshakeSlot handshake)
       : UpgradeChain(core->observability),
         stream_(std::move(socket)),
         core_(std::move(core)),
         tls_(std::move(tls)),
         proxy_protocol_(proxy_protocol),
+        peer_address_(handshake.peer()),
+        handshake_(std::move(handshake)),
         deadline_(stream_.get_executor()) {
     info_.security_profile = profile;
   }
@@ -45,11 +73,10 @@ class Upgrade final : public UpgradeChain {
   }
 
   // handshake_timeout bounds everything from the TCP accept to the open WebSocket (or the end of
-  // an HTTP error answer): PROXY header, TLS handshake, request, chain, response.
+  // an HTTP error answer): PROXY header, TLS handshake, request, chain, response. One timer, set
+  // once: bytes trickling in never extend it.
   void run() {
     core_->track_upgrade(this, weak_self());
-    beast::error_code ignored;
-    peer_address_ = unmap(stream_.socket().remote_endpoint(ignored).address()).to_string();
     info_.remote_address = peer_address_;
     deadline_.expires_after(core_->options.handshake_timeout);
     deadline_.async_wait([weak = weak_self()](beast::error_code ec) {
@@ -297,6 +324,7 @@ class Upgrade final : public UpgradeChain {
       self->deadline_.cancel();
       if (ec || self->shut_down_) return self->release_slot();
       self->upgraded_ = true;
+      self->handshake_.release();
       if (self->mismatch_) {
         self->release_slot();
         return self->close_mismatch();
@@ -353,7 +381,8 @@ class Upgrade final : public UpgradeChain {
   std::shared_ptr<ServerCore> core_;
   std::shared_ptr<const TlsSettings> tls_;  // the listener's at accept time
   const bool proxy_protocol_;
-  std::string peer_address_;  // the TCP peer's
+  const std::string peer_address_;  // the TCP peer's
+  HandshakeSlot handshake_;
   bool secure_ = tls_ != nullptr;
   HandshakeInfo info_;
   std::string protocol_;
@@ -381,9 +410,31 @@ void shut_down_upgrades(const ServerCore& core) {
 
 void start_upgrade(tcp::socket socket, std::shared_ptr<ServerCore> core, SecurityProfile profile,
                    std::shared_ptr<const TlsSettings> tls, bool proxy_protocol) {
+  beast::error_code ec;
+  const auto peer = unmap(socket.remote_endpoint(ec).address());
+  if (ec) {  // reset between the accept and now: nothing to serve
+    core->observability->logger().log(LogLevel::debug, "server", "", "accepted connection gone: " + ec.message());
+    return;
+  }
+  // At accept, by the TCP peer: the station behind a balancer is known only after the PROXY header
+  // or the request, which is what a slow peer withholds.
+  auto peer_text = peer.to_string();
+  // A balancer carries many stations: those we believe about their stations are exempt.
+  const auto& trusted = core->trusted_proxies;
+  const bool per_address = (!proxy_protocol || !trusted.empty()) && !trusted.contains(peer);
+  const auto outcome = core->handshakes.acquire(peer_text, per_address);
+  if (outcome != HandshakeLimiter::Outcome::admitted) {
+    // A plain close: answering would mean reading the request first, which is what a slow peer
+    // makes us wait for.
+    socket.close(ec);
+    core->observability->handshake_refused(
+        outcome == HandshakeLimiter::Outcome::server_full ? "max_handshakes" : "max_handshakes_per_address", peer_text);
+    return;
+  }
+  HandshakeSlot handshake(*core, std::move(peer_text), per_address);
   auto ex = socket.get_executor();
   asio::post(ex, [up = std::make_shared<Upgrade>(std::move(socket), std::move(core), profile, std::move(tls),
-                                                 proxy_protocol)] {
+                                                 proxy_protocol, std::move(handshake))] {
     up->run();
   });
 }

@@ -226,6 +226,26 @@ TEST(Metrics, SendQueueBytesAreAGaugeTheTransportsFeedAndOverflowsACounter) {
   EXPECT_EQ(e.value("ocpp_send_queue_overflows_total"), 1);
 }
 
+TEST(Metrics, HandshakesInFlightAreAGaugeAndRefusalsACounterByReason) {
+  Metrics m;
+  auto e = parse(m.prometheus());
+  EXPECT_EQ(e.types.at("ocpp_handshakes_in_flight"), "gauge");
+  EXPECT_EQ(e.types.at("ocpp_handshakes_refused_total"), "counter");
+  EXPECT_EQ(e.value("ocpp_handshakes_in_flight"), 0);
+  m.handshake_started();
+  m.handshake_started();
+  m.handshake_started();
+  m.handshake_ended();
+  m.handshake_refused("max_handshakes_per_address");
+  m.handshake_refused("max_handshakes_per_address");
+  m.handshake_refused("max_handshakes");
+  e = parse(m.prometheus());
+  EXPECT_EQ(m.handshakes_in_flight(), 2);
+  EXPECT_EQ(e.value("ocpp_handshakes_in_flight"), 2);
+  EXPECT_EQ(e.value("ocpp_handshakes_refused_total", {{"reason", "max_handshakes_per_address"}}), 2);
+  EXPECT_EQ(e.value("ocpp_handshakes_refused_total", {{"reason", "max_handshakes"}}), 1);
+}
+
 TEST(Metrics, ActionLabelsAreCapped) {
   Metrics m(MetricsOptions{.max_actions = 4, .max_label_values = 2});
   for (int i = 0; i < 10; ++i) m.call_in("Action" + std::to_string(i));

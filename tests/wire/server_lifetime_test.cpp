@@ -176,6 +176,8 @@ TEST_F(WireTest, ThousandSimultaneousUpgradesAgainstMaxConnectionsAdmitAtMostThe
   ServerOptions o;
   o.max_connections = kCap;
   o.protocols = {"ocpp1.6"};
+  o.max_handshakes = 0;  // all from one address, all at once: only max_connections may refuse here
+  o.max_handshakes_per_address = 0;
   auto server = make_server(o);
   std::mutex m;
   std::condition_variable changed;

@@ -49,11 +49,16 @@ class Metrics {
   void security_event(std::string_view type) noexcept;        // ocpp_security_events_total{type}
   void callback_error(std::string_view event) noexcept;       // ocpp_callback_errors_total{event}
   void send_queue_overflow() noexcept;                        // ocpp_send_queue_overflows_total
+  void handshake_started() noexcept;  // ocpp_handshakes_in_flight + 1
+  void handshake_ended() noexcept;    // ocpp_handshakes_in_flight - 1
+  // ocpp_handshakes_refused_total{reason}: "max_handshakes" or "max_handshakes_per_address".
+  void handshake_refused(std::string_view reason) noexcept;
   // ocpp_send_queue_bytes: the connections' transports add the bytes they queue and subtract what
   // they write to their sockets (Transport::count_queued_bytes_in).
   const std::shared_ptr<std::atomic<std::int64_t>>& send_queue_bytes() const noexcept;
 
   std::int64_t connections() const noexcept;
+  std::int64_t handshakes_in_flight() const noexcept;
   double uptime_seconds() const noexcept;
 
   // Every family with HELP and TYPE, samples sorted by label; also ocpp_uptime_seconds.

@@ -46,8 +46,16 @@ struct ServerOptions : SessionOptions {
   // answer then names none, as RFC 6455 requires).
   std::string protocol_when_absent{};
   DuplicateIdentity duplicate_identity = DuplicateIdentity::evict_old;
-  // Reading the HTTP upgrade request and answering it must finish within this.
+  // One deadline from the TCP accept to the open WebSocket (or the end of an HTTP answer): PROXY
+  // header, TLS handshake, request, chain and answer. Bytes that trickle in do not extend it.
   milliseconds handshake_timeout{30000};
+  // Connections still in their handshake (accepted, the upgrade not finished; PROXY header, TLS
+  // and HTTP included) at most, on the whole server and per TCP peer address (0: no bound). Beyond
+  // them a new connection is closed at once, without an answer. Peers in trusted_proxies (and of a
+  // proxy_protocol listener while it is empty) are exempt from the per-address bound: a balancer
+  // carries many stations.
+  std::size_t max_handshakes = 1000;
+  std::size_t max_handshakes_per_address = 16;
   std::string server_header = "ocpp-ws-io-cpp";
   // Open connections at most (0: no cap), upgrades admitted and not yet registered included;
   // further upgrades get 503.
