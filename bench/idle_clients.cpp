@@ -1,7 +1,7 @@
 // idle_clients: opens N idle OCPP-J connections to a server and holds them until stdin closes.
 //
 //   idle_clients --url ws://127.0.0.1:9000 --count 10000 [--prefix IDLE] [--protocol ocpp1.6]
-//                [--batch 500] [--ping-ms 0]
+//                [--batch 200] [--ping-ms 0]
 //                [--password P] [--ca FILE] [--no-verify] [--cert FILE --key FILE]
 //                [--compression] [--call-bytes 0]
 //
@@ -44,7 +44,7 @@ struct Args {
   std::size_t count = 10000;
   std::string prefix = "IDLE";
   std::string protocol = "ocpp1.6";
-  std::size_t batch = 500;
+  std::size_t batch = 200;
   long ping_ms = 0;
   std::string password;
   std::string ca;
@@ -58,7 +58,7 @@ struct Args {
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "idle_clients: %s\nusage: idle_clients --url ws://HOST:PORT --count N [--prefix IDLE] "
-               "[--protocol ocpp1.6] [--batch 500] [--ping-ms 0] [--password P] [--ca FILE] [--no-verify] "
+               "[--protocol ocpp1.6] [--batch 200] [--ping-ms 0] [--password P] [--ca FILE] [--no-verify] "
                "[--cert FILE --key FILE] [--compression] [--call-bytes 0]\n",
                msg);
   std::exit(2);

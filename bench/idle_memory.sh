@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Server memory per idle OCPP-J connection: our `ocpp serve` vs an ocpp-ws-io 2.3.2 server.
 #
-#   bench/idle_memory.sh [--json] [--runs 3] [--count 10000] [--batch 500] [--json-out FILE]
+#   bench/idle_memory.sh [--json] [--runs 3] [--count 10000] [--batch 200] [--json-out FILE]
 #                        [--tls] [--tls-key ecdsa|rsa] [--only KIND[,KIND...]]
 #                        [--client-args "ARGS"]  (more idle_clients arguments, e.g.
 #                                                 "--compression --call-bytes 2000")
@@ -33,7 +33,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-JSON=0 JSON_OUT="" RUNS=3 COUNT=10000 BATCH=500 ONLY="" TLS=0 CLIENT_ARGS="" SERVER_ARGS=""
+JSON=0 JSON_OUT="" RUNS=3 COUNT=10000 BATCH=200 ONLY="" TLS=0 CLIENT_ARGS="" SERVER_ARGS=""
 TLS_KEY=ecdsa
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do

@@ -7,9 +7,11 @@
 #   bench/scale.sh storm [--count 10000] [--tls] [--only KIND[,KIND...]] [--restart-delay-s 1]
 #                        [--settle-s 5] [--storm-timeout-s 300] [--backoff-min-ms M --backoff-max-ms M]
 #   bench/scale.sh leak  [--count 10000] [--cycles 5] [--calls 3] [--tolerance-pct 5] [--tls]
-#   common: [--procs P] [--addresses A] [--batch 500] [--protocol ocpp1.6|ocpp2.0.1]
+#   common: [--procs P] [--addresses A] [--batch 200] [--protocol ocpp1.6|ocpp2.0.1]
 #           [--server-args "ARGS"] (more `ocpp serve` arguments, e.g. "--max-connections 10000"
-#                                   or "--connection-rate-limit 500/1s")
+#                                   or "--connection-rate-limit 500/1s"; default
+#                                   "--max-handshakes-per-address 0": every station of the
+#                                   load generator comes from 127.0.0.1)
 #           [--theirs-args "ARGS"] (more ocpp-ws-io-server.mjs arguments)
 #           [--json] [--json-out FILE]
 #
@@ -63,10 +65,10 @@ case "$MODE" in
   *) echo "scale.sh: first argument must be held, storm or leak" >&2; usage 2 ;;
 esac
 
-JSON=0 JSON_OUT="" COUNT="" PROCS="" ADDRESSES="" BATCH=500 PROTOCOL=ocpp1.6 TLS=0 ONLY=""
+JSON=0 JSON_OUT="" COUNT="" PROCS="" ADDRESSES="" BATCH=200 PROTOCOL=ocpp1.6 TLS=0 ONLY=""
 MINUTES=3 HEARTBEAT_S=10 METER_SHARE=0.1 METER_S=5 SAMPLE_S=5
 RESTART_DELAY_S=1 SETTLE_S=5 STORM_TIMEOUT_S=300 BACKOFF_ARGS=()
-CYCLES=5 CALLS=3 TOLERANCE_PCT=5 SERVER_ARGS="" THEIRS_ARGS=""
+CYCLES=5 CALLS=3 TOLERANCE_PCT=5 SERVER_ARGS="--max-handshakes-per-address 0" THEIRS_ARGS=""
 while (($#)); do
   case "$1" in
     --json) JSON=1 ;;

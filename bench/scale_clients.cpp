@@ -3,7 +3,7 @@
 // one process may hold at most 20,000 descriptors here.
 //
 //   scale_clients --url ws://127.0.0.1:9000 --count N [--prefix S] [--protocol ocpp1.6|ocpp2.0.1]
-//                 [--batch 500] [--boot] [--calls 0] [--reconnect] [--connect-retries 0]
+//                 [--batch 200] [--boot] [--calls 0] [--reconnect] [--connect-retries 0]
 //                 [--backoff-min-ms M --backoff-max-ms M]
 //                 [--heartbeat-s 10] [--meter-share 0.1] [--meter-s 5] [--latency-out FILE] [--seed 1]
 //                 [--password P] [--ca FILE] [--no-verify]
@@ -63,7 +63,7 @@ struct Args {
   std::size_t count = 1000;
   std::string prefix = "SC";
   std::string protocol = "ocpp1.6";
-  std::size_t batch = 500;
+  std::size_t batch = 200;
   bool boot = false;
   std::size_t calls = 0;
   bool reconnect = false;
@@ -83,7 +83,7 @@ struct Args {
 [[noreturn]] void usage(const std::string& msg) {
   std::fprintf(stderr,
                "scale_clients: %s\nusage: scale_clients --url ws://HOST:PORT --count N [--prefix S] "
-               "[--protocol ocpp1.6|ocpp2.0.1] [--batch 500] [--boot] [--calls 0] [--reconnect] [--connect-retries 0] "
+               "[--protocol ocpp1.6|ocpp2.0.1] [--batch 200] [--boot] [--calls 0] [--reconnect] [--connect-retries 0] "
                "[--backoff-min-ms M] [--backoff-max-ms M] [--heartbeat-s 10] [--meter-share 0.1] [--meter-s 5] "
                "[--latency-out FILE] [--seed 1] [--password P] [--ca FILE] [--no-verify]\n",
                msg.c_str());

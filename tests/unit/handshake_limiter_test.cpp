@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "ocpp/server/server.hpp"
 #include "server/handshake_limiter.hpp"
 
 using ocpp::detail::HandshakeLimiter;
@@ -73,4 +74,16 @@ TEST(HandshakeLimiter, ConcurrentAcquiresNeverOvershoot) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(admitted.load(), 64) << "16 addresses x 8 fill the server's 64 exactly";
   EXPECT_EQ(limiter.in_flight(), 64u);
+}
+
+// A reconnect storm of a thousand TLS stations fits; one host (or the stations behind one NAT)
+// gets a quarter of it.
+TEST(HandshakeLimiter, ByDefaultTheServerAdmits1000HandshakesAndOneAddress256) {
+  const ocpp::ServerOptions o;
+  HandshakeLimiter limiter(o.max_handshakes, o.max_handshakes_per_address);
+  for (int i = 0; i < 256; ++i) ASSERT_EQ(limiter.acquire("10.0.0.1", true), Outcome::admitted) << i;
+  EXPECT_EQ(limiter.acquire("10.0.0.1", true), Outcome::address_full);
+  for (int i = 0; i < 744; ++i)
+    ASSERT_EQ(limiter.acquire("10.0.1." + std::to_string(i % 250), true), Outcome::admitted) << i;
+  EXPECT_EQ(limiter.acquire("10.0.2.1", true), Outcome::server_full);
 }

@@ -55,7 +55,7 @@ struct ServerOptions : SessionOptions {
   // proxy_protocol listener while it is empty) are exempt from the per-address bound: a balancer
   // carries many stations.
   std::size_t max_handshakes = 1000;
-  std::size_t max_handshakes_per_address = 16;
+  std::size_t max_handshakes_per_address = 256;
   std::string server_header = "ocpp-ws-io-cpp";
   // Open connections at most (0: no cap), upgrades admitted and not yet registered included;
   // further upgrades get 503.
