@@ -317,6 +317,7 @@ TEST_F(HalfOpenTest, TrustedProxiesAreExemptFromThePerAddressBound) {
 TEST_F(HalfOpenTest, SilentSlowlorisAndStalledTlsPeersAreDroppedAtHandshakeTimeoutAndFreeTheirSlots) {
   ServerOptions o;
   o.handshake_timeout = milliseconds(500);
+  o.max_handshakes_per_address = 16;
   auto server = start(o);
   BadPeers bad(milliseconds(10));  // far more often than the timeout: trickling must not extend it
   bad.run();
