@@ -29,27 +29,37 @@ const Admission& plain() {
   return a;
 }
 
+ocpp::ServerOptions routed_options() {
+  ocpp::ServerOptions o;
+  o.health_endpoint = true;
+  o.max_connections = 5;
+  o.protocols = {"ocpp2.0.1", "ocpp1.6"};
+  return o;
+}
+
+// Admission holds an atomic (the places reserved under max_connections): built in place.
 const Admission& routed() {
-  static const Admission a = [] {
-    ocpp::ServerOptions o;
-    o.health_endpoint = true;
-    o.max_connections = 5;
-    o.protocols = {"ocpp2.0.1", "ocpp1.6"};
-    Admission admission(o);
-    admission.add_route("/ocpp/:tenant/:identity");
-    admission.add_route("/legacy/*");
-    admission.add_route("/v16/:identity").config({.protocols = std::vector<std::string>{"ocpp1.6"}});
-    return admission;
+  static Admission a(routed_options());
+  static const bool routes_added = [] {
+    a.add_route("/ocpp/:tenant/:identity");
+    a.add_route("/legacy/*");
+    a.add_route("/v16/:identity").config({.protocols = std::vector<std::string>{"ocpp1.6"}});
+    a.add_route("/legacy16/:identity").config({.protocol_when_absent = std::string("ocpp1.6")});
+    return true;
   }();
+  (void)routes_added;
   return a;
 }
 
-void check_decision(const Decision& d) {
+void check_decision(const Admission& admission, const Decision& d) {
   if (const auto* admit = std::get_if<Admit>(&d)) {
+    // The upgrade gives its place back when it ends; so does each input here.
+    if (admit->holds_slot) admission.release_slot();
     FUZZ_CHECK(!admit->info.identity.empty());
     if (admit->mismatch) FUZZ_CHECK(admit->protocol.empty());
     const auto& offered = admit->info.offered_protocols;
-    if (!admit->protocol.empty())
+    if (!admit->answer_protocol) FUZZ_CHECK(offered.empty() && !admit->protocol.empty());
+    else if (!admit->protocol.empty())
       FUZZ_CHECK(std::find(offered.begin(), offered.end(), admit->protocol) != offered.end());
   } else if (const auto* reject = std::get_if<Reject>(&d)) {
     FUZZ_CHECK(reject->status >= 400 && reject->status < 600 && !reject->message.empty());
@@ -66,11 +76,12 @@ void admit(const http::request<http::empty_body>& req, std::size_t connections) 
     r.has_upgrade_header = req.count(http::field::upgrade) > 0;
     r.target = req.target();
     r.subprotocols = req[http::field::sec_websocket_protocol];
+    r.has_subprotocol_header = req.count(http::field::sec_websocket_protocol) > 0;
     for (const auto& field : req) r.headers.emplace_back(field.name_string(), field.value());
     r.remote_address = "192.0.2.1";
     r.profile = profile;
     const auto& admission = profile == ocpp::SecurityProfile::none ? plain() : routed();
-    check_decision(admission.decide(std::move(r)));
+    check_decision(admission, admission.decide(std::move(r)));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "check.hpp"
+#include "ocpp/client/backoff.hpp"
 #include "ocpp/client/url.hpp"
 #include "server/handshake.hpp"
 
