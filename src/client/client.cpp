@@ -188,8 +188,8 @@ void Client::schedule_reconnect(const std::string& last_error) {
   double r = 1.0;  // the longest wait, should the injected source fail
   try {
     r = o.backoff_random ? o.backoff_random() : std::uniform_real_distribution<double>(0.0, 1.0)(reconnect_timer_->rng);
-  } catch (const std::exception& e) {
-    log(LogLevel::error, std::string("backoff_random threw: ") + e.what());
+  } catch (...) {
+    log(LogLevel::error, "backoff_random threw: " + describe_exception(std::current_exception()));
   }
   const auto delay = o.retry_back_off ? retry_back_off_delay(*o.retry_back_off, attempts_, last_delay_, r)
                                       : backoff_delay(attempts_, o.backoff_min, o.backoff_max, r);

@@ -118,35 +118,18 @@ void RpcEngine::State::on_bad_frame(std::string_view raw, const FrameError& erro
 // A peer that sends garbage at 500 frames/s must not write 500 lines/s: a token bucket per
 // connection, on the session's clock.
 void RpcEngine::State::log_bad_message(LogLevel level, std::string message) {
-  const LogLimit& limit = options.bad_message_log;
-  if (limit.interval <= milliseconds::zero()) return log(level, message);
   const TimePoint t = now();
-  if (!bad_message_log) bad_message_log = std::make_unique<LogBudget>(LogBudget{limit.burst, t, 0});
-  auto& budget = *bad_message_log;
-  if (budget.tokens >= limit.burst || t < budget.refilled) {
-    budget.refilled = t;  // a full bucket earns nothing while it waits
-  } else if (const auto earned = (t - budget.refilled) / limit.interval; earned > 0) {
-    const auto more = static_cast<std::size_t>(earned);
-    budget.tokens = more >= limit.burst - budget.tokens ? limit.burst : budget.tokens + more;
-    budget.refilled += earned * limit.interval;
-  }
-  if (budget.tokens == 0) {
-    ++budget.suppressed;
-    return;
-  }
-  --budget.tokens;
-  if (budget.suppressed > 0) {
-    message += " (" + std::to_string(budget.suppressed) + " similar lines suppressed before this one)";
-    budget.suppressed = 0;
-  }
+  if (!bad_message_log) bad_message_log = std::make_unique<LogThrottle>(options.bad_message_log, t);
+  const auto suppressed = bad_message_log->admit(t);
+  if (!suppressed) return;
+  if (*suppressed > 0) message += " (" + std::to_string(*suppressed) + " similar lines suppressed before this one)";
   log(level, message);
 }
 
 void RpcEngine::State::log_suppressed_bad_messages() {
-  if (!bad_message_log || bad_message_log->suppressed == 0) return;
-  log(LogLevel::warn, "bad message: " + std::to_string(bad_message_log->suppressed) +
-                          " similar lines suppressed since the last one");
-  bad_message_log->suppressed = 0;
+  if (!bad_message_log) return;
+  if (const auto suppressed = bad_message_log->take_suppressed())
+    log(LogLevel::warn, "bad message: " + std::to_string(suppressed) + " similar lines suppressed since the last one");
 }
 
 void RpcEngine::State::count_bad_message() {

@@ -113,4 +113,19 @@ RateLimitResult MessageRateLimiter::check(std::string_view action, TimePoint now
   return RateLimitResult::allowed;
 }
 
+LogThrottle::LogThrottle(LogLimit limit, TokenBucket::TimePoint now)
+    : bucket_(RateLimit{static_cast<double>(std::max<std::size_t>(limit.burst, 1)),
+                        limit.interval * static_cast<std::chrono::milliseconds::rep>(std::max<std::size_t>(limit.burst, 1))},
+              now) {}
+
+std::optional<std::size_t> LogThrottle::admit(TokenBucket::TimePoint now) {
+  if (!bucket_.try_take(now)) {
+    ++suppressed_;
+    return std::nullopt;
+  }
+  return take_suppressed();
+}
+
+std::size_t LogThrottle::take_suppressed() noexcept { return std::exchange(suppressed_, 0); }
+
 }  // namespace ocpp

@@ -79,12 +79,7 @@ struct RpcEngine::State {
   bool send_queue_overflowed = false;
 
   // Log lines about bad messages, within options.bad_message_log: made at the first one.
-  struct LogBudget {
-    std::size_t tokens = 0;
-    TimePoint refilled{};
-    std::size_t suppressed = 0;
-  };
-  std::unique_ptr<LogBudget> bad_message_log;
+  std::unique_ptr<LogThrottle> bad_message_log;
 
   bool closing_requested = false;
   bool drain_before_close = false;

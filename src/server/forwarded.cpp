@@ -8,19 +8,6 @@
 namespace ocpp::detail {
 namespace {
 
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool is_tchar(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 std::optional<bool> scheme_secure(std::string_view proto) {
   if (iequals(proto, "https") || iequals(proto, "wss")) return true;
   if (iequals(proto, "http") || iequals(proto, "ws")) return false;
@@ -36,7 +23,7 @@ bool valid_port(std::string_view port) {
 // A node ("192.0.2.1", "192.0.2.1:80", "[2001:db8::1]:80", "unknown", "_hidden") as an address;
 // empty when it is none. nullopt only for a bracket without its end.
 std::optional<std::string> node_address(std::string_view node) {
-  node = trim(node);
+  node = trim_ows(node);
   if (!node.empty() && node.front() == '[') {
     const auto close = node.find(']');
     if (close == std::string_view::npos) return std::nullopt;
@@ -58,7 +45,7 @@ std::vector<std::string_view> split_list(std::string_view s) {
   std::vector<std::string_view> items;
   for (std::size_t start = 0;;) {
     const auto comma = s.find(',', start);
-    if (auto item = trim(s.substr(start, comma - start)); !item.empty()) items.push_back(item);
+    if (auto item = trim_ows(s.substr(start, comma - start)); !item.empty()) items.push_back(item);
     if (comma == std::string_view::npos) return items;
     start = comma + 1;
   }
@@ -91,7 +78,7 @@ std::optional<std::string> pair_value(std::string_view v) {
   if (v.empty()) return std::nullopt;
   if (v.front() != '"') {
     // Lenient beyond RFC 7239's token: "192.0.2.1:80" unquoted is common.
-    if (std::any_of(v.begin(), v.end(), [](char c) { return is_ows(c) || c == '"' || c < 0x21 || c == 0x7f; }))
+    if (std::any_of(v.begin(), v.end(), [](char c) { return c == '"' || c < 0x21 || c == 0x7f; }))
       return std::nullopt;
     return std::string(v);
   }
@@ -116,13 +103,13 @@ std::optional<std::vector<ForwardedHop>> parse_forwarded(std::string_view value)
   if (!elements) return std::nullopt;
   std::vector<ForwardedHop> hops;
   for (auto element : *elements) {
-    element = trim(element);
+    element = trim_ows(element);
     if (element.empty()) continue;
     auto pairs = split_outside_quotes(element, ';');
     ForwardedHop hop;
     bool any = false, seen_for = false, seen_proto = false;
     for (auto pair : *pairs) {
-      pair = trim(pair);
+      pair = trim_ows(pair);
       if (pair.empty()) continue;  // "[ forwarded-pair ]" may be absent between semicolons
       const auto eq = pair.find('=');
       if (eq == std::string_view::npos || eq == 0) return std::nullopt;

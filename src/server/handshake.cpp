@@ -5,12 +5,6 @@
 #include <algorithm>
 
 namespace ocpp::detail {
-namespace {
-bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-}  // namespace
 
 RequestPath parse_request_target(std::string_view target) {
   RequestPath r;
@@ -26,15 +20,10 @@ RequestPath parse_request_target(std::string_view target) {
 
 std::optional<std::vector<std::string>> parse_subprotocols(std::string_view header) {
   std::vector<std::string> out;
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-  };
-  if (trim(header).empty()) return out;
+  if (trim_ows(header).empty()) return out;
   while (true) {
     const auto comma = header.find(',');
-    std::string_view item = trim(header.substr(0, comma));
+    std::string_view item = trim_ows(header.substr(0, comma));
     if (item.empty() || !std::all_of(item.begin(), item.end(), is_tchar)) return std::nullopt;
     if (std::find(out.begin(), out.end(), item) != out.end()) return std::nullopt;
     out.emplace_back(item);

@@ -88,19 +88,15 @@ void Observability::handshake_ended() const noexcept {
 
 void Observability::handshake_refused(std::string_view reason, std::string_view peer) const {
   if (metrics_) metrics_->handshake_refused(reason);
-  const auto now = std::chrono::steady_clock::now();
-  std::uint64_t refused = 0;
+  std::optional<std::size_t> suppressed;
   {
     std::lock_guard lock(refusal_log_mutex_);
-    ++refusals_unlogged_;
-    if (refusal_logged_ != std::chrono::steady_clock::time_point{} && now - refusal_logged_ < std::chrono::seconds(1))
-      return;
-    refusal_logged_ = now;
-    refused = std::exchange(refusals_unlogged_, 0);
+    suppressed = refusal_log_.admit(std::chrono::steady_clock::now());
   }
+  if (!suppressed) return;
   logger_->log(LogLevel::warn, "server", "",
                "connection from " + std::string(peer) + " closed at accept: " + std::string(reason) + " reached (" +
-                   std::to_string(refused) + " refused since the previous such line, this one included)");
+                   std::to_string(*suppressed + 1) + " refused since the previous such line, this one included)");
 }
 
 void Observability::connection_closed() const noexcept {

@@ -15,6 +15,7 @@
 #include "ocpp/server/metrics.hpp"
 #include "ocpp/engine/events.hpp"
 #include "ocpp/engine/hooks.hpp"
+#include "ocpp/engine/rate_limit.hpp"
 #include "server/admission.hpp"
 
 namespace ocpp::detail {
@@ -74,8 +75,7 @@ class Observability {
   std::shared_ptr<Metrics> metrics_;
   std::shared_ptr<CallbackGate> gate_;
   mutable std::mutex refusal_log_mutex_;
-  mutable std::chrono::steady_clock::time_point refusal_logged_{};
-  mutable std::uint64_t refusals_unlogged_ = 0;
+  mutable LogThrottle refusal_log_{LogLimit{1, std::chrono::seconds(1)}, std::chrono::steady_clock::now()};
 };
 
 }  // namespace ocpp::detail

@@ -62,7 +62,6 @@ class Upgrade final : public UpgradeChain {
         core_(std::move(core)),
         tls_(std::move(tls)),
         proxy_protocol_(proxy_protocol),
-        peer_address_(handshake.peer()),
         handshake_(std::move(handshake)),
         deadline_(stream_.get_executor()) {
     info_.security_profile = profile;
@@ -77,7 +76,7 @@ class Upgrade final : public UpgradeChain {
   // once: bytes trickling in never extend it.
   void run() {
     core_->track_upgrade(this, weak_self());
-    info_.remote_address = peer_address_;
+    info_.remote_address = handshake_.peer();
     deadline_.expires_after(core_->options.handshake_timeout);
     deadline_.async_wait([weak = weak_self()](beast::error_code ec) {
       auto self = weak.lock();
@@ -156,7 +155,7 @@ class Upgrade final : public UpgradeChain {
         return;
       }
       const auto& trusted = self->core_->trusted_proxies;
-      if (header.source && (trusted.empty() || trusted.contains(self->peer_address_))) {
+      if (header.source && (trusted.empty() || trusted.contains(self->handshake_.peer()))) {
         self->info_.remote_address = header.source->to_string();
         if (header.secure) self->secure_ = *header.secure;
       } else if (header.source) {
@@ -168,7 +167,7 @@ class Upgrade final : public UpgradeChain {
 
   void log(LogLevel level, std::string message) const {
     core_->observability->logger().log(level, "server", info_.identity,
-                                       message + " (peer " + peer_address_ + ", station " + info_.remote_address + ")");
+                                       message + " (peer " + handshake_.peer() + ", station " + info_.remote_address + ")");
   }
 
   // After a refused TLS handshake: closing with the client's next bytes unread would reset the
@@ -250,7 +249,7 @@ class Upgrade final : public UpgradeChain {
     }
     auto& admit = std::get<Admit>(decision);
     info_ = std::move(admit.info);
-    info_.peer_address = peer_address_;
+    info_.peer_address = handshake_.peer();
     info_.secure = secure_;
     protocol_ = std::move(admit.protocol);
     mismatch_ = admit.mismatch;
@@ -381,8 +380,7 @@ class Upgrade final : public UpgradeChain {
   std::shared_ptr<ServerCore> core_;
   std::shared_ptr<const TlsSettings> tls_;  // the listener's at accept time
   const bool proxy_protocol_;
-  const std::string peer_address_;  // the TCP peer's
-  HandshakeSlot handshake_;
+  HandshakeSlot handshake_;  // also knows the TCP peer's address
   bool secure_ = tls_ != nullptr;
   HandshakeInfo info_;
   std::string protocol_;

@@ -47,14 +47,6 @@ enum class SendQueueOverflow : std::uint16_t {
   policy_violation = close_code::policy_violation,
 };
 
-// A bound on log lines a peer can cause at will: the first `burst` per connection, then one per
-// `interval`, which says how many were suppressed before it (the rest are counted at the close).
-// `interval` zero: no bound.
-struct LogLimit {
-  std::size_t burst = 10;
-  milliseconds interval{10000};
-};
-
 // What every RPC peer (client or server-side connection) accepts; defaults follow ocpp-ws-io.
 struct SessionOptions {
   milliseconds call_timeout{30000};

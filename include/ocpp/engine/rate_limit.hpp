@@ -62,6 +62,29 @@ class TokenBucket {
   TimePoint last_{};  // the latest `now` seen
 };
 
+// A bound on log lines a peer can cause at will: the first `burst` (at least one), then one per
+// `interval`, which says how many were suppressed before it. `interval` zero: no bound.
+struct LogLimit {
+  std::size_t burst = 10;
+  std::chrono::milliseconds interval{10000};
+};
+
+// Which of a stream of similar log lines are written, within a LogLimit: a token bucket of `burst`
+// lines refilled one per `interval`, and a count of the lines it suppressed. Not thread-safe.
+class LogThrottle {
+ public:
+  LogThrottle(LogLimit limit, TokenBucket::TimePoint now);
+  // The line at `now` is written: the number of lines suppressed before it (and the count starts
+  // again). nullopt: suppressed, and counted.
+  std::optional<std::size_t> admit(TokenBucket::TimePoint now);
+  // The lines suppressed since the last written one; the count starts again.
+  std::size_t take_suppressed() noexcept;
+
+ private:
+  TokenBucket bucket_;
+  std::size_t suppressed_ = 0;
+};
+
 enum class LimitAction { ignore, disconnect, callback };
 
 // What happens to a message over the limit: with LimitAction::callback the rate-limit event decides
