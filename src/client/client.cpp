@@ -16,10 +16,30 @@
 namespace ocpp {
 namespace asio = boost::asio;
 
-struct Client::ReconnectTimer {
-  explicit ReconnectTimer(const asio::any_io_executor& ex) : timer(ex) {}
-  asio::steady_timer timer;
+namespace {
+// Which failed attempts are retried: none (a connect() without retry_initial_connect), those after
+// an unexpected close, or those of a connect() while the CSMS looks down.
+enum class Retry : std::uint8_t { none, reconnect, initial };
+}  // namespace
+
+struct Client::State {
+  State(ClientOptions o, const asio::any_io_executor& ex) : options(std::move(o)), reconnect_timer(ex) {}
+
+  ClientOptions options;
+  std::string host, port, target, url;
+  std::vector<std::string> offered;
+  SecurityProfile profile = SecurityProfile::none;
+  bool compressed = false;
+  std::shared_ptr<void> tls_context;  // SSL_CTX, made once: certificates are read at create()
+  std::vector<ConnectHandler> connect_waiters;
+  std::shared_ptr<detail::ConnectOperation> connecting;
+  asio::steady_timer reconnect_timer;
   std::minstd_rand rng{std::random_device{}()};
+  unsigned attempts = 0;
+  milliseconds last_delay{0};  // the OCPP rule doubles it
+  Retry retry = Retry::none;  // until open again or given up
+  std::function<void(const CloseResult&)> disconnect;
+  std::function<void(const ReconnectEvent&)> reconnect;
 };
 
 std::shared_ptr<Client> Client::create(asio::any_io_executor executor, ClientOptions options) {
@@ -57,26 +77,31 @@ SecurityProfile check_security_profile(const ClientOptions& o, bool secure) {
 }  // namespace
 
 Client::Client(asio::any_io_executor executor, ClientOptions options)
-    : SessionSide(executor, options, options.identity), client_options_(std::move(options)) {
-  if (client_options_.identity.empty()) throw std::invalid_argument("ClientOptions::identity is required");
-  check_compression_options(client_options_.compression, client_options_.max_frame_bytes);
-  auto url = parse_ws_url(client_options_.endpoint);
+    : SessionSide(executor, options, options.identity), s_(std::make_unique<State>(std::move(options), executor)) {
+  if (s_->options.identity.empty()) throw std::invalid_argument("ClientOptions::identity is required");
+  check_compression_options(s_->options.compression, s_->options.max_frame_bytes);
+  auto url = parse_ws_url(s_->options.endpoint);
   if (!url) throw std::invalid_argument("ClientOptions::endpoint must be a ws:// or wss:// URL");
-  profile_ = check_security_profile(client_options_, url->secure);
-  if (url->secure) tls_context_ = detail::make_client_context(client_options_.tls);
-  host_ = url->host;
-  port_ = url->port;
-  target_ = build_target(*url, client_options_.identity, client_options_.query);
-  url_ = client_options_.endpoint.substr(0, client_options_.endpoint.find("://") + 3) +
-         (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + port_ + target_;
-  offered_ = client_options_.protocols;
-  if (const auto& rule = client_options_.retry_back_off;
+  s_->profile = check_security_profile(s_->options, url->secure);
+  if (url->secure) s_->tls_context = detail::make_client_context(s_->options.tls);
+  s_->host = url->host;
+  s_->port = url->port;
+  s_->target = build_target(*url, s_->options.identity, s_->options.query);
+  s_->url = s_->options.endpoint.substr(0, s_->options.endpoint.find("://") + 3) +
+         (s_->host.find(':') != std::string::npos ? "[" + s_->host + "]" : s_->host) + ":" + s_->port + s_->target;
+  s_->offered = s_->options.protocols;
+  if (const auto& rule = s_->options.retry_back_off;
       rule && (rule->wait_minimum.count() < 0 || rule->random_range.count() < 0))
     throw std::invalid_argument("ClientOptions::retry_back_off needs a wait_minimum and random_range of 0 or more");
-  reconnect_timer_ = std::make_unique<ReconnectTimer>(executor);
 }
 
 Client::~Client() = default;
+
+const std::string& Client::url() const noexcept { return s_->url; }
+SecurityProfile Client::security_profile() const noexcept { return s_->profile; }
+bool Client::compressed() const noexcept { return s_->compressed; }
+void Client::on_disconnect(std::function<void(const CloseResult&)> f) { s_->disconnect = std::move(f); }
+void Client::on_reconnect(std::function<void(const ReconnectEvent&)> f) { s_->reconnect = std::move(f); }
 
 void Client::start_connect(ConnectHandler handler) {
   asio::dispatch(get_executor(), [self = std::static_pointer_cast<Client>(shared_from_this()),
@@ -91,40 +116,40 @@ void Client::start_connect(ConnectHandler handler) {
                                std::make_exception_ptr(ConnectError("Cannot connect: the client is closing")));
         return;
       case ConnectionState::connecting:
-        self->connect_waiters_.push_back(std::move(handler));
+        self->s_->connect_waiters.push_back(std::move(handler));
         return;
       case ConnectionState::closed:
         break;
     }
-    self->connect_waiters_.push_back(std::move(handler));
+    self->s_->connect_waiters.push_back(std::move(handler));
     self->set_state(ConnectionState::connecting);
-    self->attempts_ = 0;
-    self->retry_ = self->client_options_.retry_initial_connect ? Retry::initial : Retry::none;
+    self->s_->attempts = 0;
+    self->s_->retry = self->s_->options.retry_initial_connect ? Retry::initial : Retry::none;
     self->attempt();
   });
 }
 
 void Client::attempt() {
-  auto headers = client_options_.headers;
-  if (client_options_.password)
-    headers.emplace_back("Authorization", basic_auth_header(client_options_.identity, *client_options_.password));
-  detail::ConnectRequest req{host_,
-                             port_,
-                             target_,
-                             offered_,
+  auto headers = s_->options.headers;
+  if (s_->options.password)
+    headers.emplace_back("Authorization", basic_auth_header(s_->options.identity, *s_->options.password));
+  detail::ConnectRequest req{s_->host,
+                             s_->port,
+                             s_->target,
+                             s_->offered,
                              std::move(headers),
-                             client_options_.connect_timeout,
-                             client_options_.max_frame_bytes,
-                             client_options_.close_timeout,
-                             std::static_pointer_cast<SSL_CTX>(tls_context_),
-                             client_options_.tls.server_name,
-                             client_options_.compression};
-  connecting_ = detail::ws_connect(
+                             s_->options.connect_timeout,
+                             s_->options.max_frame_bytes,
+                             s_->options.close_timeout,
+                             std::static_pointer_cast<SSL_CTX>(s_->tls_context),
+                             s_->options.tls.server_name,
+                             s_->options.compression};
+  s_->connecting = detail::ws_connect(
       get_executor(), std::move(req),
       [weak = std::weak_ptr<Client>(std::static_pointer_cast<Client>(shared_from_this()))](detail::ConnectOutcome out) {
         auto self = weak.lock();
         if (!self) return;
-        self->connecting_.reset();
+        self->s_->connecting.reset();
         if (self->state() != ConnectionState::connecting) return;  // aborted by close()
         if (out.error) {
           bool retry = false;
@@ -135,17 +160,17 @@ void Client::attempt() {
             retry = self->retries(e);
             why = e.what();
           }
-          if (self->retry_ != Retry::none)
-            self->log(LogLevel::warn, (self->retry_ == Retry::reconnect ? "reconnect failed: " : "connect failed: ") + why);
+          if (self->s_->retry != Retry::none)
+            self->log(LogLevel::warn, (self->s_->retry == Retry::reconnect ? "reconnect failed: " : "connect failed: ") + why);
           if (!retry) return self->give_up(out.error, {close_code::going_away, why});
           self->schedule_reconnect(why);
           return;
         }
-        self->retry_ = Retry::none;
-        self->attempts_ = 0;
-        self->compressed_ = out.compressed;
-        self->offered_ = {out.protocol};  // keep the protocol on reconnect
-        if (self->offered_.front().empty()) self->offered_.clear();
+        self->s_->retry = Retry::none;
+        self->s_->attempts = 0;
+        self->s_->compressed = out.compressed;
+        self->s_->offered = {out.protocol};  // keep the protocol on reconnect
+        if (self->s_->offered.front().empty()) self->s_->offered.clear();
         self->attach(std::move(out.transport), std::move(out.protocol));
         self->complete_connect_waiters(nullptr);
       });
@@ -156,47 +181,47 @@ void Client::attempt() {
 // and 429) or an untrusted certificate is a misconfiguration the caller should hear of at once.
 // Reconnects of an established connection retry all but the handshake results retrying cannot change.
 bool Client::retries(const ConnectError& error) const noexcept {
-  if (retry_ == Retry::none || !error.retryable()) return false;
-  if (retry_ == Retry::reconnect) return true;
+  if (s_->retry == Retry::none || !error.retryable()) return false;
+  if (s_->retry == Retry::reconnect) return true;
   if (dynamic_cast<const CertificateError*>(&error)) return false;
   const auto status = error.http_status();
   return status == 0 || status == 408 || status == 429 || status >= 500;
 }
 
 void Client::complete_connect_waiters(std::exception_ptr error) {
-  auto waiters = std::move(connect_waiters_);
-  connect_waiters_.clear();
+  auto waiters = std::move(s_->connect_waiters);
+  s_->connect_waiters.clear();
   for (auto& w : waiters) detail::complete_later(get_executor(), std::move(w), error);
 }
 
-// Ends connecting for good. connect() calls made meanwhile wait in connect_waiters_ and queued
+// Ends connecting for good. connect() calls made meanwhile wait in s_->connect_waiters and queued
 // calls in the engine (failed by finish_close): both must complete on every final path.
 void Client::give_up(std::exception_ptr error, const CloseResult& result) {
-  retry_ = Retry::none;
+  s_->retry = Retry::none;
   complete_connect_waiters(std::move(error));
   finish_close(result);
 }
 
 void Client::schedule_reconnect(const std::string& last_error) {
-  if (attempts_ >= client_options_.max_reconnects) {
+  if (s_->attempts >= s_->options.max_reconnects) {
     const std::string why = "Max reconnection attempts exhausted";
     return give_up(std::make_exception_ptr(ConnectError(why + " (last: " + last_error + ")", 0, false)),
                    {close_code::going_away, why});
   }
-  ++attempts_;
-  const auto& o = client_options_;
+  ++s_->attempts;
+  const auto& o = s_->options;
   double r = 1.0;  // the longest wait, should the injected source fail
   try {
-    r = o.backoff_random ? o.backoff_random() : std::uniform_real_distribution<double>(0.0, 1.0)(reconnect_timer_->rng);
+    r = o.backoff_random ? o.backoff_random() : std::uniform_real_distribution<double>(0.0, 1.0)(s_->rng);
   } catch (...) {
     log(LogLevel::error, "backoff_random threw: " + describe_exception(std::current_exception()));
   }
-  const auto delay = o.retry_back_off ? retry_back_off_delay(*o.retry_back_off, attempts_, last_delay_, r)
-                                      : backoff_delay(attempts_, o.backoff_min, o.backoff_max, r);
-  last_delay_ = delay;
-  if (reconnect_) emit("on_reconnect", reconnect_, ReconnectEvent{attempts_, delay});
-  reconnect_timer_->timer.expires_after(delay);
-  reconnect_timer_->timer.async_wait(
+  const auto delay = o.retry_back_off ? retry_back_off_delay(*o.retry_back_off, s_->attempts, s_->last_delay, r)
+                                      : backoff_delay(s_->attempts, o.backoff_min, o.backoff_max, r);
+  s_->last_delay = delay;
+  if (s_->reconnect) emit("on_reconnect", s_->reconnect, ReconnectEvent{s_->attempts, delay});
+  s_->reconnect_timer.expires_after(delay);
+  s_->reconnect_timer.async_wait(
       [weak = std::weak_ptr<Client>(std::static_pointer_cast<Client>(shared_from_this()))](boost::system::error_code ec) {
         auto self = weak.lock();
         if (ec || !self || self->state() != ConnectionState::connecting) return;
@@ -205,20 +230,20 @@ void Client::schedule_reconnect(const std::string& last_error) {
 }
 
 void Client::on_unexpected_close(const CloseResult& result) {
-  emit("on_disconnect", disconnect_, result);
-  if (!client_options_.reconnect) {
+  emit("on_disconnect", s_->disconnect, result);
+  if (!s_->options.reconnect) {
     finish_close(result);
     return;
   }
   set_state(ConnectionState::connecting);
-  attempts_ = 0;
-  retry_ = Retry::reconnect;
+  s_->attempts = 0;
+  s_->retry = Retry::reconnect;
   schedule_reconnect(result.reason.empty() ? "closed with " + std::to_string(result.code) : result.reason);
 }
 
 void Client::on_close_while_not_open() {
-  reconnect_timer_->timer.cancel();
-  if (auto op = std::move(connecting_)) op->cancel();
+  s_->reconnect_timer.cancel();
+  if (auto op = std::move(s_->connecting)) op->cancel();
   give_up(std::make_exception_ptr(ConnectError("Connection aborted", 0, false)),
           {close_code::going_away, "Connection aborted"});
 }

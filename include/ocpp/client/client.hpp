@@ -57,10 +57,6 @@ struct ReconnectEvent {
   milliseconds delay;
 };
 
-namespace detail {
-class ConnectOperation;
-}
-
 class Client : public SessionSide<Role::charging_station> {
  public:
   using ConnectSignature = void(std::exception_ptr);
@@ -80,24 +76,20 @@ class Client : public SessionSide<Role::charging_station> {
         token);
   }
 
-  const std::string& url() const noexcept { return url_; }
-  SecurityProfile security_profile() const noexcept { return profile_; }
+  const std::string& url() const noexcept;
+  SecurityProfile security_profile() const noexcept;
   // Whether the current (or last) connection negotiated permessage-deflate.
-  bool compressed() const noexcept { return compressed_; }
+  bool compressed() const noexcept;
 
   // The connection dropped; a reconnect may follow (then `close` fires only when it is final).
-  void on_disconnect(std::function<void(const CloseResult&)> f) { disconnect_ = std::move(f); }
-  void on_reconnect(std::function<void(const ReconnectEvent&)> f) { reconnect_ = std::move(f); }
+  void on_disconnect(std::function<void(const CloseResult&)> f);
+  void on_reconnect(std::function<void(const ReconnectEvent&)> f);
 
   ~Client() override;
 
  private:
   using ConnectHandler = boost::asio::any_completion_handler<ConnectSignature>;
   Client(boost::asio::any_io_executor executor, ClientOptions options);
-
-  // Which failed attempts are retried: none (a connect() without retry_initial_connect), those
-  // after an unexpected close, or those of a connect() while the CSMS looks down.
-  enum class Retry : std::uint8_t { none, reconnect, initial };
 
   void start_connect(ConnectHandler handler);
   void attempt();
@@ -108,21 +100,9 @@ class Client : public SessionSide<Role::charging_station> {
   void on_close_while_not_open() override;
   void complete_connect_waiters(std::exception_ptr error);
 
-  ClientOptions client_options_;
-  std::string host_, port_, target_, url_;
-  std::vector<std::string> offered_;
-  SecurityProfile profile_ = SecurityProfile::none;
-  bool compressed_ = false;
-  std::shared_ptr<void> tls_context_;  // SSL_CTX, made once: certificates are read at create()
-  std::vector<ConnectHandler> connect_waiters_;
-  std::shared_ptr<detail::ConnectOperation> connecting_;
-  struct ReconnectTimer;
-  std::unique_ptr<ReconnectTimer> reconnect_timer_;
-  unsigned attempts_ = 0;
-  milliseconds last_delay_{0};  // the OCPP rule doubles it
-  Retry retry_ = Retry::none;   // until open again or given up
-  std::function<void(const CloseResult&)> disconnect_;
-  std::function<void(const ReconnectEvent&)> reconnect_;
+  // The options, the endpoint's parts, connect waiters and the reconnect state (src/client).
+  struct State;
+  std::unique_ptr<State> s_;
 };
 
 }  // namespace ocpp
