@@ -48,40 +48,4 @@ std::shared_ptr<const SessionOptions> ServerCore::session_options(const Route* r
   return made;
 }
 
-void ServerCore::track_upgrade(const void* key, std::weak_ptr<void> upgrade) {
-  std::lock_guard lock(live_mutex_);
-  upgrades_.emplace(key, std::move(upgrade));
-}
-
-void ServerCore::untrack_upgrade(const void* key) {
-  std::lock_guard lock(live_mutex_);
-  upgrades_.erase(key);
-}
-
-std::vector<std::shared_ptr<void>> ServerCore::upgrades() const {
-  std::vector<std::shared_ptr<void>> out;
-  std::lock_guard lock(live_mutex_);
-  for (const auto& [key, weak] : upgrades_)
-    if (auto up = weak.lock()) out.push_back(std::move(up));
-  return out;
-}
-
-void ServerCore::track_client(std::uint64_t generation, const std::shared_ptr<ServerClient>& client) {
-  std::lock_guard lock(live_mutex_);
-  clients_.emplace(generation, client);
-}
-
-void ServerCore::untrack_client(std::uint64_t generation) {
-  std::lock_guard lock(live_mutex_);
-  clients_.erase(generation);
-}
-
-std::vector<std::shared_ptr<ServerClient>> ServerCore::live_clients() const {
-  std::vector<std::shared_ptr<ServerClient>> out;
-  std::lock_guard lock(live_mutex_);
-  for (const auto& [generation, weak] : clients_)
-    if (auto c = weak.lock()) out.push_back(std::move(c));
-  return out;
-}
-
 }  // namespace ocpp::detail

@@ -23,6 +23,31 @@
 
 namespace ocpp::detail {
 
+// Weak references by key, for what close() and ~Server must reach while it is alive. Thread-safe.
+template <class Key, class T>
+class LiveSet {
+ public:
+  void add(Key key, std::weak_ptr<T> value) {
+    std::lock_guard lock(mutex_);
+    items_.emplace(key, std::move(value));
+  }
+  void remove(Key key) {
+    std::lock_guard lock(mutex_);
+    items_.erase(key);
+  }
+  std::vector<std::shared_ptr<T>> alive() const {
+    std::vector<std::shared_ptr<T>> out;
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, weak] : items_)
+      if (auto item = weak.lock()) out.push_back(std::move(item));
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<Key, std::weak_ptr<T>> items_;
+};
+
 struct ServerCore {
   // Throws std::invalid_argument for unusable options.
   ServerCore(std::vector<boost::asio::any_io_executor> executors, ServerOptions options);
@@ -50,18 +75,11 @@ struct ServerCore {
   std::shared_ptr<const SessionOptions> session_options(const Route* route);
 
   // What close() and ~Server end: upgrades in flight, and every connection handed off and not yet
-  // closed (evicted ones too, which the registry no longer lists).
-  void track_upgrade(const void* key, std::weak_ptr<void> upgrade);
-  void untrack_upgrade(const void* key);
-  std::vector<std::shared_ptr<void>> upgrades() const;
-  void track_client(std::uint64_t generation, const std::shared_ptr<ServerClient>& client);
-  void untrack_client(std::uint64_t generation);
-  std::vector<std::shared_ptr<ServerClient>> live_clients() const;
+  // closed (evicted ones too, which the registry no longer lists), by generation.
+  LiveSet<const void*, void> upgrades;
+  LiveSet<std::uint64_t, ServerClient> clients;
 
  private:
-  mutable std::mutex live_mutex_;
-  std::unordered_map<const void*, std::weak_ptr<void>> upgrades_;
-  std::unordered_map<std::uint64_t, std::weak_ptr<ServerClient>> clients_;
   std::mutex session_options_mutex_;
   std::map<const Route*, std::shared_ptr<const SessionOptions>> session_options_;
 };

@@ -21,7 +21,7 @@ SessionHooks hooks_for(const std::shared_ptr<Registration>& registration, const 
   SessionHooks hooks;
   hooks.finished = [registration](const CloseResult&) {
     if (auto core = registration->core.lock()) {
-      core->untrack_client(registration->generation);
+      core->clients.remove(registration->generation);
       core->observability->connection_closed();
       core->registry->remove(registration->client->identity(), registration->generation);
     }
@@ -53,7 +53,7 @@ void Handoff::connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_
   registration->client = client.get();
   auto added = registry.add(client, attached.generation);
   if (!added.added) return transport->close(close_code::going_away, "Server is shutting down");
-  core->track_client(attached.generation, client);
+  core->clients.add(attached.generation, client);
   core->observability->connection_opened();
   if (!registry.accepting()) {  // close() or ~Server began meanwhile and may not have seen it
     client->start(std::move(transport), std::move(protocol));

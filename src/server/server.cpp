@@ -48,7 +48,7 @@ Server::~Server() {
   impl_->listeners->close();
   core.registry->close();
   detail::shut_down_upgrades(core);
-  for (auto& c : core.live_clients())
+  for (auto& c : core.clients.alive())
     c->close(CloseOptions{close_code::going_away, "Server is shutting down", false, false});
 }
 
@@ -122,7 +122,7 @@ void Server::start_close(CloseOptions options, asio::any_completion_handler<void
   core.registry->close();
   impl_->listeners->close();
   detail::shut_down_upgrades(core);
-  detail::close_all(core.live_clients(), std::move(options), core.gate, executor(), std::move(handler));
+  detail::close_all(core.clients.alive(), std::move(options), core.gate, executor(), std::move(handler));
 }
 
 }  // namespace ocpp

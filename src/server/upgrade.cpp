@@ -68,14 +68,14 @@ class Upgrade final : public UpgradeChain {
   }
   ~Upgrade() override {
     release_slot();
-    core_->untrack_upgrade(this);
+    core_->upgrades.remove(this);
   }
 
   // handshake_timeout bounds everything from the TCP accept to the open WebSocket (or the end of
   // an HTTP error answer): PROXY header, TLS handshake, request, chain, response. One timer, set
   // once: bytes trickling in never extend it.
   void run() {
-    core_->track_upgrade(this, weak_self());
+    core_->upgrades.add(this, weak_self());
     info_.remote_address = handshake_.peer();
     deadline_.expires_after(core_->options.handshake_timeout);
     deadline_.async_wait([weak = weak_self()](beast::error_code ec) {
@@ -399,7 +399,7 @@ class Upgrade final : public UpgradeChain {
 }  // namespace
 
 void shut_down_upgrades(const ServerCore& core) {
-  for (auto& up : core.upgrades()) {
+  for (auto& up : core.upgrades.alive()) {
     auto upgrade = std::static_pointer_cast<Upgrade>(up);
     auto ex = upgrade->executor();
     asio::post(ex, [upgrade = std::move(upgrade)] { upgrade->shut_down(); });

@@ -522,15 +522,21 @@ TEST_F(WireTest, ReconnectKeepsTheProtocolAndQueuesCalls) {
       << "calls made while closed fail at once";
 }
 
-TEST_F(WireTest, MaxReconnectsEndsWithAFinalClose) {
-  auto server = make_server();
-  const auto port = server->listen(0, "127.0.0.1");
+namespace {
+ClientOptions two_quick_reconnects() {
   ClientOptions o;
   o.reconnect = true;
   o.max_reconnects = 2;
   o.backoff_min = milliseconds(5);
   o.backoff_max = milliseconds(10);
-  auto client = make_client(port, "CP7", {"ocpp1.6"}, o);
+  return o;
+}
+}  // namespace
+
+TEST_F(WireTest, MaxReconnectsEndsWithAFinalClose) {
+  auto server = make_server();
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port, "CP7", {"ocpp1.6"}, two_quick_reconnects());
   std::promise<CloseResult> final_close;
   std::atomic<int> reconnects{0};
   client->on_reconnect([&](const ReconnectEvent&) { ++reconnects; });
@@ -579,12 +585,7 @@ std::string fails_with(F&& future) {
 TEST_F(WireTest, WaitersMadeWhileReconnectingFailWhenTheReconnectsRunOut) {
   auto server = make_server();
   const auto port = server->listen(0, "127.0.0.1");
-  ClientOptions o;
-  o.reconnect = true;
-  o.max_reconnects = 2;
-  o.backoff_min = milliseconds(5);
-  o.backoff_max = milliseconds(10);
-  auto client = make_client(port, "CP7", {"ocpp1.6"}, o);
+  auto client = make_client(port, "CP7", {"ocpp1.6"}, two_quick_reconnects());
   MadeWhileReconnecting waiters;
   waiters.arm(client);
   std::promise<CloseResult> final_close;
