@@ -110,6 +110,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
         where_(url_.host + ":" + std::to_string(url_.port)),
         deadline_timer_(ex_),
         connect_timer_(ex_),
+        health_timer_(ex_),
         random_(std::random_device{}()) {
     if (url_.tls) tls_context_ = detail::make_client_context(options_.tls);  // throws TlsError early
   }
@@ -130,6 +131,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       ++epoch_;
       connect_timer_.cancel();
       deadline_timer_.cancel();
+      health_timer_.cancel();
       armed_ = kNever;
       const bool had_link = link_ != nullptr;
       close_link();
@@ -137,9 +139,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       definite_.reset();
       const Error why{ErrorKind::disconnected, "stopped"};
       fail_all(take(inflight_), why, kNoLateness);
-      std::deque<Pending> waiting;
-      for (auto& q : take(queued_)) waiting.push_back(std::move(q.pending));
-      fail_all(std::move(waiting), why, kNoLateness);
+      fail_all(take_queued(), why, kNoLateness);
       if (had_link) logger_->log(LogLevel::info, "redis", where_, "stopped");
     });
   }
@@ -387,6 +387,28 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       inflight_.push_back(std::move(q.pending));
     }
     flush(link);
+    check_health(link);
+  }
+
+  // An idle connection gets a PING now and then, so that a peer gone silent (a paused server, a
+  // lost network) is noticed through the PING's deadline even when no command is sent: the
+  // subscriber's case. Not while commands are in flight: their deadlines do the same, and a PING
+  // behind an XREADGROUP ... BLOCK would time out for nothing.
+  void check_health(const std::shared_ptr<Link>& link) {
+    if (options_.health_check_interval.count() <= 0) return;
+    health_timer_.expires_after(options_.health_check_interval);
+    health_timer_.async_wait([self = shared_from_this(), link](boost::system::error_code ec) {
+      if (ec || link != self->link_ || self->state_ != State::ready) return;
+      if (self->inflight_.empty()) {
+        static const std::string kPing = encode_command(std::array<std::string_view, 1>{"PING"});
+        const auto now = Clock::now();
+        self->send(*link, kPing);
+        self->inflight_.push_back({nullptr, now, now + self->options_.command_timeout});
+        self->arm(self->inflight_.back().deadline);
+        self->flush(link);
+      }
+      self->check_health(link);
+    });
   }
 
   // The connection (or the attempt) is over: commands sent on it fail (timeout for those past
@@ -402,9 +424,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
                  (was_ready ? "connection lost: " : "connect attempt failed: ") + why.to_string());
     if (definite) {
       definite_ = why;
-      std::deque<Pending> waiting;
-      for (auto& q : take(queued_)) waiting.push_back(std::move(q.pending));
-      fail_all(std::move(waiting), why, kNoLateness);
+      fail_all(take_queued(), why, kNoLateness);
     }
     const Error lost = why.kind == ErrorKind::timeout ? Error{ErrorKind::disconnected, "connection dropped: " + why.message} : why;
     fail_all(take(inflight_), lost, now);
@@ -447,6 +467,12 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
   static T take(T& from) {
     T out;
     out.swap(from);
+    return out;
+  }
+
+  std::deque<Pending> take_queued() {
+    std::deque<Pending> out;
+    for (auto& q : take(queued_)) out.push_back(std::move(q.pending));
     return out;
   }
 
@@ -505,6 +531,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
   std::uint64_t epoch_ = 0;  // bumped by stop(): the deadline timer's old waits are void
   asio::steady_timer connect_timer_;  // the connect deadline, then the wait before the next attempt
   std::uint64_t epoch_connect_ = 0;
+  asio::steady_timer health_timer_;
   std::minstd_rand random_;
 
   std::atomic<bool> ready_{false};

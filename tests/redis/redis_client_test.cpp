@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "ocpp/redis/connection.hpp"
@@ -119,20 +120,11 @@ class RedisClient : public ::testing::Test {
 // ---- no server -----------------------------------------------------------------------------------
 
 TEST(RedisUrl, ParsesCredentialsPortDbAndTls) {
-  const auto u = ocpp::redis::parse_url("rediss://app%40x:p%3Ass@cache.local:6380/3");
-  EXPECT_TRUE(u.tls);
-  EXPECT_EQ(u.user, "app@x");
-  EXPECT_EQ(u.password, "p:ss");
-  EXPECT_EQ(u.host, "cache.local");
-  EXPECT_EQ(u.port, 6380);
-  EXPECT_EQ(u.db, 3);
-  const auto d = ocpp::redis::parse_url("redis://:secret@[::1]");
-  EXPECT_FALSE(d.tls);
-  EXPECT_EQ(d.user, "");
-  EXPECT_EQ(d.password, "secret");
-  EXPECT_EQ(d.host, "::1");
-  EXPECT_EQ(d.port, 6379);
-  EXPECT_EQ(d.db, 0);
+  using ocpp::redis::Url;
+  EXPECT_EQ(ocpp::redis::parse_url("rediss://app%40x:p%3Ass@cache.local:6380/3"),
+            (Url{.tls = true, .host = "cache.local", .port = 6380, .user = "app@x", .password = "p:ss", .db = 3}));
+  EXPECT_EQ(ocpp::redis::parse_url("redis://:secret@[::1]"), (Url{.host = "::1", .password = "secret"}));
+  EXPECT_EQ(ocpp::redis::parse_url("REDIS://h/"), (Url{.host = "h"}));
 }
 
 TEST(RedisUrl, BadUrlsThrowUrlError) {
@@ -394,6 +386,32 @@ TEST_F(RedisClient, SubscriberReceivesMessagesAndAgainAfterARedisRestart) {
   EXPECT_EQ(call(publisher, {"PUBLISH", "news", "five"})->integer(), 0);
   std::lock_guard lock(mutex);
   EXPECT_EQ(got, (std::vector<std::string>{"news=one", "node.7=two", "news=three", "node.8=four"}));
+}
+
+TEST_F(RedisClient, AnIdleSubscriberNoticesAPausedServerThroughItsHealthCheckPing) {
+  RedisServer server;
+  auto o = options(server.url());
+  o.health_check_interval = 100ms;
+  o.command_timeout = 200ms;
+  subscribers_.push_back(std::make_unique<ocpp::redis::Subscriber>(io_.get_executor(), o));
+  auto& sub = *subscribers_.back();
+  Events lost;
+  std::mutex mutex;
+  std::optional<Error> why;
+  sub.on_disconnected([&](const Error& e) {
+    {
+      std::lock_guard lock(mutex);
+      if (!why) why = e;
+    }
+    lost.bump();
+  });
+  sub.start();
+  ASSERT_TRUE(wait([&](Completion done) { sub.subscribe("quiet", std::move(done)); }));
+  server.pause();
+  ASSERT_TRUE(lost.wait_for(1, 3s)) << "a silent server went unnoticed";
+  server.resume();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(why->kind, ErrorKind::timeout) << why->to_string();
 }
 
 TEST_F(RedisClient, XreadgroupBlockOnASecondConnectionWakesWhenAnotherConnectionXadds) {

@@ -16,7 +16,7 @@ namespace ocpp_test {
 class RedisServer {
  public:
   struct Tls {
-    std::string cert_file, key_file, ca_file;
+    std::string cert_file{}, key_file{}, ca_file{};
     bool auth_clients = false;  // --tls-auth-clients: require a client certificate
   };
   struct Options {

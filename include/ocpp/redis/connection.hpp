@@ -26,7 +26,7 @@ namespace ocpp::redis {
 class Core;
 
 struct ConnectionOptions {
-  std::string url = "redis://127.0.0.1:6379";  // see parse_url(); a bad one throws UrlError
+  std::string url = "redis://127.0.0.1:6379";  // see parse_url()
   // Every command's deadline, from the moment it is issued; command(args, timeout, done) overrides
   // it per command (XREADGROUP ... BLOCK n needs more than n).
   std::chrono::milliseconds command_timeout{2000};
@@ -41,8 +41,11 @@ struct ConnectionOptions {
   // (on by default), server_name (SNI and the name checked; default: the URL's host). The cipher
   // lists default to the OCPP ones, which Redis' OpenSSL defaults include.
   ClientTlsOptions tls{};
-  std::string client_name;  // CLIENT SETNAME after connecting, when set
-  std::shared_ptr<Logger> logger;  // null: ocpp::default_logger()
+  // A PING after this long with nothing in flight, under command_timeout: a silent peer (paused,
+  // or the network gone) is noticed on an idle connection too, above all a Subscriber's. 0: never.
+  std::chrono::milliseconds health_check_interval{5000};
+  std::string client_name{};  // CLIENT SETNAME after connecting, when set
+  std::shared_ptr<Logger> logger{};  // null: ocpp::default_logger()
 };
 
 // Read from any thread while the connection runs.
@@ -82,6 +85,7 @@ class Script {
 // every member function may be called from any thread. Completions and hooks run on the executor.
 class Connection {
  public:
+  // Throws UrlError for a bad options.url and TlsError for unreadable TLS files (rediss://).
   Connection(boost::asio::any_io_executor executor, ConnectionOptions options);
   // Stops: what is pending fails with disconnected (on the executor, after this returns).
   ~Connection();

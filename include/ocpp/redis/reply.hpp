@@ -83,7 +83,7 @@ std::string_view to_string(ErrorKind kind) noexcept;  // "disconnected", "timeou
 
 struct Error {
   ErrorKind kind = ErrorKind::disconnected;
-  std::string message;
+  std::string message{};
 
   // The server error's first word ("NOSCRIPT", "WRONGTYPE"); empty for the other kinds.
   std::string_view code() const noexcept;

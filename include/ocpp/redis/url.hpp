@@ -9,11 +9,13 @@ namespace ocpp::redis {
 
 struct Url {
   bool tls = false;    // rediss://
-  std::string host;    // without brackets for IPv6
+  std::string host{};  // without brackets for IPv6
   std::uint16_t port = 6379;
-  std::string user;      // empty: AUTH <password> (the default user)
-  std::string password;  // empty: no AUTH
+  std::string user{};      // empty: AUTH <password> (the default user)
+  std::string password{};  // empty: no AUTH
   int db = 0;            // SELECT after connecting when not 0
+
+  friend bool operator==(const Url&, const Url&) = default;
 };
 
 // A URL parse_url cannot use; what() says what is wrong with it (never the password).
