@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <stdexcept>
+
 #include "redis/core.hpp"
 #include "redis/resp.hpp"
 
@@ -33,18 +35,30 @@ Stats Connection::stats() const { return core_->stats(); }
 void Connection::on_connected(std::function<void()> hook) { core_->hooks.connected = std::move(hook); }
 void Connection::on_disconnected(std::function<void(const Error&)> hook) { core_->hooks.disconnected = std::move(hook); }
 
+namespace {
+
+// Redis answers an empty command with nothing at all, which would pair every later reply with the
+// wrong command.
+template <class Range>
+std::string encode_checked(const Range& args) {
+  if (args.size() == 0) throw std::invalid_argument("a Redis command needs at least its name");
+  return encode_command(args);
+}
+
+}  // namespace
+
 void Connection::command(const std::vector<std::string>& args, Completion done) {
-  core_->command(encode_command(args), core_->options().command_timeout, std::move(done));
+  core_->command(encode_checked(args), core_->options().command_timeout, std::move(done));
 }
 void Connection::command(const std::vector<std::string>& args, std::chrono::milliseconds timeout, Completion done) {
-  core_->command(encode_command(args), timeout, std::move(done));
+  core_->command(encode_checked(args), timeout, std::move(done));
 }
 void Connection::command(std::initializer_list<std::string_view> args, Completion done) {
-  core_->command(encode_command(args), core_->options().command_timeout, std::move(done));
+  core_->command(encode_checked(args), core_->options().command_timeout, std::move(done));
 }
 void Connection::command(std::initializer_list<std::string_view> args, std::chrono::milliseconds timeout,
                          Completion done) {
-  core_->command(encode_command(args), timeout, std::move(done));
+  core_->command(encode_checked(args), timeout, std::move(done));
 }
 
 namespace {

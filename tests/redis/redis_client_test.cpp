@@ -218,6 +218,10 @@ TEST_F(RedisClient, EveryReplyTypeParses) {
   const auto read = call(c, {"XREADGROUP", "GROUP", "grp", "c1", "COUNT", "10", "STREAMS", "s", ">"});
   EXPECT_EQ(read->to_string(), R"([["s", [["1-1", ["f", "v", "g", "w"]]]]])");
   EXPECT_EQ(call(c, {"XREADGROUP", "GROUP", "nogroup", "c1", "STREAMS", "s", ">"}).error().code(), "NOGROUP");
+  // Larger than a read buffer and than hiredis' buffer: parsed across many reads.
+  const std::string big(3 * 1024 * 1024 + 7, 'x');
+  ASSERT_TRUE(call(c, {"SET", "big", big}));
+  EXPECT_EQ(call(c, {"GET", "big"})->str(), big);
   // Nil inside an array.
   EXPECT_EQ(call(c, {"MGET", "k", "missing"})->to_string(), std::string("[\"a\r\nb") + '\0' + "c\", (nil)]");
 }
@@ -508,6 +512,14 @@ TEST_F(RedisClient, AThrowingCompletionDoesNotTakeDownTheIoContext) {
   c.command({"PING"}, [](Result) { throw std::runtime_error("user bug"); });
   EXPECT_EQ(call(c, {"PING"})->str(), "PONG");
   EXPECT_EQ(logger_->count(ocpp::LogLevel::error, "user bug"), 1u);
+}
+
+TEST_F(RedisClient, AnEmptyCommandIsRefusedBeforeItCanUnpairTheReplies) {
+  RedisServer server;
+  auto& c = connect(server.url());
+  EXPECT_THROW(c.command(std::vector<std::string>{}, [](Result) {}), std::invalid_argument);
+  EXPECT_THROW(c.command({}, [](Result) {}), std::invalid_argument);
+  EXPECT_EQ(call(c, {"ECHO", "still paired"})->str(), "still paired");
 }
 
 TEST_F(RedisClient, CommandsIssuedBeforeStartWaitForTheConnection) {

@@ -106,6 +106,9 @@ class Connection {
   // dropped and reopened (the replies after it could not be matched any more); the other commands
   // sent on it fail with disconnected. A command issued while not connected waits for the
   // connection up to its deadline and then fails with disconnected (it was never sent).
+  // Commands issued from one thread are sent in that order. Each command must draw exactly one
+  // reply: no SUBSCRIBE (see Subscriber), MONITOR or CLIENT REPLY OFF here. Empty `args` throw
+  // std::invalid_argument.
   void command(const std::vector<std::string>& args, Completion done);
   void command(const std::vector<std::string>& args, std::chrono::milliseconds timeout, Completion done);
   void command(std::initializer_list<std::string_view> args, Completion done);
