@@ -54,11 +54,12 @@ struct Stats {
   static constexpr std::array<std::uint32_t, 11> kLatencyBoundsUs{100,   250,    500,    1000,   2500,  5000,
                                                                   10000, 25000, 100000, 500000, 2000000};
   std::uint64_t commands = 0;  // issued
-  std::uint64_t sent = 0;      // written to a socket (a command resent after a reconnect counts again)
+  std::uint64_t sent = 0;      // put on a connection, with the handshake and health-check commands
   std::uint64_t replies = 0;   // replies received for commands, error replies included
+  // Commands failed, by ErrorKind (the handshake's and health check's included).
   std::uint64_t server_errors = 0;
   std::uint64_t timeouts = 0;
-  std::uint64_t disconnected = 0;  // commands failed as disconnected
+  std::uint64_t disconnected = 0;
   std::uint64_t protocol_errors = 0;
   std::uint64_t tls_errors = 0;
   std::uint64_t connects = 0;    // successful connects, handshake done
