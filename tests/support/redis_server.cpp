@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -193,16 +194,18 @@ void RedisServer::restart() {
   start();
 }
 
+// A pidfd makes the child's exit an event to poll, with a timeout; SIGKILL after it.
 void RedisServer::reap(std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  int status = 0;
-  while (::waitpid(pid_, &status, WNOHANG) == 0) {
-    if (Clock::now() >= deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      break;
+  Fd pidfd{static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0))};
+  if (pidfd.fd >= 0) {
+    pollfd p{pidfd.fd, POLLIN, 0};
+    while (::poll(&p, 1, static_cast<int>(timeout.count())) < 0 && errno == EINTR) {
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // no portable wait-with-timeout for a child
+  }
+  int status = 0;
+  if (::waitpid(pid_, &status, pidfd.fd >= 0 ? WNOHANG : 0) != pid_) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
   }
   pid_ = -1;
 }
