@@ -33,7 +33,9 @@ void Connection::stop() { core_->stop(); }
 bool Connection::connected() const noexcept { return core_->connected(); }
 Stats Connection::stats() const { return core_->stats(); }
 void Connection::on_connected(std::function<void()> hook) { core_->hooks.connected = std::move(hook); }
-void Connection::on_disconnected(std::function<void(const Error&)> hook) { core_->hooks.disconnected = std::move(hook); }
+void Connection::on_disconnected(std::function<void(const Error&)> hook) {
+  core_->hooks.disconnected = std::move(hook);
+}
 
 namespace {
 

@@ -63,7 +63,7 @@ struct Link {
   }
 
   tcp::resolver resolver;
-  tcp::socket socket;               // moved into `tls` for rediss://
+  tcp::socket socket;  // moved into `tls` for rediss://
   std::unique_ptr<TlsStream> tls;
   ReplyReader reader;
   std::string out;      // commands appended while a write runs
@@ -224,20 +224,20 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
 
   void read(const std::shared_ptr<Link>& link) {
     link->io([&](auto& stream) {
-      stream.async_read_some(asio::buffer(link->buffer), [self = shared_from_this(), link](
-                                                             boost::system::error_code ec, std::size_t n) {
-        if (link != self->link_) return;
-        if (ec) return self->drop({ErrorKind::disconnected, "connection lost: " + ec.message()});
-        if (!link->reader.feed(link->buffer.data(), n))
-          return self->drop({ErrorKind::protocol, "bad reply: " + link->reader.error()});
-        while (auto reply = link->reader.next()) {
-          self->on_reply(std::move(*reply));
-          if (link != self->link_) return;  // a completion stopped or dropped the connection
-        }
-        if (auto error = link->reader.error(); !error.empty())
-          return self->drop({ErrorKind::protocol, "bad reply: " + error});
-        self->read(link);
-      });
+      stream.async_read_some(asio::buffer(link->buffer),
+                             [self = shared_from_this(), link](boost::system::error_code ec, std::size_t n) {
+                               if (link != self->link_) return;
+                               if (ec) return self->drop({ErrorKind::disconnected, "connection lost: " + ec.message()});
+                               if (!link->reader.feed(link->buffer.data(), n))
+                                 return self->drop({ErrorKind::protocol, "bad reply: " + link->reader.error()});
+                               while (auto reply = link->reader.next()) {
+                                 self->on_reply(std::move(*reply));
+                                 if (link != self->link_) return;  // a completion stopped or dropped the connection
+                               }
+                               if (auto error = link->reader.error(); !error.empty())
+                                 return self->drop({ErrorKind::protocol, "bad reply: " + error});
+                               self->read(link);
+                             });
     });
   }
 
@@ -282,7 +282,8 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       expired.push_back(std::move(q.pending));
       return true;
     });
-    const bool late = std::any_of(inflight_.begin(), inflight_.end(), [&](const Pending& p) { return p.deadline <= now; });
+    const bool late =
+        std::any_of(inflight_.begin(), inflight_.end(), [&](const Pending& p) { return p.deadline <= now; });
     fail_all(std::move(expired), {ErrorKind::disconnected, "not connected before the deadline"}, kNoLateness);
     if (late) drop({ErrorKind::timeout, "no reply before the deadline"});
     auto next = kNever;
@@ -307,12 +308,14 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
         url_.host, std::to_string(url_.port),
         [self = shared_from_this(), link](boost::system::error_code ec, const tcp::resolver::results_type& endpoints) {
           if (link != self->link_) return;
-          if (ec) return self->drop({ErrorKind::disconnected, "cannot resolve " + self->url_.host + ": " + ec.message()});
-          asio::async_connect(link->socket, endpoints, [self, link](boost::system::error_code ec, const tcp::endpoint&) {
-            if (link != self->link_) return;
-            if (ec) return self->drop({ErrorKind::disconnected, "cannot connect: " + ec.message()});
-            self->connected_tcp(link);
-          });
+          if (ec)
+            return self->drop({ErrorKind::disconnected, "cannot resolve " + self->url_.host + ": " + ec.message()});
+          asio::async_connect(link->socket, endpoints,
+                              [self, link](boost::system::error_code ec, const tcp::endpoint&) {
+                                if (link != self->link_) return;
+                                if (ec) return self->drop({ErrorKind::disconnected, "cannot connect: " + ec.message()});
+                                self->connected_tcp(link);
+                              });
         });
   }
 
@@ -328,15 +331,15 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     } catch (const std::exception& e) {
       return drop({ErrorKind::tls, e.what()}, true);
     }
-    link->tls->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this(),
-                                                                link](boost::system::error_code ec) {
-      if (link != self->link_) return;
-      if (!ec) return self->handshake(link);
-      SSL* ssl = link->tls->native_handle();
-      // An untrusted certificate stays untrusted on the next attempt; a reset mid-handshake may not.
-      self->drop({ErrorKind::tls, "TLS handshake failed: " + detail::tls_failure(ssl, ec)},
-                 detail::certificate_rejected(ssl));
-    });
+    link->tls->async_handshake(asio::ssl::stream_base::client,
+                               [self = shared_from_this(), link](boost::system::error_code ec) {
+                                 if (link != self->link_) return;
+                                 if (!ec) return self->handshake(link);
+                                 // An untrusted certificate stays so on the next attempt; a reset may not.
+                                 SSL* ssl = link->tls->native_handle();
+                                 self->drop({ErrorKind::tls, "TLS handshake failed: " + detail::tls_failure(ssl, ec)},
+                                            detail::certificate_rejected(ssl));
+                               });
   }
 
   // AUTH, SELECT, CLIENT SETNAME (and a subscriber's subscriptions) before any user command.
@@ -353,7 +356,8 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     if (url_.db != 0) commands.push_back(encode_command(std::array<std::string, 2>{"SELECT", std::to_string(url_.db)}));
     if (!options_.client_name.empty())
       commands.push_back(encode_command(std::array<std::string_view, 3>{"CLIENT", "SETNAME", options_.client_name}));
-    if (hooks.handshake) guarded("the handshake hook", [&] {
+    if (hooks.handshake)
+      guarded("the handshake hook", [&] {
         for (auto& c : hooks.handshake()) commands.push_back(std::move(c));
       });
     handshake_left_ = commands.size();
@@ -426,7 +430,8 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       definite_ = why;
       fail_all(take_queued(), why, kNoLateness);
     }
-    const Error lost = why.kind == ErrorKind::timeout ? Error{ErrorKind::disconnected, "connection dropped: " + why.message} : why;
+    const Error lost =
+        why.kind == ErrorKind::timeout ? Error{ErrorKind::disconnected, "connection dropped: " + why.message} : why;
     fail_all(take(inflight_), lost, now);
     if (stopped_) return;  // a completion called stop()
     if (hooks.disconnected) guarded("the on_disconnected hook", [&] { hooks.disconnected(why); });
@@ -528,7 +533,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
 
   asio::steady_timer deadline_timer_;
   Clock::time_point armed_ = kNever;
-  std::uint64_t epoch_ = 0;  // bumped by stop(): the deadline timer's old waits are void
+  std::uint64_t epoch_ = 0;           // bumped by stop(): the deadline timer's old waits are void
   asio::steady_timer connect_timer_;  // the connect deadline, then the wait before the next attempt
   std::uint64_t epoch_connect_ = 0;
   asio::steady_timer health_timer_;

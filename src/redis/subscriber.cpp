@@ -21,7 +21,8 @@ Subscriber::Subscriber(boost::asio::any_io_executor executor, ConnectionOptions 
   // the pipeline's order, and only messages are pushed.
   hooks.handshake = [subs = subscriptions_] {
     std::vector<std::string> commands;
-    for (const auto& c : subs->channels) commands.push_back(encode_command(std::array<std::string_view, 2>{"SUBSCRIBE", c}));
+    for (const auto& c : subs->channels)
+      commands.push_back(encode_command(std::array<std::string_view, 2>{"SUBSCRIBE", c}));
     for (const auto& p : subs->patterns)
       commands.push_back(encode_command(std::array<std::string_view, 2>{"PSUBSCRIBE", p}));
     return commands;
@@ -45,13 +46,17 @@ Subscriber::~Subscriber() = default;
 
 void Subscriber::on_message(MessageHandler handler) { subscriptions_->handler = std::move(handler); }
 void Subscriber::on_connected(std::function<void()> hook) { connection_.on_connected(std::move(hook)); }
-void Subscriber::on_disconnected(std::function<void(const Error&)> hook) { connection_.on_disconnected(std::move(hook)); }
+void Subscriber::on_disconnected(std::function<void(const Error&)> hook) {
+  connection_.on_disconnected(std::move(hook));
+}
 void Subscriber::start() { connection_.start(); }
 void Subscriber::stop() { connection_.stop(); }
 bool Subscriber::connected() const noexcept { return connection_.connected(); }
 Stats Subscriber::stats() const { return connection_.stats(); }
 
-void Subscriber::subscribe(std::string channel, Completion done) { change("SUBSCRIBE", std::move(channel), std::move(done)); }
+void Subscriber::subscribe(std::string channel, Completion done) {
+  change("SUBSCRIBE", std::move(channel), std::move(done));
+}
 void Subscriber::unsubscribe(std::string channel, Completion done) {
   change("UNSUBSCRIBE", std::move(channel), std::move(done));
 }

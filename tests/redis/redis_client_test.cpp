@@ -439,7 +439,8 @@ TEST_F(RedisClient, XreadgroupBlockOnASecondConnectionWakesWhenAnotherConnection
   EXPECT_EQ(woke->elements().size(), 1u);
   EXPECT_EQ(woke.value()[0][1][0][1].to_string(), R"(["call", "x"])");
   // A BLOCK that runs out answers nil, within the longer per-command deadline.
-  EXPECT_TRUE(call(reader, {"XREADGROUP", "GROUP", "g", "c", "BLOCK", "50", "STREAMS", "inbox", ">"}, 2000ms)->is_nil());
+  EXPECT_TRUE(
+      call(reader, {"XREADGROUP", "GROUP", "g", "c", "BLOCK", "50", "STREAMS", "inbox", ">"}, 2000ms)->is_nil());
 }
 
 TEST_F(RedisClient, RedissWithTheTestCaWorksAndAWrongCaFailsWithADefiniteError) {

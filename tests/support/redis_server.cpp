@@ -57,8 +57,7 @@ std::uint16_t free_port() {
 bool answers(std::uint16_t port, bool ping, std::chrono::milliseconds budget) {
   Fd s{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)};
   const auto addr = loopback(port);
-  if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS)
-    return false;
+  if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS) return false;
   pollfd p{s.fd, POLLOUT, 0};
   if (::poll(&p, 1, static_cast<int>(budget.count())) != 1) return false;
   int err = 0;
@@ -118,13 +117,13 @@ void RedisServer::start() {
     }
     argv.push_back(path);
   }
-  argv.insert(argv.end(), {"--bind", "127.0.0.1", "--dir", dir_, "--save", "", "--appendonly",
-                           "no", "--logfile", dir_ + "/redis.log", "--daemonize", "no"});
+  argv.insert(argv.end(), {"--bind", "127.0.0.1", "--dir", dir_, "--save", "", "--appendonly", "no", "--logfile",
+                           dir_ + "/redis.log", "--daemonize", "no"});
   if (options_.tls) {
     const auto& t = *options_.tls;
-    argv.insert(argv.end(), {"--port", "0", "--tls-port", port, "--tls-cert-file", t.cert_file, "--tls-key-file",
-                             t.key_file, "--tls-ca-cert-file", t.ca_file, "--tls-auth-clients",
-                             t.auth_clients ? "yes" : "no"});
+    argv.insert(argv.end(),
+                {"--port", "0", "--tls-port", port, "--tls-cert-file", t.cert_file, "--tls-key-file", t.key_file,
+                 "--tls-ca-cert-file", t.ca_file, "--tls-auth-clients", t.auth_clients ? "yes" : "no"});
   } else {
     argv.insert(argv.end(), {"--port", port});
   }

@@ -43,10 +43,10 @@ class RedisServer {
   // redis://127.0.0.1:<port> (rediss:// for TLS), plus `suffix` (e.g. "/3").
   std::string url(const std::string& suffix = {}) const;
 
-  void kill();    // SIGKILL and reap
-  void stop();    // SIGTERM, reap (SIGKILL after the ready timeout)
-  void pause();   // SIGSTOP: connections stay open, nothing is answered
-  void resume();  // SIGCONT
+  void kill();     // SIGKILL and reap
+  void stop();     // SIGTERM, reap (SIGKILL after the ready timeout)
+  void pause();    // SIGSTOP: connections stay open, nothing is answered
+  void resume();   // SIGCONT
   void restart();  // stop() if running, then start again on the same port and directory
 
  private:

@@ -44,14 +44,14 @@ struct ConnectionOptions {
   // A PING after this long with nothing in flight, under command_timeout: a silent peer (paused,
   // or the network gone) is noticed on an idle connection too, above all a Subscriber's. 0: never.
   std::chrono::milliseconds health_check_interval{5000};
-  std::string client_name{};  // CLIENT SETNAME after connecting, when set
+  std::string client_name{};         // CLIENT SETNAME after connecting, when set
   std::shared_ptr<Logger> logger{};  // null: ocpp::default_logger()
 };
 
 // Read from any thread while the connection runs.
 struct Stats {
   // Upper bounds of the latency buckets, in microseconds; the last bucket counts the rest.
-  static constexpr std::array<std::uint32_t, 11> kLatencyBoundsUs{100,   250,    500,    1000,   2500,  5000,
+  static constexpr std::array<std::uint32_t, 11> kLatencyBoundsUs{100,   250,   500,    1000,   2500,   5000,
                                                                   10000, 25000, 100000, 500000, 2000000};
   std::uint64_t commands = 0;  // issued
   std::uint64_t sent = 0;      // put on a connection, with the handshake and health-check commands
@@ -65,7 +65,7 @@ struct Stats {
   std::uint64_t connects = 0;    // successful connects, handshake done
   std::uint64_t reconnects = 0;  // connects after the first
   std::uint64_t connection_losses = 0;
-  std::uint64_t latency_count = 0;    // replies timed (issue to reply)
+  std::uint64_t latency_count = 0;  // replies timed (issue to reply)
   std::uint64_t latency_sum_us = 0;
   std::array<std::uint64_t, kLatencyBoundsUs.size() + 1> latency_buckets{};
 };

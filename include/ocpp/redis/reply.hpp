@@ -44,7 +44,7 @@ class Reply {
   // The text of a status, an error or a bulk string; empty for the other types.
   const std::string& str() const noexcept { return str_; }
   std::string& str() noexcept { return str_; }
-  long long integer() const noexcept { return integer_; }  // 0 unless an integer
+  long long integer() const noexcept { return integer_; }                    // 0 unless an integer
   const std::vector<Reply>& elements() const noexcept { return elements_; }  // empty unless an array
   std::vector<Reply>& elements() noexcept { return elements_; }
   // Element i of an array, or a nil reply when there is none.

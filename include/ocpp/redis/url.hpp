@@ -13,7 +13,7 @@ struct Url {
   std::uint16_t port = 6379;
   std::string user{};      // empty: AUTH <password> (the default user)
   std::string password{};  // empty: no AUTH
-  int db = 0;            // SELECT after connecting when not 0
+  int db = 0;              // SELECT after connecting when not 0
 
   friend bool operator==(const Url&, const Url&) = default;
 };
