@@ -105,7 +105,6 @@ trap 'exit 130' INT TERM
 RESULTS="$WORK/runs.jsonl"
 : >"$RESULTS"
 
-socket_fds() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
 
 run_one() {
   local kind="$1" run="$2"

@@ -13,6 +13,10 @@ CLK_TCK="$(getconf CLK_TCK)"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+# Sockets process $1 holds. find fails when a descriptor closes while it reads the directory (many
+# do when thousands of stations leave); its count is still the one wanted, and under pipefail
+# and set -e that failure would end the run without a word.
+socket_fds() { { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null || true; } | wc -l; }
 
 # require_built BIN TARGET: this script builds nothing.
 require_built() {

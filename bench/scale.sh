@@ -273,7 +273,6 @@ sum_field() {
   echo "$total"
 }
 
-socket_fds() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
 cpu_ticks() { proc_cpu_user_sys "$1" | awk '{ print $1 + $2 }'; }
 metrics_of() {
   local kind="$1" url="http://127.0.0.1:$SERVER_PORT/metrics" extra=()

@@ -6,11 +6,11 @@ Usage: layering_test.py <repository root>
 The layers, bottom up, one CMake library each (src/CMakeLists.txt):
 
     rpc < log < messages (= schema, codegen/runtime) < engine < http < tls < redis < transport
-        < session < client | server (peers: neither includes the other) < apps (apps/ocpp,
+        < session < cluster < client | server (peers: neither includes the other) < apps (apps/ocpp,
         include/ocpp/ocpp.hpp)
 
-redis (the Redis client) needs only tls, log and http below it; its rank between tls and transport
-keeps the cluster layer, which will use it, free to sit anywhere above.
+redis (the Redis client) needs only tls, log and http below it; cluster (node, presence, routed
+calls, its in-memory and Redis adapters) needs engine and redis, and the server builds on it.
 
 A file's layer is its folder: include/ocpp/<layer>/, src/<layer>/, codegen/runtime/ (messages),
 apps/ (apps). An include's layer is the layer of the file it resolves to, the way the compiler
@@ -38,7 +38,8 @@ import re
 import sys
 
 # Bottom up; names on one rank are one layer (aliases) unless listed as PEERS.
-LAYERS = ["rpc", "log", "messages", "engine", "http", "tls", "redis", "transport", "session", "client", "server", "apps"]
+LAYERS = ["rpc", "log", "messages", "engine", "http", "tls", "redis", "transport", "session", "cluster", "client",
+          "server", "apps"]
 ALIASES = {"schema": "messages", "runtime": "messages"}  # schema/: the validators; runtime/: codegen/runtime
 PEERS = {"client": "server", "server": "client"}  # same rank, neither includes the other
 RANK = {name: i for i, name in enumerate(LAYERS)}

@@ -39,6 +39,10 @@ struct ServeArgs {
   std::vector<std::string> certs;  // profiles 2/3: server certificates, paired in order with keys
   std::vector<std::string> keys;
   std::string ca;  // profile 3: CA bundle of the accepted client certificates
+  std::string redis;    // join the cluster on this Redis (redis:// or rediss://)
+  std::string node_id;  // the node's stable name; empty: a random one
+  std::string prefix = "ocpp:";
+  std::size_t lease_ttl_ms = 5000;
 };
 // "100/60s", "5/500ms", "1000/1m", "10/1h" → {limit, window}; throws std::invalid_argument.
 std::pair<double, std::chrono::milliseconds> parse_rate(const std::string& text, const std::string& flag = "--rate-limit");
@@ -75,6 +79,28 @@ struct BenchArgs {
   bool no_verify = false;
 };
 int bench(const BenchArgs& args);
+
+struct CallArgs {
+  std::string redis = "redis://127.0.0.1:6379";
+  std::string prefix = "ocpp:";
+  std::string to;
+  std::string protocol;  // empty: whatever the station speaks
+  std::string action;
+  std::string payload = "{}";
+  std::string message_id;  // the idempotency key; empty: a generated id
+  std::size_t timeout_ms = 30000;
+};
+// Prints the result (exit 0) or the CALLERROR (exit 3); the other outcomes exit with
+// call_exit_code().
+int call_station(const CallArgs& args);
+int call_exit_code(cluster::Outcome outcome);
+
+struct ClusterArgs {
+  std::string redis = "redis://127.0.0.1:6379";
+  std::string prefix = "ocpp:";
+  std::vector<std::string> identities;  // also say which node holds these
+};
+int cluster_status(const ClusterArgs& args);
 
 struct CertsArgs {
   std::string out = "certs";

@@ -69,6 +69,15 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   s->add_option("--ca", serve.ca, "Profile 3: CA bundle (PEM) the stations' client certificates must chain to")
       ->check(CLI::ExistingFile);
+  s->add_option("--redis", serve.redis,
+                "Join a cluster on this Redis (redis://[user:password@]host:port[/db], rediss:// for TLS): calls "
+                "reach stations on any node");
+  s->add_option("--node-id", serve.node_id, "With --redis: this node's stable name (default: a random one)");
+  s->add_option("--redis-prefix", serve.prefix, "With --redis: the prefix of the cluster's keys")->capture_default_str();
+  s->add_option("--lease-ttl-ms", serve.lease_ttl_ms,
+                "With --redis: the node's lease; a node that cannot renew it within this time closes its stations "
+                "(1012)")
+      ->capture_default_str();
 
   ocpp::app::SimulateArgs sim;
   auto* m = app.add_subcommand("simulate", "Run simulated charge points against a CSMS");
@@ -108,6 +117,26 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   l->add_flag("--no-verify", b.no_verify, "wss://: do not verify the server's certificate");
 
+  ocpp::app::CallArgs call;
+  auto* k = app.add_subcommand(
+      "call", "Call a station connected to any node of a cluster and print its answer. Exit: 0 result, 3 CALLERROR, "
+              "4 not connected, 5 timeout, 6 node down, 7 expired, 8 overloaded, 9 unknown outcome, 10 duplicate, "
+              "11 rejected, 12 Redis unavailable");
+  k->add_option("--redis", call.redis, "The cluster's Redis")->capture_default_str();
+  k->add_option("--redis-prefix", call.prefix, "The prefix of the cluster's keys")->capture_default_str();
+  k->add_option("--to", call.to, "The station's identity")->required();
+  k->add_option("--protocol", call.protocol, "The station's protocol, checked on its node (default: any)");
+  k->add_option("--action", call.action, "Action")->required();
+  k->add_option("--payload", call.payload, "JSON payload")->capture_default_str();
+  k->add_option("--message-id", call.message_id, "Message id, also the idempotency key (default: generated)");
+  k->add_option("--timeout-ms", call.timeout_ms, "Deadline of the call")->capture_default_str();
+
+  ocpp::app::ClusterArgs cl;
+  auto* n = app.add_subcommand("cluster", "List a cluster's nodes (lease, stations, inbox) and who holds identities");
+  n->add_option("--redis", cl.redis, "The cluster's Redis")->capture_default_str();
+  n->add_option("--redis-prefix", cl.prefix, "The prefix of the cluster's keys")->capture_default_str();
+  n->add_option("--identity", cl.identities, "Also show which node holds this station (repeatable)");
+
   ocpp::app::CertsArgs certs;
   auto* c = app.add_subcommand("certs", "Make a CA, RSA and ECDSA server certificates and a client certificate");
   c->add_option("--out", certs.out, "Directory to write to")->capture_default_str();
@@ -130,6 +159,8 @@ int main(int argc, char** argv) {
     if (*m) return ocpp::app::simulate(sim);
     if (*l) return ocpp::app::bench(b);
     if (*c) return ocpp::app::certs(certs);
+    if (*k) return ocpp::app::call_station(call);
+    if (*n) return ocpp::app::cluster_status(cl);
   } catch (const ocpp::app::UsageError& e) {
     std::cerr << "ocpp: " << e.what() << "\n";
     return 2;

@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "demo_payloads.hpp"
 #include "ocpp/ocpp.hpp"
+#include "ocpp/cluster/redis_adapter.hpp"
 #include "ocpp/server/basic_auth.hpp"
 
 namespace ocpp::app {
@@ -87,6 +88,17 @@ int serve(const ServeArgs& args) {
     auto [limit, window] = parse_rate(args.connection_rate_limit, "--connection-rate-limit");
     options.connection_rate_limit = RateLimit{limit, window};
   }
+  if (!args.redis.empty()) {
+    cluster::RedisAdapterOptions redis;
+    redis.connection.url = args.redis;
+    redis.connection.logger = options.logger;
+    redis.prefix = args.prefix;
+    options.cluster.adapter = std::make_shared<cluster::RedisAdapter>(pool.executor(0), std::move(redis));
+    options.cluster.node_id = args.node_id;
+    options.cluster.lease_ttl = std::chrono::milliseconds(args.lease_ttl_ms);
+  } else if (!args.node_id.empty()) {
+    throw UsageError("--node-id is for a cluster: give --redis too");
+  }
   Server server(pool.executors(), options);
   std::atomic<int> transaction_ids{0};
   if (!args.password_file.empty()) {
@@ -152,7 +164,9 @@ int serve(const ServeArgs& args) {
     std::cout << "security profile " << static_cast<int>(profile) << (uses_tls(profile) ? " over TLS" : "") << ", ";
   std::cout << "protocols";
   for (const auto& p : args.protocols) std::cout << " " << p;
-  std::cout << ", " << args.threads << " thread" << (args.threads == 1 ? "" : "s") << ")\n" << std::flush;
+  std::cout << ", " << args.threads << " thread" << (args.threads == 1 ? "" : "s");
+  if (!args.redis.empty()) std::cout << ", cluster node " << server.node_name() << " on " << args.redis;
+  std::cout << ")\n" << std::flush;
 
   std::promise<void> stopped;
   boost::asio::signal_set signals(pool.executor(0), SIGINT, SIGTERM);

@@ -1,6 +1,8 @@
 #pragma once
-// Everything a user needs: client, server, sessions, frames and errors.
+// Everything a user needs: client, server, sessions, frames and errors, the cluster's adapters.
 #include "ocpp/client/client.hpp"
+#include "ocpp/cluster/memory_adapter.hpp"
+#include "ocpp/cluster/redis_adapter.hpp"
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/server/server.hpp"

@@ -59,6 +59,7 @@ struct ServerCore {
   const std::shared_ptr<CallbackGate> gate = std::make_shared<CallbackGate>();
   std::shared_ptr<Observability> observability;
   std::shared_ptr<Registry> registry;
+  std::shared_ptr<cluster::ClusterNode> cluster;  // with options.cluster.adapter only
   std::unique_ptr<ConnectionRateLimiter> connection_limiter;  // with connection_rate_limit only
   const TrustedProxies trusted_proxies;
   HandshakeLimiter handshakes;  // asked at accept, by the TCP peer's address

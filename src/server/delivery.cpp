@@ -8,7 +8,8 @@
 namespace ocpp::detail {
 namespace asio = boost::asio;
 
-void broadcast(const Registry& registry, asio::any_io_executor ex, std::optional<std::vector<std::string>> identities,
+void broadcast(const Registry& registry, const RouteFn& remote, asio::any_io_executor ex,
+               std::optional<std::vector<std::string>> identities,
                std::string action, boost::json::value payload, CallOptions options,
                asio::any_completion_handler<Server::BroadcastSignature> handler) {
   struct Gather {
@@ -39,18 +40,20 @@ void broadcast(const Registry& registry, asio::any_io_executor ex, std::optional
   if (targets.empty()) return complete_later(gather->ex, std::move(gather->handler), Server::BroadcastResult{});
   gather->remaining = targets.size();
   for (auto& [id, client] : targets) {
-    if (!client) {
-      gather->done(id, "not connected");
-      continue;
-    }
-    client->call(action, payload, options, [gather, id = id](std::exception_ptr e, boost::json::value) {
+    auto done = [gather, id = id](std::exception_ptr e, boost::json::value) {
       std::string why;
       if (e) {
         why = describe_exception(e);
         if (why.empty()) why = "failed";  // the result's "failed" list keeps a reason for each
       }
       gather->done(id, std::move(why));
-    });
+    };
+    if (client)
+      client->call(action, payload, options, std::move(done));
+    else if (remote)
+      remote(id, action, payload, options, std::move(done));
+    else
+      gather->done(id, "not connected");
   }
 }
 

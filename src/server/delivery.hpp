@@ -5,6 +5,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/value.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,8 +16,14 @@
 
 namespace ocpp::detail {
 
-// To `identities` (those not connected fail), or to every registered station.
-void broadcast(const Registry& registry, boost::asio::any_io_executor ex,
+// Sends a CALL to a station that is not in the registry (the cluster), or is null.
+using RouteFn = std::function<void(std::string identity, std::string action, boost::json::value payload,
+                                   CallOptions options,
+                                   boost::asio::any_completion_handler<RpcSession::CallSignature> handler)>;
+
+// To `identities` (those neither here nor reachable through `remote` fail), or to every registered
+// station.
+void broadcast(const Registry& registry, const RouteFn& remote, boost::asio::any_io_executor ex,
                std::optional<std::vector<std::string>> identities, std::string action, boost::json::value payload,
                CallOptions options, boost::asio::any_completion_handler<Server::BroadcastSignature> handler);
 

@@ -24,6 +24,7 @@ SessionHooks hooks_for(const std::shared_ptr<Registration>& registration, const 
       core->clients.remove(registration->generation);
       core->observability->connection_closed();
       core->registry->remove(registration->client->identity(), registration->generation);
+      if (core->cluster) core->cluster->release(registration->client->identity(), registration->generation);
     }
   };
   hooks.rate_limited = [registration](const RateLimitEvent& e) {
@@ -60,6 +61,7 @@ void Handoff::connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_
     return client->close(CloseOptions{close_code::going_away, "Server is shutting down", false, false});
   }
   client->announce_protocol(protocol);
+  if (core->cluster) core->cluster->claim(client->identity(), attached.generation);
   if (added.evicted) added.evicted->close(CloseOptions{close_code::evicted, "Evicted by new connection", false, false});
   core->observability->emit(client->identity(), "on_client", core->on_client, client);
   if (const auto& metrics = core->observability->metrics())

@@ -26,6 +26,7 @@ class Observability {
   Observability(std::shared_ptr<Logger> logger, bool health_endpoint, std::shared_ptr<CallbackGate> gate);
 
   Logger& logger() const noexcept { return *logger_; }
+  const std::shared_ptr<Logger>& logger_ptr() const noexcept { return logger_; }
   const std::shared_ptr<Metrics>& metrics() const noexcept { return metrics_; }
   // The server's callback gate (ServerCore::gate).
   CallbackGate* gate() const noexcept { return gate_.get(); }

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "server/cluster_link.hpp"
+#include "session/complete.hpp"
 #include "server/core.hpp"
 #include "server/delivery.hpp"
 #include "server/listener.hpp"
@@ -36,6 +38,8 @@ Server::Server(std::vector<asio::any_io_executor> executors, ServerOptions optio
                               std::shared_ptr<const detail::TlsSettings> tls, bool proxy_protocol) {
         detail::start_upgrade(std::move(socket), core, profile, std::move(tls), proxy_protocol);
       });
+  core->cluster = detail::make_cluster_node(core);
+  if (core->cluster) core->cluster->start();
   impl_->core = std::move(core);
 }
 
@@ -50,6 +54,9 @@ Server::~Server() {
   detail::shut_down_upgrades(core);
   for (auto& c : core.clients.alive())
     c->close(CloseOptions{close_code::going_away, "Server is shutting down", false, false});
+  // Leaving answers what is still queued for this node (node_down) at once, instead of its
+  // callers learning it when the lease runs out.
+  if (core.cluster) core.cluster->stop([] {});
 }
 
 std::uint16_t Server::listen(std::uint16_t port, const std::string& host) {
@@ -60,7 +67,10 @@ std::uint16_t Server::listen(std::uint16_t port, const std::string& host) {
 }
 
 std::uint16_t Server::listen(const ListenOptions& options) {
-  return impl_->listeners->listen(options, [&registry = *impl_->core->registry] { registry.open(); });
+  return impl_->listeners->listen(options, [&core = *impl_->core] {
+    core.registry->open();
+    if (core.cluster) core.cluster->start();  // again after close()
+  });
 }
 
 void Server::update_tls(std::uint16_t port, const ServerTlsOptions& tls) { impl_->listeners->update_tls(port, tls); }
@@ -99,21 +109,40 @@ std::shared_ptr<ServerClient> Server::get_client(std::string_view identity) cons
   return impl_->core->registry->find(identity);
 }
 
+std::shared_ptr<ServerClient> Server::local_target(std::string_view identity) const {
+  auto client = impl_->core->registry->find(identity);
+  if (client && impl_->core->cluster && client->state() != ConnectionState::open) return nullptr;
+  return client;
+}
+
 std::vector<std::shared_ptr<ServerClient>> Server::clients() const { return impl_->core->registry->all(); }
 
 std::size_t Server::client_count() const { return impl_->core->registry->size(); }
 
+std::string Server::node_name() const { return impl_->core->cluster ? impl_->core->cluster->self().name : std::string(); }
+
 asio::any_io_executor Server::executor() const { return impl_->core->executors.front(); }
 
-void Server::log_not_connected(std::string_view identity, std::string_view action) const {
-  impl_->core->observability->logger().log(LogLevel::warn, "server", identity,
-                                           "safe_send_to_client " + std::string(action) + ": not connected");
+void Server::route_call(asio::any_io_executor ex, std::string identity, std::string protocol, std::string action,
+                        boost::json::value payload, CallOptions options, bool log_failure, CallHandler handler) {
+  detail::route_call(*impl_->core, std::move(ex), std::move(identity), std::move(protocol), std::move(action),
+                     std::move(payload), std::move(options), log_failure, std::move(handler));
 }
 
 void Server::start_broadcast(std::optional<std::vector<std::string>> identities, std::string action,
                              boost::json::value payload, CallOptions options,
                              asio::any_completion_handler<BroadcastSignature> handler) {
-  detail::broadcast(*impl_->core->registry, executor(), std::move(identities), std::move(action), std::move(payload),
+  auto& core = *impl_->core;
+  detail::RouteFn remote;
+  if (core.cluster) {
+    if (!identities) detail::publish_broadcast(core, action, payload);
+    remote = [core = impl_->core, ex = executor()](std::string identity, std::string action, boost::json::value payload,
+                                                     CallOptions options, CallHandler handler) {
+      detail::route_call(*core, ex, std::move(identity), {}, std::move(action), std::move(payload), std::move(options),
+                         false, std::move(handler));
+    };
+  }
+  detail::broadcast(*core.registry, remote, executor(), std::move(identities), std::move(action), std::move(payload),
                     std::move(options), std::move(handler));
 }
 
@@ -122,7 +151,14 @@ void Server::start_close(CloseOptions options, asio::any_completion_handler<void
   core.registry->close();
   impl_->listeners->close();
   detail::shut_down_upgrades(core);
-  detail::close_all(core.clients.alive(), std::move(options), core.gate, executor(), std::move(handler));
+  if (!core.cluster)
+    return detail::close_all(core.clients.alive(), std::move(options), core.gate, executor(), std::move(handler));
+  // Then the node leaves the cluster: what is still queued for it is answered, nothing is left unknown.
+  auto shared = std::make_shared<asio::any_completion_handler<void()>>(std::move(handler));
+  detail::close_all(core.clients.alive(), std::move(options), core.gate, executor(),
+                    [cluster = core.cluster, shared, gate = core.gate, ex = executor()] {
+                      cluster->stop([shared, gate, ex] { detail::complete_later(gate, ex, std::move(*shared)); });
+                    });
 }
 
 }  // namespace ocpp

@@ -12,6 +12,7 @@ inline constexpr std::uint16_t abnormal = 1006;  // never sent: the connection d
 inline constexpr std::uint16_t policy_violation = 1008;
 inline constexpr std::uint16_t too_big = 1009;
 inline constexpr std::uint16_t internal_error = 1011;
+inline constexpr std::uint16_t service_restart = 1012;  // reconnect (elsewhere): e.g. a fenced cluster node
 inline constexpr std::uint16_t try_again_later = 1013;
 inline constexpr std::uint16_t evicted = 4000;  // a newer connection with the same identity
 }  // namespace close_code

@@ -1,6 +1,7 @@
 #pragma once
 // The CSMS side: accepts charging stations, negotiates subprotocols, hands out one ServerClient
 // per connection with the same call/handle API as the client.
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ocpp/cluster/node.hpp"
 #include "ocpp/server/connection.hpp"
 #include "ocpp/server/metrics.hpp"
 #include "ocpp/server/station_state.hpp"
@@ -75,6 +77,10 @@ struct ServerOptions : SessionOptions {
   bool health_endpoint = false;
   // permessage-deflate, accepted when a station offers it (OCPP 2.0.1 and 2.1 require a CSMS to).
   CompressionOptions compression{.enabled = true};
+  // With an adapter, the server is a node of a cluster: send_to_client() and broadcast_batch()
+  // reach stations connected to any node, and a station connecting here evicts its socket on
+  // another node (see cluster::ClusterOptions).
+  cluster::ClusterOptions cluster{};
 };
 
 // One listening socket and the security profile of every connection it accepts.
@@ -227,18 +233,24 @@ class Server {
   std::shared_ptr<ServerClient> get_client(std::string_view identity) const;
   std::vector<std::shared_ptr<ServerClient>> clients() const;
   std::size_t client_count() const;
+  // This node's name in the cluster (ServerOptions::cluster); empty when not clustered.
+  std::string node_name() const;
 
-  // A CALL to the station connected as `identity`; fails with ConnectionError when it is not
-  // connected (here: to this server; the clustering layer routes to other nodes).
+  // A CALL to the station connected as `identity`: here, or through the cluster on another node
+  // (ServerOptions::cluster). Fails with ConnectionError when it is not connected; routed calls
+  // that end otherwise than with the station's answer fail with cluster::RouteError, a
+  // ConnectionError naming the outcome.
   template <class Token>
   auto send_to_client(std::string identity, std::string action, boost::json::value payload, CallOptions options,
                       Token&& token) {
     return boost::asio::async_initiate<Token, RpcSession::CallSignature>(
         [this](auto handler, std::string identity, std::string action, boost::json::value payload,
                CallOptions options) {
-          if (auto client = get_client(identity))
+          if (auto client = local_target(identity))
             return client->call(std::move(action), std::move(payload), std::move(options), std::move(handler));
-          fail_not_connected(identity, std::move(handler), boost::json::value());
+          auto ex = boost::asio::get_associated_executor(handler, executor());
+          route_call(std::move(ex), std::move(identity), {}, std::move(action), std::move(payload), std::move(options),
+                     false, CallHandler(std::move(handler)));
         },
         token, std::move(identity), std::move(action), std::move(payload), std::move(options));
   }
@@ -248,9 +260,14 @@ class Server {
     using Response = typename action_traits<Request>::response_type;
     return boost::asio::async_initiate<Token, void(std::exception_ptr, Response)>(
         [this](auto handler, std::string identity, Request request, CallOptions options) {
-          if (auto client = get_client(identity))
+          if (auto client = local_target(identity))
             return client->call(request, std::move(options), std::move(handler));
-          fail_not_connected(identity, std::move(handler), Response{});
+          using Traits = action_traits<Request>;
+          using Completion = detail::TypedCompletion<Response, decltype(handler), false>;
+          auto ex = boost::asio::get_associated_executor(handler, executor());
+          route_call(std::move(ex), std::move(identity), std::string(Traits::protocol), std::string(Traits::name),
+                     boost::json::value_from(request), std::move(options), false,
+                     CallHandler(Completion{std::move(handler), Traits::name, Traits::validate_response, {}}));
         },
         token, std::move(identity), request, std::move(options));
   }
@@ -261,10 +278,14 @@ class Server {
     return boost::asio::async_initiate<Token, RpcSession::SafeCallSignature>(
         [this](auto handler, std::string identity, std::string action, boost::json::value payload,
                CallOptions options) {
-          if (auto client = get_client(identity))
+          if (auto client = local_target(identity))
             return client->safe_call(std::move(action), std::move(payload), std::move(options), std::move(handler));
-          log_not_connected(identity, action);
-          complete_empty(std::move(handler));
+          auto ex = boost::asio::get_associated_executor(handler, executor());
+          route_call(std::move(ex), std::move(identity), {}, std::move(action), std::move(payload), std::move(options),
+                     true, [h = std::move(handler)](std::exception_ptr e, boost::json::value v) mutable {
+                       if (e) return std::move(h)(std::nullopt);
+                       std::move(h)(std::move(v));
+                     });
         },
         token, std::move(identity), std::move(action), std::move(payload), std::move(options));
   }
@@ -275,7 +296,8 @@ class Server {
   };
   using BroadcastSignature = void(BroadcastResult);
   // The same CALL to every connected station, in parallel; completes when all have answered,
-  // failed or timed out.
+  // failed or timed out. Clustered, the other nodes get it too, at most once and unanswered: the
+  // result lists this server's stations.
   template <class Token>
   auto broadcast(std::string action, boost::json::value payload, CallOptions options, Token&& token) {
     return boost::asio::async_initiate<Token, BroadcastSignature>(
@@ -285,7 +307,8 @@ class Server {
         },
         token, std::move(action), std::move(payload), std::move(options));
   }
-  // To the listed stations only; those not connected are reported as failed.
+  // To the listed stations only, on any node of the cluster; those not connected are reported as
+  // failed, and every identity gets its own outcome.
   template <class Token>
   auto broadcast_batch(std::vector<std::string> identities, std::string action, boost::json::value payload,
                        CallOptions options, Token&& token) {
@@ -312,21 +335,16 @@ class Server {
 
  private:
   struct Impl;
+  using CallHandler = boost::asio::any_completion_handler<RpcSession::CallSignature>;
   HandlerTable& handlers();
+  // The connection here that a call to `identity` goes to, or null to route it: clustered, a
+  // connection already closing (e.g. evicted by another node) is passed over.
+  std::shared_ptr<ServerClient> local_target(std::string_view identity) const;
   boost::asio::any_io_executor executor() const;
-  void log_not_connected(std::string_view identity, std::string_view action) const;
-  template <class Handler, class Value>
-  void fail_not_connected(const std::string& identity, Handler handler, Value empty) {
-    auto ex = boost::asio::get_associated_executor(handler, executor());
-    boost::asio::post(ex, [h = std::move(handler), e = std::make_exception_ptr(ConnectionError(
-                                                       "Client " + identity + " is not connected")),
-                           empty = std::move(empty)]() mutable { std::move(h)(e, std::move(empty)); });
-  }
-  template <class Handler>
-  void complete_empty(Handler handler) {
-    auto ex = boost::asio::get_associated_executor(handler, executor());
-    boost::asio::post(ex, [h = std::move(handler)]() mutable { std::move(h)(std::nullopt); });
-  }
+  // To a station not connected here: through the cluster, or failing "not connected". Completes on
+  // `ex`; `log_failure` logs why it failed (safe_send_to_client).
+  void route_call(boost::asio::any_io_executor ex, std::string identity, std::string protocol, std::string action,
+                  boost::json::value payload, CallOptions options, bool log_failure, CallHandler handler);
   void start_broadcast(std::optional<std::vector<std::string>> identities, std::string action,
                        boost::json::value payload, CallOptions options,
                        boost::asio::any_completion_handler<BroadcastSignature> handler);

@@ -1,0 +1,62 @@
+#pragma once
+// The cluster's store on Redis (7.0, RESP2): leases, presence, per-node inbox streams read through
+// a consumer group, reply streams and pub/sub, every multi-key step one Lua script. One adapter
+// per process; several processes (nodes) share one Redis.
+//
+// Keys (all under `prefix`): lease:<node> (the incarnation, with the lease's TTL), nodes (a set of
+// names), owner:<identity> (hash n, i, e), epoch (one counter: epochs only grow), inbox:<node>
+// (stream; group "nodes", a consumer per incarnation), reply:<node>:<incarnation> (stream),
+// idem:<identity>:<message id>, state:<identity>, count (hash node -> stations); channel pub.
+#include <boost/asio/any_io_executor.hpp>
+
+#include <memory>
+#include <string>
+
+#include "ocpp/cluster/adapter.hpp"
+#include "ocpp/redis/connection.hpp"
+
+namespace ocpp::cluster {
+
+struct RedisAdapterOptions {
+  // URL (redis:// or rediss://), timeouts, reconnect backoff, TLS; used for each connection.
+  redis::ConnectionOptions connection{};
+  std::string prefix = "ocpp:";
+  // How long one blocking read of the inbox or the replies waits before it is issued again.
+  std::chrono::milliseconds block{1000};
+  // Entries taken from a stream per read.
+  std::size_t batch = 256;
+};
+
+class RedisAdapter final : public Adapter {
+ public:
+  // Connects in the background (and reconnects with backoff). Throws redis::UrlError for a bad
+  // URL, TlsError for unreadable TLS files.
+  RedisAdapter(boost::asio::any_io_executor executor, RedisAdapterOptions options);
+  ~RedisAdapter() override;
+
+  void join(const NodeRef& self, Sink sink) override;
+  void leave(const NodeRef& self, Done<Ok> done) override;
+  void renew_lease(const NodeRef& self, std::chrono::milliseconds ttl, Done<Lease> done) override;
+  void claim(const std::string& identity, const NodeRef& self, Done<Claimed> done) override;
+  void release(const std::string& identity, const Owner& claim, Done<bool> done) override;
+  void evict(const Owner& owner, const std::string& identity) override;
+  void lookup(std::vector<std::string> identities, Done<std::vector<std::optional<Owner>>> done) override;
+  void enqueue(RoutedCall call, std::size_t max_inbox, Done<Enqueued> done) override;
+  void finish(const NodeRef& self, RoutedReply reply, const NodeRef& caller) override;
+  void settle(const NodeRef& target, std::vector<std::string> ids, Done<std::vector<Outcome>> done) override;
+  void nodes(Done<std::vector<NodeInfo>> done) override;
+  void publish(std::string channel, std::string message) override;
+  void publish_batch(std::vector<std::pair<std::string, std::string>> messages) override;
+  void save_state(const std::string& identity, std::string state, std::chrono::milliseconds ttl) override;
+  void load_state(const std::string& identity, Done<std::optional<std::string>> done) override;
+  AdapterMetrics metrics() const override;
+
+  // Which node holds `identity` (alive or not), for tools: empty when none.
+  void owner(const std::string& identity, Done<std::optional<Owner>> done);
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace ocpp::cluster

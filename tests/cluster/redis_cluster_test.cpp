@@ -1,0 +1,361 @@
+// Nodes as separate `ocpp serve --redis` processes on a real redis-server, stations on loopback
+// sockets in this process (they record every request they run), and a backend node in this process
+// that calls them. Faults are real: SIGKILL, SIGTERM, SIGSTOP/SIGCONT, a Redis restart.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "ocpp/cluster/redis_adapter.hpp"
+#include "ocpp/messages/v16.hpp"
+#include "support/redis_server.hpp"
+#include "wire/wire_fixture.hpp"
+
+extern char** environ;
+
+namespace ocpp_test {
+namespace {
+using cluster::Outcome;
+using cluster::RouteError;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const milliseconds kLease{1000};
+
+std::string temp_path(const std::string& name) {
+  return (fs::temp_directory_path() / ("ocpp-redis-cluster-" + std::to_string(::getpid()) + "-" + name)).string();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A child process with its output in a file.
+class Process {
+ public:
+  explicit Process(std::vector<std::string> argv, const std::string& name) : out_(temp_path(name + ".out")) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0)
+      throw std::runtime_error("cannot start " + argv[0]);
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~Process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGCONT);
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    fs::remove(out_);
+  }
+  std::string output() const { return read_file(out_); }
+  void signal(int sig) { ::kill(pid_, sig); }
+  // The exit status; waits at most `limit`.
+  int wait(milliseconds limit = milliseconds(30000)) {
+    const auto end = Clock::now() + limit;
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (Clock::now() > end) throw std::runtime_error("process did not exit: " + output());
+      std::this_thread::sleep_for(milliseconds(5));  // no event for a child's exit short of SIGCHLD
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  std::string out_;
+  pid_t pid_ = -1;
+};
+
+// `ocpp serve --redis` as a cluster node.
+class NodeProcess {
+ public:
+  NodeProcess(const std::string& redis_url, const std::string& name)
+      : process_({OCPP_CLI_PATH, "serve", "--port", "0", "--host", "127.0.0.1", "--protocols", "ocpp1.6", "--quiet",
+                  "--redis", redis_url, "--node-id", name, "--lease-ttl-ms", std::to_string(kLease.count())},
+                 "node-" + name) {
+    const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
+    const auto end = Clock::now() + std::chrono::seconds(20);
+    std::smatch m;
+    for (std::string out; Clock::now() < end; std::this_thread::sleep_for(milliseconds(5))) {
+      out = process_.output();
+      if (std::regex_search(out, m, listening)) {
+        port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+        return;
+      }
+    }
+    throw std::runtime_error("node " + name + " did not start: " + process_.output());
+  }
+  std::uint16_t port() const { return port_; }
+  Process& process() { return process_; }
+
+ private:
+  Process process_;
+  std::uint16_t port_ = 0;
+};
+
+// What the stations ran: message id -> how often, and whether after its deadline.
+struct Executed {
+  std::mutex m;
+  std::map<std::string, int> runs;
+  std::condition_variable changed;
+  void note(const std::string& id) {
+    std::lock_guard lock(m);
+    ++runs[id];
+    changed.notify_all();
+  }
+  int count(const std::string& id) {
+    std::lock_guard lock(m);
+    auto it = runs.find(id);
+    return it == runs.end() ? 0 : it->second;
+  }
+  void wait_for(const std::string& id) {
+    std::unique_lock lock(m);
+    if (!changed.wait_for(lock, std::chrono::seconds(10), [&] { return runs.contains(id); }))
+      throw std::runtime_error("the station never ran " + id);
+  }
+  void expect_none_twice() {
+    std::lock_guard lock(m);
+    for (auto& [id, n] : runs) EXPECT_EQ(n, 1) << id << " ran " << n << " times";
+  }
+};
+
+class RedisClusterTest : public WireTest {
+ protected:
+  RedisClusterTest() { pool2.start(); }
+  void TearDown() override {
+    backend.reset();
+    WireTest::TearDown();
+    pool2.stop();
+    pool2.join();
+  }
+
+  // The backend: a clustered server of its own (no listener) that calls stations on any node.
+  Server& make_backend() {
+    ServerOptions o;
+    o.logger = null_logger();
+    cluster::RedisAdapterOptions r;
+    r.connection.url = redis.url();
+    r.connection.logger = null_logger();
+    o.cluster.adapter = adapter = std::make_shared<cluster::RedisAdapter>(pool2.executor(), r);
+    o.cluster.node_id = "backend";
+    o.cluster.lease_ttl = kLease;
+    backend = std::make_unique<Server>(pool2.executor(), o);
+    return *backend;
+  }
+  void wait_owner(const std::string& identity, const std::string& node) {
+    for (int i = 0; i < 2000; ++i) {
+      std::promise<std::string> p;
+      adapter->owner(identity, [&](cluster::Result<std::optional<cluster::Owner>> r) {
+        auto* o = std::get_if<std::optional<cluster::Owner>>(&r);
+        p.set_value(o && *o ? (*o)->node.name : std::string());
+      });
+      if (p.get_future().get() == node) return;
+      std::this_thread::sleep_for(milliseconds(5));  // a claim has no event outside its node
+    }
+    throw std::runtime_error(identity + " never claimed by " + node);
+  }
+  // A station that records what it runs; GetConfiguration answers with its identity, Reset is
+  // refused, and ChangeAvailability is held `hold` before it is answered.
+  std::shared_ptr<Client> station(std::uint16_t port, const std::string& identity, milliseconds hold = {}) {
+    auto c = make_client(port, identity);
+    c->handle("GetConfiguration", [this, identity](CallContext& ctx) -> HandlerResult {
+      executed.note(ctx.message_id);
+      return json::object{{"configurationKey", json::array{json::object{{"key", "Identity"}, {"readonly", true}, {"value", identity}}}}};
+    });
+    c->handle("Reset", [this](CallContext& ctx) -> HandlerResult {
+      executed.note(ctx.message_id);
+      throw RpcError(ErrorCode::NotSupported, "no resets today", json::object{{"why", "testing"}});
+    });
+    c->handle("ChangeAvailability", [this, hold](CallContext& ctx, Responder r) {
+      executed.note(ctx.message_id);
+      auto t = std::make_shared<asio::steady_timer>(pool.executor(), hold);
+      t->async_wait([t, r = std::move(r)](boost::system::error_code) mutable { r.result(json::object{{"status", "Accepted"}}); });
+    });
+    get(c->connect(asio::use_future));
+    return c;
+  }
+  // Waits until exactly `n` clients are blocked in XREADGROUP on the server.
+  void wait_blocked_readers(int n) {
+    redis::ConnectionOptions o;
+    o.url = redis.url();
+    o.logger = null_logger();
+    redis::Connection c(pool2.executor(), o);
+    c.start();
+    for (int i = 0; i < 2000; ++i) {
+      std::promise<int> count;
+      c.command({"CLIENT", "LIST"}, [&](redis::Result r) {
+        int blocked = 0;
+        if (r)
+          for (std::size_t at = 0; (at = r->str().find("cmd=xreadgroup", at)) != std::string::npos; ++at) ++blocked;
+        count.set_value(blocked);
+      });
+      if (count.get_future().get() == n) return;
+      std::this_thread::sleep_for(milliseconds(5));  // Redis tells nobody when it drops a client
+    }
+    throw std::runtime_error("Redis still has another number of blocked readers than " + std::to_string(n));
+  }
+  int ocpp_call(std::vector<std::string> args, std::string* out = nullptr) {
+    std::vector<std::string> argv{OCPP_CLI_PATH, "call", "--redis", redis.url(), "--timeout-ms", "5000"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process p(argv, "call");
+    auto status = p.wait();
+    if (out) *out = p.output();
+    return status;
+  }
+  std::future<json::value> call(const std::string& identity, const std::string& action, const std::string& message_id,
+                                milliseconds timeout = milliseconds(20000)) {
+    return backend->send_to_client(identity, action, json::object{{"connectorId", 1}, {"type", "Operative"}},
+                                   CallOptions{timeout, message_id}, asio::use_future);
+  }
+  static Outcome outcome_of(std::future<json::value>& f) {
+    try {
+      get(std::move(f), milliseconds(20000));
+      return Outcome::result;
+    } catch (const RouteError& e) {
+      return e.outcome();
+    } catch (const RpcError&) {
+      return Outcome::call_error;
+    } catch (const TimeoutError&) {
+      return Outcome::timeout;
+    }
+  }
+
+  RedisServer redis;
+  IoPool pool2{1};
+  std::shared_ptr<cluster::RedisAdapter> adapter;
+  std::unique_ptr<Server> backend;
+  Executed executed;
+};
+
+TEST_F(RedisClusterTest, AStationOnOneNodeIsCalledFromAnotherAndFromOcppCallWithTypedResultsErrorsAndNotConnected) {
+  NodeProcess a(redis.url(), "A");
+  auto& b = make_backend();
+  auto cp = station(a.port(), "CP1");
+  wait_owner("CP1", "A");
+
+  auto result = get(b.send_to_client("CP1", "GetConfiguration", json::object{}, {}, asio::use_future), milliseconds(10000));
+  EXPECT_EQ(result.at("configurationKey").at(0).at("value"), "CP1");
+  auto typed = get(b.send_to_client("CP1", v16::GetConfigurationRequest{}, {}, asio::use_future), milliseconds(10000));
+  ASSERT_TRUE(typed.configurationKey);
+  EXPECT_EQ(typed.configurationKey->at(0).value, "CP1");
+  try {
+    get(b.send_to_client("CP1", v16::ResetRequest{v16::ResetType::Soft}, {}, asio::use_future), milliseconds(10000));
+    FAIL() << "expected the station's CALLERROR";
+  } catch (const RpcError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::NotSupported);
+    EXPECT_EQ(e.details().at("why"), "testing");
+  }
+  const auto asked = Clock::now();
+  try {
+    get(b.send_to_client("NOBODY", "GetConfiguration", json::object{}, {}, asio::use_future), milliseconds(10000));
+    FAIL() << "expected not connected";
+  } catch (const RouteError& e) {
+    EXPECT_EQ(e.outcome(), Outcome::not_connected);
+  }
+  EXPECT_LT(Clock::now() - asked, std::chrono::seconds(1)) << "an unknown station fails without waiting";
+
+  std::string out;
+  EXPECT_EQ(ocpp_call({"--to", "CP1", "--action", "GetConfiguration", "--payload", "{}"}, &out), 0) << out;
+  EXPECT_NE(out.find("\"value\":\"CP1\""), std::string::npos) << out;
+  EXPECT_EQ(ocpp_call({"--to", "CP1", "--action", "Reset", "--payload", R"({"type":"Soft"})"}, &out), 3) << out;
+  EXPECT_NE(out.find("NotSupported"), std::string::npos) << out;
+  EXPECT_EQ(ocpp_call({"--to", "NOBODY", "--action", "GetConfiguration"}, &out), 4) << out;
+  executed.expect_none_twice();
+}
+
+TEST_F(RedisClusterTest, AKilledNodesCallsEndUnknownOrNodeDownWithinTheLeaseAndTheStationIsReachedOnAnotherNode) {
+  auto a = std::make_unique<NodeProcess>(redis.url(), "A");
+  NodeProcess other(redis.url(), "B");
+  make_backend();
+  auto cp = station(a->port(), "CP1", std::chrono::seconds(30));  // holds ChangeAvailability: in flight
+  wait_owner("CP1", "A");
+
+  auto in_flight = call("CP1", "ChangeAvailability", "m-1");
+  executed.wait_for("m-1");
+  a->process().signal(SIGKILL);
+  const auto killed = Clock::now();
+  // Until Redis has seen A's connections close, it may still hand a new entry to A's blocked read
+  // (the entry is then taken, and unknown_outcome is the honest answer). Wait for that first.
+  wait_blocked_readers(2);  // the backend's and B's
+  auto queued = call("CP1", "GetConfiguration", "m-2");  // the lease is still alive: queued for A
+  EXPECT_EQ(outcome_of(in_flight), Outcome::unknown_outcome) << "A had sent it to the station";
+  const auto o2 = outcome_of(queued);
+  EXPECT_TRUE(o2 == Outcome::node_down) << cluster::to_string(o2);
+  EXPECT_LT(Clock::now() - killed, kLease * 3) << "within the lease and a margin, not the call timeout";
+
+  auto moved = station(other.port(), "CP1");
+  wait_owner("CP1", "B");
+  auto after = call("CP1", "GetConfiguration", "m-3");
+  EXPECT_EQ(outcome_of(after), Outcome::result);
+  EXPECT_EQ(executed.count("m-2"), 0) << "what A never took never ran";
+  executed.expect_none_twice();
+}
+
+TEST_F(RedisClusterTest, AGracefullyStoppedNodeAnswersWhatItHoldsAndLeavesNothingUnknown) {
+  NodeProcess a(redis.url(), "A");
+  make_backend();
+  auto cp = station(a.port(), "CP1", milliseconds(300));
+  wait_owner("CP1", "A");
+  std::vector<std::future<json::value>> calls;
+  for (int i = 0; i < 5; ++i) calls.push_back(call("CP1", "ChangeAvailability", "g-" + std::to_string(i)));
+  executed.wait_for("g-4");
+  a.process().signal(SIGTERM);
+  for (auto& f : calls) {
+    const auto o = outcome_of(f);
+    EXPECT_TRUE(o == Outcome::result || o == Outcome::not_connected || o == Outcome::node_down)
+        << cluster::to_string(o);
+  }
+  EXPECT_EQ(a.process().wait(), 0);
+  executed.expect_none_twice();
+}
+
+TEST_F(RedisClusterTest, ANodePausedPastItsLeaseFencesClosesItsStationsAndRunsNoStaleRequest) {
+  NodeProcess a(redis.url(), "A");
+  make_backend();
+  auto cp = station(a.port(), "CP1");
+  std::promise<CloseResult> closed;
+  cp->on_close([&](const CloseResult& r) { closed.set_value(r); });
+  wait_owner("CP1", "A");
+
+  a.process().signal(SIGSTOP);
+  auto stale = call("CP1", "GetConfiguration", "p-1");
+  const auto o = outcome_of(stale);
+  EXPECT_TRUE(o == Outcome::node_down || o == Outcome::unknown_outcome) << cluster::to_string(o);
+  a.process().signal(SIGCONT);
+  EXPECT_EQ(get(closed.get_future(), milliseconds(10000)).code, close_code::service_restart);
+  EXPECT_EQ(executed.count("p-1"), 0) << "a request routed to the paused node never reaches the station";
+}
+
+TEST_F(RedisClusterTest, RedisRestartedMidLoadRecoversRewritesPresenceAndEveryCallEndsDefinitely) {
+  NodeProcess a(redis.url(), "A");
+  make_backend();
+  auto cp = station(a.port(), "CP1");
+  wait_owner("CP1", "A");
+  std::vector<std::future<json::value>> calls;
+  for (int i = 0; i < 20; ++i) calls.push_back(call("CP1", "GetConfiguration", "r-" + std::to_string(i), milliseconds(3000)));
+  redis.restart();  // no persistence: every key is gone
+  for (int i = 20; i < 40; ++i) calls.push_back(call("CP1", "GetConfiguration", "r-" + std::to_string(i), milliseconds(3000)));
+  for (auto& f : calls) (void)outcome_of(f);  // each ends, by its deadline at the latest
+  wait_owner("CP1", "A");  // the node's renewal found its lease gone and claimed its stations again
+  auto after = call("CP1", "GetConfiguration", "r-after");
+  EXPECT_EQ(outcome_of(after), Outcome::result);
+  executed.expect_none_twice();
+}
+
+}  // namespace
+}  // namespace ocpp_test
