@@ -60,7 +60,7 @@ struct ClusterNode::State {
   bool running = false;
   bool joined = false;
   bool taken = false;  // another process runs under our name: fenced for good
-  bool settling = false;
+  bool surveying = false;
   steady_clock::time_point last_renewed{};  // when the last successful renewal was sent
   std::unordered_map<std::string, Claim> claims;
   std::unordered_map<std::string, Pending> pending;
@@ -70,6 +70,7 @@ struct ClusterNode::State {
 
   std::atomic<std::uint64_t> routed[11] = {};
   std::atomic<std::uint64_t> delivered{0}, renewals{0}, renewal_failures{0}, fencings{0}, pending_count{0};
+  std::atomic<std::uint64_t> nodes{0}, inbox{0};  // as of the last survey
 };
 
 ClusterNode::ClusterNode(asio::any_io_executor executor, ClusterOptions options, Events events,
@@ -117,7 +118,7 @@ void ClusterNode::tick() {
   options_.adapter->renew_lease(self_, options_.lease_ttl, here<Adapter::Lease>([sent](ClusterNode& n, auto r) {
                                   n.renewed(std::move(r), sent);
                                 }));
-  settle_dead_targets();
+  survey();
   s.renew_timer.expires_after(options_.lease_ttl / 3);
   s.renew_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (auto self = weak.lock(); self && !ec) self->tick();
@@ -348,19 +349,20 @@ void ClusterNode::on_reply(RoutedReply reply) {
   complete(id, std::move(reply));
 }
 
-// Calls routed to a node run whose lease has ended get their outcome from the store: never taken
-// (node_down) or taken (unknown_outcome). Found within a renewal period of the lease's end.
-void ClusterNode::settle_dead_targets() {
+// Once per renewal: the live nodes (for /metrics), and the calls routed to a node run whose lease
+// has ended, which get their outcome from the store: never taken (node_down) or taken
+// (unknown_outcome). So a dead node is found within a renewal period of its lease's end.
+void ClusterNode::survey() {
   auto& s = *state_;
-  if (s.settling || fenced()) return;
-  bool any = false;
-  for (auto& [id, p] : s.pending) any = any || p.target.has_value();
-  if (!any) return;
-  s.settling = true;
+  if (s.surveying || !s.joined || fenced()) return;
+  s.surveying = true;
   options_.adapter->nodes(here<std::vector<NodeInfo>>([](ClusterNode& n, Result<std::vector<NodeInfo>> r) {
-    n.state_->settling = false;
+    n.state_->surveying = false;
     auto* alive = std::get_if<std::vector<NodeInfo>>(&r);
     if (!alive) return;
+    n.state_->nodes = alive->size();
+    for (auto& info : *alive)
+      if (info.node == n.self_) n.state_->inbox = info.inbox;
     std::unordered_map<std::string, std::pair<NodeRef, std::vector<std::string>>> dead;
     for (auto& [id, p] : n.state_->pending) {
       if (!p.target) continue;
@@ -422,6 +424,10 @@ ClusterMetrics ClusterNode::metrics() const {
   m.renewal_failures = s.renewal_failures;
   m.fencings = s.fencings;
   m.pending = s.pending_count;
+  m.nodes = s.nodes;
+  m.inbox = s.inbox;
+  m.fenced = fenced();
+  m.store = options_.adapter->metrics();
   return m;
 }
 

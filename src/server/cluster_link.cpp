@@ -151,6 +151,37 @@ void route_call(ServerCore& core, asio::any_io_executor ex, std::string identity
   });
 }
 
+std::vector<Metrics::Family> cluster_metrics(const cluster::ClusterNode& node) {
+  const auto m = node.metrics();
+  auto one = [](std::string name, std::string type, std::string help, double value) {
+    return Metrics::Family{std::move(name), std::move(type), std::move(help), {}, {{{}, value}}};
+  };
+  Metrics::Family routed{"ocpp_cluster_routed_calls_total", "counter",
+                         "Calls this node routed to other nodes, by how they ended.", "outcome", {}};
+  for (int i = 0; i <= static_cast<int>(Outcome::unavailable); ++i)
+    if (m.routed[i]) routed.samples.push_back({std::string(cluster::to_string(static_cast<Outcome>(i))), double(m.routed[i])});
+  const double latency_s = double(m.store.latency_us_sum) / 1e6;
+  return {std::move(routed),
+          one("ocpp_cluster_pending_calls", "gauge", "Calls this node routed that have not ended yet.", double(m.pending)),
+          one("ocpp_cluster_delivered_total", "counter", "Requests routed to this node and sent to its stations.",
+              double(m.delivered)),
+          one("ocpp_cluster_inbox_entries", "gauge",
+              "Requests queued for this node and not yet finished, as of the last lease renewal.", double(m.inbox)),
+          one("ocpp_cluster_nodes", "gauge", "Nodes with a live lease, as of the last lease renewal.", double(m.nodes)),
+          one("ocpp_cluster_lease_renewals_total", "counter", "Lease renewals that succeeded.", double(m.renewals)),
+          one("ocpp_cluster_lease_renewal_failures_total", "counter", "Lease renewals that failed.",
+              double(m.renewal_failures)),
+          one("ocpp_cluster_fencings_total", "counter", "Times this node fenced itself (lease lost).", double(m.fencings)),
+          one("ocpp_cluster_fenced", "gauge", "1 while this node is fenced.", m.fenced ? 1.0 : 0.0),
+          one("ocpp_cluster_store_commands_total", "counter", "Commands sent to the cluster's store.", double(m.store.commands)),
+          one("ocpp_cluster_store_failures_total", "counter", "Store commands that failed (error, timeout, disconnected).",
+              double(m.store.failures)),
+          one("ocpp_cluster_store_wait_seconds_total", "counter",
+              "Time from store commands to their replies, summed (divide by the next for the mean).", latency_s),
+          one("ocpp_cluster_store_timed_total", "counter", "Store commands whose round trip was timed.",
+              double(m.store.latency_count))};
+}
+
 void publish_broadcast(ServerCore& core, const std::string& action, const json::value& payload) {
   if (!core.cluster) return;
   json::object message{{"node", core.cluster->self().name}, {"action", action}, {"payload", payload}};

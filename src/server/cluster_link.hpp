@@ -24,6 +24,10 @@ void route_call(ServerCore& core, boost::asio::any_io_executor ex, std::string i
                 std::string action, boost::json::value payload, CallOptions options, bool log_failure,
                 boost::asio::any_completion_handler<RpcSession::CallSignature> handler);
 
+// The node's families for /metrics: routed calls by outcome, the store's commands and round-trip
+// time, inbox, pending calls, lease renewals and fencings.
+std::vector<Metrics::Family> cluster_metrics(const cluster::ClusterNode& node);
+
 // A broadcast to every station of the other nodes, at most once, unanswered.
 void publish_broadcast(ServerCore& core, const std::string& action, const boost::json::value& payload);
 

@@ -1,5 +1,9 @@
 #include "server/handoff.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include "server/core.hpp"
 
 namespace ocpp::detail {
@@ -21,10 +25,18 @@ SessionHooks hooks_for(const std::shared_ptr<Registration>& registration, const 
   SessionHooks hooks;
   hooks.finished = [registration](const CloseResult&) {
     if (auto core = registration->core.lock()) {
+      const auto& client = *registration->client;
       core->clients.remove(registration->generation);
       core->observability->connection_closed();
-      core->registry->remove(registration->client->identity(), registration->generation);
-      if (core->cluster) core->cluster->release(registration->client->identity(), registration->generation);
+      core->registry->remove(client.identity(), registration->generation);
+      if (core->cluster) {
+        core->cluster->release(client.identity(), registration->generation);
+        // For the node it connects to next; a state saved late (this socket was evicted) is the last word only
+        // until that node saves its own.
+        if (core->options.cluster.station_state && !client.station().data.empty())
+          core->cluster->adapter()->save_state(client.identity(), boost::json::serialize(client.station().data),
+                                               core->options.station_ttl);
+      }
     }
   };
   hooks.rate_limited = [registration](const RateLimitEvent& e) {
@@ -45,8 +57,41 @@ void Handoff::connect(const std::shared_ptr<ServerCore>& core, boost::asio::any_
                       std::shared_ptr<const SessionOptions> options,
                       HandshakeInfo info, std::shared_ptr<Transport> transport, std::string protocol,
                       boost::json::object state) {
+  auto attached = core->registry->attach_station(info.identity, std::move(state));
+  if (!core->cluster || !core->options.cluster.station_state || !attached.created)
+    return register_client(core, std::move(ex), std::move(options), std::move(info), std::move(transport),
+                           std::move(protocol), std::move(attached));
+  const auto identity = info.identity;
+  core->cluster->adapter()->load_state(
+      identity, [core, ex, options = std::move(options), info = std::move(info), transport = std::move(transport),
+                 protocol = std::move(protocol), attached = std::move(attached)](
+                    cluster::Result<std::optional<std::string>> loaded) mutable {
+        boost::asio::post(ex, [core, ex, options = std::move(options), info = std::move(info),
+                               transport = std::move(transport), protocol = std::move(protocol),
+                               attached = std::move(attached), loaded = std::move(loaded)]() mutable {
+          auto* text = std::get_if<std::optional<std::string>>(&loaded);
+          if (!text) {
+            core->observability->logger().log(LogLevel::warn, "server", info.identity,
+                                              "station state not loaded from the cluster: " +
+                                                  std::get<cluster::AdapterFailure>(loaded).message);
+          } else if (*text) {
+            // The saved state under what the chain gave this connection, as for a reconnect here.
+            boost::json::error_code ec;
+            auto saved = boost::json::parse(**text, ec);
+            if (!ec && saved.is_object())
+              for (auto& kv : saved.as_object())
+                if (!attached.station->data.contains(kv.key())) attached.station->data[kv.key()] = std::move(kv.value());
+          }
+          register_client(core, ex, std::move(options), std::move(info), std::move(transport), std::move(protocol),
+                          std::move(attached));
+        });
+      });
+}
+
+void Handoff::register_client(const std::shared_ptr<ServerCore>& core, boost::asio::any_io_executor ex,
+                              std::shared_ptr<const SessionOptions> options, HandshakeInfo info,
+                              std::shared_ptr<Transport> transport, std::string protocol, Registry::Attached attached) {
   auto& registry = *core->registry;
-  auto attached = registry.attach_station(info.identity, std::move(state));
   auto registration = std::make_shared<Registration>(Registration{core, attached.generation});
   auto client = std::shared_ptr<ServerClient>(new ServerClient(std::move(ex), std::move(options), std::move(info),
                                                                core->handlers, hooks_for(registration, *core->observability, core->gate),

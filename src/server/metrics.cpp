@@ -237,6 +237,7 @@ struct Metrics::Impl {
   LabeledCounters security;
   LabeledCounters callback_errors;
   LabeledCounters handshakes_refused;
+  std::vector<std::function<std::vector<Metrics::Family>()>> sources;  // set before listening
 };
 
 Metrics::Metrics(MetricsOptions options) : impl_(std::make_unique<Impl>(options)) {}
@@ -303,6 +304,8 @@ std::int64_t Metrics::handshakes_in_flight() const noexcept {
 const std::shared_ptr<std::atomic<std::int64_t>>& Metrics::send_queue_bytes() const noexcept {
   return impl_->send_queue_bytes;
 }
+
+void Metrics::add_source(std::function<std::vector<Family>()> source) { impl_->sources.push_back(std::move(source)); }
 
 std::int64_t Metrics::connections() const noexcept { return impl_->connections.load(std::memory_order_relaxed); }
 
@@ -388,6 +391,13 @@ std::string Metrics::prometheus() const {
   family(out, "ocpp_callback_errors_total", "counter", "Exceptions thrown by user callbacks, by event.");
   for (const auto& [key, n] : impl_->callback_errors.snapshot())
     sample(out, "ocpp_callback_errors_total", {{"event", key.first}}, n);
+
+  for (const auto& source : impl_->sources)
+    for (const auto& f : source()) {
+      family(out, f.name, f.type, f.help);
+      for (const auto& s : f.samples)
+        sample(out, f.name, s.label_value.empty() ? Labels{} : Labels{{f.label, s.label_value}}, s.value);
+    }
 
   family(out, "ocpp_uptime_seconds", "gauge", "Seconds since the metrics started.");
   sample(out, "ocpp_uptime_seconds", {}, uptime_seconds());

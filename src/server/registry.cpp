@@ -62,7 +62,7 @@ Registry::Attached LocalRegistry::attach_station(std::string_view identity, boos
   auto attached = stations_.attach(identity, state);
   if (!attached.created)
     for (auto& kv : state) attached.station->data[kv.key()] = std::move(kv.value());
-  return {std::move(attached.station), attached.generation};
+  return {std::move(attached.station), attached.generation, attached.created};
 }
 
 Registry::Added LocalRegistry::add(std::shared_ptr<ServerClient> client, std::uint64_t generation) {

@@ -42,6 +42,7 @@ class Registry {
   struct Attached {
     std::shared_ptr<StationState> station;
     std::uint64_t generation = 0;  // names this connection in add() and remove()
+    bool created = false;          // a new station here, not one resumed
   };
   // The identity's station, resumed or new; `state` (the chain's) becomes a new station's data and
   // is merged into a resumed one's.

@@ -39,7 +39,14 @@ Server::Server(std::vector<asio::any_io_executor> executors, ServerOptions optio
         detail::start_upgrade(std::move(socket), core, profile, std::move(tls), proxy_protocol);
       });
   core->cluster = detail::make_cluster_node(core);
-  if (core->cluster) core->cluster->start();
+  if (core->cluster) {
+    core->cluster->start();
+    if (const auto& metrics = core->observability->metrics())
+      metrics->add_source([node = std::weak_ptr<cluster::ClusterNode>(core->cluster)] {
+        auto n = node.lock();
+        return n ? detail::cluster_metrics(*n) : std::vector<Metrics::Family>{};
+      });
+  }
   impl_->core = std::move(core);
 }
 

@@ -16,6 +16,7 @@ class ServerClusterTest : public WireTest {
  protected:
   std::unique_ptr<Server> node(const std::string& name, milliseconds ttl = milliseconds(5000)) {
     ServerOptions o;
+    o.health_endpoint = true;
     o.protocols = {"ocpp1.6"};
     o.cluster.adapter = adapter;
     o.cluster.node_id = name;
@@ -51,7 +52,7 @@ class ServerClusterTest : public WireTest {
   std::shared_ptr<MemoryAdapter> adapter = std::make_shared<MemoryAdapter>();
 };
 
-TEST_F(ServerClusterTest, AStationOnNodeAIsCalledFromNodeBUntypedAndTypedAndItsCallErrorArrivesTyped) {
+TEST_F(ServerClusterTest, AStationOnNodeAIsCalledFromNodeBUntypedAndTypedItsCallErrorArrivesTypedAndMetricsCountTheOutcomes) {
   auto a = node("A"), b = node("B");
   const auto port_a = a->listen(0, "127.0.0.1");
   b->listen(0, "127.0.0.1");
@@ -76,6 +77,13 @@ TEST_F(ServerClusterTest, AStationOnNodeAIsCalledFromNodeBUntypedAndTypedAndItsC
   }
   auto safe = get(b->safe_send_to_client("CP1", "GetConfiguration", json::object{}, {}, asio::use_future));
   EXPECT_TRUE(safe.has_value());
+
+  const auto text = b->metrics()->prometheus();
+  EXPECT_NE(text.find("ocpp_cluster_routed_calls_total{outcome=\"result\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("ocpp_cluster_routed_calls_total{outcome=\"call_error\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("ocpp_cluster_pending_calls 0\n"), std::string::npos) << text;
+  EXPECT_NE(a->metrics()->prometheus().find("ocpp_cluster_delivered_total 4\n"), std::string::npos)
+      << "node A sent the four routed calls to its station";
 }
 
 TEST_F(ServerClusterTest, AnUnknownStationFailsAtOnceWithNotConnected) {
@@ -134,6 +142,24 @@ TEST_F(ServerClusterTest, AStationThatMovesToAnotherNodeEvictsItsOldSocketWith40
   for (int i = 0; i < 100 && a->get_client("CP1"); ++i) std::this_thread::sleep_for(milliseconds(1));
   EXPECT_EQ(a->get_client("CP1"), nullptr);
   wait_claimed("CP1", "B");  // the old socket's release did not delete the new claim
+}
+
+TEST_F(ServerClusterTest, AStationsStateFollowsItToTheNextNodeItConnectsTo) {
+  auto a = node("A"), b = node("B");
+  a->on_client([](const std::shared_ptr<ServerClient>& c) { c->station().data["tariff"] = "night"; });
+  std::promise<json::object> seen_on_b;
+  b->on_client([&](const std::shared_ptr<ServerClient>& c) { seen_on_b.set_value(c->station().data); });
+  const auto port_a = a->listen(0, "127.0.0.1");
+  const auto port_b = b->listen(0, "127.0.0.1");
+  auto first = station(port_a, "CP1");
+  wait_claimed("CP1", "A");
+  get(first->close(CloseOptions{}, asio::use_future));
+  for (int i = 0; i < 2000 && a->get_client("CP1"); ++i) std::this_thread::sleep_for(milliseconds(1));
+  ASSERT_EQ(a->get_client("CP1"), nullptr);
+
+  auto second = station(port_b, "CP1");
+  auto data = get(seen_on_b.get_future());
+  EXPECT_EQ(data["tariff"], "night") << "saved by A when the station left, loaded by B before on_client";
 }
 
 TEST_F(ServerClusterTest, ANodeThatCannotReachTheStoreWithinItsLeaseClosesItsStationsWith1012) {

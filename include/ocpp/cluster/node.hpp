@@ -33,6 +33,9 @@ struct ClusterOptions {
   WallClock wall_clock;
   // Steady time for the lease's validity (default: steady_clock).
   Clock clock;
+  // A station's state (StationState::data) is saved in the cluster when it leaves a node, for
+  // station_ttl, and a node it connects to next starts from it (the chain's state merged over it).
+  bool station_state = true;
 };
 
 struct ClusterMetrics {
@@ -42,6 +45,10 @@ struct ClusterMetrics {
   std::uint64_t renewal_failures = 0;
   std::uint64_t fencings = 0;
   std::uint64_t pending = 0;  // calls routed by this node and not yet ended
+  std::uint64_t nodes = 0;    // live nodes, and this node's inbox (requests not yet finished), as
+  std::uint64_t inbox = 0;    // of the last renewal period
+  bool fenced = false;
+  AdapterMetrics store;  // the adapter's commands, failures and round-trip time
 };
 
 class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
@@ -105,7 +112,7 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
   void leave();
   void complete(const std::string& id, RoutedReply reply);
   bool lease_valid() const;
-  void settle_dead_targets();
+  void survey();
   // Wraps an adapter completion so that it runs on this node's executor, if the node still exists.
   template <class T>
   Done<T> here(std::function<void(ClusterNode&, Result<T>)> f);

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <functional>
+#include <vector>
 
 namespace ocpp {
 
@@ -56,6 +58,18 @@ class Metrics {
   // ocpp_send_queue_bytes: the connections' transports add the bytes they queue and subtract what
   // they write to their sockets (Transport::count_queued_bytes_in).
   const std::shared_ptr<std::atomic<std::int64_t>>& send_queue_bytes() const noexcept;
+
+  // Families another part computes at each scrape (the cluster's): samples with at most one label.
+  struct Sample {
+    std::string label_value;  // empty: no label
+    double value = 0;
+  };
+  struct Family {
+    std::string name, type, help, label;
+    std::vector<Sample> samples;
+  };
+  // Set before the server listens; called once per scrape, from the scraping connection's thread.
+  void add_source(std::function<std::vector<Family>()> source);
 
   std::int64_t connections() const noexcept;
   std::int64_t handshakes_in_flight() const noexcept;
