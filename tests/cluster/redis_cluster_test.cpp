@@ -140,7 +140,9 @@ struct Executed {
     for (auto& [id, n] : runs) EXPECT_EQ(n, 1) << id << " ran " << n << " times";
     for (auto& [id, at] : ran_at) {
       auto d = deadlines.find(id);
-      if (d != deadlines.end()) EXPECT_LE(at, d->second) << id << " ran after its deadline";
+      if (d != deadlines.end()) {
+        EXPECT_LE(at, d->second) << id << " ran after its deadline";
+      }
     }
   }
 };
