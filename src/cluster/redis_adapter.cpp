@@ -48,6 +48,8 @@ std::string get(const std::unordered_map<std::string, std::string>& f, const cha
 
 }  // namespace
 
+// Completions stored in the connections hold the state weakly: the state owns the connections, and
+// a strong reference back would keep both alive when the executor stops before they are stopped.
 struct RedisAdapter::State : std::enable_shared_from_this<State> {
   State(asio::any_io_executor ex, RedisAdapterOptions o)
       : options(std::move(o)),
@@ -157,8 +159,8 @@ void RedisAdapter::join(const NodeRef& self, Sink sink) {
     start_replies = !std::exchange(s->reading_replies, true);
   }
   s->commands.eval(scripts::join(), {s->inbox_of(self.name)}, {s->options.prefix, std::to_string(self.incarnation)},
-                   [s](redis::Result r) {
-                     if (!r) s->logged_failure("join", r.error());
+                   [weak = std::weak_ptr<State>(s)](redis::Result r) {
+                     if (auto s = weak.lock(); s && !r) s->logged_failure("join", r.error());
                    });
   if (start_inbox) s->read_inbox();
   if (start_replies) s->read_replies();
@@ -178,7 +180,9 @@ void RedisAdapter::State::read_inbox() {
   const auto timeout = options.block + options.connection.command_timeout;
   inbox_reader.command({"XREADGROUP", "GROUP", group, consumer, "COUNT", std::to_string(options.batch), "BLOCK",
                         std::to_string(options.block.count()), "STREAMS", inbox, ">"},
-                       timeout, [self = shared_from_this(), inbox](redis::Result r) {
+                       timeout, [weak = weak_from_this(), inbox](redis::Result r) {
+                         auto self = weak.lock();
+                         if (!self) return;
                          if (r) {
                            self->on_inbox(*r);
                            return self->read_inbox();
@@ -188,7 +192,9 @@ void RedisAdapter::State::read_inbox() {
                          else
                            self->logged_failure("inbox read", r.error());
                          self->retry.expires_after(milliseconds(100));
-                         self->retry.async_wait([self](boost::system::error_code) { self->read_inbox(); });
+                         self->retry.async_wait([weak](boost::system::error_code ec) {
+                           if (auto self = weak.lock(); self && !ec) self->read_inbox();
+                         });
                        });
 }
 
@@ -240,14 +246,18 @@ void RedisAdapter::State::read_replies() {
   const auto timeout = options.block + options.connection.command_timeout;
   reply_reader.command({"XREAD", "COUNT", std::to_string(options.batch), "BLOCK", std::to_string(options.block.count()),
                         "STREAMS", stream, from},
-                       timeout, [self = shared_from_this()](redis::Result r) {
+                       timeout, [weak = weak_from_this()](redis::Result r) {
+                         auto self = weak.lock();
+                         if (!self) return;
                          if (r) {
                            self->on_replies(*r);
                            return self->read_replies();
                          }
                          self->logged_failure("reply read", r.error());
                          auto t = std::make_shared<asio::steady_timer>(self->executor, milliseconds(100));
-                         t->async_wait([self, t](boost::system::error_code) { self->read_replies(); });
+                         t->async_wait([weak, t](boost::system::error_code) {
+                           if (auto self = weak.lock()) self->read_replies();
+                         });
                        });
 }
 
@@ -329,8 +339,8 @@ void RedisAdapter::release(const std::string& identity, const Owner& claim, Done
 void RedisAdapter::evict(const Owner& owner, const std::string& identity) {
   state_->commands.command({"XADD", state_->inbox_of(owner.node.name), "*", "k", "v", "i", identity, "e",
                             std::to_string(owner.epoch)},
-                           [s = state_](redis::Result r) {
-                             if (!r) s->logged_failure("evict", r.error());
+                           [weak = std::weak_ptr<State>(state_)](redis::Result r) {
+                             if (auto s = weak.lock(); s && !r) s->logged_failure("evict", r.error());
                            });
 }
 
@@ -357,8 +367,10 @@ void RedisAdapter::enqueue(RoutedCall call, std::size_t max_inbox, Done<Enqueued
                                 "i", call.identity, "p", call.protocol, "a", call.action, "d", call.payload,
                                 "m", call.message_id, "dl", std::to_string(call.deadline_ms)};
   s->commands.eval(scripts::enqueue(), {s->key("owner:", call.identity)}, args,
-                   [s, id = call.id, done = std::move(done)](redis::Result r) {
+                   [weak = std::weak_ptr<State>(s), id = call.id, done = std::move(done)](redis::Result r) {
                      if (!r) return done(failure_of(r.error()));
+                     auto s = weak.lock();
+                     if (!s) return done(AdapterFailure{"the adapter is gone", true});
                      Enqueued out;
                      const auto& status = (*r)[0].str();
                      if (r->elements().size() >= 4)
@@ -391,8 +403,8 @@ void RedisAdapter::finish(const NodeRef& self, RoutedReply reply, const NodeRef&
                    {taken.entry, taken.idempotency_key, "id", reply.id, "o",
                     std::to_string(static_cast<int>(reply.outcome)), "d", reply.payload, "c", reply.error_code, "s",
                     reply.description},
-                   [s](redis::Result r) {
-                     if (!r) s->logged_failure("finish", r.error());
+                   [weak = std::weak_ptr<State>(s)](redis::Result r) {
+                     if (auto s = weak.lock(); s && !r) s->logged_failure("finish", r.error());
                    });
 }
 
@@ -437,8 +449,8 @@ void RedisAdapter::nodes(Done<std::vector<NodeInfo>> done) {
 }
 
 void RedisAdapter::publish(std::string channel, std::string message) {
-  state_->commands.command({"PUBLISH", state_->key("pub"), channel + '\n' + message}, [s = state_](redis::Result r) {
-    if (!r) s->logged_failure("publish", r.error());
+  state_->commands.command({"PUBLISH", state_->key("pub"), channel + '\n' + message}, [weak = std::weak_ptr<State>(state_)](redis::Result r) {
+    if (auto s = weak.lock(); s && !r) s->logged_failure("publish", r.error());
   });
 }
 
@@ -449,8 +461,8 @@ void RedisAdapter::publish_batch(std::vector<std::pair<std::string, std::string>
 
 void RedisAdapter::save_state(const std::string& identity, std::string state, milliseconds ttl) {
   state_->commands.command({"SET", state_->key("state:", identity), state, "PX", std::to_string(ttl.count())},
-                           [s = state_](redis::Result r) {
-                             if (!r) s->logged_failure("save state", r.error());
+                           [weak = std::weak_ptr<State>(state_)](redis::Result r) {
+                             if (auto s = weak.lock(); s && !r) s->logged_failure("save state", r.error());
                            });
 }
 
