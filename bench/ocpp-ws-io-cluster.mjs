@@ -239,10 +239,11 @@ async function main() {
     fs.writeFileSync(opts['json-out'], JSON.stringify({ config: { stations: opts.stations, rate: opts.rate,
       seconds: opts.seconds, in_flight: opts['in-flight'], unknown_seconds: opts['unknown-seconds'] }, runs: results }) + '\n');
   }
+  const childExited = new Promise((r) => child.once('exit', r));  // before it can exit
   child.send('stop');
   await Promise.all(own.map((c) => c.close().catch(() => {})));
   await b.close();
   await info.quit();
-  await new Promise((r) => child.on('exit', r));
+  await childExited;
   process.exit(0);
 }
