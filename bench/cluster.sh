@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Routed calls through the cluster: bench/cluster_bench (two clustered ocpp::Servers in one
+# process, each with its own I/O thread, stations on a third) on a redis-server this script starts
+# on a free loopback port, after waiting for an idle machine. Routed latency at a fixed rate (open
+# loop), routed throughput (closed loop), the same against local calls, an unknown station, Redis
+# commands and redis-server CPU per call; Redis and the in-memory adapter. With --with-ocpp-ws-io,
+# then (after another idle wait) bench/ocpp-ws-io-cluster.mjs against the same redis-server.
+#
+#   bench/cluster.sh [--json-out FILE] [--with-ocpp-ws-io] [cluster_bench options: --stations 100
+#                    --rate 1000 --seconds 10 --in-flight 4 --unknown-seconds 3 --only redis,memory]
+#
+# Prints the tables; --json-out FILE writes {env, idle, ours, ocpp_ws_io} (lib.sh's env_json).
+# Builds nothing: needs build/release/bench/cluster_bench (ninja -C build/release cluster_bench),
+# redis-server on PATH, and for --with-ocpp-ws-io node and tests/interop/peers/node_modules
+# (bash tests/interop/peers/install.sh). Environment: IDLE_WAIT, IDLE_MAX_BUSY, BUILD_DIR.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+JSON_OUT="" PASS=() WSIO=0 WSIO_PASS=()
+while (($#)); do
+  case "$1" in
+    --json-out) JSON_OUT="$2"; shift ;;
+    --with-ocpp-ws-io) WSIO=1 ;;
+    --stations | --rate | --seconds | --in-flight | --unknown-seconds | --warmup-calls)
+      PASS+=("$1" "$2") WSIO_PASS+=("$1" "$2"); shift ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) PASS+=("$1") ;;
+  esac
+  shift
+done
+
+BENCH_BIN="$BUILD_DIR/bench/cluster_bench"
+require_built "$BENCH_BIN" cluster_bench
+command -v redis-server >/dev/null 2>&1 || die "redis-server not found (scripts/setup.sh installs it)"
+((WSIO)) && require_wsio
+TMP=$(mktemp -d)
+REDIS_PID=""
+cleanup() {
+  [[ -n "$REDIS_PID" ]] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+OCPP_BIN_BUILT=$(date -u -r "$BENCH_BIN" +%Y-%m-%dT%H:%M:%SZ)
+cp "$BENCH_BIN" "$TMP/cluster_bench"
+
+# One redis-server for both libraries: no persistence, on a port the kernel picks.
+REDIS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$TMP" --save "" --appendonly no --daemonize no \
+  >"$TMP/redis.log" 2>&1 </dev/null &
+REDIS_PID=$!
+for ((i = 0; i < 200; i++)); do
+  redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+  sleep 0.05
+done
+redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || { cat "$TMP/redis.log" >&2; die "redis-server did not start"; }
+REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+REDIS_VERSION=$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')
+
+idle_json() { printf '{"idle_ok":%s,"busy_pct_before":%s,"load1_before":%s}' \
+  "$([[ $IDLE_OK == 1 ]] && echo true || echo false)" "$IDLE_BUSY_PCT" "$IDLE_LOAD"; }
+idle_line() { printf 'machine idle before the run: %s (cpu %s%% busy, load %s)\n' \
+  "$([[ $IDLE_OK == 1 ]] && echo yes || echo NO)" "$IDLE_BUSY_PCT" "$IDLE_LOAD"; }
+
+wait_idle
+((IDLE_OK)) || log "WARNING: measuring on a busy machine (cpu ${IDLE_BUSY_PCT}% busy)"
+OURS_IDLE=$(idle_json)
+log "cluster_bench ${PASS[*]:-} (redis-server $REDIS_VERSION on port $REDIS_PORT)"
+"$TMP/cluster_bench" --redis "$REDIS_URL" --redis-pid "$REDIS_PID" --json-out "$TMP/ours.json" "${PASS[@]}"
+idle_line
+THEIRS='null' THEIRS_IDLE='null'
+if ((WSIO)); then
+  wait_idle
+  ((IDLE_OK)) || log "WARNING: measuring on a busy machine (cpu ${IDLE_BUSY_PCT}% busy)"
+  THEIRS_IDLE=$(idle_json)
+  log "ocpp-ws-io-cluster.mjs ${WSIO_PASS[*]:-}"
+  node "$BENCH_DIR/ocpp-ws-io-cluster.mjs" --redis "$REDIS_URL" --redis-pid "$REDIS_PID" --json-out "$TMP/theirs.json" \
+    "${WSIO_PASS[@]}"
+  THEIRS=$(cat "$TMP/theirs.json")
+  idle_line
+fi
+
+if [[ -n "$JSON_OUT" ]]; then
+  printf '{"env":%s,"redis_server":"%s","idle":{"ours":%s,"ocpp_ws_io":%s},"ours":%s,"ocpp_ws_io":%s}\n' \
+    "$(env_json)" "$REDIS_VERSION" "$OURS_IDLE" "$THEIRS_IDLE" "$(cat "$TMP/ours.json")" "$THEIRS" >"$JSON_OUT"
+  log "wrote $JSON_OUT"
+fi
