@@ -256,7 +256,7 @@ class RedisClusterTest : public WireTest {
   Executed executed;
 };
 
-TEST_F(RedisClusterTest, AStationOnOneNodeIsCalledFromAnotherAndFromOcppCallWithTypedResultsErrorsAndNotConnected) {
+TEST_F(RedisClusterTest, AStationOnOneNodeIsCalledFromAnotherAndFromOcppCallWithTypedResultsErrorsNotConnectedAndDuplicates) {
   NodeProcess a(redis.url(), "A");
   auto& b = make_backend();
   auto cp = station(a.port(), "CP1");
@@ -289,22 +289,40 @@ TEST_F(RedisClusterTest, AStationOnOneNodeIsCalledFromAnotherAndFromOcppCallWith
   EXPECT_EQ(ocpp_call({"--to", "CP1", "--action", "Reset", "--payload", R"({"type":"Soft"})"}, &out), 3) << out;
   EXPECT_NE(out.find("NotSupported"), std::string::npos) << out;
   EXPECT_EQ(ocpp_call({"--to", "NOBODY", "--action", "GetConfiguration"}, &out), 4) << out;
+
+  // A retry with the same message id (the idempotency key) while the first is in flight is not sent.
+  auto held = make_client(a.port(), "CP2");
+  std::promise<Responder> holding;
+  held->handle("ChangeAvailability", [&](CallContext& ctx, Responder r) {
+    executed.note(ctx.message_id);
+    holding.set_value(std::move(r));
+  });
+  get(held->connect(asio::use_future));
+  wait_owner("CP2", "A");
+  auto first = call("CP2", "ChangeAvailability", "same-id");
+  auto responder = get(holding.get_future(), milliseconds(10000));
+  auto retry = call("CP2", "ChangeAvailability", "same-id");
+  EXPECT_EQ(outcome_of(retry), Outcome::duplicate);
+  responder.result(json::object{{"status", "Accepted"}});
+  EXPECT_EQ(outcome_of(first), Outcome::result);
   executed.expect_once_in_time();
 }
 
-TEST_F(RedisClusterTest, BroadcastsReachStationsOnEveryNodeAndAStationThatMovesIsEvictedFromItsOldNode) {
-  NodeProcess a(redis.url(), "A"), b(redis.url(), "B");
+TEST_F(RedisClusterTest, BroadcastsReachStationsOnThreeNodeProcessesAndAStationThatMovesIsEvictedFromItsOldNode) {
+  NodeProcess a(redis.url(), "A"), b(redis.url(), "B"), c(redis.url(), "C");
   auto& backend_node = make_backend();
   auto cp1 = station(a.port(), "CP1");
   auto cp2 = station(b.port(), "CP2");
+  auto cp3 = station(c.port(), "CP3");
   wait_owner("CP1", "A");
   wait_owner("CP2", "B");
+  wait_owner("CP3", "C");
 
-  auto batch = get(backend_node.broadcast_batch({"CP1", "CP2", "NOBODY"}, "GetConfiguration", json::object{}, {},
-                                                asio::use_future),
+  auto batch = get(backend_node.broadcast_batch({"CP1", "CP2", "CP3", "NOBODY"}, "GetConfiguration", json::object{},
+                                                {}, asio::use_future),
                    milliseconds(10000));
   std::sort(batch.delivered.begin(), batch.delivered.end());
-  EXPECT_EQ(batch.delivered, (std::vector<std::string>{"CP1", "CP2"}));
+  EXPECT_EQ(batch.delivered, (std::vector<std::string>{"CP1", "CP2", "CP3"}));
   ASSERT_EQ(batch.failed.size(), 1u);
   EXPECT_EQ(batch.failed[0].first, "NOBODY");
 

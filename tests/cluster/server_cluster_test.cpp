@@ -52,10 +52,10 @@ class ServerClusterTest : public WireTest {
   std::shared_ptr<MemoryAdapter> adapter = std::make_shared<MemoryAdapter>();
 };
 
-TEST_F(ServerClusterTest, AStationOnNodeAIsCalledFromNodeBUntypedAndTypedItsCallErrorArrivesTypedAndMetricsCountTheOutcomes) {
+TEST_F(ServerClusterTest, StationsAreCalledAcrossNodesUntypedAndTypedBothWaysCallErrorsArriveTypedAndMetricsCountTheOutcomes) {
   auto a = node("A"), b = node("B");
   const auto port_a = a->listen(0, "127.0.0.1");
-  b->listen(0, "127.0.0.1");
+  const auto port_b = b->listen(0, "127.0.0.1");
   auto cp = station(port_a, "CP1");
   wait_claimed("CP1", "A");
   EXPECT_EQ(b->get_client("CP1"), nullptr) << "not connected to B";
@@ -77,6 +77,12 @@ TEST_F(ServerClusterTest, AStationOnNodeAIsCalledFromNodeBUntypedAndTypedItsCall
   }
   auto safe = get(b->safe_send_to_client("CP1", "GetConfiguration", json::object{}, {}, asio::use_future));
   EXPECT_TRUE(safe.has_value());
+  // And the other way: a station on B, typed from A.
+  auto cp2 = station(port_b, "CP2");
+  wait_claimed("CP2", "B");
+  auto other_way = get(a->send_to_client("CP2", v16::GetConfigurationRequest{}, {}, asio::use_future));
+  ASSERT_TRUE(other_way.configurationKey);
+  EXPECT_EQ(other_way.configurationKey->at(0).value, "CP2");
 
   const auto text = b->metrics()->prometheus();
   EXPECT_NE(text.find("ocpp_cluster_routed_calls_total{outcome=\"result\"} 3\n"), std::string::npos) << text;
@@ -84,6 +90,7 @@ TEST_F(ServerClusterTest, AStationOnNodeAIsCalledFromNodeBUntypedAndTypedItsCall
   EXPECT_NE(text.find("ocpp_cluster_pending_calls 0\n"), std::string::npos) << text;
   EXPECT_NE(a->metrics()->prometheus().find("ocpp_cluster_delivered_total 4\n"), std::string::npos)
       << "node A sent the four routed calls to its station";
+  EXPECT_NE(a->metrics()->prometheus().find("ocpp_cluster_routed_calls_total{outcome=\"result\"} 1\n"), std::string::npos);
 }
 
 TEST_F(ServerClusterTest, AnUnknownStationFailsAtOnceWithNotConnected) {
