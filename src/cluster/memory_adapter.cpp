@@ -24,6 +24,7 @@ struct MemoryAdapter::Store {
     std::uint64_t incarnation = 0;
     std::int64_t lease_expires = 0;
     std::optional<Sink> sink;  // while `incarnation` is joined
+    std::unordered_set<std::string> channels;  // subscribed
     std::unordered_map<std::string, Entry> inbox;
     std::uint64_t next_seq = 0;
   };
@@ -293,14 +294,30 @@ void MemoryAdapter::publish(std::string channel, std::string message) {
 
 void MemoryAdapter::publish_batch(std::vector<std::pair<std::string, std::string>> messages) {
   if (store_->unreachable) return;  // lost, as a write to a store that is down
-  std::vector<std::function<void(std::string, std::string)>> sinks;
+  std::vector<std::function<void()>> later;
   {
     auto lock = store_->command();
-    for (const auto& [name, node] : store_->nodes)
-      if (node.sink) sinks.push_back(node.sink->message);
+    for (auto& [channel, message] : messages)
+      for (const auto& [name, node] : store_->nodes)
+        if (node.sink && node.channels.contains(channel))
+          later.push_back([sink = node.sink->message, channel = channel, message = message] { sink(channel, message); });
   }
-  for (const auto& [channel, message] : messages)
-    for (const auto& sink : sinks) sink(channel, message);
+  run_all(later);
+}
+
+void MemoryAdapter::subscribe(const NodeRef& self, const std::string& channel) {
+  auto lock = store_->command();
+  store_->nodes[self.name].channels.insert(channel);
+}
+
+void MemoryAdapter::unsubscribe(const NodeRef& self, const std::string& channel) {
+  auto lock = store_->command();
+  store_->nodes[self.name].channels.erase(channel);
+}
+
+void MemoryAdapter::disconnect() {
+  std::lock_guard lock(store_->mutex);
+  for (auto& [name, node] : store_->nodes) node.sink.reset();
 }
 
 void MemoryAdapter::save_state(const std::string& identity, std::string state, std::chrono::milliseconds ttl) {

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -66,6 +67,7 @@ struct ClusterNode::State {
   std::unordered_map<std::string, Pending> pending;
   std::vector<RoutedCall> waiting;  // routed before the node first joined
   std::function<void()> stopped;    // stop() was called: leave once nothing is pending
+  std::set<std::string> channels;   // subscribed, made again on every join
   std::uint64_t next_id = 0;
 
   std::atomic<std::uint64_t> routed[11] = {};
@@ -179,6 +181,7 @@ void ClusterNode::rejoin() {
     });
   };
   options_.adapter->join(self_, std::move(sink));
+  for (const auto& channel : s.channels) options_.adapter->subscribe(self_, channel);
   s.joined = true;
   fenced_.store(false, std::memory_order_relaxed);
   for (auto& [identity, claim] : s.claims) {
@@ -413,6 +416,18 @@ void ClusterNode::on_call(RoutedCall call) {
 
 void ClusterNode::publish(std::string channel, std::string message) {
   options_.adapter->publish(std::move(channel), std::move(message));
+}
+
+// The adapter at once (it is thread-safe), so that a publish made after this call sees it; the set
+// that rejoin() subscribes again on the executor.
+void ClusterNode::subscribe(std::string channel) {
+  options_.adapter->subscribe(self_, channel);
+  asio::post(executor_, [self = shared_from_this(), channel = std::move(channel)] { self->state_->channels.insert(channel); });
+}
+
+void ClusterNode::unsubscribe(std::string channel) {
+  options_.adapter->unsubscribe(self_, channel);
+  asio::post(executor_, [self = shared_from_this(), channel = std::move(channel)] { self->state_->channels.erase(channel); });
 }
 
 ClusterMetrics ClusterNode::metrics() const {

@@ -114,27 +114,28 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
 RedisAdapter::RedisAdapter(asio::any_io_executor executor, RedisAdapterOptions options)
     : state_(std::make_shared<State>(executor, std::move(options))) {
   auto weak = std::weak_ptr<State>(state_);
-  state_->subscriber.on_message([weak](std::string_view, std::string_view message) {
+  state_->subscriber.on_message([weak](std::string_view channel, std::string_view message) {
     auto s = weak.lock();
     if (!s) return;
-    auto cut = message.find('\n');
-    if (cut == std::string_view::npos) return;
+    const auto prefix = s->key("ch:");
+    if (channel.substr(0, prefix.size()) != prefix) return;
     std::function<void(std::string, std::string)> sink;
     {
       std::lock_guard lock(s->mutex);
       if (!s->joined) return;
       sink = s->sink.message;
     }
-    if (sink) sink(std::string(message.substr(0, cut)), std::string(message.substr(cut + 1)));
+    if (sink) sink(std::string(channel.substr(prefix.size())), std::string(message));
   });
   state_->commands.start();
   state_->inbox_reader.start();
   state_->reply_reader.start();
   state_->subscriber.start();
-  state_->subscriber.subscribe(state_->key("pub"));
 }
 
-RedisAdapter::~RedisAdapter() {
+RedisAdapter::~RedisAdapter() { disconnect(); }
+
+void RedisAdapter::disconnect() {
   {
     std::lock_guard lock(state_->mutex);
     state_->joined = false;
@@ -144,6 +145,15 @@ RedisAdapter::~RedisAdapter() {
   state_->inbox_reader.stop();
   state_->reply_reader.stop();
   state_->subscriber.stop();
+}
+
+// One Redis channel per cluster channel: a node receives only what it subscribed to.
+void RedisAdapter::subscribe(const NodeRef&, const std::string& channel) {
+  state_->subscriber.subscribe(state_->key("ch:", channel));
+}
+
+void RedisAdapter::unsubscribe(const NodeRef&, const std::string& channel) {
+  state_->subscriber.unsubscribe(state_->key("ch:", channel));
 }
 
 void RedisAdapter::join(const NodeRef& self, Sink sink) {
@@ -449,7 +459,7 @@ void RedisAdapter::nodes(Done<std::vector<NodeInfo>> done) {
 }
 
 void RedisAdapter::publish(std::string channel, std::string message) {
-  state_->commands.command({"PUBLISH", state_->key("pub"), channel + '\n' + message}, [weak = std::weak_ptr<State>(state_)](redis::Result r) {
+  state_->commands.command({"PUBLISH", state_->key("ch:", channel), message}, [weak = std::weak_ptr<State>(state_)](redis::Result r) {
     if (auto s = weak.lock(); s && !r) s->logged_failure("publish", r.error());
   });
 }

@@ -120,11 +120,31 @@ std::shared_ptr<cluster::ClusterNode> make_cluster_node(const std::shared_ptr<Se
         client->close(CloseOptions{close_code::service_restart, "Node lost its cluster lease", false, false});
   };
   events.message = [weak](const std::string& channel, const std::string& message) {
-    if (auto core = weak.lock(); core && channel == broadcast_channel) on_broadcast(*core, message);
+    auto core = weak.lock();
+    if (!core) return;
+    if (channel == broadcast_channel)
+      on_broadcast(*core, message);
+    else
+      deliver_channel_message(*core, channel, message);
   };
-  return std::make_shared<cluster::ClusterNode>(core->executors.front(), core->options.cluster, std::move(events),
-                                                core->observability->logger_ptr());
+  auto node = std::make_shared<cluster::ClusterNode>(core->executors.front(), core->options.cluster,
+                                                     std::move(events), core->observability->logger_ptr());
+  node->subscribe(std::string(broadcast_channel));
+  return node;
 }
+
+void deliver_channel_message(ServerCore& core, const std::string& channel, const std::string& message) {
+  std::function<void(const std::string&)> handler;
+  {
+    std::lock_guard lock(core.channels_mutex);
+    auto it = core.channel_handlers.find(channel);
+    if (it == core.channel_handlers.end()) return;
+    handler = it->second;
+  }
+  core.observability->emit({}, "on_cluster_message", handler, message);
+}
+
+bool is_reserved_channel(std::string_view channel) noexcept { return channel == broadcast_channel; }
 
 void route_call(ServerCore& core, asio::any_io_executor ex, std::string identity, std::string protocol,
                 std::string action, json::value payload, CallOptions options, bool log_failure,

@@ -28,6 +28,11 @@ void route_call(ServerCore& core, boost::asio::any_io_executor ex, std::string i
 // time, inbox, pending calls, lease renewals and fencings.
 std::vector<Metrics::Family> cluster_metrics(const cluster::ClusterNode& node);
 
+// A message on a channel of Server::subscribe, to its handler (none: dropped).
+void deliver_channel_message(ServerCore& core, const std::string& channel, const std::string& message);
+// The channel the nodes' broadcasts travel on; not for Server::subscribe.
+bool is_reserved_channel(std::string_view channel) noexcept;
+
 // A broadcast to every station of the other nodes, at most once, unanswered.
 void publish_broadcast(ServerCore& core, const std::string& action, const boost::json::value& payload);
 

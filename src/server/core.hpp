@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -79,6 +80,10 @@ struct ServerCore {
   // closed (evicted ones too, which the registry no longer lists), by generation.
   LiveSet<const void*, void> upgrades;
   LiveSet<std::uint64_t, ServerClient> clients;
+
+  // Server::subscribe's handlers, by channel.
+  std::mutex channels_mutex;
+  std::unordered_map<std::string, std::function<void(const std::string&)>> channel_handlers;
 
  private:
   std::mutex session_options_mutex_;

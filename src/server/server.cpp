@@ -126,6 +126,34 @@ std::vector<std::shared_ptr<ServerClient>> Server::clients() const { return impl
 
 std::size_t Server::client_count() const { return impl_->core->registry->size(); }
 
+void Server::publish(std::string channel, std::string message) {
+  auto core = impl_->core;
+  if (detail::is_reserved_channel(channel)) throw std::invalid_argument("channel " + channel + " is reserved");
+  if (core->cluster) return core->cluster->publish(std::move(channel), std::move(message));
+  asio::post(executor(), [core, channel = std::move(channel), message = std::move(message)] {
+    detail::deliver_channel_message(*core, channel, message);
+  });
+}
+
+void Server::subscribe(std::string channel, std::function<void(const std::string& message)> handler) {
+  auto& core = *impl_->core;
+  if (detail::is_reserved_channel(channel)) throw std::invalid_argument("channel " + channel + " is reserved");
+  {
+    std::lock_guard lock(core.channels_mutex);
+    core.channel_handlers[channel] = std::move(handler);
+  }
+  if (core.cluster) core.cluster->subscribe(std::move(channel));
+}
+
+void Server::unsubscribe(const std::string& channel) {
+  auto& core = *impl_->core;
+  {
+    std::lock_guard lock(core.channels_mutex);
+    core.channel_handlers.erase(channel);
+  }
+  if (core.cluster) core.cluster->unsubscribe(channel);
+}
+
 std::string Server::node_name() const { return impl_->core->cluster ? impl_->core->cluster->self().name : std::string(); }
 
 asio::any_io_executor Server::executor() const { return impl_->core->executors.front(); }

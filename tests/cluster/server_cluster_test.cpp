@@ -169,6 +169,41 @@ TEST_F(ServerClusterTest, AStationsStateFollowsItToTheNextNodeItConnectsTo) {
   EXPECT_EQ(data["tariff"], "night") << "saved by A when the station left, loaded by B before on_client";
 }
 
+TEST_F(ServerClusterTest, MessagesOnAChannelReachEverySubscribedNodeAndNoneAfterUnsubscribe) {
+  auto a = node("A"), b = node("B");
+  std::mutex m;
+  std::vector<std::string> on_a, on_b;
+  std::promise<void> a_got, b_got, marker;
+  a->subscribe("tariffs", [&](const std::string& msg) {
+    std::lock_guard lock(m);
+    on_a.push_back(msg);
+    if (on_a.size() == 1) a_got.set_value();
+  });
+  b->subscribe("tariffs", [&](const std::string& msg) {
+    std::lock_guard lock(m);
+    on_b.push_back(msg);
+    if (on_b.size() == 1) b_got.set_value();
+  });
+  // At most once: a node that has not joined yet (its first lease) gets nothing, so ask again.
+  auto a_future = a_got.get_future(), b_future = b_got.get_future();
+  for (int i = 0; i < 500 && (a_future.wait_for(milliseconds(10)) != std::future_status::ready ||
+                              b_future.wait_for(milliseconds(0)) != std::future_status::ready);
+       ++i)
+    b->publish("tariffs", "night");
+  get(std::move(a_future));
+  get(std::move(b_future));  // the publisher's own node too
+
+  a->unsubscribe("tariffs");
+  a->subscribe("marker", [&](const std::string&) { marker.set_value(); });
+  b->publish("tariffs", "day");
+  b->publish("marker", "after");
+  get(marker.get_future());  // published after "day", delivered to A in order
+  std::lock_guard lock(m);
+  EXPECT_EQ(std::count(on_a.begin(), on_a.end(), "day"), 0) << "nothing on a channel A left";
+  EXPECT_EQ(std::count(on_b.begin(), on_b.end(), "day"), 1);
+  EXPECT_THROW(a->subscribe("ocpp.broadcast", [](const std::string&) {}), std::invalid_argument);
+}
+
 TEST_F(ServerClusterTest, ANodeThatCannotReachTheStoreWithinItsLeaseClosesItsStationsWith1012) {
   auto a = node("A", milliseconds(90)), b = node("B", milliseconds(90));
   const auto port_a = a->listen(0, "127.0.0.1");

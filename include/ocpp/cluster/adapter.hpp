@@ -140,9 +140,13 @@ class Adapter {
   // The nodes whose lease is alive.
   virtual void nodes(Done<std::vector<NodeInfo>> done) = 0;
 
-  // Fire-and-forget, at most once, to every joined node (Sink::message).
+  // Fire-and-forget, at most once, to every joined node subscribed to `channel` (Sink::message).
   virtual void publish(std::string channel, std::string message) = 0;
   virtual void publish_batch(std::vector<std::pair<std::string, std::string>> messages) = 0;
+  virtual void subscribe(const NodeRef& self, const std::string& channel) = 0;
+  virtual void unsubscribe(const NodeRef& self, const std::string& channel) = 0;
+  // Ends every delivery and closes the store's connections; the adapter is of no further use.
+  virtual void disconnect() = 0;
 
   // A station's state (the session() data, as JSON text), kept for `ttl` after it is saved so it
   // follows a station to another node.

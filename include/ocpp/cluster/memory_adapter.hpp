@@ -27,6 +27,9 @@ class MemoryAdapter final : public Adapter {
   void nodes(Done<std::vector<NodeInfo>> done) override;
   void publish(std::string channel, std::string message) override;
   void publish_batch(std::vector<std::pair<std::string, std::string>> messages) override;
+  void subscribe(const NodeRef& self, const std::string& channel) override;
+  void unsubscribe(const NodeRef& self, const std::string& channel) override;
+  void disconnect() override;
   void save_state(const std::string& identity, std::string state, std::chrono::milliseconds ttl) override;
   void load_state(const std::string& identity, Done<std::optional<std::string>> done) override;
   AdapterMetrics metrics() const override;

@@ -90,6 +90,9 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
   };
   void route(Request request, std::function<void(RoutedReply)> done);
   void publish(std::string channel, std::string message);
+  // Messages published to `channel` by any node (this one included) reach Events::message.
+  void subscribe(std::string channel);
+  void unsubscribe(std::string channel);
 
   bool fenced() const noexcept { return fenced_.load(std::memory_order_relaxed); }
   const NodeRef& self() const noexcept { return self_; }

@@ -6,7 +6,7 @@
 // Keys (all under `prefix`): lease:<node> (the incarnation, with the lease's TTL), nodes (a set of
 // names), owner:<identity> (hash n, i, e), epoch (one counter: epochs only grow), inbox:<node>
 // (stream; group "nodes", a consumer per incarnation), reply:<node>:<incarnation> (stream),
-// idem:<identity>:<message id>, state:<identity>, count (hash node -> stations); channel pub.
+// idem:<identity>:<message id>, state:<identity>, count (hash node -> stations); channels ch:<name>.
 #include <boost/asio/any_io_executor.hpp>
 
 #include <memory>
@@ -47,6 +47,9 @@ class RedisAdapter final : public Adapter {
   void nodes(Done<std::vector<NodeInfo>> done) override;
   void publish(std::string channel, std::string message) override;
   void publish_batch(std::vector<std::pair<std::string, std::string>> messages) override;
+  void subscribe(const NodeRef& self, const std::string& channel) override;
+  void unsubscribe(const NodeRef& self, const std::string& channel) override;
+  void disconnect() override;
   void save_state(const std::string& identity, std::string state, std::chrono::milliseconds ttl) override;
   void load_state(const std::string& identity, Done<std::optional<std::string>> done) override;
   AdapterMetrics metrics() const override;

@@ -236,6 +236,14 @@ class Server {
   // This node's name in the cluster (ServerOptions::cluster); empty when not clustered.
   std::string node_name() const;
 
+  // Messages between the nodes of a cluster: fire-and-forget, at most once, to every node
+  // subscribed to `channel`, this one included (not clustered: to this server's own handler).
+  // Handlers run on the server's first executor; one per channel, a second replaces the first.
+  // "ocpp.broadcast" is the nodes' own (std::invalid_argument).
+  void publish(std::string channel, std::string message);
+  void subscribe(std::string channel, std::function<void(const std::string& message)> handler);
+  void unsubscribe(const std::string& channel);
+
   // A CALL to the station connected as `identity`: here, or through the cluster on another node
   // (ServerOptions::cluster). Fails with ConnectionError when it is not connected; routed calls
   // that end otherwise than with the station's answer fail with cluster::RouteError, a
