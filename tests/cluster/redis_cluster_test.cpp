@@ -256,7 +256,7 @@ class RedisClusterTest : public WireTest {
   Executed executed;
 };
 
-TEST_F(RedisClusterTest, AStationOnOneNodeIsCalledFromAnotherAndFromOcppCallWithTypedResultsErrorsNotConnectedAndDuplicates) {
+TEST_F(RedisClusterTest, AStationOnOneNodeIsCalledFromAnotherAndFromOcppCallWithTypedResultsErrorsNotConnectedAndDuplicatesAndOcppClusterShowsIt) {
   NodeProcess a(redis.url(), "A");
   auto& b = make_backend();
   auto cp = station(a.port(), "CP1");
@@ -289,6 +289,18 @@ TEST_F(RedisClusterTest, AStationOnOneNodeIsCalledFromAnotherAndFromOcppCallWith
   EXPECT_EQ(ocpp_call({"--to", "CP1", "--action", "Reset", "--payload", R"({"type":"Soft"})"}, &out), 3) << out;
   EXPECT_NE(out.find("NotSupported"), std::string::npos) << out;
   EXPECT_EQ(ocpp_call({"--to", "NOBODY", "--action", "GetConfiguration"}, &out), 4) << out;
+
+  // ocpp cluster: the live nodes with their stations, and who holds an identity.
+  {
+    Process status({OCPP_CLI_PATH, "cluster", "--redis", redis.url(), "--identity", "CP1"}, "status");
+    EXPECT_EQ(status.wait(), 0) << status.output();
+    const auto text = status.output();
+    EXPECT_TRUE(std::regex_search(text, std::regex("\\nA +[0-9]+ +[0-9]+ ms +1 +0\\n"))) << text;
+    EXPECT_NE(text.find("CP1: A (incarnation "), std::string::npos) << text;
+    Process missing({OCPP_CLI_PATH, "cluster", "--redis", redis.url(), "--identity", "NOBODY"}, "status");
+    EXPECT_EQ(missing.wait(), 4) << missing.output();
+    EXPECT_NE(missing.output().find("NOBODY: not connected"), std::string::npos) << missing.output();
+  }
 
   // A retry with the same message id (the idempotency key) while the first is in flight is not sent.
   auto held = make_client(a.port(), "CP2");
