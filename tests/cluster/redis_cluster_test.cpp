@@ -222,6 +222,19 @@ class RedisClusterTest : public WireTest {
     }
     throw std::runtime_error("Redis still has another number of blocked readers than " + std::to_string(n));
   }
+  // Another clustered server in this process, on the test's pool, with a Redis adapter of its own.
+  std::unique_ptr<Server> in_process_node(const std::string& name) {
+    ServerOptions o;
+    o.logger = null_logger();
+    o.protocols = {"ocpp1.6"};
+    cluster::RedisAdapterOptions r;
+    r.connection.url = redis.url();
+    r.connection.logger = null_logger();
+    o.cluster.adapter = std::make_shared<cluster::RedisAdapter>(pool.executor(), r);
+    o.cluster.node_id = name;
+    o.cluster.lease_ttl = kLease;
+    return std::make_unique<Server>(pool.executor(), o);
+  }
   int ocpp_call(std::vector<std::string> args, std::string* out = nullptr) {
     std::vector<std::string> argv{OCPP_CLI_PATH, "call", "--redis", redis.url(), "--timeout-ms", "5000"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -366,14 +379,8 @@ TEST_F(RedisClusterTest, BroadcastsReachStationsOnThreeNodeProcessesAndAStationT
 
 TEST_F(RedisClusterTest, AMessagePublishedOnOneNodeReachesAnotherNodeSubscribedToItsChannel) {
   auto& sender = make_backend();
-  ServerOptions o;
-  o.logger = null_logger();
-  cluster::RedisAdapterOptions r;
-  r.connection.url = redis.url();
-  r.connection.logger = null_logger();
-  o.cluster.adapter = std::make_shared<cluster::RedisAdapter>(pool.executor(), r);
-  o.cluster.node_id = "listener";
-  Server listener(pool.executor(), o);
+  auto listener_node = in_process_node("listener");
+  auto& listener = *listener_node;
   std::promise<std::string> got;
   std::atomic<bool> once{false};
   listener.subscribe("tariffs", [&](const std::string& msg) {
@@ -384,6 +391,25 @@ TEST_F(RedisClusterTest, AMessagePublishedOnOneNodeReachesAnotherNodeSubscribedT
   for (int i = 0; i < 500 && received.wait_for(milliseconds(10)) != std::future_status::ready; ++i)
     sender.publish("tariffs", "night");
   EXPECT_EQ(get(std::move(received)), "night");
+}
+
+TEST_F(RedisClusterTest, AStationsStateFollowsItThroughRedisToTheNextNode) {
+  make_backend();
+  auto a = in_process_node("A"), b = in_process_node("B");
+  a->on_client([](const std::shared_ptr<ServerClient>& c) { c->station().data["tariff"] = "night"; });
+  std::promise<json::object> seen_on_b;
+  b->on_client([&](const std::shared_ptr<ServerClient>& c) { seen_on_b.set_value(c->station().data); });
+  const auto port_a = a->listen(0, "127.0.0.1");
+  const auto port_b = b->listen(0, "127.0.0.1");
+  auto first = station(port_a, "CP1");
+  wait_owner("CP1", "A");
+  get(first->close(CloseOptions{}, asio::use_future));
+  // Saved when A has seen the station leave: its claim is released then.
+  for (int i = 0; i < 2000 && a->get_client("CP1"); ++i) std::this_thread::sleep_for(milliseconds(1));
+  wait_owner("CP1", "");
+  auto second = station(port_b, "CP1");
+  EXPECT_EQ(get(seen_on_b.get_future(), milliseconds(10000))["tariff"], "night");
+  wait_owner("CP1", "B");
 }
 
 TEST_F(RedisClusterTest, AKilledNodesCallsEndUnknownOrNodeDownWithinTheLeaseAndTheStationIsReachedOnAnotherNode) {
