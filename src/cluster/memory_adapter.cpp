@@ -60,11 +60,15 @@ struct MemoryAdapter::Store {
     if (it == nodes.end() || it->second.incarnation != caller.incarnation || !it->second.sink) return;
     later.push_back([sink = it->second.sink->reply, reply = std::move(reply)] { sink(reply); });
   }
+  // Takes a request out of its inbox and frees its idempotency key.
+  void remove(Node& node, std::unordered_map<std::string, Entry>::iterator it) {
+    if (!it->second.call.message_id.empty()) in_flight.erase(key_of(it->second.call));
+    node.inbox.erase(it);
+  }
   // Removes a request that will not be finished, answering its caller with `outcome`.
   void drop(Node& node, std::unordered_map<std::string, Entry>::iterator it, Outcome outcome, Later& later) {
-    if (!it->second.call.message_id.empty()) in_flight.erase(key_of(it->second.call));
     reply_to(it->second.call.caller, RoutedReply{it->second.call.id, outcome, {}, {}, {}}, later);
-    node.inbox.erase(it);
+    remove(node, it);
   }
   // Every step is one command of the store.
   std::unique_lock<std::mutex> command() {
@@ -237,10 +241,7 @@ void MemoryAdapter::finish(const NodeRef& self, RoutedReply reply, const NodeRef
     auto node = store_->nodes.find(self.name);
     if (node != store_->nodes.end()) {
       auto it = node->second.inbox.find(reply.id);
-      if (it != node->second.inbox.end()) {
-        if (!it->second.call.message_id.empty()) store_->in_flight.erase(Store::key_of(it->second.call));
-        node->second.inbox.erase(it);
-      }
+      if (it != node->second.inbox.end()) store_->remove(node->second, it);
     }
     store_->reply_to(caller, std::move(reply), later);
   }
@@ -260,8 +261,7 @@ void MemoryAdapter::settle(const NodeRef& target, std::vector<std::string> ids, 
         auto it = node->second.inbox.find(id);
         if (it != node->second.inbox.end()) {
           if (!it->second.taken_by) outcome = Outcome::node_down;
-          if (!it->second.call.message_id.empty()) store_->in_flight.erase(Store::key_of(it->second.call));
-          node->second.inbox.erase(it);
+          store_->remove(node->second, it);
         }
       }
       outcomes.push_back(outcome);

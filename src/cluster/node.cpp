@@ -70,7 +70,7 @@ struct ClusterNode::State {
   std::set<std::string> channels;   // subscribed, made again on every join
   std::uint64_t next_id = 0;
 
-  std::atomic<std::uint64_t> routed[11] = {};
+  std::atomic<std::uint64_t> routed[kOutcomes] = {};
   std::atomic<std::uint64_t> delivered{0}, renewals{0}, renewal_failures{0}, fencings{0}, pending_count{0};
   std::atomic<std::uint64_t> nodes{0}, inbox{0};  // as of the last survey
 };
@@ -433,7 +433,7 @@ void ClusterNode::unsubscribe(std::string channel) {
 ClusterMetrics ClusterNode::metrics() const {
   ClusterMetrics m;
   const auto& s = *state_;
-  for (int i = 0; i < 11; ++i) m.routed[i] = s.routed[i].load();
+  for (std::size_t i = 0; i < kOutcomes; ++i) m.routed[i] = s.routed[i].load();
   m.delivered = s.delivered;
   m.renewals = s.renewals;
   m.renewal_failures = s.renewal_failures;

@@ -57,8 +57,7 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
         commands(ex, named(options.connection, "commands")),
         inbox_reader(ex, named(options.connection, "inbox")),
         reply_reader(ex, named(options.connection, "replies")),
-        subscriber(ex, named(options.connection, "pubsub")),
-        retry(ex) {}
+        subscriber(ex, named(options.connection, "pubsub")) {}
 
   static redis::ConnectionOptions named(redis::ConnectionOptions o, const char* role) {
     if (o.client_name.empty()) o.client_name = std::string("ocpp-cluster-") + role;
@@ -77,7 +76,6 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   asio::any_io_executor executor;
   redis::Connection commands, inbox_reader, reply_reader;
   redis::Subscriber subscriber;
-  asio::steady_timer retry;  // a pause before a blocking read is issued again after a failure
 
   std::mutex mutex;  // guards what follows
   std::optional<NodeRef> self;
@@ -107,6 +105,14 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
 
   void read_inbox();
   void read_replies();
+  // A blocking read that failed is issued again after a pause (the connection reconnects by
+  // itself); a loop whose node has left ends there.
+  void again_later(void (State::*loop)()) {
+    auto timer = std::make_shared<asio::steady_timer>(executor, milliseconds(100));
+    timer->async_wait([weak = weak_from_this(), timer, loop](boost::system::error_code) {
+      if (auto self = weak.lock()) (self.get()->*loop)();
+    });
+  }
   void on_inbox(const Reply& streams);
   void on_replies(const Reply& streams);
 };
@@ -140,7 +146,6 @@ void RedisAdapter::disconnect() {
     std::lock_guard lock(state_->mutex);
     state_->joined = false;
   }
-  state_->retry.cancel();
   state_->commands.stop();
   state_->inbox_reader.stop();
   state_->reply_reader.stop();
@@ -201,10 +206,7 @@ void RedisAdapter::State::read_inbox() {
                            self->commands.command({"XGROUP", "CREATE", inbox, group, "0", "MKSTREAM"}, [](redis::Result) {});
                          else
                            self->logged_failure("inbox read", r.error());
-                         self->retry.expires_after(milliseconds(100));
-                         self->retry.async_wait([weak](boost::system::error_code ec) {
-                           if (auto self = weak.lock(); self && !ec) self->read_inbox();
-                         });
+                         self->again_later(&State::read_inbox);
                        });
 }
 
@@ -264,10 +266,7 @@ void RedisAdapter::State::read_replies() {
                            return self->read_replies();
                          }
                          self->logged_failure("reply read", r.error());
-                         auto t = std::make_shared<asio::steady_timer>(self->executor, milliseconds(100));
-                         t->async_wait([weak, t](boost::system::error_code) {
-                           if (auto self = weak.lock()) self->read_replies();
-                         });
+                         self->again_later(&State::read_replies);
                        });
 }
 

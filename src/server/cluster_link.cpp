@@ -178,7 +178,7 @@ std::vector<Metrics::Family> cluster_metrics(const cluster::ClusterNode& node) {
   };
   Metrics::Family routed{"ocpp_cluster_routed_calls_total", "counter",
                          "Calls this node routed to other nodes, by how they ended.", "outcome", {}};
-  for (int i = 0; i <= static_cast<int>(Outcome::unavailable); ++i)
+  for (std::size_t i = 0; i < cluster::kOutcomes; ++i)
     if (m.routed[i]) routed.samples.push_back({std::string(cluster::to_string(static_cast<Outcome>(i))), double(m.routed[i])});
   const double latency_s = double(m.store.latency_us_sum) / 1e6;
   return {std::move(routed),

@@ -39,7 +39,7 @@ struct ClusterOptions {
 };
 
 struct ClusterMetrics {
-  std::uint64_t routed[11] = {};  // by Outcome, of calls this node routed
+  std::uint64_t routed[kOutcomes] = {};  // by Outcome, of calls this node routed
   std::uint64_t delivered = 0;    // requests routed to this node and sent to a station
   std::uint64_t renewals = 0;
   std::uint64_t renewal_failures = 0;

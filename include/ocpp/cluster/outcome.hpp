@@ -1,6 +1,7 @@
 #pragma once
 // How a call routed through the cluster ended. Every routed call ends by its deadline with exactly
 // one outcome; only unknown_outcome leaves the caller unsure whether the station got it.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +23,8 @@ enum class Outcome : std::uint8_t {
   rejected,         // the target refused to send it as asked (e.g. the station speaks another protocol)
   unavailable,      // the cluster's store could not be reached; not enqueued
 };
+
+inline constexpr std::size_t kOutcomes = static_cast<std::size_t>(Outcome::unavailable) + 1;
 
 std::string_view to_string(Outcome outcome) noexcept;
 
