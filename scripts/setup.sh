@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build, the demo and the tests need on Debian 12 (run as root). Idempotent:
 # apt is only asked when a package is missing. `--no-peers` skips the npm interop peers; `--wasm`
-# adds emscripten (about 800 MB, for the tests' WebAssembly build; the demo does without).
+# adds emscripten (about 800 MB, for the tests' WebAssembly build; the demo does without), and for
+# the browser client's tests Debian's chromium with playwright-core (tests/web/install.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ packages=(cmake ninja-build g++ pkg-config python3
   clang libclang-rt-14-dev)  # clang and libFuzzer: the fuzz targets (scripts/fuzz.sh)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
-if ((wasm)); then packages+=(emscripten); fi
+if ((wasm)); then packages+=(emscripten chromium); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -50,4 +51,7 @@ fi
 
 if ((peers)); then
   bash tests/interop/peers/install.sh
+fi
+if ((wasm)); then
+  bash tests/web/install.sh
 fi
