@@ -1,0 +1,103 @@
+// The browser client's budgets (issue 14), measured in headless Chromium by
+// web/simulator/bench.html and asserted here: size (ocpp-engine.wasm + ocpp-engine.mjs + ocpp.js,
+// gzipped) <= 100 KB, streaming instantiation <= 30 ms, JSON.parse + validation of the 1.8 KB
+// TransactionEvent frame <= 6 us, wasm heap <= 2 MB with one station at steady state.
+// ocpp-ws-io's approach (JSON.parse + AJV, as its validator is set up) is measured in the same
+// page for the README and not asserted. The figures go to web-artifacts/budgets.json.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { ajvBundle } from './ajv_bundle.mjs';
+import { WebCsms, artifactPath, launchChromium, openPage, requireSite, sourceDir, stageSite } from './harness.mjs';
+
+const KB = 1024;
+const budget = { gzipBytes: 100 * KB, startupMs: 30, parseAndValidateUs: 6, heapBytes: 2 * KB * KB };
+// Startup is one sample per fresh page (a new context: no cached compiled code); the median of
+// these is asserted.
+const startupSamples = 5;
+
+let browser;
+let csms;
+before(async () => {
+  requireSite(['bench.html', 'bench.js', 'ocpp.js', 'ocpp-engine.mjs', 'ocpp-engine.wasm']);
+  browser = await launchChromium();
+  csms = await WebCsms.start({ webRoot: stageSite() });
+  await csms.respond('BootNotification', { result: { currentTime: new Date().toISOString(), interval: 300, status: 'Accepted' } });
+  await csms.respond('Heartbeat', { result: { currentTime: new Date().toISOString() } });
+  await csms.respond('TransactionEvent', { result: {} });
+});
+after(async () => {
+  await browser?.close();
+  await csms?.stop();
+});
+
+// The frame of bench/transaction_event_frame.hpp, which bench.js must carry byte for byte.
+function nativeFrame() {
+  const text = fs.readFileSync(path.join(sourceDir, 'bench/transaction_event_frame.hpp'), 'utf8');
+  const body = text.slice(text.indexOf('kTransactionEventFrame'), text.indexOf(';', text.indexOf('kTransactionEventFrame')));
+  return [...body.matchAll(/R"\((.*?)\)"/gs)].map((m) => m[1]).join('');
+}
+
+async function runBench(query, { ajv = false } = {}) {
+  const page = await openPage(browser);
+  if (ajv) {
+    const script = ajvBundle();
+    await page.route(`${csms.url}/ajv-bundle.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: script }));
+  }
+  await page.goto(`${csms.url}/bench.html${query}`);
+  await page.locator('#result[data-done]').waitFor({ timeout: 120000 });
+  const result = JSON.parse(await page.locator('#result').textContent());
+  await page.context().close();
+  if (result.error) throw new Error(`bench.html failed: ${result.error}\n${result.stack}\n${page.consoleLines.join('\n')}`);
+  return result;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x, digits = 2) => Number(x.toFixed(digits));
+
+test('budgets: size, startup, parse + validation and wasm heap, measured in the page', async () => {
+  const startups = [];
+  for (let i = 0; i < startupSamples; ++i) startups.push((await runBench('?only=startup')).startup.startupMs);
+  const full = await runBench('?ajv=1', { ajv: true });
+  startups.push(full.startup.startupMs);
+  assert.equal(full.frame, nativeFrame(), 'bench.js measures the native benchmarks\' frame');
+
+  const figures = {
+    chromium: browser.version(),
+    sizeGzipBytes: full.size.gzipTotal,
+    sizeRawBytes: full.size.rawTotal,
+    files: full.size.files,
+    startupMs: { median: round(median(startups)), samples: startups.map((x) => round(x)) },
+    parseAndValidateUs: { best: round(full.ours.parseAndValidateUs.best), median: round(full.ours.parseAndValidateUs.median) },
+    validateOnlyUs: { best: round(full.ours.validateOnlyUs.best), median: round(full.ours.validateOnlyUs.median) },
+    ajv: {
+      firstUseMs: round(full.ajv.firstUseMs),
+      parseAndValidateUs: { best: round(full.ajv.parseAndValidateUs.best), median: round(full.ajv.parseAndValidateUs.median) },
+    },
+    heap: full.heap,
+    budget,
+  };
+  const file = artifactPath('budgets.json');
+  fs.writeFileSync(file, JSON.stringify(figures, null, 2) + '\n');
+  console.log(`budget figures (${file}):`);
+  console.log(`  size: ${(figures.sizeGzipBytes / KB).toFixed(1)} KB gzipped (${(figures.sizeRawBytes / KB).toFixed(1)} KB raw): ` +
+              Object.entries(figures.files).map(([n, f]) => `${n} ${(f.gzip / KB).toFixed(1)} KB`).join(', '));
+  console.log(`  startup (streaming instantiation): median ${figures.startupMs.median} ms of ${startups.length} fresh pages`);
+  console.log(`  JSON.parse + validate, TransactionEvent ${full.frameBytes} B: ${figures.parseAndValidateUs.best} us ` +
+              `(median ${figures.parseAndValidateUs.median}); validate alone ${figures.validateOnlyUs.best} us`);
+  console.log(`  ocpp-ws-io's JSON.parse + AJV in the same page: ${figures.ajv.parseAndValidateUs.best} us ` +
+              `(median ${figures.ajv.parseAndValidateUs.median}); schema compile on first use ${figures.ajv.firstUseMs} ms`);
+  console.log(`  wasm heap with one station after ${full.heap.calls} calls: ${(full.heap.bytesSteadyState / KB).toFixed(0)} KB ` +
+              `(${(full.heap.bytesBeforeConnect / KB).toFixed(0)} KB before connecting)`);
+
+  for (const [name, f] of Object.entries(full.size.files))
+    if (name.endsWith('.wasm')) assert.equal(f.contentType, 'application/wasm', 'streaming instantiation needs application/wasm');
+  assert.ok(figures.sizeGzipBytes <= budget.gzipBytes, `size ${figures.sizeGzipBytes} B gzipped > ${budget.gzipBytes}`);
+  assert.ok(figures.startupMs.median <= budget.startupMs, `startup ${figures.startupMs.median} ms > ${budget.startupMs}`);
+  assert.ok(figures.parseAndValidateUs.best <= budget.parseAndValidateUs,
+            `parse + validate ${figures.parseAndValidateUs.best} us > ${budget.parseAndValidateUs}`);
+  assert.notEqual(full.heap.bytesSteadyState, null, 'the engine\'s wasm memory was found');
+  assert.ok(full.heap.bytesSteadyState <= budget.heapBytes, `wasm heap ${full.heap.bytesSteadyState} B > ${budget.heapBytes}`);
+});
