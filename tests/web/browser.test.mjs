@@ -178,6 +178,7 @@ describe('ocpp.js in Chromium against the strict C++ CSMS', () => {
     assert.equal(r.bad.error.isValidationError, true, JSON.stringify(r.bad.error));
     assert.equal(r.bad.error.code, 'OccurrenceConstraintViolation');
     assert.equal(r.bad.error.keyword, 'required');
+    assert.equal(r.bad.error.path, '/chargingStation');
     assert.ok(r.good.ok, JSON.stringify(r.good));
     assert.equal(r.events.length, 1, JSON.stringify(r.events));
     assert.equal(r.events[0].action, 'BootNotification');
@@ -191,12 +192,13 @@ describe('ocpp.js in Chromium against the strict C++ CSMS', () => {
   // The lax server sends what strict mode would refuse; the page's strict mode answers it with the
   // code the native client gives (README: type -> TypeConstraintViolation, required ->
   // OccurrenceConstraintViolation, maxLength -> FormatViolation, spelled FormationViolation on 1.6).
+  // The codes and details are what the native server answers to the same CALLs.
   const badInbound = [
-    ['ocpp1.6', 'ChangeConfiguration', { key: 'k'.repeat(51), value: '1' }, 'FormationViolation'],
-    ['ocpp2.0.1', 'Reset', { type: 5 }, 'TypeConstraintViolation'],
-    ['ocpp2.1', 'Reset', {}, 'OccurrenceConstraintViolation'],
+    ['ocpp1.6', 'ChangeConfiguration', { key: 'k'.repeat(51), value: '1' }, 'FormationViolation', { path: '/key', keyword: 'maxLength' }],
+    ['ocpp2.0.1', 'Reset', { type: 5 }, 'TypeConstraintViolation', { path: '/type', keyword: 'type' }],
+    ['ocpp2.1', 'Reset', {}, 'OccurrenceConstraintViolation', { path: '/type', keyword: 'required' }],
   ];
-  for (const [protocol, action, payload, code] of badInbound) {
+  for (const [protocol, action, payload, code, details] of badInbound) {
     test(`strict mode answers a bad inbound ${protocol} ${action} with ${code}`, async () => {
       const name = `CP-strict-in-${protocol}`;
       await page.evaluate(async ({ name, ws, protocol, action }) => {
@@ -211,6 +213,7 @@ describe('ocpp.js in Chromium against the strict C++ CSMS', () => {
       const reply = await csms.call(name, action, payload);
       assert.equal(reply.error?.type, 'RpcError', JSON.stringify(reply));
       assert.equal(reply.error.code, code);
+      assert.deepEqual(reply.error.details, details);
       const r = await page.evaluate((name) => ({ handled: window.clients[name].handled,
                                                  failures: window.clients[name].events.filter((e) => e.event === 'validationFailure') }), name);
       assert.deepEqual(r.handled, [], 'the handler never ran');
