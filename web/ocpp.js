@@ -130,6 +130,7 @@ export class OcppClient {
   #listeners = new Map();
   #calls = new Map();
   #nextToken = 1;
+  #running = new Map();  // token -> AbortController of a handler that has not answered
   #timer = null;
   #reconnectTimer = null;
   #attempts = 0;
@@ -195,16 +196,10 @@ export class OcppClient {
     return done;
   }
 
-  async call(action, payload = {}, { timeoutMs = -1, signal, messageId = '' } = {}) {
-    await this.#ensureEngine();
-    signal?.throwIfAborted();
-    return new Promise((resolve, reject) => {
-      const token = this.#nextToken++;
-      this.#calls.set(token, { resolve, reject });
-      const serial = withStrings([action, JSON.stringify(payload), messageId], (a, an, p, pn, i, ins) =>
-        engine._ocpp_web_call(this.#id, token, a, an, p, pn, timeoutMs, i, ins));
-      if (serial && signal) signal.addEventListener('abort', () => engine._ocpp_web_cancel(this.#id, serial), { once: true });
-    });
+  // Starts at once when the engine is loaded, so calls go out in the order they are made.
+  call(action, payload = {}, options = {}) {
+    if (this.#created) return this.#call(action, payload, options);
+    return this.#ensureEngine().then(() => this.#call(action, payload, options));
   }
 
   // An ocpp2.1 SEND: no answer comes back. Throws when it cannot go out.
@@ -231,6 +226,17 @@ export class OcppClient {
   }
 
   // ------------------------------------------------------------------ inside
+
+  #call(action, payload, { timeoutMs = -1, signal, messageId = '' }) {
+    return new Promise((resolve, reject) => {
+      signal?.throwIfAborted();
+      const token = this.#nextToken++;
+      this.#calls.set(token, { resolve, reject });
+      const serial = withStrings([action, JSON.stringify(payload), messageId], (a, an, p, pn, i, ins) =>
+        engine._ocpp_web_call(this.#id, token, a, an, p, pn, timeoutMs, i, ins));
+      if (serial && signal) signal.addEventListener('abort', () => engine._ocpp_web_cancel(this.#id, serial), { once: true });
+    });
+  }
 
   async #ensureEngine() {
     if (this.#created) return;
@@ -412,9 +418,14 @@ export class OcppClient {
   hostHandle(token, p, n) {
     const call = JSON.parse(text(p, n));
     const fn = this.#findHandler(call.action);
-    const answer = (reply) => withStrings([JSON.stringify(reply)], (r, rn) => engine._ocpp_web_answer(this.#id, token, r, rn));
+    const controller = new AbortController();
+    this.#running.set(token, controller);
+    const answer = (reply) => {
+      if (this.#running.delete(token)) withStrings([JSON.stringify(reply)], (r, rn) => engine._ocpp_web_answer(this.#id, token, r, rn));
+    };
     Promise.resolve()
-      .then(() => fn({ action: call.action, params: call.params, messageId: call.messageId, protocol: call.protocol, isSend: call.isSend, client: this }))
+      .then(() => fn({ action: call.action, params: call.params, messageId: call.messageId, protocol: call.protocol,
+        isSend: call.isSend, signal: controller.signal, client: this }))
       .then((result) => answer(result === NOREPLY ? {} : { result: result ?? {} }))
       .catch((e) => {
         if (e instanceof RpcError) return answer({ error: { code: e.code, description: e.description, details: e.details ?? {} } });
@@ -422,6 +433,11 @@ export class OcppClient {
         const message = String(e?.message ?? e);
         answer({ error: this.#o.respondWithDetailedErrors ? { code: 'InternalError', description: message, details: { message } } : { code: 'InternalError' } });
       });
+  }
+
+  hostCancel(token) {
+    this.#running.get(token)?.abort();
+    this.#running.delete(token);
   }
 
   hostCallDone(token, p, n) {

@@ -19,6 +19,8 @@ void ocpp_host_post(int client);
 int ocpp_host_has_handler(int client, const char* action, std::size_t size);
 // Run the handler; it answers with ocpp_web_answer(client, token, ...).
 void ocpp_host_handle(int client, int token, const char* call_json, std::size_t size);
+// The connection closed while the handler of `token` ran: its answer will be ignored.
+void ocpp_host_cancel(int client, int token);
 // An outbound call ended: {"result": ...} or {"failure": {...}}.
 void ocpp_host_call_done(int client, int token, const char* json, std::size_t size);
 // An event for the client's listeners: {"type": "message" | "badMessage" | ..., ...}.

@@ -8,6 +8,7 @@ mergeInto(LibraryManager.library, {
   ocpp_host_post: function (c) { Module.ocppClients.get(c).hostPost(); },
   ocpp_host_has_handler: function (c, p, n) { return Module.ocppClients.get(c).hostHasHandler(p, n); },
   ocpp_host_handle: function (c, token, p, n) { Module.ocppClients.get(c).hostHandle(token, p, n); },
+  ocpp_host_cancel: function (c, token) { Module.ocppClients.get(c).hostCancel(token); },
   ocpp_host_call_done: function (c, token, p, n) { Module.ocppClients.get(c).hostCallDone(token, p, n); },
   ocpp_host_event: function (c, p, n) { Module.ocppClients.get(c).hostEvent(p, n); },
 });

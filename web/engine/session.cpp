@@ -14,7 +14,10 @@ struct WebSession::Tracked final : InboundHandle {
   std::weak_ptr<WebSession> session;
   int token = 0;
   void cancel() noexcept override {
-    if (auto s = session.lock()) s->tracked_.erase(token);
+    if (auto s = session.lock()) {
+      s->tracked_.erase(token);
+      ocpp_host_cancel(s->client(), token);
+    }
   }
 };
 
