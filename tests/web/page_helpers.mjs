@@ -28,7 +28,7 @@ export async function openClientPage(browser, origin) {
         return { ok: false, error: window.errInfo(e) };
       }
     };
-    const eventNames = ['open', 'close', 'message', 'badMessage', 'validationFailure', 'reconnect', 'error'];
+    const eventNames = ['open', 'close', 'disconnect', 'message', 'badMessage', 'validationFailure', 'reconnect', 'error'];
     window.newClient = (name, options) => {
       const c = new ocpp.OcppClient(options);
       c.events = [];

@@ -73,15 +73,18 @@ async function sizes() {
   return { files, gzipTotal: total, rawTotal: totalRaw };
 }
 
+// validate() takes the payload as JSON text too: the engine then parses and validates it in wasm,
+// as it does with every inbound frame. Also measured: JSON.parse in JS, then validate() of the
+// object (which ocpp.js serialises for the engine).
 function ours(ocpp) {
-  const payload = JSON.parse(FRAME)[3];
-  const check = ocpp.validate('ocpp2.0.1', 'TransactionEvent', 'request', payload);
+  const payloadText = FRAME.slice(FRAME.indexOf('{'), FRAME.lastIndexOf(']'));
+  const check = ocpp.validate('ocpp2.0.1', 'TransactionEvent', 'request', payloadText);
   if (check !== null) throw new Error(`the frame fails our validator: ${JSON.stringify(check)}`);
-  const bad = ocpp.validate('ocpp2.0.1', 'TransactionEvent', 'request', { ...payload, seqNo: 'x' });
+  const bad = ocpp.validate('ocpp2.0.1', 'TransactionEvent', 'request', { ...JSON.parse(payloadText), seqNo: 'x' });
   if (!bad) throw new Error('our validator accepted a string seqNo');
   return {
-    parseAndValidateUs: perOpUs(() => ocpp.validate('ocpp2.0.1', 'TransactionEvent', 'request', JSON.parse(FRAME)[3])),
-    validateOnlyUs: perOpUs(() => ocpp.validate('ocpp2.0.1', 'TransactionEvent', 'request', payload)),
+    parseAndValidateUs: perOpUs(() => ocpp.validate('ocpp2.0.1', 'TransactionEvent', 'request', payloadText)),
+    jsParseThenValidateUs: perOpUs(() => ocpp.validate('ocpp2.0.1', 'TransactionEvent', 'request', JSON.parse(FRAME)[3])),
   };
 }
 
