@@ -20,7 +20,8 @@ private header reached from src/, "runtime/..." being the messages layer's).
 
 Rules:
   * an include points to the same layer or a lower one (client and server never include each
-    other); wasm/ builds only the IO-free layers, so it includes only those;
+    other); wasm/ and web/ (the browser client) build only the IO-free layers, so they include
+    only those;
   * no "../" in any include (src/, include/, apps/, tests/, codegen/, wasm/, bench/, examples/);
   * the IO-free layers (rpc, log, messages, engine, http; and wasm/) include no Asio, Beast,
     OpenSSL, threads, locks or coroutines;
@@ -59,7 +60,7 @@ IO_HEADERS = [
 # Known exceptions, each on purpose and named: (file, include) -> why. Printed on every run.
 EXEMPT: dict = {}
 
-SCANNED_DIRS = ["src", "include", "apps", "tests", "codegen", "wasm", "bench", "examples"]
+SCANNED_DIRS = ["src", "include", "apps", "tests", "codegen", "wasm", "web", "bench", "examples"]
 CXX_EXTENSIONS = (".h", ".hh", ".hpp", ".hxx", ".ipp", ".inl", ".tpp", ".c", ".cc", ".cpp", ".cxx")
 # Where a quoted include that is not next to its includer is looked for (the targets' include dirs).
 INCLUDE_ROOTS = ["include", "src", "codegen"]
@@ -95,7 +96,7 @@ def layer_of_file(rel):
         return "messages", None
     if parts[0] == "apps":
         return "apps", None
-    if parts[0] == "wasm":
+    if parts[0] in ("wasm", "web"):
         return "wasm", None
     return None, None
 

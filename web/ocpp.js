@@ -94,6 +94,15 @@ export function validate(protocol, action, kind, payload) {
   return s ? JSON.parse(s) : null;
 }
 
+// Microseconds per parse of the CALL `frame` plus strict mode's check of its payload, timed inside
+// the engine over `iterations` runs (the page's speed budget). Throws when the frame is not valid.
+export function measureParseValidate(protocol, frame, iterations = 10000) {
+  if (!engine) throw new UsageError('measureParseValidate(): call and await loadEngine() first');
+  const ms = withStrings([protocol, frame], (p, pn, f, fn) => engine._ocpp_web_bench_parse_validate(p, pn, f, fn, iterations));
+  if (ms < 0) throw new UsageError('the frame does not parse or its payload is not valid');
+  return (ms * 1000) / iterations;
+}
+
 function failureError(f) {
   switch (f.kind) {
     case 'rpc': return new RpcError(f.code, f.description, f.details);
@@ -223,6 +232,15 @@ export class OcppClient {
     if (start === 'not_open') this.#abortConnecting();
     else if (start === 'started' && this.#state === 'open') this.#state = 'closing';
     return done;
+  }
+
+  // Closes the client and frees what the engine holds for it (a simulator tab that goes away).
+  async destroy() {
+    await this.close({ awaitPending: false });
+    if (!this.#created) return;
+    engine._ocpp_web_destroy(this.#id);
+    engine.ocppClients.delete(this.#id);
+    this.#created = false;
   }
 
   // ------------------------------------------------------------------ inside
