@@ -42,32 +42,32 @@ def ts_type(node):
         return {"string": "string", "integer": "number", "number": "number", "boolean": "boolean",
                 "any": "unknown"}[node.kind]
     if isinstance(node, gen.Array):
-        inner = ts_type(node.item)
-        return "Array<%s>" % inner
+        return "Array<%s>" % ts_type(node.item)
     return node.name
 
 
 def constraint_doc(node):
     """The schema's constraints, shown by editors on hover (the types cannot express them)."""
-    notes = []
     if isinstance(node, gen.Array):
+        notes = []
         if node.min_items:
             notes.append("minItems %d" % node.min_items)
         if node.max_items is not None:
             notes.append("maxItems %d" % node.max_items)
-        node = node.item
-        if notes and isinstance(node, gen.Prim) and node.rules:
-            notes.append("items:")
-    if isinstance(node, gen.Prim):
-        if node.kind == "integer":
-            notes.append("integer")
-        for k in ("format", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
-                  "exclusiveMaximum", "multipleOf"):
-            if k in node.rules:
-                val = node.rules[k]
-                if isinstance(val, float) and val.is_integer():
-                    val = int(val)
-                notes.append("%s %s" % (k, val))
+        item = constraint_doc(node.item)
+        if item:
+            notes.append("items: " + item)
+        return ", ".join(notes)
+    if not isinstance(node, gen.Prim):
+        return ""
+    notes = ["integer"] if node.kind == "integer" else []
+    for k in ("format", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
+              "exclusiveMaximum", "multipleOf"):
+        if k in node.rules:
+            val = node.rules[k]
+            if isinstance(val, float) and val.is_integer():
+                val = int(val)
+            notes.append("%s %s" % (k, val))
     return ", ".join(notes)
 
 

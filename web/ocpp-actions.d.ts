@@ -315,12 +315,12 @@ export namespace V16 {
   }
   export type GetCompositeScheduleStatus = CancelReservationStatus;
   export interface GetConfigurationRequest {
-    /** maxLength 50 */
+    /** items: maxLength 50 */
     key?: Array<string>;
   }
   export interface GetConfigurationResponse {
     configurationKey?: Array<ConfigurationKey>;
-    /** maxLength 50 */
+    /** items: maxLength 50 */
     unknownKey?: Array<string>;
   }
   export interface GetDiagnosticsRequest {
@@ -965,7 +965,7 @@ export namespace V201 {
     chargingProfilePurpose?: ChargingProfilePurposeEnumType;
     /** integer */
     stackLevel?: number;
-    /** minItems 1, integer */
+    /** minItems 1, items: integer */
     chargingProfileId?: Array<number>;
     /** minItems 1, maxItems 4 */
     chargingLimitSource?: Array<ChargingLimitSourceEnumType>;
@@ -1104,7 +1104,7 @@ export namespace V201 {
     | 'NotFound';
   export interface ClearVariableMonitoringRequest {
     customData?: CustomDataType;
-    /** minItems 1, integer */
+    /** minItems 1, items: integer */
     id: Array<number>;
   }
   export interface ClearVariableMonitoringResponse {
@@ -1467,7 +1467,7 @@ export namespace V201 {
   }
   export interface GetDisplayMessagesRequest {
     customData?: CustomDataType;
-    /** minItems 1, integer */
+    /** minItems 1, items: integer */
     id?: Array<number>;
     /** integer */
     requestId: number;
@@ -1623,7 +1623,7 @@ export namespace V201 {
     chargingPriority?: number;
     /** maxLength 8 */
     language1?: string;
-    /** minItems 1, integer */
+    /** minItems 1, items: integer */
     evseId?: Array<number>;
     groupIdToken?: IdTokenType;
     /** maxLength 8 */
@@ -2015,7 +2015,7 @@ export namespace V201 {
   export interface PublishFirmwareStatusNotificationRequest {
     customData?: CustomDataType;
     status: PublishFirmwareStatusEnumType;
-    /** minItems 1, items:, maxLength 512 */
+    /** minItems 1, items: maxLength 512 */
     location?: Array<string>;
     /** integer */
     requestId?: number;
@@ -2827,7 +2827,7 @@ export namespace V21 {
   export interface CertificateStatusRequestInfoType {
     certificateHashData: CertificateHashDataType;
     source: CertificateStatusSourceEnumType;
-    /** minItems 1, maxItems 5, items:, maxLength 2000 */
+    /** minItems 1, maxItems 5, items: maxLength 2000 */
     urls: Array<string>;
     customData?: CustomDataType;
   }
@@ -2899,9 +2899,9 @@ export namespace V21 {
     chargingProfilePurpose?: ChargingProfilePurposeEnumType;
     /** integer, minimum 0 */
     stackLevel?: number;
-    /** minItems 1, integer */
+    /** minItems 1, items: integer */
     chargingProfileId?: Array<number>;
-    /** minItems 1, maxItems 4, items:, maxLength 20 */
+    /** minItems 1, maxItems 4, items: maxLength 20 */
     chargingLimitSource?: Array<string>;
     customData?: CustomDataType;
   }
@@ -3090,7 +3090,7 @@ export namespace V21 {
   }
   export type ClearMonitoringStatusEnumType = V201.ClearMonitoringStatusEnumType;
   export interface ClearTariffsRequest {
-    /** minItems 1, items:, maxLength 60 */
+    /** minItems 1, items: maxLength 60 */
     tariffIds?: Array<string>;
     /** integer, minimum 0 */
     evseId?: number;
@@ -3109,7 +3109,7 @@ export namespace V21 {
     customData?: CustomDataType;
   }
   export interface ClearVariableMonitoringRequest {
-    /** minItems 1, items:, integer, minimum 0 */
+    /** minItems 1, items: integer, minimum 0 */
     id: Array<number>;
     customData?: CustomDataType;
   }
@@ -3577,7 +3577,7 @@ export namespace V21 {
     exiRequest: string;
     /** integer, minimum 0 */
     maximumContractCertificateChains?: number;
-    /** minItems 1, maxItems 8, items:, maxLength 255 */
+    /** minItems 1, maxItems 8, items: maxLength 255 */
     prioritizedEMAIDs?: Array<string>;
     customData?: CustomDataType;
   }
@@ -3668,7 +3668,7 @@ export namespace V21 {
     customData?: CustomDataType;
   }
   export interface GetDisplayMessagesRequest {
-    /** minItems 1, items:, integer, minimum 0 */
+    /** minItems 1, items: integer, minimum 0 */
     id?: Array<number>;
     /** integer */
     requestId: number;
@@ -3838,7 +3838,7 @@ export namespace V21 {
     language1?: string;
     /** maxLength 8 */
     language2?: string;
-    /** minItems 1, items:, integer, minimum 0 */
+    /** minItems 1, items: integer, minimum 0 */
     evseId?: Array<number>;
     personalMessage?: MessageContentType;
     customData?: CustomDataType;
@@ -4161,7 +4161,7 @@ export namespace V21 {
     started: boolean;
     /** format date-time */
     timestamp: string;
-    /** minItems 1, maxItems 24, items:, maxLength 36 */
+    /** minItems 1, maxItems 24, items: maxLength 36 */
     supersededIds?: Array<string>;
     customData?: CustomDataType;
   }
@@ -4468,7 +4468,7 @@ export namespace V21 {
   export type PublishFirmwareStatusEnumType = V201.PublishFirmwareStatusEnumType;
   export interface PublishFirmwareStatusNotificationRequest {
     status: PublishFirmwareStatusEnumType;
-    /** minItems 1, items:, maxLength 2000 */
+    /** minItems 1, items: maxLength 2000 */
     location?: Array<string>;
     /** integer, minimum 0 */
     requestId?: number;
@@ -4720,7 +4720,7 @@ export namespace V21 {
   export interface SetDERControlResponse {
     status: DERControlStatusEnumType;
     statusInfo?: StatusInfoType;
-    /** minItems 1, maxItems 24, items:, maxLength 36 */
+    /** minItems 1, maxItems 24, items: maxLength 36 */
     supersededIds?: Array<string>;
     customData?: CustomDataType;
   }
@@ -4890,9 +4890,9 @@ export namespace V21 {
     tariffKind: TariffKindEnumType;
     /** format date-time */
     validFrom?: string;
-    /** minItems 1, items:, integer, minimum 0 */
+    /** minItems 1, items: integer, minimum 0 */
     evseIds?: Array<number>;
-    /** minItems 1, items:, maxLength 255 */
+    /** minItems 1, items: maxLength 255 */
     idTokens?: Array<string>;
     customData?: CustomDataType;
   }
