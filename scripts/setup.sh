@@ -51,3 +51,6 @@ fi
 if ((peers)); then
   bash tests/interop/peers/install.sh
 fi
+
+# The pinned TypeScript compiler of web.types_check (tests/web/types/package-lock.json).
+bash tests/web/types/install.sh
