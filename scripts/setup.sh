@@ -55,3 +55,6 @@ fi
 if ((wasm)); then
   bash tests/web/install.sh
 fi
+
+# The pinned TypeScript compiler of web.types_check (tests/web/types/package-lock.json).
+bash tests/web/types/install.sh

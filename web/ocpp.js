@@ -151,7 +151,7 @@ export class OcppClient {
 
   constructor(options) {
     const o = { reconnect: true, maxReconnects: Infinity, backoffMinMs: 1000, backoffMaxMs: 30000,
-      retryInitialConnect: false, protocols: [], query: {}, ...options };
+      retryInitialConnect: false, maxFrameBytes: 65536, protocols: [], query: {}, ...options };
     if (!o.identity) throw new UsageError('identity is required');
     if (!/^wss?:\/\//.test(o.endpoint ?? '')) throw new UsageError('endpoint must be a ws:// or wss:// URL');
     o.WebSocket ??= globalThis.WebSocket;
@@ -306,8 +306,19 @@ export class OcppClient {
       this.#settleConnect(null);
     };
     ws.onmessage = (ev) => {
-      const data = typeof ev.data === 'string' ? ev.data : decoder.decode(ev.data);
-      withStrings([data], (p, pn) => engine._ocpp_web_frame(this.#id, p, pn));
+      const bytes = typeof ev.data === 'string' ? encoder.encode(ev.data) : new Uint8Array(ev.data);
+      // The native transport's read limit: a bigger message closes the connection with 1009.
+      if (bytes.length > this.#o.maxFrameBytes) {
+        withStrings(['Message too big'], (r, rn) => engine._ocpp_web_close(this.#id, 1009, r, rn, 0, 0));
+        return;
+      }
+      const p = engine._malloc(bytes.length || 1);
+      engine.HEAPU8.set(bytes, p);
+      try {
+        engine._ocpp_web_frame(this.#id, p, bytes.length);
+      } finally {
+        engine._free(p);
+      }
     };
     ws.onerror = () => {};  // onclose follows with the code
     ws.onclose = (ev) => {
