@@ -23,6 +23,7 @@ struct Site : CertDir {
   std::string index = "<!doctype html><title>sim</title>";
   std::string wasm = std::string("\0asm\x01\0\0\0", 8);
   std::string big;  // several TLS records and socket buffers
+  static constexpr std::size_t huge_size = 16 * 1024 * 1024;
 
   Site() : CertDir("ocpp-web-root-test") {
     issue("server", server(ocpp::tls::KeyType::ecdsa_p256));
@@ -36,6 +37,8 @@ struct Site : CertDir {
     write(root / "big.bin", big);
     write(root / "sub" / "nested.html", "nested");
     write(dir() / "secret.txt", "outside the web root");
+    // More than the kernel buffers between a server and a client that does not read hold.
+    write(root / "huge.bin", std::string(huge_size, 'x'));
   }
   static void write(const fs::path& path, const std::string& content) {
     std::ofstream(path, std::ios::binary) << content;
@@ -188,6 +191,34 @@ TEST_F(WebRootTest, ALargeFileArrivesWholeOverPlainAndTls) {
   EXPECT_EQ(fetch_tls(tls, "/../secret.txt").status, 404u);
   EXPECT_EQ(fetch_tls(tls, "/ocpp-engine.wasm", http::verb::head).header(http::field::content_length),
             std::to_string(site().wasm.size()));
+}
+
+// A file answer is bounded by handshake_timeout like any HTTP answer: a client that stops reading
+// holds its handshake slot no longer.
+TEST_F(WebRootTest, AFileTheClientStopsReadingIsCutAtHandshakeTimeout) {
+  ServerOptions so;
+  so.health_endpoint = true;  // for the in-flight gauge
+  so.handshake_timeout = milliseconds(300);
+  auto server = web_server(so);
+  const auto port = server->listen(0, "127.0.0.1");
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.open(asio::ip::tcp::v4());
+  s.set_option(asio::socket_base::receive_buffer_size(4096));  // before connect: no autotuning
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(s, asio::buffer(std::string("GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")));
+  std::string received;
+  asio::read_until(s, asio::dynamic_buffer(received), "\r\n\r\n");  // the answer has begun
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (server->metrics()->handshakes_in_flight() != 0) {  // no event for the slot's release
+    ASSERT_LT(std::chrono::steady_clock::now(), limit) << "the file answer outlived handshake_timeout";
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  boost::system::error_code ec;
+  asio::read(s, asio::dynamic_buffer(received), ec);
+  EXPECT_TRUE(ec) << "closed";
+  EXPECT_LT(received.size(), Site::huge_size) << "cut short";
+  EXPECT_TRUE(events().empty());
 }
 
 TEST_F(WebRootTest, AWebRootThatIsNoDirectoryIsRefusedAtConstruction) {
