@@ -335,6 +335,11 @@ export class Station extends EventTarget {
       afterReply('ChangeAvailability', () => this.sendStatus(operative ? 'Available' : 'Unavailable'));
       return { status: 'Accepted' };
     });
+    on(v16 ? 'RemoteStopTransaction' : 'RequestStopTransaction', (p) => {
+      if (!this.tx || this.tx.id !== p.transactionId) return { status: 'Rejected' };
+      afterReply('remote stop', () => this.stopTransaction('Remote'));
+      return { status: 'Accepted' };
+    });
     on('UnlockConnector', (p) => {
       if (p.connectorId !== this.connectorId) return { status: v16 ? 'NotSupported' : 'UnknownConnector' };
       if (this.tx && !v16) return { status: 'OngoingAuthorizedTransaction' };
@@ -360,39 +365,26 @@ export class Station extends EventTarget {
         afterReply('RemoteStartTransaction', () => this.startTransaction({ idTag: p.idTag, connectorId: p.connectorId ?? this.connectorId, remote: true }));
         return { status: 'Accepted' };
       });
-      on('RemoteStopTransaction', (p) => {
-        if (!this.tx || this.tx.id !== p.transactionId) return { status: 'Rejected' };
-        afterReply('RemoteStopTransaction', () => this.stopTransaction('Remote'));
-        return { status: 'Accepted' };
-      });
     } else {
-      on('GetVariables', (p) => ({ getVariableResult: (p.getVariableData ?? []).map((d) => {
+      // Get/SetVariables: each item answered alone; `known` gives the status of one in the store.
+      const variables = (items, known) => (items ?? []).map((d) => {
         const r = { component: d.component, variable: d.variable };
         if (d.attributeType) r.attributeType = d.attributeType;
         const { entry, status } = this.findVariable(d.component, d.variable);
         if (!entry) return { ...r, attributeStatus: status };
         if (d.attributeType && d.attributeType !== 'Actual') return { ...r, attributeStatus: 'NotSupportedAttributeType' };
-        return { ...r, attributeStatus: 'Accepted', attributeValue: entry.value };
-      }) }));
-      on('SetVariables', (p) => ({ setVariableResult: (p.setVariableData ?? []).map((d) => {
-        const r = { component: d.component, variable: d.variable };
-        if (d.attributeType) r.attributeType = d.attributeType;
-        const { entry, status } = this.findVariable(d.component, d.variable);
-        if (!entry) return { ...r, attributeStatus: status };
-        if (d.attributeType && d.attributeType !== 'Actual') return { ...r, attributeStatus: 'NotSupportedAttributeType' };
-        return { ...r, attributeStatus: this.setConfig(entry.key, String(d.attributeValue)) === 'Accepted' ? 'Accepted' : 'Rejected' };
-      }) }));
+        return { ...r, ...known(entry, d) };
+      });
+      on('GetVariables', (p) => ({ getVariableResult: variables(p.getVariableData,
+        (entry) => ({ attributeStatus: 'Accepted', attributeValue: entry.value })) }));
+      on('SetVariables', (p) => ({ setVariableResult: variables(p.setVariableData, (entry, d) => ({
+        attributeStatus: this.setConfig(entry.key, String(d.attributeValue)) === 'Accepted' ? 'Accepted' : 'Rejected' })) }));
       on('RequestStartTransaction', (p) => {
         if (this.tx || !this.operative) return { status: 'Rejected' };
         const id = newTransactionId();
         afterReply('RequestStartTransaction', () => this.startTransaction({ idTag: p.idToken?.idToken, remote: true,
           remoteStartId: p.remoteStartId, id }));
         return { status: 'Accepted', transactionId: id };
-      });
-      on('RequestStopTransaction', (p) => {
-        if (!this.tx || this.tx.id !== p.transactionId) return { status: 'Rejected' };
-        afterReply('RequestStopTransaction', () => this.stopTransaction('Remote'));
-        return { status: 'Accepted' };
       });
     }
   }
