@@ -54,6 +54,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   s->add_flag("--exchange-log", serve.exchange_log, "Log every OCPP message (direction, action, id, latency)");
   s->add_flag("--metrics", serve.metrics, "Serve GET /health and /metrics (Prometheus) on the same port");
+  auto* web = s->add_option("--web", serve.web_dir,
+                            "Serve the browser simulator's files (GET /) from DIR on the same port (default: "
+                            "$OCPP_WEB_DIR, else " OCPP_WEB_DIR_DEFAULT ")")
+                  ->expected(0, 1)
+                  ->type_name("[DIR]");
   s->add_option("--password-file", serve.password_file,
                 "Basic Auth: lines of identity:password (split at the first colon); others get 401")
       ->check(CLI::ExistingFile);
@@ -154,6 +159,7 @@ int main(int argc, char** argv) {
   try {
     if (*s) {
       serve.protocols = split(serve_protocols);
+      serve.web = web->count() > 0;
       return ocpp::app::serve(serve);
     }
     if (*m) return ocpp::app::simulate(sim);

@@ -3,6 +3,8 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <unordered_map>
 #include <future>
@@ -63,10 +65,25 @@ SecurityProfile checked_profile(const ServeArgs& args) {
   return profile;
 }
 
+// --web [DIR]: the directory, which must hold the page, so a missing build is reported at start
+// and not as a 404 in the browser.
+std::filesystem::path web_root(const ServeArgs& args) {
+  std::string dir = args.web_dir;
+  if (dir.empty()) {
+    const char* env = std::getenv("OCPP_WEB_DIR");
+    dir = env && *env ? env : OCPP_WEB_DIR_DEFAULT;
+  }
+  if (!std::filesystem::is_regular_file(std::filesystem::path(dir) / "index.html"))
+    throw UsageError("--web: no index.html in " + dir +
+                     " (build the site: cmake --preset wasm && ninja -C build/wasm; or give --web DIR or $OCPP_WEB_DIR)");
+  return dir;
+}
+
 }  // namespace
 
 int serve(const ServeArgs& args) {
   const auto profile = checked_profile(args);
+  const auto web = args.web ? web_root(args) : std::filesystem::path();
   IoPool pool(args.threads);
   ServerOptions options;
   options.protocols = args.protocols;
@@ -75,6 +92,7 @@ int serve(const ServeArgs& args) {
   options.max_handshakes = args.max_handshakes;
   options.max_handshakes_per_address = args.max_handshakes_per_address;
   options.health_endpoint = args.metrics;
+  options.web_root = web;
   options.compression.enabled = !args.no_compression;
   options.exchange_log = args.exchange_log;
   const auto level = parse_log_level(args.log_level).value_or(LogLevel::info);
@@ -166,6 +184,13 @@ int serve(const ServeArgs& args) {
   for (const auto& p : args.protocols) std::cout << " " << p;
   std::cout << ", " << args.threads << " thread" << (args.threads == 1 ? "" : "s");
   if (!args.redis.empty()) std::cout << ", cluster node " << server.node_name() << " on " << args.redis;
+  if (!web.empty()) {
+    // An unspecified bind address is no place a browser can go to.
+    const bool any = args.host == "0.0.0.0" || args.host == "::";
+    const bool v6 = args.host.find(':') != std::string::npos;
+    const auto host = any ? std::string("localhost") : v6 ? "[" + args.host + "]" : args.host;
+    std::cout << ", web on " << (uses_tls(profile) ? "https" : "http") << "://" << host << ":" << port << "/";
+  }
   std::cout << ")\n" << std::flush;
 
   std::promise<void> stopped;

@@ -2,6 +2,7 @@
 
 #include "ocpp/server/basic_auth.hpp"
 #include "server/handshake.hpp"
+#include "server/web_root.hpp"
 
 namespace ocpp::detail {
 
@@ -10,7 +11,8 @@ Admission::Admission(const ServerOptions& options)
       protocols_(options.protocols),
       protocol_mismatch_(options.protocol_mismatch),
       protocol_when_absent_(options.protocol_when_absent),
-      endpoints_(options.health_endpoint) {}
+      endpoints_(options.health_endpoint),
+      web_(!options.web_root.empty()) {}
 
 Route& Admission::add_route(std::string_view pattern) {
   patterns_.emplace_back(pattern);
@@ -23,6 +25,15 @@ Decision Admission::decide(UpgradeRequest request) const {
     const auto path = request.target.substr(0, request.target.find('?'));
     if (path == "/health") return Endpoint::health;
     if (path == "/metrics") return Endpoint::metrics;
+  }
+  // Like the endpoints, before the connection gates: a file answer holds no connection, and a page
+  // load's several requests must not use up the address's tokens for the WebSocket that follows.
+  // A request with any Upgrade header is left to the upgrade's answers below.
+  if (web_ && !request.has_upgrade_header) {
+    if (!request.get && !request.head) return Reject{405, "Method Not Allowed"};
+    auto name = web_file_name(request.target);
+    if (!name) return Reject{404, "Not found"};
+    return WebFile{std::move(*name), request.head};
   }
   const auto over_the_cap = [&](std::size_t reserved) {
     return max_connections_ && request.connections + reserved >= max_connections_;

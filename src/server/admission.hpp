@@ -27,6 +27,7 @@ struct UpgradeRequest {
   // because asking takes a token.
   std::function<bool()> address_allowed{};
   bool get = false;                 // the method is GET
+  bool head = false;                // the method is HEAD
   bool is_upgrade = false;          // a WebSocket upgrade (RFC 6455)
   bool has_upgrade_header = false;  // any Upgrade header at all
   std::string_view target{};
@@ -63,7 +64,14 @@ struct Reject {
   std::string identity{};  // as far as the gates had parsed it, for the event
 };
 
-using Decision = std::variant<Admit, Reject, Endpoint>;
+// A file under ServerOptions::web_root, by a name that stays inside it; the file itself is not
+// looked at yet (it may be missing: 404).
+struct WebFile {
+  std::string name;
+  bool head = false;  // headers only
+};
+
+using Decision = std::variant<Admit, Reject, Endpoint, WebFile>;
 
 class Admission {
  public:
@@ -88,6 +96,7 @@ class Admission {
   ProtocolMismatch protocol_mismatch_;
   std::string protocol_when_absent_;
   bool endpoints_;
+  bool web_;
   std::deque<Route> routes_;  // stable addresses: an admitted upgrade points at its route
   std::vector<RoutePattern> patterns_;
 };

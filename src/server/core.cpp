@@ -1,6 +1,8 @@
 #include "server/core.hpp"
 
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 #include "ocpp/engine/engine.hpp"
 #include "ocpp/engine/validation.hpp"
@@ -14,6 +16,9 @@ std::vector<boost::asio::any_io_executor> checked(std::vector<boost::asio::any_i
   if (executors.empty()) throw std::invalid_argument("Server needs at least one executor");
   check_strict_mode_options(options.strict_mode);
   check_compression_options(options.compression, options.max_frame_bytes);
+  std::error_code ec;
+  if (!options.web_root.empty() && !std::filesystem::is_directory(options.web_root, ec))
+    throw std::invalid_argument("web_root is not a directory: " + options.web_root.string());
   return executors;
 }
 }  // namespace

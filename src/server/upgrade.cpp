@@ -7,6 +7,8 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "server/chain.hpp"
@@ -15,6 +17,7 @@
 #include "server/handoff.hpp"
 #include "server/listener.hpp"
 #include "server/proxy_reader.hpp"
+#include "server/web_root.hpp"
 #include "transport/compression.hpp"
 #include "transport/ws_transport.hpp"
 
@@ -209,6 +212,7 @@ class Upgrade final : public UpgradeChain {
         return limiter->allow(address);
       };
     r.get = req.method() == http::verb::get;
+    r.head = req.method() == http::verb::head;
     r.is_upgrade = websocket::is_upgrade(req);
     r.has_upgrade_header = req.count(http::field::upgrade) > 0;
     r.target = req.target();
@@ -239,6 +243,7 @@ class Upgrade final : public UpgradeChain {
       auto answer = core_->observability->answer(*endpoint);
       return respond(http::status::ok, answer.body, answer.content_type);
     }
+    if (auto* file = std::get_if<WebFile>(&decision)) return serve_file(*file);
     if (auto* reject = std::get_if<Reject>(&decision)) {
       if (reject->error)
         core_->observability->upgrade_error(reject->identity, info_.remote_address, std::move(*reject->error));
@@ -356,15 +361,62 @@ class Upgrade final : public UpgradeChain {
 
   void respond(http::status status, std::string_view message,
                std::string_view content_type = "text/plain; charset=utf-8") {
-    release_slot();
-    auto res = std::make_shared<http::response<http::string_body>>(status, 11);
-    res->set(http::field::server, core_->options.server_header);
-    res->set(http::field::content_type, content_type);
+    auto res = response<http::string_body>(status, content_type);
     if (status == http::status::unauthorized) res->set(http::field::www_authenticate, "Basic realm=\"OCPP\", charset=\"UTF-8\"");
-    res->set(http::field::connection, "close");
+    if (status == http::status::method_not_allowed) res->set(http::field::allow, "GET, HEAD");
     res->body() = std::string(message);
     res->prepare_payload();
-    http::async_write(stream_, *res, [self = self(), res](beast::error_code, std::size_t) {
+    write(std::move(res));
+  }
+
+  // Streamed from the file as it is now (a rebuilt site is served without a restart), in chunks, so
+  // a large file costs no more memory than a small one.
+  void serve_file(const WebFile& file) {
+    const auto path = core_->options.web_root / file.name;
+    std::error_code missing;
+    if (!std::filesystem::is_regular_file(path, missing)) return respond(http::status::not_found, "Not found");
+    http::file_body::value_type body;
+    beast::error_code ec;
+    body.open(path.c_str(), beast::file_mode::scan, ec);
+    if (ec) {
+      log(LogLevel::warn, "web_root: cannot read " + path.string() + ": " + ec.message());
+      return respond(http::status::internal_server_error, "Internal Server Error");
+    }
+    const auto type = web_content_type(file.name);
+    if (file.head) {
+      auto res = file_response<http::empty_body>(type);
+      res->content_length(body.size());
+      return write(std::move(res));
+    }
+    auto res = file_response<http::file_body>(type);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    write(std::move(res));
+  }
+
+  template <class Body>
+  std::shared_ptr<http::response<Body>> file_response(std::string_view content_type) {
+    auto res = response<Body>(http::status::ok, content_type);
+    res->set(http::field::cache_control, "no-cache");  // revalidate: the site may have been rebuilt
+    res->set("X-Content-Type-Options", "nosniff");
+    return res;
+  }
+
+  template <class Body>
+  std::shared_ptr<http::response<Body>> response(http::status status, std::string_view content_type) {
+    release_slot();
+    auto res = std::make_shared<http::response<Body>>(status, 11);
+    res->set(http::field::server, core_->options.server_header);
+    res->set(http::field::content_type, content_type);
+    res->set(http::field::connection, "close");
+    return res;
+  }
+
+  // The answer ends the connection.
+  template <class Response>
+  void write(std::shared_ptr<Response> res) {
+    auto& message = *res;
+    http::async_write(stream_, message, [self = self(), res = std::move(res)](beast::error_code, std::size_t) {
       self->deadline_.cancel();
       send_close_notify(self->stream_);
       beast::error_code ignored;

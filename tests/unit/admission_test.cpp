@@ -179,6 +179,75 @@ TEST(Admission, EndpointsAnswerAtTheConnectionCapButNotWhileShuttingDown) {
   EXPECT_TRUE(refused(admission.decide(r), 503, "Server is shutting down"));
 }
 
+ServerOptions with_web_root() {
+  ServerOptions o;
+  o.web_root = "/srv/site";  // admission never looks at the directory
+  return o;
+}
+
+TEST(Admission, WithAWebRootPlainGetAndHeadNameAFlatFileAndSlashIsTheIndex) {
+  Admission admission(with_web_root());
+  const auto file = [&](UpgradeRequest r) { return std::get<WebFile>(admission.decide(std::move(r))); };
+  EXPECT_EQ(file(plain_get("/")).name, "index.html");
+  EXPECT_EQ(file(plain_get("/?url=ws%3A%2F%2Fx&autostart=1")).name, "index.html");
+  EXPECT_EQ(file(plain_get("/ocpp-engine.wasm")).name, "ocpp-engine.wasm");
+  EXPECT_EQ(file(plain_get("/ocpp.d.ts")).name, "ocpp.d.ts");
+  EXPECT_FALSE(file(plain_get("/simulator.js")).head);
+  auto head = plain_get("/simulator.js");
+  head.get = false;
+  head.head = true;
+  EXPECT_TRUE(file(head).head);
+}
+
+TEST(Admission, WithAWebRootNamesThatCouldLeaveTheDirectoryAnswer404WithoutASecurityEvent) {
+  Admission admission(with_web_root());
+  for (std::string_view target :
+       {"/..", "/../etc/passwd", "/a/../index.html", "/sub/index.html", "//etc/passwd", "/.hidden", "/.", "/%2e%2e",
+        "/%2e%2e%2fetc%2fpasswd", "/..%2findex.html", "/a%00.html", "/..\\index.html", "/index.html/", "index.html",
+        "http://host/index.html", "/\x01", "/na me"})
+    EXPECT_TRUE(refused(admission.decide(plain_get(target)), 404, "Not found")) << target;
+  const std::string nul("/a\0b", 4);
+  EXPECT_TRUE(refused(admission.decide(plain_get(nul)), 404, "Not found"));
+}
+
+TEST(Admission, WithAWebRootOtherMethodsAnswer405AndUpgradesAreUnaffected) {
+  Admission admission(with_web_root());
+  auto post = plain_get("/index.html");
+  post.get = false;
+  EXPECT_TRUE(refused(admission.decide(post), 405, "Method Not Allowed"));
+  EXPECT_EQ(admitted(admission.decide(upgrade("/index.html"))).info.identity, "index.html");
+  auto broken = upgrade("/");
+  broken.is_upgrade = false;
+  EXPECT_TRUE(refused(admission.decide(broken), 400, "Not a WebSocket upgrade")) << "any Upgrade header: no file";
+}
+
+TEST(Admission, HealthAndMetricsStillWinOverAWebRoot) {
+  auto o = with_web_root();
+  o.health_endpoint = true;
+  Admission admission(o);
+  EXPECT_EQ(std::get<Endpoint>(admission.decide(plain_get("/health"))), Endpoint::health);
+  EXPECT_EQ(std::get<Endpoint>(admission.decide(plain_get("/metrics"))), Endpoint::metrics);
+}
+
+TEST(Admission, WithAWebRootFilesAreServedPastTheConnectionCapAndTheAddressLimiter) {
+  auto o = with_web_root();
+  o.max_connections = 1;
+  Admission admission(o);
+  auto r = plain_get("/");
+  r.connections = 1;
+  r.address_allowed = [] { return false; };
+  EXPECT_TRUE(std::holds_alternative<WebFile>(admission.decide(r)));
+}
+
+TEST(Admission, WithoutAWebRootAPlainGetOfSlashStillAnswers404) {
+  Admission admission(ServerOptions{});
+  EXPECT_TRUE(refused(admission.decide(plain_get("/")), 404, "Not found"));
+  auto head = plain_get("/index.html");
+  head.get = false;
+  head.head = true;
+  EXPECT_TRUE(refused(admission.decide(head), 404, "Not found"));
+}
+
 TEST(Admission, NoMatchingRouteAnswers404OnlyOnceARouteExists) {
   Admission admission(ServerOptions{});
   admitted(admission.decide(upgrade("/elsewhere/CP1")));

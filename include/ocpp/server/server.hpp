@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -75,6 +76,12 @@ struct ServerOptions : SessionOptions {
   std::size_t max_stations = 100000;
   // GET /health (JSON) and GET /metrics (Prometheus text) on the listening ports.
   bool health_endpoint = false;
+  // A directory whose files non-upgrade GET and HEAD requests on the listening ports get (empty: off):
+  // "/" is index.html, "/<name>" a file by a flat name (no subdirectories, no listing; anything else
+  // 404), read when requested; other methods 405. Answered before the connection gates (like
+  // /health), within handshake_timeout and under max_handshakes like any HTTP answer. Throws
+  // std::invalid_argument at construction when it is not a directory.
+  std::filesystem::path web_root{};
   // permessage-deflate, accepted when a station offers it (OCPP 2.0.1 and 2.1 require a CSMS to).
   CompressionOptions compression{.enabled = true};
   // With an adapter, the server is a node of a cluster: send_to_client() and broadcast_batch()
