@@ -59,7 +59,11 @@ RESERVED_TYPE_NAMES = {"Direction", "ActionInfo", "MessagePattern", "action_trai
 # Hand-written runtime sources of ocpp_messages, compiled where they are. The generated code includes
 # their headers as "runtime/<name>.hpp" (src/messages/CMakeLists.txt puts codegen/ on the private
 # include path).
-RUNTIME_SOURCES = ["codegen/runtime/convert.cpp", "codegen/runtime/schema_runtime.cpp"]
+RUNTIME_SOURCES = ["codegen/runtime/convert.cpp"]
+# The runtime both the generated and the compact validators use: its own library, ocpp_schema_runtime.
+SCHEMA_RUNTIME_SOURCES = ["codegen/runtime/schema_runtime.cpp"]
+# The interpreter of the compact validators (library ocpp_schema_compact, with src/schema/compact_tables.cpp).
+COMPACT_RUNTIME_SOURCES = ["codegen/runtime/compact_validator.cpp"]
 # Directories whose every file, except HAND_WRITTEN, is produced by this generator (stale files there
 # are removed / reported).
 OWNED_DIRS = ["include/ocpp/messages", "include/ocpp/schema", "src/messages", "src/schema",
@@ -1213,6 +1217,215 @@ def emit_unit(tu, kind, item):
     return emit_object_validator(tu, item, "validate_" + item.name)
 
 
+# ---- compact (table-driven) validators -----------------------------------------------------------
+#
+# The generated validators above are straight-line code per message: fast, but ~40 KB of WebAssembly
+# per protocol after gzip. The compact form describes every schema node of all three versions in a
+# few tables, structurally identical nodes once (2.0.1 and 2.1 share most definitions), walked by one
+# interpreter (codegen/runtime/compact_validator.cpp) that gives the same answers and errors.
+
+COMPACT_NONE = 0xFFFF  # "no rule" / "no maxItems" in a uint16 table field
+COMPACT_FORMATS = {None: "none", "date-time": "date_time", "uri": "uri"}
+
+
+class CompactTables:
+    def __init__(self):
+        self.pool = bytearray()
+        self.pool_offsets = {}  # bytes -> offset of its length byte
+        self.string_rules = collections.OrderedDict()  # (min, max, format) -> index
+        self.number_rules = collections.OrderedDict()  # init text -> index
+        self.enums = collections.OrderedDict()  # (first, count) after interning the values
+        self.enum_values = []
+        self.enum_ids = {}  # tuple of value offsets -> index
+        self.arrays = collections.OrderedDict()  # (item, min, max) -> index
+        self.objects = collections.OrderedDict()  # (props, required, additional) -> index
+        self.objects_rows = []
+        self.properties = []  # (key offset, node)
+        self.required = []  # local property indices
+        self.nodes = collections.OrderedDict()  # (kind, index) -> node id
+        self.memo = {}  # id(IR node) -> node id
+
+    def string(self, text):
+        b = text.encode("utf-8")
+        if b not in self.pool_offsets:
+            if len(b) > 255:
+                fail("compact tables: string longer than 255 bytes: %r" % text)
+            self.pool_offsets[b] = len(self.pool)
+            self.pool.append(len(b))
+            self.pool += b
+            if len(self.pool) > COMPACT_NONE:
+                fail("compact tables: string pool over 64 KiB")
+        return self.pool_offsets[b]
+
+    def node(self, kind, index):
+        key = (kind, index)
+        if key not in self.nodes:
+            self.nodes[key] = len(self.nodes)
+            if len(self.nodes) >= COMPACT_NONE:
+                fail("compact tables: too many nodes")
+        return self.nodes[key]
+
+    @staticmethod
+    def intern(table, key):
+        if key not in table:
+            table[key] = len(table)
+        return table[key]
+
+    def add(self, n):
+        k = id(n)
+        if k not in self.memo:
+            self.memo[k] = self.build(n)
+        return self.memo[k]
+
+    def build(self, n):
+        if isinstance(n, Prim):
+            r = n.rules
+            if n.kind == "string":
+                mx = r.get("maxLength")
+                key = (r.get("minLength", 0), "rt::kNoLimit" if mx is None else str(mx),
+                       COMPACT_FORMATS[r.get("format")])
+                return self.node("string", self.intern(self.string_rules, key))
+            if n.kind in ("boolean", "any"):
+                return self.node(n.kind, 0)
+            if not r:
+                return self.node(n.kind, COMPACT_NONE)
+            flags, vals = [], ["0.0"] * 5
+            for i, (k, flag) in enumerate((("minimum", "kMin"), ("exclusiveMinimum", "kExclMin"),
+                                           ("maximum", "kMax"), ("exclusiveMaximum", "kExclMax"),
+                                           ("multipleOf", "kMultipleOf"))):
+                if k in r:
+                    flags.append("rt::NumberRule::" + flag)
+                    vals[i] = cpp_double(r[k])
+            return self.node(n.kind, self.intern(self.number_rules, "%s, %s" % (" | ".join(flags), ", ".join(vals))))
+        if isinstance(n, EnumT):
+            values = tuple(self.string(text) for text, _ in enum_match_entries(n))
+            if values not in self.enum_ids:
+                self.enum_ids[values] = len(self.enum_ids)
+                self.enums[(len(self.enum_values), len(values))] = self.enum_ids[values]
+                self.enum_values += values
+            return self.node("enumeration", self.enum_ids[values])
+        if isinstance(n, Array):
+            item = self.add(n.item)
+            for x in (n.min_items, n.max_items):
+                if x is not None and x >= COMPACT_NONE:
+                    fail("compact tables: minItems/maxItems over 65534")
+            key = (item, n.min_items, COMPACT_NONE if n.max_items is None else n.max_items)
+            return self.node("array", self.intern(self.arrays, key))
+        if isinstance(n, ObjT):
+            props = tuple((self.string(f.json_name), self.add(f.node)) for f in n.fields)
+            idx = {f.json_name: i for i, f in enumerate(n.fields)}
+            req = tuple(idx[r] for r in n.required)
+            key = (props, req, n.additional)
+            if key not in self.objects:
+                self.objects[key] = len(self.objects_rows)
+                self.objects_rows.append((len(self.properties), len(props), int(n.additional),
+                                          len(self.required), len(req)))
+                self.properties += props
+                self.required += req
+            return self.node("object", self.objects[key])
+        fail("internal: unknown node")
+
+
+def cpp_list(items, per_line=12, ind="    "):
+    lines = []
+    for i in range(0, len(items), per_line):
+        lines.append(ind + ", ".join(items[i:i + per_line]) + ",")
+    return "\n".join(lines) + "\n"
+
+
+def emit_compact_header():
+    return (BANNER.format(src="") + "#pragma once\n"
+            "// Table-driven validators of OCPP 1.6, 2.0.1 and 2.1 (library ocpp_schema_compact): the same\n"
+            "// answers and the same ValidationError as the generated validators of ocpp_messages, in a\n"
+            "// fraction of the code, for size-bound builds (WebAssembly). Needs neither the message types\n"
+            "// nor the generated validators. See codegen/README.md (Compact validators).\n"
+            "#include <string_view>\n\n#include <ocpp/messages/action_info.hpp>\n#include <ocpp/rpc/protocol.hpp>\n\n"
+            "namespace ocpp::schema::compact {\n\n"
+            "// The action (or SEND message) `action` of `version`, whose validate_request/validate_response\n"
+            "// run the compact validators; nullptr if there is none (or for ProtocolVersion::other).\n"
+            "const ActionInfo* find_action(ProtocolVersion version, std::string_view action) noexcept;\n\n"
+            "}  // namespace ocpp::schema::compact\n")
+
+
+def emit_compact_sources(versions):
+    t = CompactTables()
+    per_version = []
+    roots = collections.OrderedDict()  # node id -> thunk
+    for v in versions:
+        rows = []
+        by_action = message_pairs(v)
+        for action in sorted(by_action):
+            req, resp = by_action[action]
+            r = t.add(req)
+            roots.setdefault(r, None)
+            s = None
+            if resp:
+                s = t.add(resp)
+                roots.setdefault(s, None)
+            rows.append((action, t.string(action), v.directions[action], r, s))
+        per_version.append((v, rows))
+    L = [BANNER.format(src=" from schemas/{1.6,2.0.1,2.1} and codegen/directions.json")]
+    L.append("// Tables of the compact validators (interpreted by codegen/runtime/compact_validator.cpp) and\n"
+             "// the action tables of ocpp::schema::compact::find_action: %d nodes for the %d actions of 3 versions.\n"
+             % (len(t.nodes), sum(len(rows) for _, rows in per_version)))
+    L.append("#include <algorithm>\n#include <cstdint>\n#include <iterator>\n\n"
+             "#include <ocpp/schema/compact.hpp>\n\n#include \"runtime/compact_validator.hpp\"\n\n")
+    L.append("namespace ocpp::schema::compact {\n\n")
+    L.append("// Strings: a length byte, then the UTF-8 bytes; referenced by the offset of the length byte.\n")
+    L.append("extern constexpr char kPool[] =\n")
+    chunk = 96
+    pool = bytes(t.pool)
+    for i in range(0, len(pool), chunk):
+        L.append("    %s\n" % cpp_bytes(pool[i:i + chunk]))
+    L.append("    ;\n\n")
+    L.append("extern constexpr rt::StringRule kStringRules[] = {\n")
+    L.append("".join("    {%d, %s, rt::Format::%s},\n" % k for k in t.string_rules))
+    L.append("};\n\nextern constexpr rt::NumberRule kNumberRules[] = {\n")
+    L.append("".join("    {%s},\n" % k for k in t.number_rules))
+    L.append("};\n\nextern constexpr Enum kEnums[] = {\n")
+    L.append(cpp_list(["{%d, %d}" % k for k in t.enums], 8))
+    L.append("};\n\nextern constexpr std::uint16_t kEnumValues[] = {\n")
+    L.append(cpp_list([str(x) for x in t.enum_values], 16))
+    L.append("};\n\nextern constexpr Array kArrays[] = {\n")
+    L.append(cpp_list(["{%d, %d, %d}" % k for k in t.arrays], 8))
+    L.append("};\n\nextern constexpr Object kObjects[] = {\n")
+    L.append(cpp_list(["{%d, %d, %d, %d, %d}" % k for k in t.objects_rows], 6))
+    L.append("};\n\nextern constexpr Property kProperties[] = {\n")
+    L.append(cpp_list(["{%d, %d}" % k for k in t.properties], 10))
+    L.append("};\n\nextern constexpr std::uint8_t kRequired[] = {\n")
+    L.append(cpp_list([str(x) for x in t.required] or ["0"], 24))
+    L.append("};\n\nextern constexpr Node kNodes[] = {\n")
+    L.append(cpp_list(["{Kind::%s, %d}" % k for k in t.nodes], 6))
+    L.append("};\n\nnamespace {\n\n")
+    L.append("// One ValidateFn per distinct message schema: ActionInfo holds plain function pointers.\n")
+    L.append("template <std::uint16_t Root>\n"
+             "bool validate_root(const boost::json::value& v, const ValidationOptions& options, ValidationError* error) {\n"
+             "  return validate(Root, v, options, error);\n}\n\n")
+    L.append("constexpr std::string_view name(std::uint16_t offset) {\n"
+             "  return {kPool + offset + 1, static_cast<unsigned char>(kPool[offset])};\n}\n\n")
+    for v, rows in per_version:
+        L.append("constexpr ActionInfo kActions_%s[] = {\n" % v.ns)
+        for action, off, d, r, s in rows:
+            L.append("    {name(%d), Direction::%s, MessagePattern::%s, &validate_root<%d>, %s},  // %s\n" % (
+                off, d, "Call" if s is not None else "Send", r,
+                "&validate_root<%d>" % s if s is not None else "nullptr", action))
+        L.append("};\n\n")
+    L.append("template <std::size_t N>\n"
+             "const ActionInfo* find(const ActionInfo (&table)[N], std::string_view action) noexcept {\n"
+             "  const ActionInfo* it = std::lower_bound(std::begin(table), std::end(table), action,\n"
+             "                                          [](const ActionInfo& a, std::string_view n) { return a.name < n; });\n"
+             "  return it != std::end(table) && it->name == action ? it : nullptr;\n}\n\n")
+    L.append("}  // namespace\n\n")
+    L.append("const ActionInfo* find_action(ProtocolVersion version, std::string_view action) noexcept {\n"
+             "  switch (version) {\n")
+    for v, rows in per_version:
+        L.append("    case ProtocolVersion::%s: return find(kActions_%s, action);\n" % (v.ns, v.ns))
+    L.append("    case ProtocolVersion::other: return nullptr;\n  }\n  return nullptr;\n}\n\n")
+    L.append("}  // namespace ocpp::schema::compact\n")
+    return {"include/ocpp/schema/compact.hpp": emit_compact_header(),
+            "src/schema/compact_tables.cpp": "".join(L)}
+
+
 # ---- test data -----------------------------------------------------------------------------------
 
 SAMPLE_STRING = "abcdefgh"
@@ -1311,17 +1524,31 @@ def emit_all(schema_root):
     if unknown_versions:
         fail("codegen/directions.json: unknown version(s) %s" % unknown_versions)
     files = {"include/ocpp/messages/find_action.hpp": emit_find_action_header()}
+    versions = []
     for folder, ns, protocol in VERSIONS:
         v = build_version(folder, ns, protocol, schema_root, directions)
+        versions.append(v)
         files["include/ocpp/messages/%s.hpp" % ns] = emit_header(v)
         files.update(emit_types_sources(v))
         files.update(emit_schema_sources(v))
         files["tests/messages/generated/samples_%s.cpp" % ns] = emit_samples(v)
     sources = sorted(RUNTIME_SOURCES + [p for p in files if p.endswith(".cpp") and p.startswith("src/")])
+    compact = emit_compact_sources(versions)
+    files.update(compact)
     cm = [BANNER.replace("//", "#").format(src="")]
     cm.append("# Sources of the ocpp_messages library, relative to the repository root.\n")
     cm.append("set(OCPP_MESSAGES_SOURCES\n")
     for s in sources:
+        cm.append("    %s\n" % s)
+    cm.append(")\n")
+    cm.append("# Sources of ocpp_schema_runtime (formats, lengths, numbers, errors: both kinds of validators).\n")
+    cm.append("set(OCPP_SCHEMA_RUNTIME_SOURCES\n")
+    for s in SCHEMA_RUNTIME_SOURCES:
+        cm.append("    %s\n" % s)
+    cm.append(")\n")
+    cm.append("# Sources of ocpp_schema_compact (the table-driven validators; no message types).\n")
+    cm.append("set(OCPP_SCHEMA_COMPACT_SOURCES\n")
+    for s in sorted(COMPACT_RUNTIME_SOURCES + [p for p in compact if p.endswith(".cpp")]):
         cm.append("    %s\n" % s)
     cm.append(")\n")
     files["src/messages/sources.cmake"] = "".join(cm)
