@@ -1350,18 +1350,13 @@ def emit_compact_header():
 def emit_compact_sources(versions):
     t = CompactTables()
     per_version = []
-    roots = collections.OrderedDict()  # node id -> thunk
     for v in versions:
         rows = []
         by_action = message_pairs(v)
         for action in sorted(by_action):
             req, resp = by_action[action]
             r = t.add(req)
-            roots.setdefault(r, None)
-            s = None
-            if resp:
-                s = t.add(resp)
-                roots.setdefault(s, None)
+            s = t.add(resp) if resp else None
             rows.append((action, t.string(action), v.directions[action], r, s))
         per_version.append((v, rows))
     L = [BANNER.format(src=" from schemas/{1.6,2.0.1,2.1} and codegen/directions.json")]
