@@ -1224,46 +1224,55 @@ def emit_unit(tu, kind, item):
 # few tables, structurally identical nodes once (2.0.1 and 2.1 share most definitions), walked by one
 # interpreter (codegen/runtime/compact_validator.cpp) that gives the same answers and errors.
 
-COMPACT_NONE = 0xFFFF  # "no rule" / "no maxItems" in a uint16 table field
+COMPACT_NONE = 0xFFFF  # "no maxItems" in a uint16 table field
+COMPACT_KINDS = ["any", "boolean", "string", "integer", "number", "enumeration", "array", "object"]
+COMPACT_INDEX_BITS = 13  # a node reference is kind << 13 | index
+COMPACT_NO_RULE = (1 << COMPACT_INDEX_BITS) - 1  # integer/number without bounds or multipleOf
 COMPACT_FORMATS = {None: "none", "date-time": "date_time", "uri": "uri"}
 
 
 class CompactTables:
+    """The tables of the compact validators. A node is referenced by kind << 13 | index into the table
+    of its kind, so there is no node table; identical rows of every table are one row (hash-consing
+    across all versions). An object's member names and an enum's values are each one run of
+    consecutive strings in the pool (a length byte, then the bytes): no table of string offsets.
+    Repeated runs are one run; names repeated in different runs cost gzip little."""
+
     def __init__(self):
         self.pool = bytearray()
-        self.pool_offsets = {}  # bytes -> offset of its length byte
+        self.runs = {}  # tuple of strings -> pool offset of the run
         self.string_rules = collections.OrderedDict()  # (min, max, format) -> index
         self.number_rules = collections.OrderedDict()  # init text -> index
-        self.enums = collections.OrderedDict()  # (first, count) after interning the values
-        self.enum_values = []
-        self.enum_ids = {}  # tuple of value offsets -> index
+        self.enums = collections.OrderedDict()  # (pool offset, count) -> index
         self.arrays = collections.OrderedDict()  # (item, min, max) -> index
-        self.objects = collections.OrderedDict()  # (props, required, additional) -> index
+        self.objects = collections.OrderedDict()  # (names, nodes, required, additional) -> index
         self.objects_rows = []
-        self.properties = []  # (key offset, node)
-        self.required = []  # local property indices
-        self.nodes = collections.OrderedDict()  # (kind, index) -> node id
-        self.memo = {}  # id(IR node) -> node id
+        self.property_nodes = []
+        self.required = []  # property indices within their object
+        self.memo = {}  # id(IR node) -> node reference
+
+    def run(self, strings):
+        key = tuple(strings)
+        if key not in self.runs:
+            self.runs[key] = len(self.pool)
+            for text in strings:
+                b = text.encode("utf-8")
+                if len(b) > 255:
+                    fail("compact tables: string longer than 255 bytes: %r" % text)
+                self.pool.append(len(b))
+                self.pool += b
+            if len(self.pool) > 0xFFFF:
+                fail("compact tables: string pool over 64 KiB")
+        return self.runs[key]
 
     def string(self, text):
-        b = text.encode("utf-8")
-        if b not in self.pool_offsets:
-            if len(b) > 255:
-                fail("compact tables: string longer than 255 bytes: %r" % text)
-            self.pool_offsets[b] = len(self.pool)
-            self.pool.append(len(b))
-            self.pool += b
-            if len(self.pool) > COMPACT_NONE:
-                fail("compact tables: string pool over 64 KiB")
-        return self.pool_offsets[b]
+        return self.run([text])
 
-    def node(self, kind, index):
-        key = (kind, index)
-        if key not in self.nodes:
-            self.nodes[key] = len(self.nodes)
-            if len(self.nodes) >= COMPACT_NONE:
-                fail("compact tables: too many nodes")
-        return self.nodes[key]
+    @staticmethod
+    def ref(kind, index):
+        if index > COMPACT_NO_RULE:
+            fail("compact tables: more than %d rows of kind %s" % (COMPACT_NO_RULE, kind))
+        return COMPACT_KINDS.index(kind) << COMPACT_INDEX_BITS | index
 
     @staticmethod
     def intern(table, key):
@@ -1284,11 +1293,11 @@ class CompactTables:
                 mx = r.get("maxLength")
                 key = (r.get("minLength", 0), "rt::kNoLimit" if mx is None else str(mx),
                        COMPACT_FORMATS[r.get("format")])
-                return self.node("string", self.intern(self.string_rules, key))
+                return self.ref("string", self.intern(self.string_rules, key))
             if n.kind in ("boolean", "any"):
-                return self.node(n.kind, 0)
+                return self.ref(n.kind, 0)
             if not r:
-                return self.node(n.kind, COMPACT_NONE)
+                return self.ref(n.kind, COMPACT_NO_RULE)
             flags, vals = [], ["0.0"] * 5
             for i, (k, flag) in enumerate((("minimum", "kMin"), ("exclusiveMinimum", "kExclMin"),
                                            ("maximum", "kMax"), ("exclusiveMaximum", "kExclMax"),
@@ -1296,33 +1305,35 @@ class CompactTables:
                 if k in r:
                     flags.append("rt::NumberRule::" + flag)
                     vals[i] = cpp_double(r[k])
-            return self.node(n.kind, self.intern(self.number_rules, "%s, %s" % (" | ".join(flags), ", ".join(vals))))
+            index = self.intern(self.number_rules, "%s, %s" % (" | ".join(flags), ", ".join(vals)))
+            if index == COMPACT_NO_RULE:
+                fail("compact tables: too many number rules")
+            return self.ref(n.kind, index)
         if isinstance(n, EnumT):
-            values = tuple(self.string(text) for text, _ in enum_match_entries(n))
-            if values not in self.enum_ids:
-                self.enum_ids[values] = len(self.enum_ids)
-                self.enums[(len(self.enum_values), len(values))] = self.enum_ids[values]
-                self.enum_values += values
-            return self.node("enumeration", self.enum_ids[values])
+            values = [text for text, _ in enum_match_entries(n)]
+            if len(values) > 0xFFFF:
+                fail("compact tables: enum too long")
+            return self.ref("enumeration", self.intern(self.enums, (self.run(values), len(values))))
         if isinstance(n, Array):
             item = self.add(n.item)
             for x in (n.min_items, n.max_items):
                 if x is not None and x >= COMPACT_NONE:
                     fail("compact tables: minItems/maxItems over 65534")
             key = (item, n.min_items, COMPACT_NONE if n.max_items is None else n.max_items)
-            return self.node("array", self.intern(self.arrays, key))
+            return self.ref("array", self.intern(self.arrays, key))
         if isinstance(n, ObjT):
-            props = tuple((self.string(f.json_name), self.add(f.node)) for f in n.fields)
+            names = tuple(f.json_name for f in n.fields)
+            nodes = tuple(self.add(f.node) for f in n.fields)
             idx = {f.json_name: i for i, f in enumerate(n.fields)}
             req = tuple(idx[r] for r in n.required)
-            key = (props, req, n.additional)
+            key = (names, nodes, req, n.additional)
             if key not in self.objects:
                 self.objects[key] = len(self.objects_rows)
-                self.objects_rows.append((len(self.properties), len(props), int(n.additional),
-                                          len(self.required), len(req)))
-                self.properties += props
+                self.objects_rows.append((self.run(names) if names else 0, len(names), int(n.additional),
+                                          len(self.property_nodes), len(self.required), len(req)))
+                self.property_nodes += nodes
                 self.required += req
-            return self.node("object", self.objects[key])
+            return self.ref("object", self.objects[key])
         fail("internal: unknown node")
 
 
@@ -1361,12 +1372,14 @@ def emit_compact_sources(versions):
         per_version.append((v, rows))
     L = [BANNER.format(src=" from schemas/{1.6,2.0.1,2.1} and codegen/directions.json")]
     L.append("// Tables of the compact validators (interpreted by codegen/runtime/compact_validator.cpp) and\n"
-             "// the action tables of ocpp::schema::compact::find_action: %d nodes for the %d actions of 3 versions.\n"
-             % (len(t.nodes), sum(len(rows) for _, rows in per_version)))
+             "// the action tables of ocpp::schema::compact::find_action: %d objects, %d enums, %d arrays for the\n"
+             "// %d actions of 3 versions.\n"
+             % (len(t.objects_rows), len(t.enums), len(t.arrays), sum(len(rows) for _, rows in per_version)))
     L.append("#include <algorithm>\n#include <cstdint>\n#include <iterator>\n\n"
              "#include <ocpp/schema/compact.hpp>\n\n#include \"runtime/compact_validator.hpp\"\n\n")
     L.append("namespace ocpp::schema::compact {\n\n")
-    L.append("// Strings: a length byte, then the UTF-8 bytes; referenced by the offset of the length byte.\n")
+    L.append("// Strings: a length byte, then the UTF-8 bytes; referenced by the offset of the length byte.\n"
+             "// An object's member names and an enum's values are runs of consecutive strings.\n")
     L.append("extern constexpr char kPool[] =\n")
     chunk = 96
     pool = bytes(t.pool)
@@ -1379,18 +1392,14 @@ def emit_compact_sources(versions):
     L.append("".join("    {%s},\n" % k for k in t.number_rules))
     L.append("};\n\nextern constexpr Enum kEnums[] = {\n")
     L.append(cpp_list(["{%d, %d}" % k for k in t.enums], 8))
-    L.append("};\n\nextern constexpr std::uint16_t kEnumValues[] = {\n")
-    L.append(cpp_list([str(x) for x in t.enum_values], 16))
     L.append("};\n\nextern constexpr Array kArrays[] = {\n")
     L.append(cpp_list(["{%d, %d, %d}" % k for k in t.arrays], 8))
     L.append("};\n\nextern constexpr Object kObjects[] = {\n")
-    L.append(cpp_list(["{%d, %d, %d, %d, %d}" % k for k in t.objects_rows], 6))
-    L.append("};\n\nextern constexpr Property kProperties[] = {\n")
-    L.append(cpp_list(["{%d, %d}" % k for k in t.properties], 10))
+    L.append(cpp_list(["{%d, %d, %d, %d, %d, %d}" % k for k in t.objects_rows], 5))
+    L.append("};\n\nextern constexpr NodeRef kPropertyNodes[] = {\n")
+    L.append(cpp_list([str(x) for x in t.property_nodes], 16))
     L.append("};\n\nextern constexpr std::uint8_t kRequired[] = {\n")
     L.append(cpp_list([str(x) for x in t.required] or ["0"], 24))
-    L.append("};\n\nextern constexpr Node kNodes[] = {\n")
-    L.append(cpp_list(["{Kind::%s, %d}" % k for k in t.nodes], 6))
     L.append("};\n\nnamespace {\n\n")
     L.append("// One ValidateFn per distinct message schema: ActionInfo holds plain function pointers.\n")
     L.append("template <std::uint16_t Root>\n"

@@ -14,11 +14,15 @@ namespace {
 
 namespace json = boost::json;
 
-std::string_view pool_string(std::uint16_t offset) noexcept {
+// The string at `offset` of the pool.
+std::string_view pool_string(unsigned offset) noexcept {
   return {kPool + offset + 1, static_cast<unsigned char>(kPool[offset])};
 }
 
-bool same(std::string_view a, std::uint16_t offset) noexcept {
+// Offset of the string after the one at `offset` (in a run).
+unsigned next_string(unsigned offset) noexcept { return offset + 1 + static_cast<unsigned char>(kPool[offset]); }
+
+bool same(std::string_view a, unsigned offset) noexcept {
   return static_cast<unsigned char>(kPool[offset]) == a.size() &&
          std::memcmp(kPool + offset + 1, a.data(), a.size()) == 0;
 }
@@ -38,20 +42,21 @@ bool prefix_member(ValidationError* e, std::string_view key) {
   return rt::prefix(e, segment);
 }
 
-bool check(std::uint16_t id, const json::value& v, const ValidationOptions& opt, ValidationError* e);
+bool check(NodeRef node, const json::value& v, const ValidationOptions& opt, ValidationError* e);
 
 bool check_enum(const Enum& en, const json::value& v, ValidationError* e) {
   const json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
   const std::string_view text = rt::view(*s);
-  for (std::uint16_t i = 0; i < en.count; ++i)
-    if (same(text, kEnumValues[en.first + i])) return true;
+  unsigned offset = en.values;
+  for (unsigned i = 0; i < en.count; ++i, offset = next_string(offset))
+    if (same(text, offset)) return true;
   return rt::fail_enum(e);
 }
 
 bool check_array(const Array& ar, const json::value& v, const ValidationOptions& opt, ValidationError* e) {
   const json::array* a =
-      rt::check_array(v, ar.min_items, ar.max_items == kNone ? rt::kNoLimit : ar.max_items, e);
+      rt::check_array(v, ar.min_items, ar.max_items == kNoMaxItems ? rt::kNoLimit : ar.max_items, e);
   if (!a) return false;
   for (std::size_t i = 0; i < a->size(); ++i)
     if (!check(ar.item, (*a)[i], opt, e)) return rt::prefix_index(e, i);
@@ -64,64 +69,80 @@ bool check_array(const Array& ar, const json::value& v, const ValidationOptions&
 bool check_object(const Object& ob, const json::value& v, const ValidationOptions& opt, ValidationError* e) {
   const json::object* o = v.if_object();
   if (!o) return rt::fail(e, "type", "expected object");
-  const Property* props = kProperties + ob.first_property;
   const unsigned n = ob.properties;
   std::uint64_t seen = 0;
   const json::key_value_pair* unknown = nullptr;
   bool failed = false;
-  unsigned next = 0;  // members mostly come in schema order: start looking after the last match
+  // Members mostly come in schema order: each search starts after the last match (`next`, whose
+  // name is at pool offset `next_offset`) and wraps around.
+  unsigned next = 0;
+  unsigned next_offset = ob.names;
   for (const json::key_value_pair& kv : *o) {
     const std::string_view key = kv.key();
     unsigned i = next;
+    unsigned offset = next_offset;
     unsigned tried = 0;
-    for (; tried < n; ++tried, i = i + 1 == n ? 0 : i + 1)
-      if (same(key, props[i].key)) break;
+    for (; tried < n; ++tried) {
+      if (same(key, offset)) break;
+      if (++i == n) {
+        i = 0;
+        offset = ob.names;
+      } else {
+        offset = next_string(offset);
+      }
+    }
     if (tried == n) {
       if (!ob.additional && !unknown) unknown = &kv;
       continue;
     }
     next = i + 1 == n ? 0 : i + 1;
+    next_offset = next == 0 ? ob.names : next_string(offset);
     seen |= std::uint64_t{1} << i;
-    if (!failed && !check(props[i].node, kv.value(), opt, e)) {
+    if (!failed && !check(kPropertyNodes[ob.first_node + i], kv.value(), opt, e)) {
       prefix_member(e, key);
       failed = true;
     }
   }
-  for (std::uint8_t r = 0; r < ob.required; ++r) {
-    const std::uint8_t i = kRequired[ob.first_required + r];
-    if (!(seen & (std::uint64_t{1} << i)))
-      return rt::fail_member(e, pool_string(props[i].key), "required", "missing required property");
+  for (unsigned r = 0; r < ob.required; ++r) {
+    const unsigned i = kRequired[ob.first_required + r];
+    if (!(seen & (std::uint64_t{1} << i))) {
+      unsigned offset = ob.names;
+      for (unsigned k = 0; k < i; ++k) offset = next_string(offset);
+      return rt::fail_member(e, pool_string(offset), "required", "missing required property");
+    }
   }
   if (unknown) return rt::fail_member(e, unknown->key(), "additionalProperties", "property not allowed");
   return !failed;
 }
 
-bool check(std::uint16_t id, const json::value& v, const ValidationOptions& opt, ValidationError* e) {
-  const Node node = kNodes[id];
-  switch (node.kind) {
+const rt::NumberRule* number_rule(unsigned index) noexcept { return index == kNoRule ? nullptr : &kNumberRules[index]; }
+
+bool check(NodeRef node, const json::value& v, const ValidationOptions& opt, ValidationError* e) {
+  const unsigned index = index_of(node);
+  switch (kind_of(node)) {
     case Kind::any:
       return true;
     case Kind::boolean:
       return rt::check_boolean(v, e);
     case Kind::string:
-      return rt::check_string(v, kStringRules[node.index], opt, e);
+      return rt::check_string(v, kStringRules[index], opt, e);
     case Kind::integer:
-      return rt::check_integer(v, node.index == kNone ? nullptr : &kNumberRules[node.index], e);
+      return rt::check_integer(v, number_rule(index), e);
     case Kind::number:
-      return rt::check_number(v, node.index == kNone ? nullptr : &kNumberRules[node.index], e);
+      return rt::check_number(v, number_rule(index), e);
     case Kind::enumeration:
-      return check_enum(kEnums[node.index], v, e);
+      return check_enum(kEnums[index], v, e);
     case Kind::array:
-      return check_array(kArrays[node.index], v, opt, e);
+      return check_array(kArrays[index], v, opt, e);
     case Kind::object:
-      return check_object(kObjects[node.index], v, opt, e);
+      return check_object(kObjects[index], v, opt, e);
   }
   return rt::fail(e, "type", "corrupt compact schema table");
 }
 
 }  // namespace
 
-bool validate(std::uint16_t root, const json::value& value, const ValidationOptions& options,
+bool validate(NodeRef root, const json::value& value, const ValidationOptions& options,
               ValidationError* error) {
   return check(root, value, options, error);
 }
