@@ -1014,6 +1014,19 @@ def emit_types_sources(v):
 # ---- validators ----------------------------------------------------------------------------------
 
 
+def number_rule_init(r):
+    """Initialiser of the rt::NumberRule of the numeric rules `r` (flags, then the five bounds)."""
+    flags = []
+    vals = ["0.0"] * 5
+    for i, (k, flag) in enumerate((("minimum", "kMin"), ("exclusiveMinimum", "kExclMin"),
+                                   ("maximum", "kMax"), ("exclusiveMaximum", "kExclMax"),
+                                   ("multipleOf", "kMultipleOf"))):
+        if k in r:
+            flags.append("rt::NumberRule::" + flag)
+            vals[i] = cpp_double(r[k])
+    return "%s, %s" % (" | ".join(flags), ", ".join(vals))
+
+
 class ValidatorTU:
     """Per-TU state: shared rule constants and array helper functions."""
 
@@ -1044,15 +1057,7 @@ class ValidatorTU:
             fn = "rt::check_integer" if node.kind == "integer" else "rt::check_number"
             if not r:
                 return "%s(%s, nullptr, e)" % (fn, val)
-            flags = []
-            vals = ["0.0"] * 5
-            for i, (k, flag) in enumerate((("minimum", "kMin"), ("exclusiveMinimum", "kExclMin"),
-                                           ("maximum", "kMax"), ("exclusiveMaximum", "kExclMax"),
-                                           ("multipleOf", "kMultipleOf"))):
-                if k in r:
-                    flags.append("rt::NumberRule::" + flag)
-                    vals[i] = cpp_double(r[k])
-            c = self.const("rt::NumberRule", "%s, %s" % (" | ".join(flags), ", ".join(vals)))
+            c = self.const("rt::NumberRule", number_rule_init(r))
             return "%s(%s, &%s, e)" % (fn, val, c)
         if isinstance(node, EnumT):
             return "ve_%s(%s, e)" % (node.name, val)
@@ -1298,14 +1303,7 @@ class CompactTables:
                 return self.ref(n.kind, 0)
             if not r:
                 return self.ref(n.kind, COMPACT_NO_RULE)
-            flags, vals = [], ["0.0"] * 5
-            for i, (k, flag) in enumerate((("minimum", "kMin"), ("exclusiveMinimum", "kExclMin"),
-                                           ("maximum", "kMax"), ("exclusiveMaximum", "kExclMax"),
-                                           ("multipleOf", "kMultipleOf"))):
-                if k in r:
-                    flags.append("rt::NumberRule::" + flag)
-                    vals[i] = cpp_double(r[k])
-            index = self.intern(self.number_rules, "%s, %s" % (" | ".join(flags), ", ".join(vals)))
+            index = self.intern(self.number_rules, number_rule_init(r))
             if index == COMPACT_NO_RULE:
                 fail("compact tables: too many number rules")
             return self.ref(n.kind, index)

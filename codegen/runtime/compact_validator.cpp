@@ -6,7 +6,6 @@
 #include "compact_validator.hpp"
 
 #include <cstring>
-#include <string>
 #include <string_view>
 
 namespace ocpp::schema::compact {
@@ -25,21 +24,6 @@ unsigned next_string(unsigned offset) noexcept { return offset + 1 + static_cast
 bool same(std::string_view a, unsigned offset) noexcept {
   return static_cast<unsigned char>(kPool[offset]) == a.size() &&
          std::memcmp(kPool + offset + 1, a.data(), a.size()) == 0;
-}
-
-// Prepend "/<key>" (JSON-pointer escaped) to the error path; returns false.
-bool prefix_member(ValidationError* e, std::string_view key) {
-  if (!e) return false;
-  std::string segment = "/";
-  for (char c : key) {
-    if (c == '~')
-      segment += "~0";
-    else if (c == '/')
-      segment += "~1";
-    else
-      segment += c;
-  }
-  return rt::prefix(e, segment);
 }
 
 bool check(NodeRef node, const json::value& v, const ValidationOptions& opt, ValidationError* e);
@@ -99,7 +83,7 @@ bool check_object(const Object& ob, const json::value& v, const ValidationOption
     next_offset = next == 0 ? ob.names : next_string(offset);
     seen |= std::uint64_t{1} << i;
     if (!failed && !check(kPropertyNodes[ob.first_node + i], kv.value(), opt, e)) {
-      prefix_member(e, key);
+      if (e) rt::prefix(e, rt::pointer_segment(key));
       failed = true;
     }
   }

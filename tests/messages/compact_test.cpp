@@ -14,7 +14,6 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -88,14 +87,6 @@ std::vector<Message> all_messages() {
     }
   }
   return out;
-}
-
-json::value load_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
 }
 
 // Runs both validators on `value` four ways and records any difference.
@@ -261,7 +252,7 @@ TEST(CompactValidators, CompactValidatorsGiveTheSameAnswerAsGeneratedOnEverySamp
   Comparer c;
   std::size_t corpus = 0, blind = 0;
   for (const Message& m : messages()) {
-    const json::value schema = load_json_file(std::filesystem::path(OCPP_SCHEMAS_DIR) / m.schema_file);
+    const json::value schema = ocpp_test::differential::load_json_file(std::filesystem::path(OCPP_SCHEMAS_DIR) / m.schema_file);
     for (const ocpp_test::Sample* s : {m.full, m.minimal}) {
       const json::value sample = json::parse(s->json);
       c.compare(m, sample, s->variant);
