@@ -1226,8 +1226,9 @@ def emit_unit(tu, kind, item):
 #
 # The generated validators above are straight-line code per message: fast, but ~40 KB of WebAssembly
 # per protocol after gzip. The compact form describes every schema node of all three versions in a
-# few tables, structurally identical nodes once (2.0.1 and 2.1 share most definitions), walked by one
-# interpreter (codegen/runtime/compact_validator.cpp) that gives the same answers and errors.
+# few tables, structurally identical nodes once (mostly the definitions each version's messages
+# repeat; 2.1 changed most 2.0.1 definitions), walked by one interpreter
+# (codegen/runtime/compact_validator.cpp) that gives the same answers and errors.
 
 COMPACT_NONE = 0xFFFF  # "no maxItems" in a uint16 table field
 COMPACT_KINDS = ["any", "boolean", "string", "integer", "number", "enumeration", "array", "object"]

@@ -1,6 +1,6 @@
 // Size probe of the browser engine's core: the RPC engine with strict mode (so every schema of the
 // three versions is linked) behind one exported C function. Built -Oz; its .wasm + .js gzipped
-// size is what the engine costs before any bindings (see README, WebAssembly).
+// size is what the engine costs before any bindings (codegen/README.md, Compact validators).
 #include <cstdint>
 #include <memory>
 #include <optional>
