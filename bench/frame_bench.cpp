@@ -1,11 +1,12 @@
 // Micro benchmarks of the IO-free core: frame parsing and serialisation, and the generated
-// validators, on a small Heartbeat and a ~1.8 KB OCPP 2.0.1 TransactionEvent.
+// validators (generated and compact), on a small Heartbeat and a ~1.8 KB OCPP 2.0.1 TransactionEvent.
 #include <benchmark/benchmark.h>
 
 #include <boost/json.hpp>
 
 #include "ocpp/messages/v201.hpp"
 #include "ocpp/rpc/frame.hpp"
+#include "ocpp/schema/compact.hpp"
 #include "ocpp/schema/validation.hpp"
 #include "transaction_event_frame.hpp"
 
@@ -36,17 +37,47 @@ void BM_SerializeCallResult(benchmark::State& state) {
 }
 BENCHMARK(BM_SerializeCallResult);
 
-void BM_ValidateTransactionEvent(benchmark::State& state) {
-  auto parsed = ocpp::parse_frame(transaction_event_frame(), ocpp::ProtocolVersion::v201);
-  const auto* action = ocpp::v201::find_action("TransactionEvent");
+// `action` validates the parsed payload; with `parse`, each iteration parses the frame first.
+void validate_transaction_event(benchmark::State& state, const ocpp::ActionInfo* action, bool parse) {
+  const std::string frame = transaction_event_frame();
+  auto parsed = ocpp::parse_frame(frame, ocpp::ProtocolVersion::v201);
   ocpp::schema::ValidationError error;
   if (!action->validate_request(parsed.frame.payload, {}, &error)) {
     state.SkipWithError(("sample does not validate: " + error.path + " " + error.keyword).c_str());
     return;
   }
-  for (auto _ : state) benchmark::DoNotOptimize(action->validate_request(parsed.frame.payload, {}, &error));
+  if (parse) {
+    for (auto _ : state) {
+      auto p = ocpp::parse_frame(frame, ocpp::ProtocolVersion::v201);
+      benchmark::DoNotOptimize(action->validate_request(p.frame.payload, {}, &error));
+    }
+  } else {
+    for (auto _ : state) benchmark::DoNotOptimize(action->validate_request(parsed.frame.payload, {}, &error));
+  }
+}
+
+void BM_ValidateTransactionEvent(benchmark::State& state) {
+  validate_transaction_event(state, ocpp::v201::find_action("TransactionEvent"), false);
 }
 BENCHMARK(BM_ValidateTransactionEvent);
+
+// The table-driven validators (ocpp_schema_compact, what the WebAssembly engine uses).
+void BM_ValidateTransactionEventCompact(benchmark::State& state) {
+  validate_transaction_event(state, ocpp::schema::compact::find_action(ocpp::ProtocolVersion::v201, "TransactionEvent"),
+                             false);
+}
+BENCHMARK(BM_ValidateTransactionEventCompact);
+
+void BM_ParseAndValidateTransactionEvent(benchmark::State& state) {
+  validate_transaction_event(state, ocpp::v201::find_action("TransactionEvent"), true);
+}
+BENCHMARK(BM_ParseAndValidateTransactionEvent);
+
+void BM_ParseAndValidateTransactionEventCompact(benchmark::State& state) {
+  validate_transaction_event(state, ocpp::schema::compact::find_action(ocpp::ProtocolVersion::v201, "TransactionEvent"),
+                             true);
+}
+BENCHMARK(BM_ParseAndValidateTransactionEventCompact);
 
 }  // namespace
 

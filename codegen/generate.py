@@ -59,7 +59,11 @@ RESERVED_TYPE_NAMES = {"Direction", "ActionInfo", "MessagePattern", "action_trai
 # Hand-written runtime sources of ocpp_messages, compiled where they are. The generated code includes
 # their headers as "runtime/<name>.hpp" (src/messages/CMakeLists.txt puts codegen/ on the private
 # include path).
-RUNTIME_SOURCES = ["codegen/runtime/convert.cpp", "codegen/runtime/schema_runtime.cpp"]
+RUNTIME_SOURCES = ["codegen/runtime/convert.cpp"]
+# The runtime both the generated and the compact validators use: its own library, ocpp_schema_runtime.
+SCHEMA_RUNTIME_SOURCES = ["codegen/runtime/schema_runtime.cpp"]
+# The interpreter of the compact validators (library ocpp_schema_compact, with src/schema/compact_tables.cpp).
+COMPACT_RUNTIME_SOURCES = ["codegen/runtime/compact_validator.cpp"]
 # Directories whose every file, except HAND_WRITTEN, is produced by this generator (stale files there
 # are removed / reported).
 OWNED_DIRS = ["include/ocpp/messages", "include/ocpp/schema", "src/messages", "src/schema",
@@ -1010,6 +1014,19 @@ def emit_types_sources(v):
 # ---- validators ----------------------------------------------------------------------------------
 
 
+def number_rule_init(r):
+    """Initialiser of the rt::NumberRule of the numeric rules `r` (flags, then the five bounds)."""
+    flags = []
+    vals = ["0.0"] * 5
+    for i, (k, flag) in enumerate((("minimum", "kMin"), ("exclusiveMinimum", "kExclMin"),
+                                   ("maximum", "kMax"), ("exclusiveMaximum", "kExclMax"),
+                                   ("multipleOf", "kMultipleOf"))):
+        if k in r:
+            flags.append("rt::NumberRule::" + flag)
+            vals[i] = cpp_double(r[k])
+    return "%s, %s" % (" | ".join(flags), ", ".join(vals))
+
+
 class ValidatorTU:
     """Per-TU state: shared rule constants and array helper functions."""
 
@@ -1040,15 +1057,7 @@ class ValidatorTU:
             fn = "rt::check_integer" if node.kind == "integer" else "rt::check_number"
             if not r:
                 return "%s(%s, nullptr, e)" % (fn, val)
-            flags = []
-            vals = ["0.0"] * 5
-            for i, (k, flag) in enumerate((("minimum", "kMin"), ("exclusiveMinimum", "kExclMin"),
-                                           ("maximum", "kMax"), ("exclusiveMaximum", "kExclMax"),
-                                           ("multipleOf", "kMultipleOf"))):
-                if k in r:
-                    flags.append("rt::NumberRule::" + flag)
-                    vals[i] = cpp_double(r[k])
-            c = self.const("rt::NumberRule", "%s, %s" % (" | ".join(flags), ", ".join(vals)))
+            c = self.const("rt::NumberRule", number_rule_init(r))
             return "%s(%s, &%s, e)" % (fn, val, c)
         if isinstance(node, EnumT):
             return "ve_%s(%s, e)" % (node.name, val)
@@ -1213,6 +1222,213 @@ def emit_unit(tu, kind, item):
     return emit_object_validator(tu, item, "validate_" + item.name)
 
 
+# ---- compact (table-driven) validators -----------------------------------------------------------
+#
+# The generated validators above are straight-line code per message: fast, but ~40 KB of WebAssembly
+# per protocol after gzip. The compact form describes every schema node of all three versions in a
+# few tables, structurally identical nodes once (mostly the definitions each version's messages
+# repeat; 2.1 changed most 2.0.1 definitions), walked by one interpreter
+# (codegen/runtime/compact_validator.cpp) that gives the same answers and errors.
+
+COMPACT_NONE = 0xFFFF  # "no maxItems" in a uint16 table field
+COMPACT_KINDS = ["any", "boolean", "string", "integer", "number", "enumeration", "array", "object"]
+COMPACT_INDEX_BITS = 13  # a node reference is kind << 13 | index
+COMPACT_NO_RULE = (1 << COMPACT_INDEX_BITS) - 1  # integer/number without bounds or multipleOf
+COMPACT_FORMATS = {None: "none", "date-time": "date_time", "uri": "uri"}
+
+
+class CompactTables:
+    """The tables of the compact validators. A node is referenced by kind << 13 | index into the table
+    of its kind, so there is no node table; identical rows of every table are one row (hash-consing
+    across all versions). An object's member names and an enum's values are each one run of
+    consecutive strings in the pool (a length byte, then the bytes): no table of string offsets.
+    Repeated runs are one run; names repeated in different runs cost gzip little."""
+
+    def __init__(self):
+        self.pool = bytearray()
+        self.runs = {}  # tuple of strings -> pool offset of the run
+        self.string_rules = collections.OrderedDict()  # (min, max, format) -> index
+        self.number_rules = collections.OrderedDict()  # init text -> index
+        self.enums = collections.OrderedDict()  # (pool offset, count) -> index
+        self.arrays = collections.OrderedDict()  # (item, min, max) -> index
+        self.objects = collections.OrderedDict()  # (names, nodes, required, additional) -> index
+        self.objects_rows = []
+        self.property_nodes = []
+        self.required = []  # property indices within their object
+        self.memo = {}  # id(IR node) -> node reference
+
+    def run(self, strings):
+        key = tuple(strings)
+        if key not in self.runs:
+            self.runs[key] = len(self.pool)
+            for text in strings:
+                b = text.encode("utf-8")
+                if len(b) > 255:
+                    fail("compact tables: string longer than 255 bytes: %r" % text)
+                self.pool.append(len(b))
+                self.pool += b
+            if len(self.pool) > 0xFFFF:
+                fail("compact tables: string pool over 64 KiB")
+        return self.runs[key]
+
+    def string(self, text):
+        return self.run([text])
+
+    @staticmethod
+    def ref(kind, index):
+        if index > COMPACT_NO_RULE:
+            fail("compact tables: more than %d rows of kind %s" % (COMPACT_NO_RULE, kind))
+        return COMPACT_KINDS.index(kind) << COMPACT_INDEX_BITS | index
+
+    @staticmethod
+    def intern(table, key):
+        if key not in table:
+            table[key] = len(table)
+        return table[key]
+
+    def add(self, n):
+        k = id(n)
+        if k not in self.memo:
+            self.memo[k] = self.build(n)
+        return self.memo[k]
+
+    def build(self, n):
+        if isinstance(n, Prim):
+            r = n.rules
+            if n.kind == "string":
+                mx = r.get("maxLength")
+                key = (r.get("minLength", 0), "rt::kNoLimit" if mx is None else str(mx),
+                       COMPACT_FORMATS[r.get("format")])
+                return self.ref("string", self.intern(self.string_rules, key))
+            if n.kind in ("boolean", "any"):
+                return self.ref(n.kind, 0)
+            if not r:
+                return self.ref(n.kind, COMPACT_NO_RULE)
+            index = self.intern(self.number_rules, number_rule_init(r))
+            if index == COMPACT_NO_RULE:
+                fail("compact tables: too many number rules")
+            return self.ref(n.kind, index)
+        if isinstance(n, EnumT):
+            values = [text for text, _ in enum_match_entries(n)]
+            if len(values) > 0xFFFF:
+                fail("compact tables: enum too long")
+            return self.ref("enumeration", self.intern(self.enums, (self.run(values), len(values))))
+        if isinstance(n, Array):
+            item = self.add(n.item)
+            for x in (n.min_items, n.max_items):
+                if x is not None and x >= COMPACT_NONE:
+                    fail("compact tables: minItems/maxItems over 65534")
+            key = (item, n.min_items, COMPACT_NONE if n.max_items is None else n.max_items)
+            return self.ref("array", self.intern(self.arrays, key))
+        if isinstance(n, ObjT):
+            names = tuple(f.json_name for f in n.fields)
+            nodes = tuple(self.add(f.node) for f in n.fields)
+            idx = {f.json_name: i for i, f in enumerate(n.fields)}
+            req = tuple(idx[r] for r in n.required)
+            key = (names, nodes, req, n.additional)
+            if key not in self.objects:
+                self.objects[key] = len(self.objects_rows)
+                self.objects_rows.append((self.run(names) if names else 0, len(names), int(n.additional),
+                                          len(self.property_nodes), len(self.required), len(req)))
+                self.property_nodes += nodes
+                self.required += req
+            return self.ref("object", self.objects[key])
+        fail("internal: unknown node")
+
+
+def cpp_list(items, per_line=12, ind="    "):
+    lines = []
+    for i in range(0, len(items), per_line):
+        lines.append(ind + ", ".join(items[i:i + per_line]) + ",")
+    return "\n".join(lines) + "\n"
+
+
+def emit_compact_header():
+    return (BANNER.format(src="") + "#pragma once\n"
+            "// Table-driven validators of OCPP 1.6, 2.0.1 and 2.1 (library ocpp_schema_compact): the same\n"
+            "// answers and the same ValidationError as the generated validators of ocpp_messages, in a\n"
+            "// fraction of the code, for size-bound builds (WebAssembly). Needs neither the message types\n"
+            "// nor the generated validators. See codegen/README.md (Compact validators).\n"
+            "#include <string_view>\n\n#include <ocpp/messages/action_info.hpp>\n#include <ocpp/rpc/protocol.hpp>\n\n"
+            "namespace ocpp::schema::compact {\n\n"
+            "// The action (or SEND message) `action` of `version`, whose validate_request/validate_response\n"
+            "// run the compact validators; nullptr if there is none (or for ProtocolVersion::other).\n"
+            "const ActionInfo* find_action(ProtocolVersion version, std::string_view action) noexcept;\n\n"
+            "}  // namespace ocpp::schema::compact\n")
+
+
+def emit_compact_sources(versions):
+    t = CompactTables()
+    per_version = []
+    for v in versions:
+        rows = []
+        by_action = message_pairs(v)
+        for action in sorted(by_action):
+            req, resp = by_action[action]
+            r = t.add(req)
+            s = t.add(resp) if resp else None
+            rows.append((action, t.string(action), v.directions[action], r, s))
+        per_version.append((v, rows))
+    L = [BANNER.format(src=" from schemas/{1.6,2.0.1,2.1} and codegen/directions.json")]
+    L.append("// Tables of the compact validators (interpreted by codegen/runtime/compact_validator.cpp) and\n"
+             "// the action tables of ocpp::schema::compact::find_action: %d objects, %d enums, %d arrays for the\n"
+             "// %d actions of 3 versions.\n"
+             % (len(t.objects_rows), len(t.enums), len(t.arrays), sum(len(rows) for _, rows in per_version)))
+    L.append("#include <algorithm>\n#include <cstdint>\n#include <iterator>\n\n"
+             "#include <ocpp/schema/compact.hpp>\n\n#include \"runtime/compact_validator.hpp\"\n\n")
+    L.append("namespace ocpp::schema::compact {\n\n")
+    L.append("// Strings: a length byte, then the UTF-8 bytes; referenced by the offset of the length byte.\n"
+             "// An object's member names and an enum's values are runs of consecutive strings.\n")
+    L.append("extern constexpr char kPool[] =\n")
+    chunk = 96
+    pool = bytes(t.pool)
+    for i in range(0, len(pool), chunk):
+        L.append("    %s\n" % cpp_bytes(pool[i:i + chunk]))
+    L.append("    ;\n\n")
+    L.append("extern constexpr rt::StringRule kStringRules[] = {\n")
+    L.append("".join("    {%d, %s, rt::Format::%s},\n" % k for k in t.string_rules))
+    L.append("};\n\nextern constexpr rt::NumberRule kNumberRules[] = {\n")
+    L.append("".join("    {%s},\n" % k for k in t.number_rules))
+    L.append("};\n\nextern constexpr Enum kEnums[] = {\n")
+    L.append(cpp_list(["{%d, %d}" % k for k in t.enums], 8))
+    L.append("};\n\nextern constexpr Array kArrays[] = {\n")
+    L.append(cpp_list(["{%d, %d, %d}" % k for k in t.arrays], 8))
+    L.append("};\n\nextern constexpr Object kObjects[] = {\n")
+    L.append(cpp_list(["{%d, %d, %d, %d, %d, %d}" % k for k in t.objects_rows], 5))
+    L.append("};\n\nextern constexpr NodeRef kPropertyNodes[] = {\n")
+    L.append(cpp_list([str(x) for x in t.property_nodes], 16))
+    L.append("};\n\nextern constexpr std::uint8_t kRequired[] = {\n")
+    L.append(cpp_list([str(x) for x in t.required] or ["0"], 24))
+    L.append("};\n\nnamespace {\n\n")
+    L.append("// One ValidateFn per distinct message schema: ActionInfo holds plain function pointers.\n")
+    L.append("template <std::uint16_t Root>\n"
+             "bool validate_root(const boost::json::value& v, const ValidationOptions& options, ValidationError* error) {\n"
+             "  return validate(Root, v, options, error);\n}\n\n")
+    L.append("constexpr std::string_view name(std::uint16_t offset) {\n"
+             "  return {kPool + offset + 1, static_cast<unsigned char>(kPool[offset])};\n}\n\n")
+    for v, rows in per_version:
+        L.append("constexpr ActionInfo kActions_%s[] = {\n" % v.ns)
+        for action, off, d, r, s in rows:
+            L.append("    {name(%d), Direction::%s, MessagePattern::%s, &validate_root<%d>, %s},  // %s\n" % (
+                off, d, "Call" if s is not None else "Send", r,
+                "&validate_root<%d>" % s if s is not None else "nullptr", action))
+        L.append("};\n\n")
+    L.append("template <std::size_t N>\n"
+             "const ActionInfo* find(const ActionInfo (&table)[N], std::string_view action) noexcept {\n"
+             "  const ActionInfo* it = std::lower_bound(std::begin(table), std::end(table), action,\n"
+             "                                          [](const ActionInfo& a, std::string_view n) { return a.name < n; });\n"
+             "  return it != std::end(table) && it->name == action ? it : nullptr;\n}\n\n")
+    L.append("}  // namespace\n\n")
+    L.append("const ActionInfo* find_action(ProtocolVersion version, std::string_view action) noexcept {\n"
+             "  switch (version) {\n")
+    for v, rows in per_version:
+        L.append("    case ProtocolVersion::%s: return find(kActions_%s, action);\n" % (v.ns, v.ns))
+    L.append("    case ProtocolVersion::other: return nullptr;\n  }\n  return nullptr;\n}\n\n")
+    L.append("}  // namespace ocpp::schema::compact\n")
+    return {"include/ocpp/schema/compact.hpp": emit_compact_header(),
+            "src/schema/compact_tables.cpp": "".join(L)}
+
+
 # ---- test data -----------------------------------------------------------------------------------
 
 SAMPLE_STRING = "abcdefgh"
@@ -1311,17 +1527,31 @@ def emit_all(schema_root):
     if unknown_versions:
         fail("codegen/directions.json: unknown version(s) %s" % unknown_versions)
     files = {"include/ocpp/messages/find_action.hpp": emit_find_action_header()}
+    versions = []
     for folder, ns, protocol in VERSIONS:
         v = build_version(folder, ns, protocol, schema_root, directions)
+        versions.append(v)
         files["include/ocpp/messages/%s.hpp" % ns] = emit_header(v)
         files.update(emit_types_sources(v))
         files.update(emit_schema_sources(v))
         files["tests/messages/generated/samples_%s.cpp" % ns] = emit_samples(v)
     sources = sorted(RUNTIME_SOURCES + [p for p in files if p.endswith(".cpp") and p.startswith("src/")])
+    compact = emit_compact_sources(versions)
+    files.update(compact)
     cm = [BANNER.replace("//", "#").format(src="")]
     cm.append("# Sources of the ocpp_messages library, relative to the repository root.\n")
     cm.append("set(OCPP_MESSAGES_SOURCES\n")
     for s in sources:
+        cm.append("    %s\n" % s)
+    cm.append(")\n")
+    cm.append("# Sources of ocpp_schema_runtime (formats, lengths, numbers, errors: both kinds of validators).\n")
+    cm.append("set(OCPP_SCHEMA_RUNTIME_SOURCES\n")
+    for s in SCHEMA_RUNTIME_SOURCES:
+        cm.append("    %s\n" % s)
+    cm.append(")\n")
+    cm.append("# Sources of ocpp_schema_compact (the table-driven validators; no message types).\n")
+    cm.append("set(OCPP_SCHEMA_COMPACT_SOURCES\n")
+    for s in sorted(COMPACT_RUNTIME_SOURCES + [p for p in compact if p.endswith(".cpp")]):
         cm.append("    %s\n" % s)
     cm.append(")\n")
     files["src/messages/sources.cmake"] = "".join(cm)

@@ -178,8 +178,12 @@ class SmokeHost final : public ocpp::EngineHost {
   void close_transport(std::uint16_t, std::string_view) override { ++closes; }
   void terminate_transport() override { ++closes; }
   void close_session(ocpp::CloseOptions) override { ++closes; }
+  std::vector<std::string_view> handled_actions{"Heartbeat"};
+
   ocpp::HandlerRef find_handler(std::string_view action) override {
-    return action == "Heartbeat" ? static_cast<ocpp::HandlerRef>(&heartbeat_) : nullptr;
+    for (std::string_view a : handled_actions)
+      if (a == action) return static_cast<ocpp::HandlerRef>(&heartbeat_);
+    return nullptr;
   }
   void run_handler(ocpp::HandlerRef, ocpp::InboundRequest& call) override {
     ++handled;
@@ -305,6 +309,36 @@ void engine() {
   check(host.closes == 0 && engine.state() == ocpp::ConnectionState::open, "the engine stays open");
 }
 
+// Strict mode through the engine: under emscripten its validators are the compact tables
+// (OCPP_COMPACT_SCHEMAS), which must give the generated validators' error.
+void strict_engine() {
+  namespace json = boost::json;
+  SmokeHost host;
+  host.handled_actions.push_back("BootNotification");  // strict mode checks only handled actions
+  ocpp::SessionOptions options;
+  options.logger = ocpp::null_logger();
+  options.strict_mode.enabled = true;
+  ocpp::RpcEngine engine(host, std::make_shared<const ocpp::SessionOptions>(std::move(options)), "CP001");
+  host.engine = &engine;
+  std::optional<ocpp::schema::ValidationError> seen;
+  engine.events().validation_failure = [&](const ocpp::ValidationFailureEvent& e) { seen = e.error; };
+  engine.open("ocpp2.0.1");
+  const char* payload = R"({"reason":"PowerUp","chargingStation":{"model":"M","vendorName":"V","firmwareVersion":7}})";
+  engine.on_frame(std::string(R"([2,"s1","BootNotification",)") + payload + "]");
+  ocpp::Frame f = ocpp::parse_frame(host.frames.empty() ? "[]" : host.frames.back(), ocpp::ProtocolVersion::v201).frame;
+  ocpp::schema::ValidationError expected;
+  const bool valid = ocpp::v201::validate_BootNotificationRequest(json::parse(payload), {}, &expected);
+  check(!valid && expected.path == "/chargingStation/firmwareVersion" && f.type == ocpp::MessageType::CallError &&
+            f.id == "s1" && f.error_code_text == "TypeConstraintViolation" && seen && seen->path == expected.path &&
+            seen->keyword == expected.keyword && seen->message == expected.message,
+        "strict mode refuses an invalid BootNotification with the generated validator's error",
+        seen ? seen->path + " " + seen->keyword + " " + seen->message : "no validation failure event");
+  engine.on_frame(R"([2,"s2","Heartbeat",{}])");
+  f = ocpp::parse_frame(host.frames.back(), ocpp::ProtocolVersion::v201).frame;
+  check(host.handled == 1 && f.type == ocpp::MessageType::CallResult && f.id == "s2",
+        "strict mode passes a valid Heartbeat to its handler", host.frames.back());
+}
+
 void basic_auth() {
   static constexpr char raw[] = "s3cret:with:colons\x01\0binary";
   const std::string password(raw, sizeof raw - 1);  // with its NUL
@@ -326,6 +360,7 @@ int main() {
   guarded("validators", validators);
   guarded("logging", logging);
   guarded("engine", engine);
+  guarded("strict_engine", strict_engine);
   guarded("basic_auth", basic_auth);
   std::printf("wasm smoke: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

@@ -237,18 +237,22 @@ bool fail(ValidationError* e, const char* keyword, const char* message) {
   return false;
 }
 
+std::string pointer_segment(std::string_view key) {
+  std::string segment = "/";
+  for (char c : key) {
+    if (c == '~')
+      segment += "~0";
+    else if (c == '/')
+      segment += "~1";
+    else
+      segment += c;
+  }
+  return segment;
+}
+
 bool fail_member(ValidationError* e, std::string_view key, const char* keyword, const char* message) {
   if (e) {
-    std::string path = "/";
-    for (char c : key) {
-      if (c == '~')
-        path += "~0";
-      else if (c == '/')
-        path += "~1";
-      else
-        path += c;
-    }
-    e->path = std::move(path);
+    e->path = pointer_segment(key);
     e->keyword = keyword;
     e->message = message;
   }

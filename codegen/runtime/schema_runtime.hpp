@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include <boost/json/array.hpp>
@@ -42,6 +43,8 @@ struct NumberRule {
 bool fail(ValidationError* e, const char* keyword, const char* message);
 // Record a failure at member `key` of the current object (key is JSON-pointer escaped).
 bool fail_member(ValidationError* e, std::string_view key, const char* keyword, const char* message);
+// "/<key>" with the key JSON-pointer escaped ("~" -> "~0", "/" -> "~1").
+std::string pointer_segment(std::string_view key);
 // Prepend a ready-made (already escaped) pointer segment "/name" to the error path; returns false.
 bool prefix(ValidationError* e, std::string_view segment);
 // Prepend "/<index>"; returns false.

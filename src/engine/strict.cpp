@@ -1,7 +1,11 @@
 // Strict mode: which schema checks which payload, and what a failure becomes.
 #include <algorithm>
 
+#if OCPP_COMPACT_SCHEMAS
+#include "ocpp/schema/compact.hpp"
+#else
 #include "ocpp/messages/find_action.hpp"
+#endif
 #include "state.hpp"
 
 namespace ocpp {
@@ -10,6 +14,9 @@ namespace json = boost::json;
 namespace {
 
 const ActionInfo* find_action(ProtocolVersion version, std::string_view action) noexcept {
+#if OCPP_COMPACT_SCHEMAS
+  return schema::compact::find_action(version, action);
+#else
   switch (version) {
     case ProtocolVersion::v16: return v16::find_action(action);
     case ProtocolVersion::v201: return v201::find_action(action);
@@ -17,6 +24,7 @@ const ActionInfo* find_action(ProtocolVersion version, std::string_view action) 
     case ProtocolVersion::other: return nullptr;
   }
   return nullptr;
+#endif
 }
 
 bool contains(const std::vector<std::string>& list, std::string_view s) {

@@ -2,7 +2,6 @@
 # Sources of the ocpp_messages library, relative to the repository root.
 set(OCPP_MESSAGES_SOURCES
     codegen/runtime/convert.cpp
-    codegen/runtime/schema_runtime.cpp
     src/messages/v16_actions.cpp
     src/messages/v16_types_1.cpp
     src/messages/v16_types_2.cpp
@@ -23,4 +22,13 @@ set(OCPP_MESSAGES_SOURCES
     src/schema/v21_validators_1.cpp
     src/schema/v21_validators_2.cpp
     src/schema/v21_validators_3.cpp
+)
+# Sources of ocpp_schema_runtime (formats, lengths, numbers, errors: both kinds of validators).
+set(OCPP_SCHEMA_RUNTIME_SOURCES
+    codegen/runtime/schema_runtime.cpp
+)
+# Sources of ocpp_schema_compact (the table-driven validators; no message types).
+set(OCPP_SCHEMA_COMPACT_SOURCES
+    codegen/runtime/compact_validator.cpp
+    src/schema/compact_tables.cpp
 )

@@ -2,16 +2,19 @@
 #include "differential_corpus.hpp"
 
 #include <cmath>
+#include <fstream>
 #include <cstdint>
 #include <iterator>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
@@ -663,6 +666,14 @@ std::size_t date_time_variant_count() {
 void for_each_mutation(const json::value& schema, const json::value& sample,
                        const std::function<void(const Mutation&)>& visit) {
   Generator(schema, sample, visit).run();
+}
+
+json::value load_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return json::parse(text.str());
 }
 
 }  // namespace ocpp_test::differential

@@ -3,6 +3,7 @@
 // (tests/messages/differential_test.cpp). Kept free of valijson so that it builds quickly and can
 // be reused by other cross-checks.
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -87,5 +88,8 @@ std::size_t date_time_variant_count();
 // mutated according to the schema keywords that apply to it.
 void for_each_mutation(const boost::json::value& schema, const boost::json::value& sample,
                        const std::function<void(const Mutation&)>& visit);
+
+// The JSON document in the file at `path` (a schema); throws std::runtime_error if it cannot be read.
+boost::json::value load_json_file(const std::filesystem::path& path);
 
 }  // namespace ocpp_test::differential

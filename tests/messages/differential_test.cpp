@@ -169,14 +169,6 @@ struct Report {
   double seconds = 0;
 };
 
-json::value load_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
-
 valijson::SchemaParser::Version draft_of(const json::value& schema) {
   const json::value* declared = schema.as_object().if_contains("$schema");
   if (declared != nullptr &&
@@ -242,7 +234,7 @@ class Runner {
     json::value schema_doc;
     valijson::Schema reference;
     try {
-      schema_doc = load_json_file(std::filesystem::path(OCPP_SCHEMAS_DIR) / spec.directory / file);
+      schema_doc = diff::load_json_file(std::filesystem::path(OCPP_SCHEMAS_DIR) / spec.directory / file);
       valijson::SchemaParser parser(draft_of(schema_doc));
       valijson::adapters::BoostJsonAdapter adapter(schema_doc);
       parser.populateSchema(adapter, reference);

@@ -12,10 +12,10 @@
 #include <string>
 #include <string_view>
 
-#include "actions.hpp"
 #include "host.hpp"
 #include "json_out.hpp"
 #include "ocpp/rpc/protocol.hpp"
+#include "ocpp/schema/compact.hpp"
 #include "session.hpp"
 
 namespace ocpp::web {
@@ -91,7 +91,7 @@ class WebCall final : public OutboundCall {
 
 // A known action is checked for direction as the native typed calls are; others go untyped.
 std::optional<CallTarget> target_of(const RpcEngine& engine, std::string_view action) {
-  if (const auto* info = find_action(protocol_version(engine.protocol()), action))
+  if (const auto* info = schema::compact::find_action(protocol_version(engine.protocol()), action))
     return CallTarget{engine.protocol(), info->direction};
   return std::nullopt;
 }
@@ -252,7 +252,7 @@ EMSCRIPTEN_KEEPALIVE const char* ocpp_web_validate(const char* protocol, std::si
                                                    const char* action, std::size_t action_size, int response,
                                                    const char* payload, std::size_t payload_size) {
   const auto version = protocol_version(text(protocol, protocol_size));
-  const auto* info = find_action(version, text(action, action_size));
+  const auto* info = schema::compact::find_action(version, text(action, action_size));
   const auto fn = info ? (response ? info->validate_response : info->validate_request) : nullptr;
   if (!fn) return give(R"({"keyword":"action","code":"NotImplemented","path":"","message":"no schema"})");
   json::value value;
