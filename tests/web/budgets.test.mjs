@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { after, before, test } from 'node:test';
 
 import { ajvBundle } from './ajv_bundle.mjs';
-import { WebCsms, artifactPath, launchChromium, openPage, requireSite, sourceDir, stageSite } from './harness.mjs';
+import { WebCsms, artifactPath, launchChromium, openPage, requireSite, siteDir, sourceDir, stageSite } from './harness.mjs';
 
 const KB = 1024;
 const budget = { gzipBytes: 100 * KB, startupMs: 30, parseAndValidateUs: 6, heapBytes: 2 * KB * KB };
@@ -69,6 +70,9 @@ test('budgets: size, startup, parse + validation and wasm heap, measured in the 
     chromium: browser.version(),
     sizeGzipBytes: full.size.gzipTotal,
     sizeRawBytes: full.size.rawTotal,
+    // For reference, not asserted: the same files at zlib's best compression (gzip -9), under node.
+    sizeGzip9Bytes: Object.keys(full.size.files)
+      .reduce((sum, f) => sum + zlib.gzipSync(fs.readFileSync(path.join(siteDir, f)), { level: 9 }).length, 0),
     files: full.size.files,
     startupMs: { best: round(Math.min(...startups)), median: round(median(startups)), samples: startups.map((x) => round(x)) },
     parseAndValidateUs: { best: round(full.ours.parseAndValidateUs.best), median: round(full.ours.parseAndValidateUs.median) },
@@ -84,7 +88,8 @@ test('budgets: size, startup, parse + validation and wasm heap, measured in the 
   const file = artifactPath('budgets.json');
   fs.writeFileSync(file, JSON.stringify(figures, null, 2) + '\n');
   console.log(`budget figures (${file}):`);
-  console.log(`  size: ${(figures.sizeGzipBytes / KB).toFixed(1)} KB gzipped (${(figures.sizeRawBytes / KB).toFixed(1)} KB raw): ` +
+  console.log(`  size: ${(figures.sizeGzipBytes / KB).toFixed(1)} KB gzipped (${(figures.sizeGzip9Bytes / KB).toFixed(1)} KB at gzip -9, ` +
+              `${(figures.sizeRawBytes / KB).toFixed(1)} KB raw): ` +
               Object.entries(figures.files).map(([n, f]) => `${n} ${(f.gzip / KB).toFixed(1)} KB`).join(', '));
   console.log(`  startup (streaming instantiation): ${figures.startupMs.best} ms (median ${figures.startupMs.median}) ` +
               `of ${startups.length} fresh pages`);
@@ -96,12 +101,14 @@ test('budgets: size, startup, parse + validation and wasm heap, measured in the 
   console.log(`  wasm heap with one station after ${full.heap.calls} calls: ${(full.heap.bytesSteadyState / KB).toFixed(0)} KB ` +
               `(${(full.heap.bytesBeforeConnect / KB).toFixed(0)} KB before connecting)`);
 
-  for (const [name, f] of Object.entries(full.size.files))
-    if (name.endsWith('.wasm')) assert.equal(f.contentType, 'application/wasm', 'streaming instantiation needs application/wasm');
-  assert.ok(figures.sizeGzipBytes <= budget.gzipBytes, `size ${figures.sizeGzipBytes} B gzipped > ${budget.gzipBytes}`);
-  assert.ok(figures.startupMs.best <= budget.startupMs, `startup ${figures.startupMs.best} ms > ${budget.startupMs}`);
-  assert.ok(figures.parseAndValidateUs.best <= budget.parseAndValidateUs,
-            `parse + validate ${figures.parseAndValidateUs.best} us > ${budget.parseAndValidateUs}`);
+  assert.equal(full.size.files['ocpp-engine.wasm'].contentType, 'application/wasm', 'streaming instantiation needs application/wasm');
   assert.notEqual(full.heap.bytesSteadyState, null, 'the engine\'s wasm memory was found');
-  assert.ok(full.heap.bytesSteadyState <= budget.heapBytes, `wasm heap ${full.heap.bytesSteadyState} B > ${budget.heapBytes}`);
+  // Every budget is checked, so that one failure does not hide another.
+  const over = [];
+  if (figures.sizeGzipBytes > budget.gzipBytes) over.push(`size ${figures.sizeGzipBytes} B gzipped > ${budget.gzipBytes}`);
+  if (figures.startupMs.best > budget.startupMs) over.push(`startup ${figures.startupMs.best} ms > ${budget.startupMs}`);
+  if (figures.parseAndValidateUs.best > budget.parseAndValidateUs)
+    over.push(`parse + validate ${figures.parseAndValidateUs.best} us > ${budget.parseAndValidateUs}`);
+  if (full.heap.bytesSteadyState > budget.heapBytes) over.push(`wasm heap ${full.heap.bytesSteadyState} B > ${budget.heapBytes}`);
+  assert.deepEqual(over, [], 'over budget');
 });
