@@ -480,7 +480,7 @@ export class OcppClient {
   }
 
   hostEvent(p, n) {
-    const { type, ...event } = JSON.parse(text(p, n));
-    this.#emit(type, event);
+    const { event, ...data } = JSON.parse(text(p, n));
+    this.#emit(event, data);
   }
 }

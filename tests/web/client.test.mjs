@@ -195,7 +195,7 @@ test('message events carry direction, type, id, action and the latency of result
   const [, id] = await frame(peer);
   peer.ws.send(JSON.stringify([3, id, { currentTime: '2026-01-01T00:00:00Z' }]));
   await call;
-  assert.deepEqual(events.map((e) => [e.direction, e.messageType, e.messageId, e.action]),
+  assert.deepEqual(events.map((e) => [e.direction, e.type, e.messageId, e.action]),
     [['out', 'CALL', id, 'Heartbeat'], ['in', 'CALLRESULT', id, 'Heartbeat']]);
   assert.ok(events[1].latencyMs >= 0);
   await c.close();

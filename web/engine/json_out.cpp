@@ -44,9 +44,9 @@ std::string_view kind_name(FailureKind k) noexcept {
 }  // namespace
 
 json::object to_json(const MessageEvent& e) {
-  json::object o{{"type", "message"},
+  json::object o{{"event", "message"},
                  {"direction", e.direction == MessageDirection::in ? "in" : "out"},
-                 {"messageType", type_name(e.type)},
+                 {"type", type_name(e.type)},
                  {"messageId", e.message_id},
                  {"action", e.action},
                  {"raw", e.raw}};
@@ -56,7 +56,7 @@ json::object to_json(const MessageEvent& e) {
 }
 
 json::object to_json(const BadMessageEvent& e) {
-  return {{"type", "badMessage"}, {"raw", e.raw}, {"error", e.error}, {"reply", e.reply}};
+  return {{"event", "badMessage"}, {"raw", e.raw}, {"error", e.error}, {"reply", e.reply}};
 }
 
 json::object to_json(const schema::ValidationError& e, ProtocolVersion version) {
@@ -66,16 +66,16 @@ json::object to_json(const schema::ValidationError& e, ProtocolVersion version) 
 
 json::object to_json(const ValidationFailureEvent& e, ProtocolVersion version) {
   auto o = to_json(e.error, version);
-  o["type"] = "validationFailure";
+  o["event"] = "validationFailure";
   o["phase"] = phase_name(e.phase);
-  o["messageType"] = type_name(e.type);
+  o["type"] = type_name(e.type);
   o["action"] = e.action;
   o["messageId"] = e.message_id;
   return o;
 }
 
 json::object to_json(const CallResultErrorEvent& e) {
-  return {{"type", "callResultError"}, {"messageId", e.message_id}, {"code", e.code},
+  return {{"event", "callResultError"}, {"messageId", e.message_id}, {"code", e.code},
           {"description", e.description}, {"details", e.details}};
 }
 
