@@ -284,7 +284,11 @@ std::shared_ptr<Logger> make_json_logger(LogLevel level, std::FILE* out) {
 }
 std::shared_ptr<Logger> null_logger() { return std::make_shared<NullLogger>(); }
 std::shared_ptr<Logger> default_logger() {
+#ifdef OCPP_NO_LOG_OUTPUT
+  static const std::shared_ptr<Logger> logger = null_logger();
+#else
   static const std::shared_ptr<Logger> logger = make_json_logger(LogLevel::info, stdout);
+#endif
   return logger;
 }
 

@@ -259,8 +259,12 @@ EMSCRIPTEN_KEEPALIVE const char* ocpp_web_validate(const char* protocol, std::si
   try {
     value = json::parse(text(payload, payload_size));
   } catch (const std::exception& e) {
-    return give(json::serialize(json::object{{"keyword", "json"}, {"code", "FormatViolation"}, {"path", ""},
-                                             {"message", e.what()}}));
+    json::object o(4);
+    o.emplace("keyword", "json");
+    o.emplace("code", "FormatViolation");
+    o.emplace("path", "");
+    o.emplace("message", e.what());
+    return give(json::serialize(o));
   }
   schema::ValidationError error;
   if (fn(value, {}, &error)) return give("");

@@ -69,8 +69,12 @@ void WebSession::run_handler(HandlerRef, InboundRequest& call) {
   handle->is_send = call.is_send;
   tracked_[handle->token] = handle;
   engine_.track(handle);
-  json::object in{{"action", call.action}, {"messageId", call.id}, {"params", std::move(call.params)},
-                  {"isSend", call.is_send}, {"protocol", engine_.protocol()}};
+  json::object in(5);
+  in.emplace("action", call.action);
+  in.emplace("messageId", call.id);
+  in.emplace("params", std::move(call.params));
+  in.emplace("isSend", call.is_send);
+  in.emplace("protocol", engine_.protocol());
   const auto text = json::serialize(in);
   ocpp_host_handle(client_, handle->token, text.data(), text.size());
 }

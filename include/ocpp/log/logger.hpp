@@ -37,7 +37,13 @@ class Logger {
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
 
+#ifdef OCPP_NO_LOG_OUTPUT
+  // A build without log output (CMake OCPP_LOG_OUTPUT=OFF, the WebAssembly default): every record
+  // is dropped where it is made, so nothing that formats or redacts one is linked.
+  static constexpr bool enabled(LogLevel) noexcept { return false; }
+#else
   bool enabled(LogLevel level) const noexcept { return level < LogLevel::off && level >= this->level(); }
+#endif
   void set_level(LogLevel level) noexcept { level_.store(level, std::memory_order_relaxed); }
   LogLevel level() const noexcept { return level_.load(std::memory_order_relaxed); }
 
