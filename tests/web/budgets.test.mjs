@@ -21,7 +21,7 @@ const KB = 1024;
 const budget = { gzipBytes: 100 * KB, startupMs: 30, parseAndValidateUs: 6, heapBytes: 2 * KB * KB };
 // The size today is over the 100 KB budget (README, "Browser client budgets"); this ceiling only
 // stops it from growing until it is brought under.
-const sizeCeilingBytes = 145 * KB;
+const sizeCeilingBytes = 125 * KB;
 const benchmark = process.env.OCPP_WEB_BUDGETS === 'assert';
 // Startup is one sample per fresh page (a new context: no cached compiled code). The best sample
 // is asserted, as the best of the speed rounds is: on a shared machine the others measure the load
