@@ -3,6 +3,7 @@
 // strict validators accepting every message, and screenshots kept as test artefacts (charging,
 // and after the transaction).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import { OcppServe, artifactPath, launchChromium, openPage, requireSite } from './harness.mjs';
@@ -64,6 +65,29 @@ test('the simulator boots, runs a transaction with meter values against the stri
     const file = artifactPath('simulator.png');
     await page.screenshot({ path: file, fullPage: true });
     console.log(`simulator screenshots: ${charging} (charging), ${file} (after the transaction)`);
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('the simulator\'s password reaches a Basic Auth server through the URL: right one boots, wrong one is refused', async () => {
+  requireSite(['index.html', 'simulator.js', 'ocpp.js', 'ocpp-engine.mjs', 'ocpp-engine.wasm']);
+  const passwords = artifactPath('passwords.txt');
+  fs.writeFileSync(passwords, 'SIM-AUTH:s3cret\n');
+  const serve = await OcppServe.start(['--password-file', passwords]);
+  try {
+    const open = async (password) => {
+      const query = new URLSearchParams({ url: `${serve.ws}/`, identity: 'SIM-AUTH', protocol: 'ocpp1.6', password, autostart: '1' });
+      return openPage(browser, `${serve.url}/?${query}`);
+    };
+    const right = await open('s3cret');
+    await right.locator(`#${ids.status}[data-status="Accepted"]`).waitFor({ timeout: 15000 });
+    await serve.waitFor(() => serve.lines.some((l) => l.startsWith('== SIM-AUTH connected')), 'the station connected', 15000);
+    const wrong = await open('guess');
+    // The page reports the failed connect (Chromium sees the 401 as a failed handshake).
+    await wrong.locator('#notice', { hasText: 'Cannot connect' }).waitFor({ timeout: 15000 });
+    assert.equal(await wrong.getAttribute(`#${ids.status}`, 'data-status') ?? '', '', 'no boot without the right password');
+    assert.equal(serve.lines.filter((l) => l.startsWith('== SIM-AUTH connected')).length, 1, 'only the right password connected');
   } finally {
     await serve.stop();
   }
