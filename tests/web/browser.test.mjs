@@ -156,6 +156,7 @@ describe('ocpp.js in Chromium against the strict C++ CSMS', () => {
     for (const protocol of ['ocpp1.6', 'ocpp2.0.1']) {
       const name = `CP-unhandled-${protocol}`;
       await connect(name, protocol);
+      await csms.waitFor((l) => l.event === 'connected' && l.identity === name, 'registered');
       const reply = await csms.call(name, ...payloads[protocol].unhandled);
       assert.equal(reply.error?.type, 'RpcError', JSON.stringify(reply));
       assert.equal(reply.error.code, 'NotImplemented');
@@ -212,6 +213,8 @@ describe('ocpp.js in Chromium against the strict C++ CSMS', () => {
         });
         await c.connect();
       }, { name, ws: csms.laxWs, protocol, action });
+      // The page's connect() resolves at the 101; the server registers the station just after.
+      await csms.waitFor((l) => l.event === 'connected' && l.identity === name, 'registered');
       const reply = await csms.call(name, action, payload);
       assert.equal(reply.error?.type, 'RpcError', JSON.stringify(reply));
       assert.equal(reply.error.code, code);
