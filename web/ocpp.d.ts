@@ -60,7 +60,15 @@ export interface OcppClientOptions<P extends OcppProtocol> {
   maxQueuedCalls?: number;
   /** Consecutive bad frames tolerated; one more closes the connection with 1002. */
   maxBadMessages?: number;
+  /** Accept date-times without a UTC offset in strict mode. */
+  lenientDateTime?: boolean;
+  /** Strict mode refuses actions that have no schema in the protocol. */
+  rejectUnknownActions?: boolean;
+  /** Largest inbound message in bytes (64 KiB); a bigger one closes the connection with 1009. */
+  maxFrameBytes?: number;
   respondWithDetailedErrors?: boolean;
+  /** connect() retries while the CSMS is unreachable instead of failing at once. */
+  retryInitialConnect?: boolean;
   reconnect?: boolean;
   maxReconnects?: number;
   backoffMinMs?: number;
@@ -127,15 +135,22 @@ export interface OcppClientEvents<P extends OcppProtocol> {
   /** A frame that is not valid OCPP-J; `reply` is the CALLERROR sent for it, if any. */
   badMessage: { raw: string; error: unknown; reply?: string | null };
   validationFailure: {
-    phase: 'request' | 'response';
+    phase: 'inboundCall' | 'outboundCall' | 'handlerResult' | 'inboundResult';
+    type: MessageType;
+    message: string;
     action: string;
     messageId: string;
     path: string;
     keyword: string;
     code: string;
   };
+  /** An inbound ocpp2.1 CALLRESULTERROR. */
+  callResultError: { messageId: string; code: string; description: string; details: unknown };
+  /** The connection went unexpectedly; a reconnect follows when enabled. */
+  disconnect: { code: number; reason: string };
   reconnect: { attempt: number; delayMs: number };
-  error: { error: Error };
+  /** A listener or handler threw (`event` names the listener's event, or 'handler'). */
+  error: { error: unknown; event?: string; action?: string };
 }
 export type OcppClientEvent = keyof OcppClientEvents<OcppProtocol>;
 
@@ -167,6 +182,8 @@ export declare class OcppClient<P extends OcppProtocol = OcppProtocol> {
   off<E extends OcppClientEvent>(event: E, fn: (ev: OcppClientEvents<P>[E]) => void): void;
 
   close(options?: CloseOptions): Promise<{ code: number; reason: string }>;
+  /** Closes the client and frees what the engine holds for it. */
+  destroy(): Promise<void>;
 }
 
 /** A CALLERROR: received in answer to a call, or thrown by a handler to send one. */
@@ -202,6 +219,9 @@ export interface ValidationResult {
   message: string;
   code: string;
 }
+
+/** Microseconds per parse of the CALL `frame` plus strict mode's check of its payload, timed inside the engine. */
+export declare function measureParseValidate(protocol: OcppProtocol, frame: string, iterations?: number): number;
 
 /** Validates a payload against the schema of action's request or response: null when valid. */
 export declare function validate<P extends OcppProtocol>(

@@ -180,10 +180,6 @@ export class OcppClient {
     return this;
   }
 
-  removeHandler(...args) {
-    this.#handlers.delete(args.length === 2 ? `${args[0]} ${args[1]}` : args[0] ?? '*');
-  }
-
   async connect() {
     if (this.#state === 'open') return;
     if (this.#state === 'closing') throw new ConnectionError('Cannot connect: the client is closing');
