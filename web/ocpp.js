@@ -125,6 +125,8 @@ function closeSocket(ws, code, reason) {
 }
 
 const CLOSE_START = ['already_closed', 'joined', 'not_open', 'started'];
+// Events the engine makes; it builds them only while someone listens.
+const ENGINE_EVENTS = new Set(['message', 'badMessage', 'validationFailure', 'callResultError']);
 let nextClientId = 1;
 
 export class OcppClient {
@@ -166,11 +168,17 @@ export class OcppClient {
 
   on(event, fn) {
     if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
-    this.#listeners.get(event).add(fn);
+    const set = this.#listeners.get(event);
+    set.add(fn);
+    if (set.size === 1) this.#listen(event, true);
     return this;
   }
 
-  off(event, fn) { this.#listeners.get(event)?.delete(fn); return this; }
+  off(event, fn) {
+    const set = this.#listeners.get(event);
+    if (set?.delete(fn) && set.size === 0) this.#listen(event, false);
+    return this;
+  }
 
   // handle(action, fn), handle(protocol, action, fn), or handle(fn) for every action.
   handle(...args) {
@@ -261,6 +269,12 @@ export class OcppClient {
     if (r !== 0) throw new UsageError(returned(engine._ocpp_web_returned()));
     engine.ocppClients.set(this.#id, this);
     this.#created = true;
+    for (const [event, set] of this.#listeners) if (set.size) this.#listen(event, true);
+  }
+
+  #listen(event, on) {
+    if (this.#created && ENGINE_EVENTS.has(event))
+      withStrings([event], (e, en) => engine._ocpp_web_listen(this.#id, e, en, on ? 1 : 0));
   }
 
   #url() {

@@ -11,9 +11,7 @@
 namespace ocpp {
 namespace json = boost::json;
 
-namespace {
-
-const ActionInfo* find_action(ProtocolVersion version, std::string_view action) noexcept {
+const ActionInfo* strict_action(ProtocolVersion version, std::string_view action) noexcept {
 #if OCPP_COMPACT_SCHEMAS
   return schema::compact::find_action(version, action);
 #else
@@ -26,6 +24,8 @@ const ActionInfo* find_action(ProtocolVersion version, std::string_view action) 
   return nullptr;
 #endif
 }
+
+namespace {
 
 bool contains(const std::vector<std::string>& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
@@ -77,7 +77,7 @@ std::optional<schema::ValidationError> RpcEngine::State::strict_failure(std::str
                                                                         const json::value& payload) const {
   const auto& mode = options.strict_mode;
   if (!strict || (!mode.methods.empty() && !contains(mode.methods, action))) return std::nullopt;
-  const ActionInfo* info = find_action(version, action);
+  const ActionInfo* info = strict_action(version, action);
   schema::ValidateFn fn = info ? (response ? info->validate_response : info->validate_request) : nullptr;
   if (!fn) {
     if (!mode.reject_unknown_actions) return std::nullopt;

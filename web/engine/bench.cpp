@@ -5,9 +5,9 @@
 
 #include <string_view>
 
+#include "ocpp/engine/validation.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/rpc/protocol.hpp"
-#include "ocpp/schema/compact.hpp"
 
 extern "C" {
 
@@ -22,7 +22,7 @@ EMSCRIPTEN_KEEPALIVE double ocpp_web_bench_parse_validate(const char* protocol, 
   for (int i = 0; i < iterations; ++i) {
     auto parsed = parse_frame(text, version);
     if (!parsed.ok()) return -1;
-    const ActionInfo* info = schema::compact::find_action(version, parsed.frame.action);
+    const ActionInfo* info = strict_action(version, parsed.frame.action);
     if (!info || !info->validate_request(parsed.frame.payload, {}, nullptr)) return -1;
   }
   return emscripten_get_now() - start;

@@ -15,7 +15,6 @@
 #include "host.hpp"
 #include "json_out.hpp"
 #include "ocpp/rpc/protocol.hpp"
-#include "ocpp/schema/compact.hpp"
 #include "session.hpp"
 
 namespace ocpp::web {
@@ -91,7 +90,7 @@ class WebCall final : public OutboundCall {
 
 // A known action is checked for direction as the native typed calls are; others go untyped.
 std::optional<CallTarget> target_of(const RpcEngine& engine, std::string_view action) {
-  if (const auto* info = schema::compact::find_action(protocol_version(engine.protocol()), action))
+  if (const auto* info = strict_action(protocol_version(engine.protocol()), action))
     return CallTarget{engine.protocol(), info->direction};
   return std::nullopt;
 }
@@ -184,6 +183,10 @@ EMSCRIPTEN_KEEPALIVE int ocpp_web_close(int client, int code, const char* reason
       CloseOptions{static_cast<std::uint16_t>(code), std::string(reason, size), await_pending != 0, force != 0}));
 }
 
+EMSCRIPTEN_KEEPALIVE void ocpp_web_listen(int client, const char* event, std::size_t size, int on) {
+  if (auto* s = session(client)) s->listen(text(event, size), on != 0);
+}
+
 EMSCRIPTEN_KEEPALIVE void ocpp_web_timer(int client) {
   if (auto* s = session(client)) s->engine().on_timer();
 }
@@ -252,7 +255,7 @@ EMSCRIPTEN_KEEPALIVE const char* ocpp_web_validate(const char* protocol, std::si
                                                    const char* action, std::size_t action_size, int response,
                                                    const char* payload, std::size_t payload_size) {
   const auto version = protocol_version(text(protocol, protocol_size));
-  const auto* info = schema::compact::find_action(version, text(action, action_size));
+  const auto* info = strict_action(version, text(action, action_size));
   const auto fn = info ? (response ? info->validate_response : info->validate_request) : nullptr;
   if (!fn) return give(R"({"keyword":"action","code":"NotImplemented","path":"","message":"no schema"})");
   json::value value;

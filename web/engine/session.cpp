@@ -34,14 +34,23 @@ void emit(int client, const json::object& event) {
 }  // namespace
 
 WebSession::WebSession(int client, std::shared_ptr<const SessionOptions> options, std::string identity)
-    : client_(client), engine_(*this, std::move(options), std::move(identity)) {
+    : client_(client), engine_(*this, std::move(options), std::move(identity)) {}
+
+// Only events someone listens to are turned into JSON: every frame has a message event.
+void WebSession::listen(std::string_view event, bool on) {
   auto& ev = engine_.events();
-  ev.message = [client](const MessageEvent& e) { emit(client, to_json(e)); };
-  ev.bad_message = [client](const BadMessageEvent& e) { emit(client, to_json(e)); };
-  ev.validation_failure = [this](const ValidationFailureEvent& e) {
-    emit(client_, to_json(e, protocol_version(engine_.protocol())));
-  };
-  ev.call_result_error = [client](const CallResultErrorEvent& e) { emit(client, to_json(e)); };
+  const int c = client_;
+  if (event == "message")
+    ev.message = on ? decltype(ev.message)([c](const MessageEvent& e) { emit(c, to_json(e)); }) : nullptr;
+  else if (event == "badMessage")
+    ev.bad_message = on ? decltype(ev.bad_message)([c](const BadMessageEvent& e) { emit(c, to_json(e)); }) : nullptr;
+  else if (event == "validationFailure")
+    ev.validation_failure = on ? decltype(ev.validation_failure)([this](const ValidationFailureEvent& e) {
+      emit(client_, to_json(e, protocol_version(engine_.protocol())));
+    }) : nullptr;
+  else if (event == "callResultError")
+    ev.call_result_error =
+        on ? decltype(ev.call_result_error)([c](const CallResultErrorEvent& e) { emit(c, to_json(e)); }) : nullptr;
 }
 
 void WebSession::write(std::string frame) { ocpp_host_write(client_, frame.data(), frame.size()); }

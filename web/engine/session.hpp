@@ -20,6 +20,8 @@ class WebSession final : public EngineHost, public std::enable_shared_from_this<
   // The answer of the handler run with `token`; a token no longer tracked is ignored.
   void answer(int token, Reply reply);
   void run_posted();
+  // Whether JavaScript listens to the engine's event `event` ("message", "badMessage", ...).
+  void listen(std::string_view event, bool on);
 
   void write(std::string frame) override;
   void close_transport(std::uint16_t code, std::string_view reason) override;

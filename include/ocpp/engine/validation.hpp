@@ -6,7 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "ocpp/messages/action_info.hpp"
 #include "ocpp/rpc/error.hpp"
+#include "ocpp/rpc/protocol.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/schema/validation.hpp"
 #include "ocpp/engine/options.hpp"
@@ -27,6 +29,10 @@ enum class ValidationPhase {
 // PropertyConstraintViolation; everything else (format, lengths, bounds, multipleOf) →
 // FormatViolation. Spelled on the wire as each version spells them.
 ErrorCode error_code_for_keyword(std::string_view keyword) noexcept;
+
+// The action table strict mode checks with (the generated validators, or the compact ones in a
+// build with OCPP_COMPACT_SCHEMAS): nullptr for an action the protocol does not have.
+const ActionInfo* strict_action(ProtocolVersion version, std::string_view action) noexcept;
 
 // Throws std::invalid_argument when strict mode names a protocol without bundled schemas.
 void check_strict_mode_options(const StrictModeOptions& strict);
