@@ -153,7 +153,7 @@ def deflate_seeds():
 
 if __name__ == "__main__":
     counts = {
-        "frame": write("frame", frames()), "handshake": write("handshake", handshakes()), "url": write("url", urls()),
+        "frame": write("frame", frames()), "json_text": write("json_text", frames()), "handshake": write("handshake", handshakes()), "url": write("url", urls()),
         "messages": write("messages", payloads()), "inflate": write("inflate", deflate_seeds()),
     }
     print(" ".join(f"{k}: {v}" for k, v in counts.items()), "seeds")

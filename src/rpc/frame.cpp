@@ -1,7 +1,11 @@
 #include "ocpp/rpc/frame.hpp"
 
+#ifdef OCPP_SMALL_JSON
+#include "ocpp/rpc/json_text.hpp"
+#else
 #include <boost/json/parser.hpp>
 #include <boost/json/serializer.hpp>
+#endif
 
 #include <cmath>
 #include <optional>
@@ -58,6 +62,7 @@ bool finite_numbers(const json::value& v) {
   }
 }
 
+#ifndef OCPP_SMALL_JSON
 json::parser& thread_parser(std::size_t max_depth) {
   thread_local std::optional<json::parser> parser;
   thread_local std::size_t depth = 0;
@@ -70,17 +75,38 @@ json::parser& thread_parser(std::size_t max_depth) {
   return *parser;
 }
 
+// The text's value, or parser's message for why it is not one. `finite` false: there may be an
+// infinite number in it.
+json::value read_text(std::string_view text, std::size_t max_depth, std::string& error, bool& finite) {
+  finite = false;
+  json::parser& p = thread_parser(max_depth);
+  p.reset();
+  boost::system::error_code ec;
+  p.write(text.data(), text.size(), ec);
+  if (ec) {
+    error = ec.message();
+    return nullptr;
+  }
+  return p.release();
+}
+#else
+json::value read_text(std::string_view text, std::size_t max_depth, std::string& error, bool& finite) {
+  JsonRead r = read_json(text, max_depth);
+  error = r.error;
+  finite = r.finite;
+  return std::move(r.value);
+}
+#endif
+
 }  // namespace
 
 ParseResult parse_frame(std::string_view text, ProtocolVersion version, const ParseOptions& options) {
   const auto features = features_of(version);
 
-  json::parser& p = thread_parser(options.max_depth);
-  p.reset();
-  boost::system::error_code ec;
-  p.write(text.data(), text.size(), ec);
-  if (ec) return failed(fail(ErrorCode::RpcFrameworkError, "-1", "Invalid JSON: " + ec.message()));
-  json::value root = p.release();
+  std::string error;
+  bool finite = false;
+  json::value root = read_text(text, options.max_depth, error, finite);
+  if (!error.empty()) return failed(fail(ErrorCode::RpcFrameworkError, "-1", "Invalid JSON: " + error));
 
   auto* arr = root.if_array();
   if (!arr) return failed(fail(ErrorCode::RpcFrameworkError, "-1", "Message is not a JSON array"));
@@ -144,7 +170,7 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
       if (action->empty()) return failed(fail(ErrorCode::NotImplemented, f.id, "Action is empty", reply));
       if (!(*arr)[3].is_object())
         return failed(fail(ErrorCode::FormatViolation, f.id, "Payload is not a JSON object", reply));
-      if (!finite_numbers((*arr)[3]))
+      if (!finite && !finite_numbers((*arr)[3]))
         return failed(fail(ErrorCode::FormatViolation, f.id, "Payload has a number out of range", reply));
       f.action = std::string(*action);
       f.payload = std::move((*arr)[3]);
@@ -155,7 +181,7 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
       json::value& payload = (*arr)[2];
       if (payload.is_null() && options.null_result_as_empty) payload = json::object();
       if (!payload.is_object()) return response_error("CALLRESULT payload is not a JSON object");
-      if (!finite_numbers(payload)) return response_error("CALLRESULT payload has a number out of range");
+      if (!finite && !finite_numbers(payload)) return response_error("CALLRESULT payload has a number out of range");
       f.payload = std::move(payload);
       break;
     }
@@ -169,7 +195,7 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
       if (const json::string* desc = (*arr)[3].if_string()) f.description = std::string(*desc);
       if (arr->size() == 5) {
         json::object* details = (*arr)[4].if_object();
-        if (details && finite_numbers((*arr)[4])) f.details = std::move(*details);
+        if (details && (finite || finite_numbers((*arr)[4]))) f.details = std::move(*details);
       }
       break;
     }
@@ -177,39 +203,15 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
   return r;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  // Runs that need no escape (ids, actions: nearly everything) are appended whole.
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s, run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xf]);
-    }
-  }
-  out.append(s, run, s.size() - run);
-  out.push_back('"');
-}
-
 void append_json(std::string& out, const json::value& v) {
+#ifdef OCPP_SMALL_JSON
+  write_json(out, v);
+#else
   json::serializer sr;
   sr.reset(&v);
   char buf[1024];
   while (!sr.done()) out.append(sr.read(buf));
+#endif
 }
 
 namespace {

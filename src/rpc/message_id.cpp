@@ -1,7 +1,12 @@
 #include "ocpp/rpc/message_id.hpp"
 
 #include <cstdint>
+#include <stdexcept>
+#ifdef __EMSCRIPTEN__
+#include <unistd.h>
+#else
 #include <random>
+#endif
 
 namespace ocpp {
 namespace {
@@ -9,10 +14,18 @@ namespace {
 // xoshiro256**: fast, and 256 bits of state seeded from std::random_device per thread.
 struct Xoshiro {
   std::uint64_t s[4];
+#ifdef __EMSCRIPTEN__
+  // The browser's crypto.getRandomValues. std::random_device would link libc++'s system_error and
+  // its table of errno texts (1 KB gzipped) for a failure getentropy reports as -1.
+  Xoshiro() {
+    if (getentropy(s, sizeof s) != 0) throw std::runtime_error("no source of randomness for message ids");
+  }
+#else
   Xoshiro() {
     std::random_device rd;
     for (auto& x : s) x = (std::uint64_t(rd()) << 32) ^ rd();
   }
+#endif
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   std::uint64_t next() {
     const std::uint64_t result = rotl(s[1] * 5, 7) * 9;

@@ -2,9 +2,6 @@
 // malloc and frees; a string returned is valid until the next call that returns one.
 #include <emscripten/emscripten.h>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -33,7 +30,10 @@ std::string_view text(const char* p, std::size_t n) { return {p, n}; }
 std::size_t count_option(const json::object& o, std::string_view key, std::size_t fallback) {
   const auto* v = o.if_contains(key);
   if (!v || !v->is_number()) return fallback;
-  const double d = v->to_number<double>();
+  // Not to_number<double>(): its system_error would link Boost.JSON's table of messages (2 KB gzipped).
+  const double d = v->is_double() ? v->get_double()
+                   : v->is_int64() ? static_cast<double>(v->get_int64())
+                                   : static_cast<double>(v->get_uint64());
   if (!std::isfinite(d) || d >= 1e15) return std::numeric_limits<std::size_t>::max();
   return d < 0 ? 0 : static_cast<std::size_t>(d);
 }
@@ -79,7 +79,7 @@ class WebCall final : public OutboundCall {
       o["failure"] = to_json(*failure, version_);
     else
       o["result"] = std::move(result);
-    const auto s = json::serialize(o);
+    const auto s = to_text(o);
     ocpp_host_call_done(client_, token_, s.data(), s.size());
   }
 
@@ -95,11 +95,12 @@ std::optional<CallTarget> target_of(const RpcEngine& engine, std::string_view ac
   return std::nullopt;
 }
 
+// Throws std::invalid_argument for an answer that is not {"result"...}, {"error": {...}} or {}.
 Reply reply_of(const json::value& v) {
-  const auto& o = v.as_object();
+  const auto& o = object_of(v);
   if (const auto* r = o.if_contains("result")) return Reply::result(*r);
   if (const auto* e = o.if_contains("error")) {
-    const auto& err = e->as_object();
+    const auto& err = object_of(*e);
     const auto* code = err.if_contains("code");
     const auto* description = err.if_contains("description");
     const auto* details = err.if_contains("details");
@@ -133,7 +134,7 @@ EMSCRIPTEN_KEEPALIVE std::size_t ocpp_web_returned_size() { return g_returned.si
 EMSCRIPTEN_KEEPALIVE int ocpp_web_create(int client, const char* identity, std::size_t identity_size,
                                          const char* options, std::size_t options_size) {
   try {
-    auto o = json::parse(text(options, options_size)).as_object();
+    auto o = object_of(parse_json(text(options, options_size)));
     auto s = std::make_shared<WebSession>(client, session_options(o), std::string(identity, identity_size));
     s->engine().set_role(Role::charging_station);
     g_sessions[client] = std::move(s);
@@ -208,7 +209,7 @@ EMSCRIPTEN_KEEPALIVE double ocpp_web_call(int client, int token, const char* act
   call->id.assign(id, id_size);
   if (timeout_ms >= 0) call->timeout = milliseconds(static_cast<long long>(timeout_ms));
   try {
-    call->payload = json::parse(text(payload, payload_size));
+    call->payload = parse_json(text(payload, payload_size));
   } catch (const std::exception& e) {
     call->complete(Failure{FailureKind::invalid, std::string("payload is not JSON: ") + e.what()}, {}, true);
     return 0;
@@ -229,12 +230,12 @@ EMSCRIPTEN_KEEPALIVE const char* ocpp_web_send(int client, const char* action, s
   auto& engine = s->engine();
   std::optional<Failure> failure;
   try {
-    const auto value = json::parse(text(payload, payload_size));
+    const auto value = parse_json(text(payload, payload_size));
     failure = engine.send(text(action, action_size), value, target_of(engine, text(action, action_size)));
   } catch (const std::exception& e) {
     failure = Failure{FailureKind::invalid, std::string("payload is not JSON: ") + e.what()};
   }
-  return give(failure ? json::serialize(to_json(*failure, protocol_version(engine.protocol()))) : "");
+  return give(failure ? to_text(to_json(*failure, protocol_version(engine.protocol()))) : "");
 }
 
 // A handler's answer: {"result": payload} | {"error": {code, description, details}} | {} (none).
@@ -243,7 +244,7 @@ EMSCRIPTEN_KEEPALIVE void ocpp_web_answer(int client, int token, const char* rep
   if (!s) return;
   Reply r = Reply::error(ErrorCode::InternalError, "The handler's answer is not JSON");
   try {
-    r = reply_of(json::parse(text(reply, size)));
+    r = reply_of(parse_json(text(reply, size)));
   } catch (const std::exception&) {
   }
   s->answer(token, std::move(r));
@@ -260,18 +261,18 @@ EMSCRIPTEN_KEEPALIVE const char* ocpp_web_validate(const char* protocol, std::si
   if (!fn) return give(R"({"keyword":"action","code":"NotImplemented","path":"","message":"no schema"})");
   json::value value;
   try {
-    value = json::parse(text(payload, payload_size));
+    value = parse_json(text(payload, payload_size));
   } catch (const std::exception& e) {
     json::object o(4);
     o.emplace("keyword", "json");
     o.emplace("code", "FormatViolation");
     o.emplace("path", "");
     o.emplace("message", e.what());
-    return give(json::serialize(o));
+    return give(to_text(o));
   }
   schema::ValidationError error;
   if (fn(value, {}, &error)) return give("");
-  return give(json::serialize(to_json(error, version)));
+  return give(to_text(to_json(error, version)));
 }
 
 }  // extern "C"

@@ -1,5 +1,9 @@
 #include "json_out.hpp"
 
+#include <stdexcept>
+
+#include "ocpp/rpc/json_text.hpp"
+
 namespace ocpp::web {
 namespace json = boost::json;
 
@@ -114,6 +118,23 @@ json::object to_json(const Failure& f, ProtocolVersion version) {
     o["details"] = f.rpc->details();
   }
   return o;
+}
+
+json::value parse_json(std::string_view text) {
+  JsonRead r = read_json(text);
+  if (!r.ok()) throw std::invalid_argument(std::string(r.error));
+  return std::move(r.value);
+}
+
+const json::object& object_of(const json::value& v) {
+  if (!v.is_object()) throw std::invalid_argument("not a JSON object");
+  return v.get_object();
+}
+
+std::string to_text(const json::object& o) {
+  std::string s;
+  write_json(s, o);
+  return s;
 }
 
 }  // namespace ocpp::web

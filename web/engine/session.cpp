@@ -1,8 +1,6 @@
 // The browser shell of the RPC engine: frames, timers and handlers go through JavaScript.
 #include "session.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include "host.hpp"
 #include "json_out.hpp"
 
@@ -27,7 +25,7 @@ namespace {
 const int kJavaScriptHandler = 0;
 
 void emit(int client, const json::object& event) {
-  const auto text = json::serialize(event);
+  const auto text = to_text(event);
   ocpp_host_event(client, text.data(), text.size());
 }
 
@@ -84,7 +82,7 @@ void WebSession::run_handler(HandlerRef, InboundRequest& call) {
   in.emplace("params", std::move(call.params));
   in.emplace("isSend", call.is_send);
   in.emplace("protocol", engine_.protocol());
-  const auto text = json::serialize(in);
+  const auto text = to_text(in);
   ocpp_host_handle(client_, handle->token, text.data(), text.size());
 }
 
