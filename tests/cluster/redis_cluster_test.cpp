@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -64,6 +65,18 @@ class Process {
   }
   std::string output() const { return read_file(out_); }
   void signal(int sig) { ::kill(pid_, sig); }
+  // SIGSTOP, and back once the child has stopped. kill() only wakes one of its threads to start the
+  // group stop; its other threads run on until that one is scheduled, under load long enough (about
+  // a millisecond) to carry a routed call to a station and back. The stop is the parent's event.
+  void pause() {
+    ::kill(pid_, SIGSTOP);
+    int status = 0, r;
+    while ((r = ::waitpid(pid_, &status, WUNTRACED)) < 0 && errno == EINTR) {
+    }
+    if (r == pid_ && WIFSTOPPED(status)) return;
+    if (r == pid_) pid_ = -1;  // it ended instead, and is reaped
+    throw std::runtime_error("process did not stop: " + output());
+  }
   // The exit status; waits at most `limit`.
   int wait(milliseconds limit = milliseconds(30000)) {
     const auto end = Clock::now() + limit;
@@ -466,7 +479,7 @@ TEST_F(RedisClusterTest, ANodePausedPastItsLeaseFencesClosesItsStationsAndRunsNo
   cp->on_close([&](const CloseResult& r) { closed.set_value(r); });
   wait_owner("CP1", "A");
 
-  a.process().signal(SIGSTOP);
+  a.process().pause();
   auto stale = call("CP1", "GetConfiguration", "p-1");
   const auto o = outcome_of(stale);
   EXPECT_TRUE(o == Outcome::node_down || o == Outcome::unknown_outcome) << cluster::to_string(o);
