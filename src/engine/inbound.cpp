@@ -73,7 +73,8 @@ void RpcEngine::State::on_frame(std::string_view text) {
 
 bool RpcEngine::State::over_rate_limit(const Frame& f) {
   const auto taken = options.rate_limit.on_exceeded;
-  log(LogLevel::warn, "rate limit exceeded by " + f.action + " " + f.id);
+  // A flood over the limit is a flood of lines too: within the bad-message budget.
+  log_bad_message(LogLevel::warn, "rate limit exceeded by " + f.action + " " + f.id);
   RateLimitEvent event{f.action, f.id, taken,
                        taken == LimitAction::disconnect ? RateLimitDecision::disconnect : RateLimitDecision::drop};
   if (events.rate_limit) {

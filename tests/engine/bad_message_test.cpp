@@ -167,6 +167,18 @@ TEST_F(BadMessageLogTest, AnswersToUnknownIdsShareTheBudget) {
   EXPECT_EQ(bad_events, 50);
 }
 
+TEST_F(BadMessageLogTest, CallsOverTheRateLimitShareTheBudgetYetEachIsReported) {
+  opts.rate_limit.global = RateLimit{1, std::chrono::minutes(1)};
+  start_logged();
+  int over = 0;
+  engine->events().rate_limit = [&](RateLimitEvent&) { ++over; };
+  for (int i = 0; i < 200; ++i) receive(R"([2,"h-)" + std::to_string(i) + R"(","Heartbeat",{}])");
+  EXPECT_EQ(over, 199) << "the first is within the limit";
+  EXPECT_EQ(logger->count(LogLevel::warn, "rate limit exceeded by Heartbeat"), 10u);
+  engine->on_transport_closed(close_code::normal, "");
+  EXPECT_EQ(logger->count(LogLevel::warn, "bad message: 189 similar lines suppressed since the last one"), 1u);
+}
+
 TEST_F(BadMessageLogTest, AZeroIntervalLogsEveryLine) {
   opts.bad_message_log.interval = 0ms;
   start_logged();

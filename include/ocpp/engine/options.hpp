@@ -87,8 +87,9 @@ struct SessionOptions {
   // A CALLRESULT/CALLERROR for an id that is not pending counts toward max_bad_messages. Late
   // answers to calls that timed out are never counted.
   bool count_unknown_responses = true;
-  // Log lines about the peer's bad messages (malformed frames, answers to unknown ids), per
-  // connection. on_bad_message, the CALLERROR answers and the metrics still see every one.
+  // Log lines about the peer's bad messages (malformed frames, answers to unknown ids, CALLs over
+  // the rate limit), per connection. on_bad_message, on_rate_limit_exceeded, the CALLERROR answers
+  // and the metrics still see every one.
   LogLimit bad_message_log{};
   StrictModeOptions strict_mode;
   // Token buckets for the peer's CALLs and SENDs (answers to our own calls are not counted): a
