@@ -21,9 +21,22 @@ std::string_view pool_string(unsigned offset) noexcept {
 // Offset of the string after the one at `offset` (in a run).
 unsigned next_string(unsigned offset) noexcept { return offset + 1 + static_cast<unsigned char>(kPool[offset]); }
 
+// Every member name and enum value is compared here; memcmp is a call into libc (a byte loop in
+// WebAssembly), these names are short: eight bytes at a time, inline.
 bool same(std::string_view a, unsigned offset) noexcept {
-  return static_cast<unsigned char>(kPool[offset]) == a.size() &&
-         std::memcmp(kPool + offset + 1, a.data(), a.size()) == 0;
+  std::size_t n = a.size();
+  if (static_cast<unsigned char>(kPool[offset]) != n) return false;
+  const char* p = kPool + offset + 1;
+  const char* q = a.data();
+  for (; n >= 8; n -= 8, p += 8, q += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, p, 8);
+    std::memcpy(&y, q, 8);
+    if (x != y) return false;
+  }
+  for (; n != 0; --n)
+    if (*p++ != *q++) return false;
+  return true;
 }
 
 bool check(NodeRef node, const json::value& v, const ValidationOptions& opt, ValidationError* e);
