@@ -34,16 +34,19 @@ void MessageContext::reject(RpcError error) {
 
 void RpcEngine::State::through_middleware(MessagePhase phase, Frame frame, std::string action,
                                           std::function<void(detail::MessageStage&)> done) {
-  auto stage = std::make_shared<detail::MessageStage>();
-  stage->host = host.weak_host();
-  stage->phase = phase;
-  stage->outbound = phase == MessagePhase::outgoing_call || phase == MessagePhase::outgoing_result ||
-                    phase == MessagePhase::outgoing_error;
-  stage->frame = std::move(frame);
-  stage->action = std::move(action);
-  stage->identity = identity;
-  stage->epoch = lane_epoch;
-  stage->done = std::move(done);
+  const bool outbound = phase == MessagePhase::outgoing_call || phase == MessagePhase::outgoing_result ||
+                        phase == MessagePhase::outgoing_error;
+  // The frame is moved in by construction: assigning it would copy the payload when its storage is
+  // not the default one (the small reader's, OCPP_SMALL_JSON).
+  auto stage = std::make_shared<detail::MessageStage>(detail::MessageStage{.host = host.weak_host(),
+                                                                           .phase = phase,
+                                                                           .outbound = outbound,
+                                                                           .frame = std::move(frame),
+                                                                           .action = std::move(action),
+                                                                           .identity = identity,
+                                                                           .rejected = std::nullopt,
+                                                                           .epoch = lane_epoch,
+                                                                           .done = std::move(done)});
   auto& lane = stage->outbound ? out_lane : in_lane;
   lane.waiting.push_back(std::move(stage));
   start_lane(lane);

@@ -8,6 +8,7 @@
 #endif
 
 #include <cmath>
+#include <memory>
 #include <optional>
 
 namespace ocpp {
@@ -62,6 +63,14 @@ bool finite_numbers(const json::value& v) {
   }
 }
 
+// `to` = `from` keeping `from`'s storage: assignment would copy the whole tree into `to`'s storage
+// when the two differ (the small reader's values live in their own).
+template <class T>
+void adopt(T& to, T&& from) noexcept {
+  std::destroy_at(&to);
+  std::construct_at(&to, std::move(from));
+}
+
 #ifndef OCPP_SMALL_JSON
 json::parser& thread_parser(std::size_t max_depth) {
   thread_local std::optional<json::parser> parser;
@@ -112,9 +121,11 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
   if (!arr) return failed(fail(ErrorCode::RpcFrameworkError, "-1", "Message is not a JSON array"));
   if (arr->size() < 2) return failed(fail(ErrorCode::RpcFrameworkError, "-1", "Message array is too short"));
 
-  // The id is read first so every later answer can carry it.
+  ParseResult r;
+  // The id is read first so every later answer can carry it; read into the frame, not copied there.
   const json::string* id_str = (*arr)[1].if_string();
-  std::string id = id_str ? std::string(*id_str) : std::string("-1");
+  std::string& id = r.frame.id;
+  id = id_str ? std::string_view(*id_str) : std::string_view("-1");
   if (id.empty()) id = "-1";
 
   const json::value& type_v = (*arr)[0];
@@ -154,10 +165,8 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
     return failed(fail(ErrorCode::RpcFrameworkError, id, "Message array is too short", type == 2));
   }
 
-  ParseResult r;
   Frame& f = r.frame;
   f.type = static_cast<MessageType>(type);
-  f.id = id;
 
   switch (f.type) {
     case MessageType::Call:
@@ -173,7 +182,7 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
       if (!finite && !finite_numbers((*arr)[3]))
         return failed(fail(ErrorCode::FormatViolation, f.id, "Payload has a number out of range", reply));
       f.action = std::string(*action);
-      f.payload = std::move((*arr)[3]);
+      adopt(f.payload, std::move((*arr)[3]));
       break;
     }
     case MessageType::CallResult: {
@@ -182,7 +191,7 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
       if (payload.is_null() && options.null_result_as_empty) payload = json::object();
       if (!payload.is_object()) return response_error("CALLRESULT payload is not a JSON object");
       if (!finite && !finite_numbers(payload)) return response_error("CALLRESULT payload has a number out of range");
-      f.payload = std::move(payload);
+      adopt(f.payload, std::move(payload));
       break;
     }
     case MessageType::CallError:
@@ -195,7 +204,7 @@ ParseResult parse_frame(std::string_view text, ProtocolVersion version, const Pa
       if (const json::string* desc = (*arr)[3].if_string()) f.description = std::string(*desc);
       if (arr->size() == 5) {
         json::object* details = (*arr)[4].if_object();
-        if (details && (finite || finite_numbers((*arr)[4]))) f.details = std::move(*details);
+        if (details && (finite || finite_numbers((*arr)[4]))) adopt(f.details, std::move(*details));
       }
       break;
     }

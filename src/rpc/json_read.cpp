@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <new>
 
 namespace ocpp {
 namespace json = boost::json;
@@ -26,19 +27,18 @@ class Reader {
       : p_(p), end_(end), depth_(max_depth), st_(st) {}
 
   JsonRead run() {
-    JsonRead r;
+    std::string_view error;
     skip_ws();
     if (p_ == end_) {
-      r.error = "incomplete JSON";
+      error = "incomplete JSON";
     } else if (!value()) {
-      r.error = error_;
+      error = error_;
     } else {
       skip_ws();
-      if (p_ != end_) r.error = "extra data";
+      if (p_ != end_) error = "extra data";
     }
-    if (r.ok()) r.value = st_.release();
-    r.finite = finite_;
-    return r;
+    // Constructed in place: assigning would copy the tree into the target's (default) storage.
+    return JsonRead{error.empty() ? st_.release() : json::value(), error, finite_};
   }
 
  private:
@@ -49,7 +49,9 @@ class Reader {
 
   void skip_ws() {
     const char* p = p_;
-    while (p != end_ && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) ++p;
+    // The first test settles the usual case, a value or bracket with no whitespace before it.
+    while (p != end_ && static_cast<unsigned char>(*p) <= ' ' && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+      ++p;
     p_ = p;
   }
 
@@ -509,9 +511,61 @@ class Reader {
 
 }  // namespace
 
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define OCPP_READER_FREE_LISTS 1
+// The storage of what read_json returns in the browser engine: a frame's tree is ~130 small blocks
+// (every key, every string past 10 bytes, every object's table), each a malloc and a free through
+// Boost's default resource, operator new and dlmalloc. Boost hands back each block's size, so free
+// lists by size (8-byte classes up to 256 bytes) need no header and no search; blocks stay on their
+// list for the next frame. Larger blocks go to operator new. Single-threaded builds only: the lists
+// have no lock.
+class FreeListResource final : public json::memory_resource {
+ public:
+  static constexpr std::size_t kGranule = 8;
+  static constexpr std::size_t kClasses = 32;
+
+ private:
+  struct Block {
+    Block* next;
+  };
+
+  // 0 for n == 0 or n > 256 (and for an alignment past 8): not from a list.
+  static std::size_t class_of(std::size_t n, std::size_t align) noexcept {
+    const std::size_t c = (n + kGranule - 1) / kGranule;
+    return align <= kGranule && c <= kClasses ? c : 0;
+  }
+
+  void* do_allocate(std::size_t n, std::size_t align) override {
+    const std::size_t c = class_of(n, align);
+    if (c == 0) return ::operator new(n);
+    if (Block* b = free_[c - 1]) {
+      free_[c - 1] = b->next;
+      return b;
+    }
+    return ::operator new(c * kGranule);
+  }
+
+  void do_deallocate(void* p, std::size_t n, std::size_t align) override {
+    const std::size_t c = class_of(n, align);
+    if (c == 0) return ::operator delete(p);
+    free_[c - 1] = ::new (p) Block{free_[c - 1]};
+  }
+
+  bool do_is_equal(const json::memory_resource& other) const noexcept override { return this == &other; }
+
+  Block* free_[kClasses] = {};
+};
+#endif
+
 JsonRead read_json(std::string_view text, std::size_t max_depth) {
   thread_local json::value_stack st;
+#ifdef OCPP_READER_FREE_LISTS
+  // Never destroyed: values read may outlive static destruction.
+  static FreeListResource* const resource = new FreeListResource;
+  st.reset(json::storage_ptr(resource));
+#else
   st.reset(json::storage_ptr());
+#endif
   return Reader(text.data(), text.data() + text.size(), max_depth, st).run();
 }
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -74,7 +76,8 @@ class WebCall final : public OutboundCall {
  public:
   WebCall(int client, int token, ProtocolVersion version) : client_(client), token_(token), version_(version) {}
   void complete(std::optional<Failure> failure, json::value result, bool) override {
-    json::object o;
+    // In the result's storage, so that it moves in rather than being copied.
+    json::object o(result.storage());
     if (failure)
       o["failure"] = to_json(*failure, version_);
     else
@@ -209,7 +212,10 @@ EMSCRIPTEN_KEEPALIVE double ocpp_web_call(int client, int token, const char* act
   call->id.assign(id, id_size);
   if (timeout_ms >= 0) call->timeout = milliseconds(static_cast<long long>(timeout_ms));
   try {
-    call->payload = parse_json(text(payload, payload_size));
+    // Constructed in place: assigning would copy the value out of the reader's storage.
+    json::value parsed = parse_json(text(payload, payload_size));
+    std::destroy_at(&call->payload);
+    std::construct_at(&call->payload, std::move(parsed));
   } catch (const std::exception& e) {
     call->complete(Failure{FailureKind::invalid, std::string("payload is not JSON: ") + e.what()}, {}, true);
     return 0;
@@ -259,9 +265,9 @@ EMSCRIPTEN_KEEPALIVE const char* ocpp_web_validate(const char* protocol, std::si
   const auto* info = strict_action(version, text(action, action_size));
   const auto fn = info ? (response ? info->validate_response : info->validate_request) : nullptr;
   if (!fn) return give(R"({"keyword":"action","code":"NotImplemented","path":"","message":"no schema"})");
-  json::value value;
+  std::optional<json::value> value;  // emplaced: assigning would copy it out of the reader's storage
   try {
-    value = parse_json(text(payload, payload_size));
+    value.emplace(parse_json(text(payload, payload_size)));
   } catch (const std::exception& e) {
     json::object o(4);
     o.emplace("keyword", "json");
@@ -271,7 +277,7 @@ EMSCRIPTEN_KEEPALIVE const char* ocpp_web_validate(const char* protocol, std::si
     return give(to_text(o));
   }
   schema::ValidationError error;
-  if (fn(value, {}, &error)) return give("");
+  if (fn(*value, {}, &error)) return give("");
   return give(to_text(to_json(error, version)));
 }
 

@@ -25,6 +25,9 @@ struct JsonRead {
 };
 
 // One complete JSON text, as boost::json::parser::write + release with these options read it.
+// Under emscripten (single-threaded) the value lives in the reader's own storage, free lists by
+// size that spare malloc and free for each key and string. Move-construct it where it goes:
+// assigning it to a value of another storage (a default-constructed one) copies the whole tree.
 JsonRead read_json(std::string_view text, std::size_t max_depth = 32);
 
 // Appends the text boost::json::serializer writes for `v`.
