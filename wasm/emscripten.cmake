@@ -32,3 +32,9 @@ target_compile_features(boost_json_wasm PUBLIC cxx_std_20)
 # ones were 9 KB of the gzipped engine, the digits are the same).
 target_compile_definitions(boost_json_wasm PUBLIC BOOST_DISABLE_CURRENT_LOCATION BOOST_JSON_RYU_OPTIMIZE_SIZE)
 add_library(Boost::json ALIAS boost_json_wasm)
+
+# A memcpy that copies eight bytes at a time in place of -Oz libc's byte loop (wasm/fast_memcpy.cpp),
+# linked into every WebAssembly executable as an object, outside link-time optimisation.
+add_library(ocpp_wasm_memcpy OBJECT ${CMAKE_CURRENT_LIST_DIR}/fast_memcpy.cpp)
+set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/fast_memcpy.cpp PROPERTIES COMPILE_OPTIONS "-O2;-fno-lto")
+target_link_libraries(ocpp_wasm_memcpy PRIVATE boost_json_wasm)  # the forced libcxx13_compat.hpp includes Boost
