@@ -1240,13 +1240,15 @@ COMPACT_FORMATS = {None: "none", "date-time": "date_time", "uri": "uri"}
 class CompactTables:
     """The tables of the compact validators. A node is referenced by kind << 13 | index into the table
     of its kind, so there is no node table; identical rows of every table are one row (hash-consing
-    across all versions). An object's member names and an enum's values are each one run of
-    consecutive strings in the pool (a length byte, then the bytes): no table of string offsets.
+    across all versions). An object's member names are one run of consecutive strings in the pool
+    (a length byte, then the bytes); an enum's values are one run of their lengths (a byte each)
+    followed by their bytes: no table of string offsets.
     Repeated runs are one run; names repeated in different runs cost gzip little."""
 
     def __init__(self):
         self.pool = bytearray()
         self.runs = {}  # tuple of strings -> pool offset of the run
+        self.enum_runs = {}  # tuple of enum values -> pool offset of their lengths
         self.string_rules = collections.OrderedDict()  # (min, max, format) -> index
         self.number_rules = collections.OrderedDict()  # init text -> index
         self.enums = collections.OrderedDict()  # (pool offset, count) -> index
@@ -1270,6 +1272,23 @@ class CompactTables:
             if len(self.pool) > 0xFFFF:
                 fail("compact tables: string pool over 64 KiB")
         return self.runs[key]
+
+    def enum_run(self, values):
+        """The lengths first, then the bytes: the interpreter reads the lengths in a row instead of
+        following each one to the next (a load that waits on the load before it)."""
+        key = tuple(values)
+        if key not in self.enum_runs:
+            self.enum_runs[key] = len(self.pool)
+            encoded = [text.encode("utf-8") for text in values]
+            for text, b in zip(values, encoded):
+                if len(b) > 255:
+                    fail("compact tables: string longer than 255 bytes: %r" % text)
+            self.pool += bytes(len(b) for b in encoded)
+            for b in encoded:
+                self.pool += b
+            if len(self.pool) > 0xFFFF:
+                fail("compact tables: string pool over 64 KiB")
+        return self.enum_runs[key]
 
     def string(self, text):
         return self.run([text])
@@ -1312,7 +1331,7 @@ class CompactTables:
             values = [text for text, _ in enum_match_entries(n)]
             if len(values) > 0xFFFF:
                 fail("compact tables: enum too long")
-            return self.ref("enumeration", self.intern(self.enums, (self.run(values), len(values))))
+            return self.ref("enumeration", self.intern(self.enums, (self.enum_run(values), len(values))))
         if isinstance(n, Array):
             item = self.add(n.item)
             for x in (n.min_items, n.max_items):
@@ -1378,7 +1397,8 @@ def emit_compact_sources(versions):
              "#include <ocpp/schema/compact.hpp>\n\n#include \"runtime/compact_validator.hpp\"\n\n")
     L.append("namespace ocpp::schema::compact {\n\n")
     L.append("// Strings: a length byte, then the UTF-8 bytes; referenced by the offset of the length byte.\n"
-             "// An object's member names and an enum's values are runs of consecutive strings.\n")
+             "// An object's member names are runs of consecutive strings; an enum's values are a run of\n"
+             "// their lengths followed by their bytes.\n")
     L.append("extern constexpr char kPool[] =\n")
     chunk = 96
     pool = bytes(t.pool)

@@ -23,11 +23,7 @@ unsigned next_string(unsigned offset) noexcept { return offset + 1 + static_cast
 
 // Every member name and enum value is compared here; memcmp is a call into libc (a byte loop in
 // WebAssembly), these names are short: eight bytes at a time, inline.
-bool same(std::string_view a, unsigned offset) noexcept {
-  std::size_t n = a.size();
-  if (static_cast<unsigned char>(kPool[offset]) != n) return false;
-  const char* p = kPool + offset + 1;
-  const char* q = a.data();
+bool equal(const char* p, const char* q, std::size_t n) noexcept {
   for (; n >= 8; n -= 8, p += 8, q += 8) {
     std::uint64_t x, y;
     std::memcpy(&x, p, 8);
@@ -39,15 +35,24 @@ bool same(std::string_view a, unsigned offset) noexcept {
   return true;
 }
 
+bool same(std::string_view a, unsigned offset) noexcept {
+  return static_cast<unsigned char>(kPool[offset]) == a.size() && equal(kPool + offset + 1, a.data(), a.size());
+}
+
 bool check(NodeRef node, const json::value& v, const ValidationOptions& opt, ValidationError* e);
 
 bool check_enum(const Enum& en, const json::value& v, ValidationError* e) {
   const json::string* s = v.if_string();
   if (!s) return rt::fail(e, "type", "expected string");
   const std::string_view text = rt::view(*s);
-  unsigned offset = en.values;
-  for (unsigned i = 0; i < en.count; ++i, offset = next_string(offset))
-    if (same(text, offset)) return true;
+  // The lengths are read in a row; each value's bytes start where the lengths before it add up to.
+  const auto* lengths = reinterpret_cast<const unsigned char*>(kPool + en.values);
+  const char* bytes = kPool + en.values + en.count;
+  for (unsigned i = 0; i < en.count; ++i) {
+    const unsigned length = lengths[i];
+    if (length == text.size() && equal(bytes, text.data(), length)) return true;
+    bytes += length;
+  }
   return rt::fail_enum(e);
 }
 

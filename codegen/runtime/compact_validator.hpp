@@ -5,8 +5,8 @@
 // A schema node of OCPP 1.6, 2.0.1 or 2.1 is a NodeRef: its kind in the top 3 bits, the row of the
 // table of that kind in the low 13. Identical rows are one row across all versions. Strings (member
 // names, enum values, action names) live in kPool as a length byte followed by the bytes and are
-// referenced by the offset of that length byte; an object's member names and an enum's values are
-// runs of consecutive strings.
+// referenced by the offset of that length byte; an object's member names are runs of consecutive
+// strings. An enum's values are a run of their lengths (a byte each) followed by their bytes.
 #include <cstdint>
 
 #include "schema_runtime.hpp"
@@ -25,7 +25,7 @@ inline constexpr unsigned kNoRule = (1u << kIndexBits) - 1;
 inline constexpr std::uint16_t kNoMaxItems = 0xFFFF;
 
 struct Enum {
-  std::uint16_t values;  // pool offset of the run of accepted spellings
+  std::uint16_t values;  // pool offset of the accepted spellings: `count` lengths, then the bytes
   std::uint16_t count;
 };
 
