@@ -511,8 +511,10 @@ class Reader {
 
 }  // namespace
 
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__) && !defined(OCPP_READER_FREE_LISTS)
 #define OCPP_READER_FREE_LISTS 1
+#endif
+#ifdef OCPP_READER_FREE_LISTS
 // The storage of what read_json returns in the browser engine: a frame's tree is ~130 small blocks
 // (every key, every string past 10 bytes, every object's table), each a malloc and a free through
 // Boost's default resource, operator new and dlmalloc. Boost hands back each block's size, so free
