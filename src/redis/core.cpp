@@ -13,11 +13,15 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <random>
 
+#include "http/text.hpp"
 #include "ocpp/log/logger.hpp"
+#include "ocpp/redis/subscriber.hpp"
 #include "ocpp/redis/url.hpp"
 #include "redis/resp.hpp"
 #include "tls/context.hpp"
@@ -74,8 +78,8 @@ struct Link {
 
 struct Counters {
   std::atomic<std::uint64_t> commands{0}, sent{0}, replies{0}, server_errors{0}, timeouts{0}, disconnected{0},
-      protocol_errors{0}, tls_errors{0}, connects{0}, reconnects{0}, connection_losses{0}, latency_count{0},
-      latency_sum_us{0};
+      protocol_errors{0}, tls_errors{0}, connects{0}, reconnects{0}, connection_losses{0}, master_changes{0},
+      latency_count{0}, latency_sum_us{0};
   std::array<std::atomic<std::uint64_t>, Stats::kLatencyBoundsUs.size() + 1> buckets{};
 
   static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
@@ -107,7 +111,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
         options_(std::move(options)),
         url_(parse_url(options_.url)),
         logger_(options_.logger ? options_.logger : default_logger()),
-        where_(url_.host + ":" + std::to_string(url_.port)),
+        where_(url_.sentinel() ? url_.master_name + " (master)" : endpoint_text({url_.host, url_.port})),
         deadline_timer_(ex_),
         connect_timer_(ex_),
         health_timer_(ex_),
@@ -135,6 +139,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       armed_ = kNever;
       const bool had_link = link_ != nullptr;
       close_link();
+      switches_.reset();
       state_ = State::idle;
       definite_.reset();
       const Error why{ErrorKind::disconnected, "stopped"};
@@ -169,6 +174,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     s.connects = get(counters_.connects);
     s.reconnects = get(counters_.reconnects);
     s.connection_losses = get(counters_.connection_losses);
+    s.master_changes = get(counters_.master_changes);
     s.latency_count = get(counters_.latency_count);
     s.latency_sum_us = get(counters_.latency_sum_us);
     for (std::size_t i = 0; i < s.latency_buckets.size(); ++i) s.latency_buckets[i] = get(counters_.buckets[i]);
@@ -253,7 +259,11 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     counters_.bump(counters_.replies);
     if (p.deadline != kNever) counters_.latency(Clock::now() - p.issued);
     if (reply.is_error()) {
+      // The master was turned into a replica under us (a failover we were not told of, or were told
+      // of too late): what follows on this connection would fail alike, so ask the sentinels again.
+      const bool demoted = url_.sentinel() && reply.str().starts_with("READONLY");
       complete(p.done, Error{ErrorKind::server, std::move(reply.str())});
+      if (demoted && link_) drop({ErrorKind::disconnected, "the master became a replica"});
     } else {
       complete(p.done, std::move(reply));
     }
@@ -298,7 +308,113 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     state_ = State::connecting;
     ++epoch_connect_;
     link_ = std::make_shared<Link>(ex_);
-    auto link = link_;
+    if (url_.sentinel()) return ask_sentinel(link_, 0, {});
+    open(link_);
+  }
+
+  // ---- Sentinel ------------------------------------------------------------------------------
+
+  static std::string endpoint_text(const Endpoint& e) {
+    return (e.host.find(':') == std::string::npos ? e.host : "[" + e.host + "]") + ":" + std::to_string(e.port);
+  }
+
+  ConnectionOptions sentinel_options(const Endpoint& sentinel) const {
+    ConnectionOptions o;
+    o.url = url_.tls ? "rediss://" : "redis://";
+    if (!options_.sentinel_password.empty())
+      o.url += detail::percent_encode(options_.sentinel_user) + ":" + detail::percent_encode(options_.sentinel_password) + "@";
+    o.url += endpoint_text(sentinel);
+    o.command_timeout = o.connect_timeout = options_.connect_timeout;
+    o.reconnect_min = options_.reconnect_min;
+    o.reconnect_max = options_.reconnect_max;
+    o.tls = options_.tls;
+    o.logger = logger_;
+    return o;
+  }
+
+  // Asks the sentinels in turn, from the last one that answered, where the master is. One that is
+  // down, does not know the name or answers oddly passes the question to the next; each has the
+  // connect timeout to answer.
+  void ask_sentinel(const std::shared_ptr<Link>& link, std::size_t tried, std::string failures) {
+    if (tried == url_.sentinels.size())
+      return drop({ErrorKind::disconnected, "no sentinel named the master " + url_.master_name + ": " + failures});
+    const Endpoint& sentinel = url_.sentinels[sentinel_at_];
+    auto options = sentinel_options(sentinel);
+    options.logger = null_logger();  // one line per question would flood the log while Redis is away
+    options.reconnect_min = options.reconnect_max = std::chrono::hours(1);  // one attempt: the next sentinel is the retry
+    asking_ = make_core(ex_, std::move(options));
+    auto answered = std::make_shared<bool>(false);
+    auto answer = [weak = weak_from_this(), link, tried, failures, answered](Result r) mutable {
+      auto self = weak.lock();
+      if (!self || *answered) return;
+      *answered = true;
+      if (link != self->link_) return;  // the attempt is over (stopped, or timed out)
+      if (auto asking = std::move(self->asking_)) asking->stop();
+      const Endpoint& from = self->url_.sentinels[self->sentinel_at_];
+      std::uint16_t port = 0;
+      if (r && r->is_array() && r->elements().size() == 2 && (*r)[0].is_string() && (*r)[1].is_string() &&
+          parse_port((*r)[1].str(), port))
+        return self->found_master(link, {(*r)[0].str(), port});
+      const std::string why = !r ? r.error().to_string()
+                              : r->is_nil() ? "does not know the name"
+                                            : "an answer that is not an address";
+      failures += (failures.empty() ? "" : "; ") + endpoint_text(from) + " " + why;
+      self->sentinel_at_ = (self->sentinel_at_ + 1) % self->url_.sentinels.size();
+      self->ask_sentinel(link, tried + 1, std::move(failures));
+    };
+    asking_->hooks.disconnected = [answer](const Error& e) mutable { answer(e); };
+    asking_->start();
+    asking_->command(encode_command(std::array<std::string_view, 3>{"SENTINEL", "get-master-addr-by-name",
+                                                                    url_.master_name}),
+                     options_.connect_timeout, answer);
+  }
+
+  static bool parse_port(const std::string& text, std::uint16_t& port) {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+    return ec == std::errc() && end == text.data() + text.size() && port != 0;
+  }
+
+  void found_master(const std::shared_ptr<Link>& link, Endpoint master) {
+    if (!url_.host.empty() && (master.host != url_.host || master.port != url_.port)) {
+      counters_.bump(counters_.master_changes);
+      logger_->log(LogLevel::warn, "redis", where_, "the master is now " + endpoint_text(master));
+    }
+    url_.host = std::move(master.host);
+    url_.port = master.port;
+    where_ = endpoint_text({url_.host, url_.port});
+    follow_switches();
+    open(link);
+  }
+
+  // +switch-master from the sentinel that answered last: a failover ends the connection to the old
+  // master at once instead of at its first READONLY reply or lost connection.
+  void follow_switches() {
+    if (switches_ && switches_from_ == sentinel_at_) return;
+    switches_.reset();
+    switches_from_ = sentinel_at_;
+    switches_ = std::make_unique<Subscriber>(ex_, sentinel_options(url_.sentinels[sentinel_at_]));
+    switches_->on_message([weak = weak_from_this()](std::string_view, std::string_view message) {
+      // <master name> <old ip> <old port> <new ip> <new port>
+      auto self = weak.lock();
+      if (!self || self->state_ != State::ready) return;
+      std::vector<std::string_view> words;
+      for (std::size_t at = 0; at <= message.size();) {
+        const auto space = std::min(message.find(' ', at), message.size());
+        words.push_back(message.substr(at, space - at));
+        at = space + 1;
+      }
+      if (words.size() != 5 || words[0] != self->url_.master_name) return;
+      if (words[3] == self->url_.host && words[4] == std::to_string(self->url_.port)) return;
+      self->drop({ErrorKind::disconnected, "failover: the master moved to " + std::string(words[3]) + ":" +
+                                               std::string(words[4])});
+    });
+    switches_->start();
+    switches_->subscribe("+switch-master");
+  }
+
+  // ---- the server ----------------------------------------------------------------------------
+
+  void open(const std::shared_ptr<Link>& link) {
     connect_timer_.expires_after(options_.connect_timeout);
     connect_timer_.async_wait([self = shared_from_this(), link](boost::system::error_code ec) {
       if (!ec && link == self->link_ && self->state_ != State::ready)
@@ -353,6 +469,9 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       auth.push_back(url_.password);
       commands.push_back(encode_command(auth));
     }
+    // A sentinel's answer may be stale (a failover under way): only a master will do.
+    const std::size_t role_at = url_.sentinel() ? commands.size() : SIZE_MAX;
+    if (url_.sentinel()) commands.push_back(encode_command(std::array<std::string_view, 1>{"ROLE"}));
     if (url_.db != 0) commands.push_back(encode_command(std::array<std::string, 2>{"SELECT", std::to_string(url_.db)}));
     if (!options_.client_name.empty())
       commands.push_back(encode_command(std::array<std::string_view, 3>{"CLIENT", "SETNAME", options_.client_name}));
@@ -362,11 +481,15 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       });
     handshake_left_ = commands.size();
     if (commands.empty()) return ready(link);
-    for (const auto& bytes : commands) {
-      send(*link, bytes);
-      inflight_.push_back({[this, link](Result r) {
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      send(*link, commands[i]);
+      const bool role = i == role_at;
+      inflight_.push_back({[this, link, role](Result r) {
                              if (link != link_) return;  // the attempt already failed
-                             if (!r) return drop(r.error(), r.error().kind == ErrorKind::server);
+                             if (!r) return drop(r.error(), r.error().kind == ErrorKind::server && !role);
+                             if (role && !(r->is_array() && !r->elements().empty() && (*r)[0].is_string() &&
+                                           (*r)[0].str() == "master"))
+                               return drop({ErrorKind::disconnected, where_ + " is not the master"});
                              if (--handshake_left_ == 0) ready(link);
                            },
                            Clock::now(), kNever});
@@ -462,6 +585,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
   void close_link() {
     if (link_) link_->close();
     link_.reset();
+    if (auto asking = std::move(asking_)) asking->stop();
     ready_.store(false, std::memory_order_release);
     if (state_ != State::idle) state_ = State::retrying;
   }
@@ -538,6 +662,11 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
   std::uint64_t epoch_connect_ = 0;
   asio::steady_timer health_timer_;
   std::minstd_rand random_;
+
+  std::size_t sentinel_at_ = 0;        // the sentinel asked first: the last that answered
+  std::shared_ptr<Core> asking_;       // the connection to the sentinel being asked
+  std::unique_ptr<Subscriber> switches_;  // +switch-master from sentinels_[switches_from_]
+  std::size_t switches_from_ = 0;
 
   std::atomic<bool> ready_{false};
   Counters counters_;

@@ -13,24 +13,61 @@ bool parse_number(std::string_view s, Int& out) {
   return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
 
+// host[:port] or [IPv6][:port].
+Endpoint parse_endpoint(std::string_view authority, std::uint16_t default_port) {
+  Endpoint e{{}, default_port};
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) throw UrlError("unclosed '[' in a Redis URL's host");
+    e.host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && !after.starts_with(':')) throw UrlError("bad text after a Redis URL's IPv6 host");
+    if (!after.empty()) port = after.substr(1);
+  } else {
+    const auto colon = authority.rfind(':');
+    e.host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (e.host.empty()) throw UrlError("a Redis URL needs a host");
+  if (port.data() && (!parse_number(port, e.port) || e.port == 0))  // "host:" alone is bad too
+    throw UrlError("bad port in a Redis URL");
+  return e;
+}
+
+bool take_scheme(std::string_view& text, std::string_view scheme) {
+  if (text.size() <= scheme.size() || !detail::iequals(text.substr(0, scheme.size()), scheme)) return false;
+  text.remove_prefix(scheme.size());
+  return true;
+}
+
 }  // namespace
 
 Url parse_url(std::string_view text) {
   Url url;
-  std::string_view rest;
-  if (text.size() > 8 && detail::iequals(text.substr(0, 8), "redis://")) {
-    rest = text.substr(8);
-  } else if (text.size() > 9 && detail::iequals(text.substr(0, 9), "rediss://")) {
+  std::string_view rest = text;
+  bool sentinel = false;
+  if (take_scheme(rest, "redis://")) {
+  } else if (take_scheme(rest, "rediss://")) {
     url.tls = true;
-    rest = text.substr(9);
+  } else if (take_scheme(rest, "redis-sentinel://")) {
+    sentinel = true;
+  } else if (take_scheme(rest, "rediss-sentinel://")) {
+    sentinel = url.tls = true;
   } else {
-    throw UrlError("a Redis URL starts with redis:// or rediss://");
+    throw UrlError("a Redis URL starts with redis://, rediss://, redis-sentinel:// or rediss-sentinel://");
   }
   if (rest.find_first_of("?#") != std::string_view::npos) throw UrlError("a Redis URL takes no query or fragment");
 
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  const std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  if (sentinel) {
+    const auto end = path.find('/');
+    url.master_name = detail::percent_decode(path.substr(0, end));
+    if (url.master_name.empty()) throw UrlError("a Sentinel URL names the master: redis-sentinel://host/master-name");
+    path = end == std::string_view::npos ? std::string_view() : path.substr(end + 1);
+  }
   if (!path.empty() && (!parse_number(path, url.db) || url.db < 0))
     throw UrlError("the path of a Redis URL is the database number");
 
@@ -43,22 +80,18 @@ Url parse_url(std::string_view text) {
     authority = authority.substr(at + 1);
   }
 
-  std::string_view port;
-  if (authority.starts_with('[')) {  // [IPv6]:port
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) throw UrlError("unclosed '[' in a Redis URL's host");
-    url.host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && !after.starts_with(':')) throw UrlError("bad text after a Redis URL's IPv6 host");
-    if (!after.empty()) port = after.substr(1);
-  } else {
-    const auto colon = authority.rfind(':');
-    url.host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  if (!sentinel) {
+    auto e = parse_endpoint(authority, 6379);
+    url.host = std::move(e.host);
+    url.port = e.port;
+    return url;
   }
-  if (url.host.empty()) throw UrlError("a Redis URL needs a host");
-  if (port.data() && (!parse_number(port, url.port) || url.port == 0))  // "host:" alone is bad too
-    throw UrlError("bad port in a Redis URL");
+  for (std::size_t start = 0;;) {
+    const auto comma = authority.find(',', start);
+    url.sentinels.push_back(parse_endpoint(authority.substr(start, comma - start), 26379));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
   return url;
 }
 

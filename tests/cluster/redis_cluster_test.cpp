@@ -97,9 +97,9 @@ class Process {
 // `ocpp serve --redis` as a cluster node.
 class NodeProcess {
  public:
-  NodeProcess(const std::string& redis_url, const std::string& name)
+  NodeProcess(const std::string& redis_url, const std::string& name, milliseconds lease = kLease)
       : process_({OCPP_CLI_PATH, "serve", "--port", "0", "--host", "127.0.0.1", "--protocols", "ocpp1.6", "--quiet",
-                  "--redis", redis_url, "--node-id", name, "--lease-ttl-ms", std::to_string(kLease.count())},
+                  "--redis", redis_url, "--node-id", name, "--lease-ttl-ms", std::to_string(lease.count())},
                  "node-" + name) {
     const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
     const auto end = Clock::now() + std::chrono::seconds(20);
@@ -171,15 +171,15 @@ class RedisClusterTest : public WireTest {
   }
 
   // The backend: a clustered server of its own (no listener) that calls stations on any node.
-  Server& make_backend() {
+  Server& make_backend(const std::string& url = {}, milliseconds lease = kLease) {
     ServerOptions o;
     o.logger = null_logger();
     cluster::RedisAdapterOptions r;
-    r.connection.url = redis.url();
+    r.connection.url = url.empty() ? redis.url() : url;
     r.connection.logger = null_logger();
     o.cluster.adapter = adapter = std::make_shared<cluster::RedisAdapter>(pool2.executor(), r);
     o.cluster.node_id = "backend";
-    o.cluster.lease_ttl = kLease;
+    o.cluster.lease_ttl = lease;
     backend = std::make_unique<Server>(pool2.executor(), o);
     return *backend;
   }
@@ -502,6 +502,119 @@ TEST_F(RedisClusterTest, RedisRestartedMidLoadRecoversRewritesPresenceAndEveryCa
   auto after = call("CP1", "GetConfiguration", "r-after");
   EXPECT_EQ(outcome_of(after), Outcome::result);
   executed.expect_once_in_time();
+}
+
+// Failure matrix, row 1: the Redis master is killed under load and Sentinel promotes its replica.
+// The leases (3 s) outlast the failover (about 1 to 3 s with down-after 500 ms), so no node
+// should fence itself.
+TEST_F(RedisClusterTest, ASentinelFailoverUnderLoadRunsNothingTwiceNorLateAndEveryCallerGetsAnOutcomeByItsDeadline) {
+  const milliseconds lease{3000};
+  RedisServer replica(RedisServer::replica_of(redis));
+  {
+    redis::ConnectionOptions o;
+    o.url = redis.url();
+    o.logger = null_logger();
+    redis::Connection direct(pool2.executor(), o);
+    direct.start();
+    std::promise<redis::Result> synced;
+    direct.command({"WAIT", "1", "5000"}, milliseconds(6000), [&](redis::Result r) { synced.set_value(std::move(r)); });
+    auto r = synced.get_future().get();
+    ASSERT_TRUE(r && r->integer() == 1) << "the replica never synced";
+  }
+  RedisServer sentinel(RedisServer::sentinel_for(redis, "mm"));
+  const std::string url = "redis-sentinel://127.0.0.1:" + std::to_string(sentinel.port()) + "/mm";
+  NodeProcess a(url, "A", lease), b(url, "B", lease);
+  make_backend(url, lease);
+  std::vector<std::shared_ptr<Client>> stations;
+  for (int i = 0; i < 4; ++i) {
+    const std::string id = "CP" + std::to_string(i);
+    stations.push_back(station(i % 2 ? b.port() : a.port(), id));
+    wait_owner(id, i % 2 ? "B" : "A");
+  }
+
+  // Calls every 2 ms, each recording when it ended and how.
+  struct Ended {
+    Clock::time_point issued, deadline, at;
+    Outcome outcome;
+  };
+  std::mutex m;
+  std::map<std::string, Ended> ended;
+  std::set<std::string> open;
+  std::condition_variable changed;
+  std::atomic<bool> stop{false};
+  const milliseconds timeout{3000};
+  std::thread load([&] {
+    for (int n = 0; !stop; ++n) {
+      const std::string id = "f-" + std::to_string(n);
+      const auto issued = Clock::now();
+      executed.deadline(id, issued + timeout);
+      {
+        std::lock_guard lock(m);
+        open.insert(id);
+      }
+      backend->send_to_client("CP" + std::to_string(n % 4), "GetConfiguration", json::object{}, CallOptions{timeout, id},
+                              [&, id, issued](std::exception_ptr e, json::value) {
+                                Outcome o = Outcome::result;
+                                try {
+                                  if (e) std::rethrow_exception(e);
+                                } catch (const RouteError& x) {
+                                  o = x.outcome();
+                                } catch (const RpcError&) {
+                                  o = Outcome::call_error;
+                                } catch (const TimeoutError&) {
+                                  o = Outcome::timeout;
+                                } catch (...) {
+                                  o = Outcome::rejected;
+                                }
+                                std::lock_guard lock(m);
+                                open.erase(id);
+                                ended[id] = {issued, issued + timeout, Clock::now(), o};
+                                changed.notify_all();
+                              });
+      std::this_thread::sleep_for(milliseconds(2));  // the load's pace
+    }
+  });
+  const auto successes_after = [&](Clock::time_point t) {
+    std::lock_guard lock(m);
+    return std::count_if(ended.begin(), ended.end(),
+                         [&](auto& e) { return e.second.issued > t && e.second.outcome == Outcome::result; });
+  };
+  while (successes_after(Clock::time_point{}) < 100) std::this_thread::sleep_for(milliseconds(5));
+
+  const auto killing = Clock::now();
+  redis.kill();
+  const auto killed = Clock::now();
+  std::optional<Clock::duration> recovered;
+  for (const auto end = killed + std::chrono::seconds(30); Clock::now() < end && !recovered;) {
+    std::this_thread::sleep_for(milliseconds(10));
+    if (successes_after(killed + milliseconds(1)) >= 100) recovered = Clock::now() - killed;
+  }
+  stop = true;
+  load.join();
+  ASSERT_TRUE(recovered) << "routed calls never succeeded again after the failover";
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(changed.wait_for(lock, timeout * 2, [&] { return open.empty(); })) << open.size() << " calls never ended";
+  }
+  // In flight at the fault: issued before the kill was done and not ended before it began.
+  int in_flight_at_fault = 0;
+  std::optional<Clock::time_point> first_success;
+  std::map<Outcome, int> outcomes;
+  for (auto& [id, e] : ended) {
+    if (e.issued <= killed && e.at >= killing) ++in_flight_at_fault;
+    if (e.issued > killed && e.outcome == Outcome::result && (!first_success || e.at < *first_success))
+      first_success = e.at;
+    ++outcomes[e.outcome];
+    EXPECT_LE(e.at, e.deadline + milliseconds(500)) << id << " ended late: " << cluster::to_string(e.outcome);
+  }
+  std::string summary;
+  for (auto& [o, n] : outcomes) summary += std::string(cluster::to_string(o)) + " " + std::to_string(n) + "; ";
+  EXPECT_LE(outcomes[Outcome::unknown_outcome], in_flight_at_fault) << summary;
+  executed.expect_once_in_time();
+  const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); };
+  std::cout << "failover under load: " << summary << "in flight at the fault " << in_flight_at_fault
+            << "; first routed call succeeded " << (first_success ? ms(*first_success - killed) : -1)
+            << " ms after the kill, 100 " << ms(*recovered) << " ms after\n";
 }
 
 }  // namespace

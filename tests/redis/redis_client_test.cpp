@@ -127,9 +127,23 @@ TEST(RedisUrl, ParsesCredentialsPortDbAndTls) {
   EXPECT_EQ(ocpp::redis::parse_url("REDIS://h/"), (Url{.host = "h"}));
 }
 
+TEST(RedisUrl, ParsesSentinelsWithDefaultPortsMasterNameDbAndTheMastersCredentials) {
+  using ocpp::redis::Url;
+  EXPECT_EQ(ocpp::redis::parse_url("redis-sentinel://:pw@s1,s2:26380,[::1]:5/my%2Fmaster/2"),
+            (Url{.password = "pw", .db = 2, .sentinels = {{"s1", 26379}, {"s2", 26380}, {"::1", 5}},
+                 .master_name = "my/master"}));
+  const auto tls = ocpp::redis::parse_url("rediss-sentinel://s/m");
+  EXPECT_TRUE(tls.tls);
+  EXPECT_TRUE(tls.sentinel());
+  EXPECT_TRUE(tls.host.empty()) << "the master's address comes from a sentinel";
+  EXPECT_FALSE(ocpp::redis::parse_url("redis://h").sentinel());
+}
+
 TEST(RedisUrl, BadUrlsThrowUrlError) {
   for (const char* bad : {"http://h", "redis://", "redis://h:0", "redis://h:99999", "redis://h:", "redis://h/x",
-                          "redis://h/-1", "redis://user@h", "redis://h?db=1", "redis://[::1"})
+                          "redis://h/-1", "redis://user@h", "redis://h?db=1", "redis://[::1", "redis-sentinel://h",
+                          "redis-sentinel://h/", "redis-sentinel://h,,k/m", "redis-sentinel://h:0/m",
+                          "redis-sentinel://h/m/x", "redis-sentinel:///m"})
     EXPECT_THROW(ocpp::redis::parse_url(bad), ocpp::redis::UrlError) << bad;
 }
 
@@ -530,6 +544,153 @@ TEST_F(RedisClient, CommandsIssuedBeforeStartWaitForTheConnection) {
   auto pending = std::async(std::launch::async, [&] { return call(c, {"PING"}); });
   c.start();
   EXPECT_EQ(pending.get()->str(), "PONG");
+}
+
+// ---- Sentinel ----------------------------------------------------------------------------------
+
+class RedisSentinel : public RedisClient {
+ protected:
+static std::string sentinel_url(std::initializer_list<std::uint16_t> ports, const std::string& name = "mm",
+                         const std::string& credentials = {}) {
+  std::string url = "redis-sentinel://" + credentials;
+  for (auto p : ports) url += (url.back() == '/' || url.back() == '@' ? "" : ",") + ("127.0.0.1:" + std::to_string(p));
+  return url + "/" + name;
+}
+
+// A port nobody listens on: a server's, after it is gone.
+static std::uint16_t dead_port() { return RedisServer().port(); }
+
+// The port of the server a connection talks to, as that server says.
+static std::string server_port(Connection& c) {
+  auto r = call(c, {"CONFIG", "GET", "port"});
+  return r && r->is_array() && r->elements().size() == 2 ? (*r)[1].str() : "?";
+}
+
+// Until the sentinel has seen the replica (it learns of replicas from the master's INFO, which it
+// asks for every few seconds; there is no event to wait on).
+void wait_until_sentinel_knows_a_replica(Connection& sentinel) {
+  for (const auto end = Clock::now() + kWait; Clock::now() < end; std::this_thread::sleep_for(20ms)) {
+    auto r = call(sentinel, {"SENTINEL", "REPLICAS", "mm"});
+    if (r && r->is_array() && !r->elements().empty()) return;
+  }
+  FAIL() << "the sentinel never saw the replica";
+}
+  // A reply's text, or the error: a failed command fails the expectation instead of the test binary.
+  static std::string text(const Result& r) { return r ? r->str() : "error: " + r.error().to_string(); }
+  static void expect_replicated(Connection& c) {
+    const auto r = call(c, {"WAIT", "1", "5000"}, 6000ms);
+    ASSERT_TRUE(r) << r.error().to_string();
+    ASSERT_EQ(r->integer(), 1) << "the replica has all that was written";
+  }
+  // A connection whose first disconnect reason is kept.
+  Connection& watched(const std::string& url) {
+    connections_.push_back(std::make_unique<Connection>(io_.get_executor(), options(url)));
+    auto& c = *connections_.back();
+    c.on_disconnected([this](const Error& e) {
+      std::lock_guard lock(why_mutex_);
+      if (why_.empty()) why_ = e.message;
+      lost_.bump();
+    });
+    c.start();
+    return c;
+  }
+  std::string why() {
+    std::lock_guard lock(why_mutex_);
+    return why_;
+  }
+
+  Events lost_;
+  std::mutex why_mutex_;
+  std::string why_;
+};
+
+TEST_F(RedisSentinel, SentinelUrlSkipsADeadSentinelAndReachesTheMasterWithBothPasswords) {
+  RedisServer master({.args = {"--requirepass", "mpw"}});
+  auto o = RedisServer::sentinel_for(master, "mm", 60s);
+  o.config += "sentinel auth-pass mm mpw\nrequirepass spw\n";
+  RedisServer sentinel(o);
+  auto options = this->options(sentinel_url({dead_port(), sentinel.port()}, "mm", ":mpw@"));
+  options.sentinel_password = "spw";
+  auto& c = connect(options);
+  EXPECT_EQ(text(call(c, {"SET", "k", "v"})), "OK");
+  EXPECT_EQ(server_port(c), std::to_string(master.port()));
+  EXPECT_EQ(c.stats().master_changes, 0u);
+}
+
+TEST_F(RedisSentinel, SentinelsThatCannotNameTheMasterFailCommandsAtTheirDeadlineSayingWhy) {
+  RedisServer master;
+  RedisServer sentinel(RedisServer::sentinel_for(master, "mm", 60s));
+  auto& c = watched(sentinel_url({dead_port(), sentinel.port()}, "other"));
+  const auto r = call(c, {"PING"}, 500ms);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::disconnected) << "never sent";
+  EXPECT_NE(why().find("no sentinel named the master other"), std::string::npos) << why();
+  EXPECT_NE(why().find("cannot connect"), std::string::npos) << "the dead one: " << why();
+  EXPECT_NE(why().find("does not know the name"), std::string::npos) << "the live one: " << why();
+}
+
+TEST_F(RedisSentinel, ASentinelNamingAReplicaIsRefusedByTheRoleCheck) {
+  RedisServer master;
+  RedisServer replica(RedisServer::replica_of(master));
+  RedisServer sentinel(RedisServer::sentinel_for(replica, "mm", 60s));  // wrongly: a stale answer
+  auto& c = watched(sentinel_url({sentinel.port()}));
+  EXPECT_FALSE(call(c, {"SET", "k", "v"}, 500ms));
+  EXPECT_FALSE(c.connected());
+  EXPECT_NE(why().find("is not the master"), std::string::npos) << why();
+}
+
+TEST_F(RedisSentinel, AKilledMasterIsFollowedToThePromotedReplicaAndEveryCommandMeanwhileEndsDefinitely) {
+  RedisServer master;
+  RedisServer replica(RedisServer::replica_of(master));
+  auto& direct = connect(master.url());
+  expect_replicated(direct);
+  RedisServer sentinel(RedisServer::sentinel_for(master, "mm"));
+  wait_until_sentinel_knows_a_replica(connect(sentinel.url()));
+  auto& c = connect(sentinel_url({sentinel.port()}));
+  ASSERT_EQ(text(call(c, {"SET", "k", "before"})), "OK");
+  expect_replicated(c);
+
+  master.kill();
+  int failed = 0;
+  for (const auto end = Clock::now() + 20s;; ++failed) {
+    ASSERT_LT(Clock::now(), end) << "no command succeeded after the failover";
+    const auto r = call(c, {"INCR", "during"}, 1000ms);
+    if (r) break;
+    EXPECT_TRUE(r.error().kind == ErrorKind::disconnected || r.error().kind == ErrorKind::timeout)
+        << r.error().to_string();
+  }
+  EXPECT_GT(failed, 0) << "the failover takes the sentinel's down-after time at least";
+  EXPECT_EQ(server_port(c), std::to_string(replica.port()));
+  EXPECT_EQ(text(call(c, {"GET", "k"})), "before") << "what was replicated survived";
+  const auto role = call(c, {"ROLE"});
+  ASSERT_TRUE(role) << role.error().to_string();
+  EXPECT_EQ((*role)[0].str(), "master");
+  EXPECT_EQ(c.stats().master_changes, 1u);
+  EXPECT_EQ(logger_->count(ocpp::LogLevel::warn, "the master is now 127.0.0.1:" + std::to_string(replica.port())), 1u);
+}
+
+TEST_F(RedisSentinel, AManualFailoverMovesAnIdleConnectionThroughSwitchMaster) {
+  RedisServer master;
+  RedisServer replica(RedisServer::replica_of(master));
+  auto& direct = connect(master.url());
+  expect_replicated(direct);
+  RedisServer sentinel(RedisServer::sentinel_for(master, "mm", 60s));
+  auto& ask = connect(sentinel.url());
+  wait_until_sentinel_knows_a_replica(ask);
+  auto& c = watched(sentinel_url({sentinel.port()}));
+  ASSERT_EQ(server_port(c), std::to_string(master.port()));
+
+  // The sentinel refuses (NOGOODSLAVE) until it has pinged the replica it learnt of: no event for that.
+  std::string failover;
+  for (const auto end = Clock::now() + kWait; (failover = text(call(ask, {"SENTINEL", "FAILOVER", "mm"}))) != "OK" &&
+                                              Clock::now() < end;)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(failover, "OK");
+  ASSERT_TRUE(lost_.wait_for(1, 20s)) << "the connection never left the old master";
+  EXPECT_NE(why().find("failover: the master moved to 127.0.0.1:" + std::to_string(replica.port())), std::string::npos)
+      << why();
+  EXPECT_EQ(server_port(c), std::to_string(replica.port()));
+  EXPECT_EQ(c.stats().master_changes, 1u);
 }
 
 }  // namespace

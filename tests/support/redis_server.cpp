@@ -102,6 +102,19 @@ RedisServer::~RedisServer() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
+RedisServer::Options RedisServer::replica_of(const RedisServer& master) {
+  return {.args = {"--replicaof", "127.0.0.1", std::to_string(master.port())}};
+}
+
+RedisServer::Options RedisServer::sentinel_for(const RedisServer& master, const std::string& name,
+                                               std::chrono::milliseconds down_after) {
+  const auto ms = std::to_string(down_after.count());
+  return {.config = "sentinel monitor " + name + " 127.0.0.1 " + std::to_string(master.port()) + " 1\n" +
+                    "sentinel down-after-milliseconds " + name + " " + ms + "\n" +
+                    "sentinel failover-timeout " + name + " 5000\n",
+          .sentinel = true};
+}
+
 std::string RedisServer::url(const std::string& suffix) const {
   return (options_.tls ? "rediss://127.0.0.1:" : "redis://127.0.0.1:") + std::to_string(port_) + suffix;
 }
@@ -116,9 +129,12 @@ void RedisServer::start() {
       out << options_.config << '\n';
     }
     argv.push_back(path);
+    if (options_.sentinel) argv.push_back("--sentinel");
   }
   argv.insert(argv.end(), {"--bind", "127.0.0.1", "--dir", dir_, "--save", "", "--appendonly", "no", "--logfile",
                            dir_ + "/redis.log", "--daemonize", "no"});
+  // A replica's first sync starts at once, not after the 5 s Redis waits for more replicas.
+  if (!options_.sentinel) argv.insert(argv.end(), {"--repl-diskless-sync-delay", "0"});
   if (options_.tls) {
     const auto& t = *options_.tls;
     argv.insert(argv.end(),

@@ -22,8 +22,10 @@ class RedisServer {
   struct Options {
     std::vector<std::string> args{};  // appended to the defaults, e.g. {"--requirepass", "secret"}
     // When set: written to <dir>/redis.conf (once; a restart keeps what the server rewrote into it)
-    // and passed first, so the default arguments and `args` still win. Not tried with a sentinel.
+    // and passed first, so the default arguments and `args` still win.
     std::string config{};
+    // redis-server --sentinel; `config` holds its "sentinel monitor" lines (sentinel_config()).
+    bool sentinel = false;
     std::optional<Tls> tls{};
     std::chrono::milliseconds ready_timeout{10000};
   };
@@ -31,6 +33,12 @@ class RedisServer {
   // Starts it and waits until it answers (PING over TCP; for TLS, until it accepts connections).
   // Throws std::runtime_error with its log's tail when it does not come up.
   RedisServer() : RedisServer(Options{}) {}
+  // A replica of `master` (plain TCP, no password).
+  static Options replica_of(const RedisServer& master);
+  // A sentinel watching `master` under `name`, alone in its quorum; `down_after` before it calls
+  // the master down and fails over.
+  static Options sentinel_for(const RedisServer& master, const std::string& name,
+                              std::chrono::milliseconds down_after = std::chrono::milliseconds(500));
   explicit RedisServer(Options options);
   ~RedisServer();  // SIGKILL, then the directory goes
   RedisServer(const RedisServer&) = delete;

@@ -1,7 +1,9 @@
 #pragma once
 // A pipelined, non-blocking Redis connection on an Asio executor: many commands in flight, written
 // in batches, each with a deadline; reconnects with backoff until stop(). RESP2 (Redis 7 speaks it
-// by default); TLS with rediss://.
+// by default); TLS with rediss://. With redis-sentinel://, the sentinels are asked where the
+// master is before every connect, the server's ROLE is checked, and the connection follows a
+// failover (+switch-master, or a READONLY reply from a master turned replica).
 #include <boost/asio/any_io_executor.hpp>
 
 #include <array>
@@ -45,6 +47,10 @@ struct ConnectionOptions {
   // or the network gone) is noticed on an idle connection too, above all a Subscriber's. 0: never.
   std::chrono::milliseconds health_check_interval{5000};
   std::string client_name{};         // CLIENT SETNAME after connecting, when set
+  // redis-sentinel://: AUTH for the sentinels themselves (the URL's credentials are the master's).
+  // An empty password: none.
+  std::string sentinel_user{};
+  std::string sentinel_password{};
   std::shared_ptr<Logger> logger{};  // null: ocpp::default_logger()
 };
 
@@ -65,6 +71,9 @@ struct Stats {
   std::uint64_t connects = 0;    // successful connects, handshake done
   std::uint64_t reconnects = 0;  // connects after the first
   std::uint64_t connection_losses = 0;
+  // redis-sentinel://: times a sentinel named another master than the one before (a failover
+  // followed).
+  std::uint64_t master_changes = 0;
   std::uint64_t latency_count = 0;  // replies timed (issue to reply)
   std::uint64_t latency_sum_us = 0;
   std::array<std::uint64_t, kLatencyBoundsUs.size() + 1> latency_buckets{};
