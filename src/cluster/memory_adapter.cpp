@@ -355,6 +355,18 @@ void MemoryAdapter::crash(const NodeRef& node) {
 
 void MemoryAdapter::set_unreachable(bool unreachable) { store_->unreachable = unreachable; }
 
+void MemoryAdapter::redeliver(const NodeRef& node) {
+  Store::Later later;
+  {
+    std::lock_guard lock(store_->mutex);
+    auto it = store_->nodes.find(node.name);
+    if (it == store_->nodes.end() || it->second.incarnation != node.incarnation || !it->second.sink) return;
+    for (auto& [id, entry] : it->second.inbox)
+      if (entry.taken_by == node.incarnation) store_->deliver(it->second, entry, later);
+  }
+  run_all(later);
+}
+
 void MemoryAdapter::lose_data() {
   std::lock_guard lock(store_->mutex);
   for (auto& [name, node] : store_->nodes) {

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -69,6 +70,11 @@ struct ClusterNode::State {
   std::function<void()> stopped;    // stop() was called: leave once nothing is pending
   std::set<std::string> channels;   // subscribed, made again on every join
   std::uint64_t next_id = 0;
+  // The latest requests this node took, with the outcome it answered once it has. A store that
+  // fails over may lose the record of a take, or of an answer, and deliver the request again.
+  static constexpr std::size_t kRemembered = 10000;
+  std::unordered_map<std::string, std::optional<Outcome>> took;
+  std::deque<std::string> took_order;
 
   std::atomic<std::uint64_t> routed[kOutcomes] = {};
   std::atomic<std::uint64_t> delivered{0}, renewals{0}, renewal_failures{0}, fencings{0}, pending_count{0};
@@ -392,9 +398,28 @@ void ClusterNode::survey() {
 void ClusterNode::on_call(RoutedCall call) {
   auto finish = [weak = weak_from_this(), ex = executor_, caller = call.caller, self = self_](RoutedReply reply) {
     asio::post(ex, [weak, caller, self, reply = std::move(reply)]() mutable {
-      if (auto n = weak.lock()) n->options_.adapter->finish(self, std::move(reply), caller);
+      auto n = weak.lock();
+      if (!n) return;
+      if (auto took = n->state_->took.find(reply.id); took != n->state_->took.end() && !took->second)
+        took->second = reply.outcome;
+      n->options_.adapter->finish(self, std::move(reply), caller);
     });
   };
+  auto& s = *state_;
+  if (auto took = s.took.find(call.id); took != s.took.end()) {
+    // Delivered again: it never reaches the station twice. While the first run is on, its answer
+    // will do; after it, that answer was lost, and only an outcome without a payload can be given
+    // again (a result's or CALLERROR's payload is not kept: the request ran, how is unknown).
+    if (!took->second) return;
+    const Outcome o = *took->second;
+    return finish(reply_of(call.id, o == Outcome::result || o == Outcome::call_error ? Outcome::unknown_outcome : o));
+  }
+  s.took.emplace(call.id, std::nullopt);
+  s.took_order.push_back(call.id);
+  if (s.took_order.size() > State::kRemembered) {
+    s.took.erase(s.took_order.front());
+    s.took_order.pop_front();
+  }
   if (!lease_valid()) {
     if (!fenced() && state_->joined) fence("lease expired before a routed request could run");
     return finish(reply_of(call.id, Outcome::node_down));  // not sent to the station

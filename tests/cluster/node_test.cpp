@@ -208,6 +208,48 @@ TEST_F(ClusterNodeTest, CallsToAKilledNodeEndUnknownIfTakenAndNodeDownIfNotOnceI
   EXPECT_EQ((*after)->outcome, Outcome::node_down) << "the claim points at a node whose lease ended";
 }
 
+// A store that fails over to a replica may have lost the record of a take (the request comes
+// again) or of the answer too (the request comes again after it ran).
+TEST_F(ClusterNodeTest, ARequestDeliveredAgainWhileItRunsNeverReachesTheStationTwiceAndItsAnswerStillReturns) {
+  TestNode a(adapter, "A", wall), b(adapter, "B", wall);
+  nodes = {&a, &b};
+  pump_all();
+  a.node->claim("CP1", 1);
+  pump_all();
+  auto reply = route(b, "CP1");
+  pump_all();
+  ASSERT_EQ(a.delivered.size(), 1u);
+  adapter->redeliver(a.node->self());
+  pump_all();
+  EXPECT_EQ(a.delivered.size(), 1u) << "the station got it once";
+  EXPECT_FALSE(*reply) << "the second delivery answers nothing while the first runs";
+  a.answer(0);
+  pump_all();
+  ASSERT_TRUE(*reply);
+  EXPECT_EQ((*reply)->outcome, Outcome::result);
+}
+
+TEST_F(ClusterNodeTest, ARequestDeliveredAgainAfterItsAnswerWasLostEndsUnknownWithoutRunningAgain) {
+  TestNode a(adapter, "A", wall), b(adapter, "B", wall);
+  nodes = {&a, &b};
+  pump_all();
+  a.node->claim("CP1", 1);
+  pump_all();
+  auto reply = route(b, "CP1");
+  pump_all();
+  ASSERT_EQ(a.delivered.size(), 1u);
+  adapter->set_unreachable(true);
+  a.answer(0);  // the answer is lost with the store
+  pump_all();
+  adapter->set_unreachable(false);
+  EXPECT_FALSE(*reply);
+  adapter->redeliver(a.node->self());
+  pump_all();
+  EXPECT_EQ(a.delivered.size(), 1u) << "it ran once";
+  ASSERT_TRUE(*reply);
+  EXPECT_EQ((*reply)->outcome, Outcome::unknown_outcome) << "it ran; its answer is gone";
+}
+
 TEST_F(ClusterNodeTest, ANewerClaimEvictsTheOlderOwnerAndItsLateReleaseLeavesTheNewClaim) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
   nodes = {&a, &b};

@@ -42,6 +42,9 @@ class MemoryAdapter final : public Adapter {
   // While set, every step that answers fails (AdapterFailure), as when the store cannot be reached;
   // deliveries already made stand (tests).
   void set_unreachable(bool unreachable);
+  // Delivers again to `node` what it has taken and not finished, as a store that failed over to a
+  // replica that missed the record of those takes does (tests).
+  void redeliver(const NodeRef& node);
 
  private:
   struct Store;
