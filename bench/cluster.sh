@@ -6,21 +6,24 @@
 # commands and redis-server CPU per call; Redis and the in-memory adapter. With --with-ocpp-ws-io,
 # then (after another idle wait) bench/ocpp-ws-io-cluster.mjs against the same redis-server.
 #
-#   bench/cluster.sh [--json-out FILE] [--with-ocpp-ws-io] [cluster_bench options: --stations 100
+#   bench/cluster.sh [--json-out FILE] [--with-ocpp-ws-io] [--redis-args "ARGS"]
+#                    [cluster_bench options: --stations 100
 #                    --rate 1000 --seconds 10 --in-flight 4 --unknown-seconds 3 --only redis,memory]
 #
-# Prints the tables; --json-out FILE writes {env, idle, ours, ocpp_ws_io} (lib.sh's env_json).
+# --redis-args: more redis-server arguments, after the defaults (no persistence), e.g.
+# "--appendonly yes --appendfsync always" for what durability costs. Prints the tables; --json-out FILE writes {env, idle, ours, ocpp_ws_io} (lib.sh's env_json).
 # Builds nothing: needs build/release/bench/cluster_bench (ninja -C build/release cluster_bench),
 # redis-server on PATH, and for --with-ocpp-ws-io node and tests/interop/peers/node_modules
 # (bash tests/interop/peers/install.sh). Environment: IDLE_WAIT, IDLE_MAX_BUSY, BUILD_DIR.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-JSON_OUT="" PASS=() WSIO=0 WSIO_PASS=()
+JSON_OUT="" PASS=() WSIO=0 WSIO_PASS=() REDIS_ARGS=""
 while (($#)); do
   case "$1" in
     --json-out) JSON_OUT="$2"; shift ;;
     --with-ocpp-ws-io) WSIO=1 ;;
+    --redis-args) REDIS_ARGS="$2"; shift ;;
     --stations | --rate | --seconds | --in-flight | --unknown-seconds | --warmup-calls)
       PASS+=("$1" "$2") WSIO_PASS+=("$1" "$2"); shift ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -45,7 +48,8 @@ cp "$BENCH_BIN" "$TMP/cluster_bench"
 
 # One redis-server for both libraries: no persistence, on a port the kernel picks.
 REDIS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$TMP" --save "" --appendonly no --daemonize no \
+# shellcheck disable=SC2086 # REDIS_ARGS is a list of arguments
+redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$TMP" --save "" --appendonly no --daemonize no $REDIS_ARGS \
   >"$TMP/redis.log" 2>&1 </dev/null &
 REDIS_PID=$!
 for ((i = 0; i < 200; i++)); do
@@ -64,7 +68,7 @@ idle_line() { printf 'machine idle before the run: %s (cpu %s%% busy, load %s)\n
 wait_idle
 ((IDLE_OK)) || log "WARNING: measuring on a busy machine (cpu ${IDLE_BUSY_PCT}% busy)"
 OURS_IDLE=$(idle_json)
-log "cluster_bench ${PASS[*]:-} (redis-server $REDIS_VERSION on port $REDIS_PORT)"
+log "cluster_bench ${PASS[*]:-} (redis-server $REDIS_VERSION on port $REDIS_PORT${REDIS_ARGS:+, $REDIS_ARGS})"
 "$TMP/cluster_bench" --redis "$REDIS_URL" --redis-pid "$REDIS_PID" --json-out "$TMP/ours.json" "${PASS[@]}"
 idle_line
 THEIRS='null' THEIRS_IDLE='null'

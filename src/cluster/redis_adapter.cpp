@@ -96,6 +96,7 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   };
   std::unordered_map<std::string, Taken> taken;  // requests this node took, by correlation id
   std::atomic<std::uint64_t> failures{0};
+  std::uint64_t master_changes = 0;  // followed by `commands`, as of its last connect
 
   void logged_failure(const char* what, const redis::Error& e) {
     ++failures;
@@ -115,6 +116,7 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   }
   void on_inbox(const Reply& streams);
   void on_replies(const Reply& streams);
+  void find_lost();
 };
 
 RedisAdapter::RedisAdapter(asio::any_io_executor executor, RedisAdapterOptions options)
@@ -132,6 +134,12 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, RedisAdapterOptions o
       sink = s->sink.message;
     }
     if (sink) sink(std::string(channel.substr(prefix.size())), std::string(message));
+  });
+  state_->commands.on_connected([weak] {
+    auto s = weak.lock();
+    if (!s) return;
+    const auto changes = s->commands.stats().master_changes;
+    if (changes != std::exchange(s->master_changes, changes)) s->find_lost();
   });
   state_->commands.start();
   state_->inbox_reader.start();
@@ -298,6 +306,44 @@ void RedisAdapter::State::on_replies(const Reply& streams) {
   if (!trim_to.empty()) commands.command({"XTRIM", stream, "MINID", trim_to}, [](redis::Result) {});
   if (sink_reply)
     for (auto& r : replies) sink_reply(std::move(r));
+}
+
+// The new master of a failover may lack what the old one acknowledged last: a routed request whose
+// entry is neither in its target's inbox nor answered in our reply stream is gone, and its caller
+// learns it now (unknown_outcome: the target may have taken it from the old master and run it)
+// instead of at its deadline. Replies read up to `last_reply` have left `routed` under the same
+// lock, and an answer and the deletion of its entry are one script: no answered call looks lost.
+void RedisAdapter::State::find_lost() {
+  std::vector<std::string> args;
+  std::string stream;
+  {
+    std::lock_guard lock(mutex);
+    if (!joined || routed.empty()) return;
+    stream = reply_of(*self);
+    args.push_back(last_reply);
+    for (const auto& [id, r] : routed) args.insert(args.end(), {r.inbox, r.entry, id});
+  }
+  commands.eval(scripts::lost(), {stream}, args, [weak = weak_from_this()](redis::Result r) {
+    auto s = weak.lock();
+    if (!s) return;
+    if (!r) return s->logged_failure("the check for calls lost in a failover", r.error());
+    std::vector<RoutedReply> lost;
+    std::function<void(RoutedReply)> sink_reply;
+    {
+      std::lock_guard lock(s->mutex);
+      if (!s->joined) return;
+      sink_reply = s->sink.reply;
+      for (const auto& id : r->elements())
+        if (s->routed.erase(id.str()))
+          lost.push_back(RoutedReply{id.str(), Outcome::unknown_outcome, {}, {}, "lost in a Redis failover"});
+    }
+    if (lost.empty()) return;
+    const auto& logger = s->options.connection.logger ? s->options.connection.logger : default_logger();
+    logger->log(LogLevel::warn, "cluster", {},
+                std::to_string(lost.size()) + " routed calls were lost in a Redis failover: unknown_outcome");
+    if (sink_reply)
+      for (auto& reply : lost) sink_reply(std::move(reply));
+  });
 }
 
 void RedisAdapter::leave(const NodeRef& self, Done<Ok> done) {

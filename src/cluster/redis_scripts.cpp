@@ -110,6 +110,25 @@ return out
   return s;
 }
 
+const redis::Script& lost() {
+  static const redis::Script s(R"lua(
+local answered = {}
+for _, e in ipairs(redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+')) do
+  local f = e[2]
+  for j = 1, #f, 2 do
+    if f[j] == 'id' then answered[f[j + 1]] = true end
+  end
+end
+local out = {}
+for i = 2, #ARGV, 3 do
+  local id = ARGV[i + 2]
+  if not answered[id] and #redis.call('XRANGE', ARGV[i], ARGV[i + 1], ARGV[i + 1]) == 0 then out[#out + 1] = id end
+end
+return out
+)lua");
+  return s;
+}
+
 const redis::Script& join() {
   static const redis::Script s(std::string(answer_helper) + R"lua(
 redis.pcall('XGROUP', 'CREATE', KEYS[1], 'nodes', '0', 'MKSTREAM')

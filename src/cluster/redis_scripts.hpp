@@ -21,6 +21,9 @@ const redis::Script& enqueue();
 const redis::Script& finish();
 // KEYS: inbox. ARGV: entry ids. -> per id "node_down" (never taken; deleted) or "unknown".
 const redis::Script& settle();
+// KEYS[1]: the caller's reply stream; ARGV[1]: the last reply it read, then (inbox, entry, id)
+// triples of the calls it routed. The ids neither in their inbox nor answered: lost.
+const redis::Script& lost();
 // KEYS: inbox. ARGV: prefix, incarnation. Creates the group if needed; answers the requests that
 // earlier incarnations took and never finished with unknown_outcome. -> how many.
 const redis::Script& join();

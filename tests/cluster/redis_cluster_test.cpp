@@ -16,6 +16,7 @@
 #include "ocpp/cluster/redis_adapter.hpp"
 #include "ocpp/messages/v16.hpp"
 #include "support/redis_server.hpp"
+#include "support/tcp_proxy.hpp"
 #include "wire/wire_fixture.hpp"
 
 extern char** environ;
@@ -214,6 +215,36 @@ class RedisClusterTest : public WireTest {
     });
     get(c->connect(asio::use_future));
     return c;
+  }
+  // One command on a connection of its own.
+  redis::Result redis_command(const std::string& url, std::vector<std::string> args) {
+    redis::ConnectionOptions o;
+    o.url = url;
+    o.logger = null_logger();
+    redis::Connection c(pool2.executor(), o);
+    c.start();
+    std::promise<redis::Result> result;
+    c.command(args, milliseconds(6000), [&](redis::Result r) { result.set_value(std::move(r)); });
+    return result.get_future().get();
+  }
+  // The replicas of `master` have all it was sent.
+  void expect_replicated(const RedisServer& master) {
+    auto r = redis_command(master.url(), {"WAIT", "1", "5000"});
+    ASSERT_TRUE(r && r->integer() == 1) << "the replica is not in sync";
+  }
+  // Until the sentinel has pinged a replica it can promote (it learns of replicas from the master's
+  // INFO; there is no event for that).
+  void wait_until_sentinel_can_promote(const RedisServer& sentinel) {
+    for (const auto end = Clock::now() + std::chrono::seconds(10); Clock::now() < end;
+         std::this_thread::sleep_for(milliseconds(20))) {
+      auto r = redis_command(sentinel.url(), {"SENTINEL", "REPLICAS", "mm"});
+      if (r && r->is_array() && !r->elements().empty()) {
+        const auto& fields = (*r)[0].elements();
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+          if (fields[i].str() == "last-ok-ping-reply" && std::stoll(fields[i + 1].str()) < 1000) return;
+      }
+    }
+    throw std::runtime_error("the sentinel never saw the replica answer");
   }
   // Waits until exactly `n` clients are blocked in XREADGROUP on the server.
   void wait_blocked_readers(int n) {
@@ -615,6 +646,38 @@ TEST_F(RedisClusterTest, ASentinelFailoverUnderLoadRunsNothingTwiceNorLateAndEve
   std::cout << "failover under load: " << summary << "in flight at the fault " << in_flight_at_fault
             << "; first routed call succeeded " << (first_success ? ms(*first_success - killed) : -1)
             << " ms after the kill, 100 " << ms(*recovered) << " ms after\n";
+}
+
+// Failure matrix, row 1 continued: a request the old master acknowledged and never replicated (the
+// replica's link runs through a proxy of the test's, paused) ends unknown_outcome once the caller
+// is on the new master, not at its deadline. Its target is a node that holds the station and takes
+// nothing (a stand-in written into Redis: a live lease and a claim), so no late take can answer it.
+TEST_F(RedisClusterTest, ARequestLostWithTheOldMastersUnreplicatedWritesEndsUnknownAtOnceNotAtItsDeadline) {
+  TcpProxy link(redis.port());
+  RedisServer replica({.args = {"--replicaof", "127.0.0.1", std::to_string(link.port())}});
+  ASSERT_TRUE(redis_command(redis.url(), {"SET", "ocpp:lease:Z", "7", "PX", "120000"}));
+  ASSERT_TRUE(redis_command(redis.url(), {"SADD", "ocpp:nodes", "Z"}));
+  ASSERT_TRUE(redis_command(redis.url(), {"HSET", "ocpp:owner:CPZ", "n", "Z", "i", "7", "e", "1"}));
+  expect_replicated(redis);
+  RedisServer sentinel(RedisServer::sentinel_for(redis, "mm"));
+  wait_until_sentinel_can_promote(sentinel);
+  make_backend("redis-sentinel://127.0.0.1:" + std::to_string(sentinel.port()) + "/mm", milliseconds(10000));
+
+  link.pause();
+  const milliseconds timeout{20000};
+  auto lost = call("CPZ", "GetConfiguration", "lost-1", timeout);
+  for (int i = 0; i < 2000; ++i) {  // enqueued on the old master only; no event outside Redis
+    auto n = redis_command(redis.url(), {"XLEN", "ocpp:inbox:Z"});
+    if (n && n->integer() == 1) break;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  redis.kill();
+  const auto killed = Clock::now();
+  EXPECT_EQ(outcome_of(lost), Outcome::unknown_outcome);
+  EXPECT_LT(Clock::now() - killed, timeout / 2) << "at the failover, not at the deadline";
+  auto xlen = redis_command(replica.url(), {"XLEN", "ocpp:inbox:Z"});
+  ASSERT_TRUE(xlen);
+  EXPECT_EQ(xlen->integer(), 0) << "the new master never had the request";
 }
 
 }  // namespace
