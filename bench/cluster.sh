@@ -6,24 +6,26 @@
 # commands and redis-server CPU per call; Redis and the in-memory adapter. With --with-ocpp-ws-io,
 # then (after another idle wait) bench/ocpp-ws-io-cluster.mjs against the same redis-server.
 #
-#   bench/cluster.sh [--json-out FILE] [--with-ocpp-ws-io] [--redis-args "ARGS"]
+#   bench/cluster.sh [--json-out FILE] [--with-ocpp-ws-io] [--redis-args "ARGS"] [--sentinel]
 #                    [cluster_bench options: --stations 100
 #                    --rate 1000 --seconds 10 --in-flight 4 --unknown-seconds 3 --only redis,memory]
 #
 # --redis-args: more redis-server arguments, after the defaults (no persistence), e.g.
-# "--appendonly yes --appendfsync always" for what durability costs. Prints the tables; --json-out FILE writes {env, idle, ours, ocpp_ws_io} (lib.sh's env_json).
+# "--appendonly yes --appendfsync always" for what durability costs. --sentinel: our nodes find
+# that redis-server through a sentinel watching it (redis-sentinel:// URL). Prints the tables; --json-out FILE writes {env, idle, ours, ocpp_ws_io} (lib.sh's env_json).
 # Builds nothing: needs build/release/bench/cluster_bench (ninja -C build/release cluster_bench),
 # redis-server on PATH, and for --with-ocpp-ws-io node and tests/interop/peers/node_modules
 # (bash tests/interop/peers/install.sh). Environment: IDLE_WAIT, IDLE_MAX_BUSY, BUILD_DIR.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-JSON_OUT="" PASS=() WSIO=0 WSIO_PASS=() REDIS_ARGS=""
+JSON_OUT="" PASS=() WSIO=0 WSIO_PASS=() REDIS_ARGS="" SENTINEL=0
 while (($#)); do
   case "$1" in
     --json-out) JSON_OUT="$2"; shift ;;
     --with-ocpp-ws-io) WSIO=1 ;;
     --redis-args) REDIS_ARGS="$2"; shift ;;
+    --sentinel) SENTINEL=1 ;;
     --stations | --rate | --seconds | --in-flight | --unknown-seconds | --warmup-calls)
       PASS+=("$1" "$2") WSIO_PASS+=("$1" "$2"); shift ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -37,8 +39,9 @@ require_built "$BENCH_BIN" cluster_bench
 command -v redis-server >/dev/null 2>&1 || die "redis-server not found (scripts/setup.sh installs it)"
 ((WSIO)) && require_wsio
 TMP=$(mktemp -d)
-REDIS_PID=""
+REDIS_PID="" SENTINEL_PID=""
 cleanup() {
+  [[ -n "$SENTINEL_PID" ]] && kill "$SENTINEL_PID" 2>/dev/null && wait "$SENTINEL_PID" 2>/dev/null
   [[ -n "$REDIS_PID" ]] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
   rm -rf "$TMP"
 }
@@ -58,6 +61,19 @@ for ((i = 0; i < 200; i++)); do
 done
 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || { cat "$TMP/redis.log" >&2; die "redis-server did not start"; }
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+OURS_URL=$REDIS_URL
+if ((SENTINEL)); then
+  SENTINEL_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf 'sentinel monitor mm 127.0.0.1 %s 1\n' "$REDIS_PORT" >"$TMP/sentinel.conf"
+  redis-server "$TMP/sentinel.conf" --sentinel --bind 127.0.0.1 --port "$SENTINEL_PORT" --dir "$TMP" \
+    --logfile "$TMP/sentinel.log" --daemonize no </dev/null &
+  SENTINEL_PID=$!
+  for ((i = 0; i < 200; i++)); do
+    [[ "$(redis-cli -p "$SENTINEL_PORT" sentinel get-master-addr-by-name mm 2>/dev/null | tail -1)" == "$REDIS_PORT" ]] && break
+    sleep 0.05
+  done
+  OURS_URL="redis-sentinel://127.0.0.1:$SENTINEL_PORT/mm"
+fi
 REDIS_VERSION=$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')
 
 idle_json() { printf '{"idle_ok":%s,"busy_pct_before":%s,"load1_before":%s}' \
@@ -68,8 +84,8 @@ idle_line() { printf 'machine idle before the run: %s (cpu %s%% busy, load %s)\n
 wait_idle
 ((IDLE_OK)) || log "WARNING: measuring on a busy machine (cpu ${IDLE_BUSY_PCT}% busy)"
 OURS_IDLE=$(idle_json)
-log "cluster_bench ${PASS[*]:-} (redis-server $REDIS_VERSION on port $REDIS_PORT${REDIS_ARGS:+, $REDIS_ARGS})"
-"$TMP/cluster_bench" --redis "$REDIS_URL" --redis-pid "$REDIS_PID" --json-out "$TMP/ours.json" "${PASS[@]}"
+log "cluster_bench ${PASS[*]:-} ($OURS_URL: redis-server $REDIS_VERSION on port $REDIS_PORT${REDIS_ARGS:+, $REDIS_ARGS})"
+"$TMP/cluster_bench" --redis "$OURS_URL" --redis-pid "$REDIS_PID" --json-out "$TMP/ours.json" "${PASS[@]}"
 idle_line
 THEIRS='null' THEIRS_IDLE='null'
 if ((WSIO)); then

@@ -680,5 +680,103 @@ TEST_F(RedisClusterTest, ARequestLostWithTheOldMastersUnreplicatedWritesEndsUnkn
   EXPECT_EQ(xlen->integer(), 0) << "the new master never had the request";
 }
 
+// Failure matrix, row 3: a node cut off from Redis (a proxy of the test's between them, paused)
+// while its stations stay connected fences itself; its station moves to another node; nothing
+// runs twice, the request queued for it before it fenced included.
+TEST_F(RedisClusterTest, ANodeCutOffFromRedisFencesItselfItsStationMovesAndNothingRunsTwice) {
+  TcpProxy cut(redis.port());
+  NodeProcess a("redis://127.0.0.1:" + std::to_string(cut.port()), "A"), b(redis.url(), "B");
+  make_backend();
+  auto cp = station(a.port(), "CP1");
+  std::promise<CloseResult> closed;
+  cp->on_close([&](const CloseResult& r) { closed.set_value(r); });
+  wait_owner("CP1", "A");
+  auto before = call("CP1", "GetConfiguration", "c-1");
+  EXPECT_EQ(outcome_of(before), Outcome::result);
+
+  cut.pause();
+  auto during = call("CP1", "GetConfiguration", "c-2", milliseconds(5000));  // queued for A, which cannot read it
+  EXPECT_EQ(get(closed.get_future(), milliseconds(10000)).code, close_code::service_restart) << "A fenced itself";
+  const auto o = outcome_of(during);
+  EXPECT_TRUE(o == Outcome::node_down || o == Outcome::unknown_outcome) << cluster::to_string(o);
+
+  auto moved = station(b.port(), "CP1");
+  wait_owner("CP1", "B");
+  auto after = call("CP1", "GetConfiguration", "c-3");
+  EXPECT_EQ(outcome_of(after), Outcome::result);
+  cut.resume();  // A is back on Redis: what was queued for it is settled, it runs none of it
+  auto again = call("CP1", "GetConfiguration", "c-4");
+  EXPECT_EQ(outcome_of(again), Outcome::result);
+  EXPECT_EQ(executed.count("c-2"), 0) << "queued for A before it fenced: never run";
+  executed.expect_once_in_time();
+}
+
+// Failure matrix, row 5: the same identity connects to two nodes at once, 1,000 times (ten rounds
+// of 100 identities): each time exactly one connection is closed (4000, evicted) and the cluster's
+// owner is the node of the one left.
+TEST_F(RedisClusterTest, TheSameIdentityOnTwoNodesAtOnceEndsWithExactlyOneOwnerAThousandTimes) {
+  NodeProcess a(redis.url(), "A"), b(redis.url(), "B");
+  make_backend();
+  constexpr int kRounds = 10, kPerRound = 100;
+  int one_owner = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    struct Pair {
+      std::string identity;
+      std::shared_ptr<Client> on_a, on_b;
+      std::shared_ptr<std::promise<std::pair<char, CloseResult>>> first_closed =
+          std::make_shared<std::promise<std::pair<char, CloseResult>>>();
+    };
+    std::vector<Pair> pairs(kPerRound);
+    std::vector<std::future<void>> connects;
+    for (int i = 0; i < kPerRound; ++i) {
+      auto& p = pairs[static_cast<std::size_t>(i)];
+      p.identity = "DUP-" + std::to_string(round) + "-" + std::to_string(i);
+      p.on_a = make_client(a.port(), p.identity);
+      p.on_b = make_client(b.port(), p.identity);
+      auto once = std::make_shared<std::atomic<bool>>(false);
+      for (auto [c, node] : {std::pair{p.on_a, 'A'}, std::pair{p.on_b, 'B'}})
+        c->on_close([promise = p.first_closed, once, node](const CloseResult& r) {
+          if (!once->exchange(true)) promise->set_value({node, r});
+        });
+      connects.push_back(p.on_a->connect(asio::use_future));
+      connects.push_back(p.on_b->connect(asio::use_future));
+    }
+    for (auto& f : connects) {
+      try {
+        get(std::move(f), milliseconds(10000));
+      } catch (const std::exception&) {  // the evicted one may be closed before its open completes
+      }
+    }
+    std::vector<std::string> identities;
+    std::vector<char> survivor;
+    for (auto& p : pairs) {
+      const auto [node, close] = get(p.first_closed->get_future(), milliseconds(10000));
+      EXPECT_EQ(close.code, close_code::evicted) << p.identity;
+      identities.push_back(p.identity);
+      survivor.push_back(node == 'A' ? 'B' : 'A');
+    }
+    std::promise<std::vector<std::optional<cluster::Owner>>> owners;
+    adapter->lookup(identities, [&](cluster::Result<std::vector<std::optional<cluster::Owner>>> r) {
+      auto* o = std::get_if<std::vector<std::optional<cluster::Owner>>>(&r);
+      owners.set_value(o ? *o : std::vector<std::optional<cluster::Owner>>{});
+    });
+    const auto found = owners.get_future().get();
+    ASSERT_EQ(found.size(), identities.size());
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      const bool right = found[i] && found[i]->node.name == std::string(1, survivor[i]);
+      one_owner += right;
+      EXPECT_TRUE(right) << identities[i] << ": owner " << (found[i] ? found[i]->node.name : "none")
+                         << ", connection left on " << survivor[i];
+      auto& left = survivor[i] == 'A' ? pairs[i].on_a : pairs[i].on_b;
+      EXPECT_TRUE(left->state() == ConnectionState::open) << identities[i] << ": the winner's connection is open";
+    }
+    for (auto& p : pairs) {
+      p.on_a->close({.force = true});
+      p.on_b->close({.force = true});
+    }
+  }
+  EXPECT_EQ(one_owner, kRounds * kPerRound);
+}
+
 }  // namespace
 }  // namespace ocpp_test
