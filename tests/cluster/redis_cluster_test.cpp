@@ -778,5 +778,83 @@ TEST_F(RedisClusterTest, TheSameIdentityOnTwoNodesAtOnceEndsWithExactlyOneOwnerA
   EXPECT_EQ(one_owner, kRounds * kPerRound);
 }
 
+// Failure matrix, row 7: a slow station (it holds each ChangeAvailability 800 ms). Calls to it
+// queue on its node, one on the wire at a time; one whose deadline passes while it waits is never
+// sent to the station.
+TEST_F(RedisClusterTest, ASlowStationIsNeverSentARequestWhoseDeadlinePassedWhileItWasQueued) {
+  NodeProcess a(redis.url(), "A");
+  make_backend();
+  auto cp = station(a.port(), "CP1", milliseconds(800));
+  wait_owner("CP1", "A");
+  std::vector<std::future<json::value>> calls;
+  for (int i = 0; i < 4; ++i) calls.push_back(call("CP1", "ChangeAvailability", "s-" + std::to_string(i), milliseconds(1500)));
+  std::vector<Outcome> outcomes;
+  for (auto& f : calls) outcomes.push_back(outcome_of(f));
+  EXPECT_EQ(outcomes[0], Outcome::result) << "the first is answered in 800 ms";
+  EXPECT_EQ(executed.count("s-0"), 1);
+  // s-1 goes out at ~800 ms and is answered at ~1.6 s, past its deadline; s-2 and s-3 would go out
+  // after theirs.
+  for (int i = 1; i < 4; ++i) EXPECT_NE(outcomes[static_cast<std::size_t>(i)], Outcome::result) << "s-" << i;
+  EXPECT_EQ(executed.count("s-2"), 0) << "its deadline passed while it was queued";
+  EXPECT_EQ(executed.count("s-3"), 0) << "its deadline passed while it was queued";
+  executed.expect_once_in_time();
+}
+
+// Failure matrix, row 2: the Redis master paused 10 s (SIGSTOP, then SIGCONT). Calls routed during
+// the pause end definitely by their deadlines. The nodes cannot renew their leases (1 s) and fence
+// themselves during it, as they must: nothing tells a node that Redis is gone for everyone rather
+// than for it alone. After it, no node fences again: stations that connect afterwards stay
+// connected and are reached through three lease periods.
+TEST_F(RedisClusterTest, ARedisPausedTenSecondsGivesDefiniteErrorsAndNoFencingAfterItEnds) {
+  NodeProcess a(redis.url(), "A"), b(redis.url(), "B");
+  make_backend();
+  auto cp1 = station(a.port(), "CP1");
+  auto cp2 = station(b.port(), "CP2");
+  wait_owner("CP1", "A");
+  wait_owner("CP2", "B");
+  std::promise<CloseResult> fenced;
+  cp1->on_close([&](const CloseResult& r) { fenced.set_value(r); });
+
+  redis.pause();
+  const auto paused = Clock::now();
+  std::vector<std::future<json::value>> during;
+  for (int i = 0; i < 10; ++i)
+    during.push_back(call(i % 2 ? "CP2" : "CP1", "GetConfiguration", "p-" + std::to_string(i), milliseconds(3000)));
+  for (auto& f : during) {
+    const auto o = outcome_of(f);
+    EXPECT_NE(o, Outcome::result) << "nothing can be routed while Redis is paused";
+  }
+  EXPECT_LT(Clock::now() - paused, std::chrono::seconds(5)) << "each ended by its 3 s deadline";
+  EXPECT_EQ(get(fenced.get_future(), milliseconds(5000)).code, close_code::service_restart) << "A fenced during the pause";
+  while (Clock::now() - paused < std::chrono::seconds(10)) std::this_thread::sleep_for(milliseconds(50));  // the pause itself
+  redis.resume();
+
+  // Stations connect again once the nodes hold their leases again (they refuse them while fenced).
+  std::vector<std::shared_ptr<Client>> back;
+  std::atomic<int> closed_after{0};
+  for (const auto& [port, id, node] : {std::tuple{a.port(), "CP1", "A"}, std::tuple{b.port(), "CP2", "B"}}) {
+    std::shared_ptr<Client> c;
+    for (const auto end = Clock::now() + std::chrono::seconds(10);; std::this_thread::sleep_for(milliseconds(20))) {
+      try {
+        c = station(port, id);
+        break;
+      } catch (const std::exception&) {
+        ASSERT_LT(Clock::now(), end) << id << " never connected again";
+      }
+    }
+    c->on_close([&](const CloseResult&) { ++closed_after; });
+    wait_owner(id, node);
+    back.push_back(c);
+  }
+  const auto resumed = Clock::now();
+  for (int i = 0; Clock::now() - resumed < kLease * 3; ++i) {
+    auto f = call(i % 2 ? "CP2" : "CP1", "GetConfiguration", "after-" + std::to_string(i));
+    EXPECT_EQ(outcome_of(f), Outcome::result) << "after-" << i;
+    std::this_thread::sleep_for(milliseconds(100));  // calls spread over three lease periods
+  }
+  EXPECT_EQ(closed_after, 0) << "a node fenced itself after the pause";
+  executed.expect_once_in_time();
+}
+
 }  // namespace
 }  // namespace ocpp_test
