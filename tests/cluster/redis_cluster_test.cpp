@@ -172,7 +172,7 @@ class RedisClusterTest : public WireTest {
   }
 
   // The backend: a clustered server of its own (no listener) that calls stations on any node.
-  Server& make_backend(const std::string& url = {}, milliseconds lease = kLease) {
+  Server& make_backend(const std::string& url = {}, milliseconds lease = kLease, std::size_t max_inbox = 10000) {
     ServerOptions o;
     o.logger = null_logger();
     cluster::RedisAdapterOptions r;
@@ -181,6 +181,7 @@ class RedisClusterTest : public WireTest {
     o.cluster.adapter = adapter = std::make_shared<cluster::RedisAdapter>(pool2.executor(), r);
     o.cluster.node_id = "backend";
     o.cluster.lease_ttl = lease;
+    o.cluster.max_inbox = max_inbox;
     backend = std::make_unique<Server>(pool2.executor(), o);
     return *backend;
   }
@@ -854,6 +855,65 @@ TEST_F(RedisClusterTest, ARedisPausedTenSecondsGivesDefiniteErrorsAndNoFencingAf
   }
   EXPECT_EQ(closed_after, 0) << "a node fenced itself after the pause";
   executed.expect_once_in_time();
+}
+
+// Failure matrix, row 6: a broadcast_batch to 10,000 stations on one node, whose inbox the caller
+// bounds at 100 requests. Each identity ends with a result or "overloaded", exactly once; none is
+// dropped silently, and no station runs it twice.
+TEST_F(RedisClusterTest, ABroadcastBatchToTenThousandStationsOnOneNodeGivesEachAResultOrOverloadedAndDropsNone) {
+  constexpr int kStations = 10000;
+  NodeProcess a(redis.url(), "A");
+  make_backend({}, kLease, 100);
+  std::vector<std::shared_ptr<Client>> stations;
+  std::vector<std::string> identities;
+  std::vector<std::future<void>> connects;
+  for (int i = 0; i < kStations; ++i) {
+    identities.push_back("B" + std::to_string(i));
+    auto c = make_client(a.port(), identities.back());
+    c->handle("GetConfiguration", [this](CallContext& ctx) -> HandlerResult {
+      executed.note(ctx.message_id);
+      return json::object{{"configurationKey", json::array{}}};
+    });
+    connects.push_back(c->connect(asio::use_future));
+    stations.push_back(std::move(c));
+    if (connects.size() == 200 || i + 1 == kStations) {  // under the server's 256 handshakes per address
+      for (auto& f : connects) get(std::move(f), milliseconds(60000));
+      connects.clear();
+    }
+  }
+  for (int i = 0;; ++i) {  // every claim is in Redis (a claim has no event outside its node)
+    std::promise<std::size_t> claimed;
+    adapter->lookup(identities, [&](cluster::Result<std::vector<std::optional<cluster::Owner>>> r) {
+      auto* owners = std::get_if<std::vector<std::optional<cluster::Owner>>>(&r);
+      claimed.set_value(owners ? static_cast<std::size_t>(std::count_if(owners->begin(), owners->end(),
+                                                                        [](auto& o) { return o.has_value(); }))
+                               : 0);
+    });
+    if (claimed.get_future().get() == identities.size()) break;
+    ASSERT_LT(i, 2000) << "not every station was claimed";
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+
+  const auto started = Clock::now();
+  auto result = get(backend->broadcast_batch(identities, "GetConfiguration", json::object{},
+                                             CallOptions{milliseconds(60000), {}}, asio::use_future),
+                    milliseconds(90000));
+  const auto took = Clock::now() - started;
+  std::map<std::string, int> ended;
+  for (const auto& id : result.delivered) ++ended[id];
+  int overloaded = 0;
+  for (const auto& [id, why] : result.failed) {
+    ++ended[id];
+    overloaded += why.find("overloaded") != std::string::npos;
+    EXPECT_NE(why.find("overloaded"), std::string::npos) << id << ": " << why;
+  }
+  EXPECT_EQ(ended.size(), identities.size()) << "every identity has an outcome";
+  for (const auto& [id, n] : ended) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(static_cast<int>(result.delivered.size()) + overloaded, kStations);
+  EXPECT_GE(result.delivered.size(), 100u) << "what fits in the inbox is delivered";
+  executed.expect_once_in_time();
+  std::cout << kStations << " stations: " << result.delivered.size() << " results, " << overloaded << " overloaded in "
+            << std::chrono::duration_cast<milliseconds>(took).count() << " ms\n";
 }
 
 }  // namespace
