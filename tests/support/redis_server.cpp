@@ -1,7 +1,5 @@
 #include "support/redis_server.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -21,6 +19,8 @@
 
 extern char** environ;
 
+#include "support/loopback.hpp"
+
 namespace ocpp_test {
 namespace {
 
@@ -32,14 +32,6 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
-
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return addr;
-}
 
 // A port nobody listens on now (the kernel's pick); redis binds it right after.
 std::uint16_t free_port() {

@@ -1,7 +1,5 @@
 #include "support/tcp_proxy.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,16 +9,10 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "support/loopback.hpp"
+
 namespace ocpp_test {
 namespace {
-
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return addr;
-}
 
 bool write_all(int fd, const char* p, std::size_t n) {
   while (n > 0) {
