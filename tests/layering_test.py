@@ -232,6 +232,8 @@ def main(argv):
             elif parts[0] == "ocpp" and len(parts) >= 2:
                 if spec == "ocpp/ocpp.hpp":
                     target = "apps"
+                elif spec == "ocpp/version.hpp":
+                    target = "rpc"  # generated into the build tree from cmake/version.hpp.in; includes nothing
                 else:
                     target = canonical(parts[1]) if parts[1] not in ("runtime", "apps") else None
                     if target is None or len(parts) < 3:

@@ -10,7 +10,8 @@ block is compiled here (syntax only), unless it is marked just before its fence:
                                          what the snippet uses without declaring it
 
 A block without a marker must be a whole translation unit.
-Usage: readme_examples.py [c++ compiler]
+Usage: readme_examples.py [c++ compiler [build dir]]
+(the build dir holds the generated include/ocpp/version.hpp; default build/release)
 """
 import concurrent.futures
 import pathlib
@@ -21,8 +22,10 @@ import tempfile
 
 root = pathlib.Path(__file__).resolve().parent.parent
 compiler = sys.argv[1] if len(sys.argv) > 1 else "c++"
+build = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else root / "build" / "release"
 # As the library's targets compile (see src/CMakeLists.txt: ocpp_transport's public definitions).
-flags = ["-std=c++20", "-fsyntax-only", "-I", str(root / "include"), "-DBOOST_ASIO_NO_DEPRECATED",
+flags = ["-std=c++20", "-fsyntax-only", "-I", str(root / "include"), "-I", str(build / "include"),
+         "-DBOOST_ASIO_NO_DEPRECATED",
          "-DBOOST_BEAST_USE_STD_STRING_VIEW", "-Wall", "-Wextra", "-Wno-mismatched-new-delete",
          "-Wno-unused-parameter",
          # The README's designated initializers leave the other members at their defaults on purpose.

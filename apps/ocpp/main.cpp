@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "ocpp/version.hpp"
 
 namespace {
 std::vector<std::string> split(const std::string& s) {
@@ -25,6 +26,7 @@ std::vector<std::string> split(const std::string& s) {
 int main(int argc, char** argv) {
   CLI::App app{"ocpp: OCPP-J tools (demo CSMS, charge point simulator, load generator)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(ocpp::version()));
 
   ocpp::app::ServeArgs serve;
   std::string serve_protocols = "ocpp2.1,ocpp2.0.1,ocpp1.6";

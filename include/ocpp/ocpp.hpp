@@ -8,3 +8,4 @@
 #include "ocpp/server/server.hpp"
 #include "ocpp/session/session.hpp"
 #include "ocpp/transport/io_pool.hpp"
+#include "ocpp/version.hpp"

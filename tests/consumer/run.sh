@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs the build into a temporary prefix, builds tests/consumer against it twice (CMake
+# package, then pkg-config) and runs both against the installed `ocpp serve`.
+# usage: run.sh BUILD_DIR CXX_COMPILER VERSION
+set -euo pipefail
+build=$1
+cxx=$2
+version=$3
+src=$(cd "$(dirname "$0")" && pwd)
+dir=$(mktemp -d)
+server=
+trap '[[ -n "$server" ]] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; rm -rf "$dir"' EXIT
+
+prefix=$dir/prefix
+cmake --install "$build" --prefix "$prefix" >"$dir/install.log"
+[[ "$("$prefix/bin/ocpp" --version)" == "$version" ]] || { echo "ocpp --version is not $version"; exit 1; }
+if find "$prefix/include" -type f ! -path "$prefix/include/ocpp/*.hpp" | grep .; then
+  echo "installed headers outside include/ocpp/"; exit 1
+fi
+
+cmake -S "$src" -B "$dir/with-cmake" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" \
+  >"$dir/with-cmake.log" || { cat "$dir/with-cmake.log"; exit 1; }
+cmake --build "$dir/with-cmake" >>"$dir/with-cmake.log" || { cat "$dir/with-cmake.log"; exit 1; }
+pc_dir=$(dirname "$(find "$prefix" -name ocpp-ws-io.pc)")
+PKG_CONFIG_PATH=$pc_dir cmake -S "$src" -B "$dir/with-pkg-config" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
+  -DOCPP_CONSUMER_PKG_CONFIG=ON >"$dir/with-pkg-config.log" || { cat "$dir/with-pkg-config.log"; exit 1; }
+cmake --build "$dir/with-pkg-config" >>"$dir/with-pkg-config.log" || { cat "$dir/with-pkg-config.log"; exit 1; }
+echo "consumer built with find_package and with pkg-config"
+
+"$prefix/bin/ocpp" serve --port 0 --host 127.0.0.1 --quiet >"$dir/serve.out" 2>"$dir/serve.err" &
+server=$!
+port=
+for _ in $(seq 100); do
+  port=$(grep -o '127.0.0.1:[0-9]*' "$dir/serve.out" | cut -d: -f2 || true)
+  [[ -n "$port" ]] && break
+  kill -0 "$server" || { echo "ocpp serve exited"; cat "$dir/serve.err"; exit 1; }
+  sleep 0.1
+done
+[[ -n "$port" ]] || { echo "ocpp serve did not report its port"; exit 1; }
+
+# The demo CSMS calls GetConfiguration after the boot; the consumer closing first logs that call
+# dropped, so only its own line is checked.
+expected="ocpp-ws-io $version: BootNotification Accepted"
+for variant in with-cmake with-pkg-config; do
+  timeout 20 "$dir/$variant/consumer" "ws://127.0.0.1:$port" "CONSUMER-$variant" >"$dir/$variant.out" 2>&1 ||
+    { echo "$variant: consumer failed"; cat "$dir/$variant.out"; exit 1; }
+  grep -qxF "$expected" "$dir/$variant.out" || { echo "$variant: no '$expected'"; cat "$dir/$variant.out"; exit 1; }
+  echo "$variant: $expected"
+done
