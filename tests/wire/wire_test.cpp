@@ -1,4 +1,6 @@
 // Client and server over real sockets on loopback.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
@@ -45,6 +47,27 @@ TEST_F(WireTest, CallsInBothDirections) {
   } catch (const RpcError& e) {
     EXPECT_EQ(e.code(), ErrorCode::NotImplemented);
   }
+}
+
+TEST_F(WireTest, ACoroutineConnectsCallsAndAwaitsItsCloseWithUseAwaitable) {
+  auto server = make_server();
+  server->handle("Heartbeat", heartbeat);
+  const auto port = server->listen(0, "127.0.0.1");
+  auto client = make_client(port, "CORO");
+  std::promise<CloseResult> closed;
+  asio::co_spawn(
+      pool.executor(),
+      [&]() -> asio::awaitable<void> {
+        co_await client->connect(asio::use_awaitable);
+        co_await client->call("Heartbeat", json::object(), asio::use_awaitable);
+        // Not close({}, ...): g++ 12 miscompiles a braced temporary argument inside a coroutine.
+        CloseOptions options;
+        closed.set_value(co_await client->close(std::move(options), asio::use_awaitable));
+      },
+      [&](std::exception_ptr e) {
+        if (e) closed.set_exception(e);
+      });
+  EXPECT_EQ(get(closed.get_future()).code, 1000);
 }
 
 TEST_F(WireTest, NoCommonSubprotocolClosesAfterTheUpgradeAsTheSpecSays) {
