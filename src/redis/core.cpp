@@ -663,9 +663,9 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
   asio::steady_timer health_timer_;
   std::minstd_rand random_;
 
-  std::size_t sentinel_at_ = 0;        // the sentinel asked first: the last that answered
-  std::shared_ptr<Core> asking_;       // the connection to the sentinel being asked
-  std::unique_ptr<Subscriber> switches_;  // +switch-master from sentinels_[switches_from_]
+  std::size_t sentinel_at_ = 0;           // the sentinel asked first: the last that answered
+  std::shared_ptr<Core> asking_;          // the connection to the sentinel being asked
+  std::unique_ptr<Subscriber> switches_;  // +switch-master from url_.sentinels[switches_from_]
   std::size_t switches_from_ = 0;
 
   std::atomic<bool> ready_{false};
