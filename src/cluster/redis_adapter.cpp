@@ -98,10 +98,12 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   std::atomic<std::uint64_t> failures{0};
   std::uint64_t master_changes = 0;  // followed by `commands`, as of its last connect
 
+  std::shared_ptr<Logger> logger() const {
+    return options.connection.logger ? options.connection.logger : default_logger();
+  }
   void logged_failure(const char* what, const redis::Error& e) {
     ++failures;
-    const auto& logger = options.connection.logger ? options.connection.logger : default_logger();
-    logger->log(LogLevel::warn, "cluster", {}, std::string("redis ") + what + ": " + e.to_string());
+    logger()->log(LogLevel::warn, "cluster", {}, std::string("redis ") + what + ": " + e.to_string());
   }
 
   void read_inbox();
@@ -338,9 +340,8 @@ void RedisAdapter::State::find_lost() {
           lost.push_back(RoutedReply{id.str(), Outcome::unknown_outcome, {}, {}, "lost in a Redis failover"});
     }
     if (lost.empty()) return;
-    const auto& logger = s->options.connection.logger ? s->options.connection.logger : default_logger();
-    logger->log(LogLevel::warn, "cluster", {},
-                std::to_string(lost.size()) + " routed calls were lost in a Redis failover: unknown_outcome");
+    s->logger()->log(LogLevel::warn, "cluster", {},
+                     std::to_string(lost.size()) + " routed calls were lost in a Redis failover: unknown_outcome");
     if (sink_reply)
       for (auto& reply : lost) sink_reply(std::move(reply));
   });

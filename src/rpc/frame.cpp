@@ -1,14 +1,12 @@
 #include "ocpp/rpc/frame.hpp"
 
-#ifdef OCPP_SMALL_JSON
 #include "ocpp/rpc/json_text.hpp"
-#else
+#ifndef OCPP_SMALL_JSON
 #include <boost/json/parser.hpp>
 #include <boost/json/serializer.hpp>
 #endif
 
 #include <cmath>
-#include <memory>
 #include <optional>
 
 namespace ocpp {
@@ -61,14 +59,6 @@ bool finite_numbers(const json::value& v) {
       return true;
     default: return true;
   }
-}
-
-// `to` = `from` keeping `from`'s storage: assignment would copy the whole tree into `to`'s storage
-// when the two differ (the small reader's values live in their own).
-template <class T>
-void adopt(T& to, T&& from) noexcept {
-  std::destroy_at(&to);
-  std::construct_at(&to, std::move(from));
 }
 
 #ifndef OCPP_SMALL_JSON

@@ -71,6 +71,16 @@ class ClusterNodeTest : public ::testing::Test {
       if (ran == 0) return;
     }
   }
+  // The test's nodes, run until each has joined the store.
+  void join(std::vector<TestNode*> all) {
+    nodes = std::move(all);
+    pump_all();
+  }
+  // `owner` claims `identity`, and the store has it.
+  void claim(TestNode& owner, const std::string& identity, std::uint64_t generation = 1) {
+    owner.node->claim(identity, generation);
+    pump_all();
+  }
   std::optional<Owner> owner_of(const std::string& identity) {
     std::optional<Owner> out;
     adapter->lookup({identity}, [&](Result<std::vector<std::optional<Owner>>> r) {
@@ -94,10 +104,8 @@ class ClusterNodeTest : public ::testing::Test {
 
 TEST_F(ClusterNodeTest, ACallRoutedToTheOwningNodeIsDeliveredOnceAndItsAnswerComesBack) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
-  nodes = {&a, &b};
-  pump_all();
-  a.node->claim("CP1", 1);
-  pump_all();
+  join({&a, &b});
+  claim(a, "CP1");
   ASSERT_TRUE(owner_of("CP1"));
   EXPECT_EQ(owner_of("CP1")->node, a.node->self());
 
@@ -117,8 +125,7 @@ TEST_F(ClusterNodeTest, ACallRoutedToTheOwningNodeIsDeliveredOnceAndItsAnswerCom
 
 TEST_F(ClusterNodeTest, AnUnknownStationEndsNotConnectedWithoutQueueingAnything) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
-  nodes = {&a, &b};
-  pump_all();
+  join({&a, &b});
   auto reply = route(b, "NOBODY");
   pump_all();
   ASSERT_TRUE(*reply);
@@ -128,10 +135,8 @@ TEST_F(ClusterNodeTest, AnUnknownStationEndsNotConnectedWithoutQueueingAnything)
 
 TEST_F(ClusterNodeTest, ARequestWhoseDeadlinePassedBeforeItRanIsNeverSentAndEndsExpired) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
-  nodes = {&a, &b};
-  pump_all();
-  a.node->claim("CP1", 1);
-  pump_all();
+  join({&a, &b});
+  claim(a, "CP1");
   auto reply = route(b, "CP1", {}, milliseconds(1000));
   b.pump();  // queued in A's inbox; A has not run yet
   wall.advance(milliseconds(1500));
@@ -143,10 +148,8 @@ TEST_F(ClusterNodeTest, ARequestWhoseDeadlinePassedBeforeItRanIsNeverSentAndEnds
 
 TEST_F(ClusterNodeTest, ASecondCallWithTheSameMessageIdWhileTheFirstIsInFlightEndsDuplicateAndIsNotSent) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
-  nodes = {&a, &b};
-  pump_all();
-  a.node->claim("CP1", 1);
-  pump_all();
+  join({&a, &b});
+  claim(a, "CP1");
   auto first = route(b, "CP1", "m-1");
   auto retry = route(b, "CP1", "m-1");
   pump_all();
@@ -167,10 +170,8 @@ TEST_F(ClusterNodeTest, ASecondCallWithTheSameMessageIdWhileTheFirstIsInFlightEn
 
 TEST_F(ClusterNodeTest, AFullInboxAnswersOverloadedWithoutQueueing) {
   TestNode a(adapter, "A", wall, milliseconds(5000), 2), b(adapter, "B", wall, milliseconds(5000), 2);
-  nodes = {&a, &b};
-  pump_all();
-  a.node->claim("CP1", 1);
-  pump_all();
+  join({&a, &b});
+  claim(a, "CP1");
   auto r1 = route(b, "CP1"), r2 = route(b, "CP1"), r3 = route(b, "CP1");
   pump_all();
   EXPECT_EQ(a.delivered.size(), 2u);
@@ -183,10 +184,8 @@ TEST_F(ClusterNodeTest, AFullInboxAnswersOverloadedWithoutQueueing) {
 TEST_F(ClusterNodeTest, CallsToAKilledNodeEndUnknownIfTakenAndNodeDownIfNotOnceItsLeaseEnds) {
   const auto ttl = milliseconds(60);
   TestNode a(adapter, "A", wall, ttl), b(adapter, "B", wall, ttl);
-  nodes = {&a, &b};
-  pump_all();
-  a.node->claim("CP1", 1);
-  pump_all();
+  join({&a, &b});
+  claim(a, "CP1");
   auto taken = route(b, "CP1");
   pump_all();
   ASSERT_EQ(a.delivered.size(), 1u);
@@ -212,10 +211,8 @@ TEST_F(ClusterNodeTest, CallsToAKilledNodeEndUnknownIfTakenAndNodeDownIfNotOnceI
 // again) or of the answer too (the request comes again after it ran).
 TEST_F(ClusterNodeTest, ARequestDeliveredAgainWhileItRunsNeverReachesTheStationTwiceAndItsAnswerStillReturns) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
-  nodes = {&a, &b};
-  pump_all();
-  a.node->claim("CP1", 1);
-  pump_all();
+  join({&a, &b});
+  claim(a, "CP1");
   auto reply = route(b, "CP1");
   pump_all();
   ASSERT_EQ(a.delivered.size(), 1u);
@@ -231,10 +228,8 @@ TEST_F(ClusterNodeTest, ARequestDeliveredAgainWhileItRunsNeverReachesTheStationT
 
 TEST_F(ClusterNodeTest, ARequestDeliveredAgainAfterItsAnswerWasLostEndsUnknownWithoutRunningAgain) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
-  nodes = {&a, &b};
-  pump_all();
-  a.node->claim("CP1", 1);
-  pump_all();
+  join({&a, &b});
+  claim(a, "CP1");
   auto reply = route(b, "CP1");
   pump_all();
   ASSERT_EQ(a.delivered.size(), 1u);
@@ -252,13 +247,10 @@ TEST_F(ClusterNodeTest, ARequestDeliveredAgainAfterItsAnswerWasLostEndsUnknownWi
 
 TEST_F(ClusterNodeTest, ANewerClaimEvictsTheOlderOwnerAndItsLateReleaseLeavesTheNewClaim) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
-  nodes = {&a, &b};
-  pump_all();
-  a.node->claim("CP1", 7);
-  pump_all();
+  join({&a, &b});
+  claim(a, "CP1", 7);
   const auto old_claim = *owner_of("CP1");
-  b.node->claim("CP1", 3);
-  pump_all();
+  claim(b, "CP1", 3);
   EXPECT_EQ(a.evicted, std::vector<std::string>{"CP1"});
   a.node->release("CP1", 7);  // the evicted socket closes late
   pump_all();
@@ -273,10 +265,8 @@ TEST_F(ClusterNodeTest, ANewerClaimEvictsTheOlderOwnerAndItsLateReleaseLeavesThe
 TEST_F(ClusterNodeTest, ANodeThatCannotRenewFencesAfterTheTtlEndsItsCallsAndRejoinsWhenItCan) {
   const auto ttl = milliseconds(60);
   TestNode a(adapter, "A", wall, ttl), b(adapter, "B", wall, ttl);
-  nodes = {&a, &b};
-  pump_all();
-  b.node->claim("CP2", 1);
-  pump_all();
+  join({&a, &b});
+  claim(b, "CP2");
   auto pending = route(a, "CP2");
   pump_all();
   ASSERT_EQ(b.delivered.size(), 1u);
@@ -299,10 +289,8 @@ TEST_F(ClusterNodeTest, ANodeThatCannotRenewFencesAfterTheTtlEndsItsCallsAndRejo
 TEST_F(ClusterNodeTest, AfterTheStoreLosesItsDataEachNodeClaimsItsStationsAgain) {
   const auto ttl = milliseconds(60);
   TestNode a(adapter, "A", wall, ttl);
-  nodes = {&a};
-  pump_all();
-  a.node->claim("CP1", 1);
-  pump_all();
+  join({&a});
+  claim(a, "CP1");
   ASSERT_TRUE(owner_of("CP1"));
   adapter->lose_data();
   EXPECT_FALSE(owner_of("CP1"));

@@ -542,18 +542,9 @@ TEST_F(RedisClusterTest, RedisRestartedMidLoadRecoversRewritesPresenceAndEveryCa
 TEST_F(RedisClusterTest, ASentinelFailoverUnderLoadRunsNothingTwiceNorLateAndEveryCallerGetsAnOutcomeByItsDeadline) {
   const milliseconds lease{3000};
   RedisServer replica(RedisServer::replica_of(redis));
-  {
-    redis::ConnectionOptions o;
-    o.url = redis.url();
-    o.logger = null_logger();
-    redis::Connection direct(pool2.executor(), o);
-    direct.start();
-    std::promise<redis::Result> synced;
-    direct.command({"WAIT", "1", "5000"}, milliseconds(6000), [&](redis::Result r) { synced.set_value(std::move(r)); });
-    auto r = synced.get_future().get();
-    ASSERT_TRUE(r && r->integer() == 1) << "the replica never synced";
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_replicated(redis));
   RedisServer sentinel(RedisServer::sentinel_for(redis, "mm"));
+  wait_until_sentinel_can_promote(sentinel);
   const std::string url = "redis-sentinel://127.0.0.1:" + std::to_string(sentinel.port()) + "/mm";
   NodeProcess a(url, "A", lease), b(url, "B", lease);
   make_backend(url, lease);
@@ -659,7 +650,7 @@ TEST_F(RedisClusterTest, ARequestLostWithTheOldMastersUnreplicatedWritesEndsUnkn
   ASSERT_TRUE(redis_command(redis.url(), {"SET", "ocpp:lease:Z", "7", "PX", "120000"}));
   ASSERT_TRUE(redis_command(redis.url(), {"SADD", "ocpp:nodes", "Z"}));
   ASSERT_TRUE(redis_command(redis.url(), {"HSET", "ocpp:owner:CPZ", "n", "Z", "i", "7", "e", "1"}));
-  expect_replicated(redis);
+  ASSERT_NO_FATAL_FAILURE(expect_replicated(redis));
   RedisServer sentinel(RedisServer::sentinel_for(redis, "mm"));
   wait_until_sentinel_can_promote(sentinel);
   make_backend("redis-sentinel://127.0.0.1:" + std::to_string(sentinel.port()) + "/mm", milliseconds(10000));

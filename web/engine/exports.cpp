@@ -13,6 +13,7 @@
 
 #include "host.hpp"
 #include "json_out.hpp"
+#include "ocpp/rpc/json_text.hpp"
 #include "ocpp/rpc/protocol.hpp"
 #include "session.hpp"
 
@@ -212,10 +213,7 @@ EMSCRIPTEN_KEEPALIVE double ocpp_web_call(int client, int token, const char* act
   call->id.assign(id, id_size);
   if (timeout_ms >= 0) call->timeout = milliseconds(static_cast<long long>(timeout_ms));
   try {
-    // Constructed in place: assigning would copy the value out of the reader's storage.
-    json::value parsed = parse_json(text(payload, payload_size));
-    std::destroy_at(&call->payload);
-    std::construct_at(&call->payload, std::move(parsed));
+    adopt(call->payload, parse_json(text(payload, payload_size)));
   } catch (const std::exception& e) {
     call->complete(Failure{FailureKind::invalid, std::string("payload is not JSON: ") + e.what()}, {}, true);
     return 0;

@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,14 @@ struct JsonRead {
 // size that spare malloc and free for each key and string. Move-construct it where it goes:
 // assigning it to a value of another storage (a default-constructed one) copies the whole tree.
 JsonRead read_json(std::string_view text, std::size_t max_depth = 32);
+
+// `to` takes `from`'s tree and storage (a value, object, array or string): what read_json returns
+// goes where it is kept without the copy an assignment across storages makes.
+template <class T>
+void adopt(T& to, T&& from) noexcept {
+  std::destroy_at(&to);
+  std::construct_at(&to, std::move(from));
+}
 
 // Appends the text boost::json::serializer writes for `v`.
 void write_json(std::string& out, const boost::json::value& v);
