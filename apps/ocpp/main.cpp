@@ -111,8 +111,8 @@ int main(int argc, char** argv) {
   m->add_option("--ca", sim.ca, "Profiles 2/3: CA bundle (PEM) to verify the CSMS with (default: the system's)")
       ->check(CLI::ExistingFile);
   m->add_option("--scenario", sim.scenario,
-                "Run the steps and expectations of a scenario file (JSON); exit 1 when an expectation fails, "
-                "2 for a bad file")
+                "Run the stations, steps and expectations of a scenario file (JSON; it names the identities and "
+                "the protocol); exit 1 when an expectation fails, 2 for a bad file")
       ->check(CLI::ExistingFile);
   m->add_option("--junit", sim.junit, "With --scenario: write a JUnit XML report to this file");
   m->add_flag("--json", sim.json, "With --scenario: print the result as JSON instead of text lines");

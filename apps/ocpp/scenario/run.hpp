@@ -1,6 +1,6 @@
 #pragma once
 // `ocpp simulate --scenario FILE`: loads the file (exit 2 when it is bad), runs it, reports it.
-#include "../commands.hpp"
+#include "commands.hpp"
 
 namespace ocpp::app::scenario {
 

@@ -14,8 +14,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "../demo_payloads.hpp"
-#include "../station_options.hpp"
+#include "demo_payloads.hpp"
+#include "station_options.hpp"
 #include "json_tools.hpp"
 #include "ocpp/ocpp.hpp"
 

@@ -4,7 +4,7 @@
 #include <functional>
 #include <string>
 
-#include "../commands.hpp"
+#include "commands.hpp"
 #include "results.hpp"
 #include "scenario.hpp"
 

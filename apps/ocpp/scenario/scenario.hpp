@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "../commands.hpp"
+#include "commands.hpp"
 #include "ocpp/rpc/protocol.hpp"
 
 namespace ocpp::app::scenario {
