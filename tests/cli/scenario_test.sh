@@ -4,7 +4,8 @@
 # failure; --json prints one parseable document; (2) against the default `ocpp serve`, which starts
 # no transaction, an expect_call that cannot be met fails the run (exit 1) and the JUnit report
 # carries the failure and skips the later steps; expect_error matches the CSMS's CALLERROR code;
-# (3) malformed scenario files exit 2 naming the step, the field and the reason.
+# (3) malformed scenario files exit 2 naming the step, the field and the reason; (4) a CSMS that
+# closes the connection fails a waiting expect_call at once.
 # usage: scenario_test.sh path/to/ocpp path/to/examples/scenarios
 set -euo pipefail
 ocpp=$1
@@ -97,4 +98,21 @@ expect_bad_file '{"protocol": "ocpp1.6", "steps": [{"raw": [3, "x", {}]}]}' "ste
 expect_bad_file '{"protocol": "ocpp1.5", "steps": [{"boot": {}}]}' "protocol: must be ocpp1.6, ocpp2.0.1 or ocpp2.1"
 expect_bad_file '{"protocol": "ocpp1.6", "stations": {"count": 2, "identity": "CP"}, "steps": [{"boot": {}}]}' \
   "stations.identity: must contain {n}"
+expect_bad_file '{"protocol": "ocpp1.6", "steps": [{"boot": {}, "capture": {"x": "status"}}, {"raw": [2, "{x}-{y}", "A", {}]}]}' \
+  "step 2: {y} is never set"
 echo "malformed scenario files exit 2 naming the step, field and reason"
+
+# A CSMS that goes away while a station waits for its call ends the wait at once, not at within_s.
+start_server leaving
+cat >"$dir/leaving.json" <<'JSON'
+{ "protocol": "ocpp1.6", "steps": [ { "boot": {} }, { "expect_call": { "action": "Reset", "within_s": 30 } } ] }
+JSON
+"$ocpp" simulate --url "ws://127.0.0.1:$port" --scenario "$dir/leaving.json" >"$dir/leaving.out" 2>&1 &
+simulator=$!
+for _ in $(seq 100); do grep -q "step 1: boot  passed" "$dir/leaving.out" && break; sleep 0.1; done
+kill "${servers[-1]}"
+status=0
+wait "$simulator" || status=$?
+[[ $status == 1 ]] && grep -q "step 2: expect_call Reset  failed: the connection closed (1001" "$dir/leaving.out" ||
+  { echo "a closed connection did not fail the waiting expect_call (exit $status)"; cat "$dir/leaving.out"; exit 1; }
+echo "a connection closed by the CSMS fails the expect_call waiting on it"

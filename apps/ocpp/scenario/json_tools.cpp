@@ -13,14 +13,6 @@ namespace {
 
 bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
-const json::value& variable(const json::object& variables, std::string_view name) {
-  const auto* v = variables.if_contains(name);
-  if (!v)
-    throw std::runtime_error("no variable {" + std::string(name) +
-                             "} (declare it under \"variables\" or capture it in an earlier step)");
-  return *v;
-}
-
 // The name of a "{name}" starting at `at`, or empty.
 std::string_view placeholder_at(std::string_view s, std::size_t at) {
   if (s[at] != '{') return {};
@@ -32,9 +24,33 @@ std::string_view placeholder_at(std::string_view s, std::size_t at) {
 
 }  // namespace
 
+const json::value& variable(const json::object& variables, std::string_view name) {
+  const auto* v = variables.if_contains(name);
+  if (!v)
+    throw std::runtime_error("no variable {" + std::string(name) +
+                             "} (declare it under \"variables\" or capture it in an earlier step)");
+  return *v;
+}
+
 std::string text_of(const json::value& v) {
   if (v.is_string()) return std::string(v.as_string());
   return json::serialize(v);
+}
+
+std::vector<std::string> variable_names(const json::value& v) {
+  std::vector<std::string> names;
+  if (v.is_object())
+    for (const auto& [_, item] : v.as_object())
+      for (auto& n : variable_names(item)) names.push_back(std::move(n));
+  if (v.is_array())
+    for (const auto& item : v.as_array())
+      for (auto& n : variable_names(item)) names.push_back(std::move(n));
+  if (v.is_string()) {
+    const std::string_view s = v.as_string();
+    for (std::size_t i = 0; i < s.size(); ++i)
+      if (const auto name = placeholder_at(s, i); !name.empty()) names.emplace_back(name);
+  }
+  return names;
 }
 
 json::value substitute(const json::value& v, const json::object& variables) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ocpp::app::scenario {
 
@@ -13,6 +14,11 @@ namespace ocpp::app::scenario {
 // value with its type (a number stays a number), elsewhere its text. Throws std::runtime_error for
 // a variable that is not set.
 boost::json::value substitute(const boost::json::value& v, const boost::json::object& variables);
+// The variable's value; throws std::runtime_error when it is not set.
+const boost::json::value& variable(const boost::json::object& variables, std::string_view name);
+// The names of the variables `v` uses, in order, repeats included.
+std::vector<std::string> variable_names(const boost::json::value& v);
+// A string as it is, anything else as JSON text.
 std::string text_of(const boost::json::value& v);
 
 // Objects merge key by key, anything else replaces; a null override removes the key.

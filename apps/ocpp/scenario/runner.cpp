@@ -1,7 +1,6 @@
 #include "runner.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -51,6 +50,7 @@ struct Station {
   json::object vars;
   std::size_t cursor = 0;  // the step being run; expect_call steps from here on take the CSMS's calls
   std::map<std::size_t, Claim> claims;  // by step index
+  std::string closed;  // why the connection closed, once it has
   asio::steady_timer wake;   // cancelled when a claim arrives
   asio::steady_timer sleep;  // waits, which claims do not cut short
   int seq = 0;     // 2.x TransactionEvent seqNo
@@ -108,14 +108,22 @@ const json::value& numeric_transaction(const json::object& vars) {
   return *tx;
 }
 
-// The action and payload of a message step: the version's default, with the step's overrides.
-std::pair<std::string, json::value> request(Station& st, const Step& step) {
+struct Request {
+  std::string action;
+  json::value payload;
+  CallOptions options;
+};
+
+// The CALL of a message step: the version's default payload with the step's overrides, or the raw
+// frame's. Throws std::runtime_error for a variable that is not set.
+Request request(Station& st, const Step& step) {
   const auto v = st.scenario.version;
   const bool v16 = v == ProtocolVersion::v16;
   const auto& vars = st.vars;
-  auto text = [&](const char* name) { return text_of(substitute(json::value(std::string("{") + name + "}"), vars)); };
-  std::string action;
-  json::value payload;
+  auto text = [&](std::string_view name) { return text_of(variable(vars, name)); };
+  Request r;
+  std::string& action = r.action;
+  json::value& payload = r.payload;
   switch (step.kind) {
     case StepKind::boot:
       action = "BootNotification";
@@ -145,12 +153,15 @@ std::pair<std::string, json::value> request(Station& st, const Step& step) {
       payload = cp_stop(v, v16 ? text_of(numeric_transaction(vars)) : text("transactionId"), st.energy, ++st.seq);
       break;
     case StepKind::raw:
-      return {step.action, substitute(step.payload, vars)};
+      action = step.action;
+      payload = substitute(step.payload, vars);
+      r.options.message_id = text_of(substitute(json::value(step.message_id), vars));
+      return r;
     default:
       throw std::logic_error("not a message step");
   }
   merge(payload.as_object(), substitute(step.payload, vars).as_object());
-  return {action, std::move(payload)};
+  return r;
 }
 
 // Stores the step's captures from `payload`; the reason when one is missing.
@@ -172,18 +183,16 @@ asio::awaitable<void> pause(asio::steady_timer& timer, double seconds) {
 
 // One CALL of a message step and its expectations; the failure, or empty.
 asio::awaitable<std::string> exchange(Station& st, const Step& step) {
-  std::string action;
-  json::value payload;
+  Request r;
   try {
-    std::tie(action, payload) = request(st, step);
+    r = request(st, step);
   } catch (const std::exception& e) {
     co_return e.what();
   }
-  CallOptions options;
-  if (step.kind == StepKind::raw) options.message_id = text_of(substitute(json::value(step.message_id), st.vars));
+  const std::string& action = r.action;
   json::value result;
   try {
-    result = co_await st.client->call(action, std::move(payload), options, asio::use_awaitable);
+    result = co_await st.client->call(action, std::move(r.payload), r.options, asio::use_awaitable);
   } catch (const RpcError& e) {
     if (step.expect_error && *step.expect_error == e.wire_code()) co_return std::string();
     co_return action + ": CALLERROR " + e.wire_code() + (e.description().empty() ? "" : " (" + e.description() + ")") +
@@ -208,6 +217,7 @@ asio::awaitable<std::string> expect_call(Station& st, const Step& step, std::siz
   const auto deadline = Clock::now() + to_ms(step.seconds);
   boost::system::error_code ec;
   while (!st.claims.contains(index)) {
+    if (!st.closed.empty()) co_return st.closed + " before the CSMS called " + step.action;
     if (Clock::now() >= deadline)
       co_return "the CSMS did not call " + step.action + " within " + seconds_text(step.seconds) + " s";
     st.wake.expires_at(deadline);
@@ -308,11 +318,19 @@ RunResult run_stations(const Scenario& scenario, const SimulateArgs& args, const
       throw ScenarioError("variables: " + std::string(e.what()));
     }
     st->client->handle_any([raw = st.get()](CallContext& ctx) { return answer(*raw, ctx); });
+    st->client->on_close([raw = st.get()](const CloseResult& r) {
+      raw->closed = "the connection closed (" + std::to_string(r.code) + (r.reason.empty() ? "" : " " + r.reason) + ")";
+      raw->wake.cancel();
+    });
     stations.push_back(std::move(st));
   }
   for (std::size_t i = 0; i < stations.size(); ++i) {
     const double delay = scenario.per_second > 0 ? static_cast<double>(i) / scenario.per_second : 0;
-    asio::co_spawn(io, run_station(*stations[i], delay), asio::detached);
+    // A station's coroutine turns every failure into a check; anything else it throws is a bug,
+    // and leaves io.run() rather than vanishing.
+    asio::co_spawn(io, run_station(*stations[i], delay), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
   }
   io.run();
   RunResult result;

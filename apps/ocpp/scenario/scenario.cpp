@@ -1,10 +1,13 @@
 #include "scenario.hpp"
 
+#include "json_tools.hpp"
+
 #include <boost/json/parse.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <set>
 #include <sstream>
 #include <string_view>
 
@@ -137,13 +140,12 @@ Step read_step(const json::value& v, const Where& where, std::size_t number) {
       if (const auto* r = o.if_contains("repeat")) step.repeat = static_cast<int>(number_at(*r, where / "repeat", 1, 10000));
       if (const auto* e = o.if_contains("every_s")) step.seconds = number_at(*e, where / "every_s", 0, max_seconds);
       break;
-    case StepKind::status:
-      if (argument->is_string()) step.status = string_at(*argument, at);
-      else step.payload = object_at(*argument, at);
-      [[fallthrough]];
     default:
       only_keys(o, where, {kind_key, "name", "expect_result", "expect_error", "capture"});
-      if (step.kind != StepKind::status) step.payload = object_at(*argument, at);
+      if (step.kind == StepKind::status && !argument->is_string() && !argument->is_object())
+        at.fail("must be the connector status (\"Charging\") or an object of payload fields");
+      if (argument->is_string()) step.status = string_at(*argument, at);
+      else step.payload = object_at(*argument, at);
   }
   if (const auto* r = o.if_contains("expect_result")) step.expect_result = object_at(*r, where / "expect_result");
   if (const auto* e = o.if_contains("expect_error")) step.expect_error = string_at(*e, where / "expect_error");
@@ -154,13 +156,31 @@ Step read_step(const json::value& v, const Where& where, std::size_t number) {
   return step;
 }
 
-}  // namespace
-
-const char* kind_name(StepKind kind) {
-  for (auto [key, k] : kinds)
-    if (k == kind) return key.data();
-  return "?";
+// Every variable the steps use must be set somewhere: built in, declared, or captured (whether it
+// is set before the step that uses it shows only at run time).
+void check_variables(const Scenario& s, const std::string& path) {
+  std::set<std::string, std::less<>> known{"identity", "n", "idTag", "transactionId"};
+  for (const auto& [k, _] : s.variables) known.emplace(k);
+  for (const auto& step : s.steps)
+    for (const auto& [name, _] : step.captures) known.insert(name);
+  auto check = [&](const json::value& v, const Where& where) {
+    for (const auto& name : variable_names(v))
+      if (!known.contains(name))
+        where.fail("{" + name + "} is never set (built in: identity, n, idTag, transactionId; else declare it under "
+                   "\"variables\" or capture it)");
+  };
+  const Where top(path, "");
+  check(json::value(s.variables), top / "variables");
+  for (const auto& step : s.steps) {
+    const Where at = top / ("step " + std::to_string(step.number));
+    check(json::value(step.payload), at);
+    check(json::value(step.fields), at);
+    check(json::value(step.message_id), at);
+    if (step.expect_result) check(json::value(*step.expect_result), at / "expect_result");
+  }
 }
+
+}  // namespace
 
 Scenario load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -197,6 +217,7 @@ Scenario load(const std::string& path) {
   const auto& steps = o.at("steps").as_array();
   for (std::size_t i = 0; i < steps.size(); ++i)
     s.steps.push_back(read_step(steps[i], top / ("step " + std::to_string(i + 1)), i + 1));
+  check_variables(s, path);
   return s;
 }
 

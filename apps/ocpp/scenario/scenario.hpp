@@ -57,6 +57,5 @@ struct Scenario {
 
 // Throws ScenarioError.
 Scenario load(const std::string& path);
-const char* kind_name(StepKind kind);
 
 }  // namespace ocpp::app::scenario
