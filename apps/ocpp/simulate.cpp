@@ -128,7 +128,8 @@ std::shared_ptr<Client> make_station(asio::any_io_executor executor, const Simul
 
 int simulate(const SimulateArgs& args) {
   if (!args.scenario.empty()) return scenario::run(args);
-  if (!args.junit.empty() || args.json) throw UsageError("--junit and --json report on a --scenario run; give --scenario FILE");
+  if (!args.junit.empty() || args.json)
+    throw UsageError("--junit and --json report on a --scenario run; give --scenario FILE");
   const auto version = protocol_version(args.protocol);
   asio::io_context io;
   Tally tally;
@@ -143,7 +144,9 @@ int simulate(const SimulateArgs& args) {
       return response;
     });
     if (!args.quiet)
-      cp->on_message([id = identity](const MessageEvent& e) { print_exchange(id, e.direction == MessageDirection::in, e.raw); });
+      cp->on_message([id = identity](const MessageEvent& e) {
+        print_exchange(id, e.direction == MessageDirection::in, e.raw);
+      });
     stations.push_back(cp);
     asio::co_spawn(io, run_station(cp, version, tally, args.quiet), asio::detached);
   }

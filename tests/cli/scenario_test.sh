@@ -103,7 +103,7 @@ expect_bad_file '{"protocol": "ocpp1.6", "steps": [{"boot": {}, "capture": {"x":
 echo "malformed scenario files exit 2 naming the step, field and reason"
 
 # A CSMS that goes away while a station waits for its call ends the wait at once, not at within_s.
-start_server leaving
+start_server going-away
 cat >"$dir/leaving.json" <<'JSON'
 { "protocol": "ocpp1.6", "steps": [ { "boot": {} }, { "expect_call": { "action": "Reset", "within_s": 30 } } ] }
 JSON

@@ -13,9 +13,12 @@ namespace {
 
 const char* word(Outcome o) {
   switch (o) {
-    case Outcome::passed: return "passed";
-    case Outcome::failed: return "failed";
-    case Outcome::skipped: return "skipped";
+    case Outcome::passed:
+      return "passed";
+    case Outcome::failed:
+      return "failed";
+    case Outcome::skipped:
+      return "skipped";
   }
   return "?";
 }
@@ -24,15 +27,27 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\n': out += "&#10;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\n':
+        out += "&#10;";
+        break;
       default:
         // XML 1.0 has no other control characters, not even escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t') out += '?';
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
+          out += '?';
+        else
+          out += c;
     }
   }
   return out;
@@ -68,12 +83,13 @@ std::string text_line(const std::string& identity, const CheckResult& c) {
 std::string text_summary(const RunResult& run) {
   std::ostringstream out;
   out << "ocpp simulate: scenario " << run.scenario << " (" << run.protocol << "), " << run.stations.size()
-      << " station" << (run.stations.size() == 1 ? "" : "s") << ", " << run.checks() << " checks: "
-      << run.count(Outcome::passed) << " passed, " << run.count(Outcome::failed) << " failed, "
+      << " station" << (run.stations.size() == 1 ? "" : "s") << ", " << run.checks()
+      << " checks: " << run.count(Outcome::passed) << " passed, " << run.count(Outcome::failed) << " failed, "
       << run.count(Outcome::skipped) << " skipped";
   std::size_t unexpected = 0;
   for (const auto& s : run.stations) unexpected += s.unexpected_calls.size();
-  if (unexpected) out << "; " << unexpected << " other CSMS call" << (unexpected == 1 ? "" : "s") << " answered by default";
+  if (unexpected)
+    out << "; " << unexpected << " other CSMS call" << (unexpected == 1 ? "" : "s") << " answered by default";
   return out.str();
 }
 

@@ -48,13 +48,13 @@ struct Station {
   const Scenario& scenario;
   std::shared_ptr<Client> client;
   json::object vars;
-  std::size_t cursor = 0;  // the step being run; expect_call steps from here on take the CSMS's calls
+  std::size_t cursor = 0;               // the step being run; expect_call steps from here on take the CSMS's calls
   std::map<std::size_t, Claim> claims;  // by step index
-  std::string closed;  // why the connection closed, once it has
-  asio::steady_timer wake;   // cancelled when a claim arrives
-  asio::steady_timer sleep;  // waits, which claims do not cut short
-  int seq = 0;     // 2.x TransactionEvent seqNo
-  int energy = 0;  // Wh of the current transaction
+  std::string closed;                   // why the connection closed, once it has
+  asio::steady_timer wake;              // cancelled when a claim arrives
+  asio::steady_timer sleep;             // waits, which claims do not cut short
+  int seq = 0;                          // 2.x TransactionEvent seqNo
+  int energy = 0;                       // Wh of the current transaction
   StationResult result;
   const OnCheck& report;
 
@@ -200,7 +200,8 @@ asio::awaitable<std::string> exchange(Station& st, const Step& step) {
   } catch (const std::exception& e) {
     co_return action + ": " + e.what();
   }
-  if (step.expect_error) co_return action + ": expected CALLERROR " + *step.expect_error + ", got " + json::serialize(result);
+  if (step.expect_error)
+    co_return action + ": expected CALLERROR " + *step.expect_error + ", got " + json::serialize(result);
   if (step.expect_result) {
     try {
       if (auto why = mismatch(substitute(*step.expect_result, st.vars), result)) co_return action + " result: " + *why;

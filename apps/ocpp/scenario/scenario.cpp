@@ -18,11 +18,13 @@ namespace {
 
 constexpr double max_seconds = 600;  // every wait and deadline is bounded, so a run always ends
 
-// Where in the file a check is, for the message: "steps[3].expect_call.within_s".
+// Where in the file a check is, for the message: "step 3.expect_call.within_s".
 class Where {
  public:
   Where(const std::string& file, std::string path) : file_(file), path_(std::move(path)) {}
-  Where operator/(std::string_view key) const { return {file_, path_.empty() ? std::string(key) : path_ + "." + std::string(key)}; }
+  Where operator/(std::string_view key) const {
+    return {file_, path_.empty() ? std::string(key) : path_ + "." + std::string(key)};
+  }
   [[noreturn]] void fail(const std::string& reason) const {
     throw ScenarioError(file_ + ": " + (path_.empty() ? "" : path_ + ": ") + reason);
   }
@@ -70,10 +72,15 @@ std::vector<std::pair<std::string, std::string>> captures_at(const json::value& 
   return out;
 }
 
-constexpr std::pair<std::string_view, StepKind> kinds[] = {
-    {"boot", StepKind::boot},     {"authorize", StepKind::authorize}, {"start", StepKind::start},
-    {"meter_values", StepKind::meter_values}, {"stop", StepKind::stop}, {"status", StepKind::status},
-    {"wait", StepKind::wait},     {"raw", StepKind::raw},             {"expect_call", StepKind::expect_call}};
+constexpr std::pair<std::string_view, StepKind> kinds[] = {{"boot", StepKind::boot},
+                                                           {"authorize", StepKind::authorize},
+                                                           {"start", StepKind::start},
+                                                           {"meter_values", StepKind::meter_values},
+                                                           {"stop", StepKind::stop},
+                                                           {"status", StepKind::status},
+                                                           {"wait", StepKind::wait},
+                                                           {"raw", StepKind::raw},
+                                                           {"expect_call", StepKind::expect_call}};
 
 void read_expect_call(Step& step, const json::value& v, const Where& where) {
   const auto& o = object_at(v, where);
@@ -111,15 +118,14 @@ Step read_step(const json::value& v, const Where& where, std::size_t number) {
   std::string_view kind_key;
   for (auto [key, kind] : kinds) {
     if (const auto* a = o.if_contains(key)) {
-      if (argument) where.fail("has both \"" + std::string(kind_key) + "\" and \"" + std::string(key) + "\"; one kind per step");
+      if (argument)
+        where.fail("has both \"" + std::string(kind_key) + "\" and \"" + std::string(key) + "\"; one kind per step");
       argument = a;
       kind_key = key;
       step.kind = kind;
     }
   }
-  if (!argument)
-    where.fail(
-        "needs one of: boot, authorize, start, meter_values, stop, status, wait, raw, expect_call");
+  if (!argument) where.fail("needs one of: boot, authorize, start, meter_values, stop, status, wait, raw, expect_call");
   const Where at = where / kind_key;
   switch (step.kind) {
     case StepKind::wait:
@@ -137,15 +143,18 @@ Step read_step(const json::value& v, const Where& where, std::size_t number) {
     case StepKind::meter_values:
       only_keys(o, where, {"meter_values", "name", "expect_result", "expect_error", "capture", "repeat", "every_s"});
       step.payload = object_at(*argument, at);
-      if (const auto* r = o.if_contains("repeat")) step.repeat = static_cast<int>(number_at(*r, where / "repeat", 1, 10000));
+      if (const auto* r = o.if_contains("repeat"))
+        step.repeat = static_cast<int>(number_at(*r, where / "repeat", 1, 10000));
       if (const auto* e = o.if_contains("every_s")) step.seconds = number_at(*e, where / "every_s", 0, max_seconds);
       break;
     default:
       only_keys(o, where, {kind_key, "name", "expect_result", "expect_error", "capture"});
       if (step.kind == StepKind::status && !argument->is_string() && !argument->is_object())
         at.fail("must be the connector status (\"Charging\") or an object of payload fields");
-      if (argument->is_string()) step.status = string_at(*argument, at);
-      else step.payload = object_at(*argument, at);
+      if (argument->is_string())
+        step.status = string_at(*argument, at);
+      else
+        step.payload = object_at(*argument, at);
   }
   if (const auto* r = o.if_contains("expect_result")) step.expect_result = object_at(*r, where / "expect_result");
   if (const auto* e = o.if_contains("expect_error")) step.expect_error = string_at(*e, where / "expect_error");
@@ -166,7 +175,8 @@ void check_variables(const Scenario& s, const std::string& path) {
   auto check = [&](const json::value& v, const Where& where) {
     for (const auto& name : variable_names(v))
       if (!known.contains(name))
-        where.fail("{" + name + "} is never set (built in: identity, n, idTag, transactionId; else declare it under "
+        where.fail("{" + name +
+                   "} is never set (built in: identity, n, idTag, transactionId; else declare it under "
                    "\"variables\" or capture it)");
   };
   const Where top(path, "");
@@ -198,19 +208,22 @@ Scenario load(const std::string& path) {
   if (!o.contains("protocol")) top.fail("needs \"protocol\": ocpp1.6, ocpp2.0.1 or ocpp2.1");
   s.protocol = string_at(o.at("protocol"), top / "protocol");
   s.version = protocol_version(s.protocol);
-  if (s.version == ProtocolVersion::other) (top / "protocol").fail("must be ocpp1.6, ocpp2.0.1 or ocpp2.1, not " + s.protocol);
+  if (s.version == ProtocolVersion::other)
+    (top / "protocol").fail("must be ocpp1.6, ocpp2.0.1 or ocpp2.1, not " + s.protocol);
   s.name = o.contains("name") ? string_at(o.at("name"), top / "name") : std::filesystem::path(path).stem().string();
   if (const auto* st = o.if_contains("stations")) {
     const Where at = top / "stations";
     const auto& so = object_at(*st, at);
     only_keys(so, at, {"count", "identity", "per_second"});
-    if (const auto* c = so.if_contains("count")) s.count = static_cast<std::size_t>(number_at(*c, at / "count", 1, 10000));
+    if (const auto* c = so.if_contains("count"))
+      s.count = static_cast<std::size_t>(number_at(*c, at / "count", 1, 10000));
     if (const auto* i = so.if_contains("identity")) s.identity = string_at(*i, at / "identity");
     if (const auto* p = so.if_contains("per_second")) s.per_second = number_at(*p, at / "per_second", 0, 10000);
     if (s.count > 1 && s.identity.find("{n}") == std::string::npos)
       (at / "identity").fail("must contain {n} when count > 1, so each station has its own identity");
   }
-  if (const auto* t = o.if_contains("call_timeout_s")) s.call_timeout_s = number_at(*t, top / "call_timeout_s", 0, max_seconds, true);
+  if (const auto* t = o.if_contains("call_timeout_s"))
+    s.call_timeout_s = number_at(*t, top / "call_timeout_s", 0, max_seconds, true);
   if (const auto* v = o.if_contains("variables")) s.variables = object_at(*v, top / "variables");
   if (!o.contains("steps") || !o.at("steps").is_array() || o.at("steps").as_array().empty())
     top.fail("needs \"steps\", a non-empty array");
