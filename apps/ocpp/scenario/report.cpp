@@ -65,11 +65,6 @@ std::string label(const CheckResult& c) {
   return c.step == 0 ? c.name : "step " + std::to_string(c.step) + ": " + c.name;
 }
 
-std::size_t count(const StationResult& s, Outcome o) {
-  std::size_t n = 0;
-  for (const auto& c : s.checks) n += c.outcome == o;
-  return n;
-}
 
 }  // namespace
 
@@ -101,7 +96,7 @@ std::string junit_xml(const RunResult& run) {
       << seconds(run.seconds) << "\">\n";
   for (const auto& s : run.stations) {
     out << "  <testsuite name=\"" << xml_escape(s.identity) << "\" tests=\"" << s.checks.size() << "\" failures=\""
-        << count(s, Outcome::failed) << "\" errors=\"0\" skipped=\"" << count(s, Outcome::skipped) << "\" time=\""
+        << s.count(Outcome::failed) << "\" errors=\"0\" skipped=\"" << s.count(Outcome::skipped) << "\" time=\""
         << seconds(s.seconds) << "\">\n";
     for (const auto& c : s.checks) {
       out << "    <testcase classname=\"" << xml_escape(run.scenario + "." + s.identity) << "\" name=\""
@@ -131,7 +126,7 @@ std::string json_report(const RunResult& run) {
     json::array unexpected;
     for (const auto& a : s.unexpected_calls) unexpected.push_back(json::value(a));
     stations.push_back(json::object{{"identity", s.identity},
-                                    {"passed", count(s, Outcome::failed) + count(s, Outcome::skipped) == 0},
+                                    {"passed", s.count(Outcome::failed) + s.count(Outcome::skipped) == 0},
                                     {"ms", ms(s.seconds)},
                                     {"checks", std::move(checks)},
                                     {"unexpected_calls", std::move(unexpected)}});

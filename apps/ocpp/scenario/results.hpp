@@ -21,6 +21,12 @@ struct StationResult {
   std::vector<CheckResult> checks;
   std::vector<std::string> unexpected_calls;  // CSMS calls no expect_call was waiting for (answered by default)
   double seconds = 0;
+
+  std::size_t count(Outcome outcome) const {
+    std::size_t n = 0;
+    for (const auto& c : checks) n += c.outcome == outcome;
+    return n;
+  }
 };
 
 struct RunResult {
@@ -31,8 +37,7 @@ struct RunResult {
 
   std::size_t count(Outcome outcome) const {
     std::size_t n = 0;
-    for (const auto& s : stations)
-      for (const auto& c : s.checks) n += c.outcome == outcome;
+    for (const auto& s : stations) n += s.count(outcome);
     return n;
   }
   std::size_t checks() const { return count(Outcome::passed) + count(Outcome::failed) + count(Outcome::skipped); }
