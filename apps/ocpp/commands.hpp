@@ -24,6 +24,7 @@ struct ServeArgs {
   std::size_t threads = 1;
   bool quiet = false;  // no exchange printing (for benchmarks)
   bool strict = false;  // validate every payload against the OCA schemas
+  bool demo_flows = false;  // start a transaction remotely after each boot, limit it with a TxProfile
   std::string rate_limit;  // "N/window" per connection, e.g. "100/60s"; empty: none
   std::size_t max_connections = 0;
   std::size_t max_handshakes = ServerOptions{}.max_handshakes;  // 0: no bound
@@ -63,6 +64,9 @@ struct SimulateArgs {
   std::string cert;      // profile 3; "{id}" is replaced with each station's identity
   std::string key;
   std::string ca;        // profiles 2/3: CA bundle to verify the CSMS with; empty: the system's
+  std::string scenario;  // a scenario file (apps/ocpp/scenario): scripted steps and expectations
+  std::string junit;     // with a scenario: write a JUnit report here
+  bool json = false;     // with a scenario: print the result as one JSON document
 };
 int simulate(const SimulateArgs& args);
 

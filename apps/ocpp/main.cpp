@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   s->add_option("--threads", serve.threads, "I/O threads (one io_context each)")->capture_default_str();
   s->add_flag("--quiet", serve.quiet, "Do not print the exchanges");
   s->add_flag("--strict", serve.strict, "Strict mode: validate every payload against the OCA schemas");
+  s->add_flag("--demo-flows", serve.demo_flows,
+              "After each boot, start a transaction remotely (RemoteStartTransaction / RequestStartTransaction) "
+              "and limit each started transaction with a TxProfile (SetChargingProfile)");
   s->add_flag("--no-compression", serve.no_compression,
               "Decline permessage-deflate (accepted by default: OCPP 2.0.1 and 2.1 require a CSMS to)");
   s->add_option("--rate-limit", serve.rate_limit, "Calls per connection and window, e.g. 100/60s (over it: dropped)");
@@ -107,6 +110,12 @@ int main(int argc, char** argv) {
   m->add_option("--key", sim.key, "Profile 3: the client certificate's private key (PEM); {id} as for --cert");
   m->add_option("--ca", sim.ca, "Profiles 2/3: CA bundle (PEM) to verify the CSMS with (default: the system's)")
       ->check(CLI::ExistingFile);
+  m->add_option("--scenario", sim.scenario,
+                "Run the stations, steps and expectations of a scenario file (JSON; it names the identities and "
+                "the protocol); exit 1 when an expectation fails, 2 for a bad file")
+      ->check(CLI::ExistingFile);
+  m->add_option("--junit", sim.junit, "With --scenario: write a JUnit XML report to this file");
+  m->add_flag("--json", sim.json, "With --scenario: print the result as JSON instead of text lines");
 
   ocpp::app::BenchArgs b;
   auto* l = app.add_subcommand("bench", "Load-generate CALLs against any OCPP-J server");
