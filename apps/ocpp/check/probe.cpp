@@ -265,7 +265,8 @@ Handshake upgrade(WsProbe<Next>& p, const Target& t, const Offer& o) {
     h.error = "no upgrade answer within " + std::to_string(t.timeout.count()) + " ms";
     return h;
   }
-  h.status = answer.result_int();
+  // Without an HTTP answer (a TLS alert, a reset) the response holds no status of the server's.
+  if (!ec || ec == websocket::error::upgrade_declined) h.status = answer.result_int();
   if (auto it = answer.find(http::field::sec_websocket_protocol); it != answer.end())
     h.protocol = std::string(it->value());
   h.upgraded = !ec;
