@@ -4,7 +4,7 @@
 
 #include <iostream>
 
-#include "../commands.hpp"
+#include "commands.hpp"
 #include "catalogue.hpp"
 #include "report.hpp"
 
