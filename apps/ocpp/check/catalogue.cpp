@@ -1,11 +1,12 @@
 #include "catalogue.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-
-#include <initializer_list>
 #include <openssl/ssl.h>
+
+#include <algorithm>
+#include <initializer_list>
+#include <optional>
 
 #include "ocpp/rpc/error.hpp"
 
@@ -48,7 +49,8 @@ std::string describe(const Incoming& in) {
 std::string describe(const Handshake& h) {
   if (!h.status) return h.error;
   std::string text = "HTTP " + std::to_string(h.status);
-  if (h.status == 101) text += h.protocol ? " with Sec-WebSocket-Protocol: " + *h.protocol : " without Sec-WebSocket-Protocol";
+  if (h.status == 101)
+    text += h.protocol ? " with Sec-WebSocket-Protocol: " + *h.protocol : " without Sec-WebSocket-Protocol";
   return text;
 }
 
@@ -205,7 +207,8 @@ Outcome expect_refusal_by_close(const Settings& s, const std::string& frame, std
 // The server does not take the connection as OCPP: an HTTP error, or an upgrade without a
 // subprotocol that the server then closes.
 Outcome expect_no_ocpp_session(const Settings& s, const Offer& o, std::string sent) {
-  Outcome out = outcome(std::move(sent), "refused (HTTP 4xx), or upgraded without Sec-WebSocket-Protocol and closed by the server");
+  Outcome out = outcome(std::move(sent),
+                        "refused (HTTP 4xx), or upgraded without Sec-WebSocket-Protocol and closed by the server");
   auto opened = open_probe(s.target, o);
   out.got = describe(opened.handshake);
   if (!opened.probe) {
@@ -228,6 +231,20 @@ Outcome expect_upgrade_status(const Settings& s, const Offer& o, std::string sen
   return out;
 }
 
+// A control frame on a fresh connection; `step` says whether the server answered it in time.
+Outcome control_exchange(const Settings& s, std::string sent, std::string required, std::string answered,
+                         const std::function<bool(Probe&)>& step) {
+  Outcome o = outcome(std::move(sent), std::move(required));
+  auto opened = open_probe(s.target, offer(s));
+  if (!opened.probe) {
+    o.got = "upgrade refused: " + describe(opened.handshake);
+    return o;
+  }
+  o.pass = step(*opened.probe);
+  o.got = o.pass ? std::move(answered) : "nothing within " + std::to_string(s.target.timeout.count()) + " ms";
+  return o;
+}
+
 std::string nested(std::size_t depth) {
   return std::string(R"([2,"check-deep","Heartbeat",{"a":)") + std::string(depth, '[') + std::string(depth, ']') + "}]";
 }
@@ -245,7 +262,8 @@ void add_frame_checks(std::vector<Check>& out, ProtocolVersion v) {
                                             {E::RpcFrameworkError, E::FormatViolation});
                  }});
   out.push_back({"4.1-3", e423, "Not an array: CALLERROR with id \"-1\"", [](const Settings& s) {
-                   return expect_call_error(s, R"({"not":"an array"})", {"-1"}, {E::RpcFrameworkError, E::ProtocolError});
+                   return expect_call_error(s, R"({"not":"an array"})", {"-1"},
+                                            {E::RpcFrameworkError, E::ProtocolError});
                  }});
   out.push_back({"4.1-3", e423, "CALL of 3 elements: CALLERROR", [](const Settings& s) {
                    return expect_call_error(s, R"([2,"check-3","Heartbeat"])", {"check-3"},
@@ -318,7 +336,8 @@ void add_frame_checks(std::vector<Check>& out, ProtocolVersion v) {
   out.push_back({"4.1-14", "RFC 8259 §9", "Nesting 10000 deep: refused or answered, server keeps serving",
                  [](const Settings& s) {
                    const std::string frame = nested(10000);
-                   Outcome o = outcome(shorten(frame, 60), "an answer or a close in time, then a new connection is served");
+                   Outcome o = outcome(shorten(frame, 60),
+                                       "an answer or a close in time, then a new connection is served");
                    Exchange x = exchange(s, [&](Probe& p) { p.send(frame); });
                    o.got = x.describe();
                    const bool reacted = x.sentinel_answered || (x.end && x.end->kind != Incoming::Kind::timeout);
@@ -330,7 +349,8 @@ void add_frame_checks(std::vector<Check>& out, ProtocolVersion v) {
   out.push_back({"4.2-22", "RFC 6455 §7.4.1", "16 MiB frame: closed with 1009", [](const Settings& s) {
                    const std::string frame =
                        R"([2,"check-big","Heartbeat",{"pad":")" + std::string(16 << 20, 'x') + "\"}]";
-                   return expect_refusal_by_close(s, frame, "[2,\"check-big\",\"Heartbeat\",{\"pad\":\"xxx...\"}] (16 MiB)");
+                   return expect_refusal_by_close(s, frame,
+                                                  R"([2,"check-big","Heartbeat",{"pad":"xxx..."}] (16 MiB))");
                  }});
   out.push_back({"4.2-22", "RFC 6455 §5.4", "CALL in 3 fragments: answered", [](const Settings& s) {
                    const std::string frame = R"([2,"check-frag","Heartbeat",{}])";
@@ -354,7 +374,8 @@ void add_handshake_checks(std::vector<Check>& out, ProtocolVersion v) {
                    return expect_no_ocpp_session(s, o, "upgrade without Sec-WebSocket-Protocol");
                  }});
   out.push_back({"4.5-35", "RFC 6455 §4.2.1", "Plain GET on the endpoint: HTTP error", [](const Settings& s) {
-                   Outcome o = outcome("GET " + build_target(s.target.url, s.target.identity) + " without Upgrade", "HTTP 4xx (400, 404 or 426), not an upgrade");
+                   Outcome o = outcome("GET " + build_target(s.target.url, s.target.identity) + " without Upgrade",
+                                       "HTTP 4xx (400, 404 or 426), not an upgrade");
                    std::string error;
                    const unsigned status = plain_get(s.target, error);
                    o.got = status ? "HTTP " + std::to_string(status) : error;
@@ -362,26 +383,12 @@ void add_handshake_checks(std::vector<Check>& out, ProtocolVersion v) {
                    return o;
                  }});
   out.push_back({"4.8-46", "RFC 6455 §5.5.2, §5.5.3", "Ping: pong with the same payload", [](const Settings& s) {
-                   Outcome o = outcome("ping \"ocpp-check\"", "a pong with payload \"ocpp-check\"");
-                   auto opened = open_probe(s.target, offer(s));
-                   if (!opened.probe) {
-                     o.got = "upgrade refused: " + describe(opened.handshake);
-                     return o;
-                   }
-                   o.pass = opened.probe->ping("ocpp-check");
-                   o.got = o.pass ? "pong \"ocpp-check\"" : "no pong within " + std::to_string(s.target.timeout.count()) + " ms";
-                   return o;
+                   return control_exchange(s, "ping \"ocpp-check\"", "a pong with payload \"ocpp-check\"",
+                                           "pong \"ocpp-check\"", [](Probe& p) { return p.ping("ocpp-check"); });
                  }});
   out.push_back({"4.8-49", "RFC 6455 §5.5.1", "Close 1000: the server closes too", [](const Settings& s) {
-                   Outcome o = outcome("close 1000", "the server's close frame");
-                   auto opened = open_probe(s.target, offer(s));
-                   if (!opened.probe) {
-                     o.got = "upgrade refused: " + describe(opened.handshake);
-                     return o;
-                   }
-                   o.pass = opened.probe->close();
-                   o.got = o.pass ? "close frame" : "no close frame within " + std::to_string(s.target.timeout.count()) + " ms";
-                   return o;
+                   return control_exchange(s, "close 1000", "the server's close frame", "close frame",
+                                           [](Probe& p) { return p.close(); });
                  }});
 }
 
@@ -444,7 +451,8 @@ void add_tls_checks(std::vector<Check>& out, ProtocolVersion v, bool client_cert
   out.push_back({"4.7-43", part2(v, "A00.FR.407"), "No client certificate: refused", [](const Settings& s) {
                    Offer o = offer(s);
                    o.send_cert = false;
-                   Outcome out = outcome("upgrade without a client certificate", "the TLS handshake or the connection refused");
+                   Outcome out = outcome("upgrade without a client certificate",
+                                         "the TLS handshake or the connection refused");
                    auto opened = open_probe(s.target, o);
                    out.got = opened.probe ? describe(opened.handshake) : opened.handshake.error;
                    out.pass = !opened.probe;

@@ -10,6 +10,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <functional>
+
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
