@@ -12,6 +12,7 @@
 
 #include <functional>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -135,13 +136,11 @@ class WsProbe final : public Probe {
   tcp::socket& socket() { return beast::get_lowest_layer(ws_); }
   asio::io_context& io() { return *io_; }
 
+  // A failed write shows in the next receive(), which fails on the same stream.
   void send(std::string_view text) override {
     bool done = false;
     ws_.text(true);
-    ws_.async_write(asio::buffer(text), [&](error_code ec, std::size_t) {
-      write_error_ = ec;
-      done = true;
-    });
+    ws_.async_write(asio::buffer(text), [&](error_code, std::size_t) { done = true; });
     run_until(*io_, done, deadline(), socket());
   }
 
@@ -150,12 +149,13 @@ class WsProbe final : public Probe {
     ws_.text(true);
     for (std::size_t at = 0; at < text.size(); at += step) {
       bool done = false;
+      error_code ec;
       const bool last = at + step >= text.size();
-      ws_.async_write_some(last, asio::buffer(text.substr(at, step)), [&](error_code ec, std::size_t) {
-        write_error_ = ec;
+      ws_.async_write_some(last, asio::buffer(text.substr(at, step)), [&](error_code e, std::size_t) {
+        ec = e;
         done = true;
       });
-      if (!run_until(*io_, done, deadline(), socket()) || write_error_) return;
+      if (!run_until(*io_, done, deadline(), socket()) || ec) return;
     }
   }
 
@@ -195,28 +195,30 @@ class WsProbe final : public Probe {
   }
 
   bool ping(const std::string& payload) override {
-    bool ponged = false, pinged = false, read_done = false;
+    bool ponged = false, finished = false;
     ws_.control_callback([&](websocket::frame_type kind, beast::string_view data) {
-      if (kind == websocket::frame_type::pong && data == payload) ponged = true;
+      if (kind == websocket::frame_type::pong && data == payload) ponged = finished = true;
     });
-    ws_.async_ping(websocket::ping_data(payload.c_str()), [&](error_code) { pinged = true; });
+    ws_.async_ping(websocket::ping_data(payload.c_str()), [](error_code) {});
+    // The pong is seen only while reading; text frames meanwhile are read past.
     beast::flat_buffer buffer;
     std::function<void(error_code, std::size_t)> on_read = [&](error_code ec, std::size_t) {
       if (ec || ponged) {
-        read_done = true;
+        finished = true;
         return;
       }
       buffer.clear();
       ws_.async_read(buffer, on_read);
     };
     ws_.async_read(buffer, on_read);
-    run_until(*io_, ponged, deadline(), socket());
-    ws_.control_callback();
-    gone_ = true;  // the read is still pending; the connection is done for
+    run_until(*io_, finished, deadline(), socket());
+    // A read is still pending: the connection is done for.
+    gone_ = true;
     error_code ignored;
     socket().close(ignored);
     io_->restart();
     io_->run();
+    ws_.control_callback();
     return ponged;
   }
 
@@ -240,7 +242,6 @@ class WsProbe final : public Probe {
   std::unique_ptr<asio::io_context> io_;
   std::chrono::milliseconds timeout_;
   websocket::stream<Next> ws_;
-  error_code write_error_;
   bool gone_ = false;
 };
 
