@@ -115,4 +115,19 @@ struct CertsArgs {
 };
 int certs(const CertsArgs& args);
 
+struct CheckArgs {
+  std::string url = "ws://127.0.0.1:9000";
+  std::string identity = "CHECK001";
+  std::string protocol = "ocpp1.6";
+  int profile = -1;  // -1: the checks follow from the URL scheme and credentials
+  std::string password;  // Basic Auth: also check its refusals (profiles 1 and 2)
+  std::string cert, key;  // profile 3: also check that a connection without them is refused
+  std::string ca;         // wss://: verify the server with it; empty: the system's CAs
+  std::string report = "text";  // text | json | junit
+  bool json = false;            // --json: report json
+  std::size_t timeout_ms = 3000;  // each step of a probe
+};
+// Runs the edge-case catalogue against a server; exit 1 when a check fails.
+int check(const CheckArgs& args);
+
 }  // namespace ocpp::app

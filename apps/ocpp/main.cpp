@@ -161,6 +161,26 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   c->add_option("--host", certs.hosts, "More names or addresses for the server certificates (repeatable)");
 
+  ocpp::app::CheckArgs chk;
+  auto* q = app.add_subcommand("check", "Run the OCPP-J edge-case catalogue against a CSMS; exit 1 on a failed check");
+  q->add_option("--url", chk.url, "CSMS endpoint (ws://host:port[/path]; wss:// for profiles 2 and 3)")
+      ->capture_default_str();
+  q->add_option("--identity", chk.identity, "Identity to connect as (appended to the URL)")->capture_default_str();
+  q->add_option("--protocol", chk.protocol, "ocpp1.6, ocpp2.0.1 or ocpp2.1")->capture_default_str();
+  q->add_option("--profile", chk.profile, "Security profile 0-3, checked against the URL and credentials")
+      ->check(CLI::Range(0, 3));
+  q->add_option("--password", chk.password, "Basic Auth password: also checks missing and wrong ones get 401");
+  q->add_option("--cert", chk.cert, "Profile 3: client certificate (PEM); also checks one is required")
+      ->check(CLI::ExistingFile);
+  q->add_option("--key", chk.key, "Profile 3: its private key (PEM)")->check(CLI::ExistingFile);
+  q->add_option("--ca", chk.ca, "wss://: CA bundle (PEM) to verify the CSMS with (default: the system's)")
+      ->check(CLI::ExistingFile);
+  q->add_option("--report", chk.report, "text, json or junit")
+      ->check(CLI::IsMember({"text", "json", "junit"}))
+      ->capture_default_str();
+  q->add_flag("--json", chk.json, "Same as --report json");
+  q->add_option("--timeout-ms", chk.timeout_ms, "Deadline of each step of a check")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -178,6 +198,7 @@ int main(int argc, char** argv) {
     if (*c) return ocpp::app::certs(certs);
     if (*k) return ocpp::app::call_station(call);
     if (*n) return ocpp::app::cluster_status(cl);
+    if (*q) return ocpp::app::check(chk);
   } catch (const ocpp::app::UsageError& e) {
     std::cerr << "ocpp: " << e.what() << "\n";
     return 2;
