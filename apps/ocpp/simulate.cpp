@@ -4,8 +4,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <atomic>
+#include <optional>
 #include <filesystem>
 #include <iostream>
 #include <string_view>
@@ -13,6 +15,7 @@
 #include "commands.hpp"
 #include "demo_payloads.hpp"
 #include "ocpp/ocpp.hpp"
+#include "progress.hpp"
 
 namespace ocpp::app {
 namespace asio = boost::asio;
@@ -131,12 +134,29 @@ int simulate(const SimulateArgs& args) {
       ++tally.answered;
       return response;
     });
-    if (!args.quiet)
+    if (!args.quiet && !args.json)  // --json: stdout carries the result only
       cp->on_message([id = o.identity](const MessageEvent& e) { print_exchange(id, e.direction == MessageDirection::in, e.raw); });
     stations.push_back(cp);
     asio::co_spawn(io, run_station(cp, version, tally, args.quiet), asio::detached);
   }
-  io.run();
+  {
+    std::optional<Progress> progress;
+    if (args.count > 1)
+      progress.emplace("ocpp simulate", [&] {
+        return std::to_string(tally.ok) + " calls succeeded, " + std::to_string(tally.failed) + " failed, " +
+               std::to_string(tally.answered) + " CSMS calls answered (" + std::to_string(args.count) + " charge points)";
+      });
+    io.run();
+  }
+  if (args.json) {
+    std::cout << json::serialize(json::object{{"charge_points", args.count},
+                                              {"protocol", args.protocol},
+                                              {"succeeded", tally.ok.load()},
+                                              {"failed", tally.failed.load()},
+                                              {"csms_calls_answered", tally.answered.load()}})
+              << "\n";
+    return tally.failed == 0 && tally.ok > 0 ? 0 : 1;
+  }
   std::cout << "ocpp simulate: " << args.count << " charge point" << (args.count == 1 ? "" : "s") << " ("
             << args.protocol << "), " << tally.ok << " calls succeeded, " << tally.failed << " failed, "
             << tally.answered << " CSMS calls answered\n";
