@@ -37,8 +37,13 @@ void Campaign::run_connection(std::uint64_t index, const std::function<void(cons
     socket.emplace(options_.endpoint, "fuzz" + std::to_string(index), protocol, options_.answer_timeout);
   } catch (const ConnectError& e) {
     if (e.refused) {
+      // This connection sent nothing: one of those just before it, still running or just
+      // finished, is the suspect.
       server_gone_ = true;
-      fail(std::nullopt, "crash", std::string("the server refused a connection: ") + e.what());
+      const auto first = index > workers_ ? index - workers_ : 0;
+      report({"crash", std::nullopt, std::nullopt, "",
+              std::string("the server refused a connection (") + e.what() + ") after connections " +
+                  std::to_string(first) + ".." + std::to_string(index - (index > 0)) + ": replay each with --replay"});
     } else {
       ++counters_.refused_upgrades;  // a busy or limiting server may turn some connections away
       if (trace) trace("upgrade failed: " + std::string(e.what()));
@@ -117,6 +122,7 @@ void Campaign::probe_liveness() {
 void Campaign::run(std::size_t workers, const std::atomic<bool>& stop,
                    const std::function<void(const Finding&)>& on_finding) {
   on_finding_ = on_finding;
+  workers_ = workers;
   std::vector<std::thread> threads;
   for (std::size_t w = 0; w < workers; ++w)
     threads.emplace_back([this, &stop] {

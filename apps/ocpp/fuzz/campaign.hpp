@@ -60,6 +60,7 @@ class Campaign {
   Counters counters_;
   std::atomic<std::uint64_t> next_connection_{0};
   std::atomic<std::uint64_t> probes_{0};
+  std::size_t workers_ = 1;
   std::atomic<bool> server_gone_{false};
   mutable std::mutex mutex_;
   std::vector<Finding> findings_;

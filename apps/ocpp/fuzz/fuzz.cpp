@@ -22,7 +22,7 @@ std::string replay_command(const FuzzArgs& args, std::uint64_t seed, std::uint64
 }
 
 std::string describe(const wire_fuzz::Finding& f) {
-  std::string where = f.connection ? "connection " + std::to_string(*f.connection) : "liveness probe";
+  std::string where = f.connection ? "connection " + std::to_string(*f.connection) : f.kind == "crash" ? "server" : "liveness probe";
   if (f.case_index) where += ", case " + std::to_string(*f.case_index);
   if (!f.case_kind.empty()) where += " (" + f.case_kind + ")";
   return "[" + f.kind + "] " + where + ": " + f.detail;
