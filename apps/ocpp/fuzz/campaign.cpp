@@ -9,10 +9,11 @@
 
 namespace ocpp::app::wire_fuzz {
 
-std::string Campaign::protocol_of(std::uint64_t index) const {
-  // Its own stream, so that the protocol does not shift the cases' draws.
+Campaign::Traits Campaign::traits_of(std::uint64_t index) const {
+  // Their own stream, so that they do not shift the cases' draws.
   fuzzgen::Rng rng(options_.seed ^ 0x70726f746fULL, index);
-  return rng.pick(options_.protocols);
+  const auto& protocol = rng.pick(options_.protocols);
+  return {protocol, rng.chance(50)};
 }
 
 void Campaign::report(Finding f) {
@@ -27,7 +28,7 @@ std::vector<Finding> Campaign::findings() const {
 }
 
 void Campaign::run_connection(std::uint64_t index, const std::function<void(const std::string&)>& trace) {
-  const std::string protocol = protocol_of(index);
+  const auto [protocol, reset] = traits_of(index);
   const auto plan = fuzzgen::connection_plan(options_.seed, index, protocol);
   const auto fail = [&](std::optional<std::size_t> at, std::string kind, std::string detail) {
     report({std::move(kind), index, at, at && *at < plan.size() ? plan[*at].kind : "", std::move(detail)});
@@ -51,6 +52,7 @@ void Campaign::run_connection(std::uint64_t index, const std::function<void(cons
     return;
   }
   ++counters_.connections;
+  if (reset) socket->reset_on_close();
   if (socket->protocol() != protocol) {
     fail(std::nullopt, "spec", "101 with subprotocol \"" + socket->protocol() + "\" to an offer of " + protocol);
     return;

@@ -54,7 +54,12 @@ class Campaign {
 
  private:
   void report(Finding f);
-  std::string protocol_of(std::uint64_t index) const;
+  // What a connection offers, and whether it ends with a TCP reset instead of a FIN.
+  struct Traits {
+    std::string protocol;
+    bool reset;
+  };
+  Traits traits_of(std::uint64_t index) const;
 
   CampaignOptions options_;
   Counters counters_;

@@ -122,6 +122,11 @@ WireSocket::~WireSocket() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void WireSocket::reset_on_close() {
+  const linger abort{1, 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+}
+
 bool WireSocket::send(std::string_view bytes) {
   const auto deadline = Clock::now() + std::chrono::seconds(10);
   while (!bytes.empty()) {

@@ -48,6 +48,8 @@ class WireSocket {
   bool send(std::string_view bytes);
   // A well-formed, masked frame (a pong, a close, an answer to the server's CALL).
   bool send_frame(std::uint8_t opcode, std::string payload);
+  // Closing the socket sends a TCP reset (RST) rather than a FIN.
+  void reset_on_close();
   // The next frame or event; Timeout once `deadline` passes.
   ServerEvent next(Clock::time_point deadline);
 
