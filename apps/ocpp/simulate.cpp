@@ -7,9 +7,9 @@
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
-#include <optional>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string_view>
 
 #include "commands.hpp"

@@ -53,32 +53,26 @@ for mode in plain strict; do
   done
 done
 
-# A server that never answers: hangs are found, and the replay command reproduces one.
-start silent python3 "$here/fuzz_broken_server.py" --mode silent
-status=0
-"$ocpp" fuzz --url "ws://127.0.0.1:$port" --duration 1 --seed 5 --answer-timeout-ms 300 --json \
-  >"$dir/silent.json" 2>"$dir/silent.err" || status=$?
-[[ $status == 1 ]] || { echo "fuzz vs a silent server: exit $status, want 1"; cat "$dir/silent.err"; exit 1; }
-json_check "$dir/silent.json" "any(f['kind'] == 'hang' and 'replay' in f for f in d['findings'])"
-replay=$(python3 -c "import json,sys; print(next(f['replay'] for f in json.load(open(sys.argv[1]))['findings'] if f['kind'] == 'hang'))" "$dir/silent.json")
-status=0
-${replay/ocpp/$ocpp} --answer-timeout-ms 300 >"$dir/replay.out" 2>"$dir/replay.err" || status=$?
-[[ $status == 1 ]] && grep -q 'FINDING \[hang\]' "$dir/replay.out" ||
-  { echo "the replay did not reproduce the hang: exit $status"; cat "$dir/replay.out" "$dir/replay.err"; exit 1; }
-echo "silent server: hangs found, '$replay' reproduces one"
-
-# A server that closes on the first text frame: unexpected closes are found and replayed.
-start closer python3 "$here/fuzz_broken_server.py" --mode close-on-call
-status=0
-"$ocpp" fuzz --url "ws://127.0.0.1:$port" --duration 1 --seed 6 --answer-timeout-ms 300 --json \
-  >"$dir/closer.json" 2>"$dir/closer.err" || status=$?
-[[ $status == 1 ]] || { echo "fuzz vs a closing server: exit $status, want 1"; cat "$dir/closer.err"; exit 1; }
-replay=$(python3 -c "import json,sys; print(next(f['replay'] for f in json.load(open(sys.argv[1]))['findings'] if f['kind'] == 'close' and f['case_kind'] == 'valid'))" "$dir/closer.json")
-status=0
-${replay/ocpp/$ocpp} --answer-timeout-ms 300 >"$dir/replay.out" 2>"$dir/replay.err" || status=$?
-[[ $status == 1 ]] && grep -q 'FINDING \[close\] connection [0-9]*, case 0 (valid): unexpected close 1000' "$dir/replay.out" ||
-  { echo "the replay did not reproduce the close: exit $status"; cat "$dir/replay.out" "$dir/replay.err"; exit 1; }
-echo "closing server: unexpected closes found, '$replay' reproduces one"
+# broken MODE SEED KIND FILTER PATTERN: against fuzz_broken_server.py --mode MODE, fuzz exits 1 with
+# a finding of KIND for which the Python FILTER over `f` holds, and that finding's replay command
+# exits 1 printing PATTERN.
+broken() {
+  local mode=$1 seed=$2 kind=$3 filter=$4 pattern=$5 status=0 replay
+  start "$mode" python3 "$here/fuzz_broken_server.py" --mode "$mode"
+  "$ocpp" fuzz --url "ws://127.0.0.1:$port" --duration 1 --seed "$seed" --answer-timeout-ms 300 --json \
+    >"$dir/$mode.json" 2>"$dir/$mode.err" || status=$?
+  [[ $status == 1 ]] || { echo "fuzz vs $mode: exit $status, want 1"; cat "$dir/$mode.err"; exit 1; }
+  replay=$(python3 -c "import json,sys; print(next(f['replay'] for f in json.load(open(sys.argv[1]))['findings'] if f['kind'] == '$kind' and ($filter)))" "$dir/$mode.json") ||
+    { echo "fuzz vs $mode: no $kind finding with $filter"; cat "$dir/$mode.json"; exit 1; }
+  status=0
+  ${replay/ocpp/$ocpp} --answer-timeout-ms 300 >"$dir/replay.out" 2>"$dir/replay.err" || status=$?
+  [[ $status == 1 ]] && grep -q "$pattern" "$dir/replay.out" ||
+    { echo "'$replay' did not reproduce it: exit $status"; cat "$dir/replay.out" "$dir/replay.err"; exit 1; }
+  echo "$mode server: $kind found, '$replay' reproduces it"
+}
+broken silent 5 hang "'replay' in f" 'FINDING \[hang\]'
+broken close-on-call 6 close "f['case_kind'] == 'valid'" \
+  'FINDING \[close\] connection [0-9]*, case 0 (valid): unexpected close 1000'
 
 # The other long-running commands: --json is one object on stdout, progress stays on stderr.
 start serve-json "$ocpp" serve --port 0 --host 127.0.0.1 --quiet

@@ -22,6 +22,19 @@ void Campaign::report(Finding f) {
   if (on_finding_) on_finding_(findings_.back());
 }
 
+void Campaign::report_refused(const ConnectError& e) {
+  if (server_gone_.exchange(true)) return;  // one finding, not one per worker
+  if (counters_.connections == 0) {
+    report({"crash", {}, {}, {}, std::string("nothing accepts connections at the URL (") + e.what() + ")"});
+    return;
+  }
+  // The connection refused sent nothing: one of those just before it is the suspect.
+  const std::uint64_t last = next_connection_ ? next_connection_ - 1 : 0, first = last > workers_ * 2 ? last - workers_ * 2 : 0;
+  report({"crash", {}, {}, {},
+          std::string("the server stopped accepting connections (") + e.what() + ") during connections " +
+              std::to_string(first) + ".." + std::to_string(last) + ": replay each with --replay"});
+}
+
 std::vector<Finding> Campaign::findings() const {
   std::lock_guard lock(mutex_);
   return findings_;
@@ -38,13 +51,7 @@ void Campaign::run_connection(std::uint64_t index, const std::function<void(cons
     socket.emplace(options_.endpoint, "fuzz" + std::to_string(index), protocol, options_.answer_timeout);
   } catch (const ConnectError& e) {
     if (e.refused) {
-      // This connection sent nothing: one of those just before it, still running or just
-      // finished, is the suspect.
-      server_gone_ = true;
-      const auto first = index > workers_ ? index - workers_ : 0;
-      report({"crash", std::nullopt, std::nullopt, "",
-              std::string("the server refused a connection (") + e.what() + ") after connections " +
-                  std::to_string(first) + ".." + std::to_string(index - (index > 0)) + ": replay each with --replay"});
+      report_refused(e);
     } else {
       ++counters_.refused_upgrades;  // a busy or limiting server may turn some connections away
       if (trace) trace("upgrade failed: " + std::string(e.what()));
@@ -106,7 +113,9 @@ void Campaign::probe_liveness() {
     fuzzgen::Rng rng(n);
     const auto heartbeat = fuzzgen::valid_case(rng, "live-" + std::to_string(n), {"Heartbeat", "{}"});
     const std::function<void(const std::string&)> no_trace;
-    const JudgeContext context{protocol_version(protocol), options_.strict, options_.answer_timeout, counters_, no_trace};
+    Counters probe_counters;  // the campaign's count what the fuzzing connections got
+    const JudgeContext context{protocol_version(protocol), options_.strict, options_.answer_timeout, probe_counters,
+                               no_trace};
     auto verdict = judge(socket, heartbeat, socket.send(heartbeat.writes.front()), context);
     if (verdict.finding) {
       verdict.finding->kind = "liveness";
@@ -116,8 +125,8 @@ void Campaign::probe_liveness() {
     socket.send_frame(fuzzgen::kClose, fuzzgen::close_payload(1000));
     ++counters_.liveness_checks;
   } catch (const ConnectError& e) {
-    if (e.refused) server_gone_ = true;
-    report({e.refused ? "crash" : "liveness", {}, {}, {}, std::string("a fresh connection failed: ") + e.what()});
+    if (e.refused) report_refused(e);
+    else report({"liveness", {}, {}, {}, std::string("a fresh connection failed: ") + e.what()});
   }
 }
 

@@ -54,6 +54,8 @@ class Campaign {
 
  private:
   void report(Finding f);
+  // A refused TCP connection: the server crashed or stopped listening; the run ends.
+  void report_refused(const ConnectError& e);
   // What a connection offers, and whether it ends with a TCP reset instead of a FIN.
   struct Traits {
     std::string protocol;

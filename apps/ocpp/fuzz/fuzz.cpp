@@ -116,6 +116,11 @@ int fuzz(const FuzzArgs& args) {
               << c.bytes << " bytes), " << c.answers << " answers, " << c.expected_closes << " expected closes, "
               << c.pongs << " pongs, " << c.liveness_checks << " liveness checks, " << findings.size() << " findings\n";
   }
+  if (c.connections == 0 && findings.empty()) {
+    // Nothing was fuzzed: a wrong path or a server that turns every upgrade away is no pass.
+    std::cerr << "ocpp fuzz: no connection was upgraded (" << c.refused_upgrades << " refused)\n";
+    return 1;
+  }
   return findings.empty() ? 0 : 1;
 }
 
