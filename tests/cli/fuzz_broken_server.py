@@ -2,12 +2,14 @@
 """A deliberately broken OCPP-J server for tests/cli/fuzz_test.sh: it upgrades every connection
 with the offered subprotocol, then, by --mode,
   silent:        reads and never answers anything (no CALLRESULT, no pong, no close);
-  close-on-call: closes with 1000 when a connection's first frame is text (else as silent).
+  close-on-call: closes with 1000 when a connection's first frame is text (else as silent);
+  exit-on-call:  exits, as a crash would, when a connection's first frame is text.
 Prints "listening on 127.0.0.1:PORT" and serves until killed.
 """
 import argparse
 import base64
 import hashlib
+import os
 import socket
 import struct
 import threading
@@ -40,7 +42,9 @@ def serve(conn, mode):
             buf = conn.recv(65536) or None
         if buf is None:
             return
-        if mode == "close-on-call" and buf[0] & 0x0F == 1:  # the connection's first frame is text
+        if mode != "silent" and buf[0] & 0x0F == 1:  # the connection's first frame is text
+            if mode == "exit-on-call":
+                os._exit(3)
             conn.sendall(bytes([0x88, 2]) + struct.pack("!H", 1000))
             return
         while conn.recv(65536):
@@ -53,7 +57,7 @@ def serve(conn, mode):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", choices=["silent", "close-on-call"], required=True)
+    ap.add_argument("--mode", choices=["silent", "close-on-call", "exit-on-call"], required=True)
     args = ap.parse_args()
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

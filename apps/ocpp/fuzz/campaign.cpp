@@ -24,7 +24,7 @@ void Campaign::report(Finding f) {
 
 void Campaign::report_refused(const ConnectError& e) {
   if (server_gone_.exchange(true)) return;  // one finding, not one per worker
-  if (counters_.connections == 0) {
+  if (!upgraded_once_) {
     report({"crash", {}, {}, {}, std::string("nothing accepts connections at the URL (") + e.what() + ")"});
     return;
   }
@@ -59,6 +59,7 @@ void Campaign::run_connection(std::uint64_t index, const std::function<void(cons
     return;
   }
   ++counters_.connections;
+  upgraded_once_ = true;
   if (reset) socket->reset_on_close();
   if (socket->protocol() != protocol) {
     fail(std::nullopt, "spec", "101 with subprotocol \"" + socket->protocol() + "\" to an offer of " + protocol);
@@ -80,6 +81,7 @@ void Campaign::run_connection(std::uint64_t index, const std::function<void(cons
       counters_.bytes += bytes.size();
     }
     ++counters_.cases;
+    if (c.last) socket->seal();
     auto verdict = judge(*socket, c, sent, context);
     if (verdict.finding) {
       verdict.finding->connection = index;
@@ -110,6 +112,7 @@ void Campaign::probe_liveness() {
   const std::string protocol = options_.protocols.front();
   try {
     WireSocket socket(options_.endpoint, "fuzz-live", protocol, options_.answer_timeout);
+    upgraded_once_ = true;
     fuzzgen::Rng rng(n);
     const auto heartbeat = fuzzgen::valid_case(rng, "live-" + std::to_string(n), {"Heartbeat", "{}"});
     const std::function<void(const std::string&)> no_trace;

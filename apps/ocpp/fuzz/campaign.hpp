@@ -69,6 +69,7 @@ class Campaign {
   std::atomic<std::uint64_t> probes_{0};
   std::size_t workers_ = 1;
   std::atomic<bool> server_gone_{false};
+  std::atomic<bool> upgraded_once_{false};  // by a fuzzing connection or the probe
   mutable std::mutex mutex_;
   std::vector<Finding> findings_;
   std::function<void(const Finding&)> on_finding_;

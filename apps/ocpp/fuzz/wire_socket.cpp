@@ -128,6 +128,7 @@ void WireSocket::reset_on_close() {
 }
 
 bool WireSocket::send(std::string_view bytes) {
+  if (sealed_) return false;
   const auto deadline = Clock::now() + std::chrono::seconds(10);
   while (!bytes.empty()) {
     const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);

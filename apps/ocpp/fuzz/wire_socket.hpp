@@ -48,6 +48,9 @@ class WireSocket {
   bool send(std::string_view bytes);
   // A well-formed, masked frame (a pong, a close, an answer to the server's CALL).
   bool send_frame(std::uint8_t opcode, std::string payload);
+  // Nothing more is written, not even a pong or a close: after a frame cut short, any byte would
+  // become its payload and turn the case into another.
+  void seal() { sealed_ = true; }
   // Closing the socket sends a TCP reset (RST) rather than a FIN.
   void reset_on_close();
   // The next frame or event; Timeout once `deadline` passes.
@@ -64,6 +67,7 @@ class WireSocket {
   std::string message_;       // a fragmented message being reassembled
   std::uint8_t message_opcode_ = 0;
   bool eof_ = false;
+  bool sealed_ = false;
 };
 
 }  // namespace ocpp::app::wire_fuzz
