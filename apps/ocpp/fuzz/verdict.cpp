@@ -1,8 +1,8 @@
 #include "fuzz/verdict.hpp"
 
-#include <algorithm>
-
 #include <boost/json/parse.hpp>
+
+#include <algorithm>
 
 #include "ocpp/messages/find_action.hpp"
 #include "ocpp/rpc/error.hpp"
