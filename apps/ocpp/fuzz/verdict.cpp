@@ -77,7 +77,7 @@ Verdict judge(WireSocket& socket, const fuzzgen::Case& c, bool sent, const Judge
         if (!required) return v;
         if (expect.answer) v.finding = finding("hang", "no answer to the CALL within " + std::to_string(wait.count()) + " ms");
         else if (expect.pong) v.finding = finding("hang", "no pong within " + std::to_string(wait.count()) + " ms");
-        else v.finding = finding("hang", "the connection was not failed within " + std::to_string(wait.count()) + " ms");
+        else v.finding = finding("hang", "no close within " + std::to_string(wait.count()) + " ms");
         return v;
       case ServerEvent::Ping: continue;
       case ServerEvent::Pong:
