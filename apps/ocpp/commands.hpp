@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <utility>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -66,7 +67,7 @@ struct SimulateArgs {
   std::string ca;        // profiles 2/3: CA bundle to verify the CSMS with; empty: the system's
   std::string scenario;  // a scenario file (apps/ocpp/scenario): scripted steps and expectations
   std::string junit;     // with a scenario: write a JUnit report here
-  bool json = false;     // with a scenario: print the result as one JSON document
+  bool json = false;     // one JSON object with the result (the scenario's report with a scenario)
 };
 int simulate(const SimulateArgs& args);
 
@@ -85,6 +86,20 @@ struct BenchArgs {
   bool no_verify = false;
 };
 int bench(const BenchArgs& args);
+
+struct FuzzArgs {
+  std::string url = "ws://127.0.0.1:9000";
+  std::size_t duration = 60;  // seconds
+  std::size_t connections = 4;  // fuzzing at a time, beside the liveness probe
+  std::uint64_t seed = 0;
+  std::string protocols = "ocpp1.6,ocpp2.0.1,ocpp2.1";  // each connection offers one of them
+  std::size_t answer_timeout_ms = 5000;  // longer without an answer (or a due close): a hang
+  bool strict = false;  // the server validates payloads: a schema-invalid CALL must get a CALLERROR
+  std::optional<std::uint64_t> replay;  // run only this connection's cases, printing each
+  bool json = false;
+};
+// Exit 0 with no finding, 1 with any.
+int fuzz(const FuzzArgs& args);
 
 struct CallArgs {
   std::string redis = "redis://127.0.0.1:6379";

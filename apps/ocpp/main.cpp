@@ -115,7 +115,9 @@ int main(int argc, char** argv) {
                 "the protocol); exit 1 when an expectation fails, 2 for a bad file")
       ->check(CLI::ExistingFile);
   m->add_option("--junit", sim.junit, "With --scenario: write a JUnit XML report to this file");
-  m->add_flag("--json", sim.json, "With --scenario: print the result as JSON instead of text lines");
+  m->add_flag("--json", sim.json,
+              "Print one JSON object with the result instead of the exchanges and the summary (with --scenario: "
+              "the scenario's report)");
 
   ocpp::app::BenchArgs b;
   auto* l = app.add_subcommand("bench", "Load-generate CALLs against any OCPP-J server");
@@ -132,6 +134,21 @@ int main(int argc, char** argv) {
   l->add_option("--ca", b.ca, "wss://: CA bundle (PEM) to verify the server with (default: the system's)")
       ->check(CLI::ExistingFile);
   l->add_flag("--no-verify", b.no_verify, "wss://: do not verify the server's certificate");
+
+  ocpp::app::FuzzArgs fz;
+  auto* f = app.add_subcommand("fuzz", "Send valid and broken frames to any OCPP-J server and report crashes, hangs, "
+                                       "unexpected closes and answers that break the spec");
+  f->add_option("--url", fz.url, "Server endpoint (ws://host:port[/path])")->capture_default_str();
+  f->add_option("--duration", fz.duration, "Seconds to run")->capture_default_str();
+  f->add_option("--connections", fz.connections, "Fuzzing connections at a time")->capture_default_str();
+  f->add_option("--seed", fz.seed, "Seed of every generated case (a finding names the one that replays it)")
+      ->capture_default_str();
+  f->add_option("--protocol", fz.protocols, "Subprotocols offered, one per connection")->capture_default_str();
+  f->add_option("--answer-timeout-ms", fz.answer_timeout_ms, "Longer without a due answer or close: a hang")
+      ->capture_default_str();
+  f->add_flag("--strict", fz.strict, "The server validates payloads: a schema-invalid CALL must get a CALLERROR");
+  f->add_option("--replay", fz.replay, "Run only this connection's cases and print each exchange");
+  f->add_flag("--json", fz.json, "Print one JSON object with the result");
 
   ocpp::app::CallArgs call;
   auto* k = app.add_subcommand(
@@ -195,6 +212,7 @@ int main(int argc, char** argv) {
     }
     if (*m) return ocpp::app::simulate(sim);
     if (*l) return ocpp::app::bench(b);
+    if (*f) return ocpp::app::fuzz(fz);
     if (*c) return ocpp::app::certs(certs);
     if (*k) return ocpp::app::call_station(call);
     if (*n) return ocpp::app::cluster_status(cl);

@@ -4,10 +4,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string_view>
 
 #include "commands.hpp"
@@ -15,6 +17,7 @@
 #include "scenario/run.hpp"
 #include "station_options.hpp"
 #include "ocpp/ocpp.hpp"
+#include "progress.hpp"
 
 namespace ocpp::app {
 namespace asio = boost::asio;
@@ -128,8 +131,7 @@ std::shared_ptr<Client> make_station(asio::any_io_executor executor, const Simul
 
 int simulate(const SimulateArgs& args) {
   if (!args.scenario.empty()) return scenario::run(args);
-  if (!args.junit.empty() || args.json)
-    throw UsageError("--junit and --json report on a --scenario run; give --scenario FILE");
+  if (!args.junit.empty()) throw UsageError("--junit reports on a --scenario run; give --scenario FILE");
   const auto version = protocol_version(args.protocol);
   asio::io_context io;
   Tally tally;
@@ -143,14 +145,29 @@ int simulate(const SimulateArgs& args) {
       ++tally.answered;
       return response;
     });
-    if (!args.quiet)
-      cp->on_message([id = identity](const MessageEvent& e) {
-        print_exchange(id, e.direction == MessageDirection::in, e.raw);
-      });
+    if (!args.quiet && !args.json)  // --json: stdout carries the result only
+      cp->on_message([id = identity](const MessageEvent& e) { print_exchange(id, e.direction == MessageDirection::in, e.raw); });
     stations.push_back(cp);
     asio::co_spawn(io, run_station(cp, version, tally, args.quiet), asio::detached);
   }
-  io.run();
+  {
+    std::optional<Progress> progress;
+    if (args.count > 1)
+      progress.emplace("ocpp simulate", [&] {
+        return std::to_string(tally.ok) + " calls succeeded, " + std::to_string(tally.failed) + " failed, " +
+               std::to_string(tally.answered) + " CSMS calls answered (" + std::to_string(args.count) + " charge points)";
+      });
+    io.run();
+  }
+  if (args.json) {
+    std::cout << json::serialize(json::object{{"charge_points", args.count},
+                                              {"protocol", args.protocol},
+                                              {"succeeded", tally.ok.load()},
+                                              {"failed", tally.failed.load()},
+                                              {"csms_calls_answered", tally.answered.load()}})
+              << "\n";
+    return tally.failed == 0 && tally.ok > 0 ? 0 : 1;
+  }
   std::cout << "ocpp simulate: " << args.count << " charge point" << (args.count == 1 ? "" : "s") << " ("
             << args.protocol << "), " << tally.ok << " calls succeeded, " << tally.failed << " failed, "
             << tally.answered << " CSMS calls answered\n";
