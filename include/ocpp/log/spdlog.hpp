@@ -72,7 +72,7 @@ class SpdlogLogger final : public Logger {
 
 }  // namespace detail
 
-/// A Logger that writes to an spdlog logger (header-only; link spdlog yourself).
+/// `logger` (spdlog) as an ocpp::Logger.
 inline std::shared_ptr<Logger> make_spdlog_logger(std::shared_ptr<spdlog::logger> logger) {
   return std::make_shared<detail::SpdlogLogger>(std::move(logger));
 }
