@@ -767,13 +767,14 @@ def emit_header(v):
 def emit_find_action_header():
     L = [BANNER.format(src="")]
     L.append("#pragma once\n")
-    L.append("// The action lookup of every OCPP version, without the message types: for code that only needs\n"
-             "// an action's direction, pattern and validators (the full <ocpp/messages/v16.hpp> ... cost\n"
-             "// seconds of compile time each). Defined in src/messages/<v>_actions.cpp.\n")
+    L.append("/// @file\n"
+             "/// The action lookup of every OCPP version, without the message types: for code that only needs\n"
+             "/// an action's direction, pattern and validators (the full <ocpp/messages/v16.hpp> ... cost\n"
+             "/// seconds of compile time each). Defined in `src/messages/<v>_actions.cpp`.\n")
     L.append("#include <string_view>\n\n#include <ocpp/messages/action_info.hpp>\n")
     for folder, ns, _ in VERSIONS:
         L.append("\nnamespace ocpp::%s {\n" % ns)
-        L.append("// The action (or SEND message) of OCPP %s called `name`; nullptr if there is none.\n" % folder)
+        L.append("/// The action (or SEND message) of OCPP %s called `name`; nullptr if there is none.\n" % folder)
         L.append("const ActionInfo* find_action(std::string_view name) noexcept;\n")
         L.append("}  // namespace ocpp::%s\n" % ns)
     return "".join(L)
@@ -1364,14 +1365,15 @@ def cpp_list(items, per_line=12, ind="    "):
 
 def emit_compact_header():
     return (BANNER.format(src="") + "#pragma once\n"
-            "// Table-driven validators of OCPP 1.6, 2.0.1 and 2.1 (library ocpp_schema_compact): the same\n"
-            "// answers and the same ValidationError as the generated validators of ocpp_messages, in a\n"
-            "// fraction of the code, for size-bound builds (WebAssembly). Needs neither the message types\n"
-            "// nor the generated validators. See codegen/README.md (Compact validators).\n"
+            "/// @file\n"
+            "/// Table-driven validators of OCPP 1.6, 2.0.1 and 2.1 (library ocpp_schema_compact): the same\n"
+            "/// answers and the same ValidationError as the generated validators of ocpp_messages, in a\n"
+            "/// fraction of the code, for size-bound builds (WebAssembly). Needs neither the message types\n"
+            "/// nor the generated validators. See codegen/README.md (Compact validators).\n"
             "#include <string_view>\n\n#include <ocpp/messages/action_info.hpp>\n#include <ocpp/rpc/protocol.hpp>\n\n"
             "namespace ocpp::schema::compact {\n\n"
-            "// The action (or SEND message) `action` of `version`, whose validate_request/validate_response\n"
-            "// run the compact validators; nullptr if there is none (or for ProtocolVersion::other).\n"
+            "/// The action (or SEND message) `action` of `version`, whose validate_request/validate_response\n"
+            "/// run the compact validators; nullptr if there is none (or for ProtocolVersion::other).\n"
             "const ActionInfo* find_action(ProtocolVersion version, std::string_view action) noexcept;\n\n"
             "}  // namespace ocpp::schema::compact\n")
 

@@ -1,5 +1,6 @@
 #pragma once
-// Everything a user needs: client, server, sessions, frames and errors, the cluster's adapters.
+/// @file
+/// Everything a user needs: client, server, sessions, frames and errors, the cluster's adapters.
 #include "ocpp/client/client.hpp"
 #include "ocpp/cluster/memory_adapter.hpp"
 #include "ocpp/cluster/redis_adapter.hpp"

@@ -1,16 +1,18 @@
 #pragma once
-// The embedded adapter: the cluster's store in this process's memory. Several servers sharing one
-// instance behave as nodes of one cluster (the default for a single binary, and the unit tests'
-// stand-in for Redis). Thread-safe; completions run on the calling thread.
+/// @file
+/// The embedded adapter: the cluster's store in this process's memory. Several servers sharing one
+/// instance behave as nodes of one cluster (the default for a single binary, and the unit tests'
+/// stand-in for Redis). Thread-safe; completions run on the calling thread.
 #include <memory>
 
 #include "ocpp/cluster/adapter.hpp"
 
 namespace ocpp::cluster {
 
+/// An Adapter in process memory: nodes of one process share it (tests, single-process clusters); with hooks that simulate store failures.
 class MemoryAdapter final : public Adapter {
  public:
-  // `clock` decides when leases and saved states expire (default: the system clock).
+  /// `clock` decides when leases and saved states expire (default: the system clock).
   explicit MemoryAdapter(WallClock clock = {});
   ~MemoryAdapter() override;
 
@@ -34,16 +36,16 @@ class MemoryAdapter final : public Adapter {
   void load_state(const std::string& identity, Done<std::optional<std::string>> done) override;
   AdapterMetrics metrics() const override;
 
-  // Forgets everything, as a store restarted without persistence does (tests).
+  /// Forgets everything, as a store restarted without persistence does (tests).
   void lose_data();
-  // Stops delivering to `node` without answering anything, as when its process is killed: its
-  // lease runs out by itself and what is queued for it stays untaken (tests).
+  /// Stops delivering to `node` without answering anything, as when its process is killed: its
+  /// lease runs out by itself and what is queued for it stays untaken (tests).
   void crash(const NodeRef& node);
-  // While set, every step that answers fails (AdapterFailure), as when the store cannot be reached;
-  // deliveries already made stand (tests).
+  /// While set, every step that answers fails (AdapterFailure), as when the store cannot be reached;
+  /// deliveries already made stand (tests).
   void set_unreachable(bool unreachable);
-  // Delivers again to `node` what it has taken and not finished, as a store that failed over to a
-  // replica that missed the record of those takes does (tests).
+  /// Delivers again to `node` what it has taken and not finished, as a store that failed over to a
+  /// replica that missed the record of those takes does (tests).
   void redeliver(const NodeRef& node);
 
  private:

@@ -1,12 +1,13 @@
 #pragma once
-// The cluster's store on Redis (7.0, RESP2): leases, presence, per-node inbox streams read through
-// a consumer group, reply streams and pub/sub, every multi-key step one Lua script. One adapter
-// per process; several processes (nodes) share one Redis.
-//
-// Keys (all under `prefix`): lease:<node> (the incarnation, with the lease's TTL), nodes (a set of
-// names), owner:<identity> (hash n, i, e), epoch (one counter: epochs only grow), inbox:<node>
-// (stream; group "nodes", a consumer per incarnation), reply:<node>:<incarnation> (stream),
-// idem:<identity>:<message id>, state:<identity>, count (hash node -> stations); channels ch:<name>.
+/// @file
+/// The cluster's store on Redis (7.0, RESP2): leases, presence, per-node inbox streams read through
+/// a consumer group, reply streams and pub/sub, every multi-key step one Lua script. One adapter
+/// per process; several processes (nodes) share one Redis.
+///
+/// Keys (all under `prefix`): `lease:<node>` (the incarnation, with the lease's TTL), nodes (a set of
+/// names), `owner:<identity>` (hash n, i, e), epoch (one counter: epochs only grow), `inbox:<node>`
+/// (stream; group "nodes", a consumer per incarnation), `reply:<node>:<incarnation>` (stream),
+/// `idem:<identity>:<message id>`, `state:<identity>`, count (hash node -> stations); channels `ch:<name>`.
 #include <boost/asio/any_io_executor.hpp>
 
 #include <memory>
@@ -17,20 +18,22 @@
 
 namespace ocpp::cluster {
 
+/// How a RedisAdapter reaches Redis and names its keys.
 struct RedisAdapterOptions {
-  // URL (redis:// or rediss://), timeouts, reconnect backoff, TLS; used for each connection.
+  /// URL (redis:// or rediss://), timeouts, reconnect backoff, TLS; used for each connection.
   redis::ConnectionOptions connection{};
-  std::string prefix = "ocpp:";
-  // How long one blocking read of the inbox or the replies waits before it is issued again.
+  std::string prefix = "ocpp:";  ///< the prefix of every key and channel
+  /// How long one blocking read of the inbox or the replies waits before it is issued again.
   std::chrono::milliseconds block{1000};
-  // Entries taken from a stream per read.
+  /// Entries taken from a stream per read.
   std::size_t batch = 256;
 };
 
+/// An Adapter on Redis (standalone, TLS or Sentinel): nodes in several processes share it.
 class RedisAdapter final : public Adapter {
  public:
-  // Connects in the background (and reconnects with backoff). Throws redis::UrlError for a bad
-  // URL, TlsError for unreadable TLS files.
+  /// Connects in the background (and reconnects with backoff). Throws redis::UrlError for a bad
+  /// URL, TlsError for unreadable TLS files.
   RedisAdapter(boost::asio::any_io_executor executor, RedisAdapterOptions options);
   ~RedisAdapter() override;
 
@@ -54,7 +57,7 @@ class RedisAdapter final : public Adapter {
   void load_state(const std::string& identity, Done<std::optional<std::string>> done) override;
   AdapterMetrics metrics() const override;
 
-  // Which node holds `identity` (alive or not), for tools: empty when none.
+  /// Which node holds `identity` (alive or not), for tools: empty when none.
   void owner(const std::string& identity, Done<std::optional<Owner>> done);
 
  private:

@@ -1,6 +1,7 @@
 #pragma once
-// Time for everything that expires or refills (rate limits, sessions): injectable, so tests
-// move time by hand. An empty Clock means steady_clock::now.
+/// @file
+/// Time for everything that expires or refills (rate limits, sessions): injectable, so tests
+/// move time by hand. An empty Clock means steady_clock::now.
 #include <chrono>
 #include <functional>
 #ifdef __EMSCRIPTEN__
@@ -9,8 +10,10 @@
 
 namespace ocpp {
 
+/// A source of steady time, injectable for tests; empty means steady_clock::now.
 using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
+/// `clock`, or steady_clock::now when it is empty.
 inline Clock or_steady(Clock clock) {
   if (clock) return clock;
 #ifdef __EMSCRIPTEN__

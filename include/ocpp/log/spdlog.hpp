@@ -1,7 +1,8 @@
 #pragma once
-// An ocpp::Logger that writes to an spdlog logger. Header-only, so only programs that include it
-// need spdlog. Records arrive redacted, as with every Logger; spdlog adds its own time and level:
-//   [server] CP001: Client connected {"port":3000}
+/// @file
+/// An ocpp::Logger that writes to an spdlog logger. Header-only, so only programs that include it
+/// need spdlog. Records arrive redacted, as with every Logger; spdlog adds its own time and level:
+///   [server] CP001: Client connected {"port":3000}
 #include <spdlog/logger.h>
 
 #include <memory>
@@ -39,7 +40,7 @@ inline LogLevel from_spdlog(spdlog::level::level_enum level) noexcept {
 
 class SpdlogLogger final : public Logger {
  public:
-  // Starts at the spdlog logger's level; set_level() on this one gates what the library formats.
+  /// Starts at the spdlog logger's level; set_level() on this one gates what the library formats.
   explicit SpdlogLogger(std::shared_ptr<spdlog::logger> logger)
       : Logger(from_spdlog(logger->level())), logger_(std::move(logger)) {}
 
@@ -71,6 +72,7 @@ class SpdlogLogger final : public Logger {
 
 }  // namespace detail
 
+/// `logger` (spdlog) as an ocpp::Logger.
 inline std::shared_ptr<Logger> make_spdlog_logger(std::shared_ptr<spdlog::logger> logger) {
   return std::make_shared<detail::SpdlogLogger>(std::move(logger));
 }

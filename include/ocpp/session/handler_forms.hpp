@@ -1,5 +1,6 @@
 #pragma once
-// The forms a handler may take, wrapped into a Handler (included by session.hpp).
+/// @file
+/// The forms a handler may take, wrapped into a Handler (included by session.hpp).
 
 namespace ocpp {
 

@@ -1,6 +1,7 @@
 #pragma once
-// Internal machinery of the typed API (RpcSession::call(request), handle(fn)): the generated
-// request type names the action, protocol, response type and direction, so nothing is spelled twice.
+/// @file
+/// Internal machinery of the typed API (RpcSession::call(request), handle(fn)): the generated
+/// request type names the action, protocol, response type and direction, so nothing is spelled twice.
 #include <boost/asio/associator.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value_from.hpp>
@@ -21,8 +22,8 @@ class RpcSession;
 
 namespace detail {
 
-// Throws the RpcError for a payload that does not convert to its generated type, with the code
-// the schema's failing keyword maps to (FormatViolation when the schema finds nothing).
+/// Throws the RpcError for a payload that does not convert to its generated type, with the code
+/// the schema's failing keyword maps to (FormatViolation when the schema finds nothing).
 [[noreturn]] void throw_conversion_failure(std::string_view action, schema::ValidateFn validate,
                                            const boost::json::value& payload, const std::exception& why);
 void log_safe_call_failure(RpcSession& session, std::string_view action, std::exception_ptr error);
@@ -36,14 +37,14 @@ T convert_payload(std::string_view action, schema::ValidateFn validate, const bo
   }
 }
 
-// Completes a JSON call as a typed one: converts the CALLRESULT to `Response`. `Safe` completes
-// with an optional (empty on any failure, which is logged) like safe_call.
+/// Completes a JSON call as a typed one: converts the CALLRESULT to `Response`. `Safe` completes
+/// with an optional (empty on any failure, which is logged) like safe_call.
 template <class Response, class Handler, bool Safe>
 struct TypedCompletion {
   Handler handler;
   std::string_view action;
   schema::ValidateFn validate;
-  std::shared_ptr<RpcSession> session;  // Safe: where failures are logged
+  std::shared_ptr<RpcSession> session;  ///< Safe: where failures are logged
 
   void operator()(std::exception_ptr error, boost::json::value payload) {
     std::optional<Response> response;
@@ -63,8 +64,8 @@ struct TypedCompletion {
   }
 };
 
-// The first parameter and the result of a typed handler: a function, a lambda, or a generic lambda
-// whose context parameter is `auto&`/`auto`.
+/// The first parameter and the result of a typed handler: a function, a lambda, or a generic lambda
+/// whose context parameter is `auto&`/`auto`.
 template <class M>
 struct signature_of {};
 template <class R, class C, class A, class... Rest>
@@ -110,9 +111,9 @@ struct awaitable_value<boost::asio::awaitable<T, E>> {
 
 }  // namespace detail
 
-// A handler taking a generated request type first: `Response(const Request&, CallContext&)`,
-// `asio::awaitable<Response>(Request, CallContext)`, or `void(const Request&, CallContext&)` for
-// an ocpp2.1 SEND message.
+/// A handler taking a generated request type first: `Response(const Request&, CallContext&)`,
+/// `asio::awaitable<Response>(Request, CallContext)`, or `void(const Request&, CallContext&)` for
+/// an ocpp2.1 SEND message.
 template <class F>
 concept TypedHandler = requires { typename detail::handler_signature<F>::request; } &&
                        OcppRequest<typename detail::handler_signature<F>::request>;
@@ -120,8 +121,8 @@ concept TypedHandler = requires { typename detail::handler_signature<F>::request
 }  // namespace ocpp
 
 namespace boost::asio {
-// The typed completion is transparent to Asio: executor, allocator and cancellation slot are the
-// user's handler's.
+/// The typed completion is transparent to Asio: executor, allocator and cancellation slot are the
+/// user's handler's.
 template <template <class, class> class Associator, class Response, class Handler, bool Safe, class Default>
 struct associator<Associator, ocpp::detail::TypedCompletion<Response, Handler, Safe>, Default>
     : Associator<Handler, Default> {
