@@ -149,6 +149,10 @@ int main(int argc, char** argv) {
   f->add_flag("--strict", fz.strict, "The server validates payloads: a schema-invalid CALL must get a CALLERROR");
   f->add_option("--replay", fz.replay, "Run only this connection's cases and print each exchange");
   f->add_flag("--json", fz.json, "Print one JSON object with the result");
+  std::string fuzz_report = "text";
+  f->add_option("--report", fuzz_report, "text or json (json: the same as --json)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
 
   ocpp::app::CallArgs call;
   auto* k = app.add_subcommand(
@@ -212,7 +216,10 @@ int main(int argc, char** argv) {
     }
     if (*m) return ocpp::app::simulate(sim);
     if (*l) return ocpp::app::bench(b);
-    if (*f) return ocpp::app::fuzz(fz);
+    if (*f) {
+      fz.json = fz.json || fuzz_report == "json";
+      return ocpp::app::fuzz(fz);
+    }
     if (*c) return ocpp::app::certs(certs);
     if (*k) return ocpp::app::call_station(call);
     if (*n) return ocpp::app::cluster_status(cl);
