@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 
 #include "ocpp/log/logger.hpp"
@@ -297,7 +298,7 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
   std::string apply(const Reply& reply, const Endpoint& from) {
     if (!reply.is_array() || reply.elements().empty()) return "no slots in its map";
     std::vector<std::shared_ptr<Node>> slots(kSlots);
-    std::map<std::string, bool> masters;
+    std::set<std::string> masters;
     for (const auto& range : reply.elements()) {
       const long long first = range[0].integer(), last = range[1].integer();
       const Reply& master = range[2];
@@ -307,7 +308,7 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
       Endpoint e{master[0].str().empty() || master[0].str() == "?" ? from.host : master[0].str(),
                  static_cast<std::uint16_t>(master[1].integer())};
       const auto& n = node(e);
-      masters[to_string(e)] = true;
+      masters.insert(to_string(e));
       for (long long s = first; s <= last; ++s) slots[static_cast<std::size_t>(s)] = n;
     }
     slots_ = std::move(slots);
