@@ -5,6 +5,9 @@
 #include <utility>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 struct WsUrl {
@@ -24,3 +27,4 @@ std::string build_target(const WsUrl& endpoint, std::string_view identity,
                          const std::vector<std::pair<std::string, std::string>>& query = {});
 
 }  // namespace ocpp
+OCPP_API_END

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "ocpp/cluster/outcome.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::cluster {
 
 // Deadlines cross processes, so they are wall-clock time (ms since the Unix epoch); the nodes'
@@ -157,3 +159,4 @@ class Adapter {
 };
 
 }  // namespace ocpp::cluster
+OCPP_API_END

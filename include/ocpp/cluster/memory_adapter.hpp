@@ -5,7 +5,9 @@
 #include <memory>
 
 #include "ocpp/cluster/adapter.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::cluster {
 
 class MemoryAdapter final : public Adapter {
@@ -52,3 +54,4 @@ class MemoryAdapter final : public Adapter {
 };
 
 }  // namespace ocpp::cluster
+OCPP_API_END

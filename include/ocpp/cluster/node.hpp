@@ -14,7 +14,9 @@
 #include "ocpp/cluster/adapter.hpp"
 #include "ocpp/engine/clock.hpp"
 #include "ocpp/log/logger.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::cluster {
 
 struct ClusterOptions {
@@ -130,3 +132,4 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
 };
 
 }  // namespace ocpp::cluster
+OCPP_API_END

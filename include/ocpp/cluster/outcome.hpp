@@ -7,7 +7,9 @@
 #include <string_view>
 
 #include "ocpp/rpc/error.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::cluster {
 
 enum class Outcome : std::uint8_t {
@@ -41,3 +43,4 @@ class RouteError : public ConnectionError {
 };
 
 }  // namespace ocpp::cluster
+OCPP_API_END

@@ -14,7 +14,9 @@
 
 #include "ocpp/cluster/adapter.hpp"
 #include "ocpp/redis/connection.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::cluster {
 
 struct RedisAdapterOptions {
@@ -63,3 +65,4 @@ class RedisAdapter final : public Adapter {
 };
 
 }  // namespace ocpp::cluster
+OCPP_API_END

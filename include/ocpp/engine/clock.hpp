@@ -7,6 +7,9 @@
 #include <time.h>
 #endif
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 using Clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -27,3 +30,4 @@ inline Clock or_steady(Clock clock) {
 }
 
 }  // namespace ocpp
+OCPP_API_END

@@ -26,7 +26,9 @@
 #include "ocpp/rpc/close_code.hpp"
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/frame.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 using TimePoint = std::chrono::steady_clock::time_point;
@@ -235,3 +237,4 @@ class RpcEngine {
 };
 
 }  // namespace ocpp
+OCPP_API_END

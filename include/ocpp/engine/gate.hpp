@@ -4,6 +4,9 @@
 // still fire into objects its owner has freed. IO-free: atomics only; the waiting is the owner's.
 #include <atomic>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 class CallbackGate {
@@ -39,3 +42,4 @@ class CallbackGate {
 };
 
 }  // namespace ocpp
+OCPP_API_END

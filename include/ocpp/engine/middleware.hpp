@@ -10,7 +10,9 @@
 
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/frame.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 enum class MessagePhase { incoming_call, outgoing_call, incoming_result, incoming_error, outgoing_result, outgoing_error };
@@ -52,3 +54,4 @@ class MessageContext {
 using MessageMiddleware = std::function<void(std::shared_ptr<MessageContext>)>;
 
 }  // namespace ocpp
+OCPP_API_END

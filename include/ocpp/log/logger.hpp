@@ -12,7 +12,9 @@
 #include <string_view>
 
 #include "ocpp/rpc/frame.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 enum class LogLevel { debug = 0, info = 1, warn = 2, error = 3, off = 4 };
@@ -122,3 +124,4 @@ void log_security_event(Logger& logger, std::string_view type, std::string_view 
                         std::string_view timestamp = {}, std::string_view details = {}) noexcept;
 
 }  // namespace ocpp
+OCPP_API_END

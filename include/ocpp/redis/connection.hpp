@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "ocpp/redis/reply.hpp"
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/tls/tls.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 class Logger;
 }
@@ -144,3 +146,4 @@ class Connection {
 };
 
 }  // namespace ocpp::redis
+OCPP_API_END

@@ -9,6 +9,9 @@
 #include <variant>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp::redis {
 
 class Reply {
@@ -118,3 +121,4 @@ class Result {
 using Completion = std::function<void(Result)>;
 
 }  // namespace ocpp::redis
+OCPP_API_END

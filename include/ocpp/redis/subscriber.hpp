@@ -6,7 +6,9 @@
 #include <string_view>
 
 #include "ocpp/redis/connection.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::redis {
 
 class Subscriber {
@@ -46,3 +48,4 @@ class Subscriber {
 };
 
 }  // namespace ocpp::redis
+OCPP_API_END

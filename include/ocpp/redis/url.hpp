@@ -8,6 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp::redis {
 
 struct Endpoint {
@@ -43,3 +46,4 @@ class UrlError : public std::invalid_argument {
 Url parse_url(std::string_view url);
 
 }  // namespace ocpp::redis
+OCPP_API_END

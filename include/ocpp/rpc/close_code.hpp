@@ -2,6 +2,9 @@
 // WebSocket close codes the library uses, and which a peer may send. IO-free.
 #include <cstdint>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 namespace close_code {
@@ -24,3 +27,4 @@ constexpr bool is_sendable_close_code(std::uint16_t code) noexcept {
 }
 
 }  // namespace ocpp
+OCPP_API_END

@@ -9,7 +9,9 @@
 #include <string_view>
 
 #include "ocpp/rpc/protocol.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 enum class ErrorCode : std::uint8_t {
@@ -112,3 +114,4 @@ class CertificateError : public ConnectError {
 };
 
 }  // namespace ocpp
+OCPP_API_END

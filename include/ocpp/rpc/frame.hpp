@@ -10,7 +10,9 @@
 
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/protocol.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 enum class MessageType : int { Call = 2, CallResult = 3, CallError = 4, CallResultError = 5, Send = 6 };
@@ -73,3 +75,4 @@ void append_json_string(std::string& out, std::string_view s);
 void append_json(std::string& out, const boost::json::value& v);
 
 }  // namespace ocpp
+OCPP_API_END

@@ -13,6 +13,9 @@
 #include <string>
 #include <string_view>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 struct JsonRead {
@@ -44,3 +47,4 @@ void write_json(std::string& out, const boost::json::value& v);
 void write_json(std::string& out, const boost::json::object& o);
 
 }  // namespace ocpp
+OCPP_API_END

@@ -2,6 +2,9 @@
 // OCPP-J subprotocols and what each one allows on the wire.
 #include <string_view>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 enum class ProtocolVersion { v16, v201, v21, other };
@@ -23,3 +26,4 @@ struct ProtocolFeatures {
 ProtocolFeatures features_of(ProtocolVersion v) noexcept;
 
 }  // namespace ocpp
+OCPP_API_END

@@ -14,8 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/tls/tls.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 struct HandshakeInfo {
@@ -134,3 +136,4 @@ struct SecurityEvent {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -14,6 +14,9 @@
 #include <functional>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 // The Content-Type of prometheus()'s text.
@@ -86,3 +89,4 @@ class Metrics {
 };
 
 }  // namespace ocpp
+OCPP_API_END

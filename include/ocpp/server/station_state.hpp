@@ -19,7 +19,9 @@
 #include <utility>
 
 #include "ocpp/engine/clock.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 struct StationState {
@@ -106,3 +108,4 @@ class StationStore {
 };
 
 }  // namespace ocpp
+OCPP_API_END

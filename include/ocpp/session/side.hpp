@@ -1,8 +1,10 @@
 #pragma once
 // A session that knows at compile time which end it is: typed calls of an action this side may not
 // send, and typed handlers for an action the peer may not send, do not compile.
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/session/session.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 template <Role R>
@@ -53,3 +55,4 @@ class SessionSide : public RpcSession {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp::tls {
 
 enum class KeyType { rsa2048, ecdsa_p256 };
@@ -45,3 +48,4 @@ inline std::vector<std::filesystem::path> write_demo_set(const std::filesystem::
 }
 
 }  // namespace ocpp::tls
+OCPP_API_END

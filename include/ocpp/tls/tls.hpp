@@ -9,6 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 // OCPP security profiles (2.0.1 part 2 §A00; the 1.6 security whitepaper).
@@ -93,3 +96,4 @@ struct ServerTlsOptions {
 };
 
 }  // namespace ocpp
+OCPP_API_END
