@@ -11,7 +11,6 @@ if(BUILD_SHARED_LIBS)
   set(OCPP_INSTALLED_LIBRARIES ocpp)
   set(OCPP_PC_LIBS "-locpp-ws-io")
   set(OCPP_PC_REQUIRES "openssl")
-  set(OCPP_PC_REQUIRES_PRIVATE "hiredis")
   set(OCPP_LINKS_HIREDIS FALSE)
   install(TARGETS ocpp EXPORT ocpp-ws-ioTargets
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
@@ -25,7 +24,6 @@ else()
   endforeach()
   string(STRIP "${OCPP_PC_LIBS}" OCPP_PC_LIBS)
   set(OCPP_PC_REQUIRES "openssl hiredis")
-  set(OCPP_PC_REQUIRES_PRIVATE "")
   set(OCPP_LINKS_HIREDIS TRUE)  # the static ocpp::redis carries it along
   install(TARGETS ${OCPP_LAYER_LIBRARIES} ocpp EXPORT ocpp-ws-ioTargets
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev

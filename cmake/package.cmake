@@ -26,23 +26,24 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
     "libboost1.81-dev, libboost-json1.81-dev, libboost-system1.81-dev, libssl-dev, libhiredis-dev")
 set(CPACK_DEBIAN_DEV_PACKAGE_SUGGESTS "libspdlog-dev, pkg-config, cmake")
+# The first line is the synopsis; CPack indents the others and turns an empty one into " .".
 set(CPACK_DEBIAN_DEV_DESCRIPTION "OCPP-J client, server and cluster library for C++20 (development files)
- ocpp-ws-io speaks OCPP-J, JSON-RPC over WebSocket between EV charging stations and a
- central system, for OCPP 1.6, 2.0.1 and 2.1: typed messages validated against the
- official schemas, a client, a server pipeline, TLS security profiles and clustering
- over Redis.
- .
- This package holds the headers, the static libraries, the CMake package
- (find_package(ocpp-ws-io)) and the pkg-config file (ocpp-ws-io).")
+ocpp-ws-io speaks OCPP-J, JSON-RPC over WebSocket between EV charging
+stations and a central system, for OCPP 1.6, 2.0.1 and 2.1: typed messages
+validated against the official schemas, a client, a server pipeline, TLS
+security profiles and clustering over Redis.
+
+This package holds the headers, the static libraries, the CMake package
+(find_package(ocpp-ws-io)) and the pkg-config file (ocpp-ws-io).")
 
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME ocpp-ws-io-tools)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_TOOLS_DESCRIPTION "OCPP-J command-line tools: demo CSMS, charge point simulator, load generator
- The ocpp command of ocpp-ws-io: a demo central system (ocpp serve), simulated
- charging stations (ocpp simulate), a load generator for any OCPP-J server
- (ocpp bench), calls through a cluster (ocpp call, ocpp cluster) and test
- certificates for the TLS security profiles (ocpp certs).")
+The ocpp command of ocpp-ws-io: a demo central system (ocpp serve),
+simulated charging stations (ocpp simulate), a load generator for any
+OCPP-J server (ocpp bench), calls through a cluster (ocpp call, ocpp
+cluster) and test certificates for the TLS security profiles (ocpp certs).")
 
 # Debian wants a copyright file and the changelog in each package's documentation directory.
 string(TIMESTAMP OCPP_CHANGELOG_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
