@@ -3,8 +3,8 @@
 # under node, then builds and runs every test twice: an optimised build, and a build with
 # AddressSanitizer + UndefinedBehaviorSanitizer; then the libFuzzer targets, 20 s each
 # (scripts/fuzz.sh), and a 60 s random-frame campaign against the sanitized `ocpp serve`
-# (tests/wire_fuzz.py). Between them, the shared library (preset shared, tests/consumer/shared.sh).
-# `--fast` skips the sanitizer build and both fuzzing stages.
+# (tests/wire_fuzz.py). After the optimised build's tests, the shared library is built and checked
+# (preset shared, tests/consumer/shared.sh). `--fast` skips the sanitizer build and both fuzzing stages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --wasm
