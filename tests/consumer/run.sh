@@ -60,4 +60,10 @@ for variant in with-cmake with-pkg-config; do
     { echo "$variant: consumer failed"; cat "$dir/$variant.out"; exit 1; }
   grep -qxF "$expected" "$dir/$variant.out" || { echo "$variant: no '$expected'"; cat "$dir/$variant.out"; exit 1; }
   echo "$variant: $expected"
+  # A shared install: the consumer runs on the installed library, not on a copy linked in.
+  if [[ -e $LD_LIBRARY_PATH/libocpp-ws-io.so ]]; then
+    ldd "$dir/$variant/consumer" >"$dir/$variant.ldd"
+    grep -qF "$LD_LIBRARY_PATH/libocpp-ws-io.so." "$dir/$variant.ldd" ||
+      { echo "$variant: not linked to the installed libocpp-ws-io.so"; cat "$dir/$variant.ldd"; exit 1; }
+  fi
 done
