@@ -151,9 +151,17 @@ def deflate_seeds():
     ]
 
 
+def wire_cases():
+    """8 bytes of seed, a protocol byte, a connection byte, then bytes as a server might send them."""
+    server = [b"", b"\x88\x02\x03\xe8", b'\x81\x1a[3,"c1-0",{"status":"ok"}]', b"\x89\x01p",
+              b"\x01\x03[3,\x80\x04\"a\",{}]", b"\x81\x7f" + b"\x7f" * 8, b"\x81\x7e\x01\x00"]
+    return [i.to_bytes(8, "little") + bytes([i % 3, i]) + tail for i, tail in enumerate(server)]
+
+
 if __name__ == "__main__":
     counts = {
         "frame": write("frame", frames()), "json_text": write("json_text", frames()), "handshake": write("handshake", handshakes()), "url": write("url", urls()),
         "messages": write("messages", payloads()), "inflate": write("inflate", deflate_seeds()),
+        "wire_cases": write("wire_cases", wire_cases()),
     }
     print(" ".join(f"{k}: {v}" for k, v in counts.items()), "seeds")

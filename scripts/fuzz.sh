@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets_all=(frame json_text handshake url messages inflate)
+targets_all=(frame json_text handshake url messages inflate wire_cases)
 seconds=20
 targets=()
 while (($#)); do

@@ -63,7 +63,7 @@ EXEMPT: dict = {}
 SCANNED_DIRS = ["src", "include", "apps", "tests", "codegen", "wasm", "web", "bench", "examples"]
 CXX_EXTENSIONS = (".h", ".hh", ".hpp", ".hxx", ".ipp", ".inl", ".tpp", ".c", ".cc", ".cpp", ".cxx")
 # Where a quoted include that is not next to its includer is looked for (the targets' include dirs).
-INCLUDE_ROOTS = ["include", "src", "codegen"]
+INCLUDE_ROOTS = ["include", "src", "codegen", "apps/ocpp"]  # apps/ocpp: the ocpp tool's own headers
 UNKNOWN = "?"
 
 

@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "ocpp/ocpp.hpp"
+#include "progress.hpp"
 
 namespace ocpp::app {
 namespace json = boost::json;
@@ -111,7 +112,16 @@ int bench(const BenchArgs& args) {
   for (auto& lane : lanes)
     for (std::size_t k = 0; k < o.call_concurrency; ++k) issue(lane, run);
   if (run.total == 0) run.done.set_value();
-  done.wait();
+  {
+    Progress progress("ocpp bench", [&] {
+      const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+      char text[128];
+      std::snprintf(text, sizeof text, "%zu/%zu calls, %.0f calls/s, %zu errors", std::size_t(run.completed),
+                    run.total, double(run.completed) / s, std::size_t(run.errors));
+      return std::string(text);
+    });
+    done.wait();
+  }
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
   for (auto& lane : lanes) lane.client->close(CloseOptions{});

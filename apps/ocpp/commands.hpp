@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <utility>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@ struct ServeArgs {
   std::size_t threads = 1;
   bool quiet = false;  // no exchange printing (for benchmarks)
   bool strict = false;  // validate every payload against the OCA schemas
+  bool demo_flows = false;  // start a transaction remotely after each boot, limit it with a TxProfile
   std::string rate_limit;  // "N/window" per connection, e.g. "100/60s"; empty: none
   std::size_t max_connections = 0;
   std::size_t max_handshakes = ServerOptions{}.max_handshakes;  // 0: no bound
@@ -63,6 +65,9 @@ struct SimulateArgs {
   std::string cert;      // profile 3; "{id}" is replaced with each station's identity
   std::string key;
   std::string ca;        // profiles 2/3: CA bundle to verify the CSMS with; empty: the system's
+  std::string scenario;  // a scenario file (apps/ocpp/scenario): scripted steps and expectations
+  std::string junit;     // with a scenario: write a JUnit report here
+  bool json = false;     // one JSON object with the result (the scenario's report with a scenario)
 };
 int simulate(const SimulateArgs& args);
 
@@ -81,6 +86,20 @@ struct BenchArgs {
   bool no_verify = false;
 };
 int bench(const BenchArgs& args);
+
+struct FuzzArgs {
+  std::string url = "ws://127.0.0.1:9000";
+  std::size_t duration = 60;  // seconds
+  std::size_t connections = 4;  // fuzzing at a time, beside the liveness probe
+  std::uint64_t seed = 0;
+  std::string protocols = "ocpp1.6,ocpp2.0.1,ocpp2.1";  // each connection offers one of them
+  std::size_t answer_timeout_ms = 5000;  // longer without an answer (or a due close): a hang
+  bool strict = false;  // the server validates payloads: a schema-invalid CALL must get a CALLERROR
+  std::optional<std::uint64_t> replay;  // run only this connection's cases, printing each
+  bool json = false;
+};
+// Exit 0 with no finding, 1 with any.
+int fuzz(const FuzzArgs& args);
 
 struct CallArgs {
   std::string redis = "redis://127.0.0.1:6379";
@@ -110,5 +129,20 @@ struct CertsArgs {
   std::vector<std::string> hosts;  // more names or addresses for the server certificates
 };
 int certs(const CertsArgs& args);
+
+struct CheckArgs {
+  std::string url = "ws://127.0.0.1:9000";
+  std::string identity = "CHECK001";
+  std::string protocol = "ocpp1.6";
+  int profile = -1;  // -1: the checks follow from the URL scheme and credentials
+  std::string password;  // Basic Auth: also check its refusals (profiles 1 and 2)
+  std::string cert, key;  // profile 3: also check that a connection without them is refused
+  std::string ca;         // wss://: verify the server with it; empty: the system's CAs
+  std::string report = "text";  // text | json | junit
+  bool json = false;            // --json: report json
+  std::size_t timeout_ms = 3000;  // each step of a probe
+};
+// Runs the edge-case catalogue against a server; exit 1 when a check fails.
+int check(const CheckArgs& args);
 
 }  // namespace ocpp::app

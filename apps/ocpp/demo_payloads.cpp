@@ -60,6 +60,45 @@ json::value csms_followup_payload(ProtocolVersion v) {
                                     {"variable", {{"name", "HeartbeatInterval"}}}}}}};
 }
 
+std::string csms_remote_start_action(ProtocolVersion v) {
+  return v16(v) ? "RemoteStartTransaction" : "RequestStartTransaction";
+}
+
+json::value csms_remote_start(ProtocolVersion v, int remote_start_id) {
+  if (v16(v)) return {{"connectorId", 1}, {"idTag", "DEMO-TAG"}};
+  return {{"evseId", 1}, {"remoteStartId", remote_start_id}, {"idToken", id_token("DEMO-TAG")}};
+}
+
+std::optional<json::value> started_transaction(ProtocolVersion v, std::string_view action, const json::value& params,
+                                               const json::value& response) {
+  if (v16(v) && action == "StartTransaction") return response.at("transactionId");
+  if (v16(v) || action != "TransactionEvent" || !params.is_object()) return std::nullopt;
+  const auto& event = params.as_object();
+  const auto* type = event.if_contains("eventType");
+  const auto* info = event.if_contains("transactionInfo");
+  if (!type || *type != "Started" || !info || !info->is_object()) return std::nullopt;
+  if (const auto* id = info->as_object().if_contains("transactionId")) return *id;
+  return std::nullopt;
+}
+
+json::value csms_tx_profile(ProtocolVersion v, const json::value& transaction_id, int profile_id) {
+  json::object period{{"startPeriod", 0}, {"limit", 16.0}};
+  json::object schedule{{"chargingRateUnit", "A"}, {"chargingSchedulePeriod", json::array{period}}};
+  json::object profile{{"stackLevel", 0},
+                       {"chargingProfilePurpose", "TxProfile"},
+                       {"chargingProfileKind", "Relative"},
+                       {"transactionId", transaction_id}};
+  if (v16(v)) {
+    profile["chargingProfileId"] = profile_id;
+    profile["chargingSchedule"] = std::move(schedule);
+    return {{"connectorId", 1}, {"csChargingProfiles", std::move(profile)}};
+  }
+  schedule["id"] = profile_id;
+  profile["id"] = profile_id;
+  profile["chargingSchedule"] = json::array{std::move(schedule)};
+  return {{"evseId", 1}, {"chargingProfile", std::move(profile)}};
+}
+
 json::value cp_boot(ProtocolVersion v) {
   if (v16(v)) return {{"chargePointVendor", "OcppWsIoCpp"}, {"chargePointModel", "Simulator"}};
   return {{"reason", "PowerUp"}, {"chargingStation", {{"model", "Simulator"}, {"vendorName", "OcppWsIoCpp"}}}};
@@ -111,7 +150,8 @@ json::value cp_response(ProtocolVersion v, std::string_view action, const json::
   if (action == "Reset" || action == "ChangeConfiguration" || action == "RemoteStartTransaction" ||
       action == "RemoteStopTransaction" || action == "RequestStartTransaction" ||
       action == "RequestStopTransaction" || action == "TriggerMessage" || action == "ChangeAvailability" ||
-      action == "ClearCache" || action == "DataTransfer")
+      action == "ClearCache" || action == "DataTransfer" || action == "SetChargingProfile" ||
+      action == "ClearChargingProfile")
     return accepted();
   if (action == "UnlockConnector") return {{"status", "Unlocked"}};
   if (v16(v) && action == "GetConfiguration") {

@@ -3,6 +3,7 @@
 // (g++ 12 miscompiles braced initialisers inside them).
 #include <boost/json/value.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,16 @@ boost::json::value csms_response(ProtocolVersion v, std::string_view action, con
 // CSMS side: the call made to each station after it boots (configuration read-back).
 std::string csms_followup_action(ProtocolVersion v);
 boost::json::value csms_followup_payload(ProtocolVersion v);
+// CSMS side, `ocpp serve --demo-flows`: the remote start sent after a boot, and the TxProfile limit
+// set on each transaction a station starts.
+std::string csms_remote_start_action(ProtocolVersion v);
+boost::json::value csms_remote_start(ProtocolVersion v, int remote_start_id);
+// The id of the transaction a station's call started (read from the call and the demo's answer),
+// or nothing when the call started none.
+std::optional<boost::json::value> started_transaction(ProtocolVersion v, std::string_view action,
+                                                      const boost::json::value& params,
+                                                      const boost::json::value& response);
+boost::json::value csms_tx_profile(ProtocolVersion v, const boost::json::value& transaction_id, int profile_id);
 
 // Charge point side.
 boost::json::value cp_boot(ProtocolVersion v);

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   s->add_option("--threads", serve.threads, "I/O threads (one io_context each)")->capture_default_str();
   s->add_flag("--quiet", serve.quiet, "Do not print the exchanges");
   s->add_flag("--strict", serve.strict, "Strict mode: validate every payload against the OCA schemas");
+  s->add_flag("--demo-flows", serve.demo_flows,
+              "After each boot, start a transaction remotely (RemoteStartTransaction / RequestStartTransaction) "
+              "and limit each started transaction with a TxProfile (SetChargingProfile)");
   s->add_flag("--no-compression", serve.no_compression,
               "Decline permessage-deflate (accepted by default: OCPP 2.0.1 and 2.1 require a CSMS to)");
   s->add_option("--rate-limit", serve.rate_limit, "Calls per connection and window, e.g. 100/60s (over it: dropped)");
@@ -108,6 +111,14 @@ int main(int argc, char** argv) {
   m->add_option("--key", sim.key, "Profile 3: the client certificate's private key (PEM); {id} as for --cert");
   m->add_option("--ca", sim.ca, "Profiles 2/3: CA bundle (PEM) to verify the CSMS with (default: the system's)")
       ->check(CLI::ExistingFile);
+  m->add_option("--scenario", sim.scenario,
+                "Run the stations, steps and expectations of a scenario file (JSON; it names the identities and "
+                "the protocol); exit 1 when an expectation fails, 2 for a bad file")
+      ->check(CLI::ExistingFile);
+  m->add_option("--junit", sim.junit, "With --scenario: write a JUnit XML report to this file");
+  m->add_flag("--json", sim.json,
+              "Print one JSON object with the result instead of the exchanges and the summary (with --scenario: "
+              "the scenario's report)");
 
   ocpp::app::BenchArgs b;
   auto* l = app.add_subcommand("bench", "Load-generate CALLs against any OCPP-J server");
@@ -124,6 +135,21 @@ int main(int argc, char** argv) {
   l->add_option("--ca", b.ca, "wss://: CA bundle (PEM) to verify the server with (default: the system's)")
       ->check(CLI::ExistingFile);
   l->add_flag("--no-verify", b.no_verify, "wss://: do not verify the server's certificate");
+
+  ocpp::app::FuzzArgs fz;
+  auto* f = app.add_subcommand("fuzz", "Send valid and broken frames to any OCPP-J server and report crashes, hangs, "
+                                       "unexpected closes and answers that break the spec");
+  f->add_option("--url", fz.url, "Server endpoint (ws://host:port[/path])")->capture_default_str();
+  f->add_option("--duration", fz.duration, "Seconds to run")->capture_default_str();
+  f->add_option("--connections", fz.connections, "Fuzzing connections at a time")->capture_default_str();
+  f->add_option("--seed", fz.seed, "Seed of every generated case (a finding names the one that replays it)")
+      ->capture_default_str();
+  f->add_option("--protocol", fz.protocols, "Subprotocols offered, one per connection")->capture_default_str();
+  f->add_option("--answer-timeout-ms", fz.answer_timeout_ms, "Longer without a due answer or close: a hang")
+      ->capture_default_str();
+  f->add_flag("--strict", fz.strict, "The server validates payloads: a schema-invalid CALL must get a CALLERROR");
+  f->add_option("--replay", fz.replay, "Run only this connection's cases and print each exchange");
+  f->add_flag("--json", fz.json, "Print one JSON object with the result");
 
   ocpp::app::CallArgs call;
   auto* k = app.add_subcommand(
@@ -153,6 +179,26 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   c->add_option("--host", certs.hosts, "More names or addresses for the server certificates (repeatable)");
 
+  ocpp::app::CheckArgs chk;
+  auto* q = app.add_subcommand("check", "Run the OCPP-J edge-case catalogue against a CSMS; exit 1 on a failed check");
+  q->add_option("--url", chk.url, "CSMS endpoint (ws://host:port[/path]; wss:// for profiles 2 and 3)")
+      ->capture_default_str();
+  q->add_option("--identity", chk.identity, "Identity to connect as (appended to the URL)")->capture_default_str();
+  q->add_option("--protocol", chk.protocol, "ocpp1.6, ocpp2.0.1 or ocpp2.1")->capture_default_str();
+  q->add_option("--profile", chk.profile, "Security profile 0-3, checked against the URL and credentials")
+      ->check(CLI::Range(0, 3));
+  q->add_option("--password", chk.password, "Basic Auth password: also checks missing and wrong ones get 401");
+  q->add_option("--cert", chk.cert, "Profile 3: client certificate (PEM); also checks one is required")
+      ->check(CLI::ExistingFile);
+  q->add_option("--key", chk.key, "Profile 3: its private key (PEM)")->check(CLI::ExistingFile);
+  q->add_option("--ca", chk.ca, "wss://: CA bundle (PEM) to verify the CSMS with (default: the system's)")
+      ->check(CLI::ExistingFile);
+  q->add_option("--report", chk.report, "text, json or junit")
+      ->check(CLI::IsMember({"text", "json", "junit"}))
+      ->capture_default_str();
+  q->add_flag("--json", chk.json, "Same as --report json");
+  q->add_option("--timeout-ms", chk.timeout_ms, "Deadline of each step of a check")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -167,9 +213,11 @@ int main(int argc, char** argv) {
     }
     if (*m) return ocpp::app::simulate(sim);
     if (*l) return ocpp::app::bench(b);
+    if (*f) return ocpp::app::fuzz(fz);
     if (*c) return ocpp::app::certs(certs);
     if (*k) return ocpp::app::call_station(call);
     if (*n) return ocpp::app::cluster_status(cl);
+    if (*q) return ocpp::app::check(chk);
   } catch (const ocpp::app::UsageError& e) {
     std::cerr << "ocpp: " << e.what() << "\n";
     return 2;

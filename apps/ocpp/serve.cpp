@@ -133,6 +133,7 @@ int serve(const ServeArgs& args) {
   }
   Server server(pool.executors(), options);
   std::atomic<int> transaction_ids{0};
+  std::atomic<int> demo_ids{0};  // remote start and charging profile ids of --demo-flows
   if (!args.password_file.empty()) {
     auto passwords = std::make_shared<std::unordered_map<std::string, std::string>>();
     std::ifstream in(args.password_file);
@@ -154,13 +155,22 @@ int serve(const ServeArgs& args) {
     auto response = csms_response(version, ctx.action, ctx.params, ++transaction_ids);
     if (response.is_null())
       throw RpcError(ErrorCode::NotImplemented, "The demo CSMS does not handle " + ctx.action);
-    if (ctx.action == "BootNotification" && !ctx.is_send) {
-      // Read the station's configuration back once its boot has been answered.
-      boost::asio::post(ctx.session->get_executor(), [session = ctx.session, version] {
-        session->safe_call(csms_followup_action(version), csms_followup_payload(version),
-                           [](std::optional<boost::json::value>) {});
+    // Posted, so the station has the answer to its call before the CSMS's own call reaches it.
+    auto call_later = [&ctx](std::string action, boost::json::value payload) {
+      boost::asio::post(ctx.session->get_executor(), [session = ctx.session, action = std::move(action),
+                                                      payload = std::move(payload)]() mutable {
+        session->safe_call(std::move(action), std::move(payload), [](std::optional<boost::json::value>) {});
       });
+    };
+    if (ctx.is_send) return response;
+    if (ctx.action == "BootNotification") {
+      // Read the station's configuration back once its boot has been answered.
+      call_later(csms_followup_action(version), csms_followup_payload(version));
+      if (args.demo_flows) call_later(csms_remote_start_action(version), csms_remote_start(version, ++demo_ids));
     }
+    if (args.demo_flows)
+      if (auto tx = started_transaction(version, ctx.action, ctx.params, response))
+        call_later("SetChargingProfile", csms_tx_profile(version, *tx, ++demo_ids));
     return response;
   });
 

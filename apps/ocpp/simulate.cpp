@@ -4,15 +4,20 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string_view>
 
 #include "commands.hpp"
 #include "demo_payloads.hpp"
+#include "scenario/run.hpp"
+#include "station_options.hpp"
 #include "ocpp/ocpp.hpp"
+#include "progress.hpp"
 
 namespace ocpp::app {
 namespace asio = boost::asio;
@@ -96,47 +101,73 @@ void require_file(const std::string& flag, const std::string& path, const std::s
 
 }  // namespace
 
+std::shared_ptr<Client> make_station(asio::any_io_executor executor, const SimulateArgs& args,
+                                     const std::string& identity, const std::string& protocol,
+                                     std::chrono::milliseconds call_timeout) {
+  ClientOptions o;
+  o.endpoint = args.url;
+  o.identity = identity;
+  o.protocols = {protocol};
+  o.strict_mode.enabled = args.strict;
+  if (!args.password.empty()) o.password = args.password;
+  o.compression.enabled = args.compression;
+  if (args.profile >= 0) o.security_profile = static_cast<SecurityProfile>(args.profile);
+  o.tls.ca_file = args.ca;
+  o.tls.cert_file = for_station(args.cert, o.identity);
+  o.tls.key_file = for_station(args.key, o.identity);
+  require_file("--cert", o.tls.cert_file, o.identity);
+  require_file("--key", o.tls.key_file, o.identity);
+  o.reconnect = false;
+  o.call_timeout = call_timeout;
+  o.connect_timeout = call_timeout;
+  try {
+    return Client::create(std::move(executor), o);
+  } catch (const std::invalid_argument& e) {
+    // A profile that does not fit the URL or the credentials: bad usage, not a failed run. The
+    // library names its option fields, so point at the flags that set them.
+    throw UsageError(std::string(e.what()) + "; see --url, --profile, --password, --cert and --key");
+  }
+}
+
 int simulate(const SimulateArgs& args) {
+  if (!args.scenario.empty()) return scenario::run(args);
+  if (!args.junit.empty()) throw UsageError("--junit reports on a --scenario run; give --scenario FILE");
   const auto version = protocol_version(args.protocol);
   asio::io_context io;
   Tally tally;
   std::vector<std::shared_ptr<Client>> stations;
   for (std::size_t i = 0; i < args.count; ++i) {
-    ClientOptions o;
-    o.endpoint = args.url;
-    o.identity = args.count == 1 ? args.identity : args.identity + "-" + std::to_string(i + 1);
-    o.protocols = {args.protocol};
-    o.strict_mode.enabled = args.strict;
-    if (!args.password.empty()) o.password = args.password;
-    o.compression.enabled = args.compression;
-    if (args.profile >= 0) o.security_profile = static_cast<SecurityProfile>(args.profile);
-    o.tls.ca_file = args.ca;
-    o.tls.cert_file = for_station(args.cert, o.identity);
-    o.tls.key_file = for_station(args.key, o.identity);
-    require_file("--cert", o.tls.cert_file, o.identity);
-    require_file("--key", o.tls.key_file, o.identity);
-    o.reconnect = false;
-    o.call_timeout = std::chrono::seconds(10);
-    std::shared_ptr<Client> cp;
-    try {
-      cp = Client::create(io.get_executor(), o);
-    } catch (const std::invalid_argument& e) {
-      // A profile that does not fit the URL or the credentials: bad usage, not a failed run. The
-      // library names its option fields, so point at the flags that set them.
-      throw UsageError(std::string(e.what()) + "; see --url, --profile, --password, --cert and --key");
-    }
+    const auto identity = args.count == 1 ? args.identity : args.identity + "-" + std::to_string(i + 1);
+    auto cp = make_station(io.get_executor(), args, identity, args.protocol, std::chrono::seconds(10));
     cp->handle_any([&tally, version](CallContext& ctx) -> HandlerResult {
       auto response = cp_response(version, ctx.action, ctx.params);
       if (response.is_null()) throw RpcError(ErrorCode::NotImplemented, "The simulator does not handle " + ctx.action);
       ++tally.answered;
       return response;
     });
-    if (!args.quiet)
-      cp->on_message([id = o.identity](const MessageEvent& e) { print_exchange(id, e.direction == MessageDirection::in, e.raw); });
+    if (!args.quiet && !args.json)  // --json: stdout carries the result only
+      cp->on_message([id = identity](const MessageEvent& e) { print_exchange(id, e.direction == MessageDirection::in, e.raw); });
     stations.push_back(cp);
     asio::co_spawn(io, run_station(cp, version, tally, args.quiet), asio::detached);
   }
-  io.run();
+  {
+    std::optional<Progress> progress;
+    if (args.count > 1)
+      progress.emplace("ocpp simulate", [&] {
+        return std::to_string(tally.ok) + " calls succeeded, " + std::to_string(tally.failed) + " failed, " +
+               std::to_string(tally.answered) + " CSMS calls answered (" + std::to_string(args.count) + " charge points)";
+      });
+    io.run();
+  }
+  if (args.json) {
+    std::cout << json::serialize(json::object{{"charge_points", args.count},
+                                              {"protocol", args.protocol},
+                                              {"succeeded", tally.ok.load()},
+                                              {"failed", tally.failed.load()},
+                                              {"csms_calls_answered", tally.answered.load()}})
+              << "\n";
+    return tally.failed == 0 && tally.ok > 0 ? 0 : 1;
+  }
   std::cout << "ocpp simulate: " << args.count << " charge point" << (args.count == 1 ? "" : "s") << " ("
             << args.protocol << "), " << tally.ok << " calls succeeded, " << tally.failed << " failed, "
             << tally.answered << " CSMS calls answered\n";

@@ -153,15 +153,19 @@ void MemoryAdapter::renew_lease(const NodeRef& self, std::chrono::milliseconds t
   done(lease);
 }
 
-void MemoryAdapter::claim(const std::string& identity, const NodeRef& self, Done<Claimed> done) {
+void MemoryAdapter::claim(const std::string& identity, const NodeRef& self, bool take_over, Done<Claimed> done) {
   if (store_->unreachable) return done(unreachable_failure());
   Claimed claimed;
   {
     auto lock = store_->command();
-    claimed.epoch = ++store_->epochs[identity];
     auto it = store_->presence.find(identity);
     if (it != store_->presence.end() && store_->alive(it->second.node, store_->now())) claimed.previous = it->second;
-    store_->presence[identity] = Owner{self, claimed.epoch};
+    if (!take_over && claimed.previous && !(claimed.previous->node == self)) {
+      claimed.refused = true;
+    } else {
+      claimed.epoch = ++store_->epochs[identity];
+      store_->presence[identity] = Owner{self, claimed.epoch};
+    }
   }
   done(std::move(claimed));
 }

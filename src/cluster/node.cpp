@@ -190,9 +190,11 @@ void ClusterNode::rejoin() {
   for (const auto& channel : s.channels) options_.adapter->subscribe(self_, channel);
   s.joined = true;
   fenced_.store(false, std::memory_order_relaxed);
+  // A station whose claim the store had acknowledged is claimed again only if no other node took it
+  // meanwhile; one that connected while the lease was gone is the newest connection and takes it.
   for (auto& [identity, claim] : s.claims) {
-    claim.epoch.reset();
-    send_claim(identity, claim.generation);
+    const bool held = std::exchange(claim.epoch, std::nullopt).has_value();
+    send_claim(identity, claim.generation, !held);
   }
   auto waiting = std::move(s.waiting);
   for (auto& call : waiting)
@@ -237,12 +239,12 @@ void ClusterNode::leave() {
 void ClusterNode::claim(std::string identity, std::uint64_t generation) {
   asio::post(executor_, [self = shared_from_this(), identity = std::move(identity), generation]() {
     self->state_->claims[identity] = State::Claim{generation, std::nullopt};
-    if (self->lease_valid()) self->send_claim(identity, generation);
+    if (self->lease_valid()) self->send_claim(identity, generation, true);
   });
 }
 
-void ClusterNode::send_claim(const std::string& identity, std::uint64_t generation) {
-  options_.adapter->claim(identity, self_,
+void ClusterNode::send_claim(const std::string& identity, std::uint64_t generation, bool take_over) {
+  options_.adapter->claim(identity, self_, take_over,
                           here<Adapter::Claimed>([identity, generation](ClusterNode& n, Result<Adapter::Claimed> r) {
                             auto* claimed = std::get_if<Adapter::Claimed>(&r);
                             if (!claimed) {
@@ -256,6 +258,14 @@ void ClusterNode::send_claim(const std::string& identity, std::uint64_t generati
                               return;
                             }
                             if (it->second.generation != generation) return;  // a newer connection claims too
+                            if (claimed->refused) {  // another node holds it: this connection is the stale one
+                              n.logger_->log(LogLevel::warn, "cluster", identity,
+                                             "claimed by node " + claimed->previous->node.name +
+                                                 " while this node's lease was gone: closing it here");
+                              n.state_->claims.erase(it);
+                              if (n.events_.evict) n.events_.evict(identity);
+                              return;
+                            }
                             it->second.epoch = claimed->epoch;
                             if (claimed->previous && claimed->previous->node != n.self_)
                               n.options_.adapter->evict(*claimed->previous, identity);

@@ -97,6 +97,9 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   std::unordered_map<std::string, Taken> taken;  // requests this node took, by correlation id
   std::atomic<std::uint64_t> failures{0};
   std::uint64_t master_changes = 0;  // followed by `commands`, as of its last connect
+  // A failover was followed: the new master may lack the latest claims, so the next renewal reports
+  // the lease restored and the node claims its stations again.
+  std::atomic<bool> failed_over{false};
 
   std::shared_ptr<Logger> logger() const {
     return options.connection.logger ? options.connection.logger : default_logger();
@@ -141,7 +144,9 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, RedisAdapterOptions o
     auto s = weak.lock();
     if (!s) return;
     const auto changes = s->commands.stats().master_changes;
-    if (changes != std::exchange(s->master_changes, changes)) s->find_lost();
+    if (changes == std::exchange(s->master_changes, changes)) return;
+    s->failed_over = true;
+    s->find_lost();
   });
   state_->commands.start();
   state_->inbox_reader.start();
@@ -363,20 +368,24 @@ void RedisAdapter::leave(const NodeRef& self, Done<Ok> done) {
 void RedisAdapter::renew_lease(const NodeRef& self, milliseconds ttl, Done<Lease> done) {
   state_->commands.eval(scripts::renew(), {state_->key("lease:", self.name), state_->key("nodes")},
                         {std::to_string(self.incarnation), std::to_string(ttl.count()), self.name},
-                        [done = std::move(done)](redis::Result r) {
+                        [weak = std::weak_ptr<State>(state_), done = std::move(done)](redis::Result r) {
                           if (!r) return done(failure_of(r.error()));
                           const auto& v = r->str();
-                          done(v == "held" ? Lease::held : v == "taken" ? Lease::taken : Lease::restored);
+                          if (v == "taken") return done(Lease::taken);
+                          auto s = weak.lock();
+                          const bool failed_over = s && s->failed_over.exchange(false);
+                          done(v == "held" && !failed_over ? Lease::held : Lease::restored);
                         });
 }
 
-void RedisAdapter::claim(const std::string& identity, const NodeRef& self, Done<Claimed> done) {
+void RedisAdapter::claim(const std::string& identity, const NodeRef& self, bool take_over, Done<Claimed> done) {
   state_->commands.eval(scripts::claim(), {state_->key("owner:", identity), state_->key("epoch"), state_->key("count")},
-                        {state_->options.prefix, self.name, std::to_string(self.incarnation)},
+                        {state_->options.prefix, self.name, std::to_string(self.incarnation), take_over ? "1" : "0"},
                         [done = std::move(done)](redis::Result r) {
                           if (!r) return done(failure_of(r.error()));
                           Claimed claimed;
                           claimed.epoch = static_cast<std::uint64_t>((*r)[0].integer());
+                          claimed.refused = claimed.epoch == 0;
                           if (r->elements().size() >= 4)
                             claimed.previous = Owner{NodeRef{(*r)[1].str(), to_u64((*r)[2].str())}, to_u64((*r)[3].str())};
                           done(std::move(claimed));

@@ -30,13 +30,15 @@ return 'restored'
 
 const redis::Script& claim() {
   static const redis::Script s(R"lua(
-local epoch = redis.call('INCR', KEYS[2])
 local old = redis.call('HMGET', KEYS[1], 'n', 'i', 'e')
+local alive = old[1] and redis.call('GET', ARGV[1] .. 'lease:' .. old[1]) == old[2]
+if ARGV[4] == '0' and alive and (old[1] ~= ARGV[2] or old[2] ~= ARGV[3]) then return {0, old[1], old[2], old[3]} end
+local epoch = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'n', ARGV[2], 'i', ARGV[3], 'e', epoch)
 redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
 if old[1] then
   redis.call('HINCRBY', KEYS[3], old[1], -1)
-  if redis.call('GET', ARGV[1] .. 'lease:' .. old[1]) == old[2] then return {epoch, old[1], old[2], old[3]} end
+  if alive then return {epoch, old[1], old[2], old[3]} end
 end
 return {epoch}
 )lua");

@@ -8,8 +8,9 @@ namespace ocpp::cluster::scripts {
 
 // KEYS: lease, nodes. ARGV: incarnation, ttl ms, name. -> "held" | "restored" | "taken".
 const redis::Script& renew();
-// KEYS: owner, epoch counter, count. ARGV: prefix, name, incarnation.
-// -> {epoch} or {epoch, old name, old incarnation, old epoch} when the old owner's lease lives.
+// KEYS: owner, epoch counter, count. ARGV: prefix, name, incarnation, take over ("1" or "0").
+// -> {epoch} or {epoch, old name, old incarnation, old epoch} when the old owner's lease lives;
+// {0, holder's name, incarnation, epoch} when not taking over from another live holder.
 const redis::Script& claim();
 // KEYS: owner, count. ARGV: name, incarnation, epoch. -> 1 when deleted.
 const redis::Script& release();

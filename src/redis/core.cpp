@@ -111,11 +111,12 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
         options_(std::move(options)),
         url_(parse_url(options_.url)),
         logger_(options_.logger ? options_.logger : default_logger()),
-        where_(url_.sentinel() ? url_.master_name + " (master)" : endpoint_text({url_.host, url_.port})),
+        where_(url_.sentinel() ? url_.master_name + " (master)" : to_string({url_.host, url_.port})),
         deadline_timer_(ex_),
         connect_timer_(ex_),
         health_timer_(ex_),
         random_(std::random_device{}()) {
+    if (url_.cluster()) throw UrlError("a redis-cluster:// URL is for ocpp::redis::ClusterClient, not one connection");
     if (url_.tls) tls_context_ = detail::make_client_context(options_.tls);  // throws TlsError early
   }
 
@@ -314,16 +315,12 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
 
   // ---- Sentinel ------------------------------------------------------------------------------
 
-  static std::string endpoint_text(const Endpoint& e) {
-    return (e.host.find(':') == std::string::npos ? e.host : "[" + e.host + "]") + ":" + std::to_string(e.port);
-  }
-
   ConnectionOptions sentinel_options(const Endpoint& sentinel) const {
     ConnectionOptions o;
     o.url = url_.tls ? "rediss://" : "redis://";
     if (!options_.sentinel_password.empty())
       o.url += detail::percent_encode(options_.sentinel_user) + ":" + detail::percent_encode(options_.sentinel_password) + "@";
-    o.url += endpoint_text(sentinel);
+    o.url += to_string(sentinel);
     o.command_timeout = o.connect_timeout = options_.connect_timeout;
     o.reconnect_min = options_.reconnect_min;
     o.reconnect_max = options_.reconnect_max;
@@ -358,7 +355,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       const std::string why = !r ? r.error().to_string()
                               : r->is_nil() ? "does not know the name"
                                             : "an answer that is not an address";
-      failures += (failures.empty() ? "" : "; ") + endpoint_text(from) + " " + why;
+      failures += (failures.empty() ? "" : "; ") + to_string(from) + " " + why;
       self->sentinel_at_ = (self->sentinel_at_ + 1) % self->url_.sentinels.size();
       self->ask_sentinel(link, tried + 1, std::move(failures));
     };
@@ -377,11 +374,11 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
   void found_master(const std::shared_ptr<Link>& link, Endpoint master) {
     if (!url_.host.empty() && (master.host != url_.host || master.port != url_.port)) {
       counters_.bump(counters_.master_changes);
-      logger_->log(LogLevel::warn, "redis", where_, "the master is now " + endpoint_text(master));
+      logger_->log(LogLevel::warn, "redis", where_, "the master is now " + to_string(master));
     }
     url_.host = std::move(master.host);
     url_.port = master.port;
-    where_ = endpoint_text({url_.host, url_.port});
+    where_ = to_string({url_.host, url_.port});
     follow_switches();
     open(link);
   }

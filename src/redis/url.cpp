@@ -46,7 +46,7 @@ bool take_scheme(std::string_view& text, std::string_view scheme) {
 Url parse_url(std::string_view text) {
   Url url;
   std::string_view rest = text;
-  bool sentinel = false;
+  bool sentinel = false, cluster = false;
   if (take_scheme(rest, "redis://")) {
   } else if (take_scheme(rest, "rediss://")) {
     url.tls = true;
@@ -54,8 +54,13 @@ Url parse_url(std::string_view text) {
     sentinel = true;
   } else if (take_scheme(rest, "rediss-sentinel://")) {
     sentinel = url.tls = true;
+  } else if (take_scheme(rest, "redis-cluster://")) {
+    cluster = true;
+  } else if (take_scheme(rest, "rediss-cluster://")) {
+    cluster = url.tls = true;
   } else {
-    throw UrlError("a Redis URL starts with redis://, rediss://, redis-sentinel:// or rediss-sentinel://");
+    throw UrlError("a Redis URL starts with redis://, rediss://, redis-sentinel://, rediss-sentinel://, "
+                   "redis-cluster:// or rediss-cluster://");
   }
   if (rest.find_first_of("?#") != std::string_view::npos) throw UrlError("a Redis URL takes no query or fragment");
 
@@ -70,6 +75,7 @@ Url parse_url(std::string_view text) {
   }
   if (!path.empty() && (!parse_number(path, url.db) || url.db < 0))
     throw UrlError("the path of a Redis URL is the database number");
+  if (cluster && url.db != 0) throw UrlError("a Redis Cluster has only database 0");
 
   if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
     const std::string_view userinfo = authority.substr(0, at);
@@ -80,19 +86,33 @@ Url parse_url(std::string_view text) {
     authority = authority.substr(at + 1);
   }
 
-  if (!sentinel) {
+  if (!sentinel && !cluster) {
     auto e = parse_endpoint(authority, 6379);
     url.host = std::move(e.host);
     url.port = e.port;
     return url;
   }
+  auto& list = sentinel ? url.sentinels : url.seeds;
   for (std::size_t start = 0;;) {
     const auto comma = authority.find(',', start);
-    url.sentinels.push_back(parse_endpoint(authority.substr(start, comma - start), 26379));
+    list.push_back(parse_endpoint(authority.substr(start, comma - start), sentinel ? 26379 : 6379));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
   return url;
+}
+
+std::string to_string(const Endpoint& e) {
+  return (e.host.find(':') == std::string::npos ? e.host : "[" + e.host + "]") + ":" + std::to_string(e.port);
+}
+
+std::string server_url(const Url& url, const Endpoint& server) {
+  std::string out = url.tls ? "rediss://" : "redis://";
+  if (!url.password.empty())
+    out += detail::percent_encode(url.user) + ":" + detail::percent_encode(url.password) + "@";
+  out += to_string(server);
+  if (url.db != 0) out += "/" + std::to_string(url.db);
+  return out;
 }
 
 }  // namespace ocpp::redis

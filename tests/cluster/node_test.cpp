@@ -299,4 +299,22 @@ TEST_F(ClusterNodeTest, AfterTheStoreLosesItsDataEachNodeClaimsItsStationsAgain)
   EXPECT_EQ(owner_of("CP1")->node, a.node->self());
 }
 
+TEST_F(ClusterNodeTest, ANodeWhoseLeaseCameBackLeavesAStationAnotherNodeClaimedMeanwhileAndClosesItHere) {
+  const auto ttl = milliseconds(60);
+  TestNode a(adapter, "A", wall, ttl), b(adapter, "B", wall, ttl);
+  join({&a, &b});
+  claim(a, "CP1");
+  wall.advance(milliseconds(1000));  // both leases lapse in the store
+  const auto renewed = b.node->metrics().renewals;
+  for (int i = 0; i < 50 && b.node->metrics().renewals == renewed; ++i) b.io.run_one_for(ttl);
+  b.node->claim("CP1", 1);  // the station reconnected to B; A's lease was gone, so nobody was told
+  b.pump();  // B alone: A's renewal, due by now, must not run first
+  ASSERT_TRUE(a.evicted.empty());
+  for (int i = 0; i < 50 && a.evicted.empty(); ++i) a.io.run_one_for(ttl);
+  EXPECT_EQ(a.evicted, std::vector<std::string>{"CP1"}) << "A's connection is the stale one";
+  EXPECT_TRUE(b.evicted.empty()) << "A did not take the station back";
+  ASSERT_TRUE(owner_of("CP1"));
+  EXPECT_EQ(owner_of("CP1")->node, b.node->self());
+}
+
 }  // namespace

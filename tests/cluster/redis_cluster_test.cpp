@@ -672,6 +672,35 @@ TEST_F(RedisClusterTest, ARequestLostWithTheOldMastersUnreplicatedWritesEndsUnkn
   EXPECT_EQ(xlen->integer(), 0) << "the new master never had the request";
 }
 
+// Leases, presence and inboxes are re-established on the new master: a claim the old master took
+// but never passed on (its replica's link paused) is made again after the failover, so the station
+// is reachable without reconnecting.
+TEST_F(RedisClusterTest, AClaimTheOldMasterNeverReplicatedIsMadeAgainOnTheNewMasterAfterAFailover) {
+  TcpProxy link(redis.port());
+  RedisServer replica({.args = {"--replicaof", "127.0.0.1", std::to_string(link.port())}});
+  ASSERT_NO_FATAL_FAILURE(expect_replicated(redis));
+  RedisServer sentinel(RedisServer::sentinel_for(redis, "mm"));
+  wait_until_sentinel_can_promote(sentinel);
+  const std::string url = "redis-sentinel://127.0.0.1:" + std::to_string(sentinel.port()) + "/mm";
+  const milliseconds lease{5000};
+  NodeProcess a(url, "A", lease);
+  make_backend(url, lease);
+  auto replicated = station(a.port(), "CP1");
+  wait_owner("CP1", "A");
+  ASSERT_NO_FATAL_FAILURE(expect_replicated(redis));
+
+  link.pause();
+  auto lost = station(a.port(), "CP2");
+  wait_owner("CP2", "A");  // on the old master only
+  redis.kill();
+  wait_owner("CP2", "A");  // on the promoted replica: claimed again
+  auto after = call("CP2", "GetConfiguration", "reclaimed-1");
+  EXPECT_EQ(outcome_of(after), Outcome::result);
+  auto other = call("CP1", "GetConfiguration", "reclaimed-2");
+  EXPECT_EQ(outcome_of(other), Outcome::result);
+  executed.expect_once_in_time();
+}
+
 // Failure matrix, row 3: a node cut off from Redis (a proxy of the test's between them, paused)
 // while its stations stay connected fences itself; its station moves to another node; nothing
 // runs twice, the request queued for it before it fenced included.

@@ -107,6 +107,14 @@ RedisServer::Options RedisServer::sentinel_for(const RedisServer& master, const 
           .sentinel = true};
 }
 
+RedisServer::Options RedisServer::cluster_node(std::chrono::milliseconds node_timeout) {
+  // A replica whose link is young still takes over: the tests' replicas sync in milliseconds, but
+  // a failover right after the cluster formed must not wait on the data-age check.
+  return {.args = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
+                   std::to_string(node_timeout.count()), "--cluster-port", std::to_string(free_port()),
+                   "--cluster-replica-validity-factor", "0"}};
+}
+
 std::string RedisServer::url(const std::string& suffix) const {
   return (options_.tls ? "rediss://127.0.0.1:" : "redis://127.0.0.1:") + std::to_string(port_) + suffix;
 }

@@ -39,6 +39,9 @@ class RedisServer {
   // the master down and fails over.
   static Options sentinel_for(const RedisServer& master, const std::string& name,
                               std::chrono::milliseconds down_after = std::chrono::milliseconds(500));
+  // A Redis Cluster node (its bus on another free port), not yet in a cluster; `node_timeout`
+  // before the others call it failed and its replica takes over.
+  static Options cluster_node(std::chrono::milliseconds node_timeout = std::chrono::milliseconds(1000));
   explicit RedisServer(Options options);
   ~RedisServer();  // SIGKILL, then the directory goes
   RedisServer(const RedisServer&) = delete;

@@ -107,16 +107,22 @@ class Adapter {
 
   enum class Lease {
     held,      // ours, renewed
-    restored,  // it was gone (expired, or the store lost its data) and is ours again
+    // It was gone (expired, or the store lost its data) and is ours again; or the store failed
+    // over and may have lost the latest claims.
+    restored,
     taken,     // another incarnation of the same name holds it
   };
   virtual void renew_lease(const NodeRef& self, std::chrono::milliseconds ttl, Done<Lease> done) = 0;
 
   struct Claimed {
-    std::uint64_t epoch = 0;
-    std::optional<Owner> previous;  // the owner it was taken from, if its lease was alive
+    std::uint64_t epoch = 0;        // 0 when refused
+    std::optional<Owner> previous;  // the owner it was taken from (or that kept it), if its lease was alive
+    bool refused = false;           // take_over was false and another node's live claim holds it
   };
-  virtual void claim(const std::string& identity, const NodeRef& self, Done<Claimed> done) = 0;
+  // take_over: a new connection takes the station from whoever held it. Without: `self` claims
+  // again what it held before its lease or the store came back, and leaves a station another node
+  // claimed meanwhile to that node.
+  virtual void claim(const std::string& identity, const NodeRef& self, bool take_over, Done<Claimed> done) = 0;
   // Deletes the claim only if it is still `claim` (node run and epoch); false if another replaced it.
   virtual void release(const std::string& identity, const Owner& claim, Done<bool> done) = 0;
   // Tells `owner` that its claim was taken (Sink::evict).

@@ -109,7 +109,7 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
   void renewed(Result<Adapter::Lease> lease, std::chrono::steady_clock::time_point sent);
   void fence(std::string why);
   void rejoin();
-  void send_claim(const std::string& identity, std::uint64_t generation);
+  void send_claim(const std::string& identity, std::uint64_t generation, bool take_over);
   void on_call(RoutedCall call);
   void on_reply(RoutedReply reply);
   void on_evict(const std::string& identity, std::uint64_t epoch);

@@ -39,7 +39,7 @@ class RedisAdapter final : public Adapter {
   void join(const NodeRef& self, Sink sink) override;
   void leave(const NodeRef& self, Done<Ok> done) override;
   void renew_lease(const NodeRef& self, std::chrono::milliseconds ttl, Done<Lease> done) override;
-  void claim(const std::string& identity, const NodeRef& self, Done<Claimed> done) override;
+  void claim(const std::string& identity, const NodeRef& self, bool take_over, Done<Claimed> done) override;
   void release(const std::string& identity, const Owner& claim, Done<bool> done) override;
   void evict(const Owner& owner, const std::string& identity) override;
   void lookup(std::vector<std::string> identities, Done<std::vector<std::optional<Owner>>> done) override;

@@ -53,6 +53,11 @@ struct ConnectionOptions {
   // An empty password: none.
   std::string sentinel_user{};
   std::string sentinel_password{};
+  // ClusterClient (redis-cluster://): MOVED and ASK replies one command follows at most, and how
+  // often the slot map is asked for again while a master in it is unreachable (a failover under
+  // way: the replica's promotion shows in the map only).
+  std::size_t max_redirects = 5;
+  std::chrono::milliseconds slot_refresh_interval{250};
   std::shared_ptr<Logger> logger{};  // null: ocpp::default_logger()
 };
 

@@ -1,7 +1,9 @@
 #pragma once
 // redis://[[user]:password@]host[:port][/db] and rediss://... (TLS);
 // redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/master-name[/db] and
-// rediss-sentinel://... : the sentinels to ask where the master called master-name is.
+// rediss-sentinel://... : the sentinels to ask where the master called master-name is;
+// redis-cluster://[[user]:password@]host[:port][,host[:port]...] and rediss-cluster://... : seed nodes
+// of a Redis Cluster, to learn its slot map from (see ClusterClient).
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -29,8 +31,10 @@ struct Url {
   int db = 0;              // SELECT after connecting when not 0
   std::vector<Endpoint> sentinels{};  // in the URL's order; port 26379 when none is given
   std::string master_name{};          // the name the sentinels monitor the master under
+  std::vector<Endpoint> seeds{};      // redis-cluster://: in the URL's order; port 6379 when none is given
 
   bool sentinel() const noexcept { return !sentinels.empty(); }
+  bool cluster() const noexcept { return !seeds.empty(); }
   friend bool operator==(const Url&, const Url&) = default;
 };
 
@@ -42,8 +46,13 @@ class UrlError : public std::invalid_argument {
 
 // User, password and master name are percent-decoded. Throws UrlError for another scheme, an empty
 // host, a bad port, a db that is not a number, a Sentinel URL without a master name, or a query or
-// fragment (no options are defined).
+// fragment (no options are defined). A cluster URL takes no database (Redis Cluster has only db 0).
 Url parse_url(std::string_view url);
+
+// host:port, [host]:port for IPv6.
+std::string to_string(const Endpoint& endpoint);
+// A redis:// (rediss:// when url.tls) URL for one server, with `url`'s credentials and db.
+std::string server_url(const Url& url, const Endpoint& server);
 
 }  // namespace ocpp::redis
 OCPP_API_END
