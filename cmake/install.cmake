@@ -8,7 +8,6 @@ include(CMakePackageConfigHelpers)
 
 if(BUILD_SHARED_LIBS)
   # One library: the export set is ocpp::ocpp alone, and the layers' archives stay in the build tree.
-  set(OCPP_INSTALLED_LIBRARIES ocpp)
   set(OCPP_PC_LIBS "-locpp-ws-io")
   set(OCPP_PC_REQUIRES "openssl")
   set(OCPP_LINKS_HIREDIS FALSE)
