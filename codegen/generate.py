@@ -690,7 +690,8 @@ def emit_header(v):
     w("#pragma once\n")
     w("// OCPP %s (subprotocol \"%s\"): message types, Boost.JSON conversions, validators, action table.\n"
       % (v.folder, v.protocol))
-    w("#include <ocpp/messages/common.hpp>\n#include <ocpp/messages/find_action.hpp>\n\n")
+    w("#include <ocpp/messages/common.hpp>\n#include <ocpp/messages/find_action.hpp>\n"
+      "#include <ocpp/rpc/visibility.hpp>\n\nOCPP_API_BEGIN\n")
     w("namespace ocpp::%s {\n\n" % v.ns)
     w("inline constexpr std::string_view kProtocol = %s;\n\n" % cpp_string(v.protocol))
     w("using ocpp::ActionInfo;\nusing ocpp::Direction;\nusing ocpp::MessagePattern;\n"
@@ -760,7 +761,7 @@ def emit_header(v):
             w("  static constexpr schema::ValidateFn validate_response = &%s::validate_%s;\n" % (v.ns, resp.name))
             w("};\n")
         w("\n")
-    w("}  // namespace ocpp\n")
+    w("}  // namespace ocpp\nOCPP_API_END\n")
     return "".join(L)
 
 
@@ -771,12 +772,14 @@ def emit_find_action_header():
              "/// The action lookup of every OCPP version, without the message types: for code that only needs\n"
              "/// an action's direction, pattern and validators (the full <ocpp/messages/v16.hpp> ... cost\n"
              "/// seconds of compile time each). Defined in `src/messages/<v>_actions.cpp`.\n")
-    L.append("#include <string_view>\n\n#include <ocpp/messages/action_info.hpp>\n")
+    L.append("#include <string_view>\n\n#include <ocpp/messages/action_info.hpp>\n"
+             "#include <ocpp/rpc/visibility.hpp>\n\nOCPP_API_BEGIN")
     for folder, ns, _ in VERSIONS:
         L.append("\nnamespace ocpp::%s {\n" % ns)
         L.append("/// The action (or SEND message) of OCPP %s called `name`; nullptr if there is none.\n" % folder)
         L.append("const ActionInfo* find_action(std::string_view name) noexcept;\n")
         L.append("}  // namespace ocpp::%s\n" % ns)
+    L.append("OCPP_API_END\n")
     return "".join(L)
 
 
@@ -1370,12 +1373,13 @@ def emit_compact_header():
             "/// answers and the same ValidationError as the generated validators of ocpp_messages, in a\n"
             "/// fraction of the code, for size-bound builds (WebAssembly). Needs neither the message types\n"
             "/// nor the generated validators. See codegen/README.md (Compact validators).\n"
-            "#include <string_view>\n\n#include <ocpp/messages/action_info.hpp>\n#include <ocpp/rpc/protocol.hpp>\n\n"
+            "#include <string_view>\n\n#include <ocpp/messages/action_info.hpp>\n#include <ocpp/rpc/protocol.hpp>\n"
+            "#include <ocpp/rpc/visibility.hpp>\n\nOCPP_API_BEGIN\n"
             "namespace ocpp::schema::compact {\n\n"
             "/// The action (or SEND message) `action` of `version`, whose validate_request/validate_response\n"
             "/// run the compact validators; nullptr if there is none (or for ProtocolVersion::other).\n"
             "const ActionInfo* find_action(ProtocolVersion version, std::string_view action) noexcept;\n\n"
-            "}  // namespace ocpp::schema::compact\n")
+            "}  // namespace ocpp::schema::compact\nOCPP_API_END\n")
 
 
 def emit_compact_sources(versions):

@@ -21,7 +21,8 @@ packages=(cmake ninja-build g++ pkg-config python3
   libssl-dev libcli11-dev libgtest-dev libbenchmark-dev rapidjson-dev libspdlog-dev
   libhiredis-dev redis-server  # the redis layer; its tests start their own servers, never on 6379
   clang libclang-rt-14-dev  # clang and libFuzzer: the fuzz targets (scripts/fuzz.sh)
-  doxygen)  # the API reference (target docs, ctest docs.no_warnings)
+  doxygen  # the API reference (target docs, ctest docs.no_warnings)
+  help2man lintian dpkg-dev)  # ocpp's man page; the Debian packages' checks (install.packages)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 if ((wasm)); then packages+=(emscripten chromium); fi

@@ -3,7 +3,8 @@
 # under node, then builds and runs every test twice: an optimised build, and a build with
 # AddressSanitizer + UndefinedBehaviorSanitizer; then the libFuzzer targets, 20 s each
 # (scripts/fuzz.sh), and a 60 s random-frame campaign against the sanitized `ocpp serve`
-# (tests/wire_fuzz.py). `--fast` skips the sanitizer build and both fuzzing stages.
+# (tests/wire_fuzz.py). After the optimised build's tests, the shared library is built and checked
+# (preset shared, tests/consumer/shared.sh). `--fast` skips the sanitizer build and both fuzzing stages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --wasm
@@ -32,8 +33,20 @@ run() {
   echo "== $preset: tested in $((SECONDS - start)) s"
 }
 
+# BUILD_SHARED_LIBS=ON compiles every library again, so only they and the tool are built (preset
+# shared): libocpp-ws-io.so's SONAME and exports, and the consumer against its install.
+shared() {
+  local start=$SECONDS
+  echo "== shared: configure and build"
+  cmake --preset shared >/dev/null
+  cmake --build --preset shared -- -j"$jobs"
+  timeout 300 bash tests/consumer/shared.sh build/shared
+  echo "== shared: built and checked in $((SECONDS - start)) s"
+}
+
 wasm
 run release
+shared
 if [[ "${1:-}" != "--fast" ]]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

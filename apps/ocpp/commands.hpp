@@ -36,7 +36,7 @@ struct ServeArgs {
   bool exchange_log = false;  // every OCPP message through the logger
   bool metrics = false;       // GET /health and /metrics on the same port
   bool web = false;           // serve the browser simulator's files on the same port
-  std::string web_dir;        // empty: $OCPP_WEB_DIR, else the compiled-in build/wasm/web/site
+  std::string web_dir;        // empty: $OCPP_WEB_DIR, else the installed or the built site
   bool no_compression = false;  // decline permessage-deflate (accepted by default, as 2.x requires)
   std::string password_file;  // lines "identity:password" (split at the first colon): Basic Auth
   int profile = -1;           // security profile 0..3; -1: 1 with a password file, else 0

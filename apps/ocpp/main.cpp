@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   s->add_flag("--metrics", serve.metrics, "Serve GET /health and /metrics (Prometheus) on the same port");
   auto* web = s->add_option("--web", serve.web_dir,
                             "Serve the browser simulator's files (GET /) from DIR on the same port (default: "
-                            "$OCPP_WEB_DIR, else " OCPP_WEB_DIR_DEFAULT ")")
+                            "$OCPP_WEB_DIR, else ../share/ocpp-ws-io/web beside the ocpp executable, or "
+                            "build/wasm/web/site in the source tree for the ocpp of a build tree)")
                   ->expected(0, 1)
                   ->type_name("[DIR]");
   s->add_option("--password-file", serve.password_file,

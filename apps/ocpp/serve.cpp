@@ -65,17 +65,31 @@ SecurityProfile checked_profile(const ServeArgs& args) {
   return profile;
 }
 
+// --web without DIR or $OCPP_WEB_DIR: run from the build tree, the site the wasm preset stages in
+// the source tree; installed, the site installed beside it (<prefix>/share/ocpp-ws-io/web), so an
+// installed or packaged `ocpp` never points into the tree it was built in.
+std::filesystem::path default_web_dir(std::string& hint) {
+  std::error_code ec;
+  const auto bin = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  if (!ec && std::filesystem::equivalent(bin, OCPP_BUILD_BIN_DIR, ec)) {
+    hint = " (build the site: cmake --preset wasm && ninja -C build/wasm; or give --web DIR or $OCPP_WEB_DIR)";
+    return OCPP_BUILD_WEB_DIR;
+  }
+  hint = " (install the browser simulator's site there, or give --web DIR or $OCPP_WEB_DIR)";
+  return (bin / OCPP_INSTALLED_WEB_DIR).lexically_normal();
+}
+
 // --web [DIR]: the directory, which must hold the page, so a missing build is reported at start
 // and not as a 404 in the browser.
 std::filesystem::path web_root(const ServeArgs& args) {
-  std::string dir = args.web_dir;
+  std::filesystem::path dir = args.web_dir;
+  std::string hint;
   if (dir.empty()) {
     const char* env = std::getenv("OCPP_WEB_DIR");
-    dir = env && *env ? env : OCPP_WEB_DIR_DEFAULT;
+    dir = env && *env ? std::filesystem::path(env) : default_web_dir(hint);
   }
-  if (!std::filesystem::is_regular_file(std::filesystem::path(dir) / "index.html"))
-    throw UsageError("--web: no index.html in " + dir +
-                     " (build the site: cmake --preset wasm && ninja -C build/wasm; or give --web DIR or $OCPP_WEB_DIR)");
+  if (!std::filesystem::is_regular_file(dir / "index.html"))
+    throw UsageError("--web: no index.html in " + dir.string() + hint);
   return dir;
 }
 

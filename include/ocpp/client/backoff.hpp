@@ -3,6 +3,9 @@
 /// The waits between a client's connection attempts: the exponential rule and OCPP 2.0.1's.
 #include <chrono>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// The OCPP 2.0.1 reconnect rule, from the OCPPCommCtrlr variables of the same names (which count
@@ -28,3 +31,4 @@ std::chrono::milliseconds retry_back_off_delay(const OcppRetryBackOff& rule, uns
                                                std::chrono::milliseconds previous, double r);
 
 }  // namespace ocpp
+OCPP_API_END

@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "ocpp/client/backoff.hpp"
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/session/side.hpp"
-#include "ocpp/transport/compression.hpp"
 #include "ocpp/tls/tls.hpp"
+#include "ocpp/transport/compression.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// What a charging station's Client connects with, on top of the session options.
@@ -115,3 +117,4 @@ class Client : public SessionSide<Role::charging_station> {
 };
 
 }  // namespace ocpp
+OCPP_API_END

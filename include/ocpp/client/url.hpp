@@ -7,6 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// A parsed ws:// or wss:// URL.
@@ -27,3 +30,4 @@ std::string build_target(const WsUrl& endpoint, std::string_view identity,
                          const std::vector<std::pair<std::string, std::string>>& query = {});
 
 }  // namespace ocpp
+OCPP_API_END

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "ocpp/cluster/outcome.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::cluster {
 
 /// Deadlines cross processes, so they are wall-clock time (ms since the Unix epoch); the nodes'
@@ -184,3 +186,4 @@ class Adapter {
 };
 
 }  // namespace ocpp::cluster
+OCPP_API_END

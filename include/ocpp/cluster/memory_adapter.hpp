@@ -6,7 +6,9 @@
 #include <memory>
 
 #include "ocpp/cluster/adapter.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::cluster {
 
 /// An Adapter in process memory: nodes of one process share it (tests, single-process clusters); with hooks that simulate store failures.
@@ -54,3 +56,4 @@ class MemoryAdapter final : public Adapter {
 };
 
 }  // namespace ocpp::cluster
+OCPP_API_END

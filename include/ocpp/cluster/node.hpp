@@ -15,7 +15,9 @@
 #include "ocpp/cluster/adapter.hpp"
 #include "ocpp/engine/clock.hpp"
 #include "ocpp/log/logger.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::cluster {
 
 /// What makes a Server a node of a cluster (ServerOptions::cluster).
@@ -143,3 +145,4 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
 };
 
 }  // namespace ocpp::cluster
+OCPP_API_END

@@ -8,7 +8,9 @@
 #include <string_view>
 
 #include "ocpp/rpc/error.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::cluster {
 
 /// How a routed call ended.
@@ -47,3 +49,4 @@ class RouteError : public ConnectionError {
 };
 
 }  // namespace ocpp::cluster
+OCPP_API_END

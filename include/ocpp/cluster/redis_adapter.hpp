@@ -15,7 +15,9 @@
 
 #include "ocpp/cluster/adapter.hpp"
 #include "ocpp/redis/connection.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::cluster {
 
 /// How a RedisAdapter reaches Redis and names its keys.
@@ -66,3 +68,4 @@ class RedisAdapter final : public Adapter {
 };
 
 }  // namespace ocpp::cluster
+OCPP_API_END

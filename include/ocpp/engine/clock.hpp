@@ -8,6 +8,9 @@
 #include <time.h>
 #endif
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// A source of steady time, injectable for tests; empty means steady_clock::now.
@@ -30,3 +33,4 @@ inline Clock or_steady(Clock clock) {
 }
 
 }  // namespace ocpp
+OCPP_API_END

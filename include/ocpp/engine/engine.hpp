@@ -27,7 +27,9 @@
 #include "ocpp/rpc/close_code.hpp"
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/frame.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// The engine's time: a point of the steady clock (or of SessionOptions::clock).
@@ -270,3 +272,4 @@ class RpcEngine {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -18,7 +18,9 @@
 #include "ocpp/engine/validation.hpp"
 #include "ocpp/log/logger.hpp"
 #include "ocpp/rpc/frame.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// Whether a frame was received or sent.
@@ -122,3 +124,4 @@ bool invoke_event(const SessionHooks& hooks, Logger& logger, std::string_view id
 }
 
 }  // namespace ocpp
+OCPP_API_END

@@ -5,6 +5,9 @@
 /// still fire into objects its owner has freed. IO-free: atomics only; the waiting is the owner's.
 #include <atomic>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// Lets user callbacks run until closed, and tells when none is running any more (the server's destructor waits on it). Thread-safe.
@@ -45,3 +48,4 @@ class CallbackGate {
 };
 
 }  // namespace ocpp
+OCPP_API_END

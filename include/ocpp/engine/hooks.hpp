@@ -8,7 +8,9 @@
 #include <string_view>
 
 #include "ocpp/engine/gate.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 struct MessageEvent;
@@ -34,3 +36,4 @@ struct SessionHooks {
 };
 
 }  // namespace ocpp
+OCPP_API_END

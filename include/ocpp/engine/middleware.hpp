@@ -11,7 +11,9 @@
 
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/frame.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// Where in the exchange a message middleware sees a message.
@@ -61,3 +63,4 @@ class MessageContext {
 using MessageMiddleware = std::function<void(std::shared_ptr<MessageContext>)>;
 
 }  // namespace ocpp
+OCPP_API_END

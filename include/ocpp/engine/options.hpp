@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "ocpp/engine/clock.hpp"
+#include "ocpp/engine/rate_limit.hpp"
 #include "ocpp/log/logger.hpp"
 #include "ocpp/rpc/close_code.hpp"
 #include "ocpp/rpc/frame.hpp"
 #include "ocpp/rpc/message_id.hpp"
-#include "ocpp/engine/rate_limit.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 using std::chrono::milliseconds;
@@ -129,3 +131,4 @@ struct CloseOptions {
 enum class ConnectionState { connecting, open, closing, closed };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -11,7 +11,9 @@
 #include <unordered_map>
 
 #include "ocpp/engine/clock.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// `limit` tokens per `window`, bursts of up to `limit` (at least one token, so a limit below one per
@@ -155,3 +157,4 @@ class MessageRateLimiter {
 };
 
 }  // namespace ocpp
+OCPP_API_END

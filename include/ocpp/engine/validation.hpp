@@ -7,13 +7,15 @@
 #include <string>
 #include <string_view>
 
+#include "ocpp/engine/options.hpp"
 #include "ocpp/messages/action_info.hpp"
 #include "ocpp/rpc/error.hpp"
-#include "ocpp/rpc/protocol.hpp"
 #include "ocpp/rpc/frame.hpp"
+#include "ocpp/rpc/protocol.hpp"
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/schema/validation.hpp"
-#include "ocpp/engine/options.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// Where a payload failed its schema, and what happened to it.
@@ -70,3 +72,4 @@ struct ValidationFailureEvent {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -7,7 +7,9 @@
 #include <string_view>
 
 #include "ocpp/rpc/protocol.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// "Basic <base64(identity:password)>", what a station sends.
@@ -26,3 +28,4 @@ bool constant_time_equals(std::string_view a, std::string_view b) noexcept;
 bool is_valid_ocpp_password(ProtocolVersion version, std::string_view password) noexcept;
 
 }  // namespace ocpp
+OCPP_API_END

@@ -13,7 +13,9 @@
 #include <string_view>
 
 #include "ocpp/rpc/frame.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// Severity of a log record; `off` silences a logger.
@@ -132,3 +134,4 @@ void log_security_event(Logger& logger, std::string_view type, std::string_view 
                         std::string_view timestamp = {}, std::string_view details = {}) noexcept;
 
 }  // namespace ocpp
+OCPP_API_END

@@ -11,7 +11,9 @@
 #include <string_view>
 
 #include "ocpp/log/logger.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// One record as the pretty logger prints it, without the newline; `time` comes first. `color` adds
@@ -25,3 +27,4 @@ std::string local_clock_time();
 bool color_by_default(std::FILE* out) noexcept;
 
 }  // namespace ocpp
+OCPP_API_END

@@ -9,6 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// What a masked value becomes.
@@ -45,3 +48,4 @@ void redact(boost::json::value& value);
 bool may_contain_secret(const boost::json::object& fields) noexcept;
 
 }  // namespace ocpp
+OCPP_API_END

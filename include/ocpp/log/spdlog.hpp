@@ -10,7 +10,9 @@
 #include <utility>
 
 #include "ocpp/log/logger.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 namespace detail {
@@ -78,3 +80,4 @@ inline std::shared_ptr<Logger> make_spdlog_logger(std::shared_ptr<spdlog::logger
 }
 
 }  // namespace ocpp
+OCPP_API_END

@@ -6,6 +6,9 @@
 
 #include <ocpp/schema/validation.hpp>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// Who initiates an action. Not part of the OCA schemas: see codegen/directions.json.
@@ -36,3 +39,4 @@ struct ActionInfo {
 };
 
 }  // namespace ocpp
+OCPP_API_END

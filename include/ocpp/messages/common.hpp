@@ -20,6 +20,9 @@
 #include <ocpp/messages/action_info.hpp>
 #include <ocpp/schema/validation.hpp>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// Thrown by boost::json::value_to<T>() for the generated types when the JSON does not have the
@@ -69,3 +72,4 @@ concept OcppResponse = requires {
 };
 
 }  // namespace ocpp
+OCPP_API_END

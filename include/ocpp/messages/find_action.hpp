@@ -7,7 +7,9 @@
 #include <string_view>
 
 #include <ocpp/messages/action_info.hpp>
+#include <ocpp/rpc/visibility.hpp>
 
+OCPP_API_BEGIN
 namespace ocpp::v16 {
 /// The action (or SEND message) of OCPP 1.6 called `name`; nullptr if there is none.
 const ActionInfo* find_action(std::string_view name) noexcept;
@@ -22,3 +24,4 @@ namespace ocpp::v21 {
 /// The action (or SEND message) of OCPP 2.1 called `name`; nullptr if there is none.
 const ActionInfo* find_action(std::string_view name) noexcept;
 }  // namespace ocpp::v21
+OCPP_API_END

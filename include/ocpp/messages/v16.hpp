@@ -3,7 +3,9 @@
 // OCPP 1.6 (subprotocol "ocpp1.6"): message types, Boost.JSON conversions, validators, action table.
 #include <ocpp/messages/common.hpp>
 #include <ocpp/messages/find_action.hpp>
+#include <ocpp/rpc/visibility.hpp>
 
+OCPP_API_BEGIN
 namespace ocpp::v16 {
 
 inline constexpr std::string_view kProtocol = "ocpp1.6";
@@ -2280,3 +2282,4 @@ struct response_traits<v16::UpdateFirmwareResponse> {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -3,7 +3,9 @@
 // OCPP 2.0.1 (subprotocol "ocpp2.0.1"): message types, Boost.JSON conversions, validators, action table.
 #include <ocpp/messages/common.hpp>
 #include <ocpp/messages/find_action.hpp>
+#include <ocpp/rpc/visibility.hpp>
 
+OCPP_API_BEGIN
 namespace ocpp::v201 {
 
 inline constexpr std::string_view kProtocol = "ocpp2.0.1";
@@ -4469,3 +4471,4 @@ struct response_traits<v201::UpdateFirmwareResponse> {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -3,7 +3,9 @@
 // OCPP 2.1 (subprotocol "ocpp2.1"): message types, Boost.JSON conversions, validators, action table.
 #include <ocpp/messages/common.hpp>
 #include <ocpp/messages/find_action.hpp>
+#include <ocpp/rpc/visibility.hpp>
 
+OCPP_API_BEGIN
 namespace ocpp::v21 {
 
 inline constexpr std::string_view kProtocol = "ocpp2.1";
@@ -6830,3 +6832,4 @@ struct response_traits<v21::VatNumberValidationResponse> {
 };
 
 }  // namespace ocpp
+OCPP_API_END

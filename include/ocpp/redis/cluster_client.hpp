@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "ocpp/redis/connection.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::redis {
 
 /// A ClusterClient's counters (ClusterClient::stats()), read from any thread.
@@ -74,3 +76,4 @@ class ClusterClient {
 };
 
 }  // namespace ocpp::redis
+OCPP_API_END

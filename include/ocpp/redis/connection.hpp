@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "ocpp/redis/reply.hpp"
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/tls/tls.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 class Logger;
 }
@@ -159,3 +161,4 @@ class Connection {
 };
 
 }  // namespace ocpp::redis
+OCPP_API_END

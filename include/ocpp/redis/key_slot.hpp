@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp::redis {
 
 /// The number of hash slots of a Redis Cluster.
@@ -18,3 +21,4 @@ std::string_view hash_tag(std::string_view key) noexcept;
 std::uint16_t key_slot(std::string_view key) noexcept;
 
 }  // namespace ocpp::redis
+OCPP_API_END

@@ -10,6 +10,9 @@
 #include <variant>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp::redis {
 
 /// A RESP reply: nil, status, error, integer, bulk string or array (of replies).
@@ -148,3 +151,4 @@ class Result {
 using Completion = std::function<void(Result)>;
 
 }  // namespace ocpp::redis
+OCPP_API_END

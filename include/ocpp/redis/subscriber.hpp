@@ -7,7 +7,9 @@
 #include <string_view>
 
 #include "ocpp/redis/connection.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp::redis {
 
 /// A Redis connection in subscriber mode: channels and patterns, kept across reconnects. Runs on its executor; members may be called from any thread.
@@ -58,3 +60,4 @@ class Subscriber {
 };
 
 }  // namespace ocpp::redis
+OCPP_API_END

@@ -11,6 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp::redis {
 
 /// A host and port (a sentinel's).
@@ -59,3 +62,4 @@ std::string to_string(const Endpoint& endpoint);
 std::string server_url(const Url& url, const Endpoint& server);
 
 }  // namespace ocpp::redis
+OCPP_API_END

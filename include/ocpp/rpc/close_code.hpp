@@ -3,6 +3,9 @@
 /// WebSocket close codes the library uses, and which a peer may send. IO-free.
 #include <cstdint>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 namespace close_code {
@@ -25,3 +28,4 @@ constexpr bool is_sendable_close_code(std::uint16_t code) noexcept {
 }
 
 }  // namespace ocpp
+OCPP_API_END

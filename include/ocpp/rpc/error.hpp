@@ -10,7 +10,9 @@
 #include <string_view>
 
 #include "ocpp/rpc/protocol.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// The RPC error codes of OCPP-J (1.6 and 2.x); wire_name() spells them per version.
@@ -125,3 +127,4 @@ class CertificateError : public ConnectError {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -11,7 +11,9 @@
 
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/protocol.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// The OCPP-J message type: the number in the frame's first element.
@@ -84,3 +86,4 @@ void append_json_string(std::string& out, std::string_view s);
 void append_json(std::string& out, const boost::json::value& v);
 
 }  // namespace ocpp
+OCPP_API_END

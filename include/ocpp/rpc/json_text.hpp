@@ -14,6 +14,9 @@
 #include <string>
 #include <string_view>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// What read_json() returns: a value, or Boost's message for the fault.
@@ -48,3 +51,4 @@ void write_json(std::string& out, const boost::json::value& v);
 void write_json(std::string& out, const boost::json::object& o);
 
 }  // namespace ocpp
+OCPP_API_END

@@ -4,6 +4,9 @@
 #include <functional>
 #include <string>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// A random UUID v4 string (36 characters) from a per-thread generator seeded by the OS. Unique
@@ -14,3 +17,4 @@ std::string random_message_id();
 using MessageIdGenerator = std::function<std::string()>;
 
 }  // namespace ocpp
+OCPP_API_END

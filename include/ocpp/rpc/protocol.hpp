@@ -3,6 +3,9 @@
 /// OCPP-J subprotocols and what each one allows on the wire.
 #include <string_view>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// The OCPP-J versions the library knows; `other` for any other subprotocol.
@@ -30,3 +33,4 @@ struct ProtocolFeatures {
 ProtocolFeatures features_of(ProtocolVersion v) noexcept;
 
 }  // namespace ocpp
+OCPP_API_END

@@ -9,7 +9,9 @@
 
 #include <ocpp/messages/action_info.hpp>
 #include <ocpp/rpc/protocol.hpp>
+#include <ocpp/rpc/visibility.hpp>
 
+OCPP_API_BEGIN
 namespace ocpp::schema::compact {
 
 /// The action (or SEND message) `action` of `version`, whose validate_request/validate_response
@@ -17,3 +19,4 @@ namespace ocpp::schema::compact {
 const ActionInfo* find_action(ProtocolVersion version, std::string_view action) noexcept;
 
 }  // namespace ocpp::schema::compact
+OCPP_API_END

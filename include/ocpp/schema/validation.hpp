@@ -10,6 +10,9 @@
 
 #include <boost/json/fwd.hpp>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp::schema {
 
 /// The first failure found. `path` is a JSON pointer into the validated value ("" = the root,
@@ -60,3 +63,4 @@ bool is_uri(std::string_view s) noexcept;
 bool is_multiple_of(double value, double divisor) noexcept;
 
 }  // namespace ocpp::schema
+OCPP_API_END

@@ -7,8 +7,10 @@
 #include <string_view>
 
 #include "ocpp/http/basic_auth.hpp"
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/server/connection.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// An auth callback for profiles 1 and 2: `lookup` gives the station's password (nullopt: unknown
@@ -19,3 +21,4 @@ AuthCallback basic_auth(std::function<std::optional<std::string>(std::string_vie
                         bool check_rules = false);
 
 }  // namespace ocpp
+OCPP_API_END

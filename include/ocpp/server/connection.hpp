@@ -15,8 +15,10 @@
 #include <utility>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/tls/tls.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// The WebSocket upgrade request of a station, as the connection pipeline and handlers see it.
@@ -146,3 +148,4 @@ struct SecurityEvent {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -15,6 +15,9 @@
 #include <functional>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// The Content-Type of prometheus()'s text.
@@ -98,3 +101,4 @@ class Metrics {
 };
 
 }  // namespace ocpp
+OCPP_API_END

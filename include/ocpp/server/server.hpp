@@ -17,12 +17,14 @@
 #include <vector>
 
 #include "ocpp/cluster/node.hpp"
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/server/connection.hpp"
 #include "ocpp/server/metrics.hpp"
 #include "ocpp/server/station_state.hpp"
 #include "ocpp/session/side.hpp"
 #include "ocpp/transport/compression.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 namespace detail {
@@ -393,3 +395,4 @@ class Server {
 };
 
 }  // namespace ocpp
+OCPP_API_END

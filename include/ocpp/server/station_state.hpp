@@ -20,7 +20,9 @@
 #include <utility>
 
 #include "ocpp/engine/clock.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// What the server keeps of a station across its connections (ServerClient::station()).
@@ -116,3 +118,4 @@ class StationStore {
 };
 
 }  // namespace ocpp
+OCPP_API_END

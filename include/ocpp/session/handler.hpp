@@ -11,6 +11,9 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 class RpcSession;
@@ -117,3 +120,4 @@ class HandlerTable {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -2,6 +2,9 @@
 /// @file
 /// The forms a handler may take, wrapped into a Handler (included by session.hpp).
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 template <class F>
@@ -84,3 +87,4 @@ boost::asio::awaitable<boost::json::value> RpcSession::run_typed(Fn fn, Request 
 }
 
 }  // namespace ocpp
+OCPP_API_END

@@ -25,10 +25,12 @@
 #include "ocpp/engine/engine.hpp"
 #include "ocpp/rpc/error.hpp"
 #include "ocpp/rpc/frame.hpp"
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/session/handler.hpp"
 #include "ocpp/session/typed.hpp"
 #include "ocpp/transport/transport.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 namespace detail {
@@ -377,5 +379,6 @@ class RpcSession : public std::enable_shared_from_this<RpcSession>, private Tran
 };
 
 }  // namespace ocpp
+OCPP_API_END
 
 #include "ocpp/session/handler_forms.hpp"

@@ -2,8 +2,10 @@
 /// @file
 /// A session that knows at compile time which end it is: typed calls of an action this side may not
 /// send, and typed handlers for an action the peer may not send, do not compile.
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/session/session.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// An RpcSession of side `R`: the typed API checks each action's direction at compile time.
@@ -64,3 +66,4 @@ class SessionSide : public RpcSession {
 };
 
 }  // namespace ocpp
+OCPP_API_END

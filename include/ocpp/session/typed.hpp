@@ -14,8 +14,10 @@
 #include <type_traits>
 
 #include "ocpp/messages/common.hpp"
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/session/handler.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 class RpcSession;
@@ -136,3 +138,4 @@ struct associator<Associator, ocpp::detail::TypedCompletion<Response, Handler, S
   }
 };
 }  // namespace boost::asio
+OCPP_API_END

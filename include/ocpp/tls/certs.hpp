@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp::tls {
 
 /// The key algorithm of a generated certificate.
@@ -51,3 +54,4 @@ inline std::vector<std::filesystem::path> write_demo_set(const std::filesystem::
 }
 
 }  // namespace ocpp::tls
+OCPP_API_END

@@ -10,6 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// OCPP security profiles (2.0.1 part 2 §A00; the 1.6 security whitepaper).
@@ -100,3 +103,4 @@ struct ServerTlsOptions {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -5,6 +5,9 @@
 /// cost ~290 KB per connection; these keep a compressing connection to a few KB.
 #include <cstddef>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// permessage-deflate settings (ClientOptions::compression, ServerOptions::compression).
@@ -26,3 +29,4 @@ struct CompressionOptions {
 void check_compression_options(const CompressionOptions& options, std::size_t max_frame_bytes);
 
 }  // namespace ocpp
+OCPP_API_END

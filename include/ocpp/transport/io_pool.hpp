@@ -9,6 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include "ocpp/rpc/visibility.hpp"
+
+OCPP_API_BEGIN
 namespace boost::asio {
 class io_context;
 }
@@ -45,3 +48,4 @@ class IoPool {
 };
 
 }  // namespace ocpp
+OCPP_API_END

@@ -8,8 +8,10 @@
 #include <memory>
 #include <utility>
 
+#include "ocpp/rpc/visibility.hpp"
 #include "ocpp/transport/transport.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// Two in-memory transports connected to each other.
@@ -23,3 +25,4 @@ LoopbackPair make_loopback_pair(boost::asio::any_io_executor ex,
                                 std::function<void(bool from_a, std::string_view frame)> observe = {});
 
 }  // namespace ocpp
+OCPP_API_END

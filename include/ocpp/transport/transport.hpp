@@ -9,7 +9,9 @@
 #include <string_view>
 
 #include "ocpp/rpc/close_code.hpp"
+#include "ocpp/rpc/visibility.hpp"
 
+OCPP_API_BEGIN
 namespace ocpp {
 
 /// Receives what the transport reads. All calls arrive on the transport's executor.
@@ -50,3 +52,4 @@ class Transport {
 };
 
 }  // namespace ocpp
+OCPP_API_END
