@@ -25,7 +25,8 @@ Rules:
   * no "../" in any include (src/, include/, apps/, tests/, codegen/, wasm/, bench/, examples/);
   * the IO-free layers (rpc, log, messages, engine, http; and wasm/) include no Asio, Beast,
     OpenSSL, threads, locks or coroutines;
-  * public headers (include/ocpp/) never include private ones (under src/ or codegen/);
+  * public headers (include/ocpp/) never include private ones (under src/ or codegen/), and declare
+    their API between OCPP_API_BEGIN and OCPP_API_END (the shared library exports only that);
   * an "ocpp/<x>" folder that is not a layer is an error: a new layer is placed in LAYERS on purpose.
 Exceptions are named one by one in EXEMPT, with the reason, and printed on every run.
 
@@ -65,6 +66,10 @@ CXX_EXTENSIONS = (".h", ".hh", ".hpp", ".hxx", ".ipp", ".inl", ".tpp", ".c", ".c
 # Where a quoted include that is not next to its includer is looked for (the targets' include dirs).
 INCLUDE_ROOTS = ["include", "src", "codegen", "apps/ocpp"]  # apps/ocpp: the ocpp tool's own headers
 UNKNOWN = "?"
+
+
+# Public headers that declare nothing: the umbrella header and the markers' own.
+UNMARKED_HEADERS = {"include/ocpp/ocpp.hpp", "include/ocpp/rpc/visibility.hpp"}
 
 
 def canonical(folder):
@@ -203,6 +208,10 @@ def main(argv):
             violations.append("%s:1: %s (layer %s)" % (rel, problem, UNKNOWN))
         with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
             text = f.read()
+        if (rel.startswith("include/ocpp/") and rel.endswith(".hpp") and rel not in UNMARKED_HEADERS
+                and "OCPP_API_BEGIN" not in text):
+            violations.append("%s:1: a public header without OCPP_API_BEGIN/OCPP_API_END: its API would be "
+                              "hidden in the shared library (see ocpp/rpc/visibility.hpp)" % rel)
         for line, form, spec in includes_of(text):
             checked += 1
             shown = ('"%s"' % spec) if form == '"' else ("<%s>" % spec)
