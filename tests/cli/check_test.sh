@@ -7,31 +7,7 @@
 set -euo pipefail
 ocpp=$1
 peers=$2
-dir=$(mktemp -d)
-servers=()
-trap 'for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$dir"' EXIT
-
-# start_server NAME ARGS...: runs `ocpp serve` on a free port; sets $port once it listens.
-start_server() {
-  local name=$1
-  shift
-  "$ocpp" serve --port 0 --host 127.0.0.1 --quiet "$@" >"$dir/$name.out" 2>"$dir/$name.err" &
-  servers+=($!)
-  wait_for_port "$dir/$name.out" '127.0.0.1:[0-9]*' ':'
-}
-
-# wait_for_port FILE PATTERN SEPARATOR: sets $port from the first match in FILE.
-wait_for_port() {
-  port=
-  for _ in $(seq 100); do
-    port=$(grep -o "$2" "$1" | head -1 | cut -d"$3" -f2 || true)
-    [[ -n "$port" ]] && return 0
-    kill -0 "${servers[-1]}" || { echo "server for $1 exited"; cat "$1" "${1%.out}.err"; exit 1; }
-    sleep 0.1
-  done
-  echo "no port in $1"
-  exit 1
-}
+source "$(dirname "$0")/start_server.sh"
 
 # expect_pass NAME ARGS...: ocpp check ARGS exits 0 and says so.
 expect_pass() {
@@ -123,7 +99,7 @@ exec 4<>"$dir/peer-stdin"
 start_peer() {
   node "$peers/peer.mjs" server --lib "$1" --host 127.0.0.1 --port 0 <"$dir/peer-stdin" >"$dir/$1.out" 2>"$dir/$1.err" &
   servers+=($!)
-  wait_for_port "$dir/$1.out" '"port":[0-9]*' ':'
+  wait_for_port "$dir/$1.out" '"port":[0-9]*'
 }
 
 start_peer ocpp-ws-io

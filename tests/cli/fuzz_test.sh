@@ -9,26 +9,7 @@
 set -euo pipefail
 ocpp=$1
 here=$(cd "$(dirname "$0")" && pwd)
-dir=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$dir"' EXIT
-
-# start NAME COMMAND...: runs a server that prints "listening on 127.0.0.1:PORT"; sets $port.
-start() {
-  local name=$1
-  shift
-  "$@" >"$dir/$name.out" 2>"$dir/$name.err" &
-  pids+=($!)
-  port=
-  for _ in $(seq 100); do
-    port=$(grep -ao 'listening on 127.0.0.1:[0-9]*' "$dir/$name.out" | cut -d: -f2 || true)
-    [[ -n "$port" ]] && return 0
-    kill -0 "${pids[-1]}" || { echo "$name exited"; cat "$dir/$name.err"; exit 1; }
-    sleep 0.1
-  done
-  echo "$name did not report its port"
-  exit 1
-}
+source "$here/start_server.sh"
 
 # json_check FILE PYTHON-EXPRESSION: the expression over the parsed object `d` must hold.
 json_check() {
@@ -38,7 +19,7 @@ json_check() {
 
 for mode in plain strict; do
   flag=$([[ $mode == strict ]] && echo --strict || true)
-  start "serve-$mode" "$ocpp" serve --port 0 --host 127.0.0.1 --quiet $flag
+  start_server "serve-$mode" $flag
   for protocol in ocpp1.6 ocpp2.0.1; do
     out="$dir/fuzz-$mode-$protocol"
     status=0
@@ -58,7 +39,7 @@ done
 # finding's replay command exits 1 printing it.
 broken() {
   local mode=$1 seed=$2 kind=$3 filter=$4 pattern=${5:-} status=0 replay
-  start "$mode" python3 "$here/fuzz_broken_server.py" --mode "$mode"
+  start_process "$mode" python3 "$here/fuzz_broken_server.py" --mode "$mode"
   "$ocpp" fuzz --url "ws://127.0.0.1:$port" --duration 1 --seed "$seed" --answer-timeout-ms 300 --json \
     >"$dir/$mode.json" 2>"$dir/$mode.err" || status=$?
   [[ $status == 1 ]] || { echo "fuzz vs $mode: exit $status, want 1"; cat "$dir/$mode.err"; exit 1; }
@@ -77,7 +58,7 @@ broken close-on-call 6 close "f['case_kind'] == 'valid'" \
 broken exit-on-call 6 crash "'stopped accepting connections' in f['detail']"
 
 # The other long-running commands: --json is one object on stdout, progress stays on stderr.
-start serve-json "$ocpp" serve --port 0 --host 127.0.0.1 --quiet
+start_server serve-json
 "$ocpp" simulate --url "ws://127.0.0.1:$port" --count 3 --json >"$dir/sim.json" 2>"$dir/sim.err" ||
   { echo "simulate --json failed"; cat "$dir/sim.json" "$dir/sim.err"; exit 1; }
 json_check "$dir/sim.json" "d['charge_points'] == 3 and d['failed'] == 0 and d['succeeded'] > 0"
