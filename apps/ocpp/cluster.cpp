@@ -108,13 +108,17 @@ int cluster_status(const ClusterArgs& args) {
   auto [done, nodes_future] = promised<std::vector<cluster::NodeInfo>>();
   adapter->nodes(done);
   auto nodes = wait_for(std::move(nodes_future), "nodes");
-  std::cout << "node                     incarnation           lease left  stations  inbox\n";
   const auto now = cluster::system_wall_clock();
+  boost::json::array node_list, owners;
+  if (!args.json) std::cout << "node                     incarnation           lease left  stations  inbox\n";
   for (const auto& n : nodes) {
+    const auto left = static_cast<long long>(n.lease_expires_ms - now);
+    node_list.push_back({{"node", n.node.name}, {"incarnation", n.node.incarnation}, {"lease_left_ms", left},
+                         {"stations", n.stations}, {"inbox", n.inbox}});
+    if (args.json) continue;
     char line[160];
     std::snprintf(line, sizeof line, "%-24s %-20llu %8lld ms  %8zu  %5zu\n", n.node.name.c_str(),
-                  static_cast<unsigned long long>(n.node.incarnation), static_cast<long long>(n.lease_expires_ms - now),
-                  n.stations, n.inbox);
+                  static_cast<unsigned long long>(n.node.incarnation), left, n.stations, n.inbox);
     std::cout << line;
   }
   int status = 0;
@@ -123,16 +127,21 @@ int cluster_status(const ClusterArgs& args) {
     adapter->owner(identity, owner_done);
     auto owner = wait_for(std::move(owner_future), "owner");
     if (!owner) {
-      std::cout << identity << ": not connected\n";
+      owners.push_back({{"identity", identity}, {"status", "not_connected"}});
+      if (!args.json) std::cout << identity << ": not connected\n";
       status = 4;
       continue;
     }
     bool alive = false;
     for (const auto& n : nodes) alive = alive || n.node == owner->node;
-    std::cout << identity << ": " << owner->node.name << " (incarnation " << owner->node.incarnation << ", epoch "
-              << owner->epoch << (alive ? ")" : ", node down)") << "\n";
+    owners.push_back({{"identity", identity}, {"status", alive ? "connected" : "node_down"}, {"node", owner->node.name},
+                      {"incarnation", owner->node.incarnation}, {"epoch", owner->epoch}});
+    if (!args.json)
+      std::cout << identity << ": " << owner->node.name << " (incarnation " << owner->node.incarnation << ", epoch "
+                << owner->epoch << (alive ? ")" : ", node down)") << "\n";
     if (!alive) status = 6;
   }
+  if (args.json) std::cout << boost::json::serialize(boost::json::object{{"nodes", node_list}, {"owners", owners}}) << "\n";
   pool.stop();
   pool.join();
   return status;

@@ -120,6 +120,7 @@ struct ClusterArgs {
   std::string redis = "redis://127.0.0.1:6379";
   std::string prefix = "ocpp:";
   std::vector<std::string> identities;  // also say which node holds these
+  bool json = false;                    // one JSON object: {"nodes": [...], "owners": [...]}
 };
 int cluster_status(const ClusterArgs& args);
 

@@ -174,6 +174,7 @@ int main(int argc, char** argv) {
   n->add_option("--redis", cl.redis, "The cluster's Redis")->capture_default_str();
   n->add_option("--redis-prefix", cl.prefix, "The prefix of the cluster's keys")->capture_default_str();
   n->add_option("--identity", cl.identities, "Also show which node holds this station (repeatable)");
+  n->add_flag("--json", cl.json, "Print one JSON object: the nodes and the owners of the --identity stations");
 
   ocpp::app::CertsArgs certs;
   auto* c = app.add_subcommand("certs", "Make a CA, RSA and ECDSA server certificates and a client certificate");

@@ -358,6 +358,16 @@ TEST_F(RedisClusterTest, AStationOnOneNodeIsCalledFromAnotherAndFromOcppCallWith
     Process missing({OCPP_CLI_PATH, "cluster", "--redis", redis.url(), "--identity", "NOBODY"}, "status");
     EXPECT_EQ(missing.wait(), 4) << missing.output();
     EXPECT_NE(missing.output().find("NOBODY: not connected"), std::string::npos) << missing.output();
+    Process as_json({OCPP_CLI_PATH, "cluster", "--redis", redis.url(), "--identity", "CP1", "--identity", "NOBODY",
+                     "--json"}, "status");
+    EXPECT_EQ(as_json.wait(), 4) << as_json.output();
+    const auto doc = json::parse(as_json.output()).as_object();
+    EXPECT_EQ(doc.at("owners").as_array().at(0).as_object().at("node"), "A") << as_json.output();
+    EXPECT_EQ(doc.at("owners").as_array().at(1).as_object().at("status"), "not_connected") << as_json.output();
+    bool a_listed = false;
+    for (const auto& n : doc.at("nodes").as_array())
+      a_listed = a_listed || (n.at("node") == "A" && n.at("stations") == 1);
+    EXPECT_TRUE(a_listed) << as_json.output();
   }
 
   // A retry with the same message id (the idempotency key) while the first is in flight is not sent.
