@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -42,21 +41,21 @@ struct Request {
   Completion done;
 };
 
-// "MOVED 3999 127.0.0.1:6381" / "ASK ...": the slot and the node; an empty host is the one that
-// answered (Redis leaves it out when the node does not know its own address).
+// "MOVED 3999 127.0.0.1:6381" / "ASK ...": the node; an empty host ("MOVED 3999 :6381", when the
+// node does not know its own address) is the one that answered.
 std::optional<Endpoint> redirect_target(std::string_view message, const Endpoint& from) {
   const auto space = message.rfind(' ');
   if (space == std::string_view::npos) return std::nullopt;
   const std::string_view where = message.substr(space + 1);
-  const auto colon = where.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  Endpoint e{std::string(where.substr(0, colon)), 0};
-  if (e.host.starts_with('[') && e.host.ends_with(']')) e.host = e.host.substr(1, e.host.size() - 2);
-  const std::string_view port = where.substr(colon + 1);
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), e.port);
-  if (ec != std::errc() || end != port.data() + port.size() || e.port == 0) return std::nullopt;
-  if (e.host.empty()) e.host = from.host;
-  return e;
+  const bool no_host = where.starts_with(':');
+  try {
+    auto e = parse_endpoint(no_host ? "?" + std::string(where) : std::string(where), 0);
+    if (e.port == 0) return std::nullopt;
+    if (no_host) e.host = from.host;
+    return e;
+  } catch (const UrlError&) {
+    return std::nullopt;
+  }
 }
 
 void add(Stats& sum, const Stats& s) {

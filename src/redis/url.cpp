@@ -13,7 +13,8 @@ bool parse_number(std::string_view s, Int& out) {
   return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
 
-// host[:port] or [IPv6][:port].
+}  // namespace
+
 Endpoint parse_endpoint(std::string_view authority, std::uint16_t default_port) {
   Endpoint e{{}, default_port};
   std::string_view port;
@@ -34,6 +35,8 @@ Endpoint parse_endpoint(std::string_view authority, std::uint16_t default_port) 
     throw UrlError("bad port in a Redis URL");
   return e;
 }
+
+namespace {
 
 bool take_scheme(std::string_view& text, std::string_view scheme) {
   if (text.size() <= scheme.size() || !detail::iequals(text.substr(0, scheme.size()), scheme)) return false;

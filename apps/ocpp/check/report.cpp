@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <ostream>
 
+#include "xml_text.hpp"
+
 namespace ocpp::app::conformance {
 namespace {
 
@@ -72,25 +74,6 @@ class JsonReporter final : public Reporter {
   std::string suite_;
 };
 
-std::string xml(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 has no escape for most control characters; a server's reason text may hold them.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
-          out += '?';
-        else
-          out += c;
-    }
-  }
-  return out;
-}
 
 class JunitReporter final : public Reporter {
  public:
@@ -99,16 +82,16 @@ class JunitReporter final : public Reporter {
     const auto failed = failures(results);
     out_ << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
          << "<testsuites tests=\"" << results.size() << "\" failures=\"" << failed << "\">\n"
-         << "  <testsuite name=\"" << xml(suite_) << "\" tests=\"" << results.size() << "\" failures=\"" << failed
+         << "  <testsuite name=\"" << xml_escape(suite_) << "\" tests=\"" << results.size() << "\" failures=\"" << failed
          << "\">\n";
     for (const auto& r : results) {
-      out_ << "    <testcase classname=\"" << xml(r.clause) << "\" name=\"" << xml(r.id + " " + r.title) << "\"";
+      out_ << "    <testcase classname=\"" << xml_escape(r.clause) << "\" name=\"" << xml_escape(r.id + " " + r.title) << "\"";
       const std::string detail =
           "sent: " + r.outcome.sent + "\nrequires: " + r.outcome.required + "\ngot: " + r.outcome.got;
       if (r.outcome.pass) {
-        out_ << ">\n      <system-out>" << xml(detail) << "</system-out>\n    </testcase>\n";
+        out_ << ">\n      <system-out>" << xml_escape(detail) << "</system-out>\n    </testcase>\n";
       } else {
-        out_ << ">\n      <failure message=\"" << xml(r.clause + ": got " + r.outcome.got) << "\">" << xml(detail)
+        out_ << ">\n      <failure message=\"" << xml_escape(r.clause + ": got " + r.outcome.got) << "\">" << xml_escape(detail)
              << "</failure>\n    </testcase>\n";
       }
     }

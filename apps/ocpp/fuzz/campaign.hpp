@@ -16,7 +16,7 @@
 namespace ocpp::app::wire_fuzz {
 
 struct CampaignOptions {
-  Endpoint endpoint;
+  WsUrl endpoint;
   std::uint64_t seed = 0;
   std::vector<std::string> protocols;
   std::chrono::milliseconds answer_timeout{5000};

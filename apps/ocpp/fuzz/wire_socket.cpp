@@ -40,30 +40,13 @@ std::string header(const std::string& head, const std::string& name) {
 
 }  // namespace
 
-Endpoint parse_endpoint(const std::string& url) {
-  constexpr std::string_view scheme = "ws://";
-  if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("--url: ws://host[:port][/path] (wss:// is not supported)");
-  Endpoint e;
-  const auto rest = url.substr(scheme.size());
-  const auto slash = rest.find('/');
-  const auto authority = rest.substr(0, slash);
-  e.path = slash == std::string::npos ? "" : rest.substr(slash);
-  while (!e.path.empty() && e.path.back() == '/') e.path.pop_back();
-  const auto colon = authority.rfind(':');
-  const bool bracketed = !authority.empty() && authority.front() == '[';
-  if (colon != std::string::npos && (!bracketed || authority[colon - 1] == ']')) {
-    e.host = authority.substr(0, colon);
-    e.port = authority.substr(colon + 1);
-  } else {
-    e.host = authority;
-    e.port = "80";
-  }
-  if (bracketed) e.host = e.host.substr(1, e.host.size() - 2);
-  if (e.host.empty() || e.port.empty()) throw std::invalid_argument("--url: no host or port in " + url);
-  return e;
+WsUrl parse_endpoint(const std::string& url) {
+  auto parsed = parse_ws_url(url);
+  if (!parsed || parsed->secure) throw std::invalid_argument("--url: ws://host[:port][/path] (wss:// is not supported)");
+  return *parsed;
 }
 
-WireSocket::WireSocket(const Endpoint& endpoint, const std::string& identity, const std::string& protocol,
+WireSocket::WireSocket(const WsUrl& endpoint, const std::string& identity, const std::string& protocol,
                        std::chrono::milliseconds timeout)
     : mask_rng_(std::hash<std::string>{}(identity)) {
   const auto deadline = Clock::now() + timeout;
@@ -91,7 +74,7 @@ WireSocket::WireSocket(const Endpoint& endpoint, const std::string& identity, co
   const int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
-  const std::string request = "GET " + endpoint.path + "/" + identity + " HTTP/1.1\r\nHost: " + endpoint.host + ":" +
+  const std::string request = "GET " + build_target(endpoint, identity) + " HTTP/1.1\r\nHost: " + endpoint.host + ":" +
                               endpoint.port +
                               "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
                               "b2NwcC1mdXp6LWtleS0xMg==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: " +

@@ -8,18 +8,15 @@
 #include <string_view>
 
 #include "generators/ws_frame.hpp"
+#include "ocpp/client/url.hpp"
 
 namespace ocpp::app::wire_fuzz {
 
 using Clock = std::chrono::steady_clock;
 
-struct Endpoint {
-  std::string host;
-  std::string port;
-  std::string path;  // without the identity, no trailing '/'
-};
-// ws://host[:port][/path]; throws std::invalid_argument (wss:// is not supported).
-Endpoint parse_endpoint(const std::string& url);
+// ws://host[:port][/path] (the library's parse_ws_url); throws std::invalid_argument for another
+// URL, wss:// included (not supported).
+WsUrl parse_endpoint(const std::string& url);
 
 // Connecting failed. `refused`: nothing listens any more (the sign of a crashed server);
 // otherwise the server is there but did not upgrade (an HTTP status, a timeout, a reset).
@@ -37,7 +34,7 @@ struct ServerEvent {
 class WireSocket {
  public:
   // Connects and upgrades, offering `protocol`; the subprotocol the server chose is protocol().
-  WireSocket(const Endpoint& endpoint, const std::string& identity, const std::string& protocol,
+  WireSocket(const WsUrl& endpoint, const std::string& identity, const std::string& protocol,
              std::chrono::milliseconds timeout);
   ~WireSocket();
   WireSocket(const WireSocket&) = delete;

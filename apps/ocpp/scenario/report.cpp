@@ -6,6 +6,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "xml_text.hpp"
+
 namespace ocpp::app::scenario {
 namespace json = boost::json;
 
@@ -23,35 +25,6 @@ const char* word(Outcome o) {
   return "?";
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\n':
-        out += "&#10;";
-        break;
-      default:
-        // XML 1.0 has no other control characters, not even escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
-          out += '?';
-        else
-          out += c;
-    }
-  }
-  return out;
-}
 
 std::string seconds(double s) {
   std::ostringstream out;

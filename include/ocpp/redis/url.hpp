@@ -56,6 +56,9 @@ class UrlError : public std::invalid_argument {
 /// fragment (no options are defined). A cluster URL takes no database (Redis Cluster has only db 0).
 Url parse_url(std::string_view url);
 
+/// host[:port] or [IPv6][:port], `default_port` when none is given. Throws UrlError for an empty
+/// host or a bad port.
+Endpoint parse_endpoint(std::string_view host_port, std::uint16_t default_port);
 /// host:port, [host]:port for IPv6.
 std::string to_string(const Endpoint& endpoint);
 /// A redis:// (rediss:// when url.tls) URL for one server, with `url`'s credentials and db.
