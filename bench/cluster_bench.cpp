@@ -1,13 +1,14 @@
 // cluster_bench: routed calls between two clustered ocpp::Servers, against local calls, in one run.
 //
-//   cluster_bench [--redis URL [--redis-pid PID]] [--stations 100] [--rate 1000] [--seconds 10] [--in-flight 4]
+//   cluster_bench [--redis URL [--redis-pid PID[,PID...]]] [--stations 100] [--rate 1000] [--seconds 10] [--in-flight 4]
 //                 [--unknown-seconds 3] [--warmup-calls 5000] [--only redis,memory] [--json-out FILE]
 //
 // Node A is an ocpp::Server with its own I/O thread and --stations ocpp::Client stations on
 // loopback (one I/O thread for all stations), which answer GetConfiguration synchronously. Node B
 // (the backend) is another ocpp::Server on a third I/O thread with --stations stations of its own.
 // Both share a cluster adapter: a RedisAdapter each on one redis-server (started here on a free
-// port unless --redis is given; that one should be empty, as its INFO commandstats are read), or
+// port unless --redis is given; that one should be empty, as its INFO commandstats are read; a
+// redis-cluster:// URL's seeds should be its masters, whose INFO and CPU are summed), or
 // one MemoryAdapter (both servers in this process: the reference line). Everything but Redis runs
 // in this process; on a 2-core machine the four threads and redis-server share the cores.
 //
@@ -47,6 +48,7 @@
 #include "ocpp/cluster/memory_adapter.hpp"
 #include "ocpp/cluster/redis_adapter.hpp"
 #include "ocpp/ocpp.hpp"
+#include "ocpp/redis/url.hpp"
 #include "support/redis_server.hpp"
 
 namespace {
@@ -59,7 +61,7 @@ using std::chrono::milliseconds;
 
 struct Args {
   std::string redis_url;
-  pid_t redis_pid = -1;  // with --redis: the server's pid, for its CPU per call
+  std::vector<pid_t> redis_pids;  // with --redis: the servers' pids, for their CPU per call
   std::size_t stations = 100;
   double rate = 1000;
   double seconds = 10;
@@ -72,7 +74,7 @@ struct Args {
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "cluster_bench: " << why
-            << "\nusage: cluster_bench [--redis URL [--redis-pid PID]] [--stations 100] [--rate 1000] [--seconds 10] [--in-flight 4]"
+            << "\nusage: cluster_bench [--redis URL [--redis-pid PID[,PID...]]] [--stations 100] [--rate 1000] [--seconds 10] [--in-flight 4]"
                " [--unknown-seconds 3] [--warmup-calls 5000] [--only redis,memory] [--json-out FILE]\n";
   std::exit(2);
 }
@@ -86,7 +88,10 @@ Args parse(int argc, char** argv) {
       return argv[++i];
     };
     if (k == "--redis") a.redis_url = value();
-    else if (k == "--redis-pid") a.redis_pid = static_cast<pid_t>(std::stol(value()));
+    else if (k == "--redis-pid") {
+      std::stringstream s(value());
+      for (std::string pid; std::getline(s, pid, ',');) a.redis_pids.push_back(static_cast<pid_t>(std::stol(pid)));
+    }
     else if (k == "--stations") a.stations = std::stoul(value());
     else if (k == "--rate") a.rate = std::stod(value());
     else if (k == "--seconds") a.seconds = std::stod(value());
@@ -404,33 +409,48 @@ class Cluster {
 // counts what a script runs too, so the others are reported as run inside scripts (in the steady
 // state of routed calls the adapter sends none of them itself).
 bool top_level(const std::string& cmd) {
-  static const std::vector<std::string> names{"evalsha", "eval", "xreadgroup", "xread", "xtrim", "ping",
+  static const std::vector<std::string> names{"evalsha", "eval", "hmget", "xreadgroup", "xread", "xtrim", "ping",
                                               "publish", "client|setname", "info", "hello", "auth", "select"};
   return std::find(names.begin(), names.end(), cmd) != names.end();
 }
 
+// Summed over the servers (the masters of a cluster).
+std::map<std::string, std::uint64_t> commandstats(const std::vector<std::unique_ptr<redis::Connection>>& servers) {
+  std::map<std::string, std::uint64_t> sum;
+  for (const auto& c : servers)
+    for (auto& [cmd, calls] : commandstats(*c)) sum[cmd] += calls;
+  return sum;
+}
+
+double proc_cpu_us(const std::vector<pid_t>& pids) {
+  double sum = 0;
+  for (auto pid : pids) sum += proc_cpu_us(pid);
+  return sum;
+}
+
 template <class F>
-RunResult measured(redis::Connection* info, pid_t redis_pid, const Cluster& cluster, F run) {
+RunResult measured(const std::vector<std::unique_ptr<redis::Connection>>& info, const std::vector<pid_t>& redis_pids,
+                   const Cluster& cluster, F run) {
   std::map<std::string, std::uint64_t> before;
-  if (info) before = commandstats(*info);
+  if (!info.empty()) before = commandstats(info);
   const auto sent_before = cluster.adapter_commands();
-  const double redis_before = redis_pid > 0 ? proc_cpu_us(redis_pid) : 0, self_before = self_cpu_us();
+  const double redis_before = proc_cpu_us(redis_pids), self_before = self_cpu_us();
   RunResult r = run();
-  const double self_after = self_cpu_us(), redis_after = redis_pid > 0 ? proc_cpu_us(redis_pid) : 0;
+  const double self_after = self_cpu_us(), redis_after = proc_cpu_us(redis_pids);
   const auto sent_after = cluster.adapter_commands();
   const double n = std::max<double>(1, static_cast<double>(r.calls));
   r.process_cpu_us_per_call = (self_after - self_before) / n;
-  if (info) {
-    auto after = commandstats(*info);
+  if (!info.empty()) {
+    auto after = commandstats(info);
     r.has_redis = true;
     for (auto& [cmd, calls] : after) {
       auto delta = static_cast<double>(calls - (before.contains(cmd) ? before[cmd] : 0));
-      if (cmd == "info") delta -= 1;  // the INFO that read `before`
+      if (cmd == "info") delta -= static_cast<double>(info.size());  // the INFOs that read `before`
       if (delta <= 0) continue;
       (top_level(cmd) ? r.redis_per_call : r.redis_in_scripts_per_call)[cmd] = delta / n;
     }
     r.redis_total_per_call = static_cast<double>(sent_after - sent_before) / n;
-    if (redis_pid > 0) r.redis_cpu_us_per_call = (redis_after - redis_before) / n;
+    if (!redis_pids.empty()) r.redis_cpu_us_per_call = (redis_after - redis_before) / n;
   }
   std::sort(r.latency_ms.begin(), r.latency_ms.end());
   return r;
@@ -476,12 +496,12 @@ int main(int argc, char** argv) try {
   const Args args = parse(argc, argv);
   std::unique_ptr<ocpp_test::RedisServer> own_redis;
   std::string redis_url = args.redis_url;
-  pid_t redis_pid = args.redis_pid;
+  std::vector<pid_t> redis_pids = args.redis_pids;
   const bool want_redis = std::find(args.only.begin(), args.only.end(), "redis") != args.only.end();
   if (want_redis && redis_url.empty()) {
     own_redis = std::make_unique<ocpp_test::RedisServer>();
     redis_url = own_redis->url();
-    redis_pid = own_redis->pid();
+    redis_pids = {own_redis->pid()};
   }
 
   std::vector<RunResult> results;
@@ -491,14 +511,22 @@ int main(int argc, char** argv) try {
     Cluster cluster(args, setup, redis_url);
     IoPool info_pool{1};
     info_pool.start();
-    std::unique_ptr<redis::Connection> info;
+    std::vector<std::unique_ptr<redis::Connection>> info;  // one per server
     if (setup == "redis") {
       redis::ConnectionOptions o;
-      o.url = redis_url;
       o.client_name = "cluster-bench-info";
       o.logger = make_pretty_logger(LogLevel::warn, stderr);
-      info = std::make_unique<redis::Connection>(info_pool.executor(), o);
-      info->start();
+      const auto url = redis::parse_url(redis_url);
+      std::vector<std::string> servers{redis_url};
+      if (url.cluster()) {
+        servers.clear();
+        for (const auto& seed : url.seeds) servers.push_back((url.tls ? "rediss://" : "redis://") + redis::to_string(seed));
+      }
+      for (const auto& server : servers) {
+        o.url = server;
+        info.push_back(std::make_unique<redis::Connection>(info_pool.executor(), o));
+        info.back()->start();
+      }
     }
     auto routed = cluster.targets("A"), local = cluster.targets("B");
     cluster.warm_up(routed, args.warmup_calls);
@@ -509,21 +537,21 @@ int main(int argc, char** argv) try {
       targets.emplace_back("local", &local);
     for (auto& [name, ids] : targets) {
       std::cerr << "[" << setup << "] " << name << ": " << args.rate << " calls/s for " << args.seconds << " s\n";
-      auto r = measured(info.get(), redis_pid, cluster, [&] { return cluster.open_loop(*ids, args.rate, args.seconds); });
+      auto r = measured(info, redis_pids, cluster, [&] { return cluster.open_loop(*ids, args.rate, args.seconds); });
       r.setup = setup, r.target = name, r.shape = "latency";
       results.push_back(std::move(r));
       std::cerr << "[" << setup << "] " << name << ": closed loop, " << args.in_flight << " in flight per station for "
                 << args.seconds << " s\n";
-      r = measured(info.get(), redis_pid, cluster, [&] { return cluster.closed_loop(*ids, args.in_flight, args.seconds); });
+      r = measured(info, redis_pids, cluster, [&] { return cluster.closed_loop(*ids, args.in_flight, args.seconds); });
       r.setup = setup, r.target = name, r.shape = "throughput";
       results.push_back(std::move(r));
     }
     std::cerr << "[" << setup << "] unknown station: " << args.rate << " calls/s for " << args.unknown_seconds << " s\n";
     const std::vector<std::string> nobody{"NOBODY"};
-    auto r = measured(info.get(), redis_pid, cluster, [&] { return cluster.open_loop(nobody, args.rate, args.unknown_seconds); });
+    auto r = measured(info, redis_pids, cluster, [&] { return cluster.open_loop(nobody, args.rate, args.unknown_seconds); });
     r.setup = setup, r.target = "unknown", r.shape = "latency";
     results.push_back(std::move(r));
-    if (info) info->stop();
+    for (auto& c : info) c->stop();
     info_pool.stop();
     info_pool.join();
   }

@@ -81,8 +81,9 @@ int main(int argc, char** argv) {
   s->add_option("--ca", serve.ca, "Profile 3: CA bundle (PEM) the stations' client certificates must chain to")
       ->check(CLI::ExistingFile);
   s->add_option("--redis", serve.redis,
-                "Join a cluster on this Redis (redis://[user:password@]host:port[/db], rediss:// for TLS): calls "
-                "reach stations on any node");
+                "Join a cluster on this Redis (redis://[user:password@]host:port[/db], rediss:// for TLS; "
+                "redis-sentinel://host:port[,...]/master; redis-cluster://host:port[,...]): calls reach stations on any "
+                "node");
   s->add_option("--node-id", serve.node_id, "With --redis: this node's stable name (default: a random one)");
   s->add_option("--redis-prefix", serve.prefix, "With --redis: the prefix of the cluster's keys")->capture_default_str();
   s->add_option("--lease-ttl-ms", serve.lease_ttl_ms,

@@ -3,10 +3,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <map>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "cluster/redis_scripts.hpp"
+#include "cluster/redis_store.hpp"
 #include "ocpp/redis/subscriber.hpp"
 #include "ocpp/log/logger.hpp"
 
@@ -20,8 +25,8 @@ namespace {
 const std::string group = "nodes";
 
 AdapterFailure failure_of(const redis::Error& e) {
-  // A command that timed out or whose connection dropped may have run.
-  const bool maybe = e.kind == redis::ErrorKind::timeout || e.kind == redis::ErrorKind::disconnected;
+  // A command that was sent and timed out, or whose connection dropped, may have run.
+  const bool maybe = e.sent && (e.kind == redis::ErrorKind::timeout || e.kind == redis::ErrorKind::disconnected);
   return AdapterFailure{e.to_string(), maybe};
 }
 
@@ -63,18 +68,27 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
     if (o.client_name.empty()) o.client_name = std::string("ocpp-cluster-") + role;
     return o;
   }
-  std::string key(std::string_view a, std::string_view b = {}) const {
+  // A node's keys share the slot of `{name}`, a station's that of `{identity}`.
+  std::string key(std::string_view kind, std::string_view tag, std::string_view suffix = {}) const {
     std::string k = options.prefix;
-    k += a;
-    k += b;
+    k += kind;
+    k += ":{";
+    k += tag;
+    k += '}';
+    k += suffix;
     return k;
   }
-  std::string inbox_of(const std::string& node) const { return key("inbox:", node); }
-  std::string reply_of(const NodeRef& node) const { return key("reply:", node.name + ':' + std::to_string(node.incarnation)); }
+  std::string lease_of(const std::string& node) const { return key("lease", node); }
+  std::string inbox_of(const std::string& node) const { return key("inbox", node); }
+  std::string count_of(const std::string& node) const { return key("count", node); }
+  std::string reply_of(const NodeRef& node) const { return key("reply", node.name, ':' + std::to_string(node.incarnation)); }
+  std::string owner_of(const std::string& identity) const { return key("owner", identity); }
+  std::string nodes_key() const { return options.prefix + "nodes"; }
+  std::string channel(std::string_view name) const { return options.prefix + "ch:" + std::string(name); }
 
   RedisAdapterOptions options;
   asio::any_io_executor executor;
-  redis::Connection commands, inbox_reader, reply_reader;
+  detail::RedisStore commands, inbox_reader, reply_reader;
   redis::Subscriber subscriber;
 
   std::mutex mutex;  // guards what follows
@@ -86,7 +100,7 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   std::string last_reply = "0-0";
   std::chrono::steady_clock::time_point last_trim{};
   struct Routed {
-    std::string inbox;
+    std::string node;
     std::string entry;
   };
   std::unordered_map<std::string, Routed> routed;  // calls this node routed, by correlation id
@@ -96,7 +110,7 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   };
   std::unordered_map<std::string, Taken> taken;  // requests this node took, by correlation id
   std::atomic<std::uint64_t> failures{0};
-  std::uint64_t master_changes = 0;  // followed by `commands`, as of its last connect
+  std::uint64_t master_changes = 0;  // of `commands`, as last seen
   // A failover was followed: the new master may lack the latest claims, so the next renewal reports
   // the lease restored and the node claims its stations again.
   std::atomic<bool> failed_over{false};
@@ -107,6 +121,27 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   void logged_failure(const char* what, const redis::Error& e) {
     ++failures;
     logger()->log(LogLevel::warn, "cluster", {}, std::string("redis ") + what + ": " + e.to_string());
+  }
+  redis::Completion log_failure(const char* what) {
+    return [weak = weak_from_this(), what](redis::Result r) {
+      if (auto s = weak.lock(); s && !r) s->logged_failure(what, r.error());
+    };
+  }
+  // A routed call's store commands end before its deadline, so that its caller learns whether it
+  // was queued (a store that is not reached in time: not queued, `unavailable`) rather than
+  // `unknown_outcome` from its own deadline: the margin is that of the caller's timer. Under
+  // kMinBudget it is not sent at all: too short for a round trip under load, it would end
+  // `unknown_outcome` where `unavailable` is true.
+  static constexpr milliseconds kMinBudget{100};
+  milliseconds budget(std::int64_t deadline_ms) const {
+    const auto left = milliseconds(deadline_ms - system_wall_clock());
+    return std::min(left - std::min(left / 10, milliseconds(50)), options.connection.command_timeout);
+  }
+  void check_master_changes() {
+    const auto changes = commands.master_changes();
+    if (changes == std::exchange(master_changes, changes)) return;
+    failed_over = true;
+    find_lost();
   }
 
   void read_inbox();
@@ -122,7 +157,51 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   void on_inbox(const Reply& streams);
   void on_replies(const Reply& streams);
   void find_lost();
+  void settle_lost(std::vector<std::string> gone);
+  void claim(std::string identity, NodeRef self, bool take_over, int attempt, Done<Claimed> done);
+  // Answers a request of `inbox` with `fields` to its caller, then removes it (with its
+  // idempotency key): in that order, so a crash between the two answers twice (the second is
+  // ignored) rather than never, and a reply read after the entry is gone is never missed.
+  void answer_and_remove(const std::string& inbox, const std::string& entry, const std::string& idempotency_key,
+                         const NodeRef& caller, std::vector<std::string> fields, redis::Completion done = {});
+  // Answers the requests `entries` ([id, fields] of `inbox`) with `outcome` and removes them.
+  void answer_all(const std::string& inbox, const Reply& entries, Outcome outcome, std::function<void()> done = {});
 };
+
+void RedisAdapter::State::answer_and_remove(const std::string& inbox, const std::string& entry,
+                                            const std::string& idempotency_key, const NodeRef& caller,
+                                            std::vector<std::string> fields, redis::Completion done) {
+  const auto remove = [weak = weak_from_this(), inbox, entry, idempotency_key, done = std::move(done)](redis::Result r) mutable {
+    auto s = weak.lock();
+    if (!s) return;
+    if (!r) s->logged_failure("answer", r.error());
+    if (entry.empty()) {
+      if (done) done(std::move(r));
+      return;
+    }
+    s->commands.eval(scripts::done(), {inbox}, {entry, idempotency_key},
+                     done ? std::move(done) : s->log_failure("removing an answered request"));
+  };
+  commands.eval(scripts::answer(), {reply_of(caller)}, std::move(fields), remove);
+}
+
+void RedisAdapter::State::answer_all(const std::string& inbox, const Reply& entries, Outcome outcome,
+                                     std::function<void()> done) {
+  auto left = std::make_shared<std::atomic<std::size_t>>(entries.elements().size() + 1);
+  auto one_done = [left, done = std::move(done)](auto&&...) {
+    if (--*left == 0 && done) done();
+  };
+  for (const auto& entry : entries.elements()) {
+    auto f = fields_of(entry[1]);
+    if (get(f, "k") != "c") {  // an eviction: nobody waits for it
+      commands.eval(scripts::done(), {inbox}, {entry[0].str(), get(f, "ik")}, one_done);
+      continue;
+    }
+    answer_and_remove(inbox, entry[0].str(), get(f, "ik"), NodeRef{get(f, "cn"), to_u64(get(f, "ci"))},
+                      {"id", get(f, "id"), "o", std::to_string(static_cast<int>(outcome))}, one_done);
+  }
+  one_done();
+}
 
 RedisAdapter::RedisAdapter(asio::any_io_executor executor, RedisAdapterOptions options)
     : state_(std::make_shared<State>(executor, std::move(options))) {
@@ -130,7 +209,7 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, RedisAdapterOptions o
   state_->subscriber.on_message([weak](std::string_view channel, std::string_view message) {
     auto s = weak.lock();
     if (!s) return;
-    const auto prefix = s->key("ch:");
+    const auto prefix = s->channel("");
     if (channel.substr(0, prefix.size()) != prefix) return;
     std::function<void(std::string, std::string)> sink;
     {
@@ -140,13 +219,9 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, RedisAdapterOptions o
     }
     if (sink) sink(std::string(channel.substr(prefix.size())), std::string(message));
   });
+  // A Sentinel failover is seen at the reconnect; a cluster's at the next renewal.
   state_->commands.on_connected([weak] {
-    auto s = weak.lock();
-    if (!s) return;
-    const auto changes = s->commands.stats().master_changes;
-    if (changes == std::exchange(s->master_changes, changes)) return;
-    s->failed_over = true;
-    s->find_lost();
+    if (auto s = weak.lock()) s->check_master_changes();
   });
   state_->commands.start();
   state_->inbox_reader.start();
@@ -169,11 +244,11 @@ void RedisAdapter::disconnect() {
 
 // One Redis channel per cluster channel: a node receives only what it subscribed to.
 void RedisAdapter::subscribe(const NodeRef&, const std::string& channel) {
-  state_->subscriber.subscribe(state_->key("ch:", channel));
+  state_->subscriber.subscribe(state_->channel(channel));
 }
 
 void RedisAdapter::unsubscribe(const NodeRef&, const std::string& channel) {
-  state_->subscriber.unsubscribe(state_->key("ch:", channel));
+  state_->subscriber.unsubscribe(state_->channel(channel));
 }
 
 void RedisAdapter::join(const NodeRef& self, Sink sink) {
@@ -188,9 +263,14 @@ void RedisAdapter::join(const NodeRef& self, Sink sink) {
     start_inbox = !std::exchange(s->reading_inbox, true);
     start_replies = !std::exchange(s->reading_replies, true);
   }
-  s->commands.eval(scripts::join(), {s->inbox_of(self.name)}, {s->options.prefix, std::to_string(self.incarnation)},
-                   [weak = std::weak_ptr<State>(s)](redis::Result r) {
-                     if (auto s = weak.lock(); s && !r) s->logged_failure("join", r.error());
+  // What earlier incarnations took and never finished may have run: unknown_outcome.
+  const auto inbox = s->inbox_of(self.name);
+  s->commands.eval(scripts::join(), {inbox}, {std::to_string(self.incarnation)},
+                   [weak = std::weak_ptr<State>(s), inbox](redis::Result r) {
+                     auto s = weak.lock();
+                     if (!s) return;
+                     if (!r) return s->logged_failure("join", r.error());
+                     s->answer_all(inbox, *r, Outcome::unknown_outcome);
                    });
   if (start_inbox) s->read_inbox();
   if (start_replies) s->read_replies();
@@ -208,7 +288,8 @@ void RedisAdapter::State::read_inbox() {
     consumer = std::to_string(self->incarnation);
   }
   const auto timeout = options.block + options.connection.command_timeout;
-  inbox_reader.command({"XREADGROUP", "GROUP", group, consumer, "COUNT", std::to_string(options.batch), "BLOCK",
+  inbox_reader.command(inbox,
+                       {"XREADGROUP", "GROUP", group, consumer, "COUNT", std::to_string(options.batch), "BLOCK",
                         std::to_string(options.block.count()), "STREAMS", inbox, ">"},
                        timeout, [weak = weak_from_this(), inbox](redis::Result r) {
                          auto self = weak.lock();
@@ -218,7 +299,7 @@ void RedisAdapter::State::read_inbox() {
                            return self->read_inbox();
                          }
                          if (r.error().code() == "NOGROUP")  // the store lost its data: make the group again
-                           self->commands.command({"XGROUP", "CREATE", inbox, group, "0", "MKSTREAM"}, [](redis::Result) {});
+                           self->commands.command(inbox, {"XGROUP", "CREATE", inbox, group, "0", "MKSTREAM"}, [](redis::Result) {});
                          else
                            self->logged_failure("inbox read", r.error());
                          self->again_later(&State::read_inbox);
@@ -228,6 +309,7 @@ void RedisAdapter::State::read_inbox() {
 void RedisAdapter::State::on_inbox(const Reply& streams) {
   // [[inbox, [[id, [field, value, ...]], ...]]]
   for (const auto& stream : streams.elements()) {
+    const auto& inbox = stream[0].str();
     for (const auto& entry : stream[1].elements()) {
       const auto& id = entry[0].str();
       auto f = fields_of(entry[1]);
@@ -236,16 +318,14 @@ void RedisAdapter::State::on_inbox(const Reply& streams) {
         lock.unlock();
         // Taken after this node left: answered as never delivered.
         if (get(f, "k") == "c")
-          commands.eval(scripts::finish(), {inbox_of(self ? self->name : ""), key("reply:", get(f, "cn") + ':' + get(f, "ci"))},
-                        {id, get(f, "ik"), "id", get(f, "id"), "o", "3"}, [](redis::Result) {});
+          answer_and_remove(inbox, id, get(f, "ik"), NodeRef{get(f, "cn"), to_u64(get(f, "ci"))},
+                            {"id", get(f, "id"), "o", std::to_string(static_cast<int>(Outcome::node_down))});
         continue;
       }
       if (get(f, "k") == "v") {
         auto evict = sink.evict;
-        auto inbox = inbox_of(self->name);
         lock.unlock();
-        commands.command({"XACK", inbox, group, id}, [](redis::Result) {});
-        commands.command({"XDEL", inbox, id}, [](redis::Result) {});
+        commands.eval(scripts::done(), {inbox}, {id, ""}, [](redis::Result) {});
         if (evict) evict(get(f, "i"), to_u64(get(f, "e")));
         continue;
       }
@@ -271,7 +351,8 @@ void RedisAdapter::State::read_replies() {
     from = last_reply;
   }
   const auto timeout = options.block + options.connection.command_timeout;
-  reply_reader.command({"XREAD", "COUNT", std::to_string(options.batch), "BLOCK", std::to_string(options.block.count()),
+  reply_reader.command(stream,
+                       {"XREAD", "COUNT", std::to_string(options.batch), "BLOCK", std::to_string(options.block.count()),
                         "STREAMS", stream, from},
                        timeout, [weak = weak_from_this()](redis::Result r) {
                          auto self = weak.lock();
@@ -310,7 +391,7 @@ void RedisAdapter::State::on_replies(const Reply& streams) {
       trim_to = last_reply;
     }
   }
-  if (!trim_to.empty()) commands.command({"XTRIM", stream, "MINID", trim_to}, [](redis::Result) {});
+  if (!trim_to.empty()) commands.command(stream, {"XTRIM", stream, "MINID", trim_to}, [](redis::Result) {});
   if (sink_reply)
     for (auto& r : replies) sink_reply(std::move(r));
 }
@@ -318,31 +399,68 @@ void RedisAdapter::State::on_replies(const Reply& streams) {
 // The new master of a failover may lack what the old one acknowledged last: a routed request whose
 // entry is neither in its target's inbox nor answered in our reply stream is gone, and its caller
 // learns it now (unknown_outcome: the target may have taken it from the old master and run it)
-// instead of at its deadline. Replies read up to `last_reply` have left `routed` under the same
-// lock, and an answer and the deletion of its entry are one script: no answered call looks lost.
+// instead of at its deadline. The inboxes are asked first and the reply stream after: an answer is
+// written before its entry is removed, so an entry found gone has its answer in the stream by then.
 void RedisAdapter::State::find_lost() {
-  std::vector<std::string> args;
-  std::string stream;
+  std::unordered_map<std::string, std::vector<std::string>> by_node;  // node -> entry ids
+  std::unordered_map<std::string, std::string> id_of;                 // node + entry -> correlation id
   {
     std::lock_guard lock(mutex);
     if (!joined || routed.empty()) return;
-    stream = reply_of(*self);
-    args.push_back(last_reply);
-    for (const auto& [id, r] : routed) args.insert(args.end(), {r.inbox, r.entry, id});
+    for (const auto& [id, r] : routed) {
+      by_node[r.node].push_back(r.entry);
+      id_of[r.node + ' ' + r.entry] = id;
+    }
   }
-  commands.eval(scripts::lost(), {stream}, args, [weak = weak_from_this()](redis::Result r) {
+  struct Survey {
+    std::atomic<std::size_t> left;
+    std::vector<std::string> gone;  // correlation ids of entries no longer queued
+    bool failed = false;
+  };
+  auto survey = std::make_shared<Survey>();
+  survey->left = by_node.size();
+  for (auto& [node, entries] : by_node) {
+    commands.eval(scripts::present(), {inbox_of(node)}, entries,
+                  [weak = weak_from_this(), survey, node, entries, id_of](redis::Result r) {
+                    auto s = weak.lock();
+                    if (!s) return;
+                    if (!r) {
+                      survey->failed = true;
+                      s->logged_failure("the check for calls lost in a failover", r.error());
+                    } else {
+                      std::unordered_set<std::string> present;
+                      for (const auto& e : r->elements()) present.insert(e.str());
+                      for (const auto& e : entries)
+                        if (!present.contains(e)) survey->gone.push_back(id_of.at(node + ' ' + e));
+                    }
+                    if (--survey->left == 0 && !survey->failed && !survey->gone.empty()) s->settle_lost(survey->gone);
+                  });
+  }
+}
+
+void RedisAdapter::State::settle_lost(std::vector<std::string> gone) {
+  std::string stream, from;
+  {
+    std::lock_guard lock(mutex);
+    if (!joined) return;
+    stream = reply_of(*self);
+    from = last_reply;
+  }
+  commands.command(stream, {"XRANGE", stream, "(" + from, "+"}, [weak = weak_from_this(), gone = std::move(gone)](redis::Result r) {
     auto s = weak.lock();
     if (!s) return;
     if (!r) return s->logged_failure("the check for calls lost in a failover", r.error());
+    std::unordered_set<std::string> answered;
+    for (const auto& entry : r->elements()) answered.insert(get(fields_of(entry[1]), "id"));
     std::vector<RoutedReply> lost;
     std::function<void(RoutedReply)> sink_reply;
     {
       std::lock_guard lock(s->mutex);
       if (!s->joined) return;
       sink_reply = s->sink.reply;
-      for (const auto& id : r->elements())
-        if (s->routed.erase(id.str()))
-          lost.push_back(RoutedReply{id.str(), Outcome::unknown_outcome, {}, {}, "lost in a Redis failover"});
+      for (const auto& id : gone)
+        if (!answered.contains(id) && s->routed.erase(id))
+          lost.push_back(RoutedReply{id, Outcome::unknown_outcome, {}, {}, "lost in a Redis failover"});
     }
     if (lost.empty()) return;
     s->logger()->log(LogLevel::warn, "cluster", {},
@@ -358,100 +476,195 @@ void RedisAdapter::leave(const NodeRef& self, Done<Ok> done) {
     std::lock_guard lock(s->mutex);
     s->joined = false;
   }
-  s->commands.eval(scripts::leave(), {s->inbox_of(self.name), s->key("lease:", self.name)}, {s->options.prefix},
-                   [done = std::move(done)](redis::Result r) {
-                     if (!r) return done(failure_of(r.error()));
-                     done(Ok{});
+  // What was never taken is answered node_down; the lease goes first, so nothing is queued after.
+  const auto inbox = s->inbox_of(self.name);
+  s->commands.eval(scripts::leave(), {inbox, s->lease_of(self.name)}, {},
+                   [weak = std::weak_ptr<State>(s), inbox, done = std::move(done)](redis::Result r) mutable {
+                     auto s = weak.lock();
+                     if (!r || !s) return done(r ? AdapterFailure{"the adapter is gone", false} : failure_of(r.error()));
+                     s->answer_all(inbox, *r, Outcome::node_down, [done = std::move(done)]() mutable { done(Ok{}); });
                    });
 }
 
 void RedisAdapter::renew_lease(const NodeRef& self, milliseconds ttl, Done<Lease> done) {
-  state_->commands.eval(scripts::renew(), {state_->key("lease:", self.name), state_->key("nodes")},
-                        {std::to_string(self.incarnation), std::to_string(ttl.count()), self.name},
-                        [weak = std::weak_ptr<State>(state_), done = std::move(done)](redis::Result r) {
-                          if (!r) return done(failure_of(r.error()));
-                          const auto& v = r->str();
-                          if (v == "taken") return done(Lease::taken);
-                          auto s = weak.lock();
-                          const bool failed_over = s && s->failed_over.exchange(false);
-                          done(v == "held" && !failed_over ? Lease::held : Lease::restored);
-                        });
+  auto s = state_;
+  if (s->commands.cluster()) s->check_master_changes();
+  s->commands.eval(scripts::renew(), {s->lease_of(self.name)}, {std::to_string(self.incarnation), std::to_string(ttl.count())},
+                   [weak = std::weak_ptr<State>(s), name = self.name, done = std::move(done)](redis::Result r) {
+                     if (!r) return done(failure_of(r.error()));
+                     const auto& v = r->str();
+                     if (v == "taken") return done(Lease::taken);
+                     auto s = weak.lock();
+                     if (s && v == "restored")
+                       s->commands.command(s->nodes_key(), {"SADD", s->nodes_key(), name}, s->log_failure("node list"));
+                     const bool failed_over = s && s->failed_over.exchange(false);
+                     done(v == "held" && !failed_over ? Lease::held : Lease::restored);
+                   });
 }
 
+// Three steps, since the owner and the old owner's lease live in other slots: read the owner, ask
+// whether its lease lives, and write the claim only if the owner is still the one read (else again).
 void RedisAdapter::claim(const std::string& identity, const NodeRef& self, bool take_over, Done<Claimed> done) {
-  state_->commands.eval(scripts::claim(), {state_->key("owner:", identity), state_->key("epoch"), state_->key("count")},
-                        {state_->options.prefix, self.name, std::to_string(self.incarnation), take_over ? "1" : "0"},
-                        [done = std::move(done)](redis::Result r) {
-                          if (!r) return done(failure_of(r.error()));
-                          Claimed claimed;
-                          claimed.epoch = static_cast<std::uint64_t>((*r)[0].integer());
-                          claimed.refused = claimed.epoch == 0;
-                          if (r->elements().size() >= 4)
-                            claimed.previous = Owner{NodeRef{(*r)[1].str(), to_u64((*r)[2].str())}, to_u64((*r)[3].str())};
-                          done(std::move(claimed));
-                        });
+  state_->claim(identity, self, take_over, 0, std::move(done));
+}
+
+void RedisAdapter::State::claim(std::string identity, NodeRef me, bool take_over, int attempt, Done<Claimed> done) {
+  constexpr int kAttempts = 16;  // each lost only to another claim of the same station
+  if (attempt == kAttempts) return done(AdapterFailure{"the claim lost to other claims " + std::to_string(kAttempts) + " times", false});
+  const auto owner = owner_of(identity);
+  commands.command(owner, {"HMGET", owner, "n", "i", "e"}, [weak = weak_from_this(), identity, me, take_over, attempt,
+                                                              done = std::move(done)](redis::Result r) mutable {
+    auto s = weak.lock();
+    if (!r || !s) return done(r ? AdapterFailure{"the adapter is gone", false} : failure_of(r.error()));
+    std::optional<Owner> old;
+    if (!(*r)[0].is_nil()) old = Owner{NodeRef{(*r)[0].str(), to_u64((*r)[1].str())}, to_u64((*r)[2].str())};
+    auto write = [weak, identity, me, take_over, attempt, old, done = std::move(done)](bool alive) mutable {
+      auto s = weak.lock();
+      if (!s) return done(AdapterFailure{"the adapter is gone", false});
+      std::vector<std::string> args{old ? old->node.name : "", old ? std::to_string(old->node.incarnation) : "", me.name,
+                                    std::to_string(me.incarnation), take_over ? "1" : "0", alive ? "1" : "0"};
+      s->commands.eval(scripts::claim(), {s->owner_of(identity)}, std::move(args),
+                       [weak, identity, me, take_over, attempt, old, alive, done = std::move(done)](redis::Result r) mutable {
+                         auto s = weak.lock();
+                         if (!r || !s) return done(r ? AdapterFailure{"the adapter is gone", false} : failure_of(r.error()));
+                         const auto epoch = (*r)[0].integer();
+                         if (epoch < 0) return s->claim(identity, me, take_over, attempt + 1, std::move(done));
+                         Claimed claimed;
+                         claimed.epoch = static_cast<std::uint64_t>(epoch);
+                         claimed.refused = epoch == 0;
+                         if (alive) claimed.previous = old;
+                         if (!claimed.refused) {  // the stations per node, for `ocpp cluster` and /metrics
+                           s->commands.command(s->count_of(me.name), {"INCR", s->count_of(me.name)}, s->log_failure("count"));
+                           if (old)
+                             s->commands.command(s->count_of(old->node.name), {"DECR", s->count_of(old->node.name)},
+                                                 s->log_failure("count"));
+                         }
+                         done(std::move(claimed));
+                       });
+    };
+    if (!old || old->node == me) return write(old.has_value());
+    const auto lease = s->lease_of(old->node.name);
+    s->commands.command(lease, {"GET", lease}, [old, write = std::move(write)](redis::Result r) mutable {
+      write(r && r->is_string() && r->str() == std::to_string(old->node.incarnation));
+    });
+  });
 }
 
 void RedisAdapter::release(const std::string& identity, const Owner& claim, Done<bool> done) {
-  state_->commands.eval(scripts::release(), {state_->key("owner:", identity), state_->key("count")},
+  state_->commands.eval(scripts::release(), {state_->owner_of(identity)},
                         {claim.node.name, std::to_string(claim.node.incarnation), std::to_string(claim.epoch)},
-                        [done = std::move(done)](redis::Result r) {
+                        [weak = std::weak_ptr<State>(state_), name = claim.node.name, done = std::move(done)](redis::Result r) {
                           if (!r) return done(failure_of(r.error()));
+                          auto s = weak.lock();
+                          if (s && r->integer() == 1)
+                            s->commands.command(s->count_of(name), {"DECR", s->count_of(name)}, s->log_failure("count"));
                           done(r->integer() == 1);
                         });
 }
 
 void RedisAdapter::evict(const Owner& owner, const std::string& identity) {
-  state_->commands.command({"XADD", state_->inbox_of(owner.node.name), "*", "k", "v", "i", identity, "e",
-                            std::to_string(owner.epoch)},
-                           [weak = std::weak_ptr<State>(state_)](redis::Result r) {
-                             if (auto s = weak.lock(); s && !r) s->logged_failure("evict", r.error());
-                           });
+  const auto inbox = state_->inbox_of(owner.node.name);
+  state_->commands.command(inbox, {"XADD", inbox, "*", "k", "v", "i", identity, "e", std::to_string(owner.epoch)},
+                           state_->log_failure("evict"));
 }
 
+// The owners (one command each, pipelined), then the leases of the nodes they name.
 void RedisAdapter::lookup(std::vector<std::string> identities, Done<std::vector<std::optional<Owner>>> done) {
-  std::vector<std::string> args{state_->options.prefix};
-  args.insert(args.end(), identities.begin(), identities.end());
-  state_->commands.eval(scripts::lookup(), {}, args, [done = std::move(done), n = identities.size()](redis::Result r) {
-    if (!r) return done(failure_of(r.error()));
-    std::vector<std::optional<Owner>> owners(n);
-    for (std::size_t i = 0; i < n && i < r->elements().size(); ++i) {
-      const auto& o = (*r)[i];
-      if (o.elements().size() >= 3) owners[i] = Owner{NodeRef{o[0].str(), to_u64(o[1].str())}, to_u64(o[2].str())};
+  struct Lookup {
+    std::vector<std::optional<Owner>> owners;
+    std::atomic<std::size_t> left;
+    std::optional<AdapterFailure> failure;
+    Done<std::vector<std::optional<Owner>>> done;
+  };
+  auto l = std::make_shared<Lookup>();
+  l->owners.resize(identities.size());
+  l->left = identities.size() + 1;
+  l->done = std::move(done);
+  auto s = state_;
+  auto leases = [weak = std::weak_ptr<State>(s), l] {
+    auto s = weak.lock();
+    if (l->failure || !s) return l->done(l->failure ? *l->failure : AdapterFailure{"the adapter is gone", false});
+    std::map<std::string, std::vector<std::size_t>> by_node;
+    for (std::size_t i = 0; i < l->owners.size(); ++i)
+      if (l->owners[i]) by_node[l->owners[i]->node.name].push_back(i);
+    l->left = by_node.size() + 1;
+    auto one_done = [l] {
+      if (--l->left > 0) return;
+      if (l->failure) return l->done(*l->failure);
+      l->done(std::move(l->owners));
+    };
+    for (auto& [node, at] : by_node) {
+      const auto lease = s->lease_of(node);
+      s->commands.command(lease, {"GET", lease}, [l, at, one_done](redis::Result r) {
+        if (!r) l->failure = failure_of(r.error());
+        for (auto i : at)
+          if (r && !(r->is_string() && r->str() == std::to_string(l->owners[i]->node.incarnation))) l->owners[i].reset();
+        one_done();
+      });
     }
-    done(std::move(owners));
-  });
+    one_done();
+  };
+  for (std::size_t i = 0; i < identities.size(); ++i) {
+    const auto owner = s->owner_of(identities[i]);
+    s->commands.command(owner, {"HMGET", owner, "n", "i", "e"}, [l, i, leases](redis::Result r) {
+      if (!r) l->failure = failure_of(r.error());
+      else if (!(*r)[0].is_nil()) l->owners[i] = Owner{NodeRef{(*r)[0].str(), to_u64((*r)[1].str())}, to_u64((*r)[2].str())};
+      if (--l->left == 0) leases();
+    });
+  }
+  if (--l->left == 0) leases();
 }
 
+// Two steps, since the owner lives in the station's slot and the inbox in its node's: read the
+// owner, then queue in its node's inbox if its lease is the one read. An owner that changes in
+// between gets the request as if it had changed just after: the entry carries the epoch read.
 void RedisAdapter::enqueue(RoutedCall call, std::size_t max_inbox, Done<Enqueued> done) {
   auto s = state_;
-  std::string idem = call.message_id.empty() ? std::string() : s->key("idem:", call.identity + ':' + call.message_id);
-  const auto ttl = std::max<std::int64_t>(1, call.deadline_ms - system_wall_clock());
-  std::vector<std::string> args{s->options.prefix, std::to_string(max_inbox), idem, std::to_string(ttl),
-                                "k", "c", "id", call.id, "cn", call.caller.name, "ci", std::to_string(call.caller.incarnation),
-                                "i", call.identity, "p", call.protocol, "a", call.action, "d", call.payload,
-                                "m", call.message_id, "dl", std::to_string(call.deadline_ms)};
-  s->commands.eval(scripts::enqueue(), {s->key("owner:", call.identity)}, args,
-                   [weak = std::weak_ptr<State>(s), id = call.id, done = std::move(done)](redis::Result r) {
-                     if (!r) return done(failure_of(r.error()));
-                     auto s = weak.lock();
-                     if (!s) return done(AdapterFailure{"the adapter is gone", true});
-                     Enqueued out;
-                     const auto& status = (*r)[0].str();
-                     if (r->elements().size() >= 4)
-                       out.owner = Owner{NodeRef{(*r)[1].str(), to_u64((*r)[2].str())}, to_u64((*r)[3].str())};
-                     if (status == "enqueued") {
-                       out.status = Routed::enqueued;
-                       std::lock_guard lock(s->mutex);
-                       s->routed[id] = State::Routed{s->inbox_of(out.owner.node.name), (*r)[4].str()};
-                     } else {
-                       out.status = status == "not_connected" ? Routed::not_connected
-                                    : status == "node_down"   ? Routed::node_down
-                                    : status == "overloaded"  ? Routed::overloaded
-                                                              : Routed::duplicate;
-                     }
-                     done(std::move(out));
-                   });
+  const auto owner = s->owner_of(call.identity);
+  const auto no_time = [] { return AdapterFailure{"too close to its deadline to route", false}; };
+  const auto budget = s->budget(call.deadline_ms);
+  if (budget < State::kMinBudget) return done(no_time());
+  s->commands.command(owner, {"HMGET", owner, "n", "i", "e"}, budget,
+                      [no_time, weak = std::weak_ptr<State>(s), call = std::move(call), max_inbox,
+                       done = std::move(done)](redis::Result r) mutable {
+    auto s = weak.lock();
+    // A read: whatever became of it, nothing was queued.
+    if (!r || !s) return done(AdapterFailure{r ? "the adapter is gone" : r.error().to_string(), false});
+    Enqueued out;
+    if ((*r)[0].is_nil()) {
+      out.status = Routed::not_connected;
+      return done(std::move(out));
+    }
+    out.owner = Owner{NodeRef{(*r)[0].str(), to_u64((*r)[1].str())}, to_u64((*r)[2].str())};
+    const auto& node = out.owner.node.name;
+    std::vector<std::string> keys{s->lease_of(node), s->inbox_of(node)};
+    if (!call.message_id.empty()) keys.push_back(s->key("idem", node, ':' + call.identity + ':' + call.message_id));
+    const auto ttl = std::max<std::int64_t>(1, call.deadline_ms - system_wall_clock());
+    std::vector<std::string> args{std::to_string(out.owner.node.incarnation), std::to_string(max_inbox), std::to_string(ttl),
+                                  std::to_string(out.owner.epoch),
+                                  "k", "c", "id", call.id, "cn", call.caller.name, "ci", std::to_string(call.caller.incarnation),
+                                  "i", call.identity, "p", call.protocol, "a", call.action, "d", call.payload,
+                                  "m", call.message_id, "dl", std::to_string(call.deadline_ms)};
+    const auto budget = s->budget(call.deadline_ms);
+    if (budget < State::kMinBudget) return done(no_time());
+    s->commands.eval(scripts::enqueue(), std::move(keys), std::move(args), budget,
+                     [weak, id = call.id, out, done = std::move(done)](redis::Result r) mutable {
+                       if (!r) return done(failure_of(r.error()));
+                       const auto& status = (*r)[0].str();
+                       if (status == "enqueued") {
+                         out.status = Routed::enqueued;
+                         if (auto s = weak.lock()) {
+                           std::lock_guard lock(s->mutex);
+                           s->routed[id] = State::Routed{out.owner.node.name, (*r)[1].str()};
+                         }
+                       } else {
+                         out.status = status == "node_down"    ? Routed::node_down
+                                      : status == "overloaded" ? Routed::overloaded
+                                                               : Routed::duplicate;
+                       }
+                       done(std::move(out));
+                     });
+  });
 }
 
 void RedisAdapter::finish(const NodeRef& self, RoutedReply reply, const NodeRef& caller) {
@@ -464,13 +677,9 @@ void RedisAdapter::finish(const NodeRef& self, RoutedReply reply, const NodeRef&
       s->taken.erase(it);
     }
   }
-  s->commands.eval(scripts::finish(), {s->inbox_of(self.name), s->reply_of(caller)},
-                   {taken.entry, taken.idempotency_key, "id", reply.id, "o",
-                    std::to_string(static_cast<int>(reply.outcome)), "d", reply.payload, "c", reply.error_code, "s",
-                    reply.description},
-                   [weak = std::weak_ptr<State>(s)](redis::Result r) {
-                     if (auto s = weak.lock(); s && !r) s->logged_failure("finish", r.error());
-                   });
+  s->answer_and_remove(s->inbox_of(self.name), taken.entry, taken.idempotency_key, caller,
+                       {"id", reply.id, "o", std::to_string(static_cast<int>(reply.outcome)), "d", reply.payload, "c",
+                        reply.error_code, "s", reply.description});
 }
 
 void RedisAdapter::settle(const NodeRef& target, std::vector<std::string> ids, Done<std::vector<Outcome>> done) {
@@ -498,25 +707,52 @@ void RedisAdapter::settle(const NodeRef& target, std::vector<std::string> ids, D
                    });
 }
 
+// The names, then each node's lease, inbox and station count (one script in its slot).
 void RedisAdapter::nodes(Done<std::vector<NodeInfo>> done) {
-  state_->commands.eval(scripts::nodes(), {state_->key("nodes"), state_->key("count")}, {state_->options.prefix},
-                        [done = std::move(done)](redis::Result r) {
-                          if (!r) return done(failure_of(r.error()));
-                          std::vector<NodeInfo> out;
-                          const auto now = system_wall_clock();
-                          for (const auto& n : r->elements())
-                            out.push_back(NodeInfo{NodeRef{n[0].str(), to_u64(n[1].str())}, now + n[2].integer(),
-                                                   static_cast<std::size_t>(std::max(0LL, n[4].integer())),
-                                                   static_cast<std::size_t>(n[3].integer())});
-                          std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.node.name < b.node.name; });
-                          done(std::move(out));
-                        });
+  auto s = state_;
+  s->commands.command(s->nodes_key(), {"SMEMBERS", s->nodes_key()}, [weak = std::weak_ptr<State>(s),
+                                                                       done = std::move(done)](redis::Result r) mutable {
+    auto s = weak.lock();
+    if (!r || !s) return done(r ? AdapterFailure{"the adapter is gone", false} : failure_of(r.error()));
+    struct Survey {
+      std::vector<NodeInfo> alive;
+      std::atomic<std::size_t> left;
+      std::optional<AdapterFailure> failure;
+      Done<std::vector<NodeInfo>> done;
+    };
+    auto survey = std::make_shared<Survey>();
+    survey->left = r->elements().size() + 1;
+    survey->done = std::move(done);
+    auto one_done = [survey] {
+      if (--survey->left > 0) return;
+      if (survey->failure) return survey->done(*survey->failure);
+      std::sort(survey->alive.begin(), survey->alive.end(), [](auto& a, auto& b) { return a.node.name < b.node.name; });
+      survey->done(std::move(survey->alive));
+    };
+    for (const auto& member : r->elements()) {
+      const auto name = member.str();
+      s->commands.eval(scripts::node_info(), {s->lease_of(name), s->inbox_of(name), s->count_of(name)}, {},
+                       [weak, survey, name, one_done](redis::Result r) {
+                         if (!r) {
+                           survey->failure = failure_of(r.error());
+                         } else if (r->elements().size() == 4) {
+                           survey->alive.push_back(NodeInfo{NodeRef{name, to_u64((*r)[0].str())}, system_wall_clock() + (*r)[1].integer(),
+                                                            static_cast<std::size_t>(std::max(0LL, (*r)[3].integer())),
+                                                            static_cast<std::size_t>((*r)[2].integer())});
+                         } else if (r->elements().empty()) {
+                           if (auto s = weak.lock())  // gone, with nothing queued for a restart to take over
+                             s->commands.command(s->nodes_key(), {"SREM", s->nodes_key(), name}, [](redis::Result) {});
+                         }
+                         one_done();
+                       });
+    }
+    one_done();
+  });
 }
 
 void RedisAdapter::publish(std::string channel, std::string message) {
-  state_->commands.command({"PUBLISH", state_->key("ch:", channel), message}, [weak = std::weak_ptr<State>(state_)](redis::Result r) {
-    if (auto s = weak.lock(); s && !r) s->logged_failure("publish", r.error());
-  });
+  auto name = state_->channel(channel);
+  state_->commands.command(name, {"PUBLISH", name, std::move(message)}, state_->log_failure("publish"));
 }
 
 void RedisAdapter::publish_batch(std::vector<std::pair<std::string, std::string>> messages) {
@@ -525,14 +761,13 @@ void RedisAdapter::publish_batch(std::vector<std::pair<std::string, std::string>
 }
 
 void RedisAdapter::save_state(const std::string& identity, std::string state, milliseconds ttl) {
-  state_->commands.command({"SET", state_->key("state:", identity), state, "PX", std::to_string(ttl.count())},
-                           [weak = std::weak_ptr<State>(state_)](redis::Result r) {
-                             if (auto s = weak.lock(); s && !r) s->logged_failure("save state", r.error());
-                           });
+  const auto key = state_->key("state", identity);
+  state_->commands.command(key, {"SET", key, std::move(state), "PX", std::to_string(ttl.count())}, state_->log_failure("save state"));
 }
 
 void RedisAdapter::load_state(const std::string& identity, Done<std::optional<std::string>> done) {
-  state_->commands.command({"GET", state_->key("state:", identity)}, [done = std::move(done)](redis::Result r) {
+  const auto key = state_->key("state", identity);
+  state_->commands.command(key, {"GET", key}, [done = std::move(done)](redis::Result r) {
     if (!r) return done(failure_of(r.error()));
     if (r->is_nil()) return done(std::optional<std::string>());
     done(std::optional<std::string>(r->str()));
@@ -540,7 +775,8 @@ void RedisAdapter::load_state(const std::string& identity, Done<std::optional<st
 }
 
 void RedisAdapter::owner(const std::string& identity, Done<std::optional<Owner>> done) {
-  state_->commands.command({"HMGET", state_->key("owner:", identity), "n", "i", "e"}, [done = std::move(done)](redis::Result r) {
+  const auto key = state_->owner_of(identity);
+  state_->commands.command(key, {"HMGET", key, "n", "i", "e"}, [done = std::move(done)](redis::Result r) {
     if (!r) return done(failure_of(r.error()));
     if ((*r)[0].is_nil()) return done(std::optional<Owner>());
     done(std::optional<Owner>(Owner{NodeRef{(*r)[0].str(), to_u64((*r)[1].str())}, to_u64((*r)[2].str())}));

@@ -1,39 +1,40 @@
 #pragma once
-// The Lua scripts of the Redis adapter: each multi-key step of the cluster is one atomic script,
-// one round trip. ARGV[1] is the key prefix where a script derives keys from what it reads (the
-// owner's node); single-instance Redis allows that (Redis Cluster needs hash tags: see issue 15).
+// The Lua scripts of the Redis adapter. Each touches the keys of one hash slot, so that they run on
+// a Redis Cluster as on one server: a node's keys carry `{node}`, a station's `{identity}` (see
+// redis_adapter.hpp). What spans both (routing a call, answering it) is two steps in the adapter.
 #include "ocpp/redis/connection.hpp"
 
 namespace ocpp::cluster::scripts {
 
-// KEYS: lease, nodes. ARGV: incarnation, ttl ms, name. -> "held" | "restored" | "taken".
+// KEYS: lease. ARGV: incarnation, ttl ms. -> "held" | "restored" | "taken".
 const redis::Script& renew();
-// KEYS: owner, epoch counter, count. ARGV: prefix, name, incarnation, take over ("1" or "0").
-// -> {epoch} or {epoch, old name, old incarnation, old epoch} when the old owner's lease lives;
-// {0, holder's name, incarnation, epoch} when not taking over from another live holder.
+// KEYS: owner. ARGV: the owner's name and incarnation as read ("" when none), name, incarnation,
+// take over ("1" or "0"), whether the owner read was alive ("1" or "0").
+// -> {-1} when the owner changed since it was read; {0} when not taking over from a live holder;
+// else {epoch}. The owner's epoch only grows: a release keeps it.
 const redis::Script& claim();
-// KEYS: owner, count. ARGV: name, incarnation, epoch. -> 1 when deleted.
+// KEYS: owner. ARGV: name, incarnation, epoch. -> 1 when released.
 const redis::Script& release();
-// KEYS: owner. ARGV: prefix, max inbox, idempotency key or "", its ttl ms, then the entry's fields.
-// -> {status, name, incarnation, epoch, entry id}; status: enqueued, not_connected, node_down,
-// overloaded, duplicate.
+// KEYS: lease, inbox[, idempotency key]. ARGV: incarnation, max inbox, idempotency ttl ms, epoch,
+// then the entry's fields. -> {status[, entry id]}; status: enqueued, node_down, overloaded, duplicate.
 const redis::Script& enqueue();
-// KEYS: inbox, reply stream. ARGV: entry id or "", idempotency key or "", then the reply's fields.
-const redis::Script& finish();
+// KEYS: reply stream. ARGV: the reply's fields. Appends, and keeps the stream 10 minutes.
+const redis::Script& answer();
+// KEYS: inbox. ARGV: (entry id, idempotency key or "") pairs. Acknowledges and deletes each entry
+// and its idempotency key.
+const redis::Script& done();
 // KEYS: inbox. ARGV: entry ids. -> per id "node_down" (never taken; deleted) or "unknown".
 const redis::Script& settle();
-// KEYS[1]: the caller's reply stream; ARGV[1]: the last reply it read, then (inbox, entry, id)
-// triples of the calls it routed. The ids neither in their inbox nor answered: lost.
-const redis::Script& lost();
-// KEYS: inbox. ARGV: prefix, incarnation. Creates the group if needed; answers the requests that
-// earlier incarnations took and never finished with unknown_outcome. -> how many.
+// KEYS: inbox. ARGV: entry ids. -> the ids still in the inbox.
+const redis::Script& present();
+// KEYS: inbox. ARGV: incarnation. Creates the group if needed. -> {id, fields} of the entries that
+// earlier incarnations took and never finished (to be answered, then done()).
 const redis::Script& join();
-// KEYS: inbox, lease. ARGV: prefix. Answers what was never taken with node_down, drops the lease.
+// KEYS: inbox, lease. Drops the lease (no enqueue follows) -> {id, fields} of the entries never
+// taken (to be answered, then done()).
 const redis::Script& leave();
-// KEYS: nodes, count. ARGV: prefix. -> {name, incarnation, pttl, inbox length, stations} per live node;
-// forgets names without a lease or an inbox.
-const redis::Script& nodes();
-// ARGV: prefix, identities. -> per identity {name, incarnation, epoch} or {} (none, or lease gone).
-const redis::Script& lookup();
+// KEYS: lease, inbox, count. -> {incarnation, pttl, inbox length, stations} for a live node, {} for
+// one that is gone with nothing queued (to be forgotten), {""} for one gone with requests queued.
+const redis::Script& node_info();
 
 }  // namespace ocpp::cluster::scripts

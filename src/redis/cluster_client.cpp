@@ -175,7 +175,7 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
   void send(const std::shared_ptr<Request>& r, Node& to) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(r->deadline - Clock::now());
     if (left <= std::chrono::milliseconds::zero())
-      return complete(r->done, Error{ErrorKind::timeout, "the deadline passed while following cluster redirects"});
+      return complete(r->done, Error{ErrorKind::timeout, "the deadline passed while following cluster redirects", false});
     auto on_reply = [self = shared_from_this(), r, from = to.endpoint](Result result) mutable {
       self->on_reply(r, from, std::move(result));
     };
@@ -192,6 +192,13 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void on_reply(const std::shared_ptr<Request>& r, const Endpoint& from, Result result) {
+    // Never sent, as its node left the slot map (a failover): to the slot's master now, unless
+    // too little of its time is left for a round trip (sent anyway, it would end in doubt).
+    if (!result && !result.error().sent && started_ && r->deadline - Clock::now() > options_.command_timeout / 10 &&
+        ++r->redirects <= options_.max_redirects) {
+      const auto& target = slots_[r->slot];
+      return send(r, target ? *target : any_node());
+    }
     if (result || result.error().kind != ErrorKind::server || !started_) return complete(r->done, std::move(result));
     const std::string_view code = result.error().code();
     if (code == "MOVED" || code == "ASK") {
@@ -219,7 +226,7 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
       retried_.fetch_add(1, std::memory_order_relaxed);
       auto timer = std::make_shared<asio::steady_timer>(ex_, std::chrono::milliseconds(20));
       return timer->async_wait([self = shared_from_this(), r, from, timer](boost::system::error_code) {
-        if (!self->started_) return self->complete(r->done, Error{ErrorKind::disconnected, "the client stopped"});
+        if (!self->started_) return self->complete(r->done, Error{ErrorKind::disconnected, "the client stopped", false});
         self->send(r, *self->node(from));
       });
     }
@@ -393,18 +400,24 @@ void ClusterClient::command(std::string_view key, std::vector<std::string> args,
 
 void ClusterClient::eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
                          Completion done) {
+  eval(script, std::move(keys), std::move(args), impl_->options().command_timeout, std::move(done));
+}
+
+void ClusterClient::eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+                         std::chrono::milliseconds timeout, Completion done) {
   if (keys.empty()) throw std::invalid_argument("a script sent to a Redis Cluster needs a key to route it by");
   const auto slot = key_slot(keys.front());
   for (const auto& k : keys)
     if (key_slot(k) != slot)
       return impl_->fail_later(std::move(done), Error{ErrorKind::server, "CROSSSLOT the script's keys " + keys.front() +
-                                                                             " and " + k + " are in different slots"});
+                                                                             " and " + k + " are in different slots",
+                                                                       false});
   auto r = std::make_shared<Request>();
   r->slot = slot;
   r->keys = std::move(keys);
   r->args = std::move(args);
   r->script.emplace(script);
-  r->deadline = Clock::now() + impl_->options().command_timeout;
+  r->deadline = Clock::now() + timeout;
   r->done = std::move(done);
   impl_->submit(std::move(r));
 }

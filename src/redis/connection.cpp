@@ -25,6 +25,9 @@ Script::Script(std::string source) : source_(std::move(source)) {
 Connection::Connection(boost::asio::any_io_executor executor, ConnectionOptions options)
     : core_(make_core(std::move(executor), std::move(options))) {}
 
+Connection::Connection(boost::asio::any_io_executor executor, ConnectionOptions options, AnyNode)
+    : core_(make_core(std::move(executor), std::move(options), true)) {}
+
 Connection::~Connection() { core_->stop(); }
 
 boost::asio::any_io_executor Connection::get_executor() const noexcept { return core_->executor(); }
@@ -79,7 +82,11 @@ std::string script_command(std::string_view verb, std::string_view script, const
 
 void Connection::eval(const Script& script, const std::vector<std::string>& keys, const std::vector<std::string>& args,
                       Completion done) {
-  const auto timeout = core_->options().command_timeout;
+  eval(script, keys, args, core_->options().command_timeout, std::move(done));
+}
+
+void Connection::eval(const Script& script, const std::vector<std::string>& keys, const std::vector<std::string>& args,
+                      std::chrono::milliseconds timeout, Completion done) {
   // The source is encoded only when the server lacks the script (after a restart or SCRIPT
   // FLUSH); the completion holds the core weakly, as the core holds the completion.
   auto retry = [core = std::weak_ptr<Core>(core_), source = script.source(), keys, args, timeout,

@@ -41,6 +41,7 @@ struct Pending {
   Completion done;
   Clock::time_point issued;
   Clock::time_point deadline;  // kNever: a handshake command, under the connect deadline instead
+  Clock::time_point sent{};    // when it was written (in flight only)
 };
 struct Queued {
   std::string bytes;
@@ -106,7 +107,7 @@ struct Counters {
 
 class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl> {
  public:
-  CoreImpl(asio::any_io_executor ex, ConnectionOptions options)
+  CoreImpl(asio::any_io_executor ex, ConnectionOptions options, bool any_node)
       : ex_(std::move(ex)),
         options_(std::move(options)),
         url_(parse_url(options_.url)),
@@ -116,7 +117,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
         connect_timer_(ex_),
         health_timer_(ex_),
         random_(std::random_device{}()) {
-    if (url_.cluster()) throw UrlError("a redis-cluster:// URL is for ocpp::redis::ClusterClient, not one connection");
+    if (url_.cluster() && !any_node) throw UrlError("a redis-cluster:// URL is for ocpp::redis::ClusterClient, not one connection");
     if (url_.tls) tls_context_ = detail::make_client_context(options_.tls);  // throws TlsError early
   }
 
@@ -145,7 +146,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       definite_.reset();
       const Error why{ErrorKind::disconnected, "stopped"};
       fail_all(take(inflight_), why, kNoLateness);
-      fail_all(take_queued(), why, kNoLateness);
+      fail_all(take_queued(), unsent(why), kNoLateness);
       if (had_link) logger_->log(LogLevel::info, "redis", where_, "stopped");
     });
   }
@@ -192,13 +193,14 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
   // ---- commands ------------------------------------------------------------------------------
 
   void submit(Queued q) {
-    if (stopped_) return fail_later(std::move(q.pending.done), {ErrorKind::disconnected, "stopped"});
+    if (stopped_) return fail_later(std::move(q.pending.done), {ErrorKind::disconnected, "stopped", false});
     // After a definite failure (wrong password, untrusted certificate) the next attempt would most
     // likely fail the same way: waiting for it would turn a clear error into a timeout.
-    if (definite_ && state_ != State::ready) return fail_later(std::move(q.pending.done), *definite_);
+    if (definite_ && state_ != State::ready) return fail_later(std::move(q.pending.done), unsent(*definite_));
     arm(q.pending.deadline);
     if (state_ == State::ready) {
       send(*link_, q.bytes);
+      q.pending.sent = Clock::now();
       inflight_.push_back(std::move(q.pending));
       flush(link_);
     } else {
@@ -293,10 +295,24 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       expired.push_back(std::move(q.pending));
       return true;
     });
-    const bool late =
-        std::any_of(inflight_.begin(), inflight_.end(), [&](const Pending& p) { return p.deadline <= now; });
-    fail_all(std::move(expired), {ErrorKind::disconnected, "not connected before the deadline"}, kNoLateness);
-    if (late) drop({ErrorKind::timeout, "no reply before the deadline"});
+    // A command past a deadline of its own, shorter than command_timeout, fails alone and its reply
+    // is skipped when it comes: the others on the connection are not its hostages. Only a command
+    // unanswered for command_timeout since it was written says the server is silent: then the
+    // connection is dropped.
+    bool silent = false;
+    std::vector<Completion> overdue;
+    for (auto& p : inflight_) {
+      if (p.deadline > now) continue;
+      if (now - p.sent >= options_.command_timeout) {
+        silent = true;
+        continue;
+      }
+      if (p.done) overdue.push_back(std::exchange(p.done, nullptr));
+      p.deadline = p.sent + options_.command_timeout;
+    }
+    fail_all(std::move(expired), {ErrorKind::disconnected, "not connected before the deadline", false}, kNoLateness);
+    for (auto& done : overdue) complete(done, Error{ErrorKind::timeout, "no reply before the deadline"});
+    if (silent) drop({ErrorKind::timeout, "no reply before the deadline"});
     auto next = kNever;
     for (const auto& q : queued_) next = std::min(next, q.pending.deadline);
     for (const auto& p : inflight_) next = std::min(next, p.deadline);
@@ -310,6 +326,12 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     ++epoch_connect_;
     link_ = std::make_shared<Link>(ex_);
     if (url_.sentinel()) return ask_sentinel(link_, 0, {});
+    if (url_.cluster()) {  // any node will do: after a loss, the next one
+      const auto& node = url_.seeds[next_seed_++ % url_.seeds.size()];
+      url_.host = node.host;
+      url_.port = node.port;
+      where_ = to_string(node);
+    }
     open(link_);
   }
 
@@ -506,11 +528,21 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     logger_->log(LogLevel::info, "redis", where_, "connected");
     if (hooks.connected) guarded("the on_connected hook", hooks.connected);
     if (link != link_) return;  // the hook stopped it
+    // What waited past its deadline is not sent: it would only be late.
+    const auto now = Clock::now();
+    std::deque<Pending> expired;
     for (auto& q : take(queued_)) {
+      if (q.pending.deadline <= now) {
+        expired.push_back(std::move(q.pending));
+        continue;
+      }
       send(*link, q.bytes);
+      q.pending.sent = now;
       inflight_.push_back(std::move(q.pending));
     }
     flush(link);
+    fail_all(std::move(expired), {ErrorKind::disconnected, "not connected before the deadline", false}, kNoLateness);
+    if (link != link_) return;  // a completion stopped it
     check_health(link);
   }
 
@@ -527,7 +559,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
         static const std::string kPing = encode_command(std::array<std::string_view, 1>{"PING"});
         const auto now = Clock::now();
         self->send(*link, kPing);
-        self->inflight_.push_back({nullptr, now, now + self->options_.command_timeout});
+        self->inflight_.push_back({nullptr, now, now + self->options_.command_timeout, now});
         self->arm(self->inflight_.back().deadline);
         self->flush(link);
       }
@@ -548,7 +580,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
                  (was_ready ? "connection lost: " : "connect attempt failed: ") + why.to_string());
     if (definite) {
       definite_ = why;
-      fail_all(take_queued(), why, kNoLateness);
+      fail_all(take_queued(), unsent(why), kNoLateness);
     }
     const Error lost =
         why.kind == ErrorKind::timeout ? Error{ErrorKind::disconnected, "connection dropped: " + why.message} : why;
@@ -602,11 +634,16 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     return out;
   }
 
+  static Error unsent(Error e) {
+    e.sent = false;
+    return e;
+  }
+
   // Late (deadline <= now) ones fail with timeout, the others with `why`; in order.
   void fail_all(std::deque<Pending> pending, const Error& why, Clock::time_point now) {
     for (auto& p : pending) {
       if (p.deadline <= now && p.deadline != kNever)
-        complete(p.done, Error{ErrorKind::timeout, "no reply before the deadline"});
+        complete(p.done, Error{ErrorKind::timeout, "no reply before the deadline", why.sent});
       else
         complete(p.done, why);
     }
@@ -660,6 +697,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
   asio::steady_timer health_timer_;
   std::minstd_rand random_;
 
+  std::size_t next_seed_ = 0;             // a cluster URL's node connected to next
   std::size_t sentinel_at_ = 0;           // the sentinel asked first: the last that answered
   std::shared_ptr<Core> asking_;          // the connection to the sentinel being asked
   std::unique_ptr<Subscriber> switches_;  // +switch-master from url_.sentinels[switches_from_]
@@ -671,8 +709,8 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
 
 }  // namespace
 
-std::shared_ptr<Core> make_core(boost::asio::any_io_executor executor, ConnectionOptions options) {
-  return std::make_shared<CoreImpl>(std::move(executor), std::move(options));
+std::shared_ptr<Core> make_core(boost::asio::any_io_executor executor, ConnectionOptions options, bool any_node) {
+  return std::make_shared<CoreImpl>(std::move(executor), std::move(options), any_node);
 }
 
 }  // namespace ocpp::redis

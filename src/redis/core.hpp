@@ -41,7 +41,8 @@ class Core {
   CoreHooks hooks;  // set before start()
 };
 
-// Throws UrlError for a bad options.url.
-std::shared_ptr<Core> make_core(boost::asio::any_io_executor executor, ConnectionOptions options);
+// Throws UrlError for a bad options.url, and for a cluster URL unless `any_node`: then each connect
+// goes to the next of its nodes (for pub/sub, which reaches every node of a cluster).
+std::shared_ptr<Core> make_core(boost::asio::any_io_executor executor, ConnectionOptions options, bool any_node = false);
 
 }  // namespace ocpp::redis

@@ -15,7 +15,7 @@ struct Subscriber::Subscriptions {
 };
 
 Subscriber::Subscriber(boost::asio::any_io_executor executor, ConnectionOptions options)
-    : connection_(std::move(executor), std::move(options)), subscriptions_(std::make_shared<Subscriptions>()) {
+    : connection_(std::move(executor), std::move(options), Connection::AnyNode{}), subscriptions_(std::make_shared<Subscriptions>()) {
   auto& hooks = connection_.core_->hooks;
   // One command per name, so that each draws one confirmation: they are then ordinary replies in
   // the pipeline's order, and only messages are pushed.

@@ -15,6 +15,8 @@
 
 #include "ocpp/cluster/redis_adapter.hpp"
 #include "ocpp/messages/v16.hpp"
+#include "ocpp/redis/key_slot.hpp"
+#include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 #include "support/tcp_proxy.hpp"
 #include "wire/wire_fixture.hpp"
@@ -268,12 +270,12 @@ class RedisClusterTest : public WireTest {
     throw std::runtime_error("Redis still has another number of blocked readers than " + std::to_string(n));
   }
   // Another clustered server in this process, on the test's pool, with a Redis adapter of its own.
-  std::unique_ptr<Server> in_process_node(const std::string& name) {
+  std::unique_ptr<Server> in_process_node(const std::string& name, const std::string& url = {}) {
     ServerOptions o;
     o.logger = null_logger();
     o.protocols = {"ocpp1.6"};
     cluster::RedisAdapterOptions r;
-    r.connection.url = redis.url();
+    r.connection.url = url.empty() ? redis.url() : url;
     r.connection.logger = null_logger();
     o.cluster.adapter = std::make_shared<cluster::RedisAdapter>(pool.executor(), r);
     o.cluster.node_id = name;
@@ -305,6 +307,145 @@ class RedisClusterTest : public WireTest {
     } catch (const TimeoutError&) {
       return Outcome::timeout;
     }
+  }
+
+  // What `sender` publishes reaches `listener`'s subscription. At most once: what is published
+  // before the SUBSCRIBE is confirmed is not delivered, so it is published until it arrives.
+  static void expect_message_arrives(Server& sender, Server& listener) {
+    std::promise<std::string> got;
+    std::atomic<bool> once{false};
+    listener.subscribe("tariffs", [&](const std::string& msg) {
+      if (!once.exchange(true)) got.set_value(msg);
+    });
+    auto received = got.get_future();
+    for (int i = 0; i < 500 && received.wait_for(milliseconds(10)) != std::future_status::ready; ++i)
+      sender.publish("tariffs", "night");
+    EXPECT_EQ(get(std::move(received)), "night");
+  }
+  // Nodes A and B on `url`: a station's state saved on A is seen on B when it reconnects there, and
+  // the backend's calls reach it on both, each run once.
+  void expect_state_and_calls_follow_a_station(const std::string& url) {
+    auto a = in_process_node("A", url), b = in_process_node("B", url);
+    a->on_client([](const std::shared_ptr<ServerClient>& c) { c->station().data["tariff"] = "night"; });
+    std::promise<json::object> seen_on_b;
+    b->on_client([&](const std::shared_ptr<ServerClient>& c) { seen_on_b.set_value(c->station().data); });
+    const auto port_a = a->listen(0, "127.0.0.1");
+    const auto port_b = b->listen(0, "127.0.0.1");
+    auto first = station(port_a, "CP1");
+    wait_owner("CP1", "A");
+    auto on_a = call("CP1", "GetConfiguration", "on-a");
+    EXPECT_EQ(outcome_of(on_a), Outcome::result);
+    get(first->close(CloseOptions{}, asio::use_future));
+    // Saved when A has seen the station leave: its claim is released then.
+    for (int i = 0; i < 2000 && a->get_client("CP1"); ++i) std::this_thread::sleep_for(milliseconds(1));
+    wait_owner("CP1", "");
+    auto second = station(port_b, "CP1");
+    EXPECT_EQ(get(seen_on_b.get_future(), milliseconds(10000))["tariff"], "night");
+    wait_owner("CP1", "B");
+    auto on_b = call("CP1", "GetConfiguration", "on-b");
+    EXPECT_EQ(outcome_of(on_b), Outcome::result);
+    EXPECT_EQ(executed.count("on-a") + executed.count("on-b"), 2);
+    executed.expect_once_in_time();
+  }
+
+  // Failure matrix rows 1 and 8: nodes A and B on `url`, calls every 2 ms from the backend to
+  // CP0..CP3 (two on each node) while `kill` takes a Redis master down. Nothing runs twice or late,
+  // every call ends by its deadline, unknown outcomes at most the calls in flight at the fault, and
+  // calls succeed again.
+  void expect_failover_under_load(const char* what, const std::string& url, milliseconds lease,
+                                  const std::function<void()>& kill) {
+    NodeProcess a(url, "A", lease), b(url, "B", lease);
+    make_backend(url, lease);
+    std::vector<std::shared_ptr<Client>> stations;
+    for (int i = 0; i < 4; ++i) {
+      const std::string id = "CP" + std::to_string(i);
+      stations.push_back(station(i % 2 ? b.port() : a.port(), id));
+      wait_owner(id, i % 2 ? "B" : "A");
+    }
+
+    // Calls every 2 ms, each recording when it ended and how.
+    struct Ended {
+      Clock::time_point issued, deadline, at;
+      Outcome outcome;
+    };
+    std::mutex m;
+    std::map<std::string, Ended> ended;
+    std::set<std::string> open;
+    std::condition_variable changed;
+    std::atomic<bool> stop{false};
+    const milliseconds timeout{3000};
+    std::thread load([&] {
+      for (int n = 0; !stop; ++n) {
+        const std::string id = "f-" + std::to_string(n);
+        const auto issued = Clock::now();
+        executed.deadline(id, issued + timeout);
+        {
+          std::lock_guard lock(m);
+          open.insert(id);
+        }
+        backend->send_to_client("CP" + std::to_string(n % 4), "GetConfiguration", json::object{}, CallOptions{timeout, id},
+                                [&, id, issued](std::exception_ptr e, json::value) {
+                                  Outcome o = Outcome::result;
+                                  try {
+                                    if (e) std::rethrow_exception(e);
+                                  } catch (const RouteError& x) {
+                                    o = x.outcome();
+                                  } catch (const RpcError&) {
+                                    o = Outcome::call_error;
+                                  } catch (const TimeoutError&) {
+                                    o = Outcome::timeout;
+                                  } catch (...) {
+                                    o = Outcome::rejected;
+                                  }
+                                  std::lock_guard lock(m);
+                                  open.erase(id);
+                                  ended[id] = {issued, issued + timeout, Clock::now(), o};
+                                  changed.notify_all();
+                                });
+        std::this_thread::sleep_for(milliseconds(2));  // the load's pace
+      }
+    });
+    const auto successes_after = [&](Clock::time_point t) {
+      std::lock_guard lock(m);
+      return std::count_if(ended.begin(), ended.end(),
+                           [&](auto& e) { return e.second.issued > t && e.second.outcome == Outcome::result; });
+    };
+    while (successes_after(Clock::time_point{}) < 100) std::this_thread::sleep_for(milliseconds(5));
+
+    const auto killing = Clock::now();
+    kill();
+    const auto killed = Clock::now();
+    std::optional<Clock::duration> recovered;
+    for (const auto end = killed + std::chrono::seconds(30); Clock::now() < end && !recovered;) {
+      std::this_thread::sleep_for(milliseconds(10));
+      if (successes_after(killed + milliseconds(1)) >= 100) recovered = Clock::now() - killed;
+    }
+    stop = true;
+    load.join();
+    ASSERT_TRUE(recovered) << "routed calls never succeeded again after the failover";
+    {
+      std::unique_lock lock(m);
+      ASSERT_TRUE(changed.wait_for(lock, timeout * 2, [&] { return open.empty(); })) << open.size() << " calls never ended";
+    }
+    // In flight at the fault: issued before the kill was done and not ended before it began.
+    int in_flight_at_fault = 0;
+    std::optional<Clock::time_point> first_success;
+    std::map<Outcome, int> outcomes;
+    for (auto& [id, e] : ended) {
+      if (e.issued <= killed && e.at >= killing) ++in_flight_at_fault;
+      if (e.issued > killed && e.outcome == Outcome::result && (!first_success || e.at < *first_success))
+        first_success = e.at;
+      ++outcomes[e.outcome];
+      EXPECT_LE(e.at, e.deadline + milliseconds(500)) << id << " ended late: " << cluster::to_string(e.outcome);
+    }
+    std::string summary;
+    for (auto& [o, n] : outcomes) summary += std::string(cluster::to_string(o)) + " " + std::to_string(n) + "; ";
+    EXPECT_LE(outcomes[Outcome::unknown_outcome], in_flight_at_fault) << summary;
+    executed.expect_once_in_time();
+    const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); };
+    std::cout << what << ": " << summary << "in flight at the fault " << in_flight_at_fault
+              << "; first routed call succeeded " << (first_success ? ms(*first_success - killed) : -1)
+              << " ms after the kill, 100 " << ms(*recovered) << " ms after\n";
   }
 
   RedisServer redis;
@@ -434,37 +575,25 @@ TEST_F(RedisClusterTest, BroadcastsReachStationsOnThreeNodeProcessesAndAStationT
 
 TEST_F(RedisClusterTest, AMessagePublishedOnOneNodeReachesAnotherNodeSubscribedToItsChannel) {
   auto& sender = make_backend();
-  auto listener_node = in_process_node("listener");
-  auto& listener = *listener_node;
-  std::promise<std::string> got;
-  std::atomic<bool> once{false};
-  listener.subscribe("tariffs", [&](const std::string& msg) {
-    if (!once.exchange(true)) got.set_value(msg);
-  });
-  auto received = got.get_future();
-  // At most once: what is published before the SUBSCRIBE is confirmed is not delivered, so ask again.
-  for (int i = 0; i < 500 && received.wait_for(milliseconds(10)) != std::future_status::ready; ++i)
-    sender.publish("tariffs", "night");
-  EXPECT_EQ(get(std::move(received)), "night");
+  auto listener = in_process_node("listener");
+  expect_message_arrives(sender, *listener);
 }
 
-TEST_F(RedisClusterTest, AStationsStateFollowsItThroughRedisToTheNextNode) {
+TEST_F(RedisClusterTest, AStationsStateFollowsItThroughRedisToTheNextNodeAndCallsReachItOnBoth) {
   make_backend();
-  auto a = in_process_node("A"), b = in_process_node("B");
-  a->on_client([](const std::shared_ptr<ServerClient>& c) { c->station().data["tariff"] = "night"; });
-  std::promise<json::object> seen_on_b;
-  b->on_client([&](const std::shared_ptr<ServerClient>& c) { seen_on_b.set_value(c->station().data); });
-  const auto port_a = a->listen(0, "127.0.0.1");
-  const auto port_b = b->listen(0, "127.0.0.1");
-  auto first = station(port_a, "CP1");
-  wait_owner("CP1", "A");
-  get(first->close(CloseOptions{}, asio::use_future));
-  // Saved when A has seen the station leave: its claim is released then.
-  for (int i = 0; i < 2000 && a->get_client("CP1"); ++i) std::this_thread::sleep_for(milliseconds(1));
-  wait_owner("CP1", "");
-  auto second = station(port_b, "CP1");
-  EXPECT_EQ(get(seen_on_b.get_future(), milliseconds(10000))["tariff"], "night");
-  wait_owner("CP1", "B");
+  expect_state_and_calls_follow_a_station(redis.url());
+}
+
+// The cluster layer on a Redis Cluster (3 masters): keys of a station and of its node in different
+// slots, so routing, claims, saved state and pub/sub all take their cross-slot paths.
+TEST_F(RedisClusterTest, OnARedisClusterAStationIsCalledAcrossNodesItsStateFollowsItAndMessagesReachOtherNodes) {
+  RedisCluster store(3, 0);
+  const auto url = store.url();
+  ASSERT_NE(redis::key_slot("ocpp:owner:{CP1}"), redis::key_slot("ocpp:inbox:{A}"));
+  auto& sender = make_backend(url);
+  auto listener = in_process_node("listener", url);
+  expect_message_arrives(sender, *listener);
+  expect_state_and_calls_follow_a_station(url);
 }
 
 TEST_F(RedisClusterTest, AKilledNodesCallsEndUnknownOrNodeDownWithinTheLeaseAndTheStationIsReachedOnAnotherNode) {
@@ -556,98 +685,23 @@ TEST_F(RedisClusterTest, ASentinelFailoverUnderLoadRunsNothingTwiceNorLateAndEve
   RedisServer sentinel(RedisServer::sentinel_for(redis, "mm"));
   wait_until_sentinel_can_promote(sentinel);
   const std::string url = "redis-sentinel://127.0.0.1:" + std::to_string(sentinel.port()) + "/mm";
-  NodeProcess a(url, "A", lease), b(url, "B", lease);
-  make_backend(url, lease);
-  std::vector<std::shared_ptr<Client>> stations;
-  for (int i = 0; i < 4; ++i) {
-    const std::string id = "CP" + std::to_string(i);
-    stations.push_back(station(i % 2 ? b.port() : a.port(), id));
-    wait_owner(id, i % 2 ? "B" : "A");
-  }
 
-  // Calls every 2 ms, each recording when it ended and how.
-  struct Ended {
-    Clock::time_point issued, deadline, at;
-    Outcome outcome;
-  };
-  std::mutex m;
-  std::map<std::string, Ended> ended;
-  std::set<std::string> open;
-  std::condition_variable changed;
-  std::atomic<bool> stop{false};
-  const milliseconds timeout{3000};
-  std::thread load([&] {
-    for (int n = 0; !stop; ++n) {
-      const std::string id = "f-" + std::to_string(n);
-      const auto issued = Clock::now();
-      executed.deadline(id, issued + timeout);
-      {
-        std::lock_guard lock(m);
-        open.insert(id);
-      }
-      backend->send_to_client("CP" + std::to_string(n % 4), "GetConfiguration", json::object{}, CallOptions{timeout, id},
-                              [&, id, issued](std::exception_ptr e, json::value) {
-                                Outcome o = Outcome::result;
-                                try {
-                                  if (e) std::rethrow_exception(e);
-                                } catch (const RouteError& x) {
-                                  o = x.outcome();
-                                } catch (const RpcError&) {
-                                  o = Outcome::call_error;
-                                } catch (const TimeoutError&) {
-                                  o = Outcome::timeout;
-                                } catch (...) {
-                                  o = Outcome::rejected;
-                                }
-                                std::lock_guard lock(m);
-                                open.erase(id);
-                                ended[id] = {issued, issued + timeout, Clock::now(), o};
-                                changed.notify_all();
-                              });
-      std::this_thread::sleep_for(milliseconds(2));  // the load's pace
-    }
-  });
-  const auto successes_after = [&](Clock::time_point t) {
-    std::lock_guard lock(m);
-    return std::count_if(ended.begin(), ended.end(),
-                         [&](auto& e) { return e.second.issued > t && e.second.outcome == Outcome::result; });
-  };
-  while (successes_after(Clock::time_point{}) < 100) std::this_thread::sleep_for(milliseconds(5));
+  expect_failover_under_load("failover under load", url, lease, [&] { redis.kill(); });
+}
 
-  const auto killing = Clock::now();
-  redis.kill();
-  const auto killed = Clock::now();
-  std::optional<Clock::duration> recovered;
-  for (const auto end = killed + std::chrono::seconds(30); Clock::now() < end && !recovered;) {
-    std::this_thread::sleep_for(milliseconds(10));
-    if (successes_after(killed + milliseconds(1)) >= 100) recovered = Clock::now() - killed;
-  }
-  stop = true;
-  load.join();
-  ASSERT_TRUE(recovered) << "routed calls never succeeded again after the failover";
-  {
-    std::unique_lock lock(m);
-    ASSERT_TRUE(changed.wait_for(lock, timeout * 2, [&] { return open.empty(); })) << open.size() << " calls never ended";
-  }
-  // In flight at the fault: issued before the kill was done and not ended before it began.
-  int in_flight_at_fault = 0;
-  std::optional<Clock::time_point> first_success;
-  std::map<Outcome, int> outcomes;
-  for (auto& [id, e] : ended) {
-    if (e.issued <= killed && e.at >= killing) ++in_flight_at_fault;
-    if (e.issued > killed && e.outcome == Outcome::result && (!first_success || e.at < *first_success))
-      first_success = e.at;
-    ++outcomes[e.outcome];
-    EXPECT_LE(e.at, e.deadline + milliseconds(500)) << id << " ended late: " << cluster::to_string(e.outcome);
-  }
-  std::string summary;
-  for (auto& [o, n] : outcomes) summary += std::string(cluster::to_string(o)) + " " + std::to_string(n) + "; ";
-  EXPECT_LE(outcomes[Outcome::unknown_outcome], in_flight_at_fault) << summary;
-  executed.expect_once_in_time();
-  const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); };
-  std::cout << "failover under load: " << summary << "in flight at the fault " << in_flight_at_fault
-            << "; first routed call succeeded " << (first_success ? ms(*first_success - killed) : -1)
-            << " ms after the kill, 100 " << ms(*recovered) << " ms after\n";
+// Failure matrix, row 8: the same on a Redis Cluster of 3 masters and 3 replicas whose master of
+// node A's keys (its lease and inbox) is killed and replaced by its replica. The leases (6 s)
+// outlast the promotion (about 2 to 3 s with cluster-node-timeout 1 s).
+TEST_F(RedisClusterTest, ARedisClusterMasterKilledUnderLoadRunsNothingTwiceNorLateAndEveryCallerGetsAnOutcomeByItsDeadline) {
+  const milliseconds lease{6000};
+  RedisCluster store(3, 1);
+  const auto url = store.url();
+  const auto slot = redis::key_slot("ocpp:inbox:{A}");
+  RedisServer* master = store.master_of(slot);
+  ASSERT_NE(master, nullptr);
+  expect_failover_under_load("Redis Cluster master killed under load", url, lease, [&] { master->kill(); });
+  store.wait_ok(std::chrono::milliseconds(15000), slot);
+  EXPECT_NE(store.master_of(slot), master) << "a replica took over A's slot";
 }
 
 // Failure matrix, row 1 continued: a request the old master acknowledged and never replicated (the
@@ -657,9 +711,9 @@ TEST_F(RedisClusterTest, ASentinelFailoverUnderLoadRunsNothingTwiceNorLateAndEve
 TEST_F(RedisClusterTest, ARequestLostWithTheOldMastersUnreplicatedWritesEndsUnknownAtOnceNotAtItsDeadline) {
   TcpProxy link(redis.port());
   RedisServer replica({.args = {"--replicaof", "127.0.0.1", std::to_string(link.port())}});
-  ASSERT_TRUE(redis_command(redis.url(), {"SET", "ocpp:lease:Z", "7", "PX", "120000"}));
+  ASSERT_TRUE(redis_command(redis.url(), {"SET", "ocpp:lease:{Z}", "7", "PX", "120000"}));
   ASSERT_TRUE(redis_command(redis.url(), {"SADD", "ocpp:nodes", "Z"}));
-  ASSERT_TRUE(redis_command(redis.url(), {"HSET", "ocpp:owner:CPZ", "n", "Z", "i", "7", "e", "1"}));
+  ASSERT_TRUE(redis_command(redis.url(), {"HSET", "ocpp:owner:{CPZ}", "n", "Z", "i", "7", "e", "1"}));
   ASSERT_NO_FATAL_FAILURE(expect_replicated(redis));
   RedisServer sentinel(RedisServer::sentinel_for(redis, "mm"));
   wait_until_sentinel_can_promote(sentinel);
@@ -669,7 +723,7 @@ TEST_F(RedisClusterTest, ARequestLostWithTheOldMastersUnreplicatedWritesEndsUnkn
   const milliseconds timeout{20000};
   auto lost = call("CPZ", "GetConfiguration", "lost-1", timeout);
   for (int i = 0; i < 2000; ++i) {  // enqueued on the old master only; no event outside Redis
-    auto n = redis_command(redis.url(), {"XLEN", "ocpp:inbox:Z"});
+    auto n = redis_command(redis.url(), {"XLEN", "ocpp:inbox:{Z}"});
     if (n && n->integer() == 1) break;
     std::this_thread::sleep_for(milliseconds(5));
   }
@@ -677,7 +731,7 @@ TEST_F(RedisClusterTest, ARequestLostWithTheOldMastersUnreplicatedWritesEndsUnkn
   const auto killed = Clock::now();
   EXPECT_EQ(outcome_of(lost), Outcome::unknown_outcome);
   EXPECT_LT(Clock::now() - killed, timeout / 2) << "at the failover, not at the deadline";
-  auto xlen = redis_command(replica.url(), {"XLEN", "ocpp:inbox:Z"});
+  auto xlen = redis_command(replica.url(), {"XLEN", "ocpp:inbox:{Z}"});
   ASSERT_TRUE(xlen);
   EXPECT_EQ(xlen->integer(), 0) << "the new master never had the request";
 }

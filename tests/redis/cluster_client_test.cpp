@@ -1,17 +1,21 @@
 // The Redis Cluster client (ocpp/redis/cluster_client.hpp) against a real cluster of redis-server
-// processes (tests/support/redis_cluster): routing by slot, MOVED and ASK, scripts, seeds, and a
-// master's failover to its replica.
+// processes (tests/support/redis_cluster): routing by slot, MOVED and ASK, scripts, seeds, a
+// master's failover to its replica, and a Subscriber on a cluster URL.
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "ocpp/redis/cluster_client.hpp"
 #include "ocpp/redis/key_slot.hpp"
+#include "ocpp/redis/subscriber.hpp"
 #include "ocpp/redis/url.hpp"
 #include "support/capturing_logger.hpp"
 #include "support/redis_cluster.hpp"
@@ -229,6 +233,65 @@ TEST_F(RedisClusterClient, ASeedThatIsDownIsSkippedForTheNext) {
 }
 
 // A cluster of its own: its master dies.
+// Pub/sub on a cluster: a message published on any node reaches every node, so a Subscriber takes a
+// cluster URL, connects to one of its nodes, and to the next when that one dies.
+TEST(RedisClusterPubSub, ASubscriberOnAClusterUrlGetsWhatAnyNodePublishesAndMovesOnWhenItsNodeDies) {
+  RedisCluster cluster(3, 1);
+  std::vector<ocpp_test::RedisServer*> replicas, masters;
+  for (auto& n : cluster.nodes())
+    (RedisCluster::cli(n->port(), "role").starts_with("slave") ? replicas : masters).push_back(n.get());
+  ASSERT_GE(replicas.size(), 2u);
+  // The first seed is a replica, which can die without the cluster noticing.
+  const std::string url = "redis-cluster://127.0.0.1:" + std::to_string(replicas[0]->port()) + ",127.0.0.1:" +
+                          std::to_string(replicas[1]->port());
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread thread([&] { io.run(); });
+  ConnectionOptions o;
+  o.url = url;
+  o.logger = std::make_shared<ocpp_test::CapturingLogger>();
+  o.reconnect_min = 20ms;
+  o.reconnect_max = 200ms;
+  auto sub = std::make_unique<ocpp::redis::Subscriber>(io.get_executor(), o);
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::string> got;
+  int connects = 0;
+  sub->on_message([&](std::string_view, std::string_view message) {
+    std::lock_guard lock(m);
+    got.emplace_back(message);
+    cv.notify_all();
+  });
+  sub->on_connected([&] {
+    std::lock_guard lock(m);
+    ++connects;
+    cv.notify_all();
+  });
+  sub->start();
+  // Published until it arrives: a message before the SUBSCRIBE is confirmed is not delivered.
+  const auto until_received = [&](const std::string& message) {
+    for (int i = 0; i < 200; ++i) {
+      RedisCluster::cli(masters[static_cast<std::size_t>(i) % masters.size()]->port(), "publish news " + message);
+      std::unique_lock lock(m);
+      if (cv.wait_for(lock, 50ms, [&] { return std::find(got.begin(), got.end(), message) != got.end(); })) return true;
+    }
+    return false;
+  };
+  std::promise<Result> subscribed;
+  sub->subscribe("news", [&](Result r) { subscribed.set_value(std::move(r)); });
+  ASSERT_TRUE(subscribed.get_future().get());
+  EXPECT_TRUE(until_received("first")) << "published on a master, received through a replica";
+  replicas[0]->kill();
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return connects >= 2; })) << "no reconnect to the next seed";
+  }
+  EXPECT_TRUE(until_received("second")) << "subscribed again on the next node";
+  sub.reset();
+  work.reset();
+  thread.join();
+}
+
 TEST(RedisClusterFailover, AKilledMastersSlotsAreFollowedToItsReplicaAndEveryCommandEndsByItsDeadline) {
   RedisCluster cluster(3, 1);
   asio::io_context io;

@@ -268,6 +268,7 @@ TEST_F(RedisClient, CommandToAPausedServerTimesOutAtItsDeadlineAndTheConnectionR
   std::lock_guard lock(mutex);
   ASSERT_FALSE(results[0]);
   EXPECT_EQ(results[0].error().kind, ErrorKind::timeout) << results[0].error().to_string();
+  EXPECT_TRUE(results[0].error().sent) << "it was written: it may have run";
   EXPECT_GE(elapsed, 290ms);
   EXPECT_LT(elapsed, 2s);
   // The connection was dropped for the late reply, taking the second command with it.
@@ -279,6 +280,35 @@ TEST_F(RedisClient, CommandToAPausedServerTimesOutAtItsDeadlineAndTheConnectionR
   EXPECT_TRUE(after) << after.to_string();
   EXPECT_GE(c.stats().timeouts, 1u);
   EXPECT_GE(c.stats().connection_losses, 1u);
+}
+
+// A deadline shorter than command_timeout is the caller's own (a routed call's budget): past it the
+// command fails alone, and what is pipelined behind it is still answered on the same connection.
+TEST_F(RedisClient, ACommandPastAShorterDeadlineOfItsOwnFailsAloneAndTheConnectionServesTheOthers) {
+  RedisServer server;
+  auto& c = connect(server.url());
+  ASSERT_TRUE(call(c, {"PING"}));
+  std::mutex mutex;
+  std::vector<Result> results(2, Error{});
+  Events done;
+  c.command({"BLPOP", "nothing-here", "0.4"}, 100ms, [&](Result r) {
+    std::lock_guard lock(mutex);
+    results[0] = std::move(r);
+    done.bump();
+  });
+  c.command({"PING"}, [&](Result r) {
+    std::lock_guard lock(mutex);
+    results[1] = std::move(r);
+    done.bump();
+  });
+  ASSERT_TRUE(done.wait_for(2));
+  std::lock_guard lock(mutex);
+  ASSERT_FALSE(results[0]);
+  EXPECT_EQ(results[0].error().kind, ErrorKind::timeout) << results[0].error().to_string();
+  ASSERT_TRUE(results[1]) << results[1].to_string();
+  EXPECT_EQ(results[1]->str(), "PONG");
+  EXPECT_EQ(c.stats().connection_losses, 0u);
+  EXPECT_TRUE(call(c, {"PING"})) << "the late BLPOP reply was skipped, not paired with this one";
 }
 
 TEST_F(RedisClient, CommandsWhileRedisIsDownFailByTheirDeadlineAndTheConnectionComesBackAfterARestart) {
@@ -301,6 +331,7 @@ TEST_F(RedisClient, CommandsWhileRedisIsDownFailByTheirDeadlineAndTheConnectionC
   const auto elapsed = Clock::now() - t0;
   ASSERT_FALSE(down);
   EXPECT_EQ(down.error().kind, ErrorKind::disconnected) << down.error().to_string();
+  EXPECT_FALSE(down.error().sent) << "queued while down: it never ran";
   EXPECT_GE(elapsed, 290ms);
   EXPECT_LT(elapsed, 2s);
   EXPECT_FALSE(c.connected());

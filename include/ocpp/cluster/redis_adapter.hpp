@@ -1,13 +1,21 @@
 #pragma once
 /// @file
 /// The cluster's store on Redis (7.0, RESP2): leases, presence, per-node inbox streams read through
-/// a consumer group, reply streams and pub/sub, every multi-key step one Lua script. One adapter
-/// per process; several processes (nodes) share one Redis.
+/// a consumer group, reply streams and pub/sub. One adapter per process; several processes (nodes)
+/// share one Redis, a Sentinel-managed master or a Redis Cluster.
 ///
-/// Keys (all under `prefix`): `lease:<node>` (the incarnation, with the lease's TTL), nodes (a set of
-/// names), `owner:<identity>` (hash n, i, e), epoch (one counter: epochs only grow), `inbox:<node>`
-/// (stream; group "nodes", a consumer per incarnation), `reply:<node>:<incarnation>` (stream),
-/// `idem:<identity>:<message id>`, `state:<identity>`, count (hash node -> stations); channels `ch:<name>`.
+/// Keys (all under `prefix`), with hash tags so that each script touches one slot: a node's
+/// `lease:{node}` (its incarnation, with the lease's TTL), `inbox:{node}` (stream; group "nodes", a
+/// consumer per incarnation), `reply:{node}:<incarnation>` (stream), `count:{node}` (its stations),
+/// `idem:{node}:<identity>:<message id>`; a station's `owner:{identity}` (hash n, i, e; the epoch e
+/// outlives a release, so it only grows) and `state:{identity}`; `nodes` (a set of names); channels
+/// `ch:<name>`. A prefix with a hash tag of its own puts every key in one slot.
+///
+/// On a Redis Cluster, what spans a station and its node takes steps: routing a call reads the
+/// owner, then queues in the owner's inbox (one round trip more than one script would); a claim
+/// reads the owner and its lease, then writes if the owner is still the one read; an answer is
+/// written to the caller's reply stream before the request leaves the inbox. The same steps run on
+/// one server, so both are one code path.
 #include <boost/asio/any_io_executor.hpp>
 
 #include <memory>
@@ -22,7 +30,8 @@ namespace ocpp::cluster {
 
 /// How a RedisAdapter reaches Redis and names its keys.
 struct RedisAdapterOptions {
-  /// URL (redis:// or rediss://), timeouts, reconnect backoff, TLS; used for each connection.
+  /// URL (redis://, rediss://, redis-sentinel://, redis-cluster://...), timeouts, reconnect backoff,
+  /// TLS; used for each connection.
   redis::ConnectionOptions connection{};
   std::string prefix = "ocpp:";  ///< the prefix of every key and channel
   /// How long one blocking read of the inbox or the replies waits before it is issued again.
@@ -31,7 +40,7 @@ struct RedisAdapterOptions {
   std::size_t batch = 256;
 };
 
-/// An Adapter on Redis (standalone, TLS or Sentinel): nodes in several processes share it.
+/// An Adapter on Redis (standalone, TLS, Sentinel or Cluster): nodes in several processes share it.
 class RedisAdapter final : public Adapter {
  public:
   /// Connects in the background (and reconnects with backoff). Throws redis::UrlError for a bad

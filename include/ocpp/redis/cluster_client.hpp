@@ -64,6 +64,9 @@ class ClusterClient {
   /// server error CROSSSLOT, unsent; no keys throws std::invalid_argument (a script without keys
   /// has no slot).
   void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args, Completion done);
+  /// The same with its own deadline instead of command_timeout.
+  void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+            std::chrono::milliseconds timeout, Completion done);
 
   /// The masters of the current slot map, as host:port.
   std::vector<std::string> masters() const;

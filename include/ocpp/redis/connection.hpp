@@ -143,6 +143,9 @@ class Connection {
   /// EVALSHA, and on NOSCRIPT the script's source with EVAL (once, with a fresh deadline).
   void eval(const Script& script, const std::vector<std::string>& keys, const std::vector<std::string>& args,
             Completion done);
+  /// The same with its own deadline instead of command_timeout.
+  void eval(const Script& script, const std::vector<std::string>& keys, const std::vector<std::string>& args,
+            std::chrono::milliseconds timeout, Completion done);
 
   /// Connected and the handshake (AUTH, SELECT, CLIENT SETNAME) done.
   bool connected() const noexcept;
@@ -157,6 +160,9 @@ class Connection {
 
  private:
   friend class Subscriber;
+  struct AnyNode {};
+  // A redis-cluster:// URL too: each connect goes to the next of its nodes.
+  Connection(boost::asio::any_io_executor executor, ConnectionOptions options, AnyNode);
   std::shared_ptr<Core> core_;
 };
 

@@ -108,6 +108,9 @@ std::string_view to_string(ErrorKind kind) noexcept;  ///< "disconnected", "time
 struct Error {
   ErrorKind kind = ErrorKind::disconnected;  ///< which kind of failure
   std::string message{};  ///< the server's error text, or what went wrong
+  /// False when the command never left this client (queued while not connected, or stopped before
+  /// it was written): it did not run, whatever the kind.
+  bool sent = true;
 
   /// The server error's first word ("NOSCRIPT", "WRONGTYPE"); empty for the other kinds.
   std::string_view code() const noexcept;

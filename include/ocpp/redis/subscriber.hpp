@@ -18,7 +18,9 @@ class Subscriber {
   /// channel: the channel the message was published to (also for pattern subscriptions).
   using MessageHandler = std::function<void(std::string_view channel, std::string_view message)>;
 
-  /// A subscriber with Connection's options; start() connects.
+  /// A subscriber with Connection's options; start() connects. A redis-cluster:// URL is taken too:
+  /// a message published on any node of a cluster reaches every node, so each connect goes to the
+  /// next of its nodes.
   Subscriber(boost::asio::any_io_executor executor, ConnectionOptions options);
   ~Subscriber();
   Subscriber(const Subscriber&) = delete;
