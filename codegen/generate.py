@@ -17,6 +17,7 @@ Python 3 standard library only. See codegen/README.md for the naming and validat
 import argparse
 import collections
 import hashlib
+import html
 import json
 import math
 import os
@@ -115,6 +116,75 @@ def cpp_double(x):
     if "e" not in r and "." not in r and "inf" not in r and "nan" not in r:
         r += ".0"
     return r
+
+
+# --------------------------------------------------------------------------------------------------
+# Documentation: every generated declaration gets a `///` line (the API reference, docs/Doxyfile.in).
+
+DOC_MAX = 120  # characters of a schema description kept in a `///` line
+ABBREVIATIONS = {"e.g.", "i.e.", "etc.", "incl.", "approx.", "cf.", "vs.", "resp.", "max.", "min.", "no."}
+# The OCA's text on CustomDataType says how the schema was generated, not what the type is.
+CUSTOM_DATA_BOILERPLATE = "This class does not get 'AdditionalProperties = false'"
+CUSTOM_DATA_DOC = "Custom data: a `vendorId` and any other members, kept in `extra`."
+
+
+def doc_escape(text):
+    """Schema text as Doxygen text: its command, HTML and link characters escaped, no code spans."""
+    return re.sub(r'([\\@<>&#%$])', r"\\\1", text.replace("`", "'"))
+
+
+def first_sentence(description):
+    """The first sentence of a schema description, one escaped line of at most about DOC_MAX
+    characters; None if there is none. OCPP 2.0.1 descriptions open with the data model's names and
+    an urn line (`Charge_ Point\\r\\nurn:x-oca:ocpp:uid:2:233122\\r\\nThe physical system...`): dropped."""
+    if not description:
+        return None
+    if description.startswith(CUSTOM_DATA_BOILERPLATE):
+        return CUSTOM_DATA_DOC
+    lines = [line.strip().removesuffix(" +") for line in description.replace("\r", "\n").split("\n")]
+    urn = [i for i, line in enumerate(lines) if line.startswith("urn:")]
+    if urn:
+        lines = lines[urn[-1] + 1:]
+    text = " ".join(" ".join(lines).split())
+    # 2.1 texts are HTML-escaped and cross-reference the specification the AsciiDoc way:
+    # `&lt;&lt;cmn_idtokeninfotype,IdTokenInfoType&gt;&gt;` reads IdTokenInfoType.
+    text = html.unescape(text)
+    text = re.sub(r"<<\s*(?:cmn_)?([^,<>]*?)\s*(?:,\s*([^<>]*?)\s*)?>>", lambda m: m.group(2) or m.group(1), text)
+    # The first sentence, unless it is a word or two ("Required.", "Default: false."): then up to the next.
+    for m in re.finditer(r"[.!?](?=\s|$)", text):
+        head = text[:m.end()]
+        if head.rsplit(" ", 1)[-1].lstrip("(").lower() in ABBREVIATIONS:
+            continue
+        if len(head.replace("*(2.1)*", "").split()) >= 3:
+            text = head
+            break
+    if len(text) > DOC_MAX:
+        cut = text.rfind(" ", 0, DOC_MAX - 3)
+        text = text[:cut if cut > 0 else DOC_MAX - 3].rstrip(" ,;:(") + "..."
+    return doc_escape(text) if text else None
+
+
+def schema_doc(s, ctx):
+    """A property's documentation: its description, else that of the definition (or array items) it
+    refers to."""
+    while True:
+        if s.get("description"):
+            return first_sentence(s["description"])
+        if "$ref" in s:
+            m = re.fullmatch(r"#/definitions/([A-Za-z0-9_]+)", s["$ref"])
+            s = ctx.defs.get(m.group(1), {}) if m else {}
+        elif isinstance(s.get("items"), dict):
+            s = s["items"]
+        else:
+            return None
+
+
+def message_doc_label(folder, action, kind, fn):
+    """How the documentation names a message: the 1.6 specification's Action.req / Action.conf, the
+    2.x schema's name."""
+    if folder == "1.6" and kind != "Send":
+        return action + (".conf" if kind == "Response" else ".req")
+    return fn[:-len(".json")]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -264,6 +334,9 @@ class EnumT:
         self.inline = inline
         self.occurrences = []  # (owner ObjT, field) for inline enums
         self.aliases = []  # extra C++ names (using X = name;)
+        self.alias_owner = {}  # alias -> (owner ObjT, field) it is named after
+        self.doc = None  # the schema's description (first sentence), if any
+        self.origin = None  # (message label, field or None) where it was first seen
 
     def key(self):
         return ("EI", tuple(self.values)) if self.inline else ("E", self.name)
@@ -283,6 +356,7 @@ class Field:
         self.cpp_name = json_name + "_" if json_name in CPP_KEYWORDS else json_name
         self.node = node
         self.required = required
+        self.doc = None  # the schema's description (first sentence), if any
 
 
 class ObjT:
@@ -292,6 +366,8 @@ class ObjT:
         self.required = []  # in schema order
         self.additional = True
         self.is_message = False
+        self.doc = None  # the schema's description (first sentence), if any
+        self.origin = None  # (message label, field or None) where it was first seen
 
     def key(self):
         return ("O", self.name)
@@ -337,6 +413,7 @@ class FileCtx:
         self.resolved = {}
         self.in_progress = set()
         self.draft04 = "draft-04" in schema.get("$schema", "")
+        self.label = action  # the message in documentation: BootNotification.req (1.6), BootNotificationRequest
 
 
 def strip_suffix(name):
@@ -459,7 +536,9 @@ def parse_object_into(obj, s, ctx, where):
     obj.required = list(required)
     for pname, psub in props.items():
         node = parse_node(psub, ctx, where + "/properties/" + pname, pname, obj)
-        obj.fields.append(Field(pname, node, pname in required))
+        field = Field(pname, node, pname in required)
+        field.doc = schema_doc(psub, ctx)
+        obj.fields.append(field)
     names = [f.cpp_name for f in obj.fields]
     if obj.additional and "extra" in names:
         fail("%s: property 'extra' clashes with the member that keeps unknown properties" % where)
@@ -491,10 +570,14 @@ def resolve_ref(ref, ctx, where):
         t = v.named_by_key.get(key)
         if t is None:
             t = EnumT(name if name not in v.types else v.unique_name(name + "_" + ctx.action), d["enum"])
+            t.doc = first_sentence(d.get("description"))
+            t.origin = (ctx.label, None)
             v.add_type(t)
             v.named_by_key[key] = t
     elif d.get("type") == "object" and "$ref" not in d:
         obj = ObjT(name)
+        obj.doc = first_sentence(d.get("description"))
+        obj.origin = (ctx.label, None)
         parse_object_into(obj, d, ctx, dwhere)
         key = (name, obj.struct_key())
         t = v.named_by_key.get(key)
@@ -514,6 +597,8 @@ def resolve_ref(ref, ctx, where):
 def inline_object(s, ctx, where, field, owner):
     v = ctx.v
     obj = ObjT(upper_first(field) if field else "Object")
+    obj.doc = first_sentence(s.get("description"))
+    obj.origin = (ctx.label, field)
     parse_object_into(obj, s, ctx, where)
     key = obj.struct_key()
     # Structurally identical inline objects are one type (first name in generation order wins).
@@ -563,6 +648,7 @@ def name_inline_enums(v):
             alias = strip_suffix(owner.name) + upper_first(field)
             if alias != e.name and alias not in v.types and alias not in RESERVED_TYPE_NAMES:
                 e.aliases.append(alias)
+                e.alias_owner[alias] = (owner, field)
                 v.types[alias] = e  # reserve the name
     for e in v.types.values():
         if isinstance(e, EnumT):
@@ -616,11 +702,13 @@ def build_version(folder, ns, protocol, schema_root, directions):
         where = "%s/%s#" % (folder, fn)
         check_keywords(schema, where)
         ctx = FileCtx(v, schema, where, action)
+        ctx.label = message_doc_label(folder, action, kind, fn)
         if schema.get("type") != "object":
             fail("%s: top-level schema must be an object" % where)
         name = action + ("Response" if kind == "Response" else "Request")
         obj = ObjT(name)
         obj.is_message = True
+        obj.origin = (ctx.label, None)
         v.add_type(obj)
         parse_object_into(obj, {k: x for k, x in schema.items() if k != "definitions"}, ctx, where)
         # every definition must be usable, even if unreferenced
@@ -688,34 +776,46 @@ def emit_header(v):
     w = L.append
     w(BANNER.format(src=" from schemas/%s" % v.folder))
     w("#pragma once\n")
+    w("/// @file\n/// OCPP %s message types, their JSON conversions and validators, and its action table.\n"
+      % v.folder)
     w("// OCPP %s (subprotocol \"%s\"): message types, Boost.JSON conversions, validators, action table.\n"
       % (v.folder, v.protocol))
     w("#include <ocpp/messages/common.hpp>\n#include <ocpp/messages/find_action.hpp>\n"
       "#include <ocpp/rpc/visibility.hpp>\n\nOCPP_API_BEGIN\n")
     w("namespace ocpp::%s {\n\n" % v.ns)
+    w("/// The WebSocket subprotocol of OCPP %s.\n" % v.folder)
     w("inline constexpr std::string_view kProtocol = %s;\n\n" % cpp_string(v.protocol))
     w("using ocpp::ActionInfo;\nusing ocpp::Direction;\nusing ocpp::MessagePattern;\n"
       "using ocpp::action_traits;\nusing ocpp::response_traits;\n\n")
     w("// ---- enumerations " + "-" * 80 + "\n\n")
     for e in sorted_enums(v):
         members = enum_members(e)
+        w("/// %s\n" % enum_doc(v, e))
         w("enum class %s {\n" % e.name)
         for m, val in zip(members, e.values):
             w("  %s,%s\n" % (m, "" if m == val else "  // %s" % cpp_string(val)))
         w("};\n")
         for a in e.aliases:
+            owner, field = e.alias_owner[a]
+            w("/// The type of `%s` of %s: %s.\n" % (field, owner.name, e.name))
             w("using %s = %s;\n" % (a, e.name))
+        w("/// The JSON spelling of `v` (empty for a value outside the enumeration).\n")
         w("std::string_view to_string(%s v) noexcept;\n" % e.name)
+        w("/// Sets `out` to the %s spelt `s`; false, `out` unchanged, for an unknown spelling.\n" % e.name)
         w("bool from_string(std::string_view s, %s& out) noexcept;\n" % e.name)
+        w("/// boost::json::value_from support: `jv` becomes the spelling of `v`.\n")
         w("void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, %s v);\n" % e.name)
+        w("/// boost::json::value_to support; throws ocpp::ConversionError for a non-string or unknown spelling.\n")
         w("%s tag_invoke(boost::json::value_to_tag<%s>, const boost::json::value& jv);\n\n" % (e.name, e.name))
     w("// ---- structures " + "-" * 82 + "\n\n")
     for o in sorted_structs(v):
         if o.is_message:
             w("// Payload of %s\n" % message_label(v, o))
+        w("/// %s\n" % struct_doc(v, o))
         w("struct %s {\n" % o.name)
         for f in o.fields:
             t = cpp_type(f.node)
+            w("  /// %s\n" % (f.doc or "`%s` of %s (OCPP %s, %s)." % (f.json_name, o.name, v.folder, o.origin[0])))
             if f.required:
                 w("  %s %s%s;\n" % (t, f.cpp_name, member_init(f.node)))
             else:
@@ -723,17 +823,24 @@ def emit_header(v):
             if f.cpp_name != f.json_name:
                 L[-1] = L[-1][:-1] + "  // JSON: %s\n" % cpp_string(f.json_name)
         if o.additional:
+            w("  /// Members the schema does not name, kept verbatim and written after the known ones.\n")
             w("  boost::json::object extra{};  // members not in the schema (additionalProperties), kept verbatim\n")
+        w("  /// Member-wise equality.\n")
         w("  friend bool operator==(const %s&, const %s&) = default;\n" % (o.name, o.name))
         w("};\n")
+        w("/// boost::json::value_from support: `jv` becomes the JSON object of `v` (empty optionals left out).\n")
         w("void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const %s& v);\n" % o.name)
+        w("/// boost::json::value_to support; throws ocpp::ConversionError for JSON not of this shape"
+          " (no schema checks).\n")
         w("%s tag_invoke(boost::json::value_to_tag<%s>, const boost::json::value& jv);\n\n" % (o.name, o.name))
     w("// ---- validators (generated from the schemas; see ocpp/schema/validation.hpp) " + "-" * 20 + "\n\n")
     for action, kind, o, fn in v.messages:
+        w("/// Validates the payload of %s against its schema: an ocpp::schema::ValidateFn.\n" % o.origin[0])
         w("bool validate_%s(const boost::json::value& v, const schema::ValidationOptions& options,\n"
           "    schema::ValidationError* error);  // schemas/%s/%s\n" % (o.name, v.folder, fn))
     w("\n// ---- action table " + "-" * 80 + "\n\n")
     w("// Every action of OCPP %s, sorted by name (SEND messages included, pattern == Send).\n" % v.folder)
+    w("/// Every action of OCPP %s (and SEND message), sorted by name.\n" % v.folder)
     w("std::span<const ActionInfo> actions() noexcept;\n")
     w("// find_action(name): declared in <ocpp/messages/find_action.hpp>.\n\n")
     w("}  // namespace ocpp::%s\n\n" % v.ns)
@@ -742,22 +849,36 @@ def emit_header(v):
     for action in sorted(by_action):
         req, resp = by_action[action]
         d = v.directions[action]
+        w("/// Binds %s::%s to its action, %s of OCPP %s.\n" % (v.ns, req.name, action, v.folder))
         w("template <>\nstruct action_traits<%s::%s> {\n" % (v.ns, req.name))
+        w("  /// The %s payload.\n" % ("CALL" if resp else "SEND"))
         w("  using request_type = %s::%s;\n" % (v.ns, req.name))
+        w("  /// %s\n" % ("The CALLRESULT payload." if resp else "None: a SEND is not answered."))
         w("  using response_type = %s;\n" % ("%s::%s" % (v.ns, resp.name) if resp else "void"))
+        w("  /// The action's name in the frame.\n")
         w("  static constexpr std::string_view name = %s;\n" % cpp_string(action))
+        w("  /// The subprotocol of OCPP %s.\n" % v.folder)
         w("  static constexpr std::string_view protocol = %s::kProtocol;\n" % v.ns)
+        w("  /// %s\n" % DIRECTION_DOCS[d])
         w("  static constexpr Direction direction = Direction::%s;\n" % d)
+        w("  /// %s\n" % ("A CALL, answered by a CALLRESULT or CALLERROR." if resp else "A SEND: no answer."))
         w("  static constexpr MessagePattern pattern = MessagePattern::%s;\n" % ("Call" if resp else "Send"))
+        w("  /// The validator of the %s payload.\n" % ("CALL" if resp else "SEND"))
         w("  static constexpr schema::ValidateFn validate_request = &%s::validate_%s;\n" % (v.ns, req.name))
+        w("  /// %s\n" % ("The validator of the CALLRESULT payload." if resp else "None: a SEND is not answered."))
         w("  static constexpr schema::ValidateFn validate_response = %s;\n"
           % ("&%s::validate_%s" % (v.ns, resp.name) if resp else "nullptr"))
         w("};\n")
         if resp:
+            w("/// Binds %s::%s to its action, %s of OCPP %s.\n" % (v.ns, resp.name, action, v.folder))
             w("template <>\nstruct response_traits<%s::%s> {\n" % (v.ns, resp.name))
+            w("  /// The CALL payload this answers.\n")
             w("  using request_type = %s::%s;\n" % (v.ns, req.name))
+            w("  /// The action's name in the frame.\n")
             w("  static constexpr std::string_view name = %s;\n" % cpp_string(action))
+            w("  /// The subprotocol of OCPP %s.\n" % v.folder)
             w("  static constexpr std::string_view protocol = %s::kProtocol;\n" % v.ns)
+            w("  /// The validator of the CALLRESULT payload.\n")
             w("  static constexpr schema::ValidateFn validate_response = &%s::validate_%s;\n" % (v.ns, resp.name))
             w("};\n")
         w("\n")
@@ -781,6 +902,35 @@ def emit_find_action_header():
         L.append("}  // namespace ocpp::%s\n" % ns)
     L.append("OCPP_API_END\n")
     return "".join(L)
+
+
+DIRECTION_DOCS = {"ToCsms": "Sent by the Charging Station to the CSMS.",
+                  "ToChargingStation": "Sent by the CSMS to the Charging Station.",
+                  "Both": "Sent by either side."}
+
+
+def struct_doc(v, o):
+    if o.is_message:
+        for action, kind, m, fn in v.messages:
+            if m is o:
+                what = {"Request": "request (CALL payload)", "Response": "response (CALLRESULT payload)",
+                        "Send": "SEND payload"}[kind]
+                return "The %s %s of OCPP %s." % (action, what, v.folder)
+    if o.doc:
+        return o.doc
+    label, field = o.origin
+    if field:
+        return "The `%s` object of OCPP %s (first in %s)." % (field, v.folder, label)
+    return "The %s structure of OCPP %s (first in %s)." % (o.name, v.folder, label)
+
+
+def enum_doc(v, e):
+    if e.doc:
+        return e.doc
+    if e.inline:
+        owner, field = e.occurrences[0]
+        return "Values of `%s` of %s (OCPP %s, %s)." % (field, owner.name, v.folder, owner.origin[0])
+    return "The %s enumeration of OCPP %s (first in %s)." % (e.name, v.folder, e.origin[0])
 
 
 def message_pairs(v):
