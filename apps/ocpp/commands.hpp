@@ -28,6 +28,7 @@ struct ServeArgs {
   bool demo_flows = false;  // start a transaction remotely after each boot, limit it with a TxProfile
   std::string rate_limit;  // "N/window" per connection, e.g. "100/60s"; empty: none
   std::size_t max_connections = 0;
+  bool legacy_identities = false;  // ServerOptions::strict_identity off
   std::size_t max_handshakes = ServerOptions{}.max_handshakes;  // 0: no bound
   std::size_t max_handshakes_per_address = ServerOptions{}.max_handshakes_per_address;
   std::string connection_rate_limit;  // "N/window" new connections per remote address; empty: none

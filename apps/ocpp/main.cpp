@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
               "Decline permessage-deflate (accepted by default: OCPP 2.0.1 and 2.1 require a CSMS to)");
   s->add_option("--rate-limit", serve.rate_limit, "Calls per connection and window, e.g. 100/60s (over it: dropped)");
   s->add_option("--max-connections", serve.max_connections, "Open connections at most (0: no cap)");
+  s->add_flag("--legacy-identities", serve.legacy_identities,
+              "Admit identities outside OCPP's identifierString characters (anything but control characters and "
+              "'/'; with Basic Auth, colons too); the 48-character bound stays");
   s->add_option("--max-handshakes", serve.max_handshakes,
                 "Connections still in their handshake at most (0: no bound; beyond: closed at accept)")
       ->capture_default_str();

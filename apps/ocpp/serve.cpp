@@ -103,6 +103,7 @@ int serve(const ServeArgs& args) {
   options.protocols = args.protocols;
   options.strict_mode.enabled = args.strict;
   options.max_connections = args.max_connections;
+  options.strict_identity = !args.legacy_identities;
   options.max_handshakes = args.max_handshakes;
   options.max_handshakes_per_address = args.max_handshakes_per_address;
   options.health_endpoint = args.metrics;

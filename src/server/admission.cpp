@@ -12,7 +12,9 @@ Admission::Admission(const ServerOptions& options)
       protocol_mismatch_(options.protocol_mismatch),
       protocol_when_absent_(options.protocol_when_absent),
       endpoints_(options.health_endpoint),
-      web_(!options.web_root.empty()) {}
+      web_(!options.web_root.empty()),
+      max_identity_length_(options.max_identity_length),
+      strict_identity_(options.strict_identity) {}
 
 Route& Admission::add_route(std::string_view pattern) {
   patterns_.emplace_back(pattern);
@@ -60,7 +62,13 @@ Decision Admission::decide(UpgradeRequest request) const {
     info.params = std::move(best->second.params);
     if (auto it = info.params.find("identity"); it != info.params.end()) path.identity = it->second;
   }
-  if (path.identity.empty()) return Reject{400, "Missing identity in URL path"};
+  // OCPP puts the identity in the last segment: a target ending in '/' has none, whatever a route
+  // makes of the segments before (its patterns ignore empty segments).
+  if (path.path.ends_with('/')) path.identity.clear();
+  if (auto fault = identity_fault(path.identity, {.max_length = max_identity_length_,
+                                                  .strict = strict_identity_,
+                                                  .basic_auth = uses_password(request.profile)}))
+    return Reject{400, std::string(*fault)};
   auto offered = parse_subprotocols(request.subprotocols);
   if (!offered) return Reject{400, "Malformed Sec-WebSocket-Protocol header"};
 

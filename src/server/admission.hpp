@@ -97,6 +97,8 @@ class Admission {
   std::string protocol_when_absent_;
   bool endpoints_;
   bool web_;
+  std::size_t max_identity_length_;
+  bool strict_identity_;
   std::deque<Route> routes_;  // stable addresses: an admitted upgrade points at its route
   std::vector<RoutePattern> patterns_;
 };

@@ -44,6 +44,9 @@ printf 'CHECK001:right-password-16\n' >"$dir/passwords"
 start_server profile1 --password-file "$dir/passwords"
 expect_pass profile1 --url "ws://127.0.0.1:$port/ocpp" --profile 1 --password right-password-16
 grep -q '^PASS 4.6-36 \[OCTT TC_A_03_CSMS\] Wrong password: 401' "$dir/profile1.txt"
+# The password file admits CHECK001 only: the 48-character identity is refused as any unknown one.
+grep -q '^PASS 4.5-31 .* Identity of 48 characters: accepted .*got: HTTP 401; CHECK000: HTTP 401 too' "$dir/profile1.txt"
+grep -q '^PASS 4.5-31 .* Identity of 48 characters: accepted .*got: HTTP 101' "$dir/serve-ocpp1.6.txt"
 
 certs="$dir/certs"
 "$ocpp" certs --out "$certs" --identity CHECK001 >/dev/null
@@ -105,6 +108,9 @@ start_peer() {
 start_peer ocpp-ws-io
 expect_failures ocpp-ws-io ocpp1.6 <<'END'
 4.5-35 [RFC 6455 §4.2.1] Plain GET on the endpoint: HTTP error
+4.5-31 [OCPP-J 1.6 §3.1.1] Identity of 49 characters: refused
+4.5-31 [OCPP-J 1.6 §3.1.1] %2F in the identity: refused
+4.5-31 [OCPP-J 1.6 §3.1.1] Trailing slash after the identity: refused
 4.1-1 [OCPP-J 1.6 §4.2.3] Not JSON: CALLERROR with id "-1"
 4.1-3 [OCPP-J 1.6 §4.2.3] Not an array: CALLERROR with id "-1"
 4.1-4 [OCPP-J 1.6 §4.1.3] Message type a string: CALLERROR
@@ -113,6 +119,9 @@ expect_failures ocpp-ws-io ocpp1.6 <<'END'
 END
 expect_failures ocpp-ws-io ocpp2.0.1 <<'END'
 4.5-35 [RFC 6455 §4.2.1] Plain GET on the endpoint: HTTP error
+4.5-31 [OCPP 2.0.1 Part 4 §3.1.1] Identity of 49 characters: refused
+4.5-31 [OCPP 2.0.1 Part 4 §3.1.1] %2F in the identity: refused
+4.5-31 [OCPP 2.0.1 Part 4 §3.1.1] Trailing slash after the identity: refused
 4.1-1 [OCPP 2.0.1 Part 4 §4.2.3] Not JSON: CALLERROR with id "-1"
 4.1-3 [OCPP 2.0.1 Part 4 §4.2.3] Not an array: CALLERROR with id "-1"
 4.1-4 [OCPP 2.0.1 Part 4 §4.1.3] Message type a string: CALLERROR
@@ -122,6 +131,9 @@ expect_failures ocpp-ws-io ocpp2.0.1 <<'END'
 END
 expect_failures ocpp-ws-io ocpp2.1 <<'END'
 4.5-35 [RFC 6455 §4.2.1] Plain GET on the endpoint: HTTP error
+4.5-31 [OCPP 2.1 Part 4 §3.1.1] Identity of 49 characters: refused
+4.5-31 [OCPP 2.1 Part 4 §3.1.1] %2F in the identity: refused
+4.5-31 [OCPP 2.1 Part 4 §3.1.1] Trailing slash after the identity: refused
 4.1-1 [OCPP 2.1 Part 4 §4.2.3] Not JSON: CALLERROR with id "-1"
 4.1-3 [OCPP 2.1 Part 4 §4.2.3] Not an array: CALLERROR with id "-1"
 4.1-4 [OCPP 2.1 Part 4 §4.1.3] Message type a string: CALLERROR
@@ -133,6 +145,10 @@ start_peer ocpp-rpc
 expect_failures ocpp-rpc ocpp1.6 <<'END'
 4.5-33 [OCPP-J 1.6 §3.1.2] No subprotocol in common: no OCPP session
 4.5-33 [OCPP-J 1.6 §3.1.2] No Sec-WebSocket-Protocol: no OCPP session
+4.5-31 [OCPP-J 1.6 §3.1.1] Identity of 49 characters: refused
+4.5-31 [OCPP-J 1.6 §3.1.1] %2F in the identity: refused
+4.5-31 [OCPP-J 1.6 §3.1.1] Empty identity: refused
+4.5-31 [OCPP-J 1.6 §3.1.1] Trailing slash after the identity: refused
 4.1-1 [OCPP-J 1.6 §4.2.3] Not JSON: CALLERROR with id "-1"
 4.1-1 [OCPP-J 1.6 §4.2.3] Truncated JSON: CALLERROR
 4.1-3 [OCPP-J 1.6 §4.2.3] Not an array: CALLERROR with id "-1"
@@ -146,6 +162,10 @@ END
 expect_failures ocpp-rpc ocpp2.0.1 <<'END'
 4.5-33 [OCPP 2.0.1 Part 4 §3.1.2] No subprotocol in common: no OCPP session
 4.5-33 [OCPP 2.0.1 Part 4 §3.1.2] No Sec-WebSocket-Protocol: no OCPP session
+4.5-31 [OCPP 2.0.1 Part 4 §3.1.1] Identity of 49 characters: refused
+4.5-31 [OCPP 2.0.1 Part 4 §3.1.1] %2F in the identity: refused
+4.5-31 [OCPP 2.0.1 Part 4 §3.1.1] Empty identity: refused
+4.5-31 [OCPP 2.0.1 Part 4 §3.1.1] Trailing slash after the identity: refused
 4.1-3 [OCPP 2.0.1 Part 4 §4.2.3] CALL of 3 elements: CALLERROR
 4.1-3 [OCPP 2.0.1 Part 4 §4.2.3] Payload not an object: CALLERROR
 4.1-4 [OCPP 2.0.1 Part 4 §4.4] Unknown message type 7: MessageTypeNotSupported
@@ -155,6 +175,10 @@ END
 expect_failures ocpp-rpc ocpp2.1 <<'END'
 4.5-33 [OCPP 2.1 Part 4 §3.1.2] No subprotocol in common: no OCPP session
 4.5-33 [OCPP 2.1 Part 4 §3.1.2] No Sec-WebSocket-Protocol: no OCPP session
+4.5-31 [OCPP 2.1 Part 4 §3.1.1] Identity of 49 characters: refused
+4.5-31 [OCPP 2.1 Part 4 §3.1.1] %2F in the identity: refused
+4.5-31 [OCPP 2.1 Part 4 §3.1.1] Empty identity: refused
+4.5-31 [OCPP 2.1 Part 4 §3.1.1] Trailing slash after the identity: refused
 4.1-3 [OCPP 2.1 Part 4 §4.2.3] CALL of 3 elements: CALLERROR
 4.1-3 [OCPP 2.1 Part 4 §4.2.3] Payload not an object: CALLERROR
 4.1-4 [OCPP 2.1 Part 4 §4.1.3, §4.4] Unknown message type 7: ignored

@@ -279,6 +279,93 @@ TEST(Admission, NoIdentityAnswers400) {
   EXPECT_TRUE(refused(admission.decide(upgrade("/")), 400, "Missing identity in URL path"));
 }
 
+TEST(Admission, ATrailingSlashIsAnEmptyIdentityAndDoubleSlashesBeforeItAreHarmless) {
+  Admission admission(ServerOptions{});
+  EXPECT_TRUE(refused(admission.decide(upgrade("/ocpp/")), 400, "Missing identity in URL path"));
+  EXPECT_TRUE(refused(admission.decide(upgrade("/ocpp/CP1/")), 400, "Missing identity in URL path"));
+  EXPECT_TRUE(refused(admission.decide(upgrade("/ocpp/CP1/?a=b")), 400, "Missing identity in URL path"));
+  EXPECT_EQ(admitted(admission.decide(upgrade("/ocpp//CP1"))).info.identity, "CP1");
+  EXPECT_EQ(admitted(admission.decide(upgrade("//CP1?a=b"))).info.identity, "CP1");
+}
+
+TEST(Admission, AnIdentityOf48CharactersIsAdmittedAnd49Answer400) {
+  Admission admission(ServerOptions{});
+  const std::string id48(48, 'C');
+  EXPECT_EQ(admitted(admission.decide(upgrade("/ocpp/" + id48))).info.identity, id48);
+  EXPECT_TRUE(refused(admission.decide(upgrade("/ocpp/" + id48 + "C")), 400, "Identity too long"));
+  EXPECT_TRUE(refused(admission.decide(upgrade("/ocpp/" + std::string(47, 'C') + "%7C%7C")), 400, "Identity too long"))
+      << "the decoded identity counts: 49 characters in 51";
+  EXPECT_EQ(admitted(admission.decide(upgrade("/ocpp/" + std::string(46, 'C') + "%7C%7C"))).info.identity,
+            std::string(46, 'C') + "||");
+}
+
+TEST(Admission, MaxIdentityLengthIsConfigurableAndZeroIsNoBound) {
+  ServerOptions o;
+  o.max_identity_length = 3;
+  EXPECT_TRUE(refused(Admission(o).decide(upgrade("/ocpp/CP12")), 400, "Identity too long"));
+  admitted(Admission(o).decide(upgrade("/ocpp/CP1")));
+  o.max_identity_length = 0;
+  admitted(Admission(o).decide(upgrade("/ocpp/" + std::string(500, 'C'))));
+}
+
+TEST(Admission, EveryIdentifierStringCharacterIsAdmittedDecodedOrNot) {
+  Admission admission(ServerOptions{});
+  EXPECT_EQ(admitted(admission.decide(upgrade("/ocpp/az-AZ_09*=:+|@."))).info.identity, "az-AZ_09*=:+|@.");
+  EXPECT_EQ(admitted(admission.decide(upgrade("/ocpp/RDAM%7C123"))).info.identity, "RDAM|123");
+  EXPECT_EQ(admitted(admission.decide(upgrade("/ocpp/%2A%3D%3A%2B%40"))).info.identity, "*=:+@");
+}
+
+TEST(Admission, EveryOtherCharacterClassAnswers400) {
+  Admission admission(ServerOptions{});
+  for (std::string_view target : {"/ocpp/CP%2F1", "/ocpp/CP%201", "/ocpp/CP%00", "/ocpp/CP%0D%0A1", "/ocpp/CP%7F",
+                                  "/ocpp/CP%C3%A91", "/ocpp/CP%FF", "/ocpp/CP%251", "/ocpp/CP~1", "/ocpp/CP!1",
+                                  "/ocpp/CP%231", "/ocpp/CP%3F1", "/ocpp/CP%5C1", "/ocpp/CP%2C1", "/ocpp/CP%221",
+                                  "/ocpp/a%zz"})
+    EXPECT_TRUE(refused(admission.decide(upgrade(target)), 400, "Invalid character in identity")) << target;
+}
+
+TEST(Admission, AColonInTheIdentityAnswers400OnlyOnABasicAuthListener) {
+  Admission admission(ServerOptions{});
+  auto r = upgrade("/ocpp/CP:1");
+  admitted(admission.decide(r));
+  for (auto profile : {SecurityProfile::basic_auth, SecurityProfile::tls_basic_auth}) {
+    r.profile = profile;
+    r.headers.emplace_back("Authorization", basic_auth_header("CP:1", "secret-password-16"));
+    EXPECT_TRUE(refused(admission.decide(r), 400, "Invalid character in identity"));
+  }
+  r.profile = SecurityProfile::tls_client_cert;
+  admitted(admission.decide(r));
+}
+
+TEST(Admission, RelaxedIdentitiesAdmitWhatStrictOnesRefuseButControlsAndSlashes) {
+  ServerOptions o;
+  o.strict_identity = false;
+  Admission admission(o);
+  EXPECT_EQ(admitted(admission.decide(upgrade("/ocpp/CP%201"))).info.identity, "CP 1");
+  EXPECT_EQ(admitted(admission.decide(upgrade("/ocpp/Z%C3%BCrich"))).info.identity, "Z\xc3\xbcrich");
+  EXPECT_EQ(admitted(admission.decide(upgrade("/ocpp/CP~!1"))).info.identity, "CP~!1");
+  auto r = upgrade("/ocpp/CP:1");
+  r.profile = SecurityProfile::basic_auth;
+  r.headers.emplace_back("Authorization", basic_auth_header("CP:1", "secret-password-16"));
+  EXPECT_EQ(admitted(admission.decide(r)).info.password, std::optional<std::string>("secret-password-16"))
+      << "split after the known identity";
+  for (std::string_view target : {"/ocpp/CP%2F1", "/ocpp/CP%0A1", "/ocpp/CP%00", "/ocpp/CP%7F", "/ocpp/CP1/"})
+    EXPECT_EQ(rejected(admission.decide(upgrade(target))).status, 400u) << target;
+  EXPECT_TRUE(refused(admission.decide(upgrade("/ocpp/" + std::string(49, 'C'))), 400, "Identity too long"))
+      << "the length bound stays";
+}
+
+TEST(Admission, ARoutesIdentityParameterIsCheckedToo) {
+  Admission admission(ServerOptions{});
+  admission.add_route("/:tenant/:identity/ws");
+  EXPECT_EQ(admitted(admission.decide(upgrade("/acme/CP%7C7/ws"))).info.identity, "CP|7");
+  EXPECT_TRUE(refused(admission.decide(upgrade("/acme/" + std::string(49, 'C') + "/ws")), 400, "Identity too long"));
+  EXPECT_TRUE(refused(admission.decide(upgrade("/acme/CP%2F7/ws")), 400, "Invalid character in identity"));
+  EXPECT_TRUE(refused(admission.decide(upgrade("/acme/CP%207/ws")), 400, "Invalid character in identity"));
+  EXPECT_TRUE(refused(admission.decide(upgrade("/acme/CP7/ws/")), 400, "Missing identity in URL path"))
+      << "a trailing slash, though the pattern ignores empty segments";
+}
+
 TEST(Admission, AMalformedSubprotocolHeaderAnswers400) {
   Admission admission(ServerOptions{});
   auto r = upgrade();

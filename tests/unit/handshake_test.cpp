@@ -78,7 +78,9 @@ TEST(Backoff, OcppRuleIsBoundedForHugeRepeatTimes) {
 TEST(Handshake, IdentityIsTheLastSegmentDecoded) {
   EXPECT_EQ(parse_request_target("/ocpp/CP001").identity, "CP001");
   EXPECT_EQ(parse_request_target("/ocpp/RDAM%7C123").identity, "RDAM|123");
-  EXPECT_EQ(parse_request_target("/ocpp/CP001/").identity, "CP001");
+  EXPECT_EQ(parse_request_target("/ocpp/CP001/").identity, "") << "a trailing slash leaves the last segment empty";
+  EXPECT_EQ(parse_request_target("/ocpp/").identity, "") << "not \"ocpp\"";
+  EXPECT_EQ(parse_request_target("/ocpp//CP001").identity, "CP001");
   EXPECT_EQ(parse_request_target("/CP%2F1?x=1").identity, "CP/1");
   EXPECT_EQ(parse_request_target("/CP%2F1?x=1").query, "x=1");
   EXPECT_EQ(parse_request_target("/").identity, "");

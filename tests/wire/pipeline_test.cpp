@@ -55,9 +55,9 @@ TEST_F(WireTest, UnmatchedRoutesGet404AndTheRouteParameterIsTheIdentity) {
   const auto port = server->listen(0, "127.0.0.1");
   EXPECT_EQ(raw_http(port, upgrade_request("/other/CP1", "Sec-WebSocket-Protocol: ocpp1.6\r\n")),
             "HTTP/1.1 404 Not Found");
-  EXPECT_EQ(raw_http(port, upgrade_request("/cs/CP%207/ws", "Sec-WebSocket-Protocol: ocpp1.6\r\n")),
+  EXPECT_EQ(raw_http(port, upgrade_request("/cs/CP%7C7/ws", "Sec-WebSocket-Protocol: ocpp1.6\r\n")),
             "HTTP/1.1 101 Switching Protocols");
-  EXPECT_EQ(get(identity.get_future()), "CP 7");
+  EXPECT_EQ(get(identity.get_future()), "CP|7");
 }
 
 TEST_F(WireTest, MiddlewareRunsInOrderAndMergesStateIntoTheSession) {

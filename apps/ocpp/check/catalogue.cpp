@@ -389,6 +389,87 @@ void add_handshake_checks(std::vector<Check>& out, ProtocolVersion v) {
                  }});
 }
 
+// The user's identity cut or padded (with '0') to n characters: derived from it, so a server that
+// keys stations on a prefix or a pattern still sees its kind of identity.
+std::string sized_identity(const std::string& identity, std::size_t n) {
+  std::string id = identity.substr(0, n);
+  id.resize(n, '0');
+  return id;
+}
+
+// The request target of the user's URL with `identity`, and a '/' after it (before the query).
+std::string target_with_slash(const Settings& s, std::string_view identity) {
+  std::string target = build_target(s.target.url, identity);
+  target.insert(std::min(target.find('?'), target.size()), "/");
+  return target;
+}
+
+Offer offer_target(const Settings& s, std::string target) {
+  Offer o = offer(s);
+  o.target = std::move(target);
+  return o;
+}
+
+Offer offer_identity(const Settings& s, std::string identity) {
+  Offer o = offer(s);
+  o.identity = std::move(identity);
+  return o;
+}
+
+std::string sent_target(const Settings& s, const Offer& o) { return "upgrade to " + request_target(s.target, o); }
+
+// The upgrade is refused with an HTTP 4xx (no 101).
+Outcome expect_identity_refused(const Settings& s, const Offer& o) {
+  Outcome out = outcome(sent_target(s, o), "refused with HTTP 4xx, no upgrade");
+  auto opened = open_probe(s.target, o);
+  out.got = describe(opened.handshake);
+  out.pass = !opened.handshake.upgraded && opened.handshake.status >= 400 && opened.handshake.status < 500;
+  if (opened.probe) opened.probe->close();
+  return out;
+}
+
+void add_identity_checks(std::vector<Check>& out, ProtocolVersion v) {
+  const std::string clause = ocpp_j(v, "§3.1.1");
+  out.push_back({"4.5-31", clause, "Identity of 48 characters: accepted", [](const Settings& s) {
+                   // A server that admits only the stations it knows refuses this one for that, not
+                   // for its length: what it answers a known-length unknown identity tells which.
+                   std::string other = s.target.identity.empty() ? "0" : s.target.identity;
+                   other.back() = other.back() == '0' ? '1' : '0';
+                   const Offer o = offer_identity(s, sized_identity(s.target.identity, 48));
+                   Outcome out = outcome(sent_target(s, o),
+                                         "HTTP 101, or the same refusal as for " + other +
+                                             " (unknown, of the usual length): a server that admits only the "
+                                             "stations it knows cannot show its length limit");
+                   auto opened = open_probe(s.target, o);
+                   out.got = describe(opened.handshake);
+                   if (opened.probe) {
+                     opened.probe->close();
+                     out.pass = opened.handshake.protocol == s.protocol;
+                     return out;
+                   }
+                   if (!opened.handshake.status) return out;
+                   auto control = open_probe(s.target, offer_identity(s, other));
+                   if (control.probe) control.probe->close();
+                   out.got += "; " + other + ": " + describe(control.handshake);
+                   out.pass = control.handshake.status == opened.handshake.status;
+                   if (out.pass) out.got += " too: the refusal is not for the length, so the limit is not seen";
+                   return out;
+                 }});
+  out.push_back({"4.5-31", clause, "Identity of 49 characters: refused", [](const Settings& s) {
+                   return expect_identity_refused(s, offer_identity(s, sized_identity(s.target.identity, 49)));
+                 }});
+  out.push_back({"4.5-31", clause, "%2F in the identity: refused", [](const Settings& s) {
+                   return expect_identity_refused(s, offer_identity(s, s.target.identity + "/1"));
+                 }});
+  // The URL's path followed by '/' and nothing: the identity is empty, whatever the path is.
+  out.push_back({"4.5-31", clause, "Empty identity: refused", [](const Settings& s) {
+                   return expect_identity_refused(s, offer_target(s, build_target(s.target.url, "")));
+                 }});
+  out.push_back({"4.5-31", clause, "Trailing slash after the identity: refused", [](const Settings& s) {
+                   return expect_identity_refused(s, offer_target(s, target_with_slash(s, s.target.identity)));
+                 }});
+}
+
 void add_basic_auth_checks(std::vector<Check>& out, ProtocolVersion v) {
   out.push_back({"4.6-36", "RFC 7235 §3.1; " + part2(v, "A00 (profiles 1, 2)"), "No Basic Auth: 401",
                  [](const Settings& s) {
@@ -471,6 +552,7 @@ std::vector<Check> catalogue(const Settings& s) {
   const ProtocolVersion v = protocol_version(s.protocol);
   std::vector<Check> out;
   add_handshake_checks(out, v);
+  add_identity_checks(out, v);
   add_frame_checks(out, v);
   if (!s.target.password.empty()) add_basic_auth_checks(out, v);
   if (s.target.url.secure) add_tls_checks(out, v, !s.target.cert.empty());

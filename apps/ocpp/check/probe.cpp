@@ -260,7 +260,7 @@ Handshake upgrade(WsProbe<Next>& p, const Target& t, const Offer& o) {
   error_code ec;
   bool done = false;
   const std::string host = t.url.host + ":" + t.url.port;
-  p.ws().async_handshake(answer, host, build_target(t.url, identity), [&](error_code e) {
+  p.ws().async_handshake(answer, host, request_target(t, o), [&](error_code e) {
     ec = e;
     done = true;
   });
@@ -278,6 +278,10 @@ Handshake upgrade(WsProbe<Next>& p, const Target& t, const Offer& o) {
 }
 
 }  // namespace
+
+std::string request_target(const Target& t, const Offer& o) {
+  return o.target.value_or(build_target(t.url, o.identity.empty() ? t.identity : o.identity));
+}
 
 Opened open_probe(const Target& t, const Offer& o) {
   Opened out;

@@ -27,6 +27,7 @@ struct Target {
 struct Offer {
   std::optional<std::string> protocol;  // Sec-WebSocket-Protocol; nullopt: no header
   std::string identity;                 // empty: the target's
+  std::optional<std::string> target;    // the request target as is; nullopt: built from the URL and identity
   bool send_password = true;
   std::optional<std::string> username;  // Basic Auth user other than the identity
   std::optional<std::string> password;  // other than the target's
@@ -67,6 +68,9 @@ struct Opened {
   std::unique_ptr<Probe> probe;
 };
 Opened open_probe(const Target& target, const Offer& offer);
+
+// The request target an upgrade with this offer asks for.
+std::string request_target(const Target& target, const Offer& offer);
 
 // A plain GET on the endpoint, no upgrade: its HTTP status, or 0 and `error`.
 unsigned plain_get(const Target& target, std::string& error);

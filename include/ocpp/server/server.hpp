@@ -69,6 +69,15 @@ struct ServerOptions : SessionOptions {
   /// Open connections at most (0: no cap), upgrades admitted and not yet registered included;
   /// further upgrades get 503.
   std::size_t max_connections = 0;
+  /// The station's identity (the URL's last path segment, or a route's `:identity`, percent-decoded)
+  /// has at most this many bytes (0: no bound); longer ones get 400 "Identity too long". OCPP's
+  /// identifierString allows 48.
+  std::size_t max_identity_length = 48;
+  /// Identities only of identifierString characters (letters, digits and the marks *-_=:+|@.), and without
+  /// a colon on a Basic Auth listener (profiles 1, 2), as OCPP requires; others get
+  /// 400 "Invalid character in identity". false admits legacy identities: anything but control
+  /// characters and '/'.
+  bool strict_identity = true;
   /// New connections per remote address (a token bucket); further upgrades get 429. Default: none.
   std::optional<RateLimit> connection_rate_limit;
   std::size_t max_tracked_addresses = 10000;  ///< memory bound of that limiter
