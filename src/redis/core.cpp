@@ -337,12 +337,16 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
 
   // ---- Sentinel ------------------------------------------------------------------------------
 
-  ConnectionOptions sentinel_options(const Endpoint& sentinel) const {
+  // Sentinel `at`; with `rotate`, all of them from that one on, as a URL of several nodes (the mode
+  // of pub/sub on a cluster): its connection goes to the next after each loss.
+  ConnectionOptions sentinel_options(std::size_t at, bool rotate = false) const {
     ConnectionOptions o;
-    o.url = url_.tls ? "rediss://" : "redis://";
+    o.url = url_.tls ? (rotate ? "rediss-cluster://" : "rediss://") : (rotate ? "redis-cluster://" : "redis://");
     if (!options_.sentinel_password.empty())
       o.url += detail::percent_encode(options_.sentinel_user) + ":" + detail::percent_encode(options_.sentinel_password) + "@";
-    o.url += to_string(sentinel);
+    o.url += to_string(url_.sentinels[at]);
+    for (std::size_t i = 1; rotate && i < url_.sentinels.size(); ++i)
+      o.url += "," + to_string(url_.sentinels[(at + i) % url_.sentinels.size()]);
     o.command_timeout = o.connect_timeout = options_.connect_timeout;
     o.reconnect_min = options_.reconnect_min;
     o.reconnect_max = options_.reconnect_max;
@@ -358,7 +362,7 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     if (tried == url_.sentinels.size())
       return drop({ErrorKind::disconnected, "no sentinel named the master " + url_.master_name + ": " + failures});
     const Endpoint& sentinel = url_.sentinels[sentinel_at_];
-    auto options = sentinel_options(sentinel);
+    auto options = sentinel_options(sentinel_at_);
     options.logger = null_logger();  // one line per question would flood the log while Redis is away
     options.reconnect_min = options.reconnect_max = std::chrono::hours(1);  // one attempt: the next sentinel is the retry
     asking_ = make_core(ex_, std::move(options));
@@ -405,13 +409,14 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     open(link);
   }
 
-  // +switch-master from the sentinel that answered last: a failover ends the connection to the old
-  // master at once instead of at its first READONLY reply or lost connection.
+  // +switch-master from the sentinel that answered last, and from the next one when that one is
+  // lost: a failover ends the connection to the old master at once instead of at its first
+  // READONLY reply or lost connection.
   void follow_switches() {
     if (switches_ && switches_from_ == sentinel_at_) return;
     switches_.reset();
     switches_from_ = sentinel_at_;
-    switches_ = std::make_unique<Subscriber>(ex_, sentinel_options(url_.sentinels[sentinel_at_]));
+    switches_ = std::make_unique<Subscriber>(ex_, sentinel_options(sentinel_at_, true));
     switches_->on_message([weak = weak_from_this()](std::string_view, std::string_view message) {
       // <master name> <old ip> <old port> <new ip> <new port>
       auto self = weak.lock();

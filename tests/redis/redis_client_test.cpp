@@ -724,4 +724,29 @@ TEST_F(RedisSentinel, AManualFailoverMovesAnIdleConnectionThroughSwitchMaster) {
   EXPECT_EQ(c.stats().master_changes, 1u);
 }
 
+// The sentinel an idle connection hears +switch-master from dies: it listens to the next one, so a
+// failover run by that one still moves it at once.
+TEST_F(RedisSentinel, AnIdleConnectionWhoseSentinelDiesHearsTheFailoverFromTheNextSentinel) {
+  RedisServer master;
+  RedisServer replica(RedisServer::replica_of(master));
+  auto& direct = connect(master.url());
+  expect_replicated(direct);
+  RedisServer first(RedisServer::sentinel_for(master, "mm", 60s)), second(RedisServer::sentinel_for(master, "mm", 60s));
+  auto& ask = connect(second.url());
+  wait_until_sentinel_knows_a_replica(ask);
+  auto& c = watched(sentinel_url({first.port(), second.port()}));
+  ASSERT_EQ(server_port(c), std::to_string(master.port()));
+  first.kill();
+
+  std::string failover;
+  for (const auto end = Clock::now() + kWait; (failover = text(call(ask, {"SENTINEL", "FAILOVER", "mm"}))) != "OK" &&
+                                              Clock::now() < end;)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(failover, "OK");
+  ASSERT_TRUE(lost_.wait_for(1, 20s)) << "the connection never left the old master";
+  EXPECT_NE(why().find("failover: the master moved to 127.0.0.1:" + std::to_string(replica.port())), std::string::npos)
+      << why();
+  EXPECT_EQ(server_port(c), std::to_string(replica.port()));
+}
+
 }  // namespace
