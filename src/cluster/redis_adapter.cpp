@@ -158,10 +158,14 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   void on_replies(const Reply& streams);
   void find_lost();
   void settle_lost(std::vector<std::string> gone);
+  // What an enqueue script answered ({status, ...}, the entry id at `entry_at`), for the caller.
+  static void enqueued(const std::weak_ptr<State>& weak, const std::string& id, const Reply& r, std::size_t entry_at,
+                       Enqueued out, Done<Enqueued>& done);
   void claim(std::string identity, NodeRef self, bool take_over, int attempt, Done<Claimed> done);
   // Answers a request of `inbox` with `fields` to its caller, then removes it (with its
-  // idempotency key): in that order, so a crash between the two answers twice (the second is
-  // ignored) rather than never, and a reply read after the entry is gone is never missed.
+  // idempotency key): one script on one server; on a cluster two steps in that order, so a crash
+  // between them answers twice (the second is ignored) rather than never, and a reply read after
+  // the entry is gone is never missed.
   void answer_and_remove(const std::string& inbox, const std::string& entry, const std::string& idempotency_key,
                          const NodeRef& caller, std::vector<std::string> fields, redis::Completion done = {});
   // Answers the requests `entries` ([id, fields] of `inbox`) with `outcome` and removes them.
@@ -171,6 +175,11 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
 void RedisAdapter::State::answer_and_remove(const std::string& inbox, const std::string& entry,
                                             const std::string& idempotency_key, const NodeRef& caller,
                                             std::vector<std::string> fields, redis::Completion done) {
+  if (!commands.cluster()) {  // one script, one round trip
+    fields.insert(fields.begin(), {entry, idempotency_key});
+    return commands.eval(scripts::answer_and_remove(), {reply_of(caller), inbox}, std::move(fields),
+                         done ? std::move(done) : log_failure("answer"));
+  }
   const auto remove = [weak = weak_from_this(), inbox, entry, idempotency_key, done = std::move(done)](redis::Result r) mutable {
     auto s = weak.lock();
     if (!s) return;
@@ -615,18 +624,38 @@ void RedisAdapter::lookup(std::vector<std::string> identities, Done<std::vector<
   if (--l->left == 0) leases();
 }
 
-// Two steps, since the owner lives in the station's slot and the inbox in its node's: read the
-// owner, then queue in its node's inbox if its lease is the one read. An owner that changes in
-// between gets the request as if it had changed just after: the entry carries the epoch read.
+// On one server one script routes a call: it reads the owner, checks its lease, the inbox bound and
+// the idempotency key, and queues: one round trip. On a Redis Cluster the owner lives in the
+// station's slot and the inbox in its node's: the owner is read first, then the same checks and the
+// queueing run in the node's slot. An owner that changes in between gets the request as if it had
+// changed just after: the entry carries the epoch read.
 void RedisAdapter::enqueue(RoutedCall call, std::size_t max_inbox, Done<Enqueued> done) {
   auto s = state_;
-  const auto owner = s->owner_of(call.identity);
   const auto no_time = [] { return AdapterFailure{"too close to its deadline to route", false}; };
   const auto budget = s->budget(call.deadline_ms);
   if (budget < State::kMinBudget) return done(no_time());
+  const auto owner = s->owner_of(call.identity);
+  const auto ttl = std::to_string(std::max<std::int64_t>(1, call.deadline_ms - system_wall_clock()));
+  const std::string idempotency = call.message_id.empty() ? std::string() : call.identity + ':' + call.message_id;
+  const std::vector<std::string> fields{"k", "c", "id", call.id, "cn", call.caller.name, "ci",
+                                        std::to_string(call.caller.incarnation), "i", call.identity, "p", call.protocol,
+                                        "a", call.action, "d", call.payload, "m", call.message_id, "dl",
+                                        std::to_string(call.deadline_ms)};
+  if (!s->commands.cluster()) {
+    std::vector<std::string> args{s->options.prefix, std::to_string(max_inbox), idempotency, ttl};
+    args.insert(args.end(), fields.begin(), fields.end());
+    return s->commands.eval(scripts::route(), {owner}, std::move(args), budget,
+                            [weak = std::weak_ptr<State>(s), id = call.id, done = std::move(done)](redis::Result r) mutable {
+                              if (!r) return done(failure_of(r.error()));
+                              Enqueued out;
+                              if (r->elements().size() >= 4)
+                                out.owner = Owner{NodeRef{(*r)[1].str(), to_u64((*r)[2].str())}, to_u64((*r)[3].str())};
+                              State::enqueued(weak, id, *r, 4, std::move(out), done);
+                            });
+  }
   s->commands.command(owner, {"HMGET", owner, "n", "i", "e"}, budget,
-                      [no_time, weak = std::weak_ptr<State>(s), call = std::move(call), max_inbox,
-                       done = std::move(done)](redis::Result r) mutable {
+                      [no_time, weak = std::weak_ptr<State>(s), id = call.id, deadline_ms = call.deadline_ms, max_inbox,
+                       idempotency, ttl, fields, done = std::move(done)](redis::Result r) mutable {
     auto s = weak.lock();
     // A read: whatever became of it, nothing was queued.
     if (!r || !s) return done(AdapterFailure{r ? "the adapter is gone" : r.error().to_string(), false});
@@ -638,33 +667,36 @@ void RedisAdapter::enqueue(RoutedCall call, std::size_t max_inbox, Done<Enqueued
     out.owner = Owner{NodeRef{(*r)[0].str(), to_u64((*r)[1].str())}, to_u64((*r)[2].str())};
     const auto& node = out.owner.node.name;
     std::vector<std::string> keys{s->lease_of(node), s->inbox_of(node)};
-    if (!call.message_id.empty()) keys.push_back(s->key("idem", node, ':' + call.identity + ':' + call.message_id));
-    const auto ttl = std::max<std::int64_t>(1, call.deadline_ms - system_wall_clock());
-    std::vector<std::string> args{std::to_string(out.owner.node.incarnation), std::to_string(max_inbox), std::to_string(ttl),
-                                  std::to_string(out.owner.epoch),
-                                  "k", "c", "id", call.id, "cn", call.caller.name, "ci", std::to_string(call.caller.incarnation),
-                                  "i", call.identity, "p", call.protocol, "a", call.action, "d", call.payload,
-                                  "m", call.message_id, "dl", std::to_string(call.deadline_ms)};
-    const auto budget = s->budget(call.deadline_ms);
+    if (!idempotency.empty()) keys.push_back(s->key("idem", node, ':' + idempotency));
+    std::vector<std::string> args{std::to_string(out.owner.node.incarnation), std::to_string(max_inbox), ttl,
+                                  std::to_string(out.owner.epoch)};
+    args.insert(args.end(), fields.begin(), fields.end());
+    const auto budget = s->budget(deadline_ms);
     if (budget < State::kMinBudget) return done(no_time());
     s->commands.eval(scripts::enqueue(), std::move(keys), std::move(args), budget,
-                     [weak, id = call.id, out, done = std::move(done)](redis::Result r) mutable {
+                     [weak, id, out, done = std::move(done)](redis::Result r) mutable {
                        if (!r) return done(failure_of(r.error()));
-                       const auto& status = (*r)[0].str();
-                       if (status == "enqueued") {
-                         out.status = Routed::enqueued;
-                         if (auto s = weak.lock()) {
-                           std::lock_guard lock(s->mutex);
-                           s->routed[id] = State::Routed{out.owner.node.name, (*r)[1].str()};
-                         }
-                       } else {
-                         out.status = status == "node_down"    ? Routed::node_down
-                                      : status == "overloaded" ? Routed::overloaded
-                                                               : Routed::duplicate;
-                       }
-                       done(std::move(out));
+                       State::enqueued(weak, id, *r, 1, std::move(out), done);
                      });
   });
+}
+
+void RedisAdapter::State::enqueued(const std::weak_ptr<State>& weak, const std::string& id, const Reply& r,
+                                   std::size_t entry_at, Enqueued out, Done<Enqueued>& done) {
+  const auto& status = r[0].str();
+  if (status == "enqueued") {
+    out.status = Adapter::Routed::enqueued;
+    if (auto s = weak.lock()) {
+      std::lock_guard lock(s->mutex);
+      s->routed[id] = State::Routed{out.owner.node.name, r[entry_at].str()};
+    }
+  } else {
+    out.status = status == "not_connected" ? Adapter::Routed::not_connected
+                 : status == "node_down"   ? Adapter::Routed::node_down
+                 : status == "overloaded"  ? Adapter::Routed::overloaded
+                                           : Adapter::Routed::duplicate;
+  }
+  done(std::move(out));
 }
 
 void RedisAdapter::finish(const NodeRef& self, RoutedReply reply, const NodeRef& caller) {

@@ -48,6 +48,38 @@ return {'enqueued', redis.call('XADD', KEYS[2], '*', 'e', ARGV[4], 'ik', ik, unp
   return s;
 }
 
+const redis::Script& route() {
+  static const redis::Script s(R"lua(
+local o = redis.call('HMGET', KEYS[1], 'n', 'i', 'e')
+if not o[1] then return {'not_connected'} end
+local function key(kind) return ARGV[1] .. kind .. ':{' .. o[1] .. '}' end
+if redis.call('GET', key('lease')) ~= o[2] then return {'node_down', o[1], o[2], o[3]} end
+local inbox = key('inbox')
+if redis.call('XLEN', inbox) >= tonumber(ARGV[2]) then return {'overloaded', o[1], o[2], o[3]} end
+local ik = ''
+if ARGV[3] ~= '' then
+  ik = key('idem') .. ':' .. ARGV[3]
+  if not redis.call('SET', ik, '1', 'NX', 'PX', ARGV[4]) then return {'duplicate', o[1], o[2], o[3]} end
+end
+return {'enqueued', o[1], o[2], o[3], redis.call('XADD', inbox, '*', 'e', o[3], 'ik', ik, unpack(ARGV, 5))}
+)lua");
+  return s;
+}
+
+const redis::Script& answer_and_remove() {
+  static const redis::Script s(R"lua(
+redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], 600000)
+if ARGV[1] ~= '' then
+  redis.call('XACK', KEYS[2], 'nodes', ARGV[1])
+  redis.call('XDEL', KEYS[2], ARGV[1])
+  if ARGV[2] ~= '' then redis.call('DEL', ARGV[2]) end
+end
+return 1
+)lua");
+  return s;
+}
+
 const redis::Script& answer() {
   static const redis::Script s(R"lua(
 redis.call('XADD', KEYS[1], '*', unpack(ARGV))

@@ -1,7 +1,8 @@
 #pragma once
-// The Lua scripts of the Redis adapter. Each touches the keys of one hash slot, so that they run on
-// a Redis Cluster as on one server: a node's keys carry `{node}`, a station's `{identity}` (see
-// redis_adapter.hpp). What spans both (routing a call, answering it) is two steps in the adapter.
+// The Lua scripts of the Redis adapter. Each but route() and answer_and_remove() touches the keys of
+// one hash slot, so that they run on a Redis Cluster: a node's keys carry `{node}`, a station's
+// `{identity}` (see redis_adapter.hpp). What spans both (routing a call, answering it) is two steps
+// on a cluster, and one script each on one server, where a round trip saved is worth the second path.
 #include "ocpp/redis/connection.hpp"
 
 namespace ocpp::cluster::scripts {
@@ -18,6 +19,14 @@ const redis::Script& release();
 // KEYS: lease, inbox[, idempotency key]. ARGV: incarnation, max inbox, idempotency ttl ms, epoch,
 // then the entry's fields. -> {status[, entry id]}; status: enqueued, node_down, overloaded, duplicate.
 const redis::Script& enqueue();
+// One server only (keys of two slots): enqueue() with the owner read in the same script.
+// KEYS: owner. ARGV: prefix, max inbox, "<identity>:<message id>" or "", idempotency ttl ms, then
+// the entry's fields. -> {status[, name, incarnation, epoch[, entry id]]}; status: not_connected
+// or enqueue()'s.
+const redis::Script& route();
+// One server only: answer() then done() for one entry. KEYS: reply stream, inbox. ARGV: entry id
+// or "", idempotency key or "", then the reply's fields.
+const redis::Script& answer_and_remove();
 // KEYS: reply stream. ARGV: the reply's fields. Appends, and keeps the stream 10 minutes.
 const redis::Script& answer();
 // KEYS: inbox. ARGV: (entry id, idempotency key or "") pairs. Acknowledges and deletes each entry
