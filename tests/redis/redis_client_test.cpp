@@ -630,6 +630,21 @@ void wait_until_sentinel_knows_a_replica(Connection& sentinel) {
     return why_;
   }
 
+  // SENTINEL FAILOVER through `ask`; the watched connection `c` leaves the old master because of
+  // +switch-master (not a lost connection) for `replica`.
+  void expect_failover_heard(Connection& ask, Connection& c, const RedisServer& replica) {
+    // The sentinel refuses (NOGOODSLAVE) until it has pinged the replica it learnt of: no event for that.
+    std::string failover;
+    for (const auto end = Clock::now() + kWait;
+         (failover = text(call(ask, {"SENTINEL", "FAILOVER", "mm"}))) != "OK" && Clock::now() < end;)
+      std::this_thread::sleep_for(50ms);
+    ASSERT_EQ(failover, "OK");
+    ASSERT_TRUE(lost_.wait_for(1, 20s)) << "the connection never left the old master";
+    EXPECT_NE(why().find("failover: the master moved to 127.0.0.1:" + std::to_string(replica.port())), std::string::npos)
+        << why();
+    EXPECT_EQ(server_port(c), std::to_string(replica.port()));
+  }
+
   Events lost_;
   std::mutex why_mutex_;
   std::string why_;
@@ -711,16 +726,7 @@ TEST_F(RedisSentinel, AManualFailoverMovesAnIdleConnectionThroughSwitchMaster) {
   auto& c = watched(sentinel_url({sentinel.port()}));
   ASSERT_EQ(server_port(c), std::to_string(master.port()));
 
-  // The sentinel refuses (NOGOODSLAVE) until it has pinged the replica it learnt of: no event for that.
-  std::string failover;
-  for (const auto end = Clock::now() + kWait; (failover = text(call(ask, {"SENTINEL", "FAILOVER", "mm"}))) != "OK" &&
-                                              Clock::now() < end;)
-    std::this_thread::sleep_for(50ms);
-  ASSERT_EQ(failover, "OK");
-  ASSERT_TRUE(lost_.wait_for(1, 20s)) << "the connection never left the old master";
-  EXPECT_NE(why().find("failover: the master moved to 127.0.0.1:" + std::to_string(replica.port())), std::string::npos)
-      << why();
-  EXPECT_EQ(server_port(c), std::to_string(replica.port()));
+  expect_failover_heard(ask, c, replica);
   EXPECT_EQ(c.stats().master_changes, 1u);
 }
 
@@ -738,15 +744,7 @@ TEST_F(RedisSentinel, AnIdleConnectionWhoseSentinelDiesHearsTheFailoverFromTheNe
   ASSERT_EQ(server_port(c), std::to_string(master.port()));
   first.kill();
 
-  std::string failover;
-  for (const auto end = Clock::now() + kWait; (failover = text(call(ask, {"SENTINEL", "FAILOVER", "mm"}))) != "OK" &&
-                                              Clock::now() < end;)
-    std::this_thread::sleep_for(50ms);
-  ASSERT_EQ(failover, "OK");
-  ASSERT_TRUE(lost_.wait_for(1, 20s)) << "the connection never left the old master";
-  EXPECT_NE(why().find("failover: the master moved to 127.0.0.1:" + std::to_string(replica.port())), std::string::npos)
-      << why();
-  EXPECT_EQ(server_port(c), std::to_string(replica.port()));
+  expect_failover_heard(ask, c, replica);
 }
 
 }  // namespace
