@@ -176,8 +176,16 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(r->deadline - Clock::now());
     if (left <= std::chrono::milliseconds::zero())
       return complete(r->done, Error{ErrorKind::timeout, "the deadline passed while following cluster redirects", false});
-    auto on_reply = [self = shared_from_this(), r, from = to.endpoint](Result result) mutable {
-      self->on_reply(r, from, std::move(result));
+    // Held by the node's connection, which the client holds: weakly, or the two would keep each
+    // other alive once the executor stops. A client gone hands the result on as it is.
+    auto on_reply = [weak = weak_from_this(), r, from = to.endpoint](Result result) mutable {
+      if (auto self = weak.lock()) return self->on_reply(r, from, std::move(result));
+      if (!r->done) return;
+      try {
+        auto done = std::move(r->done);
+        done(std::move(result));
+      } catch (...) {  // no logger left to say so; a completion must not throw into the connection
+      }
     };
     if (r->asking) to.connection->command({"ASKING"}, left, [](Result) {});  // its reply says nothing new
     if (!r->script) return to.connection->command(r->args, left, std::move(on_reply));
@@ -284,7 +292,9 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
     const Endpoint from = (*ask)[i];
     node(from)->connection->command(
         {"CLUSTER", "SLOTS"}, options_.connect_timeout,
-        [self = shared_from_this(), ask = std::move(ask), i, failures = std::move(failures), from](Result r) mutable {
+        [weak = weak_from_this(), ask = std::move(ask), i, failures = std::move(failures), from](Result r) mutable {
+          auto self = weak.lock();
+          if (!self) return;
           std::string why = r ? self->apply(*r, from) : r.error().to_string();
           if (why.empty()) return self->refreshed();
           self->ask_slots(std::move(ask), i + 1, failures + (failures.empty() ? "" : "; ") + to_string(from) + " " + why);

@@ -432,12 +432,16 @@ class RedisClusterTest : public WireTest {
       std::unique_lock lock(m);
       ASSERT_TRUE(changed.wait_for(lock, timeout * 2, [&] { return open.empty(); })) << open.size() << " calls never ended";
     }
-    // In flight at the fault: issued before the kill was done and not ended before it began.
+    // In flight at the fault: issued before the clients could know of the kill and not ended
+    // before it began. The clients learn of it when their sockets report it, which on a busy
+    // machine comes a little after kill() returns: a call issued meanwhile is written to the dead
+    // connection as surely as one issued before (seen: 1 unknown with none counted in flight).
+    constexpr milliseconds kNoticed{10};
     int in_flight_at_fault = 0;
     std::optional<Clock::time_point> first_success;
     std::map<Outcome, int> outcomes;
     for (auto& [id, e] : ended) {
-      if (e.issued <= killed && e.at >= killing) ++in_flight_at_fault;
+      if (e.issued <= killed + kNoticed && e.at >= killing) ++in_flight_at_fault;
       if (e.issued > killed && e.outcome == Outcome::result && (!first_success || e.at < *first_success))
         first_success = e.at;
       ++outcomes[e.outcome];
