@@ -30,6 +30,10 @@ AdapterFailure failure_of(const redis::Error& e) {
   return AdapterFailure{e.to_string(), maybe};
 }
 
+const AdapterFailure kGone{"the adapter is gone", false};
+// A step that cannot go on: its command failed (`r`), or the adapter went away meanwhile.
+AdapterFailure failure_of(const redis::Result& r) { return r ? kGone : failure_of(r.error()); }
+
 std::uint64_t to_u64(const std::string& s) {
   try {
     return std::stoull(s);
@@ -490,7 +494,7 @@ void RedisAdapter::leave(const NodeRef& self, Done<Ok> done) {
   s->commands.eval(scripts::leave(), {inbox, s->lease_of(self.name)}, {},
                    [weak = std::weak_ptr<State>(s), inbox, done = std::move(done)](redis::Result r) mutable {
                      auto s = weak.lock();
-                     if (!r || !s) return done(r ? AdapterFailure{"the adapter is gone", false} : failure_of(r.error()));
+                     if (!r || !s) return done(failure_of(r));
                      s->answer_all(inbox, *r, Outcome::node_down, [done = std::move(done)]() mutable { done(Ok{}); });
                    });
 }
@@ -524,18 +528,18 @@ void RedisAdapter::State::claim(std::string identity, NodeRef me, bool take_over
   commands.command(owner, {"HMGET", owner, "n", "i", "e"}, [weak = weak_from_this(), identity, me, take_over, attempt,
                                                               done = std::move(done)](redis::Result r) mutable {
     auto s = weak.lock();
-    if (!r || !s) return done(r ? AdapterFailure{"the adapter is gone", false} : failure_of(r.error()));
+    if (!r || !s) return done(failure_of(r));
     std::optional<Owner> old;
     if (!(*r)[0].is_nil()) old = Owner{NodeRef{(*r)[0].str(), to_u64((*r)[1].str())}, to_u64((*r)[2].str())};
     auto write = [weak, identity, me, take_over, attempt, old, done = std::move(done)](bool alive) mutable {
       auto s = weak.lock();
-      if (!s) return done(AdapterFailure{"the adapter is gone", false});
+      if (!s) return done(kGone);
       std::vector<std::string> args{old ? old->node.name : "", old ? std::to_string(old->node.incarnation) : "", me.name,
                                     std::to_string(me.incarnation), take_over ? "1" : "0", alive ? "1" : "0"};
       s->commands.eval(scripts::claim(), {s->owner_of(identity)}, std::move(args),
                        [weak, identity, me, take_over, attempt, old, alive, done = std::move(done)](redis::Result r) mutable {
                          auto s = weak.lock();
-                         if (!r || !s) return done(r ? AdapterFailure{"the adapter is gone", false} : failure_of(r.error()));
+                         if (!r || !s) return done(failure_of(r));
                          const auto epoch = (*r)[0].integer();
                          if (epoch < 0) return s->claim(identity, me, take_over, attempt + 1, std::move(done));
                          Claimed claimed;
@@ -592,7 +596,7 @@ void RedisAdapter::lookup(std::vector<std::string> identities, Done<std::vector<
   auto s = state_;
   auto leases = [weak = std::weak_ptr<State>(s), l] {
     auto s = weak.lock();
-    if (l->failure || !s) return l->done(l->failure ? *l->failure : AdapterFailure{"the adapter is gone", false});
+    if (l->failure || !s) return l->done(l->failure ? *l->failure : kGone);
     std::map<std::string, std::vector<std::size_t>> by_node;
     for (std::size_t i = 0; i < l->owners.size(); ++i)
       if (l->owners[i]) by_node[l->owners[i]->node.name].push_back(i);
@@ -745,7 +749,7 @@ void RedisAdapter::nodes(Done<std::vector<NodeInfo>> done) {
   s->commands.command(s->nodes_key(), {"SMEMBERS", s->nodes_key()}, [weak = std::weak_ptr<State>(s),
                                                                        done = std::move(done)](redis::Result r) mutable {
     auto s = weak.lock();
-    if (!r || !s) return done(r ? AdapterFailure{"the adapter is gone", false} : failure_of(r.error()));
+    if (!r || !s) return done(failure_of(r));
     struct Survey {
       std::vector<NodeInfo> alive;
       std::atomic<std::size_t> left;

@@ -1,6 +1,35 @@
 #include "cluster/redis_scripts.hpp"
 
+#include <string>
+
 namespace ocpp::cluster::scripts {
+namespace {
+
+// The checks and the append of a routed call, its entry's fields from ARGV[5]: -> status[, entry id].
+constexpr const char* queue_fn = R"lua(
+local function queue(lease, inbox, ik, incarnation, max, ttl, epoch)
+  if redis.call('GET', lease) ~= incarnation then return 'node_down' end
+  if redis.call('XLEN', inbox) >= tonumber(max) then return 'overloaded' end
+  if ik ~= '' and not redis.call('SET', ik, '1', 'NX', 'PX', ttl) then return 'duplicate' end
+  return 'enqueued', redis.call('XADD', inbox, '*', 'e', epoch, 'ik', ik, unpack(ARGV, 5))
+end
+)lua";
+
+// answer(): the reply's fields from ARGV[from] to the caller's stream; remove(): an answered
+// request out of its inbox, with its idempotency key.
+constexpr const char* answer_fns = R"lua(
+local function answer(stream, from)
+  redis.call('XADD', stream, '*', unpack(ARGV, from))
+  redis.call('PEXPIRE', stream, 600000)
+end
+local function remove(inbox, id, ik)
+  redis.call('XACK', inbox, 'nodes', id)
+  redis.call('XDEL', inbox, id)
+  if ik ~= '' then redis.call('DEL', ik) end
+end
+)lua";
+
+}  // namespace
 
 const redis::Script& renew() {
   static const redis::Script s(R"lua(
@@ -38,64 +67,45 @@ return 0
 }
 
 const redis::Script& enqueue() {
-  static const redis::Script s(R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'node_down'} end
-if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[2]) then return {'overloaded'} end
-local ik = KEYS[3] or ''
-if ik ~= '' and not redis.call('SET', ik, '1', 'NX', 'PX', ARGV[3]) then return {'duplicate'} end
-return {'enqueued', redis.call('XADD', KEYS[2], '*', 'e', ARGV[4], 'ik', ik, unpack(ARGV, 5))}
+  static const redis::Script s(std::string(queue_fn) + R"lua(
+local status, entry = queue(KEYS[1], KEYS[2], KEYS[3] or '', ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+return {status, entry}
 )lua");
   return s;
 }
 
 const redis::Script& route() {
-  static const redis::Script s(R"lua(
+  static const redis::Script s(std::string(queue_fn) + R"lua(
 local o = redis.call('HMGET', KEYS[1], 'n', 'i', 'e')
 if not o[1] then return {'not_connected'} end
 local function key(kind) return ARGV[1] .. kind .. ':{' .. o[1] .. '}' end
-if redis.call('GET', key('lease')) ~= o[2] then return {'node_down', o[1], o[2], o[3]} end
-local inbox = key('inbox')
-if redis.call('XLEN', inbox) >= tonumber(ARGV[2]) then return {'overloaded', o[1], o[2], o[3]} end
-local ik = ''
-if ARGV[3] ~= '' then
-  ik = key('idem') .. ':' .. ARGV[3]
-  if not redis.call('SET', ik, '1', 'NX', 'PX', ARGV[4]) then return {'duplicate', o[1], o[2], o[3]} end
-end
-return {'enqueued', o[1], o[2], o[3], redis.call('XADD', inbox, '*', 'e', o[3], 'ik', ik, unpack(ARGV, 5))}
+local ik = ARGV[3] ~= '' and key('idem') .. ':' .. ARGV[3] or ''
+local status, entry = queue(key('lease'), key('inbox'), ik, o[2], ARGV[2], ARGV[4], o[3])
+return {status, o[1], o[2], o[3], entry}
 )lua");
   return s;
 }
 
 const redis::Script& answer_and_remove() {
-  static const redis::Script s(R"lua(
-redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
-redis.call('PEXPIRE', KEYS[1], 600000)
-if ARGV[1] ~= '' then
-  redis.call('XACK', KEYS[2], 'nodes', ARGV[1])
-  redis.call('XDEL', KEYS[2], ARGV[1])
-  if ARGV[2] ~= '' then redis.call('DEL', ARGV[2]) end
-end
+  static const redis::Script s(std::string(answer_fns) + R"lua(
+answer(KEYS[1], 3)
+if ARGV[1] ~= '' then remove(KEYS[2], ARGV[1], ARGV[2]) end
 return 1
 )lua");
   return s;
 }
 
 const redis::Script& answer() {
-  static const redis::Script s(R"lua(
-redis.call('XADD', KEYS[1], '*', unpack(ARGV))
-redis.call('PEXPIRE', KEYS[1], 600000)
+  static const redis::Script s(std::string(answer_fns) + R"lua(
+answer(KEYS[1], 1)
 return 1
 )lua");
   return s;
 }
 
 const redis::Script& done() {
-  static const redis::Script s(R"lua(
-for i = 1, #ARGV, 2 do
-  redis.call('XACK', KEYS[1], 'nodes', ARGV[i])
-  redis.call('XDEL', KEYS[1], ARGV[i])
-  if ARGV[i + 1] ~= '' then redis.call('DEL', ARGV[i + 1]) end
-end
+  static const redis::Script s(std::string(answer_fns) + R"lua(
+for i = 1, #ARGV, 2 do remove(KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1
 )lua");
   return s;

@@ -285,16 +285,22 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     });
   }
 
-  void on_deadline() {
-    const auto now = Clock::now();
-    armed_ = kNever;
-    // Never sent: it did not run, and the connection is the reason it did not.
+  // Queued commands past their deadline leave the queue and fail: never sent, they did not run,
+  // and the connection is the reason they did not.
+  void fail_expired_queued(Clock::time_point now) {
     std::deque<Pending> expired;
     std::erase_if(queued_, [&](Queued& q) {
       if (q.pending.deadline > now) return false;
       expired.push_back(std::move(q.pending));
       return true;
     });
+    fail_all(std::move(expired), {ErrorKind::disconnected, "not connected before the deadline", false}, kNoLateness);
+  }
+
+  void on_deadline() {
+    const auto now = Clock::now();
+    armed_ = kNever;
+    fail_expired_queued(now);
     // A command past a deadline of its own, shorter than command_timeout, fails alone and its reply
     // is skipped when it comes: the others on the connection are not its hostages. Only a command
     // unanswered for command_timeout since it was written says the server is silent: then the
@@ -310,7 +316,6 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
       if (p.done) overdue.push_back(std::exchange(p.done, nullptr));
       p.deadline = p.sent + options_.command_timeout;
     }
-    fail_all(std::move(expired), {ErrorKind::disconnected, "not connected before the deadline", false}, kNoLateness);
     for (auto& done : overdue) complete(done, Error{ErrorKind::timeout, "no reply before the deadline"});
     if (silent) drop({ErrorKind::timeout, "no reply before the deadline"});
     auto next = kNever;
@@ -361,7 +366,6 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
   void ask_sentinel(const std::shared_ptr<Link>& link, std::size_t tried, std::string failures) {
     if (tried == url_.sentinels.size())
       return drop({ErrorKind::disconnected, "no sentinel named the master " + url_.master_name + ": " + failures});
-    const Endpoint& sentinel = url_.sentinels[sentinel_at_];
     auto options = sentinel_options(sentinel_at_);
     options.logger = null_logger();  // one line per question would flood the log while Redis is away
     options.reconnect_min = options.reconnect_max = std::chrono::hours(1);  // one attempt: the next sentinel is the retry
@@ -535,19 +539,14 @@ class CoreImpl final : public Core, public std::enable_shared_from_this<CoreImpl
     if (link != link_) return;  // the hook stopped it
     // What waited past its deadline is not sent: it would only be late.
     const auto now = Clock::now();
-    std::deque<Pending> expired;
+    fail_expired_queued(now);
+    if (link != link_) return;  // a completion stopped it
     for (auto& q : take(queued_)) {
-      if (q.pending.deadline <= now) {
-        expired.push_back(std::move(q.pending));
-        continue;
-      }
       send(*link, q.bytes);
       q.pending.sent = now;
       inflight_.push_back(std::move(q.pending));
     }
     flush(link);
-    fail_all(std::move(expired), {ErrorKind::disconnected, "not connected before the deadline", false}, kNoLateness);
-    if (link != link_) return;  // a completion stopped it
     check_health(link);
   }
 
