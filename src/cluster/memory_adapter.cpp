@@ -51,9 +51,11 @@ struct MemoryAdapter::Store {
   }
   static std::string key_of(const RoutedCall& call) { return call.identity + '\n' + call.message_id; }
 
-  void deliver(Node& node, Entry& entry, Later& later) {
+  void deliver(Node& node, Entry& entry, Later& later, bool again = false) {
     entry.taken_by = node.incarnation;
-    later.push_back([sink = node.sink->call, call = entry.call] { sink(call); });
+    auto call = entry.call;
+    call.again = again;
+    later.push_back([sink = node.sink->call, call = std::move(call)] { sink(call); });
   }
   void reply_to(const NodeRef& caller, RoutedReply reply, Later& later) {
     auto it = nodes.find(caller.name);
@@ -359,14 +361,14 @@ void MemoryAdapter::crash(const NodeRef& node) {
 
 void MemoryAdapter::set_unreachable(bool unreachable) { store_->unreachable = unreachable; }
 
-void MemoryAdapter::redeliver(const NodeRef& node) {
+void MemoryAdapter::redeliver(const NodeRef& node, bool again) {
   Store::Later later;
   {
     std::lock_guard lock(store_->mutex);
     auto it = store_->nodes.find(node.name);
     if (it == store_->nodes.end() || it->second.incarnation != node.incarnation || !it->second.sink) return;
     for (auto& [id, entry] : it->second.inbox)
-      if (entry.taken_by == node.incarnation) store_->deliver(it->second, entry, later);
+      if (entry.taken_by == node.incarnation) store_->deliver(it->second, entry, later, again);
   }
   run_all(later);
 }

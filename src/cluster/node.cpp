@@ -56,7 +56,8 @@ struct ClusterNode::State {
     std::function<void(RoutedReply)> done;
     std::optional<NodeRef> target;  // once enqueued
     bool sent = false;              // handed to the store (maybe enqueued, if no answer came)
-    std::unique_ptr<asio::steady_timer> deadline;
+    bool unclaimed = false;         // found unclaimed after a failover: to be asked again
+    std::unique_ptr<asio::steady_timer> deadline, again;
   };
   asio::steady_timer renew_timer;
   bool running = false;
@@ -186,6 +187,7 @@ void ClusterNode::rejoin() {
       if (n.events_.message) n.events_.message(c, m);
     });
   };
+  sink.failed_over = [post_to] { post_to([](ClusterNode& n) { n.tick(); }); };  // replaces the pending timer
   options_.adapter->join(self_, std::move(sink));
   for (const auto& channel : s.channels) options_.adapter->subscribe(self_, channel);
   s.joined = true;
@@ -311,9 +313,10 @@ void ClusterNode::route(Request request, std::function<void(RoutedReply)> done) 
       auto it = n->state_->pending.find(id);
       if (it == n->state_->pending.end()) return;
       // Never handed to the store: unavailable; handed over without an answer: it may be queued.
-      const auto outcome = it->second.target ? Outcome::timeout
-                           : it->second.sent ? Outcome::unknown_outcome
-                                             : Outcome::unavailable;
+      const auto outcome = it->second.target      ? Outcome::timeout
+                           : it->second.sent      ? Outcome::unknown_outcome
+                           : it->second.unclaimed ? Outcome::not_connected
+                                                  : Outcome::unavailable;
       n->complete(id, reply_of(id, outcome));
     });
     if (s.joined)
@@ -325,26 +328,52 @@ void ClusterNode::route(Request request, std::function<void(RoutedReply)> done) 
 
 void ClusterNode::enqueue(RoutedCall call) {
   auto id = call.id;
-  if (auto it = state_->pending.find(id); it != state_->pending.end()) it->second.sent = true;
-  options_.adapter->enqueue(
-        std::move(call), options_.max_inbox,
-        here<Adapter::Enqueued>([id](ClusterNode& n, Result<Adapter::Enqueued> r) {
-          auto it = n.state_->pending.find(id);
-          if (it == n.state_->pending.end()) return;
-          if (auto* failure = std::get_if<AdapterFailure>(&r)) {
-            auto reply = reply_of(id, failure->maybe_applied ? Outcome::unknown_outcome : Outcome::unavailable);
-            reply.description = failure->message;
-            return n.complete(id, std::move(reply));
-          }
-          auto& enqueued = std::get<Adapter::Enqueued>(r);
-          switch (enqueued.status) {
-            case Adapter::Routed::enqueued: it->second.target = enqueued.owner.node; return;
-            case Adapter::Routed::not_connected: return n.complete(id, reply_of(id, Outcome::not_connected));
-            case Adapter::Routed::node_down: return n.complete(id, reply_of(id, Outcome::node_down));
-            case Adapter::Routed::overloaded: return n.complete(id, reply_of(id, Outcome::overloaded));
-            case Adapter::Routed::duplicate: return n.complete(id, reply_of(id, Outcome::duplicate));
-          }
-        }));
+  if (auto it = state_->pending.find(id); it != state_->pending.end()) {
+    it->second.sent = true;
+    it->second.unclaimed = false;
+  }
+  // The call is kept until the store answers, to be asked again (ask_again()).
+  auto done = here<Adapter::Enqueued>([id, kept = call](ClusterNode& n, Result<Adapter::Enqueued> r) mutable {
+    auto it = n.state_->pending.find(id);
+    if (it == n.state_->pending.end()) return;
+    if (auto* failure = std::get_if<AdapterFailure>(&r)) {
+      auto reply = reply_of(id, failure->maybe_applied ? Outcome::unknown_outcome : Outcome::unavailable);
+      reply.description = failure->message;
+      return n.complete(id, std::move(reply));
+    }
+    auto& enqueued = std::get<Adapter::Enqueued>(r);
+    switch (enqueued.status) {
+      case Adapter::Routed::enqueued: it->second.target = enqueued.owner.node; return;
+      case Adapter::Routed::not_connected:
+        if (enqueued.claims_in_doubt && n.ask_again(std::move(kept))) return;
+        return n.complete(id, reply_of(id, Outcome::not_connected));
+      case Adapter::Routed::node_down: return n.complete(id, reply_of(id, Outcome::node_down));
+      case Adapter::Routed::overloaded: return n.complete(id, reply_of(id, Outcome::overloaded));
+      case Adapter::Routed::duplicate: return n.complete(id, reply_of(id, Outcome::duplicate));
+    }
+  });
+  options_.adapter->enqueue(std::move(call), options_.max_inbox, std::move(done));
+}
+
+// The store failed over and may have lost the station's claim, which its node makes again at the
+// renewal that follows the failover: asked again every 50 ms while the deadline leaves time for it.
+bool ClusterNode::ask_again(RoutedCall call) {
+  constexpr milliseconds kPause{50}, kLeft{200};  // kLeft: enough for the store's budget (see RedisAdapter)
+  auto it = state_->pending.find(call.id);
+  if (it == state_->pending.end() || options_.wall_clock() + (kPause + kLeft).count() >= call.deadline_ms) return false;
+  auto& p = it->second;
+  p.sent = false;
+  p.unclaimed = true;
+  p.again = std::make_unique<asio::steady_timer>(executor_, kPause);
+  p.again->async_wait([weak = weak_from_this(), call = std::move(call)](boost::system::error_code ec) mutable {
+    auto n = weak.lock();
+    if (!n || ec || !n->state_->pending.contains(call.id)) return;
+    if (n->state_->joined)
+      n->enqueue(std::move(call));
+    else
+      n->state_->waiting.push_back(std::move(call));
+  });
+  return true;
 }
 
 void ClusterNode::complete(const std::string& id, RoutedReply reply) {
@@ -424,6 +453,9 @@ void ClusterNode::on_call(RoutedCall call) {
     const Outcome o = *took->second;
     return finish(reply_of(call.id, o == Outcome::result || o == Outcome::call_error ? Outcome::unknown_outcome : o));
   }
+  // Ours before the rejoin, and forgotten (or its first delivery lost with the old master): it may
+  // have run.
+  if (call.again) return finish(reply_of(call.id, Outcome::unknown_outcome));
   s.took.emplace(call.id, std::nullopt);
   s.took_order.push_back(call.id);
   if (s.took_order.size() > State::kRemembered) {

@@ -118,6 +118,14 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   // A failover was followed: the new master may lack the latest claims, so the next renewal reports
   // the lease restored and the node claims its stations again.
   std::atomic<bool> failed_over{false};
+  // Until a lease period after the last failover, a station found unclaimed may be one whose claim
+  // the failover lost (steady clock, in ns since its epoch; the period as last renewed).
+  std::atomic<std::int64_t> claims_in_doubt_until{0};
+  std::atomic<std::int64_t> lease_ttl_ns{0};
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  bool claims_in_doubt() const { return now_ns() < claims_in_doubt_until.load(); }
 
   std::shared_ptr<Logger> logger() const {
     return options.connection.logger ? options.connection.logger : default_logger();
@@ -141,11 +149,13 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
     const auto left = milliseconds(deadline_ms - system_wall_clock());
     return std::min(left - std::min(left / 10, milliseconds(50)), options.connection.command_timeout);
   }
-  void check_master_changes() {
+  bool check_master_changes() {
     const auto changes = commands.master_changes();
-    if (changes == std::exchange(master_changes, changes)) return;
+    if (changes == std::exchange(master_changes, changes)) return false;
     failed_over = true;
+    claims_in_doubt_until = now_ns() + lease_ttl_ns.load();
     find_lost();
+    return true;
   }
 
   void read_inbox();
@@ -158,7 +168,7 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
       if (auto self = weak.lock()) (self.get()->*loop)();
     });
   }
-  void on_inbox(const Reply& streams);
+  void on_inbox(const Reply& streams, bool again = false);
   void on_replies(const Reply& streams);
   void find_lost();
   void settle_lost(std::vector<std::string> gone);
@@ -234,7 +244,14 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, RedisAdapterOptions o
   });
   // A Sentinel failover is seen at the reconnect; a cluster's at the next renewal.
   state_->commands.on_connected([weak] {
-    if (auto s = weak.lock()) s->check_master_changes();
+    auto s = weak.lock();
+    if (!s || !s->check_master_changes()) return;
+    std::function<void()> renew_now;
+    {
+      std::lock_guard lock(s->mutex);
+      if (s->joined) renew_now = s->sink.failed_over;
+    }
+    if (renew_now) renew_now();
   });
   state_->commands.start();
   state_->inbox_reader.start();
@@ -276,14 +293,16 @@ void RedisAdapter::join(const NodeRef& self, Sink sink) {
     start_inbox = !std::exchange(s->reading_inbox, true);
     start_replies = !std::exchange(s->reading_replies, true);
   }
-  // What earlier incarnations took and never finished may have run: unknown_outcome.
+  // What earlier incarnations took and never finished may have run: unknown_outcome. What this one
+  // took and has not finished is delivered again: after a failover its answer may be gone.
   const auto inbox = s->inbox_of(self.name);
   s->commands.eval(scripts::join(), {inbox}, {std::to_string(self.incarnation)},
                    [weak = std::weak_ptr<State>(s), inbox](redis::Result r) {
                      auto s = weak.lock();
                      if (!s) return;
                      if (!r) return s->logged_failure("join", r.error());
-                     s->answer_all(inbox, *r, Outcome::unknown_outcome);
+                     s->answer_all(inbox, (*r)[0], Outcome::unknown_outcome);
+                     s->on_inbox((*r)[1], true);
                    });
   if (start_inbox) s->read_inbox();
   if (start_replies) s->read_replies();
@@ -319,7 +338,7 @@ void RedisAdapter::State::read_inbox() {
                        });
 }
 
-void RedisAdapter::State::on_inbox(const Reply& streams) {
+void RedisAdapter::State::on_inbox(const Reply& streams, bool again) {
   // [[inbox, [[id, [field, value, ...]], ...]]]
   for (const auto& stream : streams.elements()) {
     const auto& inbox = stream[0].str();
@@ -343,7 +362,8 @@ void RedisAdapter::State::on_inbox(const Reply& streams) {
         continue;
       }
       RoutedCall call{get(f, "id"), NodeRef{get(f, "cn"), to_u64(get(f, "ci"))}, get(f, "i"), get(f, "p"), get(f, "a"),
-                      get(f, "d"), get(f, "m"), static_cast<std::int64_t>(to_u64(get(f, "dl"))), to_u64(get(f, "e"))};
+                      get(f, "d"), get(f, "m"), static_cast<std::int64_t>(to_u64(get(f, "dl"))), to_u64(get(f, "e")),
+                      again};
       taken[call.id] = Taken{id, get(f, "ik")};
       auto deliver = sink.call;
       lock.unlock();
@@ -501,6 +521,7 @@ void RedisAdapter::leave(const NodeRef& self, Done<Ok> done) {
 
 void RedisAdapter::renew_lease(const NodeRef& self, milliseconds ttl, Done<Lease> done) {
   auto s = state_;
+  s->lease_ttl_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ttl).count();
   if (s->commands.cluster()) s->check_master_changes();
   s->commands.eval(scripts::renew(), {s->lease_of(self.name)}, {std::to_string(self.incarnation), std::to_string(ttl.count())},
                    [weak = std::weak_ptr<State>(s), name = self.name, done = std::move(done)](redis::Result r) {
@@ -666,6 +687,7 @@ void RedisAdapter::enqueue(RoutedCall call, std::size_t max_inbox, Done<Enqueued
     Enqueued out;
     if ((*r)[0].is_nil()) {
       out.status = Routed::not_connected;
+      out.claims_in_doubt = s->claims_in_doubt();
       return done(std::move(out));
     }
     out.owner = Owner{NodeRef{(*r)[0].str(), to_u64((*r)[1].str())}, to_u64((*r)[2].str())};
@@ -699,6 +721,7 @@ void RedisAdapter::State::enqueued(const std::weak_ptr<State>& weak, const std::
                  : status == "node_down"   ? Adapter::Routed::node_down
                  : status == "overloaded"  ? Adapter::Routed::overloaded
                                            : Adapter::Routed::duplicate;
+    if (auto s = weak.lock(); s && out.status == Adapter::Routed::not_connected) out.claims_in_doubt = s->claims_in_doubt();
   }
   done(std::move(out));
 }

@@ -149,18 +149,18 @@ return out
 const redis::Script& join() {
   static const redis::Script s(R"lua(
 redis.pcall('XGROUP', 'CREATE', KEYS[1], 'nodes', '0', 'MKSTREAM')
-local out = {}
+local others, mine = {}, {}
 for _, p in ipairs(redis.call('XPENDING', KEYS[1], 'nodes', '-', '+', 10000)) do
-  if p[2] ~= ARGV[1] then
-    local entry = redis.call('XRANGE', KEYS[1], p[1], p[1])
-    if #entry > 0 then
-      out[#out + 1] = entry[1]
-    else
-      redis.call('XACK', KEYS[1], 'nodes', p[1])
-    end
+  local entry = redis.call('XRANGE', KEYS[1], p[1], p[1])
+  if #entry == 0 then
+    redis.call('XACK', KEYS[1], 'nodes', p[1])
+  elseif p[2] == ARGV[1] then
+    mine[#mine + 1] = entry[1]
+  else
+    others[#others + 1] = entry[1]
   end
 end
-return out
+return {others, {{KEYS[1], mine}}}
 )lua");
   return s;
 }

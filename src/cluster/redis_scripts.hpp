@@ -36,8 +36,9 @@ const redis::Script& done();
 const redis::Script& settle();
 // KEYS: inbox. ARGV: entry ids. -> the ids still in the inbox.
 const redis::Script& present();
-// KEYS: inbox. ARGV: incarnation. Creates the group if needed. -> {id, fields} of the entries that
-// earlier incarnations took and never finished (to be answered, then done()).
+// KEYS: inbox. ARGV: incarnation. Creates the group if needed. -> {others, mine}: others, {id,
+// fields} of the entries that earlier incarnations took and never finished (to be answered, then
+// done()); mine, this incarnation's, shaped as XREADGROUP answers ({{inbox, {{id, fields}...}}}).
 const redis::Script& join();
 // KEYS: inbox, lease. Drops the lease (no enqueue follows) -> {id, fields} of the entries never
 // taken (to be answered, then done()).

@@ -245,6 +245,29 @@ TEST_F(ClusterNodeTest, ARequestDeliveredAgainAfterItsAnswerWasLostEndsUnknownWi
   EXPECT_EQ((*reply)->outcome, Outcome::unknown_outcome) << "it ran; its answer is gone";
 }
 
+// At a rejoin the store delivers again what the node took and never finished (a failover may have
+// lost the answer). One the node no longer remembers may have run: unknown, and not run again.
+TEST_F(ClusterNodeTest, ARequestOfItsOwnDeliveredAgainAtARejoinThatItNoLongerRemembersEndsUnknownWithoutRunning) {
+  TestNode a(adapter, "A", wall), b(adapter, "B", wall);
+  join({&a, &b});
+  claim(a, "CP1");
+  auto first = route(b, "CP1");
+  pump_all();
+  ASSERT_EQ(a.delivered.size(), 1u);
+  constexpr std::size_t kForgetting = 10000;  // the node remembers the latest 10,000 requests it took
+  for (std::size_t done = 0; done < kForgetting;) {
+    for (int i = 0; i < 50; ++i) (void)route(b, "CP1");
+    pump_all();
+    for (; done < a.delivered.size() - 1; ++done) a.answer(done + 1);
+    pump_all();
+  }
+  adapter->redeliver(a.node->self(), true);
+  pump_all();
+  EXPECT_EQ(a.delivered.size(), kForgetting + 1) << "not run again";
+  ASSERT_TRUE(*first);
+  EXPECT_EQ((*first)->outcome, Outcome::unknown_outcome);
+}
+
 TEST_F(ClusterNodeTest, ANewerClaimEvictsTheOlderOwnerAndItsLateReleaseLeavesTheNewClaim) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
   join({&a, &b});

@@ -55,6 +55,9 @@ struct RoutedCall {
   std::string message_id;  ///< the OCPP message id to use (the idempotency key), or empty
   std::int64_t deadline_ms = 0;  ///< never sent to the station at or after this wall-clock time
   std::uint64_t epoch = 0;       ///< the claim it was routed to
+  /// Delivered again from the node's own unfinished requests when it joins again (the store failed
+  /// over and may have lost its answer): the node answers what it remembers, and runs nothing.
+  bool again = false;
 };
 
 /// The answer to a RoutedCall, sent back to the node that routed it.
@@ -108,6 +111,9 @@ class Adapter {
     std::function<void(RoutedReply)> reply;  ///< the answer to a call this node routed
     std::function<void(std::string identity, std::uint64_t epoch)> evict;  ///< another node claimed it
     std::function<void(std::string channel, std::string message)> message;  ///< publish()
+    /// The store failed over: its new master may lack the latest claims, so the node renews at
+    /// once (the renewal reports the lease restored) rather than at its next period.
+    std::function<void()> failed_over;
   };
   /// Starts delivering to `self`. Requests a previous incarnation of the same name took and did
   /// not finish are answered unknown_outcome (they may have run); the ones it never took are
@@ -150,6 +156,9 @@ class Adapter {
   struct Enqueued {
     Routed status = Routed::enqueued;  ///< whether it was queued, or why not
     Owner owner;  ///< enqueued: where it went
+    /// not_connected from a store that failed over within a lease period: its new master may have
+    /// lost the claim, which the owner makes again at its next renewal. Worth asking again.
+    bool claims_in_doubt = false;
   };
   /// One step: finds the owner, checks its lease, the inbox bound and the idempotency key (the
   /// message id, when given), and queues the request in the owner's inbox. `call.epoch` is set.

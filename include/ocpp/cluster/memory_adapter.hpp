@@ -47,8 +47,9 @@ class MemoryAdapter final : public Adapter {
   /// deliveries already made stand (tests).
   void set_unreachable(bool unreachable);
   /// Delivers again to `node` what it has taken and not finished, as a store that failed over to a
-  /// replica that missed the record of those takes does (tests).
-  void redeliver(const NodeRef& node);
+  /// replica that missed the record of those takes does, or, with `again`, as a rejoin after a
+  /// failover that lost their answers does (tests).
+  void redeliver(const NodeRef& node, bool again = false);
 
  private:
   struct Store;
