@@ -97,6 +97,16 @@ class ClusterNodeTest : public ::testing::Test {
     return out;
   }
 
+  // A and B joined, CP1 on A, and a request from B to CP1 that A has taken and not answered.
+  std::shared_ptr<std::optional<RoutedReply>> taken_by(TestNode& a, TestNode& b) {
+    join({&a, &b});
+    claim(a, "CP1");
+    auto reply = route(b, "CP1");
+    pump_all();
+    EXPECT_EQ(a.delivered.size(), 1u);
+    return reply;
+  }
+
   Wall wall;
   std::shared_ptr<MemoryAdapter> adapter = std::make_shared<MemoryAdapter>(wall.clock());
   std::vector<TestNode*> nodes;
@@ -211,11 +221,7 @@ TEST_F(ClusterNodeTest, CallsToAKilledNodeEndUnknownIfTakenAndNodeDownIfNotOnceI
 // again) or of the answer too (the request comes again after it ran).
 TEST_F(ClusterNodeTest, ARequestDeliveredAgainWhileItRunsNeverReachesTheStationTwiceAndItsAnswerStillReturns) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
-  join({&a, &b});
-  claim(a, "CP1");
-  auto reply = route(b, "CP1");
-  pump_all();
-  ASSERT_EQ(a.delivered.size(), 1u);
+  auto reply = taken_by(a, b);
   adapter->redeliver(a.node->self());
   pump_all();
   EXPECT_EQ(a.delivered.size(), 1u) << "the station got it once";
@@ -228,11 +234,7 @@ TEST_F(ClusterNodeTest, ARequestDeliveredAgainWhileItRunsNeverReachesTheStationT
 
 TEST_F(ClusterNodeTest, ARequestDeliveredAgainAfterItsAnswerWasLostEndsUnknownWithoutRunningAgain) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
-  join({&a, &b});
-  claim(a, "CP1");
-  auto reply = route(b, "CP1");
-  pump_all();
-  ASSERT_EQ(a.delivered.size(), 1u);
+  auto reply = taken_by(a, b);
   adapter->set_unreachable(true);
   a.answer(0);  // the answer is lost with the store
   pump_all();
@@ -249,11 +251,7 @@ TEST_F(ClusterNodeTest, ARequestDeliveredAgainAfterItsAnswerWasLostEndsUnknownWi
 // lost the answer). One the node no longer remembers may have run: unknown, and not run again.
 TEST_F(ClusterNodeTest, ARequestOfItsOwnDeliveredAgainAtARejoinThatItNoLongerRemembersEndsUnknownWithoutRunning) {
   TestNode a(adapter, "A", wall), b(adapter, "B", wall);
-  join({&a, &b});
-  claim(a, "CP1");
-  auto first = route(b, "CP1");
-  pump_all();
-  ASSERT_EQ(a.delivered.size(), 1u);
+  auto first = taken_by(a, b);
   constexpr std::size_t kForgetting = 10000;  // the node remembers the latest 10,000 requests it took
   for (std::size_t done = 0; done < kForgetting;) {
     for (int i = 0; i < 50; ++i) (void)route(b, "CP1");
