@@ -114,7 +114,7 @@ struct RedisAdapter::State : std::enable_shared_from_this<State> {
   };
   std::unordered_map<std::string, Taken> taken;  // requests this node took, by correlation id
   std::atomic<std::uint64_t> failures{0};
-  std::uint64_t master_changes = 0;  // of `commands`, as last seen
+  std::uint64_t master_changes = 0;  // of `commands`, as last seen (by its hook only)
   // A failover was followed: the new master may lack the latest claims, so the next renewal reports
   // the lease restored and the node claims its stations again.
   std::atomic<bool> failed_over{false};
@@ -242,8 +242,8 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, RedisAdapterOptions o
     }
     if (sink) sink(std::string(channel.substr(prefix.size())), std::string(message));
   });
-  // A Sentinel failover is seen at the reconnect; a cluster's at the next renewal.
-  state_->commands.on_connected([weak] {
+  // A Sentinel failover is seen at the reconnect, a cluster's when its slot map changes masters.
+  state_->commands.on_maybe_failed_over([weak] {
     auto s = weak.lock();
     if (!s || !s->check_master_changes()) return;
     std::function<void()> renew_now;
@@ -522,7 +522,6 @@ void RedisAdapter::leave(const NodeRef& self, Done<Ok> done) {
 void RedisAdapter::renew_lease(const NodeRef& self, milliseconds ttl, Done<Lease> done) {
   auto s = state_;
   s->lease_ttl_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ttl).count();
-  if (s->commands.cluster()) s->check_master_changes();
   s->commands.eval(scripts::renew(), {s->lease_of(self.name)}, {std::to_string(self.incarnation), std::to_string(ttl.count())},
                    [weak = std::weak_ptr<State>(s), name = self.name, done = std::move(done)](redis::Result r) {
                      if (!r) return done(failure_of(r.error()));

@@ -37,8 +37,11 @@ void RedisStore::eval(const redis::Script& script, std::vector<std::string> keys
   single_->eval(script, keys, args, timeout, std::move(done));
 }
 
-void RedisStore::on_connected(std::function<void()> hook) {
-  if (single_) single_->on_connected(std::move(hook));
+void RedisStore::on_maybe_failed_over(std::function<void()> hook) {
+  if (single_)
+    single_->on_connected(std::move(hook));
+  else
+    cluster_->on_masters_changed(std::move(hook));
 }
 
 std::uint64_t RedisStore::master_changes() const {

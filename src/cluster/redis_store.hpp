@@ -30,8 +30,9 @@ class RedisStore {
             redis::Completion done);
   void eval(const redis::Script& script, std::vector<std::string> keys, std::vector<std::string> args,
             std::chrono::milliseconds timeout, redis::Completion done);
-  // With one connection: after each connect (the hook reads master_changes()). Never with a cluster.
-  void on_connected(std::function<void()> hook);
+  // When the masters may have changed (the hook reads master_changes()): with one connection after
+  // each connect, on a cluster when the slot map's set of masters changed. Before start().
+  void on_maybe_failed_over(std::function<void()> hook);
   // Grows when the store's masters change: a Sentinel failover, or another set of cluster masters.
   std::uint64_t master_changes() const;
   redis::Stats stats() const;

@@ -130,6 +130,10 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
     return masters_;
   }
 
+  void on_masters_changed(std::function<void()> hook) {
+    run([this, hook = std::move(hook)]() mutable { masters_changed_ = std::move(hook); });
+  }
+
   ClusterStats stats() const {
     ClusterStats s;
     s.moved = moved_.load(std::memory_order_relaxed);
@@ -334,8 +338,10 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
     // dropped: what waits on them fails now rather than at its deadline. Later, as this may run
     // inside the completion of one of their commands.
     std::vector<std::shared_ptr<Node>> dropped;
+    bool changed = false;
     {
       std::lock_guard lock(view_mutex_);
+      changed = !masters_.empty() && !std::equal(masters_.begin(), masters_.end(), masters.begin(), masters.end());
       masters_.clear();
       for (auto it = nodes_.begin(); it != nodes_.end();) {
         if (masters.count(it->first)) {
@@ -348,18 +354,30 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
       }
     }
     if (!dropped.empty()) asio::post(ex_, [dropped = std::move(dropped)] {});
+    if (changed && masters_changed_)
+      asio::post(ex_, [self = shared_from_this()] {
+        if (self->started_) self->guarded("the on_masters_changed hook", self->masters_changed_);
+      });
     return {};
   }
 
   void complete(Completion& done, Result result) noexcept {
     if (!done) return;
-    try {
+    guarded("a command's completion", [&] {
       auto fn = std::move(done);
       fn(std::move(result));
+    });
+  }
+
+  // A user's function: what it throws is logged, never passed to the executor.
+  template <class Fn>
+  void guarded(const char* what, Fn&& fn) noexcept {
+    try {
+      fn();
     } catch (const std::exception& e) {
-      logger_->log(LogLevel::error, "redis", "cluster", std::string("a command's completion threw: ") + e.what());
+      logger_->log(LogLevel::error, "redis", "cluster", std::string(what) + " threw: " + e.what());
     } catch (...) {
-      logger_->log(LogLevel::error, "redis", "cluster", "a command's completion threw a non-exception");
+      logger_->log(LogLevel::error, "redis", "cluster", std::string(what) + " threw a non-exception");
     }
   }
 
@@ -377,6 +395,7 @@ class ClusterClient::Impl : public std::enable_shared_from_this<Impl> {
   bool timer_armed_ = false;
   Clock::time_point last_refresh_{};
 
+  std::function<void()> masters_changed_;
   mutable std::mutex view_mutex_;  // nodes_ (changed on the executor only) and masters_, for stats()
   std::vector<std::string> masters_;
   std::atomic<std::uint64_t> moved_{0}, asked_{0}, retried_{0}, refreshes_{0}, refresh_failures_{0};
@@ -391,6 +410,7 @@ boost::asio::any_io_executor ClusterClient::get_executor() const noexcept { retu
 void ClusterClient::start() { impl_->start(); }
 void ClusterClient::stop() { impl_->stop(); }
 std::vector<std::string> ClusterClient::masters() const { return impl_->masters(); }
+void ClusterClient::on_masters_changed(std::function<void()> hook) { impl_->on_masters_changed(std::move(hook)); }
 ClusterStats ClusterClient::stats() const { return impl_->stats(); }
 
 void ClusterClient::command(std::string_view key, std::vector<std::string> args, Completion done) {

@@ -292,7 +292,7 @@ TEST(RedisClusterPubSub, ASubscriberOnAClusterUrlGetsWhatAnyNodePublishesAndMove
   thread.join();
 }
 
-TEST(RedisClusterFailover, AKilledMastersSlotsAreFollowedToItsReplicaAndEveryCommandEndsByItsDeadline) {
+TEST(RedisClusterFailover, AKilledMastersSlotsAreFollowedToItsReplicaEveryCommandEndsByItsDeadlineAndTheChangeOfMastersIsTold) {
   RedisCluster cluster(3, 1);
   asio::io_context io;
   auto work = asio::make_work_guard(io);
@@ -305,6 +305,8 @@ TEST(RedisClusterFailover, AKilledMastersSlotsAreFollowedToItsReplicaAndEveryCom
   o.command_timeout = 500ms;
   o.connect_timeout = 300ms;
   auto c = std::make_unique<ClusterClient>(io.get_executor(), o);
+  std::atomic<int> masters_changed{0};
+  c->on_masters_changed([&] { ++masters_changed; });
   c->start();
 
   const std::string key = "{failover}:n";
@@ -337,6 +339,7 @@ TEST(RedisClusterFailover, AKilledMastersSlotsAreFollowedToItsReplicaAndEveryCom
   };
   run_for(300ms);
   const int before = ok;
+  EXPECT_EQ(masters_changed.load(), 0) << "not for the first map";
   killed_at = Clock::now();
   killed = true;
   master->kill();
@@ -349,6 +352,7 @@ TEST(RedisClusterFailover, AKilledMastersSlotsAreFollowedToItsReplicaAndEveryCom
   EXPECT_EQ(bad.load(), 0);
   EXPECT_GT(before, 0);
   EXPECT_GE(first_ok_after_kill_ms.load(), 0) << "the promoted replica served the slot";
+  EXPECT_GE(masters_changed.load(), 1) << "the replica's promotion was told";
   std::cout << "[ figures ] first INCR served after the kill: " << first_ok_after_kill_ms << " ms ("
             << ok << " ok of " << issued << ")\n";
   const auto r = [&] {

@@ -157,7 +157,7 @@ class Adapter {
     Routed status = Routed::enqueued;  ///< whether it was queued, or why not
     Owner owner;  ///< enqueued: where it went
     /// not_connected from a store that failed over within a lease period: its new master may have
-    /// lost the claim, which the owner makes again at its next renewal. Worth asking again.
+    /// lost the claim, which the owner makes again at the renewal the failover brings. Worth asking again.
     bool claims_in_doubt = false;
   };
   /// One step: finds the owner, checks its lease, the inbox bound and the idempotency key (the

@@ -70,6 +70,10 @@ class ClusterClient {
 
   /// The masters of the current slot map, as host:port.
   std::vector<std::string> masters() const;
+  /// Called on the executor after the slot map changed its set of masters (a replica took a
+  /// failed master's place, a master was added or removed); not for the first map. Set it before
+  /// start(). What it throws is logged.
+  void on_masters_changed(std::function<void()> hook);
   /// The counters so far.
   ClusterStats stats() const;
 
