@@ -319,11 +319,15 @@ void ClusterNode::route(Request request, std::function<void(RoutedReply)> done) 
                                                   : Outcome::unavailable;
       n->complete(id, reply_of(id, outcome));
     });
-    if (s.joined)
-      self->enqueue(std::move(call));
-    else
-      s.waiting.push_back(std::move(call));  // until the first lease is taken, within its deadline
+    self->enqueue_or_wait(std::move(call));
   });
+}
+
+void ClusterNode::enqueue_or_wait(RoutedCall call) {
+  if (state_->joined)
+    enqueue(std::move(call));
+  else
+    state_->waiting.push_back(std::move(call));  // until the lease is taken (again), within its deadline
 }
 
 void ClusterNode::enqueue(RoutedCall call) {
@@ -367,11 +371,7 @@ bool ClusterNode::ask_again(RoutedCall call) {
   p.again = std::make_unique<asio::steady_timer>(executor_, kPause);
   p.again->async_wait([weak = weak_from_this(), call = std::move(call)](boost::system::error_code ec) mutable {
     auto n = weak.lock();
-    if (!n || ec || !n->state_->pending.contains(call.id)) return;
-    if (n->state_->joined)
-      n->enqueue(std::move(call));
-    else
-      n->state_->waiting.push_back(std::move(call));
+    if (n && !ec && n->state_->pending.contains(call.id)) n->enqueue_or_wait(std::move(call));
   });
   return true;
 }

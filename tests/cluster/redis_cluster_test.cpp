@@ -226,28 +226,28 @@ class RedisClusterTest : public WireTest {
   }
   // One command on a connection of its own.
   redis::Result redis_command(const std::string& url, std::vector<std::string> args) {
+    return redis_commands(url, {std::move(args)});
+  }
+  // Commands in order on one connection of their own: the last one's result.
+  redis::Result redis_commands(const std::string& url, std::vector<std::vector<std::string>> commands) {
     redis::ConnectionOptions o;
     o.url = url;
     o.logger = null_logger();
     redis::Connection c(pool2.executor(), o);
     c.start();
     std::promise<redis::Result> result;
-    c.command(args, milliseconds(6000), [&](redis::Result r) { result.set_value(std::move(r)); });
+    const auto last = commands.size() - 1;
+    for (std::size_t i = 0; i < commands.size(); ++i)
+      c.command(std::move(commands[i]), milliseconds(6000), [&, i](redis::Result r) {
+        if (i == last) result.set_value(std::move(r));
+      });
     return result.get_future().get();
   }
   // The replica of `master` has all it was sent. WAIT waits for the offset of its own client's
   // last write (none: 0, which a new replica acknowledges before it streams anything), so the
   // same connection writes first.
   void expect_replicated(const RedisServer& master) {
-    redis::ConnectionOptions o;
-    o.url = master.url();
-    o.logger = null_logger();
-    redis::Connection c(pool2.executor(), o);
-    c.start();
-    std::promise<redis::Result> waited;
-    c.command({"INCR", "ocpp-test:written"}, milliseconds(6000), [](redis::Result) {});
-    c.command({"WAIT", "1", "5000"}, milliseconds(6000), [&](redis::Result r) { waited.set_value(std::move(r)); });
-    auto r = waited.get_future().get();
+    auto r = redis_commands(master.url(), {{"INCR", "ocpp-test:written"}, {"WAIT", "1", "5000"}});
     ASSERT_TRUE(r && r->integer() == 1) << "the replica is not in sync";
   }
   // Until the sentinel has pinged a replica it can promote (it learns of replicas from the master's
@@ -776,8 +776,15 @@ TEST_F(RedisClusterTest, AClaimTheOldMasterNeverReplicatedIsMadeAgainOnTheNewMas
   auto lost = station(a.port(), "CP2");
   wait_owner("CP2", "A");  // on the old master only
   redis.kill();
-  // Routed before A has claimed it again: the new master finds it unclaimed, and the backend,
-  // which followed the failover, asks again until A's renewal (at once on the failover) claims it.
+  // Issued once the replica is promoted (long after the backend's sockets reported the kill, so
+  // it is not written to the dead connection), and so routed at about the time A claims it again:
+  // found unclaimed, it is asked for again, as the backend followed the failover, until A's
+  // renewal (at once on the failover) has claimed it.
+  for (int i = 0; i < 2000; ++i) {  // no event outside Redis
+    auto role = redis_command(replica.url(), {"ROLE"});
+    if (role && role->is_array() && (*role)[0].str() == "master") break;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
   auto during = call("CP2", "GetConfiguration", "reclaimed-0", milliseconds(10000));
   EXPECT_EQ(outcome_of(during), Outcome::result) << "a claim the failover lost is not not_connected";
   wait_owner("CP2", "A");  // on the promoted replica: claimed again

@@ -127,6 +127,7 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode> {
   void on_reply(RoutedReply reply);
   void on_evict(const std::string& identity, std::uint64_t epoch);
   void enqueue(RoutedCall call);
+  void enqueue_or_wait(RoutedCall call);
   bool ask_again(RoutedCall call);
   void leave();
   void complete(const std::string& id, RoutedReply reply);
